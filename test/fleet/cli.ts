@@ -1,0 +1,26 @@
+// npm run fleet -- up --os debian-systemd,debian-sysv --count 3 --out .fleet
+// npm run fleet -- down --out .fleet
+import { Command } from 'commander';
+import { down, up, PERSONALITIES, type Personality } from './fleet.js';
+
+const program = new Command('fleet').description('throw-away local SSH test hosts for fleetplan');
+
+program.command('up')
+  .description('bring up COUNT hosts of each personality; writes inventory.yml, known_hosts, id_ed25519 in --out')
+  .requiredOption('--os <list>', `comma-separated personalities (${PERSONALITIES.join(', ')})`)
+  .option('--count <n>', 'hosts per personality', '1')
+  .requiredOption('--out <dir>', 'directory owned by the fleet (emptied first)')
+  .action(async (o: { os: string; count: string; out: string }) => {
+    const oses = o.os.split(',').map((s) => s.trim()).filter(Boolean) as Personality[];
+    const fleet = await up({ os: oses, count: Number(o.count), out: o.out });
+    for (const h of fleet.hosts) console.log(`${h.name}\t${h.os}\t${h.address}:${h.port}\tpid=${h.pid}`);
+    console.log(`inventory: ${fleet.inventoryPath}`);
+    console.log(`ssh: ssh -i ${fleet.keyPath} -o UserKnownHostsFile=${fleet.knownHostsPath} root@${fleet.hosts[0]!.address}`);
+  });
+
+program.command('down')
+  .description('stop every host of the fleet in --out and remove its files')
+  .requiredOption('--out <dir>')
+  .action(async (o: { out: string }) => { await down(o.out); });
+
+program.parseAsync().catch((e: Error) => { console.error(`fleet: ${e.message}`); process.exit(1); });
