@@ -1,0 +1,65 @@
+// SysV init: /etc/init.d scripts with LSB exit codes for state (status: 0 running, 3 stopped),
+// rcN.d start links for "enabled". How links are managed differs by distribution and is passed in.
+import { shQuote } from '../../connectors/quote.js';
+import type { InitBackend, ServiceAction, ServiceState } from '../backends.js';
+
+/** The distribution's tool for boot-time links: update-rc.d (Debian) or chkconfig (RedHat). */
+export interface LinkManager {
+  name: string;
+  /** sh printing "1" when the service starts at boot in a multi-user runlevel. */
+  isEnabled(service: string): string;
+  enable(service: string): string;
+  disable(service: string): string;
+}
+
+export const updateRcD: LinkManager = {
+  name: 'update-rc.d',
+  isEnabled: (s) => `ls /etc/rc2.d/S??${s} /etc/rc3.d/S??${s} /etc/rc5.d/S??${s} >/dev/null 2>&1 && echo 1`,
+  // `defaults` creates links when the package never did; `enable` turns K links back into S links.
+  enable: (s) => `update-rc.d ${s} defaults >/dev/null && update-rc.d ${s} enable`,
+  disable: (s) => `update-rc.d ${s} disable`,
+};
+
+export function sysv(links: LinkManager): InitBackend {
+  return {
+    name: `sysv (${links.name})`,
+    query(names) {
+      const q = names.map(shQuote);
+      const script = q
+        .map((s, i) => {
+          const raw = names[i]!;
+          return [
+            `if [ -x /etc/init.d/${s} ]; then`,
+            `  /etc/init.d/${s} status >/dev/null 2>&1; rc=$?`,
+            `  printf '%s\\t1\\t%s\\t%s\\n' ${s} "$rc" "$(${links.isEnabled(shQuote(raw))})"`,
+            `else printf '%s\\t0\\t\\t\\n' ${s}; fi`,
+          ].join('\n');
+        })
+        .join('\n');
+      return {
+        key: `sysv:${names.join(',')}`,
+        script,
+        parse(out) {
+          const result: Record<string, ServiceState> = {};
+          for (const line of out.toString().split('\n')) {
+            const [name, exists, rc, enabled] = line.split('\t');
+            if (!name) continue;
+            result[name] = { exists: exists === '1', running: exists === '1' && rc === '0', enabled: enabled === '1' };
+          }
+          return result;
+        },
+      };
+    },
+    command(action: ServiceAction, service: string) {
+      const s = shQuote(service);
+      switch (action) {
+        case 'enable':
+          return links.enable(s);
+        case 'disable':
+          return links.disable(s);
+        default:
+          return `/etc/init.d/${s} ${action}`;
+      }
+    },
+  };
+}

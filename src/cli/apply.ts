@@ -1,0 +1,77 @@
+// `fleetplan apply`: load and validate everything (no host contacted on invalid input), then run,
+// or with --check plan only. Exit codes are documented in README "Exit codes".
+import type { Command } from 'commander';
+import { ExitCode } from '../errors.js';
+import type { RunSummary } from '../engine/events.js';
+import { runPlan } from '../engine/run.js';
+import { ConsoleReporter } from '../report/console.js';
+import { JsonReporter } from '../report/json.js';
+import { fanOut, type Reporter } from '../report/reporter.js';
+import { addInventoryOptions, collect, connectOptions, guard, type CommonOpts, useColor } from './common.js';
+import { loadInputs } from './inputs.js';
+
+interface ApplyOpts extends CommonOpts {
+  check: boolean;
+  diff: boolean;
+  extraVars?: string[];
+  tags?: string;
+  skipTags?: string;
+  rolesPath?: string[];
+  json: boolean;
+  detailedExitcode: boolean;
+  verbose: boolean;
+  timeout?: number;
+}
+
+export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
+  const hosts = Object.values(summary.hosts);
+  if (hosts.some((h) => h.failed > 0)) return ExitCode.hostFailed;
+  if (hosts.some((h) => h.unreachable)) return ExitCode.unreachable;
+  if (detailed && summary.check && hosts.some((h) => h.changed > 0)) return ExitCode.changesPending;
+  return ExitCode.ok;
+}
+
+const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
+
+export function registerApply(program: Command): void {
+  addInventoryOptions(
+    program
+      .command('apply')
+      .description('bring the hosts to the state the plan describes (--check: only show what would change)')
+      .argument('<plan>', 'plan file (YAML)')
+      .option('-C, --check', 'dry run: read state and plan every task, change nothing', false)
+      .option('-D, --diff', 'show the unified diff of every file and the exact commands', false)
+      .option('-e, --extra-vars <key=value|@file>', 'extra variables, highest precedence (repeatable)', collect)
+      .option('-t, --tags <tags>', 'only run tasks with one of these tags (comma separated)')
+      .option('--skip-tags <tags>', 'skip tasks with one of these tags')
+      .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect)
+      .option('--json', 'print one JSON document with every host and task on stdout', false)
+      .option('--detailed-exitcode', `with --check: exit ${ExitCode.changesPending} when changes are pending`, false)
+      .option('-v, --verbose', 'also list unchanged tasks and every remote command with its exit code and duration', false),
+  ).action((planFile: string, opts: ApplyOpts) =>
+    guard(async () => {
+      const inputs = loadInputs(planFile, opts);
+      const human = opts.json ? process.stderr : process.stdout;
+      const reporters: Reporter[] = [];
+      if (!opts.json || process.stderr.isTTY) {
+        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human) }));
+      }
+      if (opts.json) reporters.push(new JsonReporter(process.stdout));
+      const summary = await runPlan(
+        inputs.plan,
+        inputs.inventory,
+        {
+          check: opts.check,
+          forks: opts.forks,
+          tags: list(opts.tags),
+          skipTags: list(opts.skipTags),
+          extraVars: inputs.extraVars,
+          limit: opts.limit,
+          ...connectOptions(opts),
+        },
+        fanOut(reporters),
+      );
+      return exitCodeOf(summary, opts.detailedExitcode);
+    }),
+  );
+}

@@ -1,0 +1,94 @@
+// Options and input loading shared by apply, validate and facts: one place turns command-line words
+// into loaded, validated inputs, and every input error into the "invalid input" exit code.
+import { Command, Option } from 'commander';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { ExitCode, FleetplanError, InputError, InputErrors } from '../errors.js';
+import { loadInventory } from '../load/inventory.js';
+import type { Inventory, Vars } from '../load/model.js';
+import { splitPathList } from '../load/paths.js';
+import { parseExtraVars } from '../load/vars.js';
+
+export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+export function addInventoryOptions(cmd: Command): Command {
+  return cmd
+    .option('-i, --inventory <file>', 'inventory file (YAML, Ansible layout)', 'inventory.yml')
+    .option('-l, --limit <pattern>', 'further limit the hosts (host/group pattern)')
+    .option('-f, --forks <n>', 'hosts handled in parallel', (v) => positiveInt(v, '--forks'), 50)
+    .option('--accept-new-hostkeys', 'trust and record host keys not yet in known_hosts (never a changed key)', false)
+    .option('--connect-timeout <seconds>', 'give up connecting after this long', (v) => positiveInt(v, '--connect-timeout'), 10)
+    .option('--ssh-config <file>', 'OpenSSH client config to honour (default ~/.ssh/config)')
+    .addOption(new Option('-c, --connection <type>', 'override how hosts are reached').choices(['ssh', 'local']))
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)');
+}
+
+export function positiveInt(v: string, flag: string): number {
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} expects a positive whole number, got '${v}'`);
+  return n;
+}
+
+export interface CommonOpts {
+  inventory: string;
+  limit?: string;
+  forks: number;
+  acceptNewHostkeys: boolean;
+  connectTimeout: number;
+  sshConfig?: string;
+  connection?: 'ssh' | 'local';
+  color: boolean;
+}
+
+export function readInventory(file: string): Inventory {
+  if (!existsSync(file)) throw new InputError(`inventory file not found`, { pos: { file } });
+  return loadInventory(path.resolve(file));
+}
+
+export function rolesPath(cli: string[] | undefined): string[] {
+  return [...(cli ?? []).flatMap((p) => splitPathList(p)), ...splitPathList(process.env.FLEETPLAN_ROLES_PATH)].map((p) =>
+    path.resolve(p),
+  );
+}
+
+export function extraVars(args: string[] | undefined): Vars {
+  return parseExtraVars(args ?? []);
+}
+
+export function useColor(opts: { color: boolean }, stream: { isTTY?: boolean }): boolean {
+  return opts.color && !process.env.NO_COLOR && Boolean(stream.isTTY);
+}
+
+export function connectOptions(o: CommonOpts) {
+  return {
+    acceptNewHostKeys: o.acceptNewHostkeys,
+    connectTimeoutMs: o.connectTimeout * 1000,
+    sshConfigFile: o.sshConfig,
+    connectionOverride: o.connection,
+  };
+}
+
+/** Runs a command body; input errors print "file:line:col: message" and exit with the invalid-input code. */
+export async function guard(body: () => Promise<number>): Promise<never> {
+  let code: number;
+  try {
+    code = await body();
+  } catch (err) {
+    if (err instanceof InputErrors) {
+      for (const e of err.errors) process.stderr.write(`error: ${e.describe()}\n`);
+      process.stderr.write(`fleetplan: invalid input (${err.errors.length} error${err.errors.length > 1 ? 's' : ''}); no host was contacted\n`);
+      code = ExitCode.invalidInput;
+    } else if (err instanceof InputError) {
+      process.stderr.write(`error: ${err.describe()}\nfleetplan: invalid input; no host was contacted\n`);
+      code = ExitCode.invalidInput;
+    } else if (err instanceof FleetplanError) {
+      process.stderr.write(`error: ${err.describe()}\n`);
+      code = ExitCode.hostFailed;
+    } else {
+      throw err;
+    }
+  }
+  // Let stdout drain (a large --json document into a pipe) before exiting.
+  process.stdout.write('', () => process.exit(code));
+  return new Promise<never>(() => undefined);
+}

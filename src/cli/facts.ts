@@ -1,0 +1,61 @@
+// `fleetplan facts`: what each host is (OS family and version, init system, package manager), read in
+// one round trip per host.
+import type { Command } from 'commander';
+import pLimit from 'p-limit';
+import path from 'node:path';
+import { buildAddress } from '../connectors/address.js';
+import { connect } from '../connectors/index.js';
+import { ExitCode, FleetplanError } from '../errors.js';
+import { gatherFacts } from '../facts/gather.js';
+import { hostVars, selectHosts } from '../load/inventory.js';
+import { addInventoryOptions, connectOptions, guard, readInventory, type CommonOpts } from './common.js';
+
+export function registerFacts(program: Command): void {
+  addInventoryOptions(
+    program
+      .command('facts')
+      .description('print the facts of every host (or of --limit): OS family and version, init system, package manager')
+      .option('--json', 'one JSON document keyed by host', false),
+  ).action((opts: CommonOpts & { json: boolean }) =>
+    guard(async () => {
+      const inventory = readInventory(opts.inventory);
+      const hosts = selectHosts(inventory, 'all', opts.limit);
+      const limit = pLimit(opts.forks);
+      const out: Record<string, unknown> = {};
+      let failed = 0;
+      await Promise.all(
+        hosts.map((host) =>
+          limit(async () => {
+            try {
+              const addr = buildAddress(host, hostVars(inventory, host), { inventoryDir: path.dirname(inventory.file), ...connectOptions(opts) });
+              const conn = await connect(addr);
+              try {
+                out[host] = await gatherFacts(conn, host);
+              } finally {
+                await conn.close();
+              }
+            } catch (err) {
+              failed++;
+              out[host] = { error: err instanceof FleetplanError ? err.describe() : (err as Error).message };
+            }
+          }),
+        ),
+      );
+      if (opts.json) {
+        process.stdout.write(JSON.stringify(Object.fromEntries(hosts.map((h) => [h, out[h]])), null, 2) + '\n');
+      } else {
+        for (const h of hosts) {
+          const f = out[h] as Record<string, unknown>;
+          if ('error' in f) {
+            process.stdout.write(`${h}: UNREACHABLE ${f.error}\n`);
+            continue;
+          }
+          process.stdout.write(
+            `${h}: ${f.distribution} ${f.distribution_version} (family ${f.os_family}), init ${f.init}, packages ${f.pkg_mgr}, hostname ${f.hostname}, ${f.system} ${f.kernel} ${f.arch}\n`,
+          );
+        }
+      }
+      return failed ? ExitCode.unreachable : ExitCode.ok;
+    }),
+  );
+}

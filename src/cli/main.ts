@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// fleetplan's command line. Each command lives in its own file; this one wires them to commander.
+import { Command } from 'commander';
+import { registerApply } from './apply.js';
+import { registerFacts } from './facts.js';
+import { registerValidate } from './validate.js';
+import { version } from './version.js';
+
+const program = new Command('fleetplan')
+  .description('Provision a fleet over SSH from YAML plans of idempotent roles, with exact dry-run diffs.')
+  .version(version(), '-V, --version')
+  .showHelpAfterError()
+  .configureHelp({ sortSubcommands: true });
+
+registerApply(program);
+registerValidate(program);
+registerFacts(program);
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  process.stderr.write(`fleetplan: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(70);
+});

@@ -1,0 +1,77 @@
+// The one interface every transport implements: the engine never knows whether it talks SSH or runs locally.
+import { OperationError } from '../errors.js';
+
+/** What a remote command produced. A non-zero exit is a result, not an exception. */
+export interface CommandResult {
+  stdout: Buffer;
+  stderr: string;
+  exitCode: number;
+  /** Signal name when the remote process was killed by one. */
+  signal?: string;
+  ms: number;
+}
+
+export interface RunOptions {
+  /**
+   * Bytes written to the command's stdin and then closed. Long scripts go here (to `sh -s`),
+   * never into the command string: Linux caps one argument at 128 KiB.
+   */
+  stdin?: string | Buffer;
+  /** Wrap the command in privilege escalation (sudo) as configured for the host. */
+  become?: boolean;
+  /** Give up after this many milliseconds (the channel is closed, the result is an error). */
+  timeoutMs?: number;
+}
+
+export interface Connection {
+  /** Human label for errors: "web1 (root@127.0.10.1:22)". */
+  readonly label: string;
+  /** Runs one command string through the remote user's shell. One exec channel per call. */
+  run(command: string, opts?: RunOptions): Promise<CommandResult>;
+  close(): Promise<void>;
+  /** How many exec sessions this connection opened (for --verbose and tests, not for the benchmark). */
+  readonly execCount: number;
+}
+
+export interface BecomeSettings {
+  enabled: boolean;
+  /** Target user, default root. */
+  user: string;
+  /** `sudo` only for now. */
+  method: 'sudo';
+  /** Sent on stdin (`sudo -S`), never on the command line. */
+  password?: string;
+}
+
+/** Everything needed to reach one host, after inventory vars and ~/.ssh/config are merged. */
+export interface HostAddress {
+  /** Inventory name of the host. */
+  name: string;
+  connection: 'ssh' | 'local';
+  host: string;
+  port: number;
+  user: string;
+  /** Private key paths to try, in order. */
+  identityFiles: string[];
+  /** Use $SSH_AUTH_SOCK when set. */
+  useAgent: boolean;
+  password?: string;
+  /** Passphrase for encrypted identity files (otherwise such keys need ssh-agent). */
+  identityPassphrase?: string;
+  /** known_hosts files consulted, in order; the first is where --accept-new-hostkeys writes. */
+  knownHostsFiles: string[];
+  /** Trust-on-first-use for hosts absent from every known_hosts file. */
+  acceptNewHostKeys: boolean;
+  /** A jump host ("user@host:port"), as OpenSSH ProxyJump; resolved through ~/.ssh/config too. */
+  proxyJump?: HostAddress;
+  connectTimeoutMs: number;
+  become: BecomeSettings;
+}
+
+/** A command ran longer than its `timeoutMs`; its channel was closed. The host itself is still reachable. */
+export class CommandTimeoutError extends OperationError {}
+
+/** "web1 (root@127.0.10.1:22)" — the label every connector error starts from. */
+export function addressLabel(addr: HostAddress): string {
+  return addr.connection === 'local' ? `${addr.name} (local)` : `${addr.name} (${addr.user}@${addr.host}:${addr.port})`;
+}

@@ -1,0 +1,64 @@
+// The engine speaks only in these events; the progress display, the recap, --json and reports are
+// subscribers. Events are redacted before they are emitted, so no subscriber can leak a secret.
+import type { Facts } from '../facts/facts.js';
+import type { Change } from '../ops/operation.js';
+import type { SourcePos } from '../errors.js';
+
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
+
+export interface TaskResult {
+  host: string;
+  play: string;
+  task: string;
+  role?: string;
+  op: string;
+  handler: boolean;
+  status: TaskStatus;
+  /** The run was a dry run: "changed" means "would change". */
+  check: boolean;
+  /** What was (or would be) done: commands and file writes with their diffs. */
+  changes: Change[];
+  /** Why nothing was done, why it was skipped, or what a change depends on. */
+  reason?: string;
+  /** In check mode: the earlier task whose unpredictable effects this task's plan depends on. */
+  dependsOn?: string;
+  error?: string;
+  /** The failure was ignored (ignore_errors). */
+  ignored?: boolean;
+  pos?: SourcePos;
+  /** The task is no_log: commands, diffs and errors are masked before the result leaves the engine. */
+  noLog?: boolean;
+  ms: number;
+}
+
+export interface HostStats {
+  ok: number;
+  changed: number;
+  failed: number;
+  skipped: number;
+  unreachable: boolean;
+  /** Exec sessions this host's connection opened. */
+  execs: number;
+  ms: number;
+}
+
+export interface RunSummary {
+  check: boolean;
+  hosts: Record<string, HostStats>;
+  ms: number;
+}
+
+export type RunEvent =
+  | { type: 'run-start'; hosts: string[]; check: boolean; plays: string[] }
+  | { type: 'play-start'; play: string; hosts: string[] }
+  | { type: 'host-start'; host: string }
+  | { type: 'host-facts'; host: string; facts: Facts; ms: number }
+  | { type: 'task-start'; host: string; play: string; task: string; handler: boolean }
+  | { type: 'task-result'; result: TaskResult }
+  | { type: 'host-unreachable'; host: string; error: string }
+  | { type: 'host-failed'; host: string; error: string }
+  | { type: 'command'; host: string; command: string; exitCode: number; ms: number }
+  | { type: 'host-done'; host: string; stats: HostStats }
+  | { type: 'run-end'; summary: RunSummary };
+
+export type Emit = (event: RunEvent) => void;

@@ -1,0 +1,202 @@
+// One host, start to end: connect once, gather facts once, then per play: prepare every task (render,
+// validate, resolve — so a bad variable fails before anything changes), read all their state in one
+// batch, and walk the tasks: plan → (check: stop here) → execute + refresh state in the same exec.
+import type { Connection } from '../connectors/connection.js';
+import { FleetplanError } from '../errors.js';
+import type { Facts } from '../facts/facts.js';
+import { gatherFacts } from '../facts/gather.js';
+import { selectBackends } from '../backends/select.js';
+import type { Backends } from '../backends/backends.js';
+import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
+import { Unresolved, type PlanResult } from '../ops/operation.js';
+import { readState, storeFrames, uniqueQueries } from '../state/batch.js';
+import { StateView, type StateQuery } from '../state/query.js';
+import type { Emit, HostStats, TaskResult } from './events.js';
+import { execScript, parseExec } from './executor.js';
+import { prepareTask, type PreparedTask } from './prepare.js';
+import type { RunOptions } from './options.js';
+import { decideChanged } from './changed-when.js';
+
+export interface HostContext {
+  host: string;
+  conn: Connection;
+  facts: Facts;
+  backends: Backends;
+  opts: RunOptions;
+  emit: Emit;
+  stats: HostStats;
+  /** The host's variables for a task of this role (or of the play itself), all layers merged, facts included. */
+  scope: (play: Play, role?: RoleRef) => Vars;
+}
+
+export async function startHost(
+  base: Omit<HostContext, 'facts' | 'backends' | 'scope'>,
+  scopeFor: (facts: Facts) => HostContext['scope'],
+): Promise<HostContext> {
+  const t0 = Date.now();
+  const facts = await gatherFacts(base.conn, base.host);
+  base.emit({ type: 'host-facts', host: base.host, facts, ms: Date.now() - t0 });
+  return { ...base, facts, backends: selectBackends(facts), scope: scopeFor(facts) };
+}
+
+function result(ctx: HostContext, play: Play, t: TaskDef, handler: boolean, fields: Partial<TaskResult> & Pick<TaskResult, 'status'>): TaskResult {
+  return {
+    host: ctx.host,
+    play: play.name,
+    task: t.name,
+    role: t.role,
+    op: t.op,
+    handler,
+    check: ctx.opts.check,
+    changes: [],
+    pos: t.pos,
+    noLog: t.noLog || undefined,
+    ms: 0,
+    ...fields,
+  };
+}
+
+function count(stats: HostStats, r: TaskResult): void {
+  if (r.status === 'failed' && r.ignored) stats.ok++;
+  else stats[r.status]++;
+}
+
+/** Roles' tasks first, in role order, then the play's own tasks (as Ansible). */
+function playTasks(play: Play): Array<{ def: TaskDef; ref?: RoleRef }> {
+  return [...play.roles.flatMap((ref) => ref.role.tasks.map((def) => ({ def, ref }))), ...play.tasks.map((def) => ({ def }))];
+}
+
+/** Runs one play on one host. Returns false when the host failed (later plays are not run on it). */
+export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
+  const { host, opts, emit } = ctx;
+  const report = (r: TaskResult) => {
+    count(ctx.stats, r);
+    emit({ type: 'task-result', result: r });
+  };
+
+  // 1. Prepare everything first: an undefined variable or bad argument anywhere fails the host
+  //    before its first change.
+  let tasks: PreparedTask[];
+  let handlers: PreparedTask[];
+  try {
+    tasks = playTasks(play).map(({ def, ref }) => prepareTask(ctx, play, def, ref, false));
+    handlers = play.handlers.map((def) => prepareTask(ctx, play, def, play.roles.find((r) => r.role.name === def.role), true));
+  } catch (err) {
+    const message = err instanceof FleetplanError ? err.describe() : (err as Error).message;
+    emit({ type: 'host-failed', host, error: message });
+    ctx.stats.failed++;
+    return false;
+  }
+
+  // 2. One batched read of everything every active task and handler needs.
+  const become = [...tasks, ...handlers].some((p) => p.become);
+  const pending = (list: PreparedTask[]) => list.filter((p) => p.active).flatMap((p) => p.queries);
+  let view: StateView;
+  try {
+    view = await readState(ctx.conn, uniqueQueries([...pending(tasks), ...pending(handlers)]), { become });
+  } catch (err) {
+    emit({ type: 'host-failed', host, error: `reading state: ${(err as Error).message}` });
+    ctx.stats.failed++;
+    return false;
+  }
+
+  const notified = new Set<string>();
+  let lastOpaque: string | undefined;
+  let failed = false;
+
+  const runOne = async (p: PreparedTask, handler: boolean, rest: () => StateQuery[]): Promise<TaskResult> => {
+    const t = p.def;
+    const t0 = Date.now();
+    if (!p.active) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason });
+    emit({ type: 'task-start', host, play: play.name, task: t.name, handler });
+    let planned: PlanResult;
+    try {
+      planned = p.op.plan(p.resolved, view, p.opCtx);
+    } catch (err) {
+      if (err instanceof Unresolved && opts.check && lastOpaque !== undefined) {
+        // The state this task needs would only exist after an earlier change we cannot simulate.
+        return result(ctx, play, t, handler, {
+          status: 'changed',
+          reason: `would change (depends on '${lastOpaque}': ${err.message})`,
+          dependsOn: lastOpaque,
+          ms: Date.now() - t0,
+        });
+      }
+      return result(ctx, play, t, handler, { status: 'failed', error: (err as Error).message, ms: Date.now() - t0 });
+    }
+    if (planned.changes.length === 0) {
+      for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
+      return result(ctx, play, t, handler, { status: 'ok', reason: planned.reason, ms: Date.now() - t0 });
+    }
+    if (opts.check) {
+      for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
+      if (planned.opaque) lastOpaque = t.name;
+      // changed_when: false tasks report ok in both modes; output-dependent ones say so.
+      const status = t.changedWhen === false ? 'ok' : 'changed';
+      const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
+      return result(ctx, play, t, handler, { status, changes: planned.changes, reason, ms: Date.now() - t0 });
+    }
+    // Apply: run the changes and re-read what later tasks need in the same exec.
+    const refresh = uniqueQueries(rest());
+    const plan = execScript(planned.changes, refresh);
+    const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become });
+    emit({ type: 'command', host, command: t.noLog ? '[no_log]' : plan.script, exitCode: res.exitCode, ms: res.ms });
+    if (res.exitCode !== 0 && res.stdout.length === 0) {
+      return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `exit ${res.exitCode}: ${res.stderr.trim()}`, ms: Date.now() - t0 });
+    }
+    const { change, refresh: frames } = parseExec(res.stdout, plan);
+    storeFrames(view, refresh, frames);
+    const outcome = { exitCode: change.exitCode, stdout: change.out.toString('utf8'), stderr: res.stderr };
+    const verdict = p.op.interpret
+      ? p.op.interpret(p.resolved, outcome)
+      : outcome.exitCode === 0
+        ? { changed: true }
+        : { changed: false, failed: `exited ${outcome.exitCode}: ${outcome.stderr.trim().split('\n').slice(-5).join('\n')}` };
+    if (verdict.failed) {
+      return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: verdict.failed, ms: Date.now() - t0 });
+    }
+    const changed = decideChanged(t.changedWhen, outcome, verdict.changed);
+    return result(ctx, play, t, handler, { status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason, ms: Date.now() - t0 });
+  };
+
+  // 3. Tasks in order.
+  for (let i = 0; i < tasks.length; i++) {
+    const p = tasks[i]!;
+    const rest = () => [...pending(tasks.slice(i + 1)), ...pending(handlers)];
+    let r: TaskResult;
+    try {
+      r = await runOne(p, false, rest);
+    } catch (err) {
+      r = result(ctx, play, p.def, false, { status: 'failed', error: (err as Error).message });
+    }
+    if (r.status === 'failed' && p.def.ignoreErrors) r.ignored = true;
+    report(r);
+    if (r.status === 'changed') for (const h of p.def.notify) notified.add(h);
+    if (r.status === 'failed' && !r.ignored) {
+      failed = true;
+      break;
+    }
+  }
+
+  // 4. Handlers: once, in definition order, only if notified (and not after a failure).
+  if (!failed) {
+    for (let i = 0; i < handlers.length; i++) {
+      const p = handlers[i]!;
+      if (!p.names.some((n) => notified.has(n))) continue;
+      const rest = () => pending(handlers.slice(i + 1).filter((h) => h.names.some((n) => notified.has(n))));
+      let r: TaskResult;
+      try {
+        r = await runOne(p, true, rest);
+      } catch (err) {
+        r = result(ctx, play, p.def, true, { status: 'failed', error: (err as Error).message });
+      }
+      report(r);
+      if (r.status === 'changed') for (const h of p.def.notify) notified.add(h);
+      if (r.status === 'failed' && !p.def.ignoreErrors) {
+        failed = true;
+        break;
+      }
+    }
+  }
+  return !failed;
+}

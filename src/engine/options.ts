@@ -1,0 +1,18 @@
+// What the operator asked for on the command line, as the engine sees it.
+import type { Vars } from '../load/model.js';
+
+export interface RunOptions {
+  /** Dry run: plan every task, change nothing. */
+  check: boolean;
+  /** Hosts run in parallel at most. */
+  forks: number;
+  /** Run only tasks with one of these tags (plus those tagged `always`). Empty: all. */
+  tags: string[];
+  skipTags: string[];
+  /** Extra vars (-e), the highest precedence. */
+  extraVars: Vars;
+  /** Restricts the plan's host patterns further (--limit). */
+  limit?: string;
+  /** Per-command timeout, ms. */
+  commandTimeoutMs?: number;
+}

@@ -1,0 +1,95 @@
+// Everything about a task that can be decided on the controller before touching the host: is it
+// selected (tags, when), what are its arguments for this host (rendered, then validated against the
+// operation's schema), what does it need to read. Errors here name host, task and file position.
+import { InputError, OperationError } from '../errors.js';
+import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
+import { controllerPath } from '../load/paths.js';
+import { renderArgs, renderTemplateFile } from '../load/template.js';
+import { evaluateWhen } from '../load/when.js';
+import type { Operation, OpContext } from '../ops/operation.js';
+import { operations } from '../ops/registry.js';
+import type { StateQuery } from '../state/query.js';
+import type { HostContext } from './host-run.js';
+import { schemaMessage } from './schema-message.js';
+
+export interface PreparedTask {
+  def: TaskDef;
+  /** Names a notify can use: the handler's name and its `listen` aliases. */
+  names: string[];
+  active: boolean;
+  skipReason?: string;
+  become: boolean;
+  op: Operation;
+  resolved: unknown;
+  opCtx: OpContext;
+  queries: StateQuery[];
+}
+
+function selectedByTags(tags: string[], opts: HostContext['opts']): string | undefined {
+  if (tags.includes('never') && !opts.tags.some((t) => tags.includes(t))) return 'tagged never';
+  if (opts.skipTags.some((t) => tags.includes(t))) return `skipped by --skip-tags`;
+  if (opts.tags.length && !tags.includes('always') && !opts.tags.some((t) => tags.includes(t))) return 'not selected by --tags';
+  return undefined;
+}
+
+export function prepareTask(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean): PreparedTask {
+  const op = operations.get(def.op);
+  if (!op) throw new InputError(`unknown operation '${def.op}'`, { pos: def.pos, host: ctx.host, task: def.name });
+  const vars: Vars = ctx.scope(play, ref);
+  const names = [def.name, ...(def.listen ?? [])];
+  const become = def.become ?? play.become ?? Boolean(vars.become ?? vars.ansible_become ?? false);
+  const base = { def, names, become, op };
+
+  const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? [])], ctx.opts);
+  if (tagSkip) return inactive(base, tagSkip);
+  for (const cond of [ref?.when, def.when]) {
+    if (cond === undefined) continue;
+    let ok: boolean;
+    try {
+      ok = evaluateWhen(cond, vars);
+    } catch (err) {
+      throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
+    }
+    if (!ok) return inactive(base, 'when: condition is false');
+  }
+
+  const rendered = renderArgs(def, vars);
+  const parsed = op.schema.safeParse(rendered);
+  if (!parsed.success) {
+    throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
+      pos: def.pos,
+      host: ctx.host,
+      task: def.name,
+    });
+  }
+  const opCtx: OpContext = {
+    host: ctx.host,
+    facts: ctx.facts,
+    vars,
+    backends: ctx.backends,
+    noLog: def.noLog,
+    controllerPath: (kind, src) => controllerPath(def, kind, src),
+    renderTemplate: (file) => renderTemplateFile(file, vars),
+  };
+  let resolved: unknown;
+  let queries: StateQuery[];
+  try {
+    resolved = op.resolve(parsed.data, opCtx);
+    queries = op.queries(resolved, opCtx);
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new OperationError((err as Error).message, { pos: def.pos, host: ctx.host, task: def.name, cause: err });
+  }
+  return { ...base, active: true, resolved, opCtx, queries };
+}
+
+function inactive(base: Pick<PreparedTask, 'def' | 'names' | 'become' | 'op'>, reason: string): PreparedTask {
+  return {
+    ...base,
+    active: false,
+    skipReason: reason,
+    resolved: undefined,
+    queries: [],
+    opCtx: undefined as unknown as OpContext,
+  };
+}

@@ -1,0 +1,32 @@
+// Events leave the engine redacted: every secret value replaced, file contents dropped (reporters
+// show diffs, never raw bytes), no_log tasks reduced to what ran. Subscribers cannot leak what they
+// never receive.
+import { redact } from '../load/secret.js';
+import type { Change } from '../ops/operation.js';
+import type { RunEvent, TaskResult } from './events.js';
+
+function deepRedact<T>(value: T): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Buffer.isBuffer(value)) return Buffer.alloc(0) as T;
+  if (Array.isArray(value)) return value.map(deepRedact) as T;
+  if (value && typeof value === 'object') {
+    const out: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(value)) out[k] = deepRedact(v);
+    return out as T;
+  }
+  return value;
+}
+
+function maskNoLog(c: Change): Change {
+  if (c.kind === 'run') return { ...c, command: '[redacted: no_log]' };
+  return { ...c, diff: c.diff && { path: c.diff.path, before: null, after: null, attrs: c.diff.attrs, masked: 'secret' } };
+}
+
+export function redactResult(r: TaskResult): TaskResult {
+  const changes = r.noLog ? r.changes.map(maskNoLog) : r.changes;
+  return deepRedact({ ...r, changes, error: r.noLog && r.error ? 'failed (output hidden: no_log)' : r.error });
+}
+
+export function redactEvent(e: RunEvent): RunEvent {
+  return deepRedact(e);
+}

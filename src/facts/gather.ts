@@ -1,0 +1,132 @@
+// Facts in one round trip: one script prints raw key=value lines and identity files; a pure function
+// turns them into Facts. Detection is an ordered table of rules (as Ansible's), not scattered ifs.
+import type { Connection } from '../connectors/connection.js';
+import { FactError } from '../errors.js';
+import type { Facts, InitSystem, OsFamily, PackageManager } from './facts.js';
+
+export const FACTS_SCRIPT = String.raw`
+echo "system=$(uname -s)"
+echo "kernel=$(uname -r)"
+echo "arch=$(uname -m)"
+echo "hostname=$(hostname 2>/dev/null || uname -n)"
+echo "user=$(id -un)"
+echo "uid=$(id -u)"
+[ -d /run/systemd/system ] && echo "run_systemd=1"
+[ -r /proc/1/comm ] && echo "pid1=$(cat /proc/1/comm)"
+command -v freebsd-version >/dev/null 2>&1 && echo "freebsd_version=$(freebsd-version)"
+for c in apt-get dnf yum pkg systemctl service chkconfig update-rc.d sysrc; do
+  command -v "$c" >/dev/null 2>&1 && echo "has_$c=1"
+done
+[ -r /etc/redhat-release ] && echo "redhat_release=$(head -n 1 /etc/redhat-release)"
+[ -r /etc/debian_version ] && echo "debian_version=$(head -n 1 /etc/debian_version)"
+if [ -r /etc/os-release ]; then sed 's/^/os_release./' /etc/os-release; fi
+exit 0
+`;
+
+type Raw = Record<string, string>;
+
+/** KEY=value lines; os-release values may be quoted. */
+export function parseRaw(text: string): Raw {
+  const raw: Raw = {};
+  for (const line of text.split('\n')) {
+    const eq = line.indexOf('=');
+    if (eq <= 0) continue;
+    let value = line.slice(eq + 1).trim();
+    if (value.length >= 2 && (value[0] === '"' || value[0] === "'") && value.endsWith(value[0]!)) {
+      value = value.slice(1, -1);
+    }
+    raw[line.slice(0, eq).trim()] = value;
+  }
+  return raw;
+}
+
+interface Identity {
+  os_family: OsFamily;
+  distribution: string;
+  distribution_version: string;
+}
+
+const FAMILY_OF_ID: Record<string, OsFamily> = {
+  debian: 'Debian', ubuntu: 'Debian', raspbian: 'Debian', linuxmint: 'Debian',
+  centos: 'RedHat', rhel: 'RedHat', fedora: 'RedHat', rocky: 'RedHat', almalinux: 'RedHat', ol: 'RedHat',
+  freebsd: 'FreeBSD',
+};
+
+/** Ordered: the first rule that recognises the host wins. */
+const IDENTITY_RULES: Array<(raw: Raw) => Identity | undefined> = [
+  // FreeBSD: uname says so; freebsd-version gives the userland version (14.1-RELEASE-p3).
+  (raw) =>
+    raw.system === 'FreeBSD'
+      ? { os_family: 'FreeBSD', distribution: 'freebsd', distribution_version: raw.freebsd_version || raw.kernel || '' }
+      : undefined,
+  // Anything with /etc/os-release (CentOS 7+, Debian, Ubuntu).
+  (raw) => {
+    const id = raw['os_release.ID']?.toLowerCase();
+    if (!id) return undefined;
+    const like = (raw['os_release.ID_LIKE'] ?? '').toLowerCase().split(/\s+/);
+    const family = FAMILY_OF_ID[id] ?? like.map((l) => FAMILY_OF_ID[l]).find(Boolean) ?? 'unknown';
+    // CentOS 7's VERSION_ID is "7"; the full version is in redhat-release ("7.9.2009").
+    const rhFull = raw.redhat_release?.match(/release\s+([\d.]+)/)?.[1];
+    const debFull = id === 'debian' ? raw.debian_version?.match(/^[\d.]+$/)?.[0] : undefined;
+    return { os_family: family, distribution: id, distribution_version: rhFull ?? debFull ?? raw['os_release.VERSION_ID'] ?? '' };
+  },
+  // CentOS 6 and older RHEL: no os-release, only "CentOS release 6.10 (Final)".
+  (raw) => {
+    const m = raw.redhat_release?.match(/^(.*?)\s+(?:Linux\s+)?release\s+([\d.]+)/i);
+    if (!m) return undefined;
+    const name = m[1]!.toLowerCase();
+    const distribution = name.includes('centos') ? 'centos' : name.includes('red hat') ? 'rhel' : name.split(/\s+/)[0]!;
+    return { os_family: 'RedHat', distribution, distribution_version: m[2]! };
+  },
+  (raw) => (raw.debian_version ? { os_family: 'Debian', distribution: 'debian', distribution_version: raw.debian_version } : undefined),
+];
+
+const INIT_RULES: Array<(raw: Raw, family: OsFamily) => InitSystem | undefined> = [
+  (raw) => (raw.run_systemd ? 'systemd' : undefined),
+  (_raw, family) => (family === 'FreeBSD' ? 'bsdrc' : undefined),
+  (raw) => (raw.has_service || raw.has_chkconfig || raw['has_update-rc.d'] ? 'sysv' : undefined),
+];
+
+const PKG_RULES: Array<(raw: Raw, family: OsFamily, major: number) => PackageManager | undefined> = [
+  (raw, family) => (family === 'FreeBSD' && raw.has_pkg ? 'pkg' : undefined),
+  (raw, family) => (family === 'Debian' && raw['has_apt-get'] ? 'apt' : undefined),
+  // RHEL 8+ ships dnf with yum as an alias; 7 and older use yum.
+  (raw, family, major) => (family === 'RedHat' && raw.has_dnf && (major >= 8 || !raw.has_yum) ? 'dnf' : undefined),
+  (raw, family) => (family === 'RedHat' && raw.has_yum ? 'yum' : undefined),
+  (raw) => (raw['has_apt-get'] ? 'apt' : raw.has_dnf ? 'dnf' : raw.has_yum ? 'yum' : raw.has_pkg ? 'pkg' : undefined),
+];
+
+export function factsFromRaw(raw: Raw): Facts {
+  const identity: Identity = IDENTITY_RULES.map((r) => r(raw)).find(Boolean) ?? {
+    os_family: 'unknown',
+    distribution: 'unknown',
+    distribution_version: '',
+  };
+  const major = Number(identity.distribution_version.match(/^\d+/)?.[0] ?? 0);
+  return {
+    hostname: raw.hostname ?? '',
+    system: raw.system ?? '',
+    kernel: raw.kernel ?? '',
+    arch: raw.arch ?? '',
+    ...identity,
+    distribution_major: major,
+    init: INIT_RULES.map((r) => r(raw, identity.os_family)).find(Boolean) ?? 'unknown',
+    pkg_mgr: PKG_RULES.map((r) => r(raw, identity.os_family, major)).find(Boolean) ?? 'unknown',
+    user: raw.user ?? '',
+    uid: Number(raw.uid ?? -1),
+  };
+}
+
+export function parseFacts(text: string): Facts {
+  return factsFromRaw(parseRaw(text));
+}
+
+export async function gatherFacts(conn: Connection, host: string): Promise<Facts> {
+  const res = await conn.run('sh -s', { stdin: FACTS_SCRIPT });
+  if (res.exitCode !== 0) {
+    throw new FactError(`facts script exited ${res.exitCode}: ${res.stderr.trim().slice(0, 300)}`, { host });
+  }
+  const facts = parseFacts(res.stdout.toString());
+  if (!facts.system) throw new FactError(`facts script printed nothing recognisable`, { host });
+  return facts;
+}

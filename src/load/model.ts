@@ -1,0 +1,110 @@
+// What loading produces and the engine consumes: plans, roles, tasks and inventory, validated, with
+// the YAML position of everything so that later errors can still point at the operator's file.
+import type { SourcePos } from '../errors.js';
+
+export type Vars = Record<string, unknown>;
+
+/** A declarative condition (no JavaScript is ever evaluated from plan files). See src/load/when.ts. */
+export type Condition =
+  | { all: Condition[] }
+  | { any: Condition[] }
+  | { not: Condition }
+  /** variable path (e.g. "facts.os_family") → expected: scalar (equal), list (one of), or a test object. */
+  | { [varPath: string]: unknown };
+
+/** How a task decides whether it reported a change (command-like operations). */
+export type ChangedWhen = boolean | { rc?: number | number[]; stdout_contains?: string; stdout_not_contains?: string };
+
+export interface TaskDef {
+  name: string;
+  /** Operation name: file, template, copy, directory, line, command, package, service, user, group. */
+  op: string;
+  /** Raw arguments; strings may hold Handlebars expressions rendered per host. Validated against the op schema. */
+  args: Record<string, unknown>;
+  when?: Condition;
+  notify: string[];
+  /** Handlers only: further names a `notify:` may use for this handler. */
+  listen?: string[];
+  tags: string[];
+  /** Per-task override of the host's become setting. */
+  become?: boolean;
+  changedWhen?: ChangedWhen;
+  /** Mask this task's diff, commands and output in every report. */
+  noLog: boolean;
+  ignoreErrors: boolean;
+  /** Role the task came from, if any, and its directory (templates/ and files/ are looked up there). */
+  role?: string;
+  roleDir?: string;
+  /** Directory that relative `src:` paths resolve against when there is no role (the plan's directory). */
+  baseDir: string;
+  /** Position of the task mapping itself. */
+  pos: SourcePos;
+  /** Position of each argument value, keyed by argument name, for pointing at a bad value. */
+  argPos: Record<string, SourcePos>;
+}
+
+export interface RoleDef {
+  name: string;
+  dir: string;
+  defaults: Vars;
+  /** Per-OS vars files under vars/, keyed by file stem ("Debian", "RedHat", "FreeBSD", "CentOS-6"...). */
+  osVars: Record<string, { vars: Vars; file: string }>;
+  tasks: TaskDef[];
+  handlers: TaskDef[];
+}
+
+/** One entry of a play's `roles:` list. */
+export interface RoleRef {
+  role: RoleDef;
+  /** Role parameters (`- role: x` with `vars:`), precedence above plan vars. */
+  params: Vars;
+  when?: Condition;
+  tags: string[];
+  pos: SourcePos;
+}
+
+export interface Play {
+  name: string;
+  /** Host pattern as Ansible: "all", "relays:&centos", "web*", "!db1", comma/colon separated. */
+  hosts: string;
+  vars: Vars;
+  roles: RoleRef[];
+  tasks: TaskDef[];
+  /** Every handler visible in this play (roles' first, in role order, then the play's), in definition order. */
+  handlers: TaskDef[];
+  become?: boolean;
+  /** Plan file this play came from and its position there. */
+  pos: SourcePos;
+}
+
+export interface Plan {
+  file: string;
+  plays: Play[];
+}
+
+export interface InventoryHost {
+  name: string;
+  /** Groups this host belongs to, ancestors first ("all" first), each once. Drives var precedence. */
+  groups: string[];
+  /** The host's own vars (inventory entry merged with host_vars/<name>.yml). */
+  vars: Vars;
+  pos: SourcePos;
+}
+
+export interface InventoryGroup {
+  name: string;
+  hosts: string[];
+  children: string[];
+  /** Group vars (inventory entry merged with group_vars/<name>.yml). */
+  vars: Vars;
+  /** Depth from "all" (0), so that more specific groups override less specific ones. */
+  depth: number;
+  pos: SourcePos;
+}
+
+export interface Inventory {
+  file: string;
+  /** Insertion order = order of first appearance in the file. */
+  hosts: Map<string, InventoryHost>;
+  groups: Map<string, InventoryGroup>;
+}

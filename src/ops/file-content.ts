@@ -1,0 +1,115 @@
+// The one planner for "this path should hold these bytes with these attributes", shared by file,
+// copy, template and line: compares hashes and attributes, builds the atomic write and its diff, and
+// predicts the resulting state for later tasks in check mode.
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { shQuote } from '../connectors/quote.js';
+import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
+import type { Change, FileDiff, OpContext, PlanResult } from './operation.js';
+
+export const modeSchema = z
+  .string()
+  .regex(/^0?[0-7]{3,4}$/, 'an octal mode as a quoted string, such as "0644"')
+  .describe('Octal permission bits as a string, e.g. "0640"');
+
+/** Arguments every file-writing operation accepts. */
+export const fileAttrs = {
+  owner: z.string().min(1).optional().describe('Owner user name'),
+  group: z.string().min(1).optional().describe('Owner group name'),
+  mode: modeSchema.optional(),
+  backup: z.boolean().optional().describe('Keep the replaced file as <path>.<timestamp>~'),
+  validate: z
+    .string()
+    .optional()
+    .describe('Command run on the new content before it replaces the file; %s is the temporary file. A failure keeps the old file.'),
+};
+
+export interface WantedFile {
+  path: string;
+  content: Buffer;
+  owner?: string;
+  group?: string;
+  mode?: string;
+  backup?: boolean;
+  validate?: string;
+}
+
+export function sha256(content: Buffer): string {
+  return createHash('sha256').update(content).digest('hex');
+}
+
+function isText(buf: Buffer): boolean {
+  return !buf.includes(0) && Buffer.from(buf.toString('utf8'), 'utf8').equals(buf);
+}
+
+/** Changed attributes as "mode 0644 → 0600" lines; empty when all match. */
+export function attrChanges(
+  want: { owner?: string; group?: string; mode?: string },
+  st: FileState,
+): string[] {
+  const lines: string[] = [];
+  if (want.owner && want.owner !== st.owner) lines.push(`owner ${st.owner} → ${want.owner}`);
+  if (want.group && want.group !== st.group) lines.push(`group ${st.group} → ${want.group}`);
+  if (want.mode && normalizeMode(want.mode) !== st.mode) lines.push(`mode ${st.mode} → ${normalizeMode(want.mode)}`);
+  return lines;
+}
+
+/** chown/chmod for an existing path, only for what differs. */
+export function attrCommand(path: string, want: { owner?: string; group?: string; mode?: string }, st: FileState): string {
+  const p = shQuote(path);
+  const cmds: string[] = [];
+  const owner = want.owner && want.owner !== st.owner ? want.owner : '';
+  const group = want.group && want.group !== st.group ? want.group : '';
+  if (owner || group) cmds.push(`chown ${shQuote(`${owner}${group ? `:${group}` : ''}`)} ${p}`);
+  if (want.mode && normalizeMode(want.mode) !== st.mode) cmds.push(`chmod ${normalizeMode(want.mode)} ${p}`);
+  return cmds.join(' && ');
+}
+
+function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], ctx: OpContext): FileDiff {
+  const diff: FileDiff = { path, before: null, after: null, attrs };
+  if (ctx.noLog) return { ...diff, masked: 'secret' };
+  if (!isText(content) || (st.content && !isText(st.content))) return { ...diff, masked: 'binary' };
+  if (st.exists && !st.content && (st.size ?? 0) > DIFF_CONTENT_LIMIT) return { ...diff, masked: 'too large' };
+  return { ...diff, before: st.exists ? (st.content ?? Buffer.alloc(0)).toString('utf8') : null, after: content.toString('utf8') };
+}
+
+export function planFileContent(want: WantedFile, st: FileState, ctx: OpContext): PlanResult {
+  if (st.exists && st.type !== 'file') {
+    throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
+  }
+  const wantSha = sha256(want.content);
+  const attrs = st.exists ? attrChanges(want, st) : [];
+  const mode = normalizeMode(want.mode ?? st.mode ?? '0644');
+  const after: FileState = {
+    exists: true,
+    type: 'file',
+    mode,
+    owner: want.owner ?? st.owner ?? 'root',
+    group: want.group ?? st.group ?? 'root',
+    size: want.content.length,
+    sha256: wantSha,
+    content: want.content,
+  };
+  const predicts = [{ key: fileResource(want.path), value: after }];
+
+  if (st.exists && st.sha256 === wantSha) {
+    if (attrs.length === 0) return { changes: [], reason: `${want.path} is up to date`, predicts };
+    const change: Change = { kind: 'run', description: `${want.path}: ${attrs.join(', ')}`, command: attrCommand(want.path, want, st) };
+    return { changes: [change], predicts };
+  }
+  const change: Change = {
+    kind: 'write',
+    description: st.exists ? `update ${want.path}` : `create ${want.path}`,
+    write: {
+      path: want.path,
+      content: want.content,
+      owner: want.owner ?? st.owner,
+      group: want.group ?? st.group,
+      mode,
+      backup: want.backup && st.exists,
+      validate: want.validate,
+    },
+    diff: diffOf(want.path, st, want.content, st.exists ? attrs : [`mode ${mode}`], ctx),
+  };
+  return { changes: [change], predicts };
+}

@@ -1,0 +1,46 @@
+// file: a path that holds inline content, or just exists with attributes, or is absent.
+import { z } from 'zod';
+import { shQuote } from '../connectors/quote.js';
+import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
+import { attrChanges, attrCommand, fileAttrs, planFileContent, sha256 } from './file-content.js';
+import type { Operation } from './operation.js';
+
+const schema = z
+  .object({
+    path: z.string().min(1).describe('Absolute path on the host'),
+    content: z.string().optional().describe('Exact content of the file (templated like any argument)'),
+    state: z.enum(['present', 'absent']).default('present').describe('absent removes the file'),
+    ...fileAttrs,
+  })
+  .strict();
+
+type Args = z.infer<typeof schema>;
+type Resolved = { args: Args; content?: Buffer; query: ReturnType<typeof fileQuery> };
+
+export const file: Operation<Args, Resolved> = {
+  name: 'file',
+  summary: 'A file with the given content and attributes, or without content just its attributes, or absent',
+  schema,
+  shorthand: 'path',
+  resolve(args) {
+    const content = args.content !== undefined ? Buffer.from(args.content) : undefined;
+    const query = fileQuery(args.path, { wantSha: content && sha256(content), withContent: content !== undefined });
+    return { args, content, query };
+  },
+  queries: (r) => [r.query],
+  plan({ args: a, content, query }, state, ctx) {
+    const st = state.get(query);
+    if (a.state === 'absent') {
+      if (!st.exists) return { changes: [], reason: `${a.path} is absent` };
+      return {
+        changes: [{ kind: 'run', description: `remove ${a.path}`, command: `rm -f ${shQuote(a.path)}` }],
+        predicts: [{ key: fileResource(a.path), value: { exists: false } satisfies FileState }],
+      };
+    }
+    // Without content a new file is created empty; an existing one keeps its content.
+    if (content !== undefined || !st.exists) return planFileContent({ ...a, content: content ?? Buffer.alloc(0) }, st, ctx);
+    const attrs = attrChanges(a, st);
+    if (attrs.length === 0) return { changes: [], reason: `${a.path} has the wanted attributes` };
+    return { changes: [{ kind: 'run', description: `${a.path}: ${attrs.join(', ')}`, command: attrCommand(a.path, a, st) }] };
+  },
+};

@@ -1,0 +1,34 @@
+// group: a group present or absent.
+import { z } from 'zod';
+import { groupQuery, groupResource } from '../state/account-state.js';
+import type { Operation } from './operation.js';
+
+const schema = z
+  .object({
+    name: z.string().min(1).describe('Group name'),
+    state: z.enum(['present', 'absent']).default('present'),
+    system: z.boolean().default(false).describe('Create as a system group'),
+    gid: z.number().int().nonnegative().optional(),
+  })
+  .strict();
+
+type Args = z.infer<typeof schema>;
+
+export const group: Operation<Args, { args: Args; query: ReturnType<typeof groupQuery> }> = {
+  name: 'group',
+  summary: 'A group present or absent',
+  schema,
+  shorthand: 'name',
+  resolve: (args) => ({ args, query: groupQuery(args.name) }),
+  queries: (r) => [r.query],
+  plan({ args: a, query }, state, ctx) {
+    const cur = state.get(query);
+    const want = a.state === 'present';
+    if (cur.exists === want) return { changes: [], reason: `group ${a.name} ${want ? 'exists' : 'does not exist'}` };
+    const command = want ? ctx.backends.accounts.createGroup(a.name, { system: a.system, gid: a.gid }) : ctx.backends.accounts.removeGroup(a.name);
+    return {
+      changes: [{ kind: 'run', description: `${want ? 'create' : 'remove'} group ${a.name}`, command }],
+      predicts: [{ key: groupResource(a.name), value: { exists: want, gid: a.gid } }],
+    };
+  },
+};

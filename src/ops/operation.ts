@@ -1,0 +1,106 @@
+// The contract of an operation: read state → compare with the wanted state → changes.
+// Check mode and apply share this code path; check mode simply stops before the executor runs changes.
+import type { z } from 'zod';
+import type { Facts } from '../facts/facts.js';
+import type { Backends } from '../backends/backends.js';
+import type { Vars } from '../load/model.js';
+import type { StateQuery, StateView } from '../state/query.js';
+
+export interface FileDiff {
+  path: string;
+  /** Current content (null: the file does not exist). `binary`/`tooLarge` mark content not shown. */
+  before: string | null;
+  after: string | null;
+  /** Extra lines about attributes: "mode 0644 → 0600", "owner root → postfix". */
+  attrs?: string[];
+  /** Content is a secret or binary: the renderer shows only that it changed. */
+  masked?: 'secret' | 'binary' | 'too large';
+}
+
+/** A file to write atomically (temp file in the same directory, final owner/mode first, then rename). */
+export interface WriteSpec {
+  path: string;
+  content: Buffer;
+  owner?: string;
+  group?: string;
+  /** Octal string such as "0640". */
+  mode?: string;
+  /** Keep the old file as <path>.<timestamp>~ before replacing it. */
+  backup?: boolean;
+  /** A command run against the temp file (`%s` = temp path) before the rename; failing keeps the old file. */
+  validate?: string;
+}
+
+export type Change =
+  | { kind: 'run'; description: string; command: string }
+  | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff };
+
+/** What a later task would see if this change were made (check mode evaluates later tasks against it). */
+export interface Prediction {
+  /** Key of the StateQuery whose value changes. */
+  key: string;
+  value: unknown;
+}
+
+export interface PlanResult {
+  /** Empty: nothing to do, see `reason`. */
+  changes: Change[];
+  /** Why nothing needs doing ("file /etc/x has the wanted content") or what will be done. */
+  reason?: string;
+  /** The state this task leaves behind, for tasks after it in check mode. */
+  predicts?: Prediction[];
+  /**
+   * The changes have effects beyond `predicts` (package installs, commands): in check mode a later task
+   * that cannot be planned against the current state is reported as depending on this one.
+   */
+  opaque?: boolean;
+}
+
+/**
+ * Thrown by `plan` when the current state does not allow planning (the file to edit is missing, the
+ * service is unknown). In check mode, after an earlier opaque change, it becomes
+ * "would change (depends on <task>)"; otherwise it fails the task.
+ */
+export class Unresolved extends Error {}
+
+/** What an operation may use while resolving and planning, per host. */
+export interface OpContext {
+  host: string;
+  facts: Facts;
+  vars: Vars;
+  backends: Backends;
+  /** Resolve a controller-side file of the task (role templates/ or files/, else relative to the plan). */
+  controllerPath(kind: 'templates' | 'files', src: string): string;
+  /** Render a Handlebars template file with the host's vars (strict: undefined variables are errors). */
+  renderTemplate(file: string): string;
+  /** The task asked for its diff and output to be hidden (no_log), or content is secret. */
+  noLog: boolean;
+}
+
+/** The outcome of running a task's changes, for operations whose changed/failed status depends on output. */
+export interface ExecOutcome {
+  exitCode: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Operation<A = any, R = any> {
+  name: string;
+  /** One line for docs and --help. */
+  summary: string;
+  /** Argument schema: validates plans at load time and generates the editor JSON Schema. */
+  schema: z.ZodType<A>;
+  /** The argument a bare scalar maps to: `command: "postmap x"` → `{cmd: "postmap x"}`. */
+  shorthand?: string;
+  /** Controller-side work once per host and task: render templates, read files, hash content. */
+  resolve(args: A, ctx: OpContext): R;
+  /** The state this task needs read from the host. */
+  queries(resolved: R, ctx: OpContext): StateQuery[];
+  /** Compare wanted with current state. Must be pure: the same state gives the same changes. */
+  plan(resolved: R, state: StateView, ctx: OpContext): PlanResult;
+  /**
+   * Decide from the executed result whether the task changed or failed (command's changed_when).
+   * Default: exit 0 → changed, else failed.
+   */
+  interpret?(resolved: R, outcome: ExecOutcome): { changed: boolean; failed?: string };
+}

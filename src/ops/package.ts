@@ -1,0 +1,77 @@
+// package: packages present, absent or latest, through the host's package backend (apt, yum/dnf, pkg),
+// all missing packages installed in one command.
+import { z } from 'zod';
+import type { PackageBackend, PackageState } from '../backends/backends.js';
+import { packageBackends } from '../backends/select.js';
+import type { StateQuery } from '../state/query.js';
+import { Unresolved, type Operation, type OpContext } from './operation.js';
+
+const schema = z
+  .object({
+    name: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Package name or list of names'),
+    state: z.enum(['present', 'absent', 'latest']).default('present'),
+    use: z.string().optional().describe('Force a package backend instead of detecting it from facts'),
+  })
+  .strict();
+
+type Args = z.infer<typeof schema>;
+
+interface Resolved {
+  args: Args;
+  names: string[];
+  backend: PackageBackend;
+  query: StateQuery<Record<string, PackageState>>;
+}
+
+export function pickBackend<T>(use: string | undefined, registry: Record<string, T>, detected: T, kind: string): T {
+  if (use === undefined) return detected;
+  const b = registry[use];
+  if (!b) throw new Error(`unknown ${kind} backend '${use}' (known: ${Object.keys(registry).join(', ')})`);
+  return b;
+}
+
+export const packageResource = (name: string) => `package:${name}`;
+
+export const pkg: Operation<Args, Resolved> = {
+  name: 'package',
+  summary: 'Packages present, absent or at the latest version (apt, yum/dnf, pkg)',
+  schema,
+  shorthand: 'name',
+  resolve(args, ctx: OpContext) {
+    const names = Array.isArray(args.name) ? args.name : [args.name];
+    const backend = pickBackend(args.use, packageBackends, ctx.backends.package, 'package');
+    return { args, names, backend, query: backend.query(names, { candidate: args.state === 'latest' }) };
+  },
+  queries: (r) => [r.query],
+  plan({ args, names, backend, query }, state) {
+    const raw = state.get(query);
+    const current = (n: string): PackageState => state.prediction<PackageState>(packageResource(n)) ?? raw[n] ?? { installed: null };
+    let todo: string[];
+    let command: string;
+    let verb: string;
+    if (args.state === 'absent') {
+      todo = names.filter((n) => current(n).installed !== null);
+      command = backend.remove(todo);
+      verb = 'remove';
+    } else if (args.state === 'present') {
+      todo = names.filter((n) => current(n).installed === null);
+      command = backend.install(todo);
+      verb = 'install';
+    } else {
+      const missingCandidate = names.filter((n) => current(n).installed === null && current(n).candidate === null);
+      if (missingCandidate.length) throw new Unresolved(`no installable version of ${missingCandidate.join(', ')}`);
+      todo = names.filter((n) => current(n).installed === null || (current(n).candidate && current(n).candidate !== current(n).installed));
+      command = backend.install(todo);
+      verb = 'install/upgrade';
+    }
+    if (todo.length === 0) {
+      return { changes: [], reason: `${names.join(', ')} ${args.state === 'absent' ? 'not installed' : 'installed'} (${backend.name})` };
+    }
+    const after: PackageState = { installed: args.state === 'absent' ? null : 'predicted' };
+    return {
+      changes: [{ kind: 'run', description: `${verb} ${todo.join(' ')} (${backend.name})`, command }],
+      predicts: todo.map((n) => ({ key: packageResource(n), value: after })),
+      opaque: args.state !== 'absent',
+    };
+  },
+};

@@ -1,0 +1,17 @@
+// Every operation a plan may name, by name. The loader validates task arguments against these schemas
+// and the editor JSON Schema is generated from them, so there is one definition of each argument.
+import { command } from './command.js';
+import { copy } from './copy.js';
+import { directory } from './directory.js';
+import { file } from './file.js';
+import { group } from './group.js';
+import { line } from './line.js';
+import type { Operation } from './operation.js';
+import { pkg } from './package.js';
+import { service } from './service.js';
+import { template } from './template.js';
+import { user } from './user.js';
+
+const all: Operation[] = [file, copy, template, directory, line, command, pkg, service, user, group];
+
+export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

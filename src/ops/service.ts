@@ -1,0 +1,76 @@
+// service: running state and boot-time enablement through the host's init backend (systemd, SysV,
+// FreeBSD rc). restarted/reloaded always act: they are what handlers are for.
+import { z } from 'zod';
+import type { InitBackend, ServiceState } from '../backends/backends.js';
+import { initBackends } from '../backends/select.js';
+import type { StateQuery } from '../state/query.js';
+import type { Change, Operation } from './operation.js';
+import { Unresolved } from './operation.js';
+import { pickBackend } from './package.js';
+
+const schema = z
+  .object({
+    name: z.string().min(1).describe('Service name (systemd unit, init script, rc.d script)'),
+    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    enabled: z.boolean().optional().describe('Start at boot'),
+    use: z.string().optional().describe('Force an init backend instead of detecting it from facts'),
+  })
+  .strict()
+  .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' });
+
+type Args = z.infer<typeof schema>;
+
+interface Resolved {
+  args: Args;
+  backend: InitBackend;
+  query: StateQuery<Record<string, ServiceState>>;
+}
+
+export const serviceResource = (name: string) => `service:${name}`;
+
+export const service: Operation<Args, Resolved> = {
+  name: 'service',
+  summary: 'Service started/stopped/restarted/reloaded and enabled/disabled at boot (systemd, SysV, FreeBSD rc)',
+  schema,
+  shorthand: 'name',
+  resolve(args, ctx) {
+    const backend = pickBackend(args.use, initBackends, ctx.backends.init, 'service');
+    return { args, backend, query: backend.query([args.name]) };
+  },
+  queries: (r) => [r.query],
+  plan({ args: a, backend, query }, state) {
+    const cur = state.prediction<ServiceState>(serviceResource(a.name)) ?? state.get(query)[a.name];
+    if (!cur?.exists) throw new Unresolved(`service ${a.name} is not known to ${backend.name}`);
+    const changes: Change[] = [];
+    const after: ServiceState = { ...cur };
+    const act = (action: Parameters<InitBackend['command']>[0], description: string) =>
+      changes.push({ kind: 'run', description, command: backend.command(action, a.name) });
+    if (a.enabled === true && !cur.enabled) act('enable', `enable ${a.name} at boot`);
+    if (a.enabled === false && cur.enabled) act('disable', `disable ${a.name} at boot`);
+    if (a.enabled !== undefined) after.enabled = a.enabled;
+    switch (a.state) {
+      case 'started':
+        if (!cur.running) act('start', `start ${a.name}`);
+        after.running = true;
+        break;
+      case 'stopped':
+        if (cur.running) act('stop', `stop ${a.name}`);
+        after.running = false;
+        break;
+      case 'restarted':
+        act(cur.running ? 'restart' : 'start', `${cur.running ? 'restart' : 'start'} ${a.name}`);
+        after.running = true;
+        break;
+      case 'reloaded':
+        act(cur.running ? 'reload' : 'start', `${cur.running ? 'reload' : 'start'} ${a.name}`);
+        after.running = true;
+        break;
+    }
+    const predicts = [{ key: serviceResource(a.name), value: after }];
+    if (changes.length === 0) {
+      const what = [cur.running ? 'running' : 'stopped', cur.enabled ? 'enabled' : 'disabled'].join(', ');
+      return { changes, reason: `${a.name} is ${what} (${backend.name})`, predicts };
+    }
+    return { changes, predicts };
+  },
+};

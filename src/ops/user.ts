@@ -1,0 +1,71 @@
+// user: an account that exists (or not) and belongs to supplementary groups, e.g. postfix in the
+// milter's group so it can reach the OpenDKIM socket.
+import { z } from 'zod';
+import { groupQuery, userQuery, userResource, type UserState } from '../state/account-state.js';
+import type { Change, Operation } from './operation.js';
+import { Unresolved } from './operation.js';
+
+const schema = z
+  .object({
+    name: z.string().min(1).describe('User name'),
+    state: z.enum(['present', 'absent']).default('present'),
+    groups: z.array(z.string().min(1)).optional().describe('Supplementary groups the user must be in'),
+    append: z
+      .boolean()
+      .default(true)
+      .describe('true: add to `groups`, keep other memberships; false: also leave groups not listed'),
+    system: z.boolean().default(false).describe('Create as a system account'),
+    uid: z.number().int().nonnegative().optional(),
+    group: z.string().optional().describe('Primary group when creating'),
+    home: z.string().optional(),
+    shell: z.string().optional(),
+  })
+  .strict();
+
+type Args = z.infer<typeof schema>;
+type Resolved = { args: Args; user: ReturnType<typeof userQuery>; groups: ReturnType<typeof groupQuery>[] };
+
+export const user: Operation<Args, Resolved> = {
+  name: 'user',
+  summary: 'A user account present or absent, and its supplementary group membership',
+  schema,
+  shorthand: 'name',
+  resolve: (args) => ({ args, user: userQuery(args.name), groups: (args.groups ?? []).map(groupQuery) }),
+  queries: (r) => [r.user, ...r.groups],
+  plan({ args: a, user: uq, groups: gqs }, state, ctx) {
+    const cur = state.get(uq);
+    const acc = ctx.backends.accounts;
+    if (a.state === 'absent') {
+      if (!cur.exists) return { changes: [], reason: `user ${a.name} does not exist` };
+      return {
+        changes: [{ kind: 'run', description: `remove user ${a.name}`, command: acc.removeUser(a.name) }],
+        predicts: [{ key: userResource(a.name), value: { exists: false, groups: [] } satisfies UserState }],
+      };
+    }
+    const missingGroups = gqs.filter((q) => !state.get(q).exists).map((q) => q.key.slice('group:'.length));
+    if (missingGroups.length) throw new Unresolved(`group ${missingGroups.join(', ')} does not exist`);
+    const changes: Change[] = [];
+    if (!cur.exists) {
+      changes.push({
+        kind: 'run',
+        description: `create user ${a.name}`,
+        command: acc.createUser(a.name, { system: a.system, uid: a.uid, home: a.home, shell: a.shell, group: a.group }),
+      });
+    }
+    const have = new Set(cur.exists ? cur.groups.slice(1) : []);
+    const wanted = a.groups ?? [];
+    const toAdd = wanted.filter((g) => !have.has(g) && g !== cur.primaryGroup);
+    if (toAdd.length) {
+      changes.push({ kind: 'run', description: `add ${a.name} to ${toAdd.join(', ')}`, command: acc.addToGroups(a.name, toAdd) });
+    }
+    const toLeave = a.append || a.groups === undefined ? [] : [...have].filter((g) => !wanted.includes(g));
+    for (const g of toLeave) {
+      changes.push({ kind: 'run', description: `remove ${a.name} from ${g}`, command: acc.removeFromGroup(a.name, g) });
+    }
+    const primary = cur.primaryGroup ?? a.group ?? a.name;
+    const groups = [primary, ...new Set([...[...have].filter((g) => !toLeave.includes(g)), ...toAdd])];
+    const predicts = [{ key: userResource(a.name), value: { exists: true, uid: cur.uid ?? a.uid, primaryGroup: primary, groups } }];
+    if (changes.length === 0) return { changes, reason: `user ${a.name} exists${wanted.length ? ` in ${wanted.join(', ')}` : ''}`, predicts };
+    return { changes, predicts };
+  },
+};

@@ -1,0 +1,54 @@
+// A state query is one piece of the batched state read: a POSIX sh snippet run on the host and a pure
+// parser of what it printed. Operations declare the queries they need; the engine de-duplicates them by
+// key, runs them all in one exec (src/state/batch.ts) and hands each operation the parsed values.
+
+export interface StateQuery<T = unknown> {
+  /** Identity for de-duplication: "file:/etc/postfix/main.cf#<sha>". */
+  readonly key: string;
+  /**
+   * The resource the value describes ("file:/etc/postfix/main.cf"), when check mode can predict it:
+   * a prediction for the resource replaces the value read from the host.
+   */
+  readonly resource?: string;
+  /** POSIX sh run in a subshell; may use the helpers of src/state/prelude.ts. Must not change the host. */
+  readonly script: string;
+  /** Pure: raw stdout bytes and exit status of the snippet → value. */
+  parse(out: Buffer, exitCode: number): T;
+}
+
+/**
+ * The values of a batch, by query key, plus check-mode predictions by resource: what earlier tasks of
+ * this run would have changed, so later tasks are planned against the state they would really meet.
+ */
+export class StateView {
+  private readonly values = new Map<string, unknown>();
+  private readonly predicted = new Map<string, unknown>();
+
+  set(key: string, value: unknown): void {
+    this.values.set(key, value);
+  }
+
+  has(key: string): boolean {
+    return this.values.has(key);
+  }
+
+  get<T>(query: StateQuery<T>): T {
+    if (query.resource !== undefined && this.predicted.has(query.resource)) {
+      return this.predicted.get(query.resource) as T;
+    }
+    if (!this.values.has(query.key)) {
+      throw new Error(`internal: state for ${query.key} was not read (the operation did not declare this query)`);
+    }
+    return this.values.get(query.key) as T;
+  }
+
+  /** Record what a resource would be after a check-mode change. */
+  predict(resource: string, value: unknown): void {
+    this.predicted.set(resource, value);
+  }
+
+  /** A prediction for one resource, for queries that cover several (packages, services). */
+  prediction<T>(resource: string): T | undefined {
+    return this.predicted.get(resource) as T | undefined;
+  }
+}
