@@ -1,0 +1,142 @@
+// Checking a task's arguments against its operation's zod schema at load time, with each problem
+// mapped back to the YAML node that caused it. A string holding `{{` may render to something valid
+// (or to another type), so problems with such values are left to the engine, which re-validates
+// after rendering.
+import type { z } from 'zod';
+import type { SourcePos } from '../errors.js';
+import type { Operation } from '../ops/operation.js';
+import { describeValue, didYouMean } from './issues.js';
+import type { YamlSource, Node } from './yaml.js';
+
+type Issue = z.core.$ZodIssue;
+type AnySchema = { _zod: { def: Record<string, unknown> }; description?: string };
+
+const isTemplated = (v: unknown): boolean => typeof v === 'string' && v.includes('{{');
+
+/** The value at a path of plain data (undefined when absent). */
+function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {
+  let cur = data;
+  for (const p of path) {
+    if (cur === null || typeof cur !== 'object') return undefined;
+    cur = (cur as Record<PropertyKey, unknown>)[p];
+  }
+  return cur;
+}
+
+/** Is any value along the path (or the value itself) a template string? Then rendering decides. */
+function templatedAlong(data: unknown, path: readonly PropertyKey[]): boolean {
+  for (let i = 0; i <= path.length; i++) if (isTemplated(valueAt(data, path.slice(0, i)))) return true;
+  return false;
+}
+
+/** Unwrap optional/default/nullable/pipe wrappers, collecting the first description on the way. */
+function unwrap(schema: AnySchema | undefined): { inner?: AnySchema; description?: string } {
+  let description: string | undefined;
+  let cur = schema;
+  for (let i = 0; cur && i < 10; i++) {
+    description ??= cur.description;
+    const def = cur._zod.def;
+    const next = (def.innerType ?? (def.type === 'pipe' ? def.in : undefined)) as AnySchema | undefined;
+    if (!next) break;
+    cur = next;
+  }
+  return { inner: cur, description };
+}
+
+/** The sub-schema at a data path (objects, records, arrays), best effort. */
+function schemaAt(schema: AnySchema, path: readonly PropertyKey[]): { inner?: AnySchema; description?: string } {
+  let cur = unwrap(schema);
+  for (const p of path) {
+    const def = cur.inner?._zod.def;
+    if (!def) return {};
+    if (def.type === 'object') cur = unwrap((def.shape as Record<string, AnySchema>)[String(p)]);
+    else if (def.type === 'record') cur = unwrap(def.valueType as AnySchema);
+    else if (def.type === 'array') cur = unwrap(def.element as AnySchema);
+    else return {};
+  }
+  return cur;
+}
+
+/** Argument names an object schema accepts (for did-you-mean). */
+export function schemaKeys(schema: unknown, path: readonly PropertyKey[] = []): string[] {
+  const def = schemaAt(schema as AnySchema, path).inner?._zod.def;
+  return def?.type === 'object' ? Object.keys(def.shape as object) : [];
+}
+
+export interface ArgProblem {
+  pos: SourcePos;
+  message: string;
+}
+
+/**
+ * Validate `args` (plain data, Secrets revealed) of `op`. `argsNode` is the YAML node of the op's
+ * value (a mapping, or the scalar of a shorthand), `opKeyNode` the op key (blamed for missing args).
+ */
+export function checkArgs(
+  op: Operation,
+  args: Record<string, unknown>,
+  src: YamlSource,
+  argsNode: Node | null,
+  opKeyNode: Node,
+  shorthandUsed: boolean,
+): ArgProblem[] {
+  const result = op.schema.safeParse(args);
+  if (result.success) return [];
+  const schema = op.schema as unknown as AnySchema;
+  const problems: ArgProblem[] = [];
+
+  /** YAML node for a data path; a shorthand scalar stands for its one argument. */
+  const nodeFor = (path: readonly PropertyKey[]): Node | null => {
+    if (shorthandUsed) return argsNode;
+    return src.closestNode(argsNode, path) ?? argsNode;
+  };
+  const name = (path: readonly PropertyKey[]) => path.map(String).join('.');
+
+  for (const issue of result.error.issues as Issue[]) {
+    const path = issue.path as PropertyKey[];
+    const at = (p: readonly PropertyKey[]) => src.pos(nodeFor(p), argsNode ?? opKeyNode);
+    if (issue.code === 'unrecognized_keys') {
+      const known = schemaKeys(schema, path);
+      for (const key of issue.keys) {
+        const keyNode = src.entries(src.nodeAt(argsNode, path) ?? argsNode).find((e) => e.key === key)?.keyNode;
+        const where = path.length ? `'${name(path)}' of '${op.name}'` : `'${op.name}'`;
+        problems.push({
+          pos: src.pos(keyNode, argsNode ?? opKeyNode),
+          message: `unknown argument '${key}' for ${where}${didYouMean(key, known)}${known.length ? ` (expected one of: ${known.join(', ')})` : ''}`,
+        });
+      }
+      continue;
+    }
+    const value = valueAt(args, path);
+    if (templatedAlong(args, path)) continue;
+    const arg = `argument '${name(path)}' of '${op.name}'`;
+    const { description } = schemaAt(schema, path);
+    const hint = description ? ` (${description.charAt(0).toLowerCase()}${description.slice(1)})` : '';
+    if (value === undefined && issue.code === 'invalid_type') {
+      problems.push({ pos: src.pos(opKeyNode), message: `${arg} is required${hint}` });
+      continue;
+    }
+    let expected: string;
+    switch (issue.code) {
+      case 'invalid_type':
+        expected = `expected ${issue.expected}${hint}`;
+        break;
+      case 'invalid_value': {
+        const values = issue.values.map((v) => String(v));
+        expected = `expected one of ${values.join(', ')}${typeof value === 'string' ? didYouMean(value, values) : ''}`;
+        break;
+      }
+      case 'invalid_union': {
+        const types = [...new Set(issue.errors.flatMap((errs) => errs.filter((e) => e.path.length === 0 && e.code === 'invalid_type').map((e) => (e as { expected: string }).expected)))];
+        expected = types.length ? `expected ${types.join(' or ')}${hint}` : `${lower(issue.message)}${hint}`;
+        break;
+      }
+      default:
+        expected = `${lower(issue.message)}`;
+    }
+    problems.push({ pos: at(path), message: `${arg}: ${expected}, got ${describeValue(value)}` });
+  }
+  return problems;
+}
+
+const lower = (s: string) => s.charAt(0).toLowerCase() + s.slice(1);

@@ -1,0 +1,248 @@
+// Handlebars rendering of template files and of templated argument strings. Strict: a missing
+// variable is an error naming the file, line and variable, never an empty string in a config file.
+// No HTML escaping (these are config files). Compiled templates are cached by path + mtime.
+import { readFileSync, statSync } from 'node:fs';
+import Handlebars from 'handlebars';
+import { InputError, type SourcePos } from '../errors.js';
+import type { TaskDef, Vars } from './model.js';
+import { displayPath } from './paths.js';
+import { Secret, isPlainObject, registerSecret, reveal, revealDeep } from './secret.js';
+import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
+import { lookupPath } from './when.js';
+
+/** A private Handlebars environment: our helpers, nothing global. */
+export const hbs = Handlebars.create();
+
+type HelperOptions = { hash?: Record<string, unknown> };
+const isOptions = (v: unknown): v is HelperOptions => typeof v === 'object' && v !== null && 'hash' in v && 'name' in v;
+
+// The last argument of a helper is Handlebars' options object; these read their real arguments only.
+hbs.registerHelper('default', (value: unknown, fallback: unknown) =>
+  value === undefined || value === null || isOptions(value) ? (isOptions(fallback) ? '' : fallback) : value);
+hbs.registerHelper('join', (list: unknown, sep: unknown) => {
+  const s = isOptions(sep) || sep === undefined ? ', ' : String(sep);
+  return Array.isArray(list) ? list.map((x) => String(reveal(x))).join(s) : String(reveal(list) ?? '');
+});
+hbs.registerHelper('eq', (a: unknown, b: unknown) => reveal(a) === reveal(b));
+hbs.registerHelper('ne', (a: unknown, b: unknown) => reveal(a) !== reveal(b));
+hbs.registerHelper('upper', (s: unknown) => String(reveal(s) ?? '').toUpperCase());
+hbs.registerHelper('lower', (s: unknown) => String(reveal(s) ?? '').toLowerCase());
+/** `{{indent text 4}}`: indent every line but the first (as Jinja's indent); `first=true` the first too. */
+hbs.registerHelper('indent', (text: unknown, width: unknown, options?: HelperOptions) => {
+  const opts = isOptions(width) ? width : options;
+  const n = typeof width === 'number' ? width : 2;
+  const pad = ' '.repeat(n);
+  return String(reveal(text) ?? '')
+    .split('\n')
+    .map((line, i) => ((i > 0 || opts?.hash?.first === true) && line !== '' ? pad + line : line))
+    .join('\n');
+});
+
+const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing'];
+
+/** Names usable as helpers (for telling a variable from a helper call when validating). */
+export function helperNames(): ReadonlySet<string> {
+  return new Set([...BUILTIN_HELPERS, ...Object.keys(hbs.helpers)]);
+}
+
+const compileOptions = { noEscape: true, strict: true } as const;
+
+export interface Compiled {
+  source: string;
+  ast: unknown;
+  render: (vars: Vars) => string;
+}
+
+/** Where a template came from, for messages: a file, or an argument at a plan position. */
+interface Origin {
+  /** Template file (messages point into it), or undefined for an argument string. */
+  file?: string;
+  /** Position of the argument in the plan/role file. */
+  pos?: SourcePos;
+  /** "argument 'content'" */
+  what?: string;
+}
+
+function compile(source: string, origin: Origin): Compiled {
+  let ast: unknown;
+  try {
+    ast = hbs.parse(source);
+  } catch (err) {
+    throw toInputError(err, source, undefined, origin);
+  }
+  const fn = hbs.compile(ast as hbs.AST.Program, compileOptions);
+  return { source, ast, render: (vars) => fn(vars) };
+}
+
+const fileCache = new Map<string, { mtimeMs: number; size: number; compiled: Compiled }>();
+const stringCache = new Map<string, Compiled>();
+
+/** Parse (and cache) a template file; syntax errors are InputErrors at the file's line. */
+export function compileTemplateFile(file: string): Compiled {
+  let st;
+  try {
+    st = statSync(file);
+  } catch {
+    throw new InputError('template not found', { pos: { file: displayPath(file) } });
+  }
+  const hit = fileCache.get(file);
+  if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.compiled;
+  const compiled = compile(readFileSync(file, 'utf8'), { file });
+  fileCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, compiled });
+  return compiled;
+}
+
+export function renderTemplateFile(file: string, vars: Vars): string {
+  const c = compileTemplateFile(file);
+  try {
+    return c.render(vars);
+  } catch (err) {
+    throw toInputError(err, c.source, c.ast, { file });
+  }
+}
+
+function compileString(text: string, origin: Origin): Compiled {
+  let c = stringCache.get(text);
+  if (!c) {
+    c = compile(text, origin);
+    if (stringCache.size > 10_000) stringCache.clear();
+    stringCache.set(text, c);
+  }
+  return c;
+}
+
+/** A string that is exactly one variable reference keeps that variable's type (list, number, ...). */
+const SINGLE_REF = /^\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}$/;
+
+/**
+ * Render one templated string. `"{{ ports }}"` alone yields the variable's own value (a list stays a
+ * list, so schemas can check it); anything else renders to a string. Strings without `{{` are
+ * returned unchanged.
+ */
+export function renderString(text: string, vars: Vars, origin: Origin = {}): unknown {
+  if (!text.includes('{{')) return text;
+  const single = SINGLE_REF.exec(text);
+  if (single) {
+    const { found, value } = lookupPath(vars, single[1]!);
+    if (!found) throw located(origin, undefined, `undefined variable '${single[1]}'`);
+    if (value !== null && typeof value === 'object') return revealDeep(value);
+    if (typeof value === 'string') return value;
+    if (typeof value === 'number' || typeof value === 'boolean') return value;
+    // null and anything else: render as Handlebars would.
+  }
+  const c = compileString(text, origin);
+  try {
+    return c.render(vars);
+  } catch (err) {
+    throw toInputError(err, c.source, c.ast, origin);
+  }
+}
+
+/** Render every string (deeply) in a task's arguments; Secrets become plain strings (and are recorded). */
+export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars: Vars): Record<string, unknown> {
+  const walk = (v: unknown, origin: Origin): unknown => {
+    if (v instanceof Secret) {
+      registerSecret(v.toString());
+      return v.toString();
+    }
+    if (typeof v === 'string') {
+      const out = renderString(v, vars, origin);
+      // A value rendered from a secret variable is as secret as the variable.
+      if (typeof out === 'string' && out !== v && containsSecretVar(v, vars)) registerSecret(out);
+      return out;
+    }
+    if (Array.isArray(v)) return v.map((x) => walk(x, origin));
+    if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, walk(x, origin)]));
+    return v;
+  };
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(task.args)) {
+    out[k] = walk(v, { pos: task.argPos[k] ?? task.pos, what: `argument '${k}'` });
+  }
+  return out;
+}
+
+function containsSecretVar(text: string, vars: Vars): boolean {
+  for (const m of text.matchAll(/\{\{[^}]*?([A-Za-z_][\w-]*(?:\.[\w-]+)*)/g)) {
+    if (lookupPath(vars, m[1]!).found && lookupPathRaw(vars, m[1]!) instanceof Secret) return true;
+  }
+  return false;
+}
+
+function lookupPathRaw(vars: Vars, p: string): unknown {
+  let cur: unknown = vars;
+  for (const part of p.split('.')) cur = cur && typeof cur === 'object' ? (cur as Record<string, unknown>)[part] : undefined;
+  return cur;
+}
+
+/** Parse a template source for validation (syntax errors → InputError at `origin`). */
+export function templateRefsOf(source: string, origin: Origin): TemplateRef[] {
+  const c = origin.file ? compileTemplateFile(origin.file) : compileString(source, origin);
+  return templateRefs(c.ast, helperNames());
+}
+
+/** Position of a template location, in the file itself or (for an argument) at the argument. */
+export function templatePos(origin: Origin, line?: number, column?: number): SourcePos | undefined {
+  if (origin.file) return { file: displayPath(origin.file), line, col: column !== undefined ? column + 1 : undefined };
+  return origin.pos;
+}
+
+function located(origin: Origin, line: number | undefined, message: string, column?: number): InputError {
+  const pos = templatePos(origin, line, column);
+  const inValue = !origin.file && line !== undefined && line > 1 ? ` (line ${line} of the value)` : '';
+  return new InputError(`${origin.what ? `${origin.what}: ` : ''}${message}${inValue}`, { pos });
+}
+
+/** Turn a Handlebars exception into an InputError naming the variable and its line. */
+function toInputError(err: unknown, source: string, ast: unknown, origin: Origin): InputError {
+  if (err instanceof InputError) return err;
+  const e = err as Error & { lineNumber?: number; column?: number; endLineNumber?: number; endColumn?: number; hash?: { loc?: { first_line: number; first_column: number } } };
+  const msg = e.message ?? String(err);
+
+  // Strict lookup failed: `"relay_host" not defined in [object Object] - 14:4`.
+  const notDefined = /^"([^"]+)" not defined in/.exec(msg);
+  if (notDefined && e.lineNumber !== undefined) {
+    const name = notDefined[1]!;
+    const at = ast ? allPaths(ast).find((p) => p.loc?.start.line === e.lineNumber && p.loc?.start.column === e.column) : undefined;
+    // Report the whole path up to the missing segment: `relay.host`, not just `host`.
+    const full = at ? at.parts.slice(0, at.parts.indexOf(name) + 1).join('.') || name : name;
+    const helperCall = at ? isHelperPosition(ast, at.loc) : false;
+    return located(origin, e.lineNumber, helperCall ? `unknown helper '${name}'` : `undefined variable '${full}'`, e.column);
+  }
+  // A parent segment was undefined in a helper parameter: `{{default a.b "x"}}` without `a`.
+  const reading = /Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(msg) ?? /Cannot use 'in' operator to search for '([^']+)'/.exec(msg);
+  if (reading && ast) {
+    const seg = reading[1]!;
+    const at = allPaths(ast).find((p) => p.parts.indexOf(seg) > 0) ?? allPaths(ast).find((p) => p.parts.includes(seg));
+    const idx = at ? Math.max(1, at.parts.indexOf(seg)) : 0;
+    const name = at ? at.parts.slice(0, idx).join('.') : seg;
+    return located(origin, at?.loc?.start.line, `undefined variable '${name}'`, at?.loc?.start.column);
+  }
+  // Syntax errors: "Parse error on line 3:" or "... - 3:5" (mismatched blocks).
+  const parseLine = /Parse error on line (\d+)/.exec(msg);
+  if (parseLine) {
+    const detail = msg.split('\n').slice(-1)[0]?.trim();
+    return located(origin, Number(parseLine[1]), `template syntax error: ${detail}`);
+  }
+  if (e.lineNumber !== undefined) {
+    return located(origin, e.lineNumber, `template error: ${msg.replace(/ - \d+:\d+$/, '')}`, e.column);
+  }
+  return located(origin, undefined, `template error: ${msg}`);
+}
+
+/** Is the path at `loc` the callee of a mustache/sub-expression with parameters? */
+function isHelperPosition(ast: unknown, loc: unknown): boolean {
+  let found = false;
+  const visit = (v: unknown): void => {
+    if (found || !v || typeof v !== 'object') return;
+    if (Array.isArray(v)) return v.forEach(visit);
+    const n = v as { type?: string; path?: { loc?: unknown }; params?: unknown[]; hash?: unknown };
+    if ((n.type === 'MustacheStatement' || n.type === 'SubExpression' || n.type === 'BlockStatement') && n.path?.loc === loc && ((n.params?.length ?? 0) > 0 || n.hash)) {
+      found = true;
+      return;
+    }
+    for (const [k, x] of Object.entries(n)) if (k !== 'loc') visit(x);
+  };
+  visit(ast);
+  return found;
+}

@@ -1,0 +1,185 @@
+// Pre-flight without facts: for every host a plan targets, every variable a task argument or a
+// template reads from the root scope must be defined in some layer. This turns "undefined variable"
+// from a failure on host 37 halfway through a run into a load-time error with file:line:col.
+//
+// What counts as defined for a host: its group and host vars, plan vars, extra vars, the role's
+// defaults and params, `default.yml` of the role's per-OS vars, a variable defined in *every* per-OS
+// vars file of the role (whichever file a host picks, it is there), `facts.<name>` for the names in
+// FACT_NAMES, inventory_hostname and group_names.
+import { InputError, type SourcePos } from '../errors.js';
+import { FACT_NAMES } from '../facts/facts.js';
+import { groupVarLayers, selectHosts } from './inventory.js';
+import { sortErrors } from './issues.js';
+import type { Inventory, Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
+import { controllerPath } from './paths.js';
+import { isPlainObject, reveal } from './secret.js';
+import type { TemplateRef } from './template-refs.js';
+import { templatePos, templateRefsOf } from './template.js';
+import { buildHostVars } from './vars.js';
+
+/** Stand-in for fact values: present, but nothing is known about them. */
+const OPAQUE = Symbol('opaque');
+
+interface Scope {
+  known: Vars;
+  /** Top-level names defined but with unknown content (per-OS vars): nested lookups are not checked. */
+  opaque: Set<string>;
+  /** Names defined in some but not all per-OS vars files, for a hint. */
+  partial: Map<string, string[]>;
+}
+
+interface Finding {
+  pos?: SourcePos;
+  message: string;
+  hosts: string[];
+}
+
+export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Vars, onlyHosts?: readonly string[]): InputError[] {
+  const findings = new Map<string, Finding>();
+  const errors: InputError[] = [];
+  const seenErrors = new Set<string>();
+  const addError = (e: InputError) => {
+    if (!seenErrors.has(e.describe())) {
+      seenErrors.add(e.describe());
+      errors.push(e);
+    }
+  };
+  const report = (pos: SourcePos | undefined, message: string, host?: string) => {
+    const key = `${pos?.file}:${pos?.line}:${pos?.col}:${message}`;
+    let f = findings.get(key);
+    if (!f) findings.set(key, (f = { pos, message, hosts: [] }));
+    if (host && !f.hosts.includes(host)) f.hosts.push(host);
+  };
+  const only = onlyHosts ? new Set(onlyHosts) : undefined;
+
+  for (const play of plan.plays) {
+    let hosts: string[];
+    try {
+      hosts = selectHosts(inventory, play.hosts, undefined, { pos: play.pos });
+    } catch (err) {
+      if (err instanceof InputError) addError(err);
+      else throw err;
+      continue;
+    }
+    if (only) hosts = hosts.filter((h) => only.has(h));
+    for (const host of hosts) {
+      const playScope = scopeFor(inventory, host, play, undefined, extraVars);
+      for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, report, addError);
+      const done = new Set<RoleRef['role']>();
+      for (const ref of play.roles) {
+        const scope = scopeFor(inventory, host, play, ref, extraVars);
+        for (const t of ref.role.tasks) checkTask(t, scope, host, report, addError);
+        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, report, addError);
+        done.add(ref.role);
+      }
+    }
+  }
+
+  for (const f of findings.values()) {
+    const who = f.hosts.length === 0 ? '' : f.hosts.length === 1 ? ` for host ${f.hosts[0]}` : ` for hosts ${f.hosts.slice(0, 5).join(', ')}${f.hosts.length > 5 ? ` (+${f.hosts.length - 5} more)` : ''}`;
+    errors.push(new InputError(`${f.message}${who}`, { pos: f.pos }));
+  }
+  return sortErrors(errors);
+}
+
+function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, extraVars: Vars): Scope {
+  const opaque = new Set<string>();
+  const partial = new Map<string, string[]>();
+  const osLayers: Vars[] = [];
+  if (ref) {
+    const files = Object.entries(ref.role.osVars);
+    const def = files.find(([stem]) => stem.toLowerCase() === 'default');
+    if (def) osLayers.push(def[1].vars);
+    const specific = files.filter(([stem]) => stem.toLowerCase() !== 'default');
+    const counts = new Map<string, string[]>();
+    for (const [stem, f] of specific) for (const k of Object.keys(f.vars)) counts.set(k, [...(counts.get(k) ?? []), stem]);
+    for (const [k, stems] of counts) {
+      if (def && k in def[1].vars) continue;
+      if (stems.length === specific.length) opaque.add(k);
+      else partial.set(k, stems);
+    }
+  }
+  const facts = Object.fromEntries(FACT_NAMES.map((n) => [n, OPAQUE]));
+  const hostEntry = inventory.hosts.get(host);
+  const known = buildHostVars({
+    roleDefaults: ref?.role.defaults,
+    roleOsVars: osLayers,
+    groupVars: groupVarLayers(inventory, host),
+    hostVars: hostEntry?.vars,
+    playVars: play.vars,
+    roleParams: ref?.params,
+    extraVars,
+    facts,
+    inventoryHostname: host,
+    groupNames: hostEntry?.groups.filter((g) => g !== 'all') ?? [],
+  });
+  // Per-OS names are known to exist; a layer above may still give them a concrete value.
+  for (const k of opaque) if (k in known) opaque.delete(k);
+  return { known, opaque, partial };
+}
+
+/** Does `ref` resolve in `scope`? Returns the undefined prefix ("relay.host") or undefined when fine. */
+function missing(ref: TemplateRef, scope: Scope): string | undefined {
+  if (ref.strictParts === 0) return undefined;
+  const [first, ...rest] = ref.parts;
+  if (scope.opaque.has(first!)) return undefined;
+  if (!Object.prototype.hasOwnProperty.call(scope.known, first!) || scope.known[first!] === undefined) return first;
+  let cur: unknown = scope.known[first!];
+  for (let i = 0; i < ref.strictParts - 1; i++) {
+    cur = reveal(cur);
+    if (cur === OPAQUE || !isPlainObject(cur)) return undefined; // facts, strings, lists: not checked deeper
+    const seg = rest[i]!;
+    if (!Object.prototype.hasOwnProperty.call(cur, seg) || cur[seg] === undefined) return ref.parts.slice(0, i + 2).join('.');
+    cur = cur[seg];
+  }
+  return undefined;
+}
+
+function checkTask(
+  task: TaskDef,
+  scope: Scope,
+  host: string,
+  report: (pos: SourcePos | undefined, message: string, host?: string) => void,
+  addError: (e: InputError) => void,
+): void {
+  const check = (refs: TemplateRef[], posOf: (r: TemplateRef) => SourcePos | undefined, prefix: string) => {
+    for (const r of refs) {
+      if (r.unknownHelper) {
+        report(posOf(r), `${prefix}unknown helper '${r.original}'`);
+        continue;
+      }
+      const name = missing(r, scope);
+      if (!name) continue;
+      const stems = scope.partial.get(name);
+      const hint = stems ? ` (defined only in vars/${stems.join('.yml, vars/')}.yml; add it to vars/default.yml or defaults.yml)` : '';
+      report(posOf(r), `${prefix}undefined variable '${name}'${hint}`, host);
+    }
+  };
+  const safely = (fn: () => void) => {
+    try {
+      fn();
+    } catch (err) {
+      if (err instanceof InputError) addError(err);
+      else throw err;
+    }
+  };
+
+  // Templated argument strings: errors point at the argument in the plan or role file.
+  const strings = (v: unknown, out: string[]): string[] => {
+    if (typeof v === 'string' && v.includes('{{')) out.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
+    else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
+    return out;
+  };
+  for (const [arg, value] of Object.entries(task.args)) {
+    const origin = { pos: task.argPos[arg] ?? task.pos, what: `argument '${arg}'` };
+    for (const s of strings(value, [])) safely(() => check(templateRefsOf(s, origin), () => origin.pos, `${origin.what}: `));
+  }
+
+  // Template files: errors point into the template at the reference.
+  const src = task.args.src;
+  if (task.op === 'template' && typeof src === 'string' && !src.includes('{{')) {
+    const file = controllerPath(task, 'templates', src);
+    safely(() => check(templateRefsOf('', { file }), (r) => templatePos({ file }, r.loc?.start.line, r.loc?.start.column), ''));
+  }
+}

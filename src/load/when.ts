@@ -1,0 +1,211 @@
+// The declarative condition language of `when:` (no JavaScript is ever evaluated from plan files).
+//
+//   when: {facts.os_family: Debian}                 equals
+//   when: {facts.distribution: [centos, rocky]}     one of
+//   when: {relay.port: {gte: 1024, lt: 65536}}      tests: eq ne in not_in gt gte lt lte defined truthy matches
+//   when: {any: [{a: 1}, {not: {b: 2}}]}            all / any / not combine conditions
+//   when: [{a: 1}, {b: 2}]                          a list means all
+//
+// Every key of a mapping must hold. The shape is checked at load time with positions; evaluation at
+// run time throws when a variable is undefined, unless the test is `defined:`.
+import { InputError, type SourcePos } from '../errors.js';
+import type { Condition, Vars } from './model.js';
+import { Issues, didYouMean } from './issues.js';
+import { isPlainObject, reveal } from './secret.js';
+import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
+
+export const TESTS = ['eq', 'ne', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'defined', 'truthy', 'matches'] as const;
+const COMBINATORS = ['all', 'any', 'not'];
+const PATH_RE = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/;
+
+/** Positions of each key of a parsed condition, for runtime errors ("undefined variable ..."). */
+const positions = new WeakMap<object, Record<string, SourcePos>>();
+
+const EXAMPLE = 'e.g. {facts.os_family: Debian}';
+
+/** Check and convert a `when:` node; problems go to `issues`, returning undefined. */
+export function parseCondition(src: YamlSource, node: Node | null, issues: Issues): Condition | undefined {
+  const before = issues.list.length;
+  const cond = parse(src, node, issues);
+  return issues.list.length === before ? cond : undefined;
+}
+
+function parse(src: YamlSource, node: Node | null, issues: Issues): Condition | undefined {
+  node = src.deref(node);
+  if (node && isSeq(node)) {
+    const all = node.items.map((i) => parse(src, i as Node, issues)).filter((c): c is Condition => c !== undefined);
+    return remember({ all }, { all: src.pos(node) });
+  }
+  if (!node || !isMap(node)) {
+    const hint = node && isScalar(node) && typeof node.value === 'string' ? ' (expressions are not evaluated)' : '';
+    issues.add(src.pos(node), `when: expected a mapping of variable paths to values, ${EXAMPLE}; got ${nodeKind(node)}${hint}`);
+    return undefined;
+  }
+  const out: Record<string, unknown> = {};
+  const pos: Record<string, SourcePos> = {};
+  const entries = src.entries(node);
+  if (entries.length === 0) issues.add(src.pos(node), `when: empty condition, ${EXAMPLE}`);
+  for (const e of entries) {
+    pos[e.key] = src.pos(e.keyNode);
+    const value = src.deref(e.value);
+    if (e.key === 'all' || e.key === 'any') {
+      if (!value || !isSeq(value)) {
+        issues.add(src.pos(value, e.keyNode), `when: '${e.key}' expects a list of conditions, got ${nodeKind(value)}`);
+        continue;
+      }
+      out[e.key] = value.items.map((i) => parse(src, i as Node, issues));
+    } else if (e.key === 'not') {
+      out.not = parse(src, value, issues);
+    } else {
+      if (!PATH_RE.test(e.key)) {
+        issues.add(pos[e.key], `when: '${e.key}' is not a variable path (expected names joined by dots, like facts.os_family)`);
+        continue;
+      }
+      out[e.key] = parseExpectation(src, value, e.key, e.keyNode, issues);
+    }
+  }
+  return remember(out as Condition, pos);
+}
+
+function parseExpectation(src: YamlSource, node: Node | null, varPath: string, keyNode: Node, issues: Issues): unknown {
+  const value = src.value(node);
+  if (!node || !isMap(node)) return value;
+  const entries = src.entries(node);
+  if (entries.length === 0) issues.add(src.pos(node), `when: empty test for '${varPath}' (expected one of ${TESTS.join(', ')})`);
+  const tests = value as Record<string, unknown>;
+  for (const e of entries) {
+    const v = tests[e.key];
+    const at = src.pos(e.value, e.keyNode);
+    const bad = (expected: string) =>
+      issues.add(at, `when: test '${e.key}' of '${varPath}' expects ${expected}, got ${nodeKind(e.value)}`);
+    switch (e.key) {
+      case 'defined':
+      case 'truthy':
+        if (typeof v !== 'boolean') bad('true or false');
+        break;
+      case 'in':
+      case 'not_in':
+        if (!Array.isArray(v)) bad('a list');
+        break;
+      case 'gt': case 'gte': case 'lt': case 'lte':
+        if (typeof v !== 'number' && typeof v !== 'string') bad('a number or a string');
+        break;
+      case 'matches':
+        if (typeof v !== 'string') bad('a regular expression string');
+        else {
+          try {
+            new RegExp(v);
+          } catch (err) {
+            issues.add(at, `when: invalid regular expression for '${varPath}': ${(err as Error).message}`);
+          }
+        }
+        break;
+      case 'eq': case 'ne':
+        break;
+      default:
+        issues.add(src.pos(e.keyNode), `when: unknown test '${e.key}' for '${varPath}' (expected one of ${TESTS.join(', ')})${didYouMean(e.key, TESTS)}`);
+    }
+  }
+  return value;
+}
+
+function remember<T extends object>(cond: T, pos: Record<string, SourcePos>): T {
+  positions.set(cond, pos);
+  return cond;
+}
+
+/** Look up a dotted path (list elements by index: `ports.0`). */
+export function lookupPath(vars: Vars, varPath: string): { found: boolean; value: unknown } {
+  let cur: unknown = vars;
+  for (const part of varPath.split('.')) {
+    cur = reveal(cur);
+    if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, part)) return { found: false, value: undefined };
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return { found: cur !== undefined, value: reveal(cur) };
+}
+
+/** Equality as operators expect from YAML: 12 equals "12", otherwise strict. */
+function same(a: unknown, b: unknown): boolean {
+  a = reveal(a);
+  b = reveal(b);
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'string') return b.trim() !== '' && Number(b) === a;
+  if (typeof b === 'number' && typeof a === 'string') return a.trim() !== '' && Number(a) === b;
+  return false;
+}
+
+function truthy(v: unknown): boolean {
+  v = reveal(v);
+  if (Array.isArray(v)) return v.length > 0;
+  if (isPlainObject(v)) return Object.keys(v).length > 0;
+  return Boolean(v);
+}
+
+function compare(varPath: string, test: string, a: unknown, b: unknown, pos?: SourcePos): number {
+  if (typeof a === 'number' && typeof b === 'number') return a - b;
+  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
+  if (typeof b === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a))) return Number(a) - b;
+  throw new InputError(`cannot compare '${varPath}' (${typeof a} ${JSON.stringify(a)}) with ${test} ${JSON.stringify(b)}`, { pos });
+}
+
+/** Evaluate a condition against a host's vars (facts under `facts.`). Throws on undefined variables. */
+export function evaluateWhen(cond: Condition, vars: Vars): boolean {
+  const pos = positions.get(cond) ?? {};
+  for (const [key, expected] of Object.entries(cond)) {
+    if (key === 'all') {
+      if (!(expected as Condition[]).every((c) => evaluateWhen(c, vars))) return false;
+    } else if (key === 'any') {
+      if (!(expected as Condition[]).some((c) => evaluateWhen(c, vars))) return false;
+    } else if (key === 'not') {
+      if (evaluateWhen(expected as Condition, vars)) return false;
+    } else if (!check(key, expected, vars, pos[key])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos): boolean {
+  const { found, value } = lookupPath(vars, varPath);
+  const tests = isPlainObject(expected) ? expected : undefined;
+  if (tests && 'defined' in tests) {
+    if (!found) return tests.defined === false;
+    if (tests.defined === false) return false;
+  }
+  if (!found) {
+    const hint = COMBINATORS.includes(varPath) ? '' : ` (test it with {${varPath}: {defined: true}} if it may be missing)`;
+    throw new InputError(`undefined variable '${varPath}'${hint}`, { pos });
+  }
+  if (!tests) return Array.isArray(expected) ? expected.some((e) => same(value, e)) : same(value, expected);
+  for (const [test, arg] of Object.entries(tests)) {
+    let ok: boolean;
+    switch (test) {
+      case 'defined': ok = true; break;
+      case 'eq': ok = same(value, arg); break;
+      case 'ne': ok = !same(value, arg); break;
+      case 'in': ok = (arg as unknown[]).some((e) => same(value, e)); break;
+      case 'not_in': ok = !(arg as unknown[]).some((e) => same(value, e)); break;
+      case 'gt': ok = compare(varPath, test, value, arg, pos) > 0; break;
+      case 'gte': ok = compare(varPath, test, value, arg, pos) >= 0; break;
+      case 'lt': ok = compare(varPath, test, value, arg, pos) < 0; break;
+      case 'lte': ok = compare(varPath, test, value, arg, pos) <= 0; break;
+      case 'truthy': ok = truthy(value) === arg; break;
+      case 'matches': ok = new RegExp(arg as string).test(String(value)); break;
+      default: throw new InputError(`unknown test '${test}'`, { pos });
+    }
+    if (!ok) return false;
+  }
+  return true;
+}
+
+/** Variable paths a condition reads (for validation and docs). */
+export function conditionPaths(cond: Condition): string[] {
+  const out: string[] = [];
+  for (const [key, v] of Object.entries(cond)) {
+    if (key === 'all' || key === 'any') for (const c of v as Condition[]) out.push(...conditionPaths(c));
+    else if (key === 'not') out.push(...conditionPaths(v as Condition));
+    else out.push(key);
+  }
+  return out;
+}

@@ -1,0 +1,228 @@
+// YAML input with positions. Everything the loader reads goes through here so that every later error
+// can name file:line:column. The `yaml` package does the parsing (Document API + LineCounter); this
+// file only adds positions, strictness (duplicate keys, unknown tags are errors) and the `!secret` tag.
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import {
+  Alias, Document, LineCounter, visit, isAlias, isMap, isPair, isScalar, isSeq, parseDocument,
+  type Node, type Pair, type ParsedNode, type Scalar, type ScalarTag, type YAMLMap, type YAMLSeq,
+} from 'yaml';
+import { InputError, InputErrors, type SourcePos } from '../errors.js';
+import { displayPath } from './paths.js';
+import { Secret } from './secret.js';
+
+export { isMap, isScalar, isSeq, isAlias };
+export type { Node, YAMLMap, YAMLSeq, Scalar };
+
+/** `password: !secret hunter2` → a Secret that renders as the value but is redacted in reports. */
+const secretTag: ScalarTag = {
+  tag: '!secret',
+  identify: (v) => v instanceof Secret,
+  resolve: (str) => new Secret(str),
+  stringify: () => '[redacted]',
+};
+
+const parseOptions = {
+  customTags: [secretTag] as ScalarTag[],
+  uniqueKeys: true,
+  prettyErrors: false,
+  // `<<: *defaults` is common in Ansible var files.
+  merge: true,
+};
+
+export interface MapEntry {
+  key: string;
+  keyNode: Node;
+  /** null for `key:` with no value. */
+  value: Node | null;
+  pair: Pair;
+}
+
+/** One parsed YAML file and its positions. */
+export class YamlSource {
+  readonly abs: string;
+  /** The name used in messages (relative to the working directory when inside it). */
+  readonly file: string;
+  readonly doc: Document.Parsed;
+  readonly lc: LineCounter;
+
+  private constructor(abs: string, doc: Document.Parsed, lc: LineCounter) {
+    this.abs = abs;
+    this.file = displayPath(abs);
+    this.doc = doc;
+    this.lc = lc;
+  }
+
+  /** Read and parse `file`; syntax errors, duplicate keys and unknown tags throw InputError(s). */
+  static read(file: string): YamlSource {
+    const abs = path.resolve(file);
+    let text: string;
+    try {
+      text = readFileSync(abs, 'utf8');
+    } catch (err) {
+      throw new InputError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
+        pos: { file: displayPath(abs) },
+      });
+    }
+    return YamlSource.parse(text, abs);
+  }
+
+  static parse(text: string, file: string): YamlSource {
+    const lc = new LineCounter();
+    const doc = parseDocument(text, { ...parseOptions, lineCounter: lc });
+    const src = new YamlSource(path.resolve(file), doc, lc);
+    const dups = duplicateKeys(src);
+    const errors = [...doc.errors, ...doc.warnings].filter((e) => !(e.code === 'DUPLICATE_KEY' && dups.length)).map((e) => {
+      return new InputError(yamlMessage(e.code, e.message), { pos: src.posAt(e.pos[0]) });
+    });
+    errors.push(...dups);
+    errors.sort((a, b) => (a.pos!.line ?? 0) - (b.pos!.line ?? 0) || (a.pos!.col ?? 0) - (b.pos!.col ?? 0));
+    if (errors.length === 1) throw errors[0];
+    if (errors.length > 1) throw new InputErrors(errors);
+    return src;
+  }
+
+  /** The document's top node (null for an empty file). */
+  get root(): Node | null {
+    return (this.doc.contents as Node | null) ?? null;
+  }
+
+  posAt(offset: number): SourcePos {
+    const { line, col } = this.lc.linePos(offset);
+    return { file: this.file, line, col };
+  }
+
+  /** Position of a node; for a missing node, `fallback` (usually the key or the parent). */
+  pos(node: Node | null | undefined, fallback?: Node | SourcePos | null): SourcePos {
+    const range = (node as ParsedNode | null | undefined)?.range;
+    if (range) return this.posAt(range[0]);
+    if (fallback && 'file' in fallback) return fallback as SourcePos;
+    if (fallback) return this.pos(fallback as Node);
+    return { file: this.file };
+  }
+
+  /** An InputError at `node`. */
+  error(node: Node | null | undefined, message: string, fallback?: Node | null): InputError {
+    return new InputError(message, { pos: this.pos(node, fallback) });
+  }
+
+  /** Follow aliases to the node they stand for. */
+  deref(node: Node | null | undefined): Node | null {
+    let n = node ?? null;
+    for (let i = 0; n && isAlias(n) && i < 100; i++) n = ((n as Alias).resolve(this.doc) as Node | undefined) ?? null;
+    return n;
+  }
+
+  /** The plain JS value of a node (Secrets stay Secret). */
+  value(node: Node | null | undefined): unknown {
+    if (!node) return null;
+    return node.toJS(this.doc, { maxAliasCount: 1000 });
+  }
+
+  /** The entries of a mapping node, in order, with `<<` merges expanded (merged keys first). */
+  entries(node: Node | null | undefined): MapEntry[] {
+    const map = this.deref(node);
+    if (!map || !isMap(map)) return [];
+    const out: MapEntry[] = [];
+    const own: MapEntry[] = [];
+    for (const pair of map.items) {
+      if (!isPair(pair)) continue;
+      const keyNode = pair.key as Node;
+      const keyVal = isScalar(keyNode) ? keyNode.value : this.value(keyNode);
+      if (isScalar(keyNode) && (keyNode.source === '<<' || keyVal === '<<')) {
+        const v = this.deref(pair.value as Node);
+        const sources = v && isSeq(v) ? v.items.map((i) => this.deref(i as Node)) : [v];
+        for (const s of sources) out.push(...this.entries(s));
+        continue;
+      }
+      own.push({ key: String(keyVal), keyNode, value: this.deref(pair.value as Node | null), pair });
+    }
+    // Own keys override merged ones.
+    const ownKeys = new Set(own.map((e) => e.key));
+    return [...out.filter((e) => !ownKeys.has(e.key)), ...own];
+  }
+
+  /** The node at a path of mapping keys and list indexes, or undefined. */
+  nodeAt(node: Node | null | undefined, pathParts: readonly PropertyKey[]): Node | undefined {
+    let cur = this.deref(node);
+    for (const part of pathParts) {
+      if (!cur) return undefined;
+      if (isMap(cur)) {
+        const e = this.entries(cur).find((x) => x.key === String(part));
+        if (!e) return undefined;
+        cur = e.value ?? e.keyNode;
+      } else if (isSeq(cur)) {
+        cur = this.deref(cur.items[Number(part)] as Node | undefined);
+      } else {
+        return undefined;
+      }
+    }
+    return cur ?? undefined;
+  }
+
+  /** Position of the key at the end of a path of mapping keys (`['tasks', 0, 'file']`), if present. */
+  keyPos(pathParts: readonly PropertyKey[]): SourcePos | undefined {
+    const parent = this.nodeAt(this.root, pathParts.slice(0, -1));
+    const e = this.entries(parent).find((x) => x.key === String(pathParts.at(-1)));
+    return e ? this.pos(e.keyNode) : undefined;
+  }
+
+  /** Position of the value at a path (the key's position for `key:` with no value), if present. */
+  valuePos(pathParts: readonly PropertyKey[]): SourcePos | undefined {
+    const n = this.nodeAt(this.root, pathParts);
+    return n ? this.pos(n) : undefined;
+  }
+
+  /** The deepest existing node along a path (the position to blame for a missing or nested value). */
+  closestNode(node: Node | null | undefined, pathParts: readonly PropertyKey[]): Node | null {
+    let best = this.deref(node);
+    for (let i = 1; i <= pathParts.length; i++) {
+      const n = this.nodeAt(node, pathParts.slice(0, i));
+      if (!n) break;
+      best = n;
+    }
+    return best;
+  }
+}
+
+/** The yaml package reports a duplicate key at the end of the previous entry; find the key itself. */
+function duplicateKeys(src: YamlSource): InputError[] {
+  const out: InputError[] = [];
+  visit(src.doc, {
+    Map(_, map) {
+      const seen = new Map<string, Node>();
+      for (const pair of map.items) {
+        const key = pair.key as Node | null;
+        if (!key || !isScalar(key)) continue;
+        const name = String(key.value);
+        const first = seen.get(name);
+        if (first) out.push(src.error(key, `YAML: duplicate key '${name}' (first at line ${src.pos(first).line})`));
+        else seen.set(name, key);
+      }
+    },
+  });
+  return out;
+}
+
+/** The kind of a node in words, for "expected a mapping, got list". */
+export function nodeKind(node: Node | null | undefined): string {
+  if (!node) return 'nothing';
+  if (isMap(node)) return 'mapping';
+  if (isSeq(node)) return 'list';
+  if (isScalar(node)) {
+    const v = node.value;
+    if (v === null) return 'null';
+    if (v instanceof Secret) return 'secret string';
+    if (typeof v === 'string') return `string ${JSON.stringify(v)}`;
+    return `${typeof v} ${String(v)}`;
+  }
+  return 'alias';
+}
+
+function yamlMessage(code: string, message: string): string {
+  const short = message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
+  if (code === 'DUPLICATE_KEY') return `YAML: duplicate key (${short})`;
+  if (code === 'TAG_RESOLVE_FAILED' && short.includes('!secret')) return 'YAML: !secret applies to a scalar value only';
+  if (code === 'TAG_RESOLVE_FAILED') return `YAML: ${short} (supported custom tag: !secret)`;
+  return `YAML syntax error: ${short}`;
+}

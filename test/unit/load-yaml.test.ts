@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { InputError, InputErrors } from '../../src/errors.js';
+import { Secret, redact } from '../../src/load/secret.js';
+import { YamlSource } from '../../src/load/yaml.js';
+
+const errorsOf = (text: string): InputError[] => {
+  try {
+    YamlSource.parse(text, 'x.yml');
+  } catch (e) {
+    if (e instanceof InputErrors) return e.errors;
+    if (e instanceof InputError) return [e];
+    throw e;
+  }
+  return [];
+};
+
+describe('yaml', () => {
+  it('positions of keys and values by path', () => {
+    const src = YamlSource.parse('plays:\n  - tasks:\n      - file: {path: /x}\n', 'x.yml');
+    assert.deepEqual(src.keyPos(['plays', 0, 'tasks']), { file: 'x.yml', line: 2, col: 5 });
+    assert.deepEqual(src.valuePos(['plays', 0, 'tasks', 0, 'file', 'path']), { file: 'x.yml', line: 3, col: 22 });
+    assert.equal(src.valuePos(['plays', 1]), undefined);
+  });
+
+  it('merge keys expand, own keys win', () => {
+    const src = YamlSource.parse('base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\n', 'x.yml');
+    assert.deepEqual(src.entries(src.nodeAt(src.root, ['x'])).map((e) => [e.key, src.value(e.value)]), [['a', 1], ['b', 3]]);
+  });
+
+  it('!secret wraps scalars; only scalars; unknown tags and duplicate keys are errors', () => {
+    const src = YamlSource.parse('pw: !secret "p@ss w0rd"\n', 'x.yml');
+    const pw = (src.value(src.root) as { pw: Secret }).pw;
+    assert.ok(pw instanceof Secret);
+    assert.equal(redact('login with p@ss w0rd now'), 'login with [redacted] now');
+    assert.match(errorsOf('pw: !secret\n  - a\n')[0]!.message, /!secret applies to a scalar/);
+    const [tag] = errorsOf('a: 1\nb: !vault x\n');
+    assert.deepEqual([tag!.pos?.line, tag!.pos?.col], [2, 4]);
+    const [dup] = errorsOf('a: 1\nb: 2\na: 3\n');
+    assert.equal(dup!.describe(), "x.yml:3:1: YAML: duplicate key 'a' (first at line 1)");
+  });
+});
