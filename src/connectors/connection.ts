@@ -19,6 +19,8 @@ export interface RunOptions {
   stdin?: string | Buffer;
   /** Wrap the command in privilege escalation (sudo) as configured for the host. */
   become?: boolean;
+  /** What this exec is for, for --verbose ("facts", "read state", the task's commands). Not sent anywhere. */
+  label?: string;
   /** Give up after this many milliseconds (the channel is closed, the result is an error). */
   timeoutMs?: number;
 }
