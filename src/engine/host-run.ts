@@ -93,7 +93,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   const pending = (list: PreparedTask[]) => list.filter((p) => p.active).flatMap((p) => p.queries);
   let view: StateView;
   try {
-    view = await readState(ctx.conn, uniqueQueries([...pending(tasks), ...pending(handlers)]), { become });
+    view = await readState(ctx.conn, uniqueQueries([...pending(tasks), ...pending(handlers)]), { become, label: `read state: ${play.name}` });
   } catch (err) {
     emit({ type: 'host-failed', host, error: `reading state: ${(err as Error).message}` });
     ctx.stats.failed++;
@@ -139,8 +139,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     // Apply: run the changes and re-read what later tasks need in the same exec.
     const refresh = uniqueQueries(rest());
     const plan = execScript(planned.changes, refresh);
-    const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become });
-    emit({ type: 'command', host, command: t.noLog ? '[no_log]' : plan.script, exitCode: res.exitCode, ms: res.ms });
+    const label = t.noLog ? `${t.name}: [no_log]` : planned.changes.map((c) => (c.kind === 'run' ? c.command : `write ${c.write.path}`)).join('; ');
+    const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become, label });
     if (res.exitCode !== 0 && res.stdout.length === 0) {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `exit ${res.exitCode}: ${res.stderr.trim()}`, ms: Date.now() - t0 });
     }

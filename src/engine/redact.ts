@@ -18,13 +18,13 @@ function deepRedact<T>(value: T): T {
 }
 
 function maskNoLog(c: Change): Change {
-  if (c.kind === 'run') return { ...c, command: '[redacted: no_log]' };
+  if (c.kind === 'run') return { ...c, description: 'run [redacted: no_log]', command: '[redacted: no_log]' };
   return { ...c, diff: c.diff && { path: c.diff.path, before: null, after: null, attrs: c.diff.attrs, masked: 'secret' } };
 }
 
 export function redactResult(r: TaskResult): TaskResult {
-  const changes = r.noLog ? r.changes.map(maskNoLog) : r.changes;
-  return deepRedact({ ...r, changes, error: r.noLog && r.error ? 'failed (output hidden: no_log)' : r.error });
+  if (!r.noLog) return deepRedact(r);
+  return deepRedact({ ...r, changes: r.changes.map(maskNoLog), reason: undefined, error: r.error ? 'failed (output hidden: no_log)' : undefined });
 }
 
 export function redactEvent(e: RunEvent): RunEvent {

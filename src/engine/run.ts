@@ -59,14 +59,15 @@ export async function runPlan(
         emit({ type: 'host-start', host });
         let conn: Connection | undefined;
         try {
-          const addr = buildAddress(host, hostVars(inventory, host), {
+          // Extra vars win here too, as with Ansible's `-e ansible_user=...`.
+          const addr = buildAddress(host, { ...hostVars(inventory, host), ...opts.extraVars }, {
             inventoryDir: path.dirname(inventory.file),
             acceptNewHostKeys: opts.acceptNewHostKeys,
             connectTimeoutMs: opts.connectTimeoutMs,
             sshConfigFile: opts.sshConfigFile,
             connectionOverride: opts.connectionOverride,
           });
-          conn = await connect(addr);
+          conn = observed(await connect(addr), host, emit);
         } catch (err) {
           stats.unreachable = true;
           emit({ type: 'host-unreachable', host, error: describe(err) });
@@ -101,6 +102,22 @@ export async function runPlan(
   summary.ms = Date.now() - t0;
   emit({ type: 'run-end', summary });
   return summary;
+}
+
+/** Reports every exec (for --verbose) without the engine printing anything itself. */
+function observed(conn: Connection, host: string, emit: Emit): Connection {
+  return {
+    label: conn.label,
+    get execCount() {
+      return conn.execCount;
+    },
+    close: () => conn.close(),
+    async run(command, opts) {
+      const res = await conn.run(command, opts);
+      emit({ type: 'command', host, command: opts?.label ?? command, exitCode: res.exitCode, ms: res.ms });
+      return res;
+    },
+  };
 }
 
 function describe(err: unknown): string {

@@ -122,7 +122,7 @@ export function parseFacts(text: string): Facts {
 }
 
 export async function gatherFacts(conn: Connection, host: string): Promise<Facts> {
-  const res = await conn.run('sh -s', { stdin: FACTS_SCRIPT });
+  const res = await conn.run('sh -s', { stdin: FACTS_SCRIPT, label: 'gather facts' });
   if (res.exitCode !== 0) {
     throw new FactError(`facts script exited ${res.exitCode}: ${res.stderr.trim().slice(0, 300)}`, { host });
   }

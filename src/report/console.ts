@@ -61,8 +61,7 @@ export class ConsoleReporter implements Reporter {
         break;
       case 'command':
         if (this.opts.verbose) {
-          const first = e.command.split('\n').find((l) => l.trim()) ?? '';
-          this.print(this.c.dim(`  [${e.host}] exec (${e.ms} ms, exit ${e.exitCode}) ${first.slice(0, 120)}`));
+          this.print(this.c.dim(`  [${e.host}] exit ${e.exitCode} in ${e.ms} ms: ${e.command.replace(/\s*\n\s*/g, ' ⏎ ').slice(0, 200)}`));
         }
         break;
       case 'host-unreachable':

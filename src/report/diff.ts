@@ -22,9 +22,9 @@ export function renderDiff(d: FileDiff, c: Colors): string {
     undefined,
     { context: 3 },
   );
-  // Drop the "Index:"/"===" preamble createTwoFilesPatch emits; keep ---/+++ and hunks.
-  for (const l of patch.split('\n').slice(2)) {
-    if (l === '') continue;
+  for (const l of patch.split('\n')) {
+    // Drop the "Index:"/"===" preamble; keep ---/+++ and hunks.
+    if (l === '' || l.startsWith('Index:') || l.startsWith('====')) continue;
     if (l.startsWith('+++') || l.startsWith('---')) lines.push(c.bold(`    ${l}`));
     else if (l.startsWith('+')) lines.push(c.green(`    ${l}`));
     else if (l.startsWith('-')) lines.push(c.red(`    ${l}`));

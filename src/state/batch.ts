@@ -72,12 +72,12 @@ export function storeFrames(view: StateView, queries: readonly StateQuery[], fra
 export async function readState(
   conn: Connection,
   queries: readonly StateQuery[],
-  opts: { become: boolean; view?: StateView },
+  opts: { become: boolean; view?: StateView; label?: string },
 ): Promise<StateView> {
   const view = opts.view ?? new StateView();
   if (queries.length === 0) return view;
   const nonce = newNonce();
-  const res = await conn.run('sh -s', { stdin: batchScript(queries, nonce), become: opts.become });
+  const res = await conn.run('sh -s', { stdin: batchScript(queries, nonce), become: opts.become, label: opts.label });
   if (res.exitCode !== 0) {
     throw new Error(`state read exited ${res.exitCode}: ${res.stderr.trim().slice(0, 500)}`);
   }

@@ -18,7 +18,13 @@ export const PACKAGES = [
   'systemd', 'systemd-sysv', 'dbus', 'procps', 'iproute2', 'ca-certificates',
   // SysV personality: `service`, /lib/lsb/init-functions, update-rc.d, invoke-rc.d.
   'sysvinit-utils', 'init-system-helpers',
+  // apt-ftparchive indexes the hosts' local package repository.
+  'apt-utils',
 ];
+
+/** Packages NOT installed in the image but installable on every host from its local repository
+ *  (hosts have no route to a mirror): plans and tests install these. */
+export const LOCAL_REPO_PACKAGES = ['tree', 'opendmarc', 'postfix-policyd-spf-perl'];
 
 // Runs on the controller with $1 = freshly debootstrapped target. Everything here is part of the
 // cache key. Per-host state (host keys, hostname, machine-id, authorized_keys) is NOT baked in:
@@ -76,6 +82,19 @@ install -d -m 700 "$T/root/.ssh"
 install -d -m 700 -o "$(in_root id -u fleet)" -g "$(in_root id -g fleet)" "$T/home/fleet/.ssh"
 echo 'fleet ALL=(ALL:ALL) NOPASSWD: ALL' > "$T/etc/sudoers.d/fleet"; chmod 440 "$T/etc/sudoers.d/fleet"
 
+# A local apt repository: hosts have no network, so whatever a plan installs comes from here.
+# The image's own mirror entry is removed so apt-get update on a host never tries the network.
+install -d "$T/srv/fleet-repo"
+in_root apt-get install -y -q --download-only $LOCAL_REPO_PACKAGES
+mv "$T"/var/cache/apt/archives/*.deb "$T/srv/fleet-repo/"
+(cd "$T/srv/fleet-repo" && in_root sh -c 'cd /srv/fleet-repo && apt-ftparchive packages . > Packages')
+: > "$T/etc/apt/sources.list"
+rm -f "$T"/etc/apt/sources.list.d/*
+echo 'deb [trusted=yes] file:/srv/fleet-repo ./' > "$T/etc/apt/sources.list.d/fleet-local.list"
+rm -rf "$T"/var/lib/apt/lists/*
+in_root apt-get update -q
+in_root sh -c 'apt-cache policy tree | grep -q "Candidate: [0-9]"'
+
 # Empty machine-id: nspawn/fleet.ts give each host its own.
 : > "$T/etc/machine-id"
 rm -f "$T/var/lib/dbus/machine-id"; ln -s /etc/machine-id "$T/var/lib/dbus/machine-id"
@@ -85,7 +104,7 @@ rm -rf "$T"/var/log/*.log "$T"/var/log/apt/* "$T/tmp/"*
 
 export function recipeHash(): string {
   return createHash('sha256')
-    .update(JSON.stringify({ suite: SUITE, packages: PACKAGES, script: POST_INSTALL }))
+    .update(JSON.stringify({ suite: SUITE, packages: PACKAGES, local: LOCAL_REPO_PACKAGES, script: POST_INSTALL }))
     .digest('hex').slice(0, 16);
 }
 
@@ -156,7 +175,7 @@ export async function ensureRootfs(opts: { log?: (msg: string) => void } = {}): 
       { ...process.env, DEBIAN_FRONTEND: 'noninteractive', LC_ALL: 'C' });
     const script = join(CACHE_DIR, `.post-install-${process.pid}.sh`);
     writeFileSync(script, POST_INSTALL, { mode: 0o755 });
-    try { await run('bash', [script, tmp], logFd); } finally { rmSync(script, { force: true }); }
+    try { await run('bash', [script, tmp], logFd, { ...process.env, LOCAL_REPO_PACKAGES: LOCAL_REPO_PACKAGES.join(' ') }); } finally { rmSync(script, { force: true }); }
     writeFileSync(join(tmp, '.fleetplan-complete'), `${hash}\n`);
     try {
       renameSync(tmp, final);

@@ -1,0 +1,49 @@
+// Runs the real fleetplan command line as an operator would, for integration tests.
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+/** The repository root (tests run from dist/test/integration). */
+export const repoRoot = path.resolve(here, '../../..');
+const main = path.join(repoRoot, 'dist/src/cli/main.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  json?: any;
+}
+
+export function fleetplan(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [main, ...args], {
+      cwd: repoRoot,
+      env: { ...process.env, NO_COLOR: '1', ...opts.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
+    child.on('error', reject);
+    child.on('close', (code) => {
+      clearTimeout(timer);
+      let json: any;
+      if (args.includes('--json')) {
+        try {
+          json = JSON.parse(stdout);
+        } catch {
+          /* left undefined: the test asserts on it */
+        }
+      }
+      resolve({ code: code ?? -1, stdout, stderr, json });
+    });
+  });
+}
+
+/** Names of tasks with a given status on one host of a --json document. */
+export function tasksWith(json: any, host: string, status: string): string[] {
+  return (json.hosts[host]?.tasks ?? []).filter((t: any) => t.status === status).map((t: any) => (t.handler ? `handler:${t.name}` : t.name));
+}

@@ -1,0 +1,160 @@
+// The engine end to end over the local connector: selection (tags, when), handlers (notified only on
+// change, once, in definition order, "would run" in check mode), changed_when, ignore_errors,
+// no_log redaction, and check mode predicting the real run — with real files in a temp directory.
+import assert from 'node:assert/strict';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { RunEvent, TaskResult } from '../../src/engine/events.js';
+import { runPlan } from '../../src/engine/run.js';
+import { loadInventory } from '../../src/load/inventory.js';
+import { loadPlan } from '../../src/load/plan.js';
+
+const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-engine-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+
+const inventoryFile = path.join(dir, 'inventory.yml');
+writeFileSync(inventoryFile, `all:\n  hosts:\n    me: { connection: local, relay_password: !secret "hunter2-sekrit" }\n`);
+
+async function run(planText: string, opts: { check?: boolean; tags?: string[]; skipTags?: string[] } = {}) {
+  const file = path.join(dir, `plan-${Math.random().toString(36).slice(2)}.yml`);
+  writeFileSync(file, planText.replaceAll('DIR', dir));
+  const events: RunEvent[] = [];
+  const summary = await runPlan(
+    loadPlan(file, { rolesPath: [] }),
+    loadInventory(inventoryFile),
+    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], extraVars: {} },
+    (e) => events.push(e),
+  );
+  const results = events.flatMap((e) => (e.type === 'task-result' ? [e.result] : []));
+  const by = (name: string) => results.find((r) => r.task === name) as TaskResult;
+  return { summary, results, events, by, statuses: results.map((r) => `${r.handler ? 'H ' : ''}${r.task}=${r.status}`) };
+}
+
+const HANDLERS_PLAN = `
+hosts: all
+tasks:
+  - name: config a
+    file: { path: DIR/h/a, content: "a\\n" }
+    notify: [second, first]
+  - name: config b
+    file: { path: DIR/h/b, content: "b\\n" }
+    notify: first
+  - name: unchanged notifier
+    command: { cmd: "true", creates: DIR }
+    notify: never-notified
+handlers:
+  - name: first
+    command: "echo first >> DIR/h/log"
+  - name: second
+    command: "echo second >> DIR/h/log"
+  - name: never-notified
+    command: "echo never >> DIR/h/log"
+`;
+
+test('handlers: once each, in definition order, only when notified by a change; "would run" in check mode', async () => {
+  const check = await run(`${HANDLERS_PLAN}\n`.replace('tasks:', 'tasks:\n  - name: mk\n    directory: DIR/h'), { check: true });
+  assert.deepEqual(check.statuses, ['mk=changed', 'config a=changed', 'config b=changed', 'unchanged notifier=ok', 'H first=changed', 'H second=changed']);
+  assert.equal(existsSync(path.join(dir, 'h')), false, 'check mode changed nothing');
+  const real = await run(`${HANDLERS_PLAN}\n`.replace('tasks:', 'tasks:\n  - name: mk\n    directory: DIR/h'));
+  assert.deepEqual(real.statuses, check.statuses, 'the real run changed exactly what check predicted');
+  assert.equal(readFileSync(path.join(dir, 'h/log'), 'utf8'), 'first\nsecond\n');
+  const again = await run(`${HANDLERS_PLAN}\n`.replace('tasks:', 'tasks:\n  - name: mk\n    directory: DIR/h'));
+  assert.deepEqual(again.statuses, ['mk=ok', 'config a=ok', 'config b=ok', 'unchanged notifier=ok']);
+});
+
+test('tags and when select tasks; skipped tasks say why', async () => {
+  const plan = `
+hosts: all
+tasks:
+  - name: tagged
+    command: "true"
+    tags: [dkim]
+  - name: untagged
+    command: "true"
+  - name: always
+    command: "true"
+    tags: [always]
+  - name: on debian only
+    command: "true"
+    when: { facts.os_family: Debian }
+  - name: on freebsd only
+    command: "true"
+    when: { facts.os_family: [FreeBSD] }
+  - name: by variable test
+    command: "true"
+    when: { any: [{ inventory_hostname: nope }, { relay_password: { defined: true } }] }
+`;
+  const r = await run(plan, { tags: ['dkim'] });
+  assert.deepEqual(r.statuses, ['tagged=changed', 'untagged=skipped', 'always=changed', 'on debian only=skipped', 'on freebsd only=skipped', 'by variable test=skipped']);
+  assert.equal(r.by('untagged').reason, 'not selected by --tags');
+  const all = await run(plan, { skipTags: ['dkim'] });
+  assert.deepEqual(all.statuses, ['tagged=skipped', 'untagged=changed', 'always=changed', 'on debian only=changed', 'on freebsd only=skipped', 'by variable test=changed']);
+  assert.equal(all.by('on freebsd only').reason, 'when: condition is false');
+});
+
+test('changed_when, ignore_errors, and a failure stops that host only after reporting it', async () => {
+  const r = await run(`
+hosts: all
+tasks:
+  - name: read only
+    command: "echo status"
+    changed_when: false
+  - name: output decides
+    command: "echo nothing to do"
+    changed_when: { stdout_not_contains: "nothing to do" }
+  - name: tolerated failure
+    command: "exit 3"
+    ignore_errors: true
+  - name: real failure
+    command: "echo boom >&2; exit 4"
+  - name: never reached
+    command: "true"
+`);
+  assert.deepEqual(r.statuses, ['read only=ok', 'output decides=ok', 'tolerated failure=failed', 'real failure=failed']);
+  assert.equal(r.by('tolerated failure').ignored, true);
+  assert.match(r.by('real failure').error!, /exited 4: boom/);
+  assert.equal(r.summary.hosts.me!.failed, 1);
+  assert.equal(r.summary.hosts.me!.ok, 3);
+});
+
+test('check mode: a task needing what an earlier command would create reports "depends on", never fails', async () => {
+  const plan = `
+hosts: all
+tasks:
+  - name: generate config
+    command: { cmd: "mkdir -p DIR/gen && echo 'x = 1' > DIR/gen/app.conf", creates: DIR/gen/app.conf }
+  - name: tune config
+    line: { path: DIR/gen/app.conf, key: x, value: "2" }
+`;
+  const check = await run(plan, { check: true });
+  assert.deepEqual(check.statuses, ['generate config=changed', 'tune config=changed']);
+  assert.equal(check.by('tune config').dependsOn, 'generate config');
+  assert.match(check.by('tune config').reason!, /would change \(depends on 'generate config'/);
+  const real = await run(plan);
+  assert.deepEqual(real.statuses, check.statuses);
+  assert.equal(readFileSync(path.join(dir, 'gen/app.conf'), 'utf8'), 'x = 2\n');
+});
+
+test('secrets and no_log: never in any event, diffs masked', async () => {
+  const r = await run(`
+hosts: all
+tasks:
+  - name: password file
+    file: { path: DIR/pw, content: "user:{{relay_password}}\\n", mode: "0600" }
+  - name: uses the password in a command
+    command: "echo {{relay_password}} > /dev/null"
+  - name: hidden
+    command: "echo hidden-output-xyz; exit 1"
+    no_log: true
+    ignore_errors: true
+`);
+  assert.equal(readFileSync(path.join(dir, 'pw'), 'utf8'), 'user:hunter2-sekrit\n', 'the host gets the real value');
+  const everything = JSON.stringify(r.events);
+  assert.ok(!everything.includes('hunter2-sekrit'), 'secret value appears in no event');
+  assert.ok(everything.includes('[redacted]'));
+  assert.deepEqual(r.events.filter((e) => JSON.stringify(e).includes('hidden-output-xyz')), []);
+  const pw = r.by('password file').changes[0]!;
+  assert.ok(pw.kind === 'write' && !pw.diff?.after?.includes('hunter2'));
+});
