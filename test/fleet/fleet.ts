@@ -15,10 +15,11 @@ import {
 import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureRootfs } from './rootfs.js';
+import { PERSONALITY_DEFS, personality } from './personality.js';
 
-export type Personality = 'debian-systemd' | 'debian-sysv';
-export const PERSONALITIES: readonly Personality[] = ['debian-systemd', 'debian-sysv'];
-const NAME_PREFIX: Record<Personality, string> = { 'debian-systemd': 'deb-systemd', 'debian-sysv': 'deb-sysv' };
+/** A personality name from PERSONALITY_DEFS (debian-systemd, debian-sysv, …). */
+export type Personality = string;
+export const PERSONALITIES: readonly Personality[] = PERSONALITY_DEFS.map((d) => d.name);
 
 export interface FleetHost {
   name: string;
@@ -63,6 +64,8 @@ interface ProcRef { pid: number; start: string } // start time guards against pi
 interface HostState {
   name: string; os: Personality; address: string; port: number;
   dir: string; upper: string; work: string; merged: string;
+  /** overlay lowerdir: the personality's layer (if any) above the base rootfs. */
+  lower?: string;
   mounted?: boolean;
   launcher?: ProcRef; // systemd-nspawn / unshare
   init?: ProcRef;     // the host's PID 1
@@ -259,7 +262,7 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
   const save = () => saveState(state);
   mkdirSync(h.upper, { recursive: true }); mkdirSync(h.work, { recursive: true }); mkdirSync(h.merged, { recursive: true });
   h.mounted = true; save(); // record before mounting: a half-done mount must still be cleaned up
-  await must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${state.rootfs},upperdir=${h.upper},workdir=${h.work}`, h.merged]);
+  await must('mount', ['-t', 'overlay', 'overlay', '-o', `lowerdir=${h.lower ?? state.rootfs},upperdir=${h.upper},workdir=${h.work}`, h.merged]);
 
   // Per-host identity, written through the overlay so it lands in this host's upper dir.
   const m = h.merged;
@@ -271,11 +274,13 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
   const pw = readFileSync(join(m, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith('fleet:'))!.split(':');
   const fleetAk = join(m, 'home/fleet/.ssh/authorized_keys');
   writeFileSync(fleetAk, pub, { mode: 0o600 }); chownSync(fleetAk, Number(pw[2]), Number(pw[3])); chmodSync(fleetAk, 0o600);
+  const def = personality(h.os);
+  await def.prepare?.(m, h.name);
 
   const consoleLog = join(h.dir, 'console.log');
   const logFd = openSync(consoleLog, 'a');
   let child;
-  if (h.os === 'debian-systemd') {
+  if (def.boot === 'systemd') {
     h.cgroups = hostCgroups(h.address); save();
     for (const d of h.cgroups) { removeCgroup(d); mkdirSync(d, { recursive: true }); }
     // Join the per-host cgroup(s) before exec'ing nspawn (see hostCgroups).
@@ -300,7 +305,7 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
     if (!alive(child.pid!)) throw new Error(`${h.name}: launcher exited early${why()}`);
     const pid = nsInitOf(child.pid!);
     if (pid === undefined) return undefined;
-    if (h.os === 'debian-systemd') {
+    if (def.boot === 'systemd') {
       try { return readFileSync(`/proc/${pid}/comm`, 'utf8').trim() === 'systemd' ? pid : undefined; } catch { return undefined; }
     }
     return existsSync(`/proc/${pid}/root/run/fleet-ready`) ? pid : undefined;
@@ -322,7 +327,7 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
     return sshBanner(h.address, h.port);
   }, why);
 
-  if (h.os === 'debian-systemd') {
+  if (def.boot === 'systemd') {
     // PID 1 being `systemd` doesn't mean its bus is up; `is-system-running --wait` fails outright
     // ("Failed to connect to bus") if asked too early, so wait for the private socket first.
     await waitFor(`${h.name} systemd bus`, timeoutMs, () => existsSync(`/proc/${initPid}/root/run/systemd/private`) || undefined, why);
@@ -378,7 +383,7 @@ function raiseInotifyLimit() {
 export async function up(opts: UpOptions): Promise<Fleet> {
   const log = opts.log ?? ((m: string) => process.stderr.write(`[fleet] ${m}\n`));
   const oses = Array.isArray(opts.os) ? opts.os : [opts.os];
-  for (const os of oses) if (!PERSONALITIES.includes(os)) throw new Error(`unknown personality "${os}" (have: ${PERSONALITIES.join(', ')})`);
+  for (const os of oses) personality(os); // throws naming the known ones
   if (!Number.isInteger(opts.count) || opts.count < 1) throw new Error(`count must be a positive integer`);
   const out = resolve(opts.out);
   // The path ends up in overlay mount options and socat's address syntax, which both split on these.
@@ -391,6 +396,8 @@ export async function up(opts: UpOptions): Promise<Fleet> {
   const rootfs = await ensureRootfs({ log });
   raiseInotifyLimit();
 
+  const layers = new Map<string, string | undefined>();
+  for (const os of oses) layers.set(os, await personality(os).layer?.(rootfs, log));
   const total = oses.length * opts.count;
   const state: FleetState = { version: 1, out, rootfs, addresses: [], hosts: [] };
   saveState(state);
@@ -398,9 +405,10 @@ export async function up(opts: UpOptions): Promise<Fleet> {
     state.addresses = allocateAddresses(out, total);
     let i = 0;
     for (const os of oses) for (let k = 1; k <= opts.count; k++) {
-      const name = `${NAME_PREFIX[os]}-${k}`;
+      const name = `${personality(os).prefix}-${k}`;
       const dir = join(out, 'hosts', name);
-      state.hosts.push({ name, os, address: state.addresses[i++]!, port: SSH_PORT, dir,
+      const layer = layers.get(os);
+      state.hosts.push({ name, os, address: state.addresses[i++]!, port: SSH_PORT, dir, lower: layer ? `${layer}:${rootfs}` : undefined,
         upper: join(dir, 'upper'), work: join(dir, 'work'), merged: join(dir, 'root') });
     }
     saveState(state);
