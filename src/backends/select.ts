@@ -2,26 +2,49 @@
 // package dispatch). An operation may override with `use:`; an unknown host fails with a message
 // naming that option instead of guessing.
 import type { Facts } from '../facts/facts.js';
+import { pw } from './accounts/pw.js';
 import { shadowUtils } from './accounts/shadow-utils.js';
 import type { AccountsBackend, Backends, InitBackend, PackageBackend } from './backends.js';
+import { bsdrc } from './init/bsdrc.js';
 import { systemd } from './init/systemd.js';
-import { sysv, updateRcD } from './init/sysv.js';
+import { chkconfig, sysv, updateRcD } from './init/sysv.js';
 import { apt } from './package/apt.js';
+import { pkg } from './package/pkg.js';
+import { ports } from './package/ports.js';
+import { rpmBackend } from './package/rpm.js';
 
-export const packageBackends: Record<string, PackageBackend> = { apt };
-export const initBackends: Record<string, InitBackend> = { systemd, 'sysv-debian': sysv(updateRcD) };
-export const accountsBackends: Record<string, AccountsBackend> = { 'shadow-utils': shadowUtils };
+export const packageBackends: Record<string, PackageBackend> = { apt, yum: rpmBackend('yum'), dnf: rpmBackend('dnf'), pkg, ports };
+export const initBackends: Record<string, InitBackend> = {
+  systemd,
+  'sysv-debian': sysv(updateRcD),
+  'sysv-redhat': sysv(chkconfig),
+  bsdrc,
+};
+export const accountsBackends: Record<string, AccountsBackend> = { 'shadow-utils': shadowUtils, pw };
 
-const PACKAGE_TABLE: Array<[(f: Facts) => boolean, string]> = [[(f) => f.pkg_mgr === 'apt', 'apt']];
+type Rule = [(f: Facts) => boolean, string];
 
-const INIT_TABLE: Array<[(f: Facts) => boolean, string]> = [
+// Ports are never chosen from facts: building from source is the operator's explicit choice (`use: ports`).
+const PACKAGE_TABLE: Rule[] = [
+  [(f) => f.pkg_mgr === 'apt', 'apt'],
+  [(f) => f.pkg_mgr === 'dnf', 'dnf'],
+  [(f) => f.pkg_mgr === 'yum', 'yum'],
+  [(f) => f.pkg_mgr === 'pkg', 'pkg'],
+];
+
+const INIT_TABLE: Rule[] = [
   [(f) => f.init === 'systemd', 'systemd'],
+  [(f) => f.init === 'bsdrc', 'bsdrc'],
+  [(f) => f.init === 'sysv' && f.os_family === 'RedHat', 'sysv-redhat'],
   [(f) => f.init === 'sysv' && f.os_family === 'Debian', 'sysv-debian'],
 ];
 
-const ACCOUNTS_TABLE: Array<[(f: Facts) => boolean, string]> = [[(f) => f.system === 'Linux', 'shadow-utils']];
+const ACCOUNTS_TABLE: Rule[] = [
+  [(f) => f.system === 'FreeBSD', 'pw'],
+  [(f) => f.system === 'Linux', 'shadow-utils'],
+];
 
-function pick<T>(table: Array<[(f: Facts) => boolean, string]>, registry: Record<string, T>, facts: Facts): T | undefined {
+function pick<T>(table: Rule[], registry: Record<string, T>, facts: Facts): T | undefined {
   const hit = table.find(([test]) => test(facts));
   return hit ? registry[hit[1]] : undefined;
 }
@@ -47,8 +70,6 @@ export function selectBackends(facts: Facts): Backends {
     init:
       pick(INIT_TABLE, initBackends, facts) ??
       missing<InitBackend>('service', `${os}, init ${facts.init}`, `use: (${Object.keys(initBackends).join('|')})`),
-    accounts:
-      pick(ACCOUNTS_TABLE, accountsBackends, facts) ??
-      missing<AccountsBackend>('accounts', os, 'a supported OS'),
+    accounts: pick(ACCOUNTS_TABLE, accountsBackends, facts) ?? missing<AccountsBackend>('accounts', os, 'a supported OS'),
   };
 }

@@ -9,9 +9,10 @@ import { line } from './line.js';
 import type { Operation } from './operation.js';
 import { pkg } from './package.js';
 import { service } from './service.js';
+import { sysrc } from './sysrc.js';
 import { template } from './template.js';
 import { user } from './user.js';
 
-const all: Operation[] = [file, copy, template, directory, line, command, pkg, service, user, group];
+const all: Operation[] = [file, copy, template, directory, line, command, pkg, service, user, group, sysrc];
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

@@ -20,6 +20,15 @@ export const updateRcD: LinkManager = {
   disable: (s) => `update-rc.d ${s} disable`,
 };
 
+export const chkconfig: LinkManager = {
+  name: 'chkconfig',
+  // `chkconfig name` exits 0 when the service starts in the current (multi-user) runlevel.
+  isEnabled: (s) => `chkconfig ${s} >/dev/null 2>&1 && echo 1`,
+  // --add registers a script shipped without links (chkconfig's own header decides the levels).
+  enable: (s) => `{ chkconfig --list ${s} >/dev/null 2>&1 || chkconfig --add ${s}; } && chkconfig ${s} on`,
+  disable: (s) => `chkconfig ${s} off`,
+};
+
 export function sysv(links: LinkManager): InitBackend {
   return {
     name: `sysv (${links.name})`,

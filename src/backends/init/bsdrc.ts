@@ -1,0 +1,60 @@
+// FreeBSD rc(8): scripts in /etc/rc.d and /usr/local/etc/rc.d, enabled by `<rcvar>="YES"` in
+// rc.conf. Actions use the `one*` forms, which act whatever rc.conf says, so stopping a service is
+// possible before (or without) disabling it — as the FreeBSD handbook does by hand.
+import { shQuote } from '../../connectors/quote.js';
+import type { InitBackend, ServiceAction, ServiceState } from '../backends.js';
+
+/**
+ * Services whose enablement is more than one `_enable` knob. Base sendmail: "disabled" means
+ * sendmail_enable="NONE" plus the submit, outbound and msp_queue daemons off (rc.conf(5)).
+ */
+const SPECIAL: Record<string, { enabled: string; enable: string; disable: string }> = {
+  sendmail: {
+    enabled:
+      'for k in sendmail_enable sendmail_submit_enable sendmail_outbound_enable sendmail_msp_queue_enable; do ' +
+      'case "$(sysrc -n $k 2>/dev/null)" in [Yy][Ee][Ss]) echo 1; break;; esac; done',
+    enable: 'sysrc sendmail_enable=YES sendmail_submit_enable=YES sendmail_outbound_enable=YES sendmail_msp_queue_enable=YES',
+    disable: 'sysrc sendmail_enable=NONE sendmail_submit_enable=NO sendmail_outbound_enable=NO sendmail_msp_queue_enable=NO',
+  },
+};
+
+const SCRIPT_DIRS = ['/etc/rc.d', '/usr/local/etc/rc.d'];
+
+export const bsdrc: InitBackend = {
+  name: 'bsdrc',
+  query(names) {
+    const script = names
+      .map((raw) => {
+        const s = shQuote(raw);
+        const enabled = SPECIAL[raw]?.enabled ?? `service ${s} enabled >/dev/null 2>&1 && echo 1`;
+        const exists = SCRIPT_DIRS.map((d) => `[ -x ${d}/${s} ]`).join(' || ');
+        return [
+          `if ${exists}; then`,
+          `  service ${s} onestatus >/dev/null 2>&1; rc=$?`,
+          `  printf '%s\\t1\\t%s\\t%s\\n' ${s} "$rc" "$(${enabled})"`,
+          `else printf '%s\\t0\\t\\t\\n' ${s}; fi`,
+        ].join('\n');
+      })
+      .join('\n');
+    return {
+      key: `bsdrc:${names.join(',')}`,
+      script,
+      parse(out) {
+        const result: Record<string, ServiceState> = {};
+        for (const line of out.toString().split('\n')) {
+          const [name, exists, rc, enabled] = line.split('\t');
+          if (!name) continue;
+          result[name] = { exists: exists === '1', running: exists === '1' && rc === '0', enabled: enabled === '1' };
+        }
+        return result;
+      },
+    };
+  },
+  command(action: ServiceAction, service: string) {
+    const s = shQuote(service);
+    const special = SPECIAL[service];
+    if (action === 'enable') return special?.enable ?? `service ${s} enable`;
+    if (action === 'disable') return special?.disable ?? `service ${s} disable`;
+    return `service ${s} one${action}`;
+  },
+};

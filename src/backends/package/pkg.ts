@@ -1,0 +1,46 @@
+// FreeBSD pkg(8): `pkg info -e` for presence (exit 0/1, silent), `pkg query` for the version.
+import { shQuote } from '../../connectors/quote.js';
+import type { PackageBackend, PackageState } from '../backends.js';
+
+const PKG = 'env ASSUME_ALWAYS_YES=yes pkg';
+
+function words(names: string[]): string {
+  return names.map(shQuote).join(' ');
+}
+
+/** One line per package: name, tab, installed version or "-", tab, repository version or "-". */
+export function pkgQueryScript(names: string[], candidate: boolean, pkgName: (n: string) => string = (n) => n): string {
+  return names
+    .map((n) => {
+      const p = shQuote(pkgName(n));
+      const cand = candidate ? `$(pkg rquery '%v' ${p} 2>/dev/null | head -n 1)` : '';
+      return `if pkg info -e ${p}; then v=$(pkg query '%v' ${p}); else v=-; fi; printf '%s\\t%s\\t%s\\n' ${shQuote(n)} "$v" "${cand || '-'}"`;
+    })
+    .join('\n');
+}
+
+export function parsePkgLines(out: Buffer, names: string[]): Record<string, PackageState> {
+  const result: Record<string, PackageState> = {};
+  for (const n of names) result[n] = { installed: null };
+  for (const line of out.toString().split('\n')) {
+    const [name, version, cand] = line.split('\t');
+    if (!name || !(name in result)) continue;
+    result[name] = { installed: version === '-' ? null : version! };
+    if (cand && cand !== '-') result[name]!.candidate = cand;
+  }
+  return result;
+}
+
+export const pkg: PackageBackend = {
+  name: 'pkg',
+  query(names, opts = {}) {
+    return {
+      key: `pkg:${opts.candidate ? 'c:' : ''}${names.join(',')}`,
+      script: pkgQueryScript(names, Boolean(opts.candidate)),
+      parse: (out) => parsePkgLines(out, names),
+    };
+  },
+  install: (names) => `${PKG} install -y ${words(names)}`,
+  remove: (names) => `${PKG} delete -y ${words(names)}`,
+  upgrade: (names) => `${PKG} upgrade -y ${words(names)}`,
+};
