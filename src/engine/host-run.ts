@@ -2,7 +2,8 @@
 // validate, resolve — so a bad variable fails before anything changes), read all their state in one
 // batch, and walk the tasks: plan → (check: stop here) → execute + refresh state in the same exec.
 import type { Connection } from '../connectors/connection.js';
-import { FleetplanError } from '../errors.js';
+import { FleetplanError, formatPos } from '../errors.js';
+import { evaluateWhen } from '../load/when.js';
 import type { Facts } from '../facts/facts.js';
 import { gatherFacts } from '../facts/gather.js';
 import { selectBackends } from '../backends/select.js';
@@ -73,6 +74,22 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     count(ctx.stats, r);
     emit({ type: 'task-result', result: r });
   };
+
+  // 0. A play-level `when:` false for this host: every task is reported skipped, nothing is read.
+  if (play.when !== undefined) {
+    let selected: boolean;
+    try {
+      selected = evaluateWhen(play.when, ctx.scope(play));
+    } catch (err) {
+      emit({ type: 'host-failed', host, error: `play '${play.name}' when: ${(err as Error).message} (${formatPos(play.pos)})` });
+      ctx.stats.failed++;
+      return false;
+    }
+    if (!selected) {
+      for (const { def } of playTasks(play)) report(result(ctx, play, def, false, { status: 'skipped', reason: 'play when: condition is false' }));
+      return true;
+    }
+  }
 
   // 1. Prepare everything first: an undefined variable or bad argument anywhere fails the host
   //    before its first change.

@@ -67,6 +67,8 @@ export interface Play {
   name: string;
   /** Host pattern as Ansible: "all", "relays:&centos", "web*", "!db1", comma/colon separated. */
   hosts: string;
+  /** Per host, after facts: a host where this is false skips the whole play (e.g. only FreeBSD hosts). */
+  when?: Condition;
   vars: Vars;
   roles: RoleRef[];
   tasks: TaskDef[];

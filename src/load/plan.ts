@@ -4,6 +4,7 @@
 import path from 'node:path';
 import type { SourcePos } from '../errors.js';
 import type { Operation } from '../ops/operation.js';
+import { parseCondition } from './when.js';
 import { operations } from '../ops/registry.js';
 import { Issues, didYouMean } from './issues.js';
 import type { Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
@@ -13,7 +14,7 @@ import { notifyPositions, parseTaskList } from './task.js';
 import { readVarsFile } from './vars.js';
 import { YamlSource, isMap, isSeq, nodeKind, type Node } from './yaml.js';
 
-export const PLAY_KEYS = ['name', 'hosts', 'vars', 'vars_files', 'roles', 'tasks', 'handlers', 'become'];
+export const PLAY_KEYS = ['name', 'hosts', 'when', 'vars', 'vars_files', 'roles', 'tasks', 'handlers', 'become'];
 
 export interface LoadPlanOptions {
   /** Extra role directories (`--roles-path`, FLEETPLAN_ROLES_PATH), searched after <plan dir>/roles. */
@@ -95,6 +96,10 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
     else issues.add(src.pos(becomeE.value, becomeE.keyNode), `become: expected true or false, got ${nodeKind(becomeE.value)}`);
   }
 
+  // Play-level `when:` narrows the hosts by facts or variables (e.g. only FreeBSD hosts).
+  const whenE = get('when');
+  const when = whenE ? parseCondition(src, whenE.value, issues) : undefined;
+
   // Plan vars: `vars:` then each of `vars_files:` (later files win).
   const vars: Vars = {};
   const varsE = get('vars');
@@ -164,6 +169,7 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
     pos: src.pos(node),
   };
   if (become !== undefined) play.become = become;
+  if (when !== undefined) play.when = when;
   return play;
 }
 

@@ -158,3 +158,22 @@ tasks:
   const pw = r.by('password file').changes[0]!;
   assert.ok(pw.kind === 'write' && !pw.diff?.after?.includes('hunter2'));
 });
+
+test('play-level when: a play only for FreeBSD hosts is skipped here, with the reason, and the next play runs', async () => {
+  const r = await run(`
+- name: freebsd only
+  hosts: all
+  when: { facts.os_family: FreeBSD }
+  tasks:
+    - name: bsd task
+      command: "true"
+- name: debian only
+  hosts: all
+  when: { facts.os_family: Debian }
+  tasks:
+    - name: debian task
+      command: "true"
+`);
+  assert.deepEqual(r.statuses, ['bsd task=skipped', 'debian task=changed']);
+  assert.equal(r.by('bsd task').reason, 'play when: condition is false');
+});
