@@ -2,7 +2,8 @@
 // rc.conf. Actions use the `one*` forms, which act whatever rc.conf says, so stopping a service is
 // possible before (or without) disabling it — as the FreeBSD handbook does by hand.
 import { shQuote } from '../../connectors/quote.js';
-import type { InitBackend, ServiceAction, ServiceState } from '../backends.js';
+import type { InitBackend, ServiceAction } from '../backends.js';
+import { scriptServiceQuery } from './script-query.js';
 
 /**
  * Services whose enablement is more than one `_enable` knob. Base sendmail: "disabled" means
@@ -23,32 +24,11 @@ const SCRIPT_DIRS = ['/etc/rc.d', '/usr/local/etc/rc.d'];
 export const bsdrc: InitBackend = {
   name: 'bsdrc',
   query(names) {
-    const script = names
-      .map((raw) => {
-        const s = shQuote(raw);
-        const enabled = SPECIAL[raw]?.enabled ?? `service ${s} enabled >/dev/null 2>&1 && echo 1`;
-        const exists = SCRIPT_DIRS.map((d) => `[ -x ${d}/${s} ]`).join(' || ');
-        return [
-          `if ${exists}; then`,
-          `  service ${s} onestatus >/dev/null 2>&1; rc=$?`,
-          `  printf '%s\\t1\\t%s\\t%s\\n' ${s} "$rc" "$(${enabled})"`,
-          `else printf '%s\\t0\\t\\t\\n' ${s}; fi`,
-        ].join('\n');
-      })
-      .join('\n');
-    return {
-      key: `bsdrc:${names.join(',')}`,
-      script,
-      parse(out) {
-        const result: Record<string, ServiceState> = {};
-        for (const line of out.toString().split('\n')) {
-          const [name, exists, rc, enabled] = line.split('\t');
-          if (!name) continue;
-          result[name] = { exists: exists === '1', running: exists === '1' && rc === '0', enabled: enabled === '1' };
-        }
-        return result;
-      },
-    };
+    return scriptServiceQuery('bsdrc', names, {
+      exists: (s) => SCRIPT_DIRS.map((d) => `[ -x ${d}/${s} ]`).join(' || '),
+      status: (s) => `service ${s} onestatus`,
+      enabled: (raw, s) => SPECIAL[raw]?.enabled ?? `service ${s} enabled >/dev/null 2>&1 && echo 1`,
+    });
   },
   command(action: ServiceAction, service: string) {
     const s = shQuote(service);

@@ -1,7 +1,8 @@
 // SysV init: /etc/init.d scripts with LSB exit codes for state (status: 0 running, 3 stopped),
 // rcN.d start links for "enabled". How links are managed differs by distribution and is passed in.
 import { shQuote } from '../../connectors/quote.js';
-import type { InitBackend, ServiceAction, ServiceState } from '../backends.js';
+import type { InitBackend, ServiceAction } from '../backends.js';
+import { scriptServiceQuery } from './script-query.js';
 
 /** The distribution's tool for boot-time links: update-rc.d (Debian) or chkconfig (RedHat). */
 export interface LinkManager {
@@ -33,31 +34,11 @@ export function sysv(links: LinkManager): InitBackend {
   return {
     name: `sysv (${links.name})`,
     query(names) {
-      const q = names.map(shQuote);
-      const script = q
-        .map((s, i) => {
-          const raw = names[i]!;
-          return [
-            `if [ -x /etc/init.d/${s} ]; then`,
-            `  /etc/init.d/${s} status >/dev/null 2>&1; rc=$?`,
-            `  printf '%s\\t1\\t%s\\t%s\\n' ${s} "$rc" "$(${links.isEnabled(shQuote(raw))})"`,
-            `else printf '%s\\t0\\t\\t\\n' ${s}; fi`,
-          ].join('\n');
-        })
-        .join('\n');
-      return {
-        key: `sysv:${names.join(',')}`,
-        script,
-        parse(out) {
-          const result: Record<string, ServiceState> = {};
-          for (const line of out.toString().split('\n')) {
-            const [name, exists, rc, enabled] = line.split('\t');
-            if (!name) continue;
-            result[name] = { exists: exists === '1', running: exists === '1' && rc === '0', enabled: enabled === '1' };
-          }
-          return result;
-        },
-      };
+      return scriptServiceQuery('sysv', names, {
+        exists: (s) => `[ -x /etc/init.d/${s} ]`,
+        status: (s) => `/etc/init.d/${s} status`,
+        enabled: (raw) => links.isEnabled(shQuote(raw)),
+      });
     },
     command(action: ServiceAction, service: string) {
       const s = shQuote(service);

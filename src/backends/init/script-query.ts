@@ -1,0 +1,41 @@
+// State of services run by scripts (SysV init.d, FreeBSD rc.d): one shell block per service printing
+// "name, exists, status exit code, enabled" — the shape both script-based init systems share.
+import { shQuote } from '../../connectors/quote.js';
+import type { ServiceState } from '../backends.js';
+import type { StateQuery } from '../../state/query.js';
+
+export interface ScriptProbe {
+  /** sh test that the service's script exists. */
+  exists: (quoted: string) => string;
+  /** sh command whose exit status is 0 when the service runs (LSB / rc.subr status). */
+  status: (quoted: string) => string;
+  /** sh printing "1" when the service starts at boot; gets the raw name for per-service rules. */
+  enabled: (raw: string, quoted: string) => string;
+}
+
+export function scriptServiceQuery(prefix: string, names: string[], probe: ScriptProbe): StateQuery<Record<string, ServiceState>> {
+  const script = names
+    .map((raw) => {
+      const s = shQuote(raw);
+      return [
+        `if ${probe.exists(s)}; then`,
+        `  ${probe.status(s)} >/dev/null 2>&1; rc=$?`,
+        `  printf '%s\\t1\\t%s\\t%s\\n' ${s} "$rc" "$(${probe.enabled(raw, s)})"`,
+        `else printf '%s\\t0\\t\\t\\n' ${s}; fi`,
+      ].join('\n');
+    })
+    .join('\n');
+  return {
+    key: `${prefix}:${names.join(',')}`,
+    script,
+    parse(out) {
+      const result: Record<string, ServiceState> = {};
+      for (const line of out.toString().split('\n')) {
+        const [name, exists, rc, enabled] = line.split('\t');
+        if (!name) continue;
+        result[name] = { exists: exists === '1', running: exists === '1' && rc === '0', enabled: enabled === '1' };
+      }
+      return result;
+    },
+  };
+}

@@ -1,0 +1,37 @@
+// copy and template: a file whose content comes from the controller (role files/ or templates/),
+// planned by the shared file-content planner. The two differ only in how the content is produced.
+import { z } from 'zod';
+import { fileQuery } from '../state/file-state.js';
+import { fileAttrs, planFileContent, sha256 } from './file-content.js';
+import type { Operation, OpContext } from './operation.js';
+
+const schemaFor = (srcDescription: string) =>
+  z
+    .object({
+      src: z.string().min(1).describe(srcDescription),
+      dest: z.string().min(1).describe('Absolute path on the host'),
+      ...fileAttrs,
+    })
+    .strict();
+
+type Args = z.infer<ReturnType<typeof schemaFor>>;
+type Resolved = { args: Args; content: Buffer; query: ReturnType<typeof fileQuery> };
+
+export function controllerFileOperation(spec: {
+  name: string;
+  summary: string;
+  srcDescription: string;
+  content: (args: Args, ctx: OpContext) => Buffer;
+}): Operation<Args, Resolved> {
+  return {
+    name: spec.name,
+    summary: spec.summary,
+    schema: schemaFor(spec.srcDescription),
+    resolve(args, ctx) {
+      const content = spec.content(args, ctx);
+      return { args, content, query: fileQuery(args.dest, { wantSha: sha256(content), withContent: true }) };
+    },
+    queries: (r) => [r.query],
+    plan: ({ args, content, query }, state, ctx) => planFileContent({ ...args, path: args.dest, content }, state.get(query), ctx),
+  };
+}
