@@ -7,7 +7,7 @@ import { runPlan } from '../engine/run.js';
 import { ConsoleReporter } from '../report/console.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
-import { addInventoryOptions, collect, connectOptions, guard, type CommonOpts, useColor } from './common.js';
+import { addInventoryOptions, collect, connectOptions, guard, positiveInt, type CommonOpts, useColor } from './common.js';
 import { loadInputs } from './inputs.js';
 
 interface ApplyOpts extends CommonOpts {
@@ -47,6 +47,7 @@ export function registerApply(program: Command): void {
       .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect)
       .option('--json', 'print one JSON document with every host and task on stdout', false)
       .option('--detailed-exitcode', `with --check: exit ${ExitCode.changesPending} when changes are pending`, false)
+      .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', (v) => positiveInt(v, '--timeout'))
       .option('-v, --verbose', 'also list unchanged tasks and every remote command with its exit code and duration', false),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(async () => {
@@ -67,6 +68,7 @@ export function registerApply(program: Command): void {
           skipTags: list(opts.skipTags),
           extraVars: inputs.extraVars,
           limit: opts.limit,
+          commandTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
           ...connectOptions(opts),
         },
         fanOut(reporters),

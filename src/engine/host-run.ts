@@ -142,7 +142,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       return result(ctx, play, t, handler, { status: 'failed', error: (err as Error).message, ms: Date.now() - t0 });
     }
     if (planned.changes.length === 0) {
-      for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
+      // Predictions only ever exist in check mode: a real run re-reads state after each change.
+      if (opts.check) for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
       return result(ctx, play, t, handler, { status: 'ok', reason: planned.reason, ms: Date.now() - t0 });
     }
     if (opts.check) {

@@ -67,7 +67,7 @@ export async function runPlan(
             sshConfigFile: opts.sshConfigFile,
             connectionOverride: opts.connectionOverride,
           });
-          conn = observed(await connect(addr), host, emit);
+          conn = observed(await connect(addr), host, emit, opts.commandTimeoutMs);
         } catch (err) {
           stats.unreachable = true;
           emit({ type: 'host-unreachable', host, error: describe(err) });
@@ -104,8 +104,8 @@ export async function runPlan(
   return summary;
 }
 
-/** Reports every exec (for --verbose) without the engine printing anything itself. */
-function observed(conn: Connection, host: string, emit: Emit): Connection {
+/** Reports every exec (for --verbose) without the engine printing anything itself, and applies --timeout. */
+function observed(conn: Connection, host: string, emit: Emit, timeoutMs: number | undefined): Connection {
   return {
     label: conn.label,
     get execCount() {
@@ -113,7 +113,7 @@ function observed(conn: Connection, host: string, emit: Emit): Connection {
     },
     close: () => conn.close(),
     async run(command, opts) {
-      const res = await conn.run(command, opts);
+      const res = await conn.run(command, { timeoutMs, ...opts });
       emit({ type: 'command', host, command: opts?.label ?? command, exitCode: res.exitCode, ms: res.ms });
       return res;
     },

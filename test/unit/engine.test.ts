@@ -177,3 +177,37 @@ test('play-level when: a play only for FreeBSD hosts is skipped here, with the r
   assert.deepEqual(r.statuses, ['bsd task=skipped', 'debian task=changed']);
   assert.equal(r.by('bsd task').reason, 'play when: condition is false');
 });
+
+test('apply: a later task sees the state an earlier change left, not what a no-change task saw before it', async () => {
+  writeFileSync(path.join(dir, 'stale'), 'a\n');
+  const r = await run(`
+hosts: all
+tasks:
+  - name: already right
+    file: { path: DIR/stale, content: "a\\n" }
+  - name: something else rewrites it
+    command: "echo b > DIR/stale"
+  - name: then a line is added
+    line: { path: DIR/stale, line: c }
+`);
+  assert.deepEqual(r.statuses, ['already right=ok', 'something else rewrites it=changed', 'then a line is added=changed']);
+  assert.equal(readFileSync(path.join(dir, 'stale'), 'utf8'), 'b\nc\n');
+});
+
+test('a command running past --timeout fails the host with the host and the cause', async () => {
+  const file = path.join(dir, 'slow.yml');
+  writeFileSync(file, 'hosts: all\ntasks:\n  - name: slow\n    command: "sleep 5"\n');
+  const events: RunEvent[] = [];
+  const t0 = Date.now();
+  const summary = await runPlan(
+    loadPlan(file, { rolesPath: [] }),
+    loadInventory(inventoryFile),
+    { check: false, forks: 1, tags: [], skipTags: [], extraVars: {}, commandTimeoutMs: 300 },
+    (e) => events.push(e),
+  );
+  assert.ok(Date.now() - t0 < 4000);
+  assert.equal(summary.hosts.me!.failed, 1);
+  const failure = events.find((e) => e.type === 'task-result' && e.result.status === 'failed');
+  assert.ok(failure && failure.type === 'task-result');
+  assert.match(failure.result.error!, /timed out after 300 ms on me/);
+});
