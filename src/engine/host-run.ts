@@ -14,7 +14,7 @@ import { readState, storeFrames, uniqueQueries } from '../state/batch.js';
 import { StateView, type StateQuery } from '../state/query.js';
 import type { Emit, HostStats, TaskResult } from './events.js';
 import { execScript, parseExec } from './executor.js';
-import { prepareTask, type PreparedTask } from './prepare.js';
+import { prepareTasks, type PreparedTask } from './prepare.js';
 import type { RunOptions } from './options.js';
 import { decideChanged } from './changed-when.js';
 
@@ -40,11 +40,18 @@ export async function startHost(
   return { ...base, facts, backends: selectBackends(facts), scope: scopeFor(facts) };
 }
 
-function result(ctx: HostContext, play: Play, t: TaskDef, handler: boolean, fields: Partial<TaskResult> & Pick<TaskResult, 'status'>): TaskResult {
+function result(
+  ctx: HostContext,
+  play: Play,
+  t: TaskDef,
+  handler: boolean,
+  fields: Partial<TaskResult> & Pick<TaskResult, 'status'>,
+  name = t.name,
+): TaskResult {
   return {
     host: ctx.host,
     play: play.name,
-    task: t.name,
+    task: name,
     role: t.role,
     op: t.op,
     handler,
@@ -96,8 +103,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   let tasks: PreparedTask[];
   let handlers: PreparedTask[];
   try {
-    tasks = playTasks(play).map(({ def, ref }) => prepareTask(ctx, play, def, ref, false));
-    handlers = play.handlers.map((def) => prepareTask(ctx, play, def, play.roles.find((r) => r.role.name === def.role), true));
+    tasks = playTasks(play).flatMap(({ def, ref }) => prepareTasks(ctx, play, def, ref, false));
+    handlers = play.handlers.flatMap((def) => prepareTasks(ctx, play, def, play.roles.find((r) => r.role.name === def.role), true));
   } catch (err) {
     const message = err instanceof FleetplanError ? err.describe() : (err as Error).message;
     emit({ type: 'host-failed', host, error: message });
@@ -124,35 +131,37 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   const runOne = async (p: PreparedTask, handler: boolean, rest: () => StateQuery[]): Promise<TaskResult> => {
     const t = p.def;
     const t0 = Date.now();
-    if (!p.active) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason });
-    emit({ type: 'task-start', host, play: play.name, task: t.name, handler });
+    if (!p.active) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason }, p.displayName);
+    emit({ type: 'task-start', host, play: play.name, task: p.displayName, handler });
     let planned: PlanResult;
     try {
       planned = p.op.plan(p.resolved, view, p.opCtx);
     } catch (err) {
       if (err instanceof Unresolved && opts.check && lastOpaque !== undefined) {
         // The state this task needs would only exist after an earlier change we cannot simulate.
-        return result(ctx, play, t, handler, {
-          status: 'changed',
-          reason: `would change (depends on '${lastOpaque}': ${err.message})`,
-          dependsOn: lastOpaque,
-          ms: Date.now() - t0,
-        });
+        return result(
+          ctx,
+          play,
+          t,
+          handler,
+          { status: 'changed', reason: `would change (depends on '${lastOpaque}': ${err.message})`, dependsOn: lastOpaque, ms: Date.now() - t0 },
+          p.displayName,
+        );
       }
-      return result(ctx, play, t, handler, { status: 'failed', error: (err as Error).message, ms: Date.now() - t0 });
+      return result(ctx, play, t, handler, { status: 'failed', error: (err as Error).message, ms: Date.now() - t0 }, p.displayName);
     }
     if (planned.changes.length === 0) {
       // Predictions only ever exist in check mode: a real run re-reads state after each change.
       if (opts.check) for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
-      return result(ctx, play, t, handler, { status: 'ok', reason: planned.reason, ms: Date.now() - t0 });
+      return result(ctx, play, t, handler, { status: 'ok', reason: planned.reason, ms: Date.now() - t0 }, p.displayName);
     }
     if (opts.check) {
       for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
-      if (planned.opaque) lastOpaque = t.name;
+      if (planned.opaque) lastOpaque = p.displayName;
       // changed_when: false tasks report ok in both modes; output-dependent ones say so.
       const status = t.changedWhen === false ? 'ok' : 'changed';
       const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
-      return result(ctx, play, t, handler, { status, changes: planned.changes, reason, ms: Date.now() - t0 });
+      return result(ctx, play, t, handler, { status, changes: planned.changes, reason, ms: Date.now() - t0 }, p.displayName);
     }
     // Apply: run the changes and re-read what later tasks need in the same exec.
     const refresh = uniqueQueries(rest());
@@ -160,7 +169,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     const label = t.noLog ? `${t.name}: [no_log]` : planned.changes.map((c) => (c.kind === 'run' ? c.command : `write ${c.write.path}`)).join('; ');
     const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become, label });
     if (res.exitCode !== 0 && res.stdout.length === 0) {
-      return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `exit ${res.exitCode}: ${res.stderr.trim()}`, ms: Date.now() - t0 });
+      return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `exit ${res.exitCode}: ${res.stderr.trim()}`, ms: Date.now() - t0 }, p.displayName);
     }
     const { change, refresh: frames } = parseExec(res.stdout, plan);
     storeFrames(view, refresh, frames);
@@ -171,10 +180,10 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
         ? { changed: true }
         : { changed: false, failed: `exited ${outcome.exitCode}: ${outcome.stderr.trim().split('\n').slice(-5).join('\n')}` };
     if (verdict.failed) {
-      return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: verdict.failed, ms: Date.now() - t0 });
+      return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: verdict.failed, ms: Date.now() - t0 }, p.displayName);
     }
     const changed = decideChanged(t.changedWhen, outcome, verdict.changed);
-    return result(ctx, play, t, handler, { status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason, ms: Date.now() - t0 });
+    return result(ctx, play, t, handler, { status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason, ms: Date.now() - t0 }, p.displayName);
   };
 
   // 3. Tasks in order.
@@ -185,7 +194,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     try {
       r = await runOne(p, false, rest);
     } catch (err) {
-      r = result(ctx, play, p.def, false, { status: 'failed', error: (err as Error).message });
+      r = result(ctx, play, p.def, false, { status: 'failed', error: (err as Error).message }, p.displayName);
     }
     if (r.status === 'failed' && p.def.ignoreErrors) r.ignored = true;
     report(r);
@@ -206,7 +215,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       try {
         r = await runOne(p, true, rest);
       } catch (err) {
-        r = result(ctx, play, p.def, true, { status: 'failed', error: (err as Error).message });
+        r = result(ctx, play, p.def, true, { status: 'failed', error: (err as Error).message }, p.displayName);
       }
       report(r);
       if (r.status === 'changed') for (const h of p.def.notify) notified.add(h);

@@ -4,7 +4,7 @@
 import { InputError, OperationError } from '../errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { controllerPath } from '../load/paths.js';
-import { renderArgs, renderTemplateFile } from '../load/template.js';
+import { renderArgs, renderString, renderTemplateFile } from '../load/template.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Operation, OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
@@ -14,6 +14,8 @@ import { schemaMessage } from './schema-message.js';
 
 export interface PreparedTask {
   def: TaskDef;
+  /** The name in reports: the task's name, with the loop item's label when it loops. */
+  displayName: string;
   /** Names a notify can use: the handler's name and its `listen` aliases. */
   names: string[];
   active: boolean;
@@ -32,13 +34,42 @@ function selectedByTags(tags: string[], opts: HostContext['opts']): string | und
   return undefined;
 }
 
-export function prepareTask(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean): PreparedTask {
+/** A task, or one prepared task per item when it loops. */
+export function prepareTasks(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean): PreparedTask[] {
+  if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler)];
+  const vars = ctx.scope(play, ref);
+  const where = { pos: def.pos, host: ctx.host, task: def.name };
+  const items = renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop;
+  if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
+  const loopVar = def.loopVar ?? 'item';
+  return items.map((item) => {
+    const itemVars = { ...vars, [loopVar]: item };
+    const label = def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
+    return prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label });
+  });
+}
+
+function labelOf(item: unknown): string {
+  if (item === null || typeof item !== 'object') return String(item);
+  const json = JSON.stringify(item);
+  return json.length > 60 ? `${json.slice(0, 57)}...` : json;
+}
+
+export function prepareTask(
+  ctx: HostContext,
+  play: Play,
+  def: TaskDef,
+  ref: RoleRef | undefined,
+  handler: boolean,
+  item?: { vars: Vars; label: string },
+): PreparedTask {
   const op = operations.get(def.op);
   if (!op) throw new InputError(`unknown operation '${def.op}'`, { pos: def.pos, host: ctx.host, task: def.name });
-  const vars: Vars = ctx.scope(play, ref);
+  const vars: Vars = item?.vars ?? ctx.scope(play, ref);
   const names = [def.name, ...(def.listen ?? [])];
   const become = def.become ?? play.become ?? Boolean(vars.become ?? vars.ansible_become ?? false);
-  const base = { def, names, become, op };
+  const displayName = item ? `${def.name} (${item.label})` : def.name;
+  const base = { def, displayName, names, become, op };
 
   const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? [])], ctx.opts);
   if (tagSkip) return inactive(base, tagSkip);
@@ -83,7 +114,7 @@ export function prepareTask(ctx: HostContext, play: Play, def: TaskDef, ref: Rol
   return { ...base, active: true, resolved, opCtx, queries };
 }
 
-function inactive(base: Pick<PreparedTask, 'def' | 'names' | 'become' | 'op'>, reason: string): PreparedTask {
+function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'op'>, reason: string): PreparedTask {
   return {
     ...base,
     active: false,

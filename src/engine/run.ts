@@ -8,6 +8,7 @@ import { connect } from '../connectors/index.js';
 import { FleetplanError } from '../errors.js';
 import { hostVars, selectHosts } from '../load/inventory.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
+import { resolveVars } from '../load/resolve-vars.js';
 import { varsFor } from '../load/vars.js';
 import type { Emit, HostStats, RunSummary } from './events.js';
 import { runPlay, startHost } from './host-run.js';
@@ -79,7 +80,7 @@ export async function runPlan(
               return (play: Play, ref?: RoleRef) => {
                 const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
                 let v = cache.get(key);
-                if (!v) cache.set(key, (v = varsFor({ inventory, host, play, roleRef: ref, extraVars: opts.extraVars, facts })));
+                if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars: opts.extraVars, facts }))));
                 return v;
               };
             });

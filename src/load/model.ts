@@ -22,6 +22,11 @@ export interface TaskDef {
   /** Raw arguments; strings may hold Handlebars expressions rendered per host. Validated against the op schema. */
   args: Record<string, unknown>;
   when?: Condition;
+  /** Run once per item: a list, or a templated string rendering to a list. Items are `{{item}}` (or loopVar). */
+  loop?: unknown;
+  loopVar?: string;
+  /** Template naming each item in reports (default: the item itself when scalar). */
+  loopLabel?: string;
   notify: string[];
   /** Handlers only: further names a `notify:` may use for this handler. */
   listen?: string[];

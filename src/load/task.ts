@@ -11,7 +11,7 @@ import { parseCondition } from './when.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 import { existsSync } from 'node:fs';
 
-const TASK_KEYS = ['name', 'when', 'notify', 'tags', 'become', 'changed_when', 'no_log', 'ignore_errors'];
+const TASK_KEYS = ['name', 'when', 'loop', 'loop_control', 'notify', 'tags', 'become', 'changed_when', 'no_log', 'ignore_errors'];
 const HANDLER_KEYS = [...TASK_KEYS, 'listen'];
 
 export interface TaskContext {
@@ -187,6 +187,26 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
 
   const whenE = get('when');
   if (whenE) def.when = parseCondition(src, whenE.value, issues);
+  const loopE = get('loop');
+  if (loopE) {
+    const v = src.value(loopE.value);
+    if (Array.isArray(v) || (typeof v === 'string' && v.includes('{{'))) def.loop = v;
+    else issues.add(src.pos(loopE.value, loopE.keyNode), `loop: expected a list or a variable holding one ("{{domains}}"), got ${nodeKind(loopE.value)}`);
+  }
+  const lcE = get('loop_control');
+  if (lcE) {
+    if (!loopE) issues.add(src.pos(lcE.keyNode), `loop_control: only makes sense with loop:`);
+    if (!isMap(lcE.value)) issues.add(src.pos(lcE.value, lcE.keyNode), `loop_control: expected a mapping with loop_var and/or label, got ${nodeKind(lcE.value)}`);
+    else {
+      for (const e of src.entries(lcE.value)) {
+        const v = src.value(e.value);
+        if (e.key === 'loop_var' && typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) def.loopVar = v;
+        else if (e.key === 'label' && typeof v === 'string') def.loopLabel = v;
+        else if (e.key === 'loop_var' || e.key === 'label') issues.add(src.pos(e.value, e.keyNode), `loop_control: ${e.key} expects ${e.key === 'loop_var' ? 'a variable name' : 'a string'}, got ${nodeKind(e.value)}`);
+        else issues.add(src.pos(e.keyNode), `loop_control: unknown key '${e.key}' (expected loop_var, label)${didYouMean(e.key, ['loop_var', 'label'])}`);
+      }
+    }
+  }
   const notifyE = get('notify');
   if (notifyE) {
     const n = names(src, notifyE.value, 'notify', issues);

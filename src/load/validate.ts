@@ -142,6 +142,8 @@ function checkTask(
   report: (pos: SourcePos | undefined, message: string, host?: string) => void,
   addError: (e: InputError) => void,
 ): void {
+  // A loop's item variable exists only per item: known to exist, its shape not checked.
+  if (task.loop !== undefined) scope = { ...scope, opaque: new Set([...scope.opaque, task.loopVar ?? 'item']) };
   const check = (refs: TemplateRef[], posOf: (r: TemplateRef) => SourcePos | undefined, prefix: string) => {
     for (const r of refs) {
       if (r.unknownHelper) {
@@ -171,8 +173,10 @@ function checkTask(
     else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
     return out;
   };
-  for (const [arg, value] of Object.entries(task.args)) {
-    const origin = { pos: task.argPos[arg] ?? task.pos, what: `argument '${arg}'` };
+  const templated: Array<[string, unknown]> = Object.entries(task.args);
+  if (typeof task.loop === 'string') templated.push(['loop', task.loop]);
+  for (const [arg, value] of templated) {
+    const origin = { pos: task.argPos[arg] ?? task.pos, what: arg === 'loop' ? 'loop' : `argument '${arg}'` };
     for (const s of strings(value, [])) safely(() => check(templateRefsOf(s, origin), () => origin.pos, `${origin.what}: `));
   }
 

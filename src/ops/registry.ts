@@ -9,10 +9,11 @@ import { line } from './line.js';
 import type { Operation } from './operation.js';
 import { pkg } from './package.js';
 import { service } from './service.js';
+import { settings } from './settings.js';
 import { sysrc } from './sysrc.js';
 import { template } from './template.js';
 import { user } from './user.js';
 
-const all: Operation[] = [file, copy, template, directory, line, command, pkg, service, user, group, sysrc];
+const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

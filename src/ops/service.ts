@@ -14,6 +14,10 @@ const schema = z
     state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
     enabled: z.boolean().optional().describe('Start at boot'),
     use: z.string().optional().describe('Force an init backend instead of detecting it from facts'),
+    ignore_missing: z
+      .boolean()
+      .default(false)
+      .describe('A service that does not exist already is stopped and disabled (for retiring optional software such as sendmail)'),
   })
   .strict()
   .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' });
@@ -40,7 +44,11 @@ export const service: Operation<Args, Resolved> = {
   queries: (r) => [r.query],
   plan({ args: a, backend, query }, state) {
     const cur = state.prediction<ServiceState>(serviceResource(a.name)) ?? state.get(query)[a.name];
-    if (!cur?.exists) throw new Unresolved(`service ${a.name} is not known to ${backend.name}`);
+    if (!cur?.exists) {
+      const onlyRetiring = (a.state === undefined || a.state === 'stopped') && a.enabled !== true;
+      if (a.ignore_missing && onlyRetiring) return { changes: [], reason: `${a.name} is not installed (${backend.name})` };
+      throw new Unresolved(`service ${a.name} is not known to ${backend.name}`);
+    }
     const changes: Change[] = [];
     const after: ServiceState = { ...cur };
     const act = (action: Parameters<InitBackend['command']>[0], description: string) =>

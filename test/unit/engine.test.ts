@@ -211,3 +211,48 @@ test('a command running past --timeout fails the host with the host and the caus
   assert.ok(failure && failure.type === 'task-result');
   assert.match(failure.result.error!, /timed out after 300 ms on me/);
 });
+
+test('loop: one task per item, reported with its label; variables may reference variables', async () => {
+  const r = await run(`
+hosts: all
+vars:
+  domains: [example.org, example.net]
+  key_dir: "DIR/keys"
+  key_file_of_first: "{{key_dir}}/{{first_domain}}.key"
+  first_domain: example.org
+tasks:
+  - name: key directory
+    directory: "{{key_dir}}"
+  - name: key
+    file: { path: "{{key_dir}}/{{item}}.key", content: "key for {{item}}\\n" }
+    loop: "{{domains}}"
+  - name: labelled
+    command: "true"
+    loop: [{ d: a }, { d: b }]
+    loop_control: { loop_var: entry, label: "{{entry.d}}" }
+  - name: derived variable
+    file: { path: "{{key_file_of_first}}", content: "key for example.org\\n" }
+`);
+  assert.deepEqual(r.statuses, [
+    'key directory=changed',
+    'key (example.org)=changed',
+    'key (example.net)=changed',
+    'labelled (a)=changed',
+    'labelled (b)=changed',
+    'derived variable=ok',
+  ]);
+  assert.equal(readFileSync(path.join(dir, 'keys/example.net.key'), 'utf8'), 'key for example.net\n');
+});
+
+test('variables referencing each other in a cycle fail the host with the chain named', async () => {
+  const r = await run(`
+hosts: all
+vars: { a: "{{b}}", b: "{{a}}" }
+tasks:
+  - name: t
+    command: "true"
+`);
+  const failed = r.events.find((e) => e.type === 'host-failed');
+  assert.ok(failed && failed.type === 'host-failed');
+  assert.match(failed.error, /cycle: a → b → a/);
+});

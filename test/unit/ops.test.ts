@@ -150,3 +150,22 @@ test('schemas reject unknown arguments and wrong types', () => {
   assert.equal(operations.get('file')!.schema.safeParse({ path: '/x', mode: 644 }).success, false);
   assert.equal(operations.get('service')!.schema.safeParse({ name: 'x' }).success, false);
 });
+
+test('settings: several key = value lines in one write; null removes; "Key value" files', async () => {
+  const { applySettings } = await import('../../src/ops/settings.js');
+  const maincf = 'myhostname = old\nrelayhost =\nsmtpd_milters = a\n    b\n';
+  assert.equal(
+    applySettings(maincf, { values: { relayhost: '[smtp.example.net]:587', smtpd_milters: null, smtp_tls_security_level: 'may' }, separator: ' = ', continuation: true }),
+    'myhostname = old\nrelayhost = [smtp.example.net]:587\nsmtp_tls_security_level = may\n',
+  );
+  assert.equal(applySettings('Mode\tv\n#Socket x\n', { values: { Mode: 'sv', Socket: 'inet:8891@localhost' }, separator: ' ', continuation: false }), 'Mode sv\n#Socket x\nSocket inet:8891@localhost\n');
+  const st = { exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', sha256: 'x', content: Buffer.from(maincf) };
+  const p = plan('settings', { path: '/etc/postfix/main.cf', values: { relayhost: 'r' }, continuation: true }, () => st);
+  assert.equal(p.changes.length, 1);
+});
+
+test('service: ignore_missing makes "stopped and disabled" true of a service that is not installed', () => {
+  const none = () => ({ sendmail: { exists: false, running: false, enabled: false } });
+  assert.deepEqual(plan('service', { name: 'sendmail', state: 'stopped', enabled: false, ignore_missing: true }, none).changes, []);
+  assert.throws(() => plan('service', { name: 'sendmail', state: 'started', ignore_missing: true }, none), Unresolved);
+});

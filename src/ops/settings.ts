@@ -1,0 +1,55 @@
+// settings: several `key = value` settings of a config file in one task, one write and one diff —
+// e.g. the main.cf parameters a relay needs, or opendkim.conf's "Key value" lines — keeping every
+// other line of the distribution's file as it is. A null value removes the setting.
+import { z } from 'zod';
+import { fileQuery, type FileState } from '../state/file-state.js';
+import { fileAttrs, planFileContent } from './file-content.js';
+import { editLines } from './line.js';
+import { Unresolved, type Operation } from './operation.js';
+
+const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
+
+const schema = z
+  .object({
+    path: z.string().min(1).describe('Config file on the host'),
+    values: z.record(z.string().min(1), scalar).describe('Settings: name → value (null removes the setting)'),
+    separator: z.string().default(' = ').describe('Between name and value; matching ignores spaces around it ("Key value": " ")'),
+    continuation: z.boolean().default(false).describe('Indented lines after a setting belong to it (Postfix main.cf)'),
+    create: z.boolean().default(false).describe('Create the file if missing'),
+    ...fileAttrs,
+  })
+  .strict();
+
+type Args = z.infer<typeof schema>;
+
+/** Applies every setting in order; pure (exported for tests). */
+export function applySettings(text: string, a: Pick<Args, 'values' | 'separator' | 'continuation'>): string {
+  let out = text;
+  for (const [key, value] of Object.entries(a.values)) {
+    out = editLines(out, {
+      path: '',
+      key,
+      value: value === null ? undefined : typeof value === 'boolean' ? (value ? 'yes' : 'no') : value,
+      separator: a.separator,
+      continuation: a.continuation,
+      state: value === null ? 'absent' : 'present',
+      create: false,
+    });
+  }
+  return out;
+}
+
+export const settings: Operation<Args, { args: Args; query: ReturnType<typeof fileQuery> }> = {
+  name: 'settings',
+  summary: 'Several `key = value` settings present (or removed) in a config file, the rest kept as is',
+  schema,
+  resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true }) }),
+  queries: (r) => [r.query],
+  plan({ args: a, query }, state, ctx) {
+    const st: FileState = state.get(query);
+    if (!st.exists && !a.create) throw new Unresolved(`${a.path} does not exist (set create: true to create it)`);
+    if (st.exists && st.content === undefined) throw new Error(`${a.path} is too large or not a regular file to edit`);
+    const after = applySettings(st.content?.toString('utf8') ?? '', a);
+    return planFileContent({ ...a, content: Buffer.from(after) }, st, ctx);
+  },
+};
