@@ -230,7 +230,8 @@ umount -l .
 cd /
 # Idle loop as PID 1: dash waits with wait3(-1), so daemons' orphans re-parented to it are reaped
 # while it sits in "wait". (Inline: the host's files are gone after the pivot.)
-exec /bin/sh -c 'touch /run/fleet-ready; trap "exit 0" TERM INT; while :; do sleep 3600 & wait $! || true; done'
+# A personality's boot step (e.g. FreeBSD's rc) runs as PID 1's child before the host counts as ready.
+exec /bin/sh -c '[ -x /etc/fleet-boot ] && /etc/fleet-boot; touch /run/fleet-ready; trap "exit 0" TERM INT; while :; do sleep 3600 & wait $! || true; done'
 `;
 
 function sshWrapper(initPid: number): string {

@@ -3,6 +3,8 @@
 // recipe) and a per-host step before boot. New personalities go in personalities/<name>.ts and are
 // listed in PERSONALITY_DEFS; fleet.ts knows nothing OS-specific beyond the boot style.
 
+import { freebsd } from './personalities/freebsd.js';
+
 export interface PersonalityDef {
   /** Inventory/CLI name: debian-systemd, centos6, freebsd… */
   name: string;
@@ -23,7 +25,7 @@ const debianSystemd: PersonalityDef = { name: 'debian-systemd', prefix: 'deb-sys
 const debianSysv: PersonalityDef = { name: 'debian-sysv', prefix: 'deb-sysv', boot: 'plain' };
 
 /** Every personality, in inventory order. */
-export const PERSONALITY_DEFS: readonly PersonalityDef[] = [debianSystemd, debianSysv];
+export const PERSONALITY_DEFS: readonly PersonalityDef[] = [debianSystemd, debianSysv, freebsd];
 
 export function personality(name: string): PersonalityDef {
   const p = PERSONALITY_DEFS.find((d) => d.name === name);
