@@ -11,6 +11,8 @@ import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 
 /** A private Handlebars environment: our helpers, nothing global. */
+import { shQuote } from '../connectors/quote.js';
+
 export const hbs = Handlebars.create();
 
 type HelperOptions = { hash?: Record<string, unknown> };
@@ -27,6 +29,14 @@ hbs.registerHelper('eq', (a: unknown, b: unknown) => reveal(a) === reveal(b));
 hbs.registerHelper('ne', (a: unknown, b: unknown) => reveal(a) !== reveal(b));
 hbs.registerHelper('upper', (s: unknown) => String(reveal(s) ?? '').toUpperCase());
 hbs.registerHelper('lower', (s: unknown) => String(reveal(s) ?? '').toLowerCase());
+/** `{{shquote x}}`: one POSIX-sh word, whatever x holds (quotes, $(…), newlines) — for values put into commands. */
+hbs.registerHelper('shquote', (value: unknown) => shQuote(String(reveal(value) ?? '')));
+/** `{{concat a ":" b}}`: strings joined, for building one value to quote or compare. */
+hbs.registerHelper('concat', (...args: unknown[]) =>
+  args
+    .slice(0, -1)
+    .map((a) => String(reveal(a) ?? ''))
+    .join(''));
 /** `{{indent text 4}}`: indent every line but the first (as Jinja's indent); `first=true` the first too. */
 hbs.registerHelper('indent', (text: unknown, width: unknown, options?: HelperOptions) => {
   const opts = isOptions(width) ? width : options;

@@ -53,9 +53,6 @@ export const service: Operation<Args, Resolved> = {
     const after: ServiceState = { ...cur };
     const act = (action: Parameters<InitBackend['command']>[0], description: string) =>
       changes.push({ kind: 'run', description, command: backend.command(action, a.name) });
-    if (a.enabled === true && !cur.enabled) act('enable', `enable ${a.name} at boot`);
-    if (a.enabled === false && cur.enabled) act('disable', `disable ${a.name} at boot`);
-    if (a.enabled !== undefined) after.enabled = a.enabled;
     switch (a.state) {
       case 'started':
         if (!cur.running) act('start', `start ${a.name}`);
@@ -74,6 +71,11 @@ export const service: Operation<Args, Resolved> = {
         after.running = true;
         break;
     }
+    // Enablement after the running state: FreeBSD's rc.d/sendmail only stops the daemons whose knobs
+    // are still on, so disabling first would leave its submit daemon running.
+    if (a.enabled === true && !cur.enabled) act('enable', `enable ${a.name} at boot`);
+    if (a.enabled === false && cur.enabled) act('disable', `disable ${a.name} at boot`);
+    if (a.enabled !== undefined) after.enabled = a.enabled;
     const predicts = [{ key: serviceResource(a.name), value: after }];
     if (changes.length === 0) {
       const what = [cur.running ? 'running' : 'stopped', cur.enabled ? 'enabled' : 'disabled'].join(', ');

@@ -118,13 +118,13 @@ test('package: a prediction from an earlier task is what a later one sees', () =
 test('service: start + enable, stop + disable, unknown → Unresolved, restarted always acts', () => {
   const down = { postfix: { exists: true, running: false, enabled: false } };
   assert.deepEqual(commands(plan('service', { name: 'postfix', state: 'started', enabled: true }, () => down)), [
-    'systemctl enable postfix',
     'systemctl start postfix',
+    'systemctl enable postfix',
   ]);
   const up = { sendmail: { exists: true, running: true, enabled: true } };
   assert.deepEqual(commands(plan('service', { name: 'sendmail', state: 'stopped', enabled: false }, () => up)), [
-    'systemctl disable sendmail',
     'systemctl stop sendmail',
+    'systemctl disable sendmail',
   ]);
   assert.deepEqual(plan('service', { name: 'sendmail', state: 'started', enabled: true }, () => up).changes, []);
   assert.throws(() => plan('service', { name: 'nope', state: 'started' }, () => ({ nope: { exists: false, running: false, enabled: false } })), Unresolved);
