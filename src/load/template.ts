@@ -29,6 +29,20 @@ hbs.registerHelper('eq', (a: unknown, b: unknown) => reveal(a) === reveal(b));
 hbs.registerHelper('ne', (a: unknown, b: unknown) => reveal(a) !== reveal(b));
 hbs.registerHelper('upper', (s: unknown) => String(reveal(s) ?? '').toUpperCase());
 hbs.registerHelper('lower', (s: unknown) => String(reveal(s) ?? '').toLowerCase());
+/** `{{env "NAME"}}`: an environment variable of the controller; unset is an error, never "". */
+const envValue = (name: unknown): string => {
+  const key = String(reveal(name));
+  const v = process.env[key];
+  if (v === undefined) throw new Error(`environment variable ${key} is not set`);
+  return v;
+};
+hbs.registerHelper('env', (name: unknown) => envValue(name));
+/** `{{secret_env "NAME"}}`: the same, and the value is a secret: redacted in every report. */
+hbs.registerHelper('secret_env', (name: unknown) => {
+  const v = envValue(name);
+  registerSecret(v);
+  return v;
+});
 /** `{{shquote x}}`: one POSIX-sh word, whatever x holds (quotes, $(…), newlines) — for values put into commands. */
 hbs.registerHelper('shquote', (value: unknown) => shQuote(String(reveal(value) ?? '')));
 /** `{{concat a ":" b}}`: strings joined, for building one value to quote or compare. */

@@ -22,8 +22,25 @@ const secretTag: ScalarTag = {
   stringify: () => '[redacted]',
 };
 
+/**
+ * `password: !secret_env RELAY_PASSWORD` (a Secret) and `host: !env RELAY_HOST`: a controller
+ * environment variable, read when the file loads, so an unset one is an input error at its position.
+ */
+const envTag = (tag: string, secret: boolean): ScalarTag => ({
+  tag,
+  identify: () => false,
+  resolve(name: string, onError: (message: string) => void) {
+    const value = process.env[name];
+    if (value === undefined) {
+      onError(`${tag}: environment variable ${name} is not set`);
+      return '';
+    }
+    return secret ? new Secret(value) : value;
+  },
+});
+
 const parseOptions = {
-  customTags: [secretTag] as ScalarTag[],
+  customTags: [secretTag, envTag('!env', false), envTag('!secret_env', true)] as ScalarTag[],
   uniqueKeys: true,
   prettyErrors: false,
   // `<<: *defaults` is common in Ansible var files.
@@ -222,7 +239,9 @@ export function nodeKind(node: Node | null | undefined): string {
 function yamlMessage(code: string, message: string): string {
   const short = message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
   if (code === 'DUPLICATE_KEY') return `YAML: duplicate key (${short})`;
-  if (code === 'TAG_RESOLVE_FAILED' && short.includes('!secret')) return 'YAML: !secret applies to a scalar value only';
-  if (code === 'TAG_RESOLVE_FAILED') return `YAML: ${short} (supported custom tag: !secret)`;
+  if (code === 'TAG_RESOLVE_FAILED' && /environment variable/.test(short)) return short;
+  const tag = /!(secret_env|secret|env)\b/.exec(short)?.[0];
+  if (code === 'TAG_RESOLVE_FAILED' && tag) return `YAML: ${tag} applies to a scalar value only`;
+  if (code === 'TAG_RESOLVE_FAILED') return `YAML: ${short} (supported custom tags: !secret, !env, !secret_env)`;
   return `YAML syntax error: ${short}`;
 }

@@ -24,7 +24,7 @@ interface Resolved {
 }
 
 export function pickBackend<T>(use: string | undefined, registry: Record<string, T>, detected: T, kind: string): T {
-  if (use === undefined) return detected;
+  if (!use) return detected; // "" (an unset plan variable) means: detect from facts
   const b = registry[use];
   if (!b) throw new Error(`unknown ${kind} backend '${use}' (known: ${Object.keys(registry).join(', ')})`);
   return b;

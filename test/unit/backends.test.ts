@@ -64,7 +64,11 @@ test('pkg and ports: pkg info -e / pkg query lines; ports build by origin', () =
   assert.deepEqual(q.parse(Buffer.from('postfix\t3.9.1,1\t-\nopendkim\t-\t-\n'), 0), { postfix: { installed: '3.9.1,1' }, opendkim: { installed: null } });
   assert.equal(pkg.install(['postfix']), 'env ASSUME_ALWAYS_YES=yes pkg install -y postfix');
   assert.equal(ports.install(['mail/opendkim', 'mail/opendmarc']), 'make -C /usr/ports/mail/opendkim install clean BATCH=yes && make -C /usr/ports/mail/opendmarc install clean BATCH=yes');
-  assert.match(ports.query(['mail/opendkim']).script, /pkg info -e opendkim/);
+  const pq = ports.query(['mail/opendkim', 'security/cyrus-sasl2']);
+  assert.deepEqual(pq.parse(Buffer.from('security/cyrus-sasl2 2.1.28_5\nsecurity/sudo 1.9\n'), 0), {
+    'mail/opendkim': { installed: null },
+    'security/cyrus-sasl2': { installed: '2.1.28_5' },
+  });
   assert.throws(() => ports.query(['opendkim']), /not a ports origin/);
 });
 

@@ -40,3 +40,18 @@ describe('yaml', () => {
     assert.equal(dup!.describe(), "x.yml:3:1: YAML: duplicate key 'a' (first at line 1)");
   });
 });
+
+describe('environment tags', () => {
+  it('!env and !secret_env read the controller environment at load time; unset is an error at its position', () => {
+    process.env.FLEETPLAN_TEST_ENV = 'from-env';
+    process.env.FLEETPLAN_TEST_SECRET = 's3cr3t-from-env';
+    const src = YamlSource.parse('a: !env FLEETPLAN_TEST_ENV\nb: !secret_env FLEETPLAN_TEST_SECRET\n', 'x.yml');
+    const v = src.value(src.root) as { a: string; b: Secret };
+    assert.equal(v.a, 'from-env');
+    assert.ok(v.b instanceof Secret);
+    assert.equal(redact('pw s3cr3t-from-env'), 'pw [redacted]');
+    delete process.env.FLEETPLAN_TEST_MISSING;
+    const [e] = errorsOf('x: 1\npw: !secret_env FLEETPLAN_TEST_MISSING\n');
+    assert.equal(e!.describe(), 'x.yml:2:5: !secret_env: environment variable FLEETPLAN_TEST_MISSING is not set');
+  });
+});

@@ -1,12 +1,9 @@
 // FreeBSD ports, when a plan asks for them (`use: ports`): names are origins ("mail/opendkim"),
 // built with `make -C /usr/ports/<origin> install clean BATCH=yes` as the operators' procedure does.
-// Ports register into pkg's database, so state is read with pkg, by the port's package name (the
-// origin's last component, which is the package name for the ports fleetplan's roles use).
+// Ports register into pkg's database, so state is read with pkg — by origin, since a port's package
+// name can differ from its directory (security/cyrus-sasl2 installs cyrus-sasl).
 import { shQuote } from '../../connectors/quote.js';
-import type { PackageBackend } from '../backends.js';
-import { parsePkgLines, pkgQueryScript } from './pkg.js';
-
-const packageName = (origin: string) => origin.slice(origin.lastIndexOf('/') + 1);
+import type { PackageBackend, PackageState } from '../backends.js';
 
 function checkOrigin(origin: string): string {
   if (!/^[A-Za-z0-9_.+-]+\/[A-Za-z0-9_.+-]+$/.test(origin)) {
@@ -24,8 +21,17 @@ export const ports: PackageBackend = {
     names.forEach(checkOrigin);
     return {
       key: `ports:${opts.candidate ? 'c:' : ''}${names.join(',')}`,
-      script: pkgQueryScript(names, false, packageName),
-      parse: (out) => parsePkgLines(out, names),
+      script: `pkg query -a '%o %v' 2>/dev/null; true`,
+      parse(out) {
+        const byOrigin = new Map(
+          out
+            .toString()
+            .split('\n')
+            .filter(Boolean)
+            .map((l) => [l.slice(0, l.indexOf(' ')), l.slice(l.indexOf(' ') + 1)] as const),
+        );
+        return Object.fromEntries(names.map((o): [string, PackageState] => [o, { installed: byOrigin.get(o) ?? null }]));
+      },
     };
   },
   install: (names) => names.map((o) => make(o, 'install clean')).join(' && '),
