@@ -2,12 +2,10 @@
 // one round trip per host.
 import type { Command } from 'commander';
 import pLimit from 'p-limit';
-import path from 'node:path';
-import { buildAddress } from '../connectors/address.js';
-import { connect } from '../connectors/index.js';
+import { connectHost } from '../engine/connect-host.js';
 import { ExitCode, FleetplanError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
-import { hostVars, selectHosts } from '../load/inventory.js';
+import { selectHosts } from '../load/inventory.js';
 import { addInventoryOptions, connectOptions, guard, readInventory, type CommonOpts } from './common.js';
 
 export function registerFacts(program: Command): void {
@@ -27,8 +25,7 @@ export function registerFacts(program: Command): void {
         hosts.map((host) =>
           limit(async () => {
             try {
-              const addr = buildAddress(host, hostVars(inventory, host), { inventoryDir: path.dirname(inventory.file), ...connectOptions(opts) });
-              const conn = await connect(addr);
+              const conn = await connectHost(inventory, host, {}, connectOptions(opts));
               try {
                 out[host] = await gatherFacts(conn, host);
               } finally {

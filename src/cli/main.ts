@@ -2,6 +2,7 @@
 // fleetplan's command line. Each command lives in its own file; this one wires them to commander.
 import { Command } from 'commander';
 import { registerApply } from './apply.js';
+import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerValidate } from './validate.js';
 import { version } from './version.js';
@@ -15,6 +16,7 @@ const program = new Command('fleetplan')
 registerApply(program);
 registerValidate(program);
 registerFacts(program);
+registerDns(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -1,12 +1,10 @@
 // The run: hosts in parallel (at most --forks), each over one connection, through every play that
 // targets it. A failed or unreachable host never stops the others.
 import pLimit from 'p-limit';
-import path from 'node:path';
-import { buildAddress } from '../connectors/address.js';
 import type { Connection } from '../connectors/connection.js';
-import { connect } from '../connectors/index.js';
 import { FleetplanError } from '../errors.js';
-import { hostVars, selectHosts } from '../load/inventory.js';
+import { selectHosts } from '../load/inventory.js';
+import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
 import { varsFor } from '../load/vars.js';
@@ -15,12 +13,7 @@ import { runPlay, startHost } from './host-run.js';
 import type { RunOptions } from './options.js';
 import { redactEvent, redactResult } from './redact.js';
 
-export interface ConnectOptions {
-  acceptNewHostKeys?: boolean;
-  connectTimeoutMs?: number;
-  sshConfigFile?: string;
-  connectionOverride?: 'ssh' | 'local';
-}
+export type { ConnectOptions };
 
 /** Which plays target which hosts, in inventory order. Pattern errors are input errors (no host contacted). */
 export function targets(plan: Plan, inventory: Inventory, limit?: string): Map<string, Play[]> {
@@ -60,15 +53,7 @@ export async function runPlan(
         emit({ type: 'host-start', host });
         let conn: Connection | undefined;
         try {
-          // Extra vars win here too, as with Ansible's `-e ansible_user=...`.
-          const addr = buildAddress(host, { ...hostVars(inventory, host), ...opts.extraVars }, {
-            inventoryDir: path.dirname(inventory.file),
-            acceptNewHostKeys: opts.acceptNewHostKeys,
-            connectTimeoutMs: opts.connectTimeoutMs,
-            sshConfigFile: opts.sshConfigFile,
-            connectionOverride: opts.connectionOverride,
-          });
-          conn = observed(await connect(addr), host, emit, opts.commandTimeoutMs);
+          conn = observed(await connectHost(inventory, host, opts.extraVars, opts), host, emit, opts.commandTimeoutMs);
         } catch (err) {
           stats.unreachable = true;
           emit({ type: 'host-unreachable', host, error: describe(err) });

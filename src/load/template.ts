@@ -171,8 +171,10 @@ export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars:
     }
     if (typeof v === 'string') {
       const out = renderString(v, vars, origin);
-      // A value rendered from a secret variable is as secret as the variable.
-      if (typeof out === 'string' && out !== v && containsSecretVar(v, vars)) registerSecret(out);
+      // A value rendered from a secret variable is as secret as the variable. When the secret appears
+      // verbatim, redacting the value is enough ("user:[redacted]" stays readable); a transformed
+      // secret (upper-cased, joined...) makes the whole string secret.
+      if (typeof out === 'string' && out !== v && secretVarsIn(v, vars).some((sec) => !out.includes(sec))) registerSecret(out);
       return out;
     }
     if (Array.isArray(v)) return v.map((x) => walk(x, origin));
@@ -186,11 +188,14 @@ export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars:
   return out;
 }
 
-function containsSecretVar(text: string, vars: Vars): boolean {
+/** The values of the secret variables a template string refers to. */
+function secretVarsIn(text: string, vars: Vars): string[] {
+  const out: string[] = [];
   for (const m of text.matchAll(/\{\{[^}]*?([A-Za-z_][\w-]*(?:\.[\w-]+)*)/g)) {
-    if (lookupPath(vars, m[1]!).found && lookupPathRaw(vars, m[1]!) instanceof Secret) return true;
+    const raw = lookupPath(vars, m[1]!).found ? lookupPathRaw(vars, m[1]!) : undefined;
+    if (raw instanceof Secret) out.push(raw.toString());
   }
-  return false;
+  return out;
 }
 
 function lookupPathRaw(vars: Vars, p: string): unknown {
