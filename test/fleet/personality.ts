@@ -4,6 +4,7 @@
 // listed in PERSONALITY_DEFS; fleet.ts knows nothing OS-specific beyond the boot style.
 
 import { freebsd } from './personalities/freebsd.js';
+import { centos6, centos7 } from './personalities/centos.js';
 
 export interface PersonalityDef {
   /** Inventory/CLI name: debian-systemd, centos6, freebsd… */
@@ -25,7 +26,7 @@ const debianSystemd: PersonalityDef = { name: 'debian-systemd', prefix: 'deb-sys
 const debianSysv: PersonalityDef = { name: 'debian-sysv', prefix: 'deb-sysv', boot: 'plain' };
 
 /** Every personality, in inventory order. */
-export const PERSONALITY_DEFS: readonly PersonalityDef[] = [debianSystemd, debianSysv, freebsd];
+export const PERSONALITY_DEFS: readonly PersonalityDef[] = [debianSystemd, debianSysv, freebsd, centos6, centos7];
 
 export function personality(name: string): PersonalityDef {
   const p = PERSONALITY_DEFS.find((d) => d.name === name);
