@@ -9,6 +9,7 @@ import { ExitCode, FleetplanError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
+import { evaluateWhen } from '../load/when.js';
 import { varsFor } from '../load/vars.js';
 import { readState } from '../state/batch.js';
 import { fileQuery } from '../state/file-state.js';
@@ -48,6 +49,7 @@ export function registerDns(program: Command): void {
                 const scope = (play: Play, ref?: RoleRef): Vars =>
                   resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef: ref, extraVars: inputs.extraVars, facts }));
                 for (const play of plays) {
+                  if (play.when !== undefined && !evaluateWhen(play.when, scope(play))) continue;
                   const roleScope = (name: string) => {
                     const ref = play.roles.find((r) => r.role.name === name);
                     return ref ? scope(play, ref) : undefined;

@@ -157,11 +157,14 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     }
     if (opts.check) {
       for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
+      // Something created here may already be created by an earlier package install or command.
+      const dependsOn = planned.createsMissing ? lastOpaque : undefined;
       if (planned.opaque) lastOpaque = p.displayName;
       // changed_when: false tasks report ok in both modes; output-dependent ones say so.
       const status = t.changedWhen === false ? 'ok' : 'changed';
       const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
-      return result(ctx, play, t, handler, { status, changes: planned.changes, reason, ms: Date.now() - t0 }, p.displayName);
+      const why = dependsOn ? `would change unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
+      return result(ctx, play, t, handler, { status, changes: planned.changes, reason: why, dependsOn, ms: Date.now() - t0 }, p.displayName);
     }
     // Apply: run the changes and re-read what later tasks need in the same exec.
     const refresh = uniqueQueries(rest());

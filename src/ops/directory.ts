@@ -48,6 +48,7 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
       return {
         changes: [{ kind: 'run', description: `create directory ${a.path}`, command: `mkdir -p ${p}${attrs ? ` && ${attrs}` : ''}` }],
         predicts,
+        createsMissing: true,
       };
     }
     const diffs = attrChanges(a, st);

@@ -4,6 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { shQuote } from '../connectors/quote.js';
+import { secretValues } from '../load/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import type { Change, FileDiff, OpContext, PlanResult } from './operation.js';
 
@@ -65,9 +66,18 @@ export function attrCommand(path: string, want: { owner?: string; group?: string
   return cmds.join(' && ');
 }
 
+/** Does the wanted content hold a secret value? Then its old content may hold the old secret too. */
+function holdsSecret(content: Buffer): boolean {
+  const text = content.toString('utf8');
+  for (const secret of secretValues()) if (text.includes(secret)) return true;
+  return false;
+}
+
 function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], ctx: OpContext): FileDiff {
   const diff: FileDiff = { path, before: null, after: null, attrs };
-  if (ctx.noLog) return { ...diff, masked: 'secret' };
+  // A secret-bearing file (a password map) shows no content at all: redacting the new value would
+  // still print the old one from the host's current file.
+  if (ctx.noLog || holdsSecret(content)) return { ...diff, masked: 'secret' };
   if (!isText(content) || (st.content && !isText(st.content))) return { ...diff, masked: 'binary' };
   if (st.exists && !st.content && (st.size ?? 0) > DIFF_CONTENT_LIMIT) return { ...diff, masked: 'too large' };
   return { ...diff, before: st.exists ? (st.content ?? Buffer.alloc(0)).toString('utf8') : null, after: content.toString('utf8') };
@@ -111,5 +121,5 @@ export function planFileContent(want: WantedFile, st: FileState, ctx: OpContext)
     },
     diff: diffOf(want.path, st, want.content, st.exists ? attrs : [`mode ${mode}`], ctx),
   };
-  return { changes: [change], predicts };
+  return { changes: [change], predicts, createsMissing: !st.exists };
 }

@@ -29,6 +29,7 @@ export const group: Operation<Args, { args: Args; query: ReturnType<typeof group
     return {
       changes: [{ kind: 'run', description: `${want ? 'create' : 'remove'} group ${a.name}`, command }],
       predicts: [{ key: groupResource(a.name), value: { exists: want, gid: a.gid } }],
+      createsMissing: want,
     };
   },
 };

@@ -66,6 +66,6 @@ export const user: Operation<Args, Resolved> = {
     const groups = [primary, ...new Set([...[...have].filter((g) => !toLeave.includes(g)), ...toAdd])];
     const predicts = [{ key: userResource(a.name), value: { exists: true, uid: cur.uid ?? a.uid, primaryGroup: primary, groups } }];
     if (changes.length === 0) return { changes, reason: `user ${a.name} exists${wanted.length ? ` in ${wanted.join(', ')}` : ''}`, predicts };
-    return { changes, predicts };
+    return { changes, predicts, createsMissing: !cur.exists };
   },
 };

@@ -255,8 +255,11 @@ function sshBanner(address: string, port: number): Promise<boolean | undefined> 
   });
 }
 
+// The PATH an SSH login on the host gets, so tests find /usr/local/sbin tools (FreeBSD's postconf) too.
+const HOST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+
 function nsenterArgs(pid: number, cmd: string): string[] {
-  return ['-t', String(pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/bin/sh', '-c', cmd];
+  return ['-t', String(pid), '-m', '-u', '-i', '-n', '-p', '-r', '-w', '--', '/usr/bin/env', `PATH=${HOST_PATH}`, '/bin/sh', '-c', cmd];
 }
 
 async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs: number, log: (m: string) => void) {

@@ -47,3 +47,20 @@ export function fleetplan(args: string[], opts: { env?: NodeJS.ProcessEnv; timeo
 export function tasksWith(json: any, host: string, status: string): string[] {
   return (json.hosts[host]?.tasks ?? []).filter((t: any) => t.status === status).map((t: any) => (t.handler ? `handler:${t.name}` : t.name));
 }
+
+/**
+ * The dry-run contract: every task check said would change (definitely) changed, and every task
+ * that changed was predicted — definitely or as "depends on <earlier task>".
+ */
+export function assertPredicted(check: any, applied: any, host: string): void {
+  const tasks = (json: any) => (json.hosts[host]?.tasks ?? []) as any[];
+  const key = (t: any) => (t.handler ? `handler:${t.name}` : t.name);
+  const changed = new Set(tasks(applied).filter((t) => t.status === 'changed').map(key));
+  const definite = tasks(check).filter((t) => t.status === 'changed' && !t.depends_on).map(key);
+  const uncertain = new Set(tasks(check).filter((t) => t.status === 'changed' && t.depends_on).map(key));
+  const missed = definite.filter((k) => !changed.has(k));
+  const unpredicted = [...changed].filter((k) => !definite.includes(k) && !uncertain.has(k));
+  if (missed.length || unpredicted.length) {
+    throw new Error(`${host}: dry run disagrees with the real run: predicted but unchanged ${JSON.stringify(missed)}, changed but not predicted ${JSON.stringify(unpredicted)}`);
+  }
+}

@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
-import { fleetplan, repoRoot, tasksWith } from './cli.js';
+import { assertPredicted, fleetplan, repoRoot, tasksWith } from './cli.js';
 
 const reason = unsupportedReason();
 const skip = reason ? skipOrFail(reason) : false;
@@ -54,7 +54,7 @@ const FIRST_RUN_CHANGES = [
   'handler:restart postfix',
 ].sort();
 
-let predicted: Record<string, string[]> = {};
+let checked: any;
 
 test('facts: family, version, init system and package manager of each personality', { skip }, async () => {
   const r = await fleetplan(['facts', '-i', fleet.inventoryPath, '--json']);
@@ -74,13 +74,13 @@ test('check --diff: shows every change with diffs and commands, changes nothing'
   const before = await allSessions();
   const r = await fleetplan(['apply', plan, '-i', fleet.inventoryPath, '--check', '--diff', '--json']);
   const afterDryRun = await allSessions();
+  checked = r.json;
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.json.check, true);
   for (const h of fleet.hosts) {
     const changed = tasksWith(r.json, h.name, 'changed').sort();
     assert.deepEqual(changed, FIRST_RUN_CHANGES, `${h.name} would-change set`);
     assert.deepEqual(tasksWith(r.json, h.name, 'failed'), []);
-    predicted[h.name] = changed;
     const motd = r.json.hosts[h.name].tasks.find((t: any) => t.name === 'login banner naming the relay');
     assert.equal(motd.diff[0].before, null);
     assert.match(motd.diff[0].after, new RegExp(`^${h.name} — mail relay for example.test\\ndebian 12\\.\\d+ \\(Debian\\), init ${h.os === 'debian-systemd' ? 'systemd' : 'sysv'}\\n`));
@@ -118,7 +118,8 @@ test('apply: changes exactly what check predicted, handlers once, real state ver
   assert.equal(r.code, 0, r.stderr + r.stdout);
   for (const h of fleet.hosts) {
     assert.deepEqual(tasksWith(r.json, h.name, 'failed'), [], JSON.stringify(r.json.hosts[h.name].tasks.filter((t: any) => t.error)));
-    assert.deepEqual(tasksWith(r.json, h.name, 'changed').sort(), predicted[h.name], `${h.name}: apply changed what check predicted`);
+    assert.deepEqual(tasksWith(r.json, h.name, 'changed').sort(), FIRST_RUN_CHANGES, h.name);
+    assertPredicted(checked, r.json, h.name);
     const handlers = r.json.hosts[h.name].tasks.filter((t: any) => t.handler).map((t: any) => t.name);
     assert.deepEqual(handlers, ['postmap virtual', 'restart postfix'], 'each handler once, in definition order');
     const enabled =

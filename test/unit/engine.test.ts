@@ -256,3 +256,19 @@ tasks:
   assert.ok(failed && failed.type === 'host-failed');
   assert.match(failed.error, /cycle: a → b → a/);
 });
+
+test('a file holding a secret shows no content diff: the old secret on the host is never printed', async () => {
+  writeFileSync(path.join(dir, 'rotated'), 'user:old-password-on-host\n');
+  const r = await run(`
+hosts: all
+tasks:
+  - name: rotate
+    file: { path: DIR/rotated, content: "user:{{relay_password}}\\n", mode: "0600" }
+`);
+  assert.deepEqual(r.statuses, ['rotate=changed']);
+  const everything = JSON.stringify(r.events);
+  assert.ok(!everything.includes('old-password-on-host'));
+  assert.ok(!everything.includes('hunter2-sekrit'));
+  const c = r.by('rotate').changes[0]!;
+  assert.ok(c.kind === 'write' && c.diff?.masked === 'secret');
+});

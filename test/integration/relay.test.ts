@@ -1,0 +1,176 @@
+// The relay plans proven on the wire, on every OS personality: after relay.yml, a message sent with
+// the host's own sendmail reaches a smarthost (in the host's namespace) over TLS, authenticated as
+// the configured user, with a DKIM signature that verifies against the key `fleetplan dns` printed.
+// A re-run changes nothing; a new relay password changes exactly the password map, and only the
+// postmap and reload handlers run; no password ever appears in anything fleetplan prints.
+// Then the OS-specific plans of seeds 000 (CentOS) and 002 (FreeBSD, from ports) on fresh hosts.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { down, PERSONALITIES, up, type Fleet } from '../fleet/fleet.js';
+import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
+import { assertPredicted, fleetplan, repoRoot, tasksWith, type CliResult } from './cli.js';
+import { parseZoneTxt, verifyDkim } from './dkim.js';
+import { writeRelayInventory } from './relay-inventory.js';
+import { startSmarthost, type Smarthost } from './smarthost.js';
+
+const reason = unsupportedReason();
+const skip = reason ? skipOrFail(reason) : false;
+const out = skip ? '' : mkdtempSync('/tmp/fleetplan-relay-');
+const plan = (name: string) => path.join(repoRoot, 'plans', name);
+const PW1 = 'Initial-relay-Pa55word';
+const PW2 = 'Rotated-relay-Pa55word';
+
+let fleet: Fleet;
+let seedFleet: Fleet | undefined;
+const smarthosts = new Map<string, Smarthost>();
+const printed: CliResult[] = [];
+
+async function run(args: string[]): Promise<CliResult> {
+  const r = await fleetplan(args);
+  printed.push(r);
+  return r;
+}
+
+async function startSmarthosts(f: Fleet, password: string, only?: string[]) {
+  for (const h of f.hosts.filter((x) => !only || only.includes(x.name))) {
+    await smarthosts.get(h.name)?.stop();
+    const dir = path.join(out, 'smarthost', h.name);
+    smarthosts.set(h.name, await startSmarthost({ netnsPid: h.pid, users: { relayuser: password }, dir: `${dir}-${Date.now()}` }));
+  }
+}
+
+/** Sends one message with the host's sendmail and returns what the smarthost received. */
+async function sendThrough(f: Fleet, host: string, subject: string) {
+  const sh = smarthosts.get(host)!;
+  const before = (await sh.messages()).length;
+  const msg = `From: ops@example.org\nTo: someone@example.net\nSubject: ${subject}\n\nrelayed by ${host}\n`;
+  const r = await f.exec(host, `printf '%s' '${msg}' | sendmail -f ops@example.org someone@example.net`);
+  assert.equal(r.code, 0, `${host}: sendmail: ${r.stderr}`);
+  try {
+    const all = await sh.waitForMessages(before + 1, 60_000);
+    return all[before]!;
+  } catch (err) {
+    const q = await f.exec(host, 'mailq 2>&1 | tail -5; tail -20 /var/log/postfix.log /var/log/maillog 2>/dev/null');
+    throw new Error(`${host}: no message reached the smarthost: ${(err as Error).message}\n${q.stdout}`);
+  }
+}
+
+before(async () => {
+  if (skip) return;
+  fleet = await up({ os: [...PERSONALITIES], count: 1, out: path.join(out, 'fleet') });
+  await startSmarthosts(fleet, PW1);
+});
+after(async () => {
+  if (!out) return;
+  for (const s of smarthosts.values()) await s.stop().catch(() => undefined);
+  await down(path.join(out, 'fleet')).catch(() => undefined);
+  if (seedFleet) await down(path.join(out, 'seeds')).catch(() => undefined);
+  rmSync(out, { recursive: true, force: true });
+});
+
+let inventory: string;
+let zone: Record<string, string>;
+
+test('relay.yml: check predicts the apply on every OS', { skip }, async () => {
+  inventory = writeRelayInventory(fleet, path.join(out, 'relay-inventory.yml'), { relayPassword: PW1 });
+  const check = await run(['apply', plan('relay.yml'), '-i', inventory, '--check', '--diff', '--json']);
+  assert.equal(check.code, 0, check.stderr);
+  const applied = await run(['apply', plan('relay.yml'), '-i', inventory, '--json']);
+  assert.equal(applied.code, 0, applied.stderr + JSON.stringify(applied.json?.hosts, null, 1).slice(0, 3000));
+  for (const h of fleet.hosts) {
+    assert.deepEqual(tasksWith(applied.json, h.name, 'failed'), [], h.name);
+    assertPredicted(check.json, applied.json, h.name);
+  }
+});
+
+test('fleetplan dns prints every host key, SPF with the smarthost and DMARC', { skip }, async () => {
+  const r = await run(['dns', plan('relay.yml'), '-i', inventory]);
+  assert.equal(r.code, 0, r.stderr);
+  zone = parseZoneTxt(r.stdout);
+  for (const h of fleet.hosts) assert.match(zone[`${h.name}._domainkey.example.org`] ?? '', /^v=DKIM1; .*p=MII/, h.name);
+  assert.equal(zone['example.org'], 'v=spf1 ip4:127.0.0.1 ~all');
+  assert.equal(zone['_dmarc.example.org'], 'v=DMARC1; p=none; rua=mailto:postmaster@example.org');
+});
+
+test('mail flows: TLS, SASL as the configured user, DKIM signature verifies', { skip }, async () => {
+  for (const h of fleet.hosts) {
+    const m = await sendThrough(fleet, h.name, `first from ${h.name}`);
+    assert.equal(m.user, 'relayuser', h.name);
+    assert.equal(m.secure, true, `${h.name}: over TLS`);
+    const raw = Buffer.from(m.raw, 'base64');
+    const dkim = await verifyDkim(raw, zone);
+    assert.equal(dkim.pass, true, `${h.name}: DKIM ${dkim.result} ${dkim.comment ?? ''}`);
+    assert.equal(dkim.selector, h.name);
+    assert.equal(dkim.domain, 'example.org');
+  }
+});
+
+test('re-run: zero changes', { skip }, async () => {
+  const r = await run(['apply', plan('relay.yml'), '-i', inventory, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const h of fleet.hosts) assert.deepEqual(tasksWith(r.json, h.name, 'changed'), [], h.name);
+});
+
+test('password rotation: only the map changes, postmap and reload run, mail flows with the new password', { skip }, async () => {
+  const rotated = writeRelayInventory(fleet, path.join(out, 'relay-inventory-2.yml'), { relayPassword: PW2 });
+  await startSmarthosts(fleet, PW2);
+  const r = await run(['apply', plan('relay.yml'), '-i', rotated, '--json', '--diff']);
+  assert.equal(r.code, 0, r.stderr);
+  for (const h of fleet.hosts) {
+    assert.deepEqual(tasksWith(r.json, h.name, 'changed'), ['SASL password for the smarthost', 'handler:postmap sasl_passwd', 'handler:reload postfix'], h.name);
+    const diff = r.json.hosts[h.name].tasks.find((t: any) => t.name === 'SASL password for the smarthost').diff[0];
+    assert.deepEqual([diff.before, diff.after, diff.masked], [null, null, 'secret'], 'neither the new nor the old password is shown');
+    const st = await fleet.exec(h.name, 'stat -c "%a %U" $(postconf -h config_directory)/sasl_passwd $(postconf -h config_directory)/sasl_passwd.db');
+    assert.equal(st.stdout, '600 root\n600 root\n', `${h.name}: password map and its .db stay 0600`);
+    const m = await sendThrough(fleet, h.name, `after rotation from ${h.name}`);
+    assert.equal(m.user, 'relayuser');
+  }
+});
+
+test('seed plans: relay-centos.yml (seed 000) and relay-freebsd.yml (seed 002, ports) on fresh hosts', { skip }, async () => {
+  seedFleet = await up({ os: ['centos6', 'centos7', 'freebsd'], count: 1, out: path.join(out, 'seeds') });
+  await startSmarthosts(seedFleet, PW1);
+  const inv = writeRelayInventory(seedFleet, path.join(out, 'seed-inventory.yml'), { relayPassword: PW1 });
+  for (const p of ['relay-centos.yml', 'relay-freebsd.yml']) {
+    const check = await run(['apply', plan(p), '-i', inv, '--check', '--json']);
+    assert.equal(check.code, 0, check.stderr);
+    const applied = await run(['apply', plan(p), '-i', inv, '--json']);
+    assert.equal(applied.code, 0, `${p}: ${applied.stderr}${JSON.stringify(applied.json?.hosts, null, 1).slice(0, 4000)}`);
+    const again = await run(['apply', plan(p), '-i', inv, '--json']);
+    for (const h of seedFleet.hosts) {
+      assertPredicted(check.json, applied.json, h.name);
+      assert.deepEqual(tasksWith(again.json, h.name, 'changed'), [], `${p} ${h.name} re-run`);
+    }
+  }
+  // seed 000: the plaintext password file is gone, the map stays 0600, sendmail off, postfix on.
+  for (const name of ['c6-1', 'c7-1']) {
+    const st = await seedFleet.exec(name, 'test -e /etc/postfix/sasl_passwd && echo plaintext; stat -c "%a" /etc/postfix/sasl_passwd.db; postconf -h smtp_sasl_mechanism_filter inet_protocols');
+    assert.equal(st.stdout, '600\nplain\nipv4\n', name);
+    const m = await sendThrough(seedFleet, name, `seed 000 from ${name}`);
+    assert.equal(m.user, 'relayuser');
+    assert.equal(m.secure, true);
+  }
+  // seed 002: built from ports, unix-socket milters, postfix in mailnull, SPF policy in master.cf.
+  const bsd = await seedFleet.exec(
+    'freebsd-1',
+    "pkg query -a '%o' | grep -c '^mail/'; id -Gn postfix | tr ' ' '\\n' | grep -x mailnull; postconf -h smtpd_milters; grep -c '^policy' /usr/local/etc/postfix/master.cf; grep -c check_policy_service /usr/local/etc/postfix/main.cf",
+  );
+  assert.equal(bsd.stdout, '4\nmailnull\nunix:/var/run/milteropendkim/socket, unix:/var/run/opendmarc/socket\n1\n1\n', bsd.stderr);
+  const dns = await run(['dns', plan('relay-freebsd.yml'), '-i', inv]);
+  assert.equal(dns.code, 0, dns.stderr);
+  const m = await sendThrough(seedFleet, 'freebsd-1', 'seed 002');
+  const dkim = await verifyDkim(Buffer.from(m.raw, 'base64'), parseZoneTxt(dns.stdout));
+  assert.equal(dkim.pass, true, `freebsd seed plan DKIM: ${dkim.result} ${dkim.comment ?? ''}`);
+});
+
+test('no relay password in anything fleetplan printed', { skip }, () => {
+  assert.ok(printed.length >= 8);
+  for (const r of printed) {
+    for (const pw of [PW1, PW2]) {
+      const where = [r.stdout, r.stderr].map((t) => t.indexOf(pw)).map((i, k) => (i < 0 ? '' : `${k ? 'stderr' : 'stdout'}: …${(k ? r.stderr : r.stdout).slice(Math.max(0, i - 300), i + 40)}…`)).join('');
+      assert.equal(where, '', `password printed by a run`);
+    }
+  }
+});
