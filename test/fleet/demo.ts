@@ -1,39 +1,67 @@
-// `npm run demo`: a small test fleet on this machine, the dry-run diff of a plan, the real run, a
-// re-run that changes nothing, and teardown — the whole promise of fleetplan in one command.
+// `npm run demo`: a mixed-OS test fleet on this machine (one host per personality), the dry-run diff
+// of the relay plan, the real run, a re-run that changes nothing, the DNS records to publish, a
+// message relayed by each host through a smarthost (TLS + SASL, DKIM-signed) — then teardown.
 import { spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { parseZoneTxt, verifyDkim } from '../integration/dkim.js';
+import { writeRelayInventory } from '../integration/relay-inventory.js';
+import { startSmarthost, type Smarthost } from '../integration/smarthost.js';
 import { PERSONALITIES, up, type Fleet } from './fleet.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const cli = path.join(repo, 'dist/src/cli/main.js');
-const plan = process.env.DEMO_PLAN ?? 'plans/sample.yml';
+const plan = process.env.DEMO_PLAN ?? 'plans/relay.yml';
 
-function step(title: string, args: string[]): number {
-  process.stdout.write(`\n\x1b[1m━━ ${title}\x1b[0m\n$ fleetplan ${args.join(' ')}\n\n`);
-  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, stdio: 'inherit' });
-  return r.status ?? 1;
+const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);
+
+function step(title: string, args: string[], capture = false): { code: number; stdout: string } {
+  process.stdout.write(`\n${bold(`━━ ${title}`)}\n$ fleetplan ${args.join(' ')}\n\n`);
+  const r = spawnSync(process.execPath, [cli, ...args], { cwd: repo, stdio: capture ? ['ignore', 'pipe', 'inherit'] : 'inherit', encoding: 'utf8' });
+  if (capture) process.stdout.write(r.stdout);
+  return { code: r.status ?? 1, stdout: r.stdout ?? '' };
 }
 
 async function main(): Promise<number> {
   const out = mkdtempSync('/tmp/fleetplan-demo-');
   let fleet: Fleet | undefined;
+  const smarthosts: Smarthost[] = [];
   const cleanup = async () => {
+    for (const s of smarthosts) await s.stop().catch(() => undefined);
     await fleet?.down().catch(() => undefined);
     rmSync(out, { recursive: true, force: true });
   };
   process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
   try {
-    process.stdout.write(`Bringing up one test host per personality (${PERSONALITIES.join(', ')}) in ${out} …\n`);
-    fleet = await up({ os: [...PERSONALITIES], count: 1, out });
-    const inv = fleet.inventoryPath;
-    if (step('1. Facts', ['facts', '-i', inv]) !== 0) return 1;
-    if (step('2. Dry run: what would change, with diffs (nothing is touched)', ['apply', plan, '-i', inv, '--check', '--diff']) !== 0) return 1;
-    if (step('3. Apply', ['apply', plan, '-i', inv]) !== 0) return 1;
-    if (step('4. Apply again: nothing left to change', ['apply', plan, '-i', inv]) !== 0) return 1;
-    const drift = step('5. Drift check (exit 5 would mean changes pending)', ['apply', plan, '-i', inv, '--check', '--detailed-exitcode']);
-    process.stdout.write(drift === 0 ? '\nDemo finished: the re-run changed nothing.\n' : `\nDemo FAILED: changes still pending (exit ${drift}).\n`);
+    process.stdout.write(`Bringing up one test host per OS personality (${PERSONALITIES.join(', ')}) …\n`);
+    fleet = await up({ os: [...PERSONALITIES], count: 1, out: path.join(out, 'fleet') });
+    // Each host relays to a smarthost in its own network namespace (127.0.0.1:2525 there).
+    const password = randomBytes(12).toString('base64url');
+    for (const h of fleet.hosts) {
+      smarthosts.push(await startSmarthost({ netnsPid: h.pid, users: { relayuser: password }, dir: path.join(out, 'smarthost', h.name) }));
+    }
+    const inv = writeRelayInventory(fleet, path.join(out, 'inventory.yml'), { relayPassword: password });
+    process.stdout.write(`Inventory: ${inv} (relay password generated for this demo, never printed)\n`);
+
+    if (step('1. Facts: each host is recognised as its OS', ['facts', '-i', inv]).code !== 0) return 1;
+    if (step('2. Dry run: what would change, with diffs (nothing is touched)', ['apply', plan, '-i', inv, '--check', '--diff']).code !== 0) return 1;
+    if (step('3. Apply', ['apply', plan, '-i', inv]).code !== 0) return 1;
+    if (step('4. Apply again: nothing left to change', ['apply', plan, '-i', inv]).code !== 0) return 1;
+    const dns = step('5. DNS records to publish', ['dns', plan, '-i', inv], true);
+    if (dns.code !== 0) return 1;
+
+    process.stdout.write(`\n${bold('━━ 6. A message from each host, through its smarthost')}\n\n`);
+    const zone = parseZoneTxt(dns.stdout);
+    for (const [i, h] of fleet.hosts.entries()) {
+      await fleet.exec(h.name, `printf 'Subject: hello from ${h.name}\\n\\nrelayed\\n' | sendmail -f ops@example.org someone@example.net`);
+      const [m] = await smarthosts[i]!.waitForMessages(1, 60_000);
+      const dkim = await verifyDkim(Buffer.from(m!.raw, 'base64'), zone);
+      process.stdout.write(`${h.name.padEnd(15)} delivered over ${m!.tlsProtocol} as ${m!.user}, DKIM ${dkim.pass ? 'pass' : `FAIL (${dkim.result})`} (s=${dkim.selector})\n`);
+    }
+    const drift = step('7. Drift check (exit 5 would mean changes pending)', ['apply', plan, '-i', inv, '--check', '--detailed-exitcode']).code;
+    process.stdout.write(drift === 0 ? '\nDemo finished: the re-run changed nothing and every host relays signed mail.\n' : `\nDemo FAILED: changes still pending (exit ${drift}).\n`);
     return drift;
   } finally {
     process.stdout.write('Tearing the fleet down …\n');
