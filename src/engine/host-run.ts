@@ -125,7 +125,10 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   }
 
   const notified = new Set<string>();
+  // In check mode: the last change whose effects are not fully predicted, and the last that may
+  // create files nobody declared (a package install).
   let lastOpaque: string | undefined;
+  let lastCreator: string | undefined;
   let failed = false;
 
   const runOne = async (p: PreparedTask, handler: boolean, rest: () => StateQuery[]): Promise<TaskResult> => {
@@ -158,8 +161,9 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     if (opts.check) {
       for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
       // Something created here may already be created by an earlier package install or command.
-      const dependsOn = planned.createsMissing ? lastOpaque : undefined;
+      const dependsOn = planned.createsMissing ? lastCreator : undefined;
       if (planned.opaque) lastOpaque = p.displayName;
+      if (planned.mayCreateAnything) lastCreator = p.displayName;
       // changed_when: false tasks report ok in both modes; output-dependent ones say so.
       const status = t.changedWhen === false ? 'ok' : 'changed';
       const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;

@@ -71,6 +71,8 @@ export const command: Operation<Args, Resolved> = {
       changes: [{ kind: 'run', description: `run ${a.cmd}`, command: fullCommand(a) }],
       reason: guards.length ? `guard lets it run: ${guards.join(', ')}` : undefined,
       opaque: true,
+      // A command with `creates` has declared what it makes; any other may create anything.
+      mayCreateAnything: a.creates === undefined,
     };
   },
   interpret(_r, outcome) {

@@ -54,10 +54,12 @@ export interface PlanResult {
    * that cannot be planned against the current state is reported as depending on this one.
    */
   opaque?: boolean;
+  /** The changes may create files, directories or accounts nobody declared (a package install). */
+  mayCreateAnything?: boolean;
   /**
    * The change creates something that does not exist yet (file, directory, user, group). In check
-   * mode, after an opaque change (a package install) it may exist by then, so the dry run reports
-   * the task as depending on that change instead of promising it.
+   * mode, after a change that may create anything (a package install), it may exist by then, so
+   * the dry run reports the task as depending on that change instead of promising it.
    */
   createsMissing?: boolean;
 }

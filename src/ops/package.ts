@@ -72,6 +72,7 @@ export const pkg: Operation<Args, Resolved> = {
       changes: [{ kind: 'run', description: `${verb} ${todo.join(' ')} (${backend.name})`, command }],
       predicts: todo.map((n) => ({ key: packageResource(n), value: after })),
       opaque: args.state !== 'absent',
+      mayCreateAnything: args.state !== 'absent',
     };
   },
 };

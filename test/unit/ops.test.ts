@@ -92,6 +92,8 @@ test('command: guards decide, the reason says why', () => {
   const run = plan('command', { cmd: 'postmap /etc/postfix/sasl_passwd', creates: '/x.db' }, () => ({ exists: false }));
   assert.deepEqual(commands(run), ['postmap /etc/postfix/sasl_passwd']);
   assert.equal(run.opaque, true);
+  assert.equal(run.mayCreateAnything, false, 'creates declares the effect');
+  assert.equal(plan('command', { cmd: 'make install' }, () => ({})).mayCreateAnything, true);
   const unless = plan('command', { cmd: 'x', unless: 'grep -q y /z' }, () => ({ exitCode: 0 }));
   assert.deepEqual(unless.changes, []);
   const env = plan('command', { cmd: 'echo "$A"', env: { A: "it's" }, chdir: '/tmp' }, () => ({}));
