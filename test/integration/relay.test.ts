@@ -129,6 +129,29 @@ test('password rotation: only the map changes, postmap and reload run, mail flow
   }
 });
 
+test('template mode and a per-domain transport (seed 003): whole main.cf from the template, mail still flows', { skip }, async () => {
+  const hosts = ['deb-systemd-1', 'c6-1', 'freebsd-1'];
+  const extra = JSON.stringify({ postfix_mode: 'template', relay_transports: [{ domain: 'example.net', transport: 'smtp:[127.0.0.1]:2525' }] });
+  const rotated = path.join(out, 'relay-inventory-2.yml');
+  const args = ['apply', plan('relay.yml'), '-i', rotated, '--limit', hosts.join(','), '-e', extra, '--json'];
+  const r = await run(args);
+  const failures = Object.entries(r.json?.hosts ?? {}).flatMap(([h, v]: [string, any]) => v.tasks.filter((t: any) => t.status === 'failed').map((t: any) => `${h}: ${t.name}: ${t.error}`));
+  assert.equal(r.code, 0, r.stderr + failures.join('\n'));
+  for (const h of hosts) {
+    const changed = tasksWith(r.json, h, 'changed');
+    for (const t of ["main.cf from the role's template", 'per-domain relays (transport map)', 'handler:postmap transport', 'handler:restart postfix']) {
+      assert.ok(changed.includes(t), `${h}: ${t} in ${JSON.stringify(changed)}`);
+    }
+    const st = await fleet.exec(h, 'd=$(postconf -h config_directory); head -n 1 $d/main.cf; postfix check && echo check-ok; test -s $d/transport.db && echo transport.db; postconf -h transport_maps');
+    assert.match(st.stdout, /^# Managed by fleetplan \(postfix_relay role, template mode\)[^\n]*\ncheck-ok\ntransport\.db\nhash:\S+\/transport\n$/, `${h}: ${st.stdout}${st.stderr}`);
+    const m = await sendThrough(fleet, h, `template mode from ${h}`);
+    assert.equal(m.user, 'relayuser');
+    assert.equal((await verifyDkim(Buffer.from(m.raw, 'base64'), zone)).pass, true, h);
+  }
+  const again = await run(args);
+  for (const h of hosts) assert.deepEqual(tasksWith(again.json, h, 'changed'), [], `${h} re-run`);
+});
+
 test('seed plans: relay-centos.yml (seed 000) and relay-freebsd.yml (seed 002, ports) on fresh hosts', { skip }, async () => {
   seedFleet = await up({ os: ['centos6', 'centos7', 'freebsd'], count: 1, out: path.join(out, 'seeds') });
   await startSmarthosts(seedFleet, PW1);
