@@ -147,11 +147,12 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
           play,
           t,
           handler,
-          { status: 'changed', reason: `would change (depends on '${lastOpaque}': ${err.message})`, dependsOn: lastOpaque, ms: Date.now() - t0 },
+          { status: 'changed', reason: `depends on '${lastOpaque}': ${err.message}`, dependsOn: lastOpaque, ms: Date.now() - t0 },
           p.displayName,
         );
       }
-      return result(ctx, play, t, handler, { status: 'failed', error: (err as Error).message, ms: Date.now() - t0 }, p.displayName);
+      const hint = err instanceof Unresolved && err.hint ? ` (${err.hint})` : '';
+      return result(ctx, play, t, handler, { status: 'failed', error: `${(err as Error).message}${hint}`, ms: Date.now() - t0 }, p.displayName);
     }
     if (planned.changes.length === 0) {
       // Predictions only ever exist in check mode: a real run re-reads state after each change.
@@ -167,7 +168,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       // changed_when: false tasks report ok in both modes; output-dependent ones say so.
       const status = t.changedWhen === false ? 'ok' : 'changed';
       const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
-      const why = dependsOn ? `would change unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
+      const why = dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
       return result(ctx, play, t, handler, { status, changes: planned.changes, reason: why, dependsOn, ms: Date.now() - t0 }, p.displayName);
     }
     // Apply: run the changes and re-read what later tasks need in the same exec.

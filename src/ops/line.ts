@@ -111,7 +111,7 @@ export const line: Operation<Args, { args: Args; query: ReturnType<typeof fileQu
     const st: FileState = state.get(query);
     if (!st.exists) {
       if (a.state === 'absent') return { changes: [], reason: `${a.path} does not exist` };
-      if (!a.create) throw new Unresolved(`${a.path} does not exist (set create: true to create it)`);
+      if (!a.create) throw new Unresolved(`${a.path} does not exist yet`, 'set create: true to create it');
     }
     if (st.exists && st.content === undefined) throw new Error(`${a.path} is too large or not a regular file to edit by line`);
     const before = st.content?.toString('utf8') ?? '';

@@ -69,7 +69,14 @@ export interface PlanResult {
  * service is unknown). In check mode, after an earlier opaque change, it becomes
  * "would change (depends on <task>)"; otherwise it fails the task.
  */
-export class Unresolved extends Error {}
+export class Unresolved extends Error {
+  /** Advice shown only when this really fails (not when an earlier change explains it). */
+  readonly hint?: string;
+  constructor(message: string, hint?: string) {
+    super(message);
+    this.hint = hint;
+  }
+}
 
 /** What an operation may use while resolving and planning, per host. */
 export interface OpContext {

@@ -49,7 +49,7 @@ export const settings: Operation<Args, { args: Args; query: ReturnType<typeof fi
     // Nothing to set is a no-op whatever the file's state (even before a package creates it).
     if (Object.keys(a.values).length === 0) return { changes: [], reason: `no settings for ${a.path}` };
     const st: FileState = state.get(query);
-    if (!st.exists && !a.create) throw new Unresolved(`${a.path} does not exist (set create: true to create it)`);
+    if (!st.exists && !a.create) throw new Unresolved(`${a.path} does not exist yet`, 'set create: true to create it');
     if (st.exists && st.content === undefined) throw new Error(`${a.path} is too large or not a regular file to edit`);
     const after = applySettings(st.content?.toString('utf8') ?? '', a);
     return planFileContent({ ...a, content: Buffer.from(after) }, st, ctx);
