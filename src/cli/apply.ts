@@ -21,6 +21,8 @@ interface ApplyOpts extends CommonOpts {
   detailedExitcode: boolean;
   verbose: boolean;
   timeout?: number;
+  forceHandlers: boolean;
+  breakLock: boolean;
 }
 
 export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
@@ -47,6 +49,8 @@ export function registerApply(program: Command): void {
       .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect)
       .option('--json', 'print one JSON document with every host and task on stdout', false)
       .option('--detailed-exitcode', `with --check: exit ${ExitCode.changesPending} when changes are pending`, false)
+      .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
+      .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', (v) => positiveInt(v, '--timeout'))
       .option('-v, --verbose', 'also list unchanged tasks and every remote command with its exit code and duration', false),
   ).action((planFile: string, opts: ApplyOpts) =>
@@ -69,6 +73,8 @@ export function registerApply(program: Command): void {
           extraVars: inputs.extraVars,
           limit: opts.limit,
           commandTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
+          forceHandlers: opts.forceHandlers,
+          breakLock: opts.breakLock,
           ...connectOptions(opts),
         },
         fanOut(reporters),

@@ -8,8 +8,15 @@ import { loadInventory } from '../load/inventory.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { splitPathList } from '../load/paths.js';
 import { parseExtraVars } from '../load/vars.js';
+import { setVaultPasswordFile } from '../vault/passphrase.js';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
+
+/** `--vault-password-file` (else FLEETPLAN_VAULT_PASSWORD, else a prompt on a terminal). */
+export const vaultPasswordFileOption = [
+  '--vault-password-file <file>',
+  'read the vault passphrase from this file (else FLEETPLAN_VAULT_PASSWORD, else a prompt on a terminal)',
+] as const;
 
 export function addInventoryOptions(cmd: Command): Command {
   return cmd
@@ -20,7 +27,9 @@ export function addInventoryOptions(cmd: Command): Command {
     .option('--connect-timeout <seconds>', 'give up connecting after this long', (v) => positiveInt(v, '--connect-timeout'), 10)
     .option('--ssh-config <file>', 'OpenSSH client config to honour (default ~/.ssh/config)')
     .addOption(new Option('-c, --connection <type>', 'override how hosts are reached').choices(['ssh', 'local']))
-    .option('--no-color', 'no colours (NO_COLOR is honoured too)');
+    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .option(...vaultPasswordFileOption)
+    .hook('preAction', (c) => setVaultPasswordFile(c.opts().vaultPasswordFile));
 }
 
 export function positiveInt(v: string, flag: string): number {

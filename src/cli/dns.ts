@@ -45,7 +45,7 @@ export function registerDns(program: Command): void {
             try {
               const conn = await connectHost(inputs.inventory, host, inputs.extraVars, connectOptions(opts));
               try {
-                const facts = await gatherFacts(conn, host);
+                const { facts } = await gatherFacts(conn, host);
                 const scope = (play: Play, ref?: RoleRef): Vars =>
                   resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef: ref, extraVars: inputs.extraVars, facts }));
                 for (const play of plays) {

@@ -27,7 +27,7 @@ export function registerFacts(program: Command): void {
             try {
               const conn = await connectHost(inventory, host, {}, connectOptions(opts));
               try {
-                out[host] = await gatherFacts(conn, host);
+                out[host] = (await gatherFacts(conn, host)).facts;
               } finally {
                 await conn.close();
               }

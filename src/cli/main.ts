@@ -5,6 +5,7 @@ import { registerApply } from './apply.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerValidate } from './validate.js';
+import { registerVault } from './vault.js';
 import { version } from './version.js';
 
 const program = new Command('fleetplan')
@@ -17,6 +18,7 @@ registerApply(program);
 registerValidate(program);
 registerFacts(program);
 registerDns(program);
+registerVault(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);

@@ -2,7 +2,8 @@
 // validate, resolve — so a bad variable fails before anything changes), read all their state in one
 // batch, and walk the tasks: plan → (check: stop here) → execute + refresh state in the same exec.
 import type { Connection } from '../connectors/connection.js';
-import { FleetplanError, formatPos } from '../errors.js';
+import { FleetplanError, OperationError, formatPos } from '../errors.js';
+import { acquireScript, lockProblem, type LockOwner } from './host-lock.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Facts } from '../facts/facts.js';
 import { gatherFacts } from '../facts/gather.js';
@@ -30,12 +31,16 @@ export interface HostContext {
   scope: (play: Play, role?: RoleRef) => Vars;
 }
 
+/** Facts (and, for a real run, the host's run lock, in the same exec); throws when the host is locked. */
 export async function startHost(
   base: Omit<HostContext, 'facts' | 'backends' | 'scope'>,
   scopeFor: (facts: Facts) => HostContext['scope'],
+  lock?: { owner: LockOwner; breakLock: boolean },
 ): Promise<HostContext> {
   const t0 = Date.now();
-  const facts = await gatherFacts(base.conn, base.host);
+  const { facts, raw } = await gatherFacts(base.conn, base.host, lock ? acquireScript(lock.owner, lock.breakLock) : '');
+  const locked = lock ? lockProblem(raw) : undefined;
+  if (locked) throw new OperationError(locked, { host: base.host });
   base.emit({ type: 'host-facts', host: base.host, facts, ms: Date.now() - t0 });
   return { ...base, facts, backends: selectBackends(facts), scope: scopeFor(facts) };
 }
@@ -213,8 +218,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     }
   }
 
-  // 4. Handlers: once, in definition order, only if notified (and not after a failure).
-  if (!failed) {
+  // 4. Handlers: once, in definition order, only if notified — after a failure only with force_handlers.
+  if (!failed || play.forceHandlers || opts.forceHandlers) {
     for (let i = 0; i < handlers.length; i++) {
       const p = handlers[i]!;
       if (!p.names.some((n) => notified.has(n))) continue;

@@ -15,4 +15,8 @@ export interface RunOptions {
   limit?: string;
   /** Per-command timeout, ms. */
   commandTimeoutMs?: number;
+  /** Run notified handlers on a host even after a task failed there (as the play's force_handlers). */
+  forceHandlers?: boolean;
+  /** Remove a run lock left on a host by a run that died. */
+  breakLock?: boolean;
 }

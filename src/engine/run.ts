@@ -1,5 +1,5 @@
-// The run: hosts in parallel (at most --forks), each over one connection, through every play that
-// targets it. A failed or unreachable host never stops the others.
+// The run: plays in order, hosts in parallel (at most --forks, in serial batches when asked), each
+// host over one connection for the whole run. A failed or unreachable host never stops the others.
 import pLimit from 'p-limit';
 import type { Connection } from '../connectors/connection.js';
 import { FleetplanError } from '../errors.js';
@@ -9,7 +9,8 @@ import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
 import { varsFor } from '../load/vars.js';
 import type { Emit, HostStats, RunSummary } from './events.js';
-import { runPlay, startHost } from './host-run.js';
+import { runPlay, startHost, type HostContext } from './host-run.js';
+import { newOwner, releaseScript } from './host-lock.js';
 import type { RunOptions } from './options.js';
 import { redactEvent, redactResult } from './redact.js';
 
@@ -30,6 +31,35 @@ function emptyStats(): HostStats {
   return { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, ms: 0 };
 }
 
+/** A play's hosts in batches: all at once, or `serial` hosts (or percent of them) at a time. */
+export function batches<T>(hosts: T[], serial: number | string | undefined): T[][] {
+  if (serial === undefined || hosts.length === 0) return [hosts];
+  const size =
+    typeof serial === 'number' ? serial : Math.max(1, Math.floor((hosts.length * Number(serial.slice(0, -1))) / 100));
+  const out: T[][] = [];
+  for (let i = 0; i < hosts.length; i += size) out.push(hosts.slice(i, i + size));
+  return out;
+}
+
+interface HostSession {
+  host: string;
+  stats: HostStats;
+  started: number;
+  /** Plays left to run on this host; at 0 its connection closes. */
+  playsLeft: number;
+  conn?: Connection;
+  ctx?: HostContext;
+  /** Unreachable, locked or failed: no further play runs here. */
+  out: boolean;
+  finished: boolean;
+}
+
+/**
+ * Plays run in order; within a play, hosts run in parallel (at most --forks), in `serial` batches
+ * when the play asks, each host over one connection kept from its first play to its last. A failed
+ * or unreachable host never stops the others — unless more than max_fail_percentage of a batch
+ * failed, which stops the run.
+ */
 export async function runPlan(
   plan: Plan,
   inventory: Inventory,
@@ -43,48 +73,95 @@ export async function runPlan(
   emit({ type: 'run-start', hosts, check: opts.check, plays: plan.plays.map((p) => p.name) });
   const summary: RunSummary = { check: opts.check, hosts: {}, ms: 0 };
   const limit = pLimit(Math.max(1, opts.forks));
-
-  await Promise.all(
-    hosts.map((host) =>
-      limit(async () => {
-        const stats = emptyStats();
-        summary.hosts[host] = stats;
-        const h0 = Date.now();
-        emit({ type: 'host-start', host });
-        let conn: Connection | undefined;
-        try {
-          conn = observed(await connectHost(inventory, host, opts.extraVars, opts), host, emit, opts.commandTimeoutMs);
-        } catch (err) {
-          stats.unreachable = true;
-          emit({ type: 'host-unreachable', host, error: describe(err) });
-        }
-        if (conn) {
-          try {
-            const ctx = await startHost({ host, conn, opts, emit, stats }, (facts) => {
-              const cache = new Map<string, Vars>();
-              return (play: Play, ref?: RoleRef) => {
-                const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
-                let v = cache.get(key);
-                if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars: opts.extraVars, facts }))));
-                return v;
-              };
-            });
-            for (const play of byHost.get(host)!) {
-              if (!(await runPlay(ctx, play))) break;
-            }
-          } catch (err) {
-            stats.failed++;
-            emit({ type: 'host-failed', host, error: describe(err) });
-          } finally {
-            stats.execs = conn.execCount;
-            await conn.close().catch(() => undefined);
-          }
-        }
-        stats.ms = Date.now() - h0;
-        emit({ type: 'host-done', host, stats });
-      }),
-    ),
+  const lockOwner = opts.check ? undefined : newOwner();
+  const sessions = new Map<string, HostSession>(
+    hosts.map((host) => {
+      const stats = emptyStats();
+      summary.hosts[host] = stats;
+      return [host, { host, stats, started: 0, playsLeft: byHost.get(host)!.length, out: false, finished: false }];
+    }),
   );
+
+  const open = async (s: HostSession): Promise<void> => {
+    s.started = Date.now();
+    emit({ type: 'host-start', host: s.host });
+    try {
+      s.conn = observed(await connectHost(inventory, s.host, opts.extraVars, opts), s.host, emit, opts.commandTimeoutMs);
+    } catch (err) {
+      s.stats.unreachable = true;
+      s.out = true;
+      emit({ type: 'host-unreachable', host: s.host, error: describe(err) });
+      return;
+    }
+    try {
+      s.ctx = await startHost(
+        { host: s.host, conn: s.conn, opts, emit, stats: s.stats },
+        (facts) => {
+          const cache = new Map<string, Vars>();
+          return (play: Play, ref?: RoleRef) => {
+            const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
+            let v = cache.get(key);
+            if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host: s.host, play, roleRef: ref, extraVars: opts.extraVars, facts }))));
+            return v;
+          };
+        },
+        lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock) },
+      );
+    } catch (err) {
+      s.stats.failed++;
+      s.out = true;
+      emit({ type: 'host-failed', host: s.host, error: describe(err) });
+    }
+  };
+
+  const finish = async (s: HostSession, notRun?: string): Promise<void> => {
+    if (s.finished) return;
+    s.finished = true;
+    if (notRun) emit({ type: 'host-failed', host: s.host, error: `not run: ${notRun}` });
+    if (s.conn) {
+      if (s.ctx && lockOwner) await s.conn.run('sh -s', { stdin: releaseScript(lockOwner), label: 'release run lock' }).catch(() => undefined);
+      s.stats.execs = s.conn.execCount;
+      await s.conn.close().catch(() => undefined);
+    }
+    s.stats.ms = s.started ? Date.now() - s.started : 0;
+    emit({ type: 'host-done', host: s.host, stats: s.stats });
+  };
+
+  let aborted: string | undefined;
+  for (const play of plan.plays) {
+    const playHosts = hosts.filter((h) => byHost.get(h)!.includes(play));
+    for (const batch of batches(playHosts, play.serial)) {
+      if (aborted) break;
+      const failedHere = await Promise.all(
+        batch.map((host) =>
+          limit(async () => {
+            const s = sessions.get(host)!;
+            const wasOut = s.out;
+            if (!s.out && !s.ctx) await open(s);
+            if (s.ctx && !s.out) {
+              try {
+                if (!(await runPlay(s.ctx, play))) s.out = true;
+              } catch (err) {
+                s.stats.failed++;
+                s.out = true;
+                emit({ type: 'host-failed', host, error: describe(err) });
+              }
+            }
+            s.playsLeft--;
+            if (s.out || s.playsLeft === 0) await finish(s);
+            return s.out && !wasOut;
+          }),
+        ),
+      );
+      const failures = failedHere.filter(Boolean).length;
+      if (play.maxFailPercentage !== undefined && (failures / batch.length) * 100 > play.maxFailPercentage) {
+        aborted = `${failures} of ${batch.length} host(s) in a batch of '${play.name}' failed, more than max_fail_percentage ${play.maxFailPercentage}%`;
+      }
+    }
+    if (aborted) break;
+  }
+  // Hosts a stopped run never reached (or whose later plays it skipped) say why.
+  for (const s of sessions.values()) await finish(s, aborted);
   summary.ms = Date.now() - t0;
   emit({ type: 'run-end', summary });
   return summary;

@@ -23,7 +23,7 @@ if [ -r /etc/os-release ]; then sed 's/^/os_release./' /etc/os-release; fi
 exit 0
 `;
 
-type Raw = Record<string, string>;
+export type Raw = Record<string, string>;
 
 /** KEY=value lines; os-release values may be quoted. */
 export function parseRaw(text: string): Raw {
@@ -121,12 +121,17 @@ export function parseFacts(text: string): Facts {
   return factsFromRaw(parseRaw(text));
 }
 
-export async function gatherFacts(conn: Connection, host: string): Promise<Facts> {
-  const res = await conn.run('sh -s', { stdin: FACTS_SCRIPT, label: 'gather facts' });
+/**
+ * Facts in one exec. `extra` is more sh run in the same exec (the run lock) whose key=value lines
+ * come back in `raw`, so taking the lock costs no extra round trip.
+ */
+export async function gatherFacts(conn: Connection, host: string, extra = ''): Promise<{ facts: Facts; raw: Raw }> {
+  const res = await conn.run('sh -s', { stdin: extra ? `${extra}\n${FACTS_SCRIPT}` : FACTS_SCRIPT, label: 'gather facts' });
   if (res.exitCode !== 0) {
     throw new FactError(`facts script exited ${res.exitCode}: ${res.stderr.trim().slice(0, 300)}`, { host });
   }
-  const facts = parseFacts(res.stdout.toString());
+  const raw = parseRaw(res.stdout.toString());
+  const facts = factsFromRaw(raw);
   if (!facts.system) throw new FactError(`facts script printed nothing recognisable`, { host });
-  return facts;
+  return { facts, raw };
 }

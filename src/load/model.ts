@@ -80,6 +80,12 @@ export interface Play {
   /** Every handler visible in this play (roles' first, in role order, then the play's), in definition order. */
   handlers: TaskDef[];
   become?: boolean;
+  /** Run the play on hosts in batches of this many (or this percentage of the play's hosts). */
+  serial?: number | string;
+  /** Stop the run when more than this percentage of a batch's hosts failed. */
+  maxFailPercentage?: number;
+  /** Run notified handlers on a host even after a later task failed there. */
+  forceHandlers?: boolean;
   /** Plan file this play came from and its position there. */
   pos: SourcePos;
 }

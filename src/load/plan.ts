@@ -14,7 +14,7 @@ import { notifyPositions, parseTaskList } from './task.js';
 import { readVarsFile } from './vars.js';
 import { YamlSource, isMap, isSeq, nodeKind, type Node } from './yaml.js';
 
-export const PLAY_KEYS = ['name', 'hosts', 'when', 'vars', 'vars_files', 'roles', 'tasks', 'handlers', 'become'];
+export const PLAY_KEYS = ['name', 'hosts', 'when', 'vars', 'vars_files', 'roles', 'tasks', 'handlers', 'become', 'serial', 'max_fail_percentage', 'force_handlers'];
 
 export interface LoadPlanOptions {
   /** Extra role directories (`--roles-path`, FLEETPLAN_ROLES_PATH), searched after <plan dir>/roles. */
@@ -96,6 +96,29 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
     else issues.add(src.pos(becomeE.value, becomeE.keyNode), `become: expected true or false, got ${nodeKind(becomeE.value)}`);
   }
 
+  // Rolling changes: hosts in batches (a count or "N%"), stopping when too many of a batch fail.
+  let serial: number | string | undefined;
+  const serialE = get('serial');
+  if (serialE) {
+    const v = src.value(serialE.value);
+    if ((typeof v === 'number' && Number.isInteger(v) && v > 0) || (typeof v === 'string' && /^(100|[1-9]\d?)%$/.test(v))) serial = v;
+    else issues.add(src.pos(serialE.value, serialE.keyNode), `serial: expected a positive whole number of hosts or a percentage like "25%", got ${nodeKind(serialE.value)}`);
+  }
+  let maxFail: number | undefined;
+  const mfE = get('max_fail_percentage');
+  if (mfE) {
+    const v = src.value(mfE.value);
+    if (typeof v === 'number' && v >= 0 && v <= 100) maxFail = v;
+    else issues.add(src.pos(mfE.value, mfE.keyNode), `max_fail_percentage: expected a number from 0 to 100, got ${nodeKind(mfE.value)}`);
+  }
+  let forceHandlers: boolean | undefined;
+  const fhE = get('force_handlers');
+  if (fhE) {
+    const v = src.value(fhE.value);
+    if (typeof v === 'boolean') forceHandlers = v;
+    else issues.add(src.pos(fhE.value, fhE.keyNode), `force_handlers: expected true or false, got ${nodeKind(fhE.value)}`);
+  }
+
   // Play-level `when:` narrows the hosts by facts or variables (e.g. only FreeBSD hosts).
   const whenE = get('when');
   const when = whenE ? parseCondition(src, whenE.value, issues) : undefined;
@@ -170,6 +193,9 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
   };
   if (become !== undefined) play.become = become;
   if (when !== undefined) play.when = when;
+  if (serial !== undefined) play.serial = serial;
+  if (maxFail !== undefined) play.maxFailPercentage = maxFail;
+  if (forceHandlers !== undefined) play.forceHandlers = forceHandlers;
   return play;
 }
 

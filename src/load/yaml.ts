@@ -10,6 +10,7 @@ import {
 import { InputError, InputErrors, type SourcePos } from '../errors.js';
 import { displayPath } from './paths.js';
 import { Secret } from './secret.js';
+import { isVaultText, markSecretLeaves, openVaultFile, vaultTag } from '../vault/load.js';
 
 export { isMap, isScalar, isSeq, isAlias };
 export type { Node, YAMLMap, YAMLSeq, Scalar };
@@ -40,7 +41,7 @@ const envTag = (tag: string, secret: boolean): ScalarTag => ({
 });
 
 const parseOptions = {
-  customTags: [secretTag, envTag('!env', false), envTag('!secret_env', true)] as ScalarTag[],
+  customTags: [secretTag, envTag('!env', false), envTag('!secret_env', true), vaultTag] as ScalarTag[],
   uniqueKeys: true,
   prettyErrors: false,
   // `<<: *defaults` is common in Ansible var files.
@@ -80,6 +81,12 @@ export class YamlSource {
       throw new InputError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
         pos: { file: displayPath(abs) },
       });
+    }
+    // A whole file encrypted with `fleetplan vault`: decrypted in memory, every string in it a Secret.
+    if (isVaultText(text)) {
+      const src = YamlSource.parse(openVaultFile(text, displayPath(abs)), abs);
+      markSecretLeaves(src.doc);
+      return src;
     }
     return YamlSource.parse(text, abs);
   }
@@ -239,9 +246,9 @@ export function nodeKind(node: Node | null | undefined): string {
 function yamlMessage(code: string, message: string): string {
   const short = message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
   if (code === 'DUPLICATE_KEY') return `YAML: duplicate key (${short})`;
-  if (code === 'TAG_RESOLVE_FAILED' && /environment variable/.test(short)) return short;
-  const tag = /!(secret_env|secret|env)\b/.exec(short)?.[0];
+  if (code === 'TAG_RESOLVE_FAILED' && (/environment variable/.test(short) || short.startsWith('!vault: '))) return short;
+  const tag = /!(secret_env|secret|env|vault)\b/.exec(short)?.[0];
   if (code === 'TAG_RESOLVE_FAILED' && tag) return `YAML: ${tag} applies to a scalar value only`;
-  if (code === 'TAG_RESOLVE_FAILED') return `YAML: ${short} (supported custom tags: !secret, !env, !secret_env)`;
+  if (code === 'TAG_RESOLVE_FAILED') return `YAML: ${short} (supported custom tags: !secret, !env, !secret_env, !vault)`;
   return `YAML syntax error: ${short}`;
 }

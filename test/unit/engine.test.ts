@@ -272,3 +272,74 @@ tasks:
   const c = r.by('rotate').changes[0]!;
   assert.ok(c.kind === 'write' && c.diff?.masked === 'secret');
 });
+
+test('serial batches: hosts run a play in batches, and max_fail_percentage stops the run', async () => {
+  const multi = path.join(dir, 'multi.yml');
+  writeFileSync(multi, 'all:\n  hosts:\n' + [1, 2, 3, 4, 5].map((i) => `    h${i}: { connection: local }\n`).join(''));
+  const planFile = path.join(dir, 'serial.yml');
+  // h2's file is missing: its line task cannot be planned and fails (in check mode: nothing is changed).
+  writeFileSync(planFile, `
+hosts: all
+serial: 2
+max_fail_percentage: 40
+tasks:
+  - name: edit
+    line: { path: "${dir}/serial-{{inventory_hostname}}", line: x }
+`);
+  for (const h of ['h1', 'h3', 'h4', 'h5']) writeFileSync(path.join(dir, `serial-${h}`), 'x\n');
+  const events: RunEvent[] = [];
+  const summary = await runPlan(loadPlan(planFile, { rolesPath: [] }), loadInventory(multi), { check: true, forks: 5, tags: [], skipTags: [], extraVars: {} }, (e) => events.push(e));
+  const started = events.filter((e) => e.type === 'host-start').map((e) => (e as any).host);
+  assert.deepEqual(started, ['h1', 'h2'], 'the first batch failed 50% > 40%: no later batch started');
+  assert.equal(summary.hosts.h2!.failed, 1);
+  const notRun = events.filter((e) => e.type === 'host-failed' && /not run: 1 of 2 host\(s\)/.test(e.error)).map((e) => (e as any).host);
+  assert.deepEqual(notRun, ['h3', 'h4', 'h5']);
+  assert.deepEqual((await import('../../src/engine/run.js')).batches([1, 2, 3, 4, 5], '40%'), [[1, 2], [3, 4], [5]]);
+});
+
+test('force_handlers: notified handlers still run after a later task failed', async () => {
+  const plan = (force: boolean) => `
+hosts: all
+force_handlers: ${force}
+tasks:
+  - name: change
+    file: { path: DIR/fh-${force}, content: "x\\n" }
+    notify: record
+  - name: boom
+    command: "exit 1"
+handlers:
+  - name: record
+    command: "echo ran > DIR/fh-handler-${force}"
+`;
+  const off = await run(plan(false));
+  assert.deepEqual(off.statuses, ['change=changed', 'boom=failed']);
+  const on = await run(plan(true));
+  assert.deepEqual(on.statuses, ['change=changed', 'boom=failed', 'H record=changed']);
+  assert.equal(readFileSync(path.join(dir, 'fh-handler-true'), 'utf8'), 'ran\n');
+});
+
+test('host lock: a second run is refused naming the holder; --break-lock takes over; a run leaves no lock', async () => {
+  const { LOCK_DIR } = await import('../../src/engine/host-lock.js');
+  const { mkdirSync, existsSync: exists } = await import('node:fs');
+  rmSync(LOCK_DIR, { recursive: true, force: true });
+  const plan = 'hosts: all\ntasks:\n  - name: t\n    command: "true"\n';
+  await run(plan);
+  assert.equal(exists(LOCK_DIR), false, 'released after the run');
+  mkdirSync(LOCK_DIR);
+  writeFileSync(path.join(LOCK_DIR, 'owner'), `abc123 bob@ops-2 pid 77 ${Math.floor(Date.now() / 1000) - 60}\n`);
+  try {
+    const held = await run(plan);
+    const failed = held.events.find((e) => e.type === 'host-failed');
+    assert.ok(failed && failed.type === 'host-failed');
+    assert.match(failed.error, /another fleetplan run holds this host \(bob@ops-2 pid 77, since 6\d s ago; lock \/tmp\/fleetplan\.lock\); .*--break-lock/);
+    assert.equal(exists(LOCK_DIR), true, 'the other run\'s lock is left alone');
+    const file = path.join(dir, 'lock-plan.yml');
+    writeFileSync(file, plan);
+    const events: RunEvent[] = [];
+    const s = await runPlan(loadPlan(file, { rolesPath: [] }), loadInventory(inventoryFile), { check: false, forks: 1, tags: [], skipTags: [], extraVars: {}, breakLock: true }, (e) => events.push(e));
+    assert.equal(s.hosts.me!.failed, 0);
+    assert.equal(exists(LOCK_DIR), false);
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+});

@@ -1,0 +1,50 @@
+// One run at a time per host: a lock directory created atomically (mkdir) when an apply starts on a
+// host, holding who took it and when, removed when the run ends there. A second operator's run
+// fails on that host naming the holder; a lock left by a run that died is reported with its age and
+// can be broken with --break-lock. Dry runs change nothing and take no lock.
+import { hostname, userInfo } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import { shQuote } from '../connectors/quote.js';
+
+export const LOCK_DIR = '/tmp/fleetplan.lock';
+
+export interface LockOwner {
+  /** "alice@ops-laptop pid 4242": who holds it. */
+  who: string;
+  /** Unique per run: only the run that took the lock removes it. */
+  token: string;
+}
+
+export function newOwner(): LockOwner {
+  return { who: `${userInfo().username}@${hostname()} pid ${process.pid}`, token: randomBytes(8).toString('hex') };
+}
+
+/** sh printing `lock=acquired`, or `lock=held` with `lock_owner=` and `lock_age=` (seconds) lines. Runs with the facts. */
+export function acquireScript(owner: LockOwner, breakLock: boolean): string {
+  const d = shQuote(LOCK_DIR);
+  const line = shQuote(`${owner.token} ${owner.who}`);
+  return [
+    breakLock ? `rm -rf ${d}` : '',
+    `if mkdir ${d} 2>/dev/null; then printf '%s %s\\n' ${line} "$(date +%s)" > ${d}/owner; echo lock=acquired`,
+    `else echo lock=held; o=$(cat ${d}/owner 2>/dev/null); echo "lock_owner=$o"; echo "lock_now=$(date +%s)"; fi`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
+/** Why the host is locked, from the facts exec's output, or undefined when the lock was taken. */
+export function lockProblem(raw: Record<string, string>): string | undefined {
+  if (raw.lock === 'acquired') return undefined;
+  if (raw.lock !== 'held') return 'could not take the run lock (no answer from the lock script)';
+  const [, ...rest] = (raw.lock_owner ?? '').split(' ');
+  const since = Number(rest.pop());
+  const who = rest.join(' ') || 'unknown';
+  const age = Number.isFinite(since) && raw.lock_now ? `${Number(raw.lock_now) - since} s ago` : 'at an unknown time';
+  return `another fleetplan run holds this host (${who}, since ${age}; lock ${LOCK_DIR}); if that run is gone, re-run with --break-lock`;
+}
+
+/** Removes the lock only if this run still owns it. */
+export function releaseScript(owner: LockOwner): string {
+  const d = shQuote(LOCK_DIR);
+  return `case "$(cat ${d}/owner 2>/dev/null)" in ${shQuote(owner.token)}\\ *) rm -rf ${d};; esac; true`;
+}

@@ -1,0 +1,87 @@
+// Where the vault passphrase comes from, set once by the command line before anything loads, and
+// asked for only when an encrypted file or value is actually met. In order:
+//
+//   1. --vault-password-file <file>    (its content; one trailing newline is ignored)
+//   2. FLEETPLAN_VAULT_PASSWORD        (environment)
+//   3. a prompt with echo off          (only when stdin is a terminal)
+//
+// Otherwise a VaultError naming these options. Loading is synchronous, so the prompt is too: a tiny
+// /bin/sh reads one line with `stty -echo` (and restores echo on exit or interrupt).
+import { spawnSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { registerSecret } from '../load/secret.js';
+import { displayPath } from '../load/paths.js';
+import { VaultError } from './crypto.js';
+
+export const VAULT_PASSWORD_ENV = 'FLEETPLAN_VAULT_PASSWORD';
+
+/** How to give a passphrase, for error messages. */
+export const HOW_TO_GIVE = `give it with --vault-password-file <file> or the ${VAULT_PASSWORD_ENV} environment variable, or run from a terminal to be prompted`;
+
+let passwordFile: string | undefined;
+let cached: string | undefined;
+
+/** Called by the command line (before loading): the --vault-password-file option, if any. */
+export function setVaultPasswordFile(file: string | undefined): void {
+  passwordFile = file;
+  cached = undefined;
+}
+
+/** Use this passphrase (tests, programmatic use); `undefined` forgets it and the configured file. */
+export function setVaultPassphrase(passphrase: string | undefined): void {
+  cached = passphrase;
+  if (passphrase === undefined) passwordFile = undefined;
+  else registerSecret(passphrase);
+}
+
+/** Is a passphrase obtainable without asking anyone? (A prompt is still possible on a terminal.) */
+export function passphraseConfigured(): boolean {
+  return cached !== undefined || passwordFile !== undefined || Boolean(process.env[VAULT_PASSWORD_ENV]);
+}
+
+/**
+ * The passphrase, from the first source that has one (remembered for the rest of the run).
+ * `what` names what needs it ("group_vars/all.yml"), for the prompt and the error.
+ * `confirm`: a prompt asks twice (for encrypting).
+ */
+export function vaultPassphrase(what: string, opts: { confirm?: boolean } = {}): string {
+  if (cached !== undefined) return cached;
+  let p: string;
+  if (passwordFile !== undefined) {
+    let text: string;
+    try {
+      text = readFileSync(passwordFile, 'utf8');
+    } catch (err) {
+      throw new VaultError(`cannot read the vault password file ${displayPath(passwordFile)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
+    }
+    p = text.replace(/\r?\n$/, '');
+    if (p === '') throw new VaultError(`the vault password file ${displayPath(passwordFile)} is empty`);
+  } else if (process.env[VAULT_PASSWORD_ENV]) {
+    p = process.env[VAULT_PASSWORD_ENV]!;
+  } else if (process.stdin.isTTY) {
+    p = prompt(`Vault passphrase (${what}): `);
+    if (p === '') throw new VaultError('no vault passphrase entered');
+    if (opts.confirm && prompt('Confirm vault passphrase: ') !== p) throw new VaultError('the passphrases do not match');
+  } else {
+    throw new VaultError(`encrypted (fleetplan vault) and no vault passphrase was given: ${HOW_TO_GIVE}`);
+  }
+  registerSecret(p);
+  cached = p;
+  return p;
+}
+
+/** One line from the terminal with echo off; the question goes to stderr. */
+export function prompt(question: string): string {
+  const script = [
+    'trap \'stty echo 2>/dev/null\' EXIT',
+    'trap \'exit 130\' INT TERM HUP',
+    'printf "%s" "$1" >&2',
+    'stty -echo 2>/dev/null',
+    'IFS= read -r line || exit 1',
+    'printf "\\n" >&2',
+    'printf "%s" "$line"',
+  ].join('\n');
+  const r = spawnSync('/bin/sh', ['-c', script, 'sh', question], { stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8' });
+  if (r.status !== 0) throw new VaultError('no vault passphrase entered (prompt interrupted)');
+  return r.stdout;
+}
