@@ -8,6 +8,7 @@ import { loadInventory } from '../load/inventory.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { splitPathList } from '../load/paths.js';
 import { parseExtraVars } from '../load/vars.js';
+import { redact } from '../load/secret.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -84,14 +85,14 @@ export async function guard(body: () => Promise<number>): Promise<never> {
     code = await body();
   } catch (err) {
     if (err instanceof InputErrors) {
-      for (const e of err.errors) process.stderr.write(`error: ${e.describe()}\n`);
+      for (const e of err.errors) process.stderr.write(`error: ${redact(e.describe())}\n`);
       process.stderr.write(`fleetplan: invalid input (${err.errors.length} error${err.errors.length > 1 ? 's' : ''}); no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof InputError) {
-      process.stderr.write(`error: ${err.describe()}\nfleetplan: invalid input; no host was contacted\n`);
+      process.stderr.write(`error: ${redact(err.describe())}\nfleetplan: invalid input; no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof FleetplanError) {
-      process.stderr.write(`error: ${err.describe()}\n`);
+      process.stderr.write(`error: ${redact(err.describe())}\n`);
       code = ExitCode.hostFailed;
     } else {
       throw err;

@@ -2,11 +2,13 @@
 // templates, variables, host patterns. Throws InputError(s) naming file:line:col.
 import { existsSync } from 'node:fs';
 import path from 'node:path';
+import { buildAddress } from '../connectors/address.js';
 import { InputError, InputErrors } from '../errors.js';
 import { targets } from '../engine/run.js';
+import { hostVars } from '../load/inventory.js';
 import type { Inventory, Plan, Vars } from '../load/model.js';
 import { loadPlan } from '../load/plan.js';
-import { validatePlanVars } from '../load/validate.js';
+import { definitionLocator, validatePlanVars } from '../load/validate.js';
 import { extraVars, readInventory, rolesPath } from './common.js';
 
 export interface Inputs {
@@ -16,13 +18,42 @@ export interface Inputs {
   hosts: string[];
 }
 
-export function loadInputs(planFile: string, opts: { inventory: string; limit?: string; extraVars?: string[]; rolesPath?: string[] }): Inputs {
+export function loadInputs(
+  planFile: string,
+  opts: { inventory: string; limit?: string; extraVars?: string[]; rolesPath?: string[]; sshConfig?: string; connection?: 'ssh' | 'local' },
+): Inputs {
   if (!existsSync(planFile)) throw new InputError('plan file not found', { pos: { file: planFile } });
   const vars = extraVars(opts.extraVars);
   const inventory = readInventory(opts.inventory);
   const plan = loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath) });
   const hosts = [...targets(plan, inventory, opts.limit).keys()];
-  const errors = validatePlanVars(plan, inventory, vars, hosts);
+  const errors = [...validatePlanVars(plan, inventory, vars, hosts), ...addressErrors(plan, inventory, hosts, vars, opts)];
   if (errors.length) throw new InputErrors(errors);
   return { plan, inventory, extraVars: vars, hosts };
+}
+
+/**
+ * Connection variables (ssh_port: "abc", connection: telnet...) of every targeted host, checked the way
+ * connecting will, so that a typo is an input error at its definition rather than an unreachable host.
+ */
+function addressErrors(plan: Plan, inventory: Inventory, hosts: string[], extra: Vars, opts: { sshConfig?: string; connection?: 'ssh' | 'local' }): InputError[] {
+  const locate = definitionLocator(plan, inventory);
+  const out: InputError[] = [];
+  for (const host of hosts) {
+    const vars = { ...hostVars(inventory, host), ...extra };
+    try {
+      buildAddress(host, vars, {
+        inventoryDir: path.dirname(inventory.file),
+        sshConfigFile: opts.sshConfig,
+        connectionOverride: opts.connection,
+      });
+    } catch (err) {
+      if (!(err instanceof InputError)) throw err;
+      const name = /^host \S+: (\w+) must be/.exec(err.message)?.[1];
+      const fromExtra = name !== undefined && Object.hasOwn(extra, name);
+      const pos = name && !fromExtra ? locate(name, vars[name]) : undefined;
+      out.push(new InputError(`${err.message}${fromExtra ? ' (from -e)' : ''}`, pos ? { pos } : {}));
+    }
+  }
+  return out;
 }

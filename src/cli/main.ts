@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // fleetplan's command line. Each command lives in its own file; this one wires them to commander.
 import { Command } from 'commander';
+import { redact } from '../load/secret.js';
 import { registerApply } from './apply.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
@@ -21,6 +22,6 @@ registerDns(program);
 registerVault(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`fleetplan: internal error: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.stderr.write(`fleetplan: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   process.exit(70);
 });

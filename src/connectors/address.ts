@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../errors.js';
+import { Secret } from '../load/secret.js';
 import type { HostAddress } from './connection.js';
 import { resolveSshConfig } from './ssh-config.js';
 
@@ -56,6 +57,7 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   const str = (key: string): string | undefined => {
     const v = get(key);
     if (!v) return undefined;
+    if (v[1] instanceof Secret && v[1].toString() !== '') return v[1].toString(); // e.g. from an encrypted host_vars file
     if (typeof v[1] !== 'string' || v[1] === '') throw bad(v[0], 'a non-empty string', v[1]);
     return v[1];
   };
@@ -76,7 +78,7 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   const secret = (key: string): string | undefined => {
     const v = get(key);
     if (!v) return undefined;
-    if (typeof v[1] === 'number') return String(v[1]);
+    if (typeof v[1] === 'number' || v[1] instanceof Secret) return String(v[1]);
     // Never echo a secret's value into an error message.
     if (typeof v[1] !== 'string') throw new InputError(`host ${name}: ${v[0]} must be a string`, { host: name });
     return v[1];

@@ -218,7 +218,9 @@ async function handshake(addr: HostAddress, sock?: Duplex): Promise<ClientType> 
       }
       reject(fail(describeNetError(e, addr), e));
     };
-    client.once('error', onError);
+    // `on`, not `once`: after a timeout ssh2 can emit a second error ("Connection lost before
+    // handshake") once we have ended the client; an unhandled one would crash the whole run.
+    client.on('error', onError);
     client.once('close', () => reject(fail(hostKeyProblem ?? 'connection closed during the handshake')));
     client.once('ready', () => {
       client.removeListener('error', onError);

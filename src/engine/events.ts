@@ -57,6 +57,8 @@ export type RunEvent =
   | { type: 'task-result'; result: TaskResult }
   | { type: 'host-unreachable'; host: string; error: string }
   | { type: 'host-failed'; host: string; error: string }
+  /** Something the operator should know that is not a failure (a stale lock taken over). */
+  | { type: 'host-note'; host: string; note: string }
   | { type: 'command'; host: string; command: string; exitCode: number; ms: number }
   | { type: 'host-done'; host: string; stats: HostStats }
   | { type: 'run-end'; summary: RunSummary };

@@ -32,6 +32,21 @@ export function acquireScript(owner: LockOwner, breakLock: boolean): string {
     .join('\n');
 }
 
+/**
+ * A lock taken from this controller by a process that no longer exists is provably stale (the run
+ * died, e.g. its connection dropped before it could release): it may be taken over.
+ */
+export function staleFromHere(raw: Record<string, string>): boolean {
+  const m = / (\S+)@(\S+) pid (\d+) \d+$/.exec(raw.lock_owner ?? '');
+  if (raw.lock !== 'held' || !m || m[2] !== hostname()) return false;
+  try {
+    process.kill(Number(m[3]), 0);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
 /** Why the host is locked, from the facts exec's output, or undefined when the lock was taken. */
 export function lockProblem(raw: Record<string, string>): string | undefined {
   if (raw.lock === 'acquired') return undefined;

@@ -3,7 +3,7 @@
 // batch, and walk the tasks: plan → (check: stop here) → execute + refresh state in the same exec.
 import type { Connection } from '../connectors/connection.js';
 import { FleetplanError, OperationError, formatPos } from '../errors.js';
-import { acquireScript, lockProblem, type LockOwner } from './host-lock.js';
+import { acquireScript, lockProblem, staleFromHere, type LockOwner } from './host-lock.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Facts } from '../facts/facts.js';
 import { gatherFacts } from '../facts/gather.js';
@@ -38,7 +38,12 @@ export async function startHost(
   lock?: { owner: LockOwner; breakLock: boolean },
 ): Promise<HostContext> {
   const t0 = Date.now();
-  const { facts, raw } = await gatherFacts(base.conn, base.host, lock ? acquireScript(lock.owner, lock.breakLock) : '');
+  let { facts, raw } = await gatherFacts(base.conn, base.host, lock ? acquireScript(lock.owner, lock.breakLock) : '');
+  if (lock && staleFromHere(raw)) {
+    // Left by a run from this controller that died: take it over (one more exec, only in this case).
+    base.emit({ type: 'host-note', host: base.host, note: `took over a stale run lock (${raw.lock_owner?.split(' ').slice(1, -1).join(' ')}, no longer running)` });
+    ({ facts, raw } = await gatherFacts(base.conn, base.host, acquireScript(lock.owner, true)));
+  }
   const locked = lock ? lockProblem(raw) : undefined;
   if (locked) throw new OperationError(locked, { host: base.host });
   base.emit({ type: 'host-facts', host: base.host, facts, ms: Date.now() - t0 });

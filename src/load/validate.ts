@@ -6,16 +6,21 @@
 // defaults and params, `default.yml` of the role's per-OS vars, a variable defined in *every* per-OS
 // vars file of the role (whichever file a host picks, it is there), `facts.<name>` for the names in
 // FACT_NAMES, inventory_hostname and group_names.
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import path from 'node:path';
+import { isScalar, visit, type Node } from 'yaml';
 import { InputError, type SourcePos } from '../errors.js';
 import { FACT_NAMES } from '../facts/facts.js';
 import { groupVarLayers, selectHosts } from './inventory.js';
 import { sortErrors } from './issues.js';
-import type { Inventory, Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
+import type { Condition, Inventory, Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
 import { controllerPath } from './paths.js';
 import { isPlainObject, reveal } from './secret.js';
 import type { TemplateRef } from './template-refs.js';
 import { templatePos, templateRefsOf } from './template.js';
-import { buildHostVars } from './vars.js';
+import { buildHostVars, RESERVED_VARS } from './vars.js';
+import { conditionRefs } from './when.js';
+import { YamlSource } from './yaml.js';
 
 /** Stand-in for fact values: present, but nothing is known about them. */
 const OPAQUE = Symbol('opaque');
@@ -51,6 +56,7 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
     if (host && !f.hosts.includes(host)) f.hosts.push(host);
   };
   const only = onlyHosts ? new Set(onlyHosts) : undefined;
+  const locate = definitionLocator(plan, inventory);
 
   for (const play of plan.plays) {
     let hosts: string[];
@@ -64,10 +70,14 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
     if (only) hosts = hosts.filter((h) => only.has(h));
     for (const host of hosts) {
       const playScope = scopeFor(inventory, host, play, undefined, extraVars);
+      checkVars(playScope, host, report, addError, locate);
+      if (play.when) checkWhen(play.when, playScope, host, report);
       for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, report, addError);
       const done = new Set<RoleRef['role']>();
       for (const ref of play.roles) {
         const scope = scopeFor(inventory, host, play, ref, extraVars);
+        checkVars(scope, host, report, addError, locate);
+        if (ref.when) checkWhen(ref.when, scope, host, report);
         for (const t of ref.role.tasks) checkTask(t, scope, host, report, addError);
         if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, report, addError);
         done.add(ref.role);
@@ -166,6 +176,8 @@ function checkTask(
     }
   };
 
+  if (task.when) checkWhen(task.when, scope, host, report);
+
   // Templated argument strings: errors point at the argument in the plan or role file.
   const strings = (v: unknown, out: string[]): string[] => {
     if (typeof v === 'string' && v.includes('{{')) out.push(v);
@@ -186,4 +198,151 @@ function checkTask(
     const file = controllerPath(task, 'templates', src);
     safely(() => check(templateRefsOf('', { file }), (r) => templatePos({ file }, r.loc?.start.line, r.loc?.start.column), ''));
   }
+}
+
+type Report = (pos: SourcePos | undefined, message: string, host?: string) => void;
+
+/**
+ * `when:` reads variables too, and an undefined one fails the host at run time: report it now, unless
+ * the condition tests it with `defined:` or it comes from some per-OS vars files only (an OS test in
+ * the same condition may be what keeps it from being read).
+ */
+function checkWhen(cond: Condition, scope: Scope, host: string, report: Report): void {
+  const refs = conditionRefs(cond);
+  const guarded = new Set(refs.filter((r) => r.guarded).map((r) => r.path.split('.')[0]!));
+  for (const r of refs) {
+    const parts = r.path.split('.');
+    if (guarded.has(parts[0]!) || scope.partial.has(parts[0]!)) continue;
+    const name = missing({ parts, strictParts: parts.length, original: r.path }, scope);
+    if (name) report(r.pos, `when: undefined variable '${name}' (test it with {${r.path}: {defined: true}} if it may be missing)`, host);
+  }
+}
+
+const RESERVED = new Set<string>(RESERVED_VARS);
+
+/**
+ * Variables referencing other variables (`relayhost: "[{{relay_host}}]"`) are rendered per host before
+ * any task, so an undefined reference or a cycle among them fails every host at run time: report them
+ * now, at the variable's definition.
+ */
+function checkVars(scope: Scope, host: string, report: Report, addError: (e: InputError) => void, locate: Locator): void {
+  const edges = new Map<string, string[]>();
+  const strings = (v: unknown, out: string[]): string[] => {
+    if (typeof v === 'string' && v.includes('{{')) out.push(v);
+    else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
+    else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
+    return out;
+  };
+  for (const [name, value] of Object.entries(scope.known)) {
+    if (RESERVED.has(name)) continue;
+    const texts = strings(value, []);
+    if (texts.length === 0) continue;
+    const what = `variable '${name}'`;
+    for (const text of texts) {
+      let refs: TemplateRef[];
+      try {
+        refs = templateRefsOf(text, { pos: locate(name, text), what });
+      } catch (err) {
+        if (err instanceof InputError) addError(err);
+        else throw err;
+        continue;
+      }
+      for (const r of refs) {
+        if (r.unknownHelper) {
+          report(locate(name, text), `${what}: unknown helper '${r.original}'`);
+          continue;
+        }
+        const root = r.parts[0]!;
+        if (!RESERVED.has(root) && Object.hasOwn(scope.known, root)) edges.set(name, [...(edges.get(name) ?? []), root]);
+        const undef = missing(r, scope);
+        if (undef) report(locate(name, text), `${what}: undefined variable '${undef}'`, host);
+      }
+    }
+  }
+  // Cycles, each reported once at the definition of the variable where it was entered.
+  const state = new Map<string, 'active' | 'done'>();
+  const stack: string[] = [];
+  const dfs = (name: string): void => {
+    state.set(name, 'active');
+    stack.push(name);
+    for (const next of edges.get(name) ?? []) {
+      const s = state.get(next);
+      if (s === 'active') {
+        const cycle = [...stack.slice(stack.indexOf(next)), next];
+        const value = scope.known[next];
+        report(locate(next, strings(value, [])[0]), `variables reference each other in a cycle: ${cycle.join(' → ')}`, host);
+      } else if (s === undefined) {
+        dfs(next);
+      }
+    }
+    stack.pop();
+    state.set(name, 'done');
+  };
+  for (const name of edges.keys()) if (!state.has(name)) dfs(name);
+}
+
+/** Where a variable with this value (a scalar somewhere in it) is defined, for messages: file:line:col of the value. */
+export type Locator = (name: string, value: unknown) => SourcePos | undefined;
+
+/**
+ * Variables carry no positions once merged; look the definition up in the files that can hold it
+ * (plan, inventory, group_vars/, host_vars/, each role's defaults.yml and vars/), first match wins.
+ */
+export function definitionLocator(plan: Plan, inventory: Inventory): Locator {
+  let files: string[] | undefined;
+  const sources = new Map<string, YamlSource | undefined>();
+  const yamlFiles = (dir: string): string[] => {
+    if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+    return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
+  };
+  const candidates = (): string[] => {
+    const invDir = path.dirname(inventory.file);
+    const roleDirs = [...new Set(plan.plays.flatMap((p) => p.roles.map((r) => r.role.dir)))];
+    return [
+      plan.file,
+      ...yamlFiles(path.join(invDir, 'host_vars')),
+      inventory.file,
+      ...yamlFiles(path.join(invDir, 'group_vars')),
+      ...roleDirs.flatMap((d) => [...yamlFiles(path.join(d, 'vars')), path.join(d, 'defaults.yml')]),
+    ];
+  };
+  const cache = new Map<string, SourcePos | undefined>();
+  return (name, text) => {
+    const key = `${name}\0${String(text)}`;
+    if (cache.has(key)) return cache.get(key);
+    files ??= candidates();
+    let found: SourcePos | undefined;
+    for (const f of files) {
+      if (!sources.has(f)) {
+        let src: YamlSource | undefined;
+        try {
+          src = existsSync(f) ? YamlSource.read(f) : undefined;
+        } catch {
+          src = undefined;
+        }
+        sources.set(f, src);
+      }
+      const src = sources.get(f);
+      if (!src) continue;
+      visit(src.doc, {
+        Pair(_, pair) {
+          const k = pair.key as Node | null;
+          if (!k || !isScalar(k) || String(k.value) !== name) return undefined;
+          const v = pair.value as Node | null;
+          const holds = (n: Node | null): boolean => {
+            let hit = false;
+            if (n && isScalar(n)) return text === undefined || n.value === text;
+            if (n) visit(n, { Scalar(__, sc) { if (sc.value === text) { hit = true; return visit.BREAK; } return undefined; } });
+            return hit;
+          };
+          if (!holds(v)) return undefined;
+          found = src.pos(v, k);
+          return visit.BREAK;
+        },
+      });
+      if (found) break;
+    }
+    cache.set(key, found);
+    return found;
+  };
 }

@@ -199,6 +199,21 @@ function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos):
   return true;
 }
 
+/**
+ * Each variable path a condition reads, where it was written, and whether a `defined:` test guards it
+ * (validation reports the unguarded undefined ones before any host is contacted).
+ */
+export function conditionRefs(cond: Condition): { path: string; pos?: SourcePos; guarded: boolean }[] {
+  const out: { path: string; pos?: SourcePos; guarded: boolean }[] = [];
+  const pos = positions.get(cond) ?? {};
+  for (const [key, v] of Object.entries(cond)) {
+    if (key === 'all' || key === 'any') for (const c of v as Condition[]) out.push(...conditionRefs(c));
+    else if (key === 'not') out.push(...conditionRefs(v as Condition));
+    else out.push({ path: key, pos: pos[key], guarded: isPlainObject(v) && 'defined' in v });
+  }
+  return out;
+}
+
 /** Variable paths a condition reads (for validation and docs). */
 export function conditionPaths(cond: Condition): string[] {
   const out: string[] = [];

@@ -68,6 +68,9 @@ export class ConsoleReporter implements Reporter {
       case 'host-failed':
         this.errors.set(e.host, e.error);
         break;
+      case 'host-note':
+        this.print(this.c.yellow(`  [${e.host}] note: ${e.note}`));
+        break;
       case 'host-done':
         this.done++;
         this.current.delete(e.host);

@@ -24,6 +24,7 @@ interface JsonHost {
   skipped: number;
   unreachable: boolean;
   error?: string;
+  notes?: string[];
   tasks: JsonTask[];
 }
 
@@ -61,6 +62,9 @@ export class JsonReporter implements Reporter {
         break;
       case 'host-failed':
         this.host(e.host).error = e.error;
+        break;
+      case 'host-note':
+        (this.host(e.host).notes ??= []).push(e.note);
         break;
       case 'host-done': {
         const h = this.host(e.host);

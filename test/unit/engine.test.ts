@@ -343,3 +343,21 @@ test('host lock: a second run is refused naming the holder; --break-lock takes o
     rmSync(LOCK_DIR, { recursive: true, force: true });
   }
 });
+
+test('host lock: a lock left by a dead run of this controller is taken over with a note', async () => {
+  const { LOCK_DIR } = await import('../../src/engine/host-lock.js');
+  const { mkdirSync } = await import('node:fs');
+  const { hostname, userInfo } = await import('node:os');
+  rmSync(LOCK_DIR, { recursive: true, force: true });
+  mkdirSync(LOCK_DIR);
+  // pid 2^22+1 is above Linux's pid_max default: no such process.
+  writeFileSync(path.join(LOCK_DIR, 'owner'), `dead00 ${userInfo().username}@${hostname()} pid 4194305 ${Math.floor(Date.now() / 1000)}\n`);
+  try {
+    const r = await run('hosts: all\ntasks:\n  - name: t\n    command: "true"\n');
+    assert.equal(r.summary.hosts.me!.failed, 0);
+    const note = r.events.find((e) => e.type === 'host-note');
+    assert.ok(note && note.type === 'host-note' && /took over a stale run lock .*pid 4194305, no longer running/.test(note.note));
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+});
