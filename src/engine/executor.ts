@@ -43,9 +43,14 @@ function dirnameOf(path: string): string {
   return i <= 0 ? '/' : path.slice(0, i);
 }
 
-/** Each change in its own subshell; the first that fails stops the rest with its status. */
+/**
+ * Each change in its own shell; the first that fails stops the rest with its status. Commands run
+ * under `sh -c`, so one with a syntax error fails alone instead of breaking the framing of the exec.
+ */
 export function changeScript(changes: readonly Change[]): string {
-  return changes.map((c) => `(\n${c.kind === 'write' ? writeScript(c.write) : c.command}\n) || exit $?`).join('\n');
+  return changes
+    .map((c) => (c.kind === 'write' ? `(\n${writeScript(c.write)}\n) || exit $?` : `sh -c ${shQuote(c.command)} || exit $?`))
+    .join('\n');
 }
 
 export interface ExecPlan {

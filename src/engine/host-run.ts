@@ -189,7 +189,14 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     if (res.exitCode !== 0 && res.stdout.length === 0) {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `exit ${res.exitCode}: ${res.stderr.trim()}`, ms: Date.now() - t0 }, p.displayName);
     }
-    const { change, refresh: frames } = parseExec(res.stdout, plan);
+    let parsed: ReturnType<typeof parseExec>;
+    try {
+      parsed = parseExec(res.stdout, plan);
+    } catch (err) {
+      const detail = res.stderr.trim().split('\n').slice(-3).join('\n');
+      return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `${(err as Error).message}${detail ? `: ${detail}` : ''}`, ms: Date.now() - t0 }, p.displayName);
+    }
+    const { change, refresh: frames } = parsed;
     storeFrames(view, refresh, frames);
     const outcome = { exitCode: change.exitCode, stdout: change.out.toString('utf8'), stderr: res.stderr };
     const verdict = p.op.interpret

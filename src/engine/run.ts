@@ -20,7 +20,7 @@ export type { ConnectOptions };
 export function targets(plan: Plan, inventory: Inventory, limit?: string): Map<string, Play[]> {
   const byHost = new Map<string, Play[]>();
   for (const play of plan.plays) {
-    for (const h of selectHosts(inventory, play.hosts, limit, { pos: play.pos })) {
+    for (const h of selectHosts(inventory, play.hosts, limit, { pos: play.hostsPos ?? play.pos })) {
       byHost.set(h, [...(byHost.get(h) ?? []), play]);
     }
   }

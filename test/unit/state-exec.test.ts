@@ -116,3 +116,10 @@ test('exec: commands stop at the first failure and report the failing status', a
   assert.equal(list.change.exitCode, 1);
   assert.equal(existsSync(marker), false);
 });
+
+test('exec: a command with a shell syntax error fails alone; the framing and the refresh survive', async () => {
+  const q = fileQuery(path.join(dir, 'after-syntax'));
+  const { change, refresh } = await exec([{ kind: 'run', description: 'r', command: 'echo $(unclosed' }], [q]);
+  assert.notEqual(change.exitCode, 0);
+  assert.equal(refresh.length, 1);
+});
