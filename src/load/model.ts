@@ -72,6 +72,8 @@ export interface Play {
   name: string;
   /** Host pattern as Ansible: "all", "relays:&centos", "web*", "!db1", comma/colon separated. */
   hosts: string;
+  /** Where `hosts:` was written (pattern errors point there). */
+  hostsPos?: SourcePos;
   /** Per host, after facts: a host where this is false skips the whole play (e.g. only FreeBSD hosts). */
   when?: Condition;
   vars: Vars;

@@ -52,7 +52,7 @@ function split(pattern: string): string[] {
  * A literal name that is neither a host nor a group is an error (a glob matching nothing is not).
  */
 export function selectHosts(inventory: Inventory, pattern: string, limit?: string, opts: { pos?: SourcePos } = {}): string[] {
-  const pick = (pat: string, what: string): Set<string> => {
+  const pick = (pat: string, what: string, pos: SourcePos | undefined): Set<string> => {
     const union = new Set<string>();
     const intersect: Set<string>[] = [];
     const exclude = new Set<string>();
@@ -64,11 +64,11 @@ export function selectHosts(inventory: Inventory, pattern: string, limit?: strin
       try {
         m = matchTerm(inventory, term);
       } catch (err) {
-        throw new InputError(`${what} '${pat}': invalid regular expression '${term}': ${(err as Error).message}`, { pos: opts.pos });
+        throw new InputError(`${what} '${pat}': invalid regular expression '${term}': ${(err as Error).message}`, { pos });
       }
       if (m.literal && m.hosts.size === 0) {
         const known = [...inventory.groups.keys(), ...inventory.hosts.keys()];
-        throw new InputError(`${what} '${term}' matches no host or group${didYouMean(term, known)}`, { pos: opts.pos });
+        throw new InputError(`${what} '${term}' matches no host or group${didYouMean(term, known)}`, { pos });
       }
       if (op === '&') intersect.push(m.hosts);
       else if (op === '!') for (const h of m.hosts) exclude.add(h);
@@ -81,7 +81,7 @@ export function selectHosts(inventory: Inventory, pattern: string, limit?: strin
     const base = anyUnion ? union : new Set(inventory.hosts.keys());
     return new Set([...base].filter((h) => intersect.every((s) => s.has(h)) && !exclude.has(h)));
   };
-  const selected = pick(pattern, 'pattern');
-  const limited = limit !== undefined && limit !== '' ? pick(limit, 'limit') : undefined;
+  const selected = pick(pattern, 'pattern', opts.pos);
+  const limited = limit !== undefined && limit !== '' ? pick(limit, '--limit', undefined) : undefined;
   return [...inventory.hosts.keys()].filter((h) => selected.has(h) && (!limited || limited.has(h)));
 }

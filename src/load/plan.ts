@@ -191,6 +191,7 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
     handlers,
     pos: src.pos(node),
   };
+  if (hostsE) play.hostsPos = src.pos(hostsE.value, hostsE.keyNode);
   if (become !== undefined) play.become = become;
   if (when !== undefined) play.when = when;
   if (serial !== undefined) play.serial = serial;

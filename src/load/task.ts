@@ -190,8 +190,11 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   const loopE = get('loop');
   if (loopE) {
     const v = src.value(loopE.value);
-    if (Array.isArray(v) || (typeof v === 'string' && v.includes('{{'))) def.loop = v;
-    else issues.add(src.pos(loopE.value, loopE.keyNode), `loop: expected a list or a variable holding one ("{{domains}}"), got ${nodeKind(loopE.value)}`);
+    if (Array.isArray(v) || (typeof v === 'string' && v.includes('{{'))) {
+      def.loop = v;
+      // A templated loop is checked like an argument: its errors point at the value.
+      if (typeof v === 'string') def.argPos.loop = src.pos(loopE.value, loopE.keyNode);
+    } else issues.add(src.pos(loopE.value, loopE.keyNode), `loop: expected a list or a variable holding one ("{{domains}}"), got ${nodeKind(loopE.value)}`);
   }
   const lcE = get('loop_control');
   if (lcE) {

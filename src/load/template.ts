@@ -251,7 +251,18 @@ function toInputError(err: unknown, source: string, ast: unknown, origin: Origin
   const parseLine = /Parse error on line (\d+)/.exec(msg);
   if (parseLine) {
     const detail = msg.split('\n').slice(-1)[0]?.trim();
-    return located(origin, Number(parseLine[1]), `template syntax error: ${detail}`);
+    // End of input inside a block: point at the block left open, not at the end of the file.
+    const open = /got 'EOF'/.test(detail ?? '') ? unclosedBlock(source) : undefined;
+    if (open) {
+      return located(origin, open.line, `template syntax error: '{{#${open.name}}}' is never closed (expected '{{/${open.name}}}' before the end)`, open.column);
+    }
+    const openTag = /got 'EOF'/.test(detail ?? '') ? source.lastIndexOf('{{') : -1;
+    if (openTag >= 0 && !source.includes('}}', openTag)) {
+      const at = lineColumn(source, openTag);
+      return located(origin, at.line, `template syntax error: '{{' is never closed (expected '}}')`, at.column);
+    }
+    const at = parseErrorPosition(source, msg, Number(parseLine[1]));
+    return located(origin, at.line, `template syntax error: ${detail}`, at.column);
   }
   if (e.lineNumber !== undefined) {
     return located(origin, e.lineNumber, `template error: ${msg.replace(/ - \d+:\d+$/, '')}`, e.column);
@@ -274,4 +285,51 @@ function isHelperPosition(ast: unknown, loc: unknown): boolean {
   };
   visit(ast);
   return found;
+}
+
+/** 1-based line and 0-based column (as Handlebars) of a source offset. */
+function lineColumn(source: string, offset: number): { line: number; column: number } {
+  const before = source.slice(0, offset);
+  const nl = before.lastIndexOf('\n');
+  return { line: before.split('\n').length, column: offset - (nl + 1) };
+}
+
+/** The innermost block (`{{#if x}}`) still open at the end of a template, if any. */
+function unclosedBlock(source: string): { name: string; line: number; column: number } | undefined {
+  // Comments may hold braces: blank them, keeping offsets.
+  const text = source.replace(/\{\{!--[\s\S]*?--\}\}|\{\{![\s\S]*?\}\}/g, (m) => m.replace(/[^\n]/g, ' '));
+  const stack: { name: string; offset: number }[] = [];
+  for (const m of text.matchAll(/\{\{~?\s*([#/])\s*>?\s*([^\s}~]+)/g)) {
+    if (m[1] === '/') stack.pop();
+    else stack.push({ name: m[2]!, offset: m.index! });
+  }
+  const top = stack.at(-1);
+  return top ? { name: top.name, ...lineColumn(source, top.offset) } : undefined;
+}
+
+/**
+ * Where a Handlebars parse error is. Its message shows the input consumed before the bad token (its
+ * last 20 characters, newlines dropped) above a `---^` marker; find that text ending on `line`.
+ */
+function parseErrorPosition(source: string, msg: string, line: number): { line: number; column?: number } {
+  const lines = msg.split('\n');
+  const marker = lines.findIndex((l) => /^-*\^$/.test(l));
+  if (marker < 1) return { line };
+  let past = lines[marker - 1]!.slice(0, lines[marker]!.length - 1);
+  if (past.startsWith('...')) past = past.slice(3);
+  if (past === '') return { line, column: 0 };
+  const offsets: number[] = [];
+  let stripped = '';
+  for (let i = 0; i < source.length; i++) {
+    if (source[i] === '\n') continue;
+    stripped += source[i];
+    offsets.push(i);
+  }
+  let best: { line: number; column: number } | undefined;
+  for (let i = stripped.indexOf(past); i >= 0; i = stripped.indexOf(past, i + 1)) {
+    const at = lineColumn(source, offsets[i + past.length - 1]! + 1);
+    if (at.line === line) return at;
+    best ??= at;
+  }
+  return best && past.length >= 20 ? best : { line };
 }

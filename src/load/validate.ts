@@ -61,7 +61,7 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
   for (const play of plan.plays) {
     let hosts: string[];
     try {
-      hosts = selectHosts(inventory, play.hosts, undefined, { pos: play.pos });
+      hosts = selectHosts(inventory, play.hosts, undefined, { pos: play.hostsPos ?? play.pos });
     } catch (err) {
       if (err instanceof InputError) addError(err);
       else throw err;

@@ -12,6 +12,7 @@
 // Layers replace at the top level, never deep-merge (Ansible's default `hash_behaviour=replace`): a
 // host that sets `relay: {host: x}` replaces the whole `relay` mapping from lower layers. This keeps
 // "where does this value come from" answerable by looking at one file.
+import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlScalar } from 'yaml';
 import { InputError } from '../errors.js';
@@ -19,6 +20,7 @@ import type { Facts } from '../facts/facts.js';
 import { groupVarLayers } from './inventory.js';
 import type { Inventory, Play, RoleDef, RoleRef, Vars } from './model.js';
 import { Issues } from './issues.js';
+import { displayPath } from './paths.js';
 import { isPlainObject } from './secret.js';
 import { YamlSource, isMap, nodeKind } from './yaml.js';
 
@@ -129,6 +131,10 @@ export function parseExtraVars(args: readonly string[], cwd = process.cwd()): Va
     const fail = (why: string) => issues.add(undefined, `-e '${arg}': ${why}`);
     if (arg.startsWith('@')) {
       const file = path.resolve(cwd, arg.slice(1));
+      if (!existsSync(file)) {
+        issues.add({ file: displayPath(file) }, `cannot read file: not found (-e '${arg}')`);
+        continue;
+      }
       const src = issues.try(() => YamlSource.read(file));
       if (!src) continue;
       if (src.value(src.root) === null) continue;
