@@ -2,7 +2,7 @@
 // in every operation, and nothing extra runs. (command's `cmd` is shell by definition: values go
 // through {{shquote}} there, which this proves too.)
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -54,14 +54,16 @@ tasks:
   const vars = {
     base: dir,
     first: NASTY[0],
-    values: NASTY.map((value, i) => ({ name: `v${i} ${value.replace(/[/\n\0]/g, '_').slice(0, 40)}`, value })),
+    values: NASTY.map((value, i) => ({ name: `v${i} ${value.replace(/[/\n\0]/g, '_')}`, value })),
   };
+  const cwdBefore = new Set(readdirSync(process.cwd()));
   const events: RunEvent[] = [];
   const summary = await runPlan(loadPlan(plan, { rolesPath: [] }), loadInventory(inventory), { check: false, forks: 1, tags: [], skipTags: [], extraVars: vars }, (e) => events.push(e));
   const failures = events.flatMap((e) => (e.type === 'task-result' && e.result.status === 'failed' ? [`${e.result.task}: ${e.result.error}`] : []));
   assert.deepEqual(failures, []);
   assert.equal(summary.hosts.me!.failed, 0);
   assert.equal(existsSync(pwned), false, 'nothing extra ran');
+  assert.deepEqual(readdirSync(process.cwd()).filter((f) => !cwdBefore.has(f)), [], 'no stray file in the working directory');
   vars.values.forEach(({ name, value }) => {
     assert.equal(readFileSync(path.join(dir, name, 'f'), 'utf8'), value, name);
     assert.equal(readFileSync(path.join(dir, `cmd-${name}`), 'utf8'), value, name);
