@@ -1,0 +1,422 @@
+// `npm run bench -- --hosts 20`: fleetplan's plans/relay.yml against the equivalent Ansible
+// playbook (bench/ansible/relay.yml) on fresh test fleets, phase by phase:
+//   1. check+diff on fresh hosts, 2. first apply, 3. no-change re-run
+// Each tool gets its own fresh fleet (same personality, same host names), brought up, run through
+// the three phases, compared, torn down. Per phase: wall time, controller CPU of the tool's whole
+// process tree, peak RSS, and the SSH exec sessions / connections each host's sshd logged.
+//
+// `--scale`: fleetplan only over 20, 50, 100, 200 hosts (debian-sysv by default) and how it grows.
+// See bench/README.md.
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { down, up, type Fleet } from '../test/fleet/fleet.js';
+import { writeRelayInventory } from '../test/integration/relay-inventory.js';
+import { cleanStaleCgroups, measure, stopRunning, type Measurement } from './measure.js';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const repo = path.resolve(here, '../..'); // dist/bench → repo
+const cli = path.join(repo, 'dist/src/cli/main.js');
+const ansibleDir = path.join(repo, 'bench/ansible');
+const RELAY_PASSWORD = 'Bench-relay-Pa55word';
+
+type Tool = 'fleetplan' | 'ansible';
+type PhaseId = 'check' | 'apply' | 'rerun';
+const PHASES: { id: PhaseId; label: string }[] = [
+  { id: 'check', label: 'check+diff (fresh hosts)' },
+  { id: 'apply', label: 'first apply' },
+  { id: 'rerun', label: 'no-change re-run' },
+];
+
+interface Opts {
+  hosts: number; only?: Tool; personality?: string; forks: number; keep: boolean; scale: boolean;
+  sizes: number[]; out: string; profile: boolean; verbose: boolean; postfixMode: 'params' | 'template';
+}
+
+function usage(): never {
+  process.stdout.write(`usage: npm run bench -- [options]
+  --hosts N            hosts per fleet (default 20)
+  --only fleetplan|ansible
+  --personality P      test fleet OS (default debian-systemd; debian-sysv for --scale)
+  --forks N            parallel hosts for both tools (default 20)
+  --keep               leave the last fleet up (and print its inventory)
+  --scale              fleetplan only, 20,50,100,200 hosts (or --sizes a,b,c), prints growth
+  --sizes a,b,c        host counts for --scale
+  --postfix-mode M     params (relay.yml's default: edit main.cf per parameter; Ansible: lineinfile loop)
+                       or template (own main.cf; both tools render the same template); default params
+  --profile            fleetplan runs under node --cpu-prof (profiles in the log dir) and with -v
+  --out DIR            work dir (default /tmp/fleetplan-bench); logs stay in DIR/logs
+`);
+  process.exit(2);
+}
+
+function parseArgs(argv: string[]): Opts {
+  const o: Opts = { hosts: 20, forks: 20, keep: false, scale: false, sizes: [20, 50, 100, 200], out: '/tmp/fleetplan-bench', profile: false, verbose: false, postfixMode: 'params' };
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i]!;
+    const val = () => { const v = argv[++i]; if (v === undefined) usage(); return v; };
+    switch (a) {
+      case '--hosts': o.hosts = Number(val()); break;
+      case '--only': { const v = val(); if (v !== 'fleetplan' && v !== 'ansible') usage(); o.only = v; break; }
+      case '--personality': o.personality = val(); break;
+      case '--forks': o.forks = Number(val()); break;
+      case '--keep': o.keep = true; break;
+      case '--scale': o.scale = true; break;
+      case '--sizes': o.sizes = val().split(',').map(Number); break;
+      case '--profile': o.profile = true; break;
+      case '--postfix-mode': { const v = val(); if (v !== 'params' && v !== 'template') usage(); o.postfixMode = v; break; }
+      case '--out': o.out = path.resolve(val()); break;
+      case '-h': case '--help': usage();
+      // falls through (usage exits)
+      default: process.stderr.write(`unknown option ${a}\n`); usage();
+    }
+  }
+  if (!Number.isInteger(o.hosts) || o.hosts < 1 || !Number.isInteger(o.forks) || o.forks < 1) usage();
+  return o;
+}
+
+const log = (m: string) => process.stderr.write(`[bench] ${m}\n`);
+
+// ---- prerequisites -------------------------------------------------------------------------------
+
+function ensurePrereqs(tools: Tool[]) {
+  if (process.getuid?.() !== 0) throw new Error('the benchmark needs root (it brings up a test fleet: namespaces, overlay mounts)');
+  const r = spawnSync(process.execPath, [path.join(repo, 'dist/test/fleet/prereqs.js')], { stdio: 'inherit' });
+  if (r.status !== 0) throw new Error('test fleet prerequisites failed (see above)');
+  const missing: string[] = [];
+  if (!existsSync('/usr/bin/time')) missing.push('time');
+  if (tools.includes('ansible') && !existsSync('/usr/bin/ansible-playbook')) missing.push('ansible');
+  if (missing.length) {
+    log(`installing ${missing.join(' ')} from Debian's packages`);
+    const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+    const inst = () => spawnSync('apt-get', ['install', '-y', ...missing], { stdio: 'inherit', env }).status;
+    if (inst() !== 0) {
+      spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
+      if (inst() !== 0) throw new Error(`apt-get install ${missing.join(' ')} failed`);
+    }
+  }
+}
+
+function versionOf(cmd: string, args: string[]): string {
+  const r = spawnSync(cmd, args, { encoding: 'utf8' });
+  return (r.stdout ?? '').split('\n')[0]?.trim() || 'n/a';
+}
+
+function machine() {
+  const cpu = os.cpus();
+  let osName = '';
+  try { osName = /^PRETTY_NAME="?(.*?)"?$/m.exec(readFileSync('/etc/os-release', 'utf8'))?.[1] ?? ''; } catch { /* */ }
+  return {
+    cpu: `${cpu[0]?.model ?? '?'} × ${cpu.length}`,
+    memGiB: Math.round(os.totalmem() / 2 ** 30),
+    os: osName, kernel: os.release(), node: process.version,
+    ansible: existsSync('/usr/bin/ansible-playbook') ? versionOf('/usr/bin/ansible-playbook', ['--version']) : 'not installed',
+  };
+}
+
+// ---- fleet helpers -------------------------------------------------------------------------------
+
+async function pool<T, R>(items: T[], n: number, fn: (t: T) => Promise<R>): Promise<R[]> {
+  const out: R[] = new Array(items.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: Math.min(n, items.length) }, async () => {
+    while (next < items.length) { const i = next++; out[i] = await fn(items[i]!); }
+  }));
+  return out;
+}
+
+interface SshCounts { sessions: number; conns: number }
+
+/** What each host's own sshd logged, read via nsenter (not SSH, so it does not count itself). */
+async function sshCounts(fleet: Fleet): Promise<Map<string, SshCounts>> {
+  const rows = await pool(fleet.hosts, 16, async (h) => {
+    const r = await fleet.exec(h.name, 'grep -c "Starting session" /var/log/sshd.log; grep -c "Accepted publickey" /var/log/sshd.log');
+    const [s, c] = r.stdout.trim().split('\n').map((x) => Number(x) || 0);
+    return [h.name, { sessions: s ?? 0, conns: c ?? 0 }] as const;
+  });
+  return new Map(rows);
+}
+
+// Canonical end state of one host, to show both tools did the same work.
+const DIGEST = String.raw`h=$(hostname); cd /etc
+for f in postfix/main.cf postfix/sasl_passwd opendkim/KeyTable opendkim/SigningTable opendkim/TrustedHosts opendkim.conf; do
+  echo "$f $(stat -c '%a %U:%G' $f 2>&1) $(sha256sum < $f 2>&1 | cut -c1-16)"; done
+for f in postfix/sasl_passwd.db opendkim opendkim/keys opendkim/keys/example.org opendkim/keys/example.org/$h.private opendkim/keys/example.org/$h.txt; do
+  echo "$f $(stat -c '%a %U:%G' $f 2>&1)"; done
+echo "sasl map: $(postmap -q '[127.0.0.1]:2525' hash:/etc/postfix/sasl_passwd | sha256sum | cut -c1-16)"
+echo "postconf -n: $(postconf -n | sha256sum | cut -c1-16)"
+for s in postfix opendkim; do
+  if [ -d /run/systemd/system ]; then echo "$s $(systemctl is-active $s) $(systemctl is-enabled $s)";
+  else service $s status >/dev/null 2>&1 && a=active || a=inactive; ls /etc/rc2.d/S*$s >/dev/null 2>&1 && e=enabled || e=disabled; echo "$s $a $e"; fi
+done`;
+
+async function digests(fleet: Fleet): Promise<Record<string, string>> {
+  const rows = await pool(fleet.hosts, 16, async (h) => [h.name, (await fleet.exec(h.name, DIGEST)).stdout.trim()] as const);
+  return Object.fromEntries(rows);
+}
+
+function writeAnsibleInventory(fleet: Fleet, file: string) {
+  const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+  const lines = [
+    '# Generated by bench/bench.ts from the test fleet (same values as test/integration/relay-inventory.ts).',
+    '[relays]',
+    ...fleet.hosts.map((h) => `${h.name} ansible_host=${h.address} ansible_port=${h.port}`),
+    '', '[relays:vars]',
+    'ansible_user=root',
+    `ansible_ssh_private_key_file=${fleet.keyPath}`,
+    // Host keys verified against the fleet's known_hosts, as fleetplan does.
+    `ansible_ssh_common_args=${q(`-o UserKnownHostsFile=${fleet.knownHostsPath} -o StrictHostKeyChecking=yes`)}`,
+    'relay_host=127.0.0.1', 'relay_port=2525', 'relay_user=relayuser', `relay_password=${RELAY_PASSWORD}`,
+    'mail_domain=example.org', "dkim_selector='{{ inventory_hostname }}'",
+    '',
+  ];
+  writeFileSync(file, lines.join('\n'));
+}
+
+// ---- one tool on one fresh fleet -----------------------------------------------------------------
+
+interface PhaseResult extends Measurement {
+  phase: PhaseId;
+  sessions: { min: number; avg: number; max: number };
+  conns: { min: number; avg: number; max: number };
+  changedPerHost: number; failedHosts: number; hostsInRecap: number;
+  /** fleetplan's own "N host(s) in X s" (engine time without process start-up). */
+  engineS?: number;
+  log: string;
+}
+
+interface ToolRun { tool: Tool; hosts: number; personality: string; upS: number; phases: PhaseResult[]; digests?: Record<string, string> }
+
+const activeFleets = new Set<string>();
+
+function stats(xs: number[]) {
+  if (!xs.length) return { min: 0, avg: 0, max: 0 };
+  return { min: Math.min(...xs), avg: xs.reduce((a, b) => a + b, 0) / xs.length, max: Math.max(...xs) };
+}
+
+function parseRecap(tool: Tool, text: string) {
+  const re = tool === 'fleetplan'
+    ? /^(\S+)\s+ok=(\d+) changed=(\d+) failed=(\d+)/gm
+    : /^(\S+)\s+: ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)/gm;
+  const per = new Map<string, { changed: number; failed: boolean }>();
+  for (const m of text.matchAll(re)) {
+    const failed = tool === 'fleetplan' ? Number(m[4]) > 0 : Number(m[4]) > 0 || Number(m[5]) > 0;
+    per.set(m[1]!, { changed: Number(m[3]), failed });
+  }
+  const changed = [...per.values()].reduce((a, b) => a + b.changed, 0);
+  return { hosts: per.size, changedPerHost: per.size ? changed / per.size : 0, failedHosts: [...per.values()].filter((x) => x.failed).length };
+}
+
+async function runTool(tool: Tool, n: number, personality: string, o: Opts, logDir: string, last: boolean): Promise<ToolRun> {
+  const work = path.join(o.out, `${tool}-${n}`);
+  const fleetDir = path.join(work, 'fleet');
+  mkdirSync(work, { recursive: true });
+  log(`${tool}: bringing up ${n} fresh ${personality} host(s) …`);
+  const t0 = Date.now();
+  activeFleets.add(fleetDir);
+  const fleet = await up({ os: personality, count: n, out: fleetDir, log: (m) => log(`fleet: ${m}`) });
+  const upS = (Date.now() - t0) / 1000;
+  const run: ToolRun = { tool, hosts: n, personality, upS, phases: [] };
+  try {
+    let inv: string;
+    if (tool === 'fleetplan') inv = writeRelayInventory(fleet, path.join(work, 'inventory.yml'), { relayPassword: RELAY_PASSWORD });
+    else { inv = path.join(work, 'inventory.ini'); writeAnsibleInventory(fleet, inv); }
+    const extra = o.postfixMode === 'params' ? [] : ['-e', `postfix_mode=${o.postfixMode}`];
+    for (const ph of PHASES) {
+      const logFile = path.join(logDir, `${tool}-${n}-${ph.id}.log`);
+      let cmd: string; let args: string[]; let env: NodeJS.ProcessEnv;
+      if (tool === 'fleetplan') {
+        cmd = process.execPath;
+        const prof = o.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(logDir, `prof-${tool}-${n}-${ph.id}`)] : [];
+        args = [...prof, cli, 'apply', path.join(repo, 'plans/relay.yml'), '-i', inv, '--forks', String(o.forks),
+          ...(ph.id === 'check' ? ['--check', '--diff'] : []), ...(o.profile ? ['-v'] : []), ...extra];
+        env = { ...process.env, NO_COLOR: '1' };
+      } else {
+        cmd = '/usr/bin/ansible-playbook';
+        args = ['-i', inv, path.join(ansibleDir, 'relay.yml'), '--forks', String(o.forks), ...(ph.id === 'check' ? ['--check', '--diff'] : []), ...extra];
+        const cp = path.join(work, `cp-${ph.id}`); // fresh ControlPersist sockets per phase: every phase starts cold, as fleetplan's do
+        mkdirSync(cp, { recursive: true });
+        env = { ...process.env, ANSIBLE_CONFIG: path.join(ansibleDir, 'ansible.cfg'), ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0',
+          ANSIBLE_SSH_CONTROL_PATH_DIR: cp, ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp') };
+      }
+      const before = await sshCounts(fleet);
+      log(`${tool} ${n}: ${ph.label} …`);
+      const m = await measure(cmd, args, { cwd: repo, env, logFile });
+      const after = await sshCounts(fleet);
+      const text = readFileSync(logFile, 'utf8');
+      const recap = parseRecap(tool, text);
+      const engine = tool === 'fleetplan' ? /(\d+) host\(s\) in ([\d.]+) s/.exec(text) : null;
+      const ds = fleet.hosts.map((h) => after.get(h.name)!.sessions - before.get(h.name)!.sessions);
+      const dc = fleet.hosts.map((h) => after.get(h.name)!.conns - before.get(h.name)!.conns);
+      const r: PhaseResult = { phase: ph.id, ...m, sessions: stats(ds), conns: stats(dc), changedPerHost: recap.changedPerHost,
+        failedHosts: recap.failedHosts, hostsInRecap: recap.hosts, engineS: engine ? Number(engine[2]) : undefined, log: logFile };
+      run.phases.push(r);
+      const ok = m.code === 0 && recap.failedHosts === 0 && recap.hosts === n;
+      log(`${tool} ${n}: ${ph.label}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU, ${m.rssTreeMB.toFixed(0)} MB, ` +
+        `${r.sessions.avg.toFixed(1)} sessions/host, changed/host ${recap.changedPerHost.toFixed(1)}${ok ? '' : ` — FAILED (exit ${m.code}, ${recap.failedHosts} failed, ${recap.hosts}/${n} in recap; see ${logFile})`}`);
+    }
+    run.digests = await digests(fleet);
+    writeFileSync(path.join(logDir, `${tool}-${n}-state.txt`), Object.entries(run.digests).map(([h, d]) => `== ${h}\n${d}\n`).join(''));
+  } finally {
+    if (o.keep && last) { activeFleets.delete(fleetDir); log(`--keep: fleet left up in ${fleetDir} (inventory ${path.join(work, tool === 'fleetplan' ? 'inventory.yml' : 'inventory.ini')}); tear down with: npm run fleet -- down --out ${fleetDir}`); }
+    else { log(`${tool}: tearing the fleet down`); await down(fleetDir); activeFleets.delete(fleetDir); }
+  }
+  return run;
+}
+
+// ---- output --------------------------------------------------------------------------------------
+
+const f1 = (x: number) => x.toFixed(1);
+const pad = (s: string, n: number) => s.padEnd(n);
+const lpad = (s: string, n: number) => s.padStart(n);
+const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(a / b >= 10 ? 0 : 1)}×` : '—');
+
+function comparisonTable(runs: ToolRun[]): string {
+  const out: string[] = [];
+  const hdr = [pad('phase', 26), pad('tool', 10), lpad('wall s', 8), lpad('CPU s', 8), lpad('hosts CPU', 10), lpad('RSS MB', 8), lpad('max proc', 9),
+    lpad('procs', 6), lpad('sessions/host min/avg/max', 27), lpad('conns/host', 11), lpad('changed/host', 13)].join(' ');
+  out.push(hdr, '-'.repeat(hdr.length));
+  for (const ph of PHASES) {
+    const rows = runs.map((r) => ({ r, p: r.phases.find((x) => x.phase === ph.id) })).filter((x) => x.p);
+    rows.forEach(({ r, p }, i) => {
+      const s = p!.sessions;
+      const failed = p!.code !== 0 || p!.failedHosts > 0 ? ' FAILED' : '';
+      out.push([pad(i === 0 ? ph.label : '', 26), pad(r.tool, 10), lpad(f1(p!.wallS), 8), lpad(f1(p!.cpuS), 8), lpad(f1(Math.max(0, p!.machineCpuS - p!.cpuS)), 10), lpad(p!.rssTreeMB.toFixed(0), 8),
+        lpad(p!.rssMaxProcMB.toFixed(0), 9), lpad(String(p!.procsPeak), 6),
+        lpad(`${s.min}/${f1(s.avg)}/${s.max}`, 27), lpad(f1(p!.conns.avg), 11), lpad(f1(p!.changedPerHost), 13)].join(' ') + failed);
+    });
+    const fp = rows.find((x) => x.r.tool === 'fleetplan')?.p; const an = rows.find((x) => x.r.tool === 'ansible')?.p;
+    if (fp && an) {
+      out.push([pad('', 26), pad('ratio A/F', 10), lpad(ratio(an.wallS, fp.wallS), 8), lpad(ratio(an.cpuS, fp.cpuS), 8),
+        lpad(ratio(an.machineCpuS - an.cpuS, fp.machineCpuS - fp.cpuS), 10), lpad(ratio(an.rssTreeMB, fp.rssTreeMB), 8), lpad('', 9), lpad('', 6), lpad(ratio(an.sessions.avg, fp.sessions.avg), 27)].join(' '));
+    }
+  }
+  out.push('', 'wall: elapsed; CPU: user+sys of the tool\'s whole process tree on the controller (cgroup cpuacct: node, or',
+    'ansible-playbook + forks + ssh incl. ControlPersist masters); RSS MB: peak of the summed RSS of that tree (sampled every 50 ms);',
+    'hosts CPU: busy CPU of the whole machine during the phase minus the tool\'s: the test hosts\' sshd + commands (they share',
+    'this machine\'s cores with the controller) and any unrelated load; max proc: largest single process (GNU time %M); sessions/conns: "Starting session" / "Accepted publickey" lines each host\'s sshd logged.');
+  return out.join('\n');
+}
+
+function targets(runs: ToolRun[], n: number): string {
+  const fp = runs.find((r) => r.tool === 'fleetplan'); const an = runs.find((r) => r.tool === 'ansible');
+  const get = (r: ToolRun | undefined, id: PhaseId) => r?.phases.find((p) => p.phase === id);
+  const lines: string[] = [`Targets (${n} hosts):`];
+  const mark = (ok: boolean) => (ok ? 'MET ' : 'MISS');
+  if (fp && an) {
+    for (const [id, want] of [['rerun', 20], ['check', 20], ['apply', 5]] as const) {
+      const a = get(an, id)!; const f = get(fp, id)!;
+      const r = a.wallS / f.wallS;
+      lines.push(`  ${mark(r >= want)} ${PHASES.find((p) => p.id === id)!.label}: Ansible/fleetplan wall ${r.toFixed(1)}× (target ≥ ${want}×)`);
+    }
+  }
+  const re = get(fp, 'rerun');
+  if (re) lines.push(`  ${mark(re.sessions.max <= 3)} no-change run: ≤ 3 exec sessions per host (max ${re.sessions.max}, avg ${f1(re.sessions.avg)})`);
+  return lines.join('\n');
+}
+
+function compareStates(runs: ToolRun[]): string | undefined {
+  const fp = runs.find((r) => r.tool === 'fleetplan')?.digests; const an = runs.find((r) => r.tool === 'ansible')?.digests;
+  if (!fp || !an) return undefined;
+  const hosts = Object.keys(fp);
+  const same = hosts.filter((h) => fp[h] === an[h]);
+  let s = `End state (main.cf, sasl_passwd + map, DKIM key dirs/keys, OpenDKIM tables + conf, services): identical on ${same.length}/${hosts.length} hosts`;
+  const diff = hosts.find((h) => fp[h] !== an[h]);
+  if (diff) {
+    const a = fp[diff]!.split('\n'); const b = an[diff]!.split('\n');
+    s += `\n  first difference on ${diff}:\n` + a.map((l, i) => (l !== b[i] ? `    fleetplan: ${l}\n    ansible:   ${b[i]}` : '')).filter(Boolean).join('\n');
+  }
+  return s;
+}
+
+function scaleTable(runs: ToolRun[]): string {
+  const out: string[] = [];
+  const hdr = [lpad('hosts', 6), pad('phase', 26), lpad('wall s', 8), lpad('ms/host', 8), lpad('CPU s', 8), lpad('CPU ms/host', 12),
+    lpad('hosts CPU', 10), lpad('RSS MB', 8), lpad('sessions/host', 14), lpad('conns/host', 11)].join(' ');
+  out.push(hdr, '-'.repeat(hdr.length));
+  for (const r of runs) for (const p of r.phases) {
+    out.push([lpad(String(r.hosts), 6), pad(PHASES.find((x) => x.id === p.phase)!.label, 26), lpad(f1(p.wallS), 8), lpad((p.wallS * 1000 / r.hosts).toFixed(0), 8),
+      lpad(f1(p.cpuS), 8), lpad((p.cpuS * 1000 / r.hosts).toFixed(0), 12), lpad(f1(Math.max(0, p.machineCpuS - p.cpuS)), 10), lpad(p.rssTreeMB.toFixed(0), 8),
+      lpad(`${p.sessions.min}/${f1(p.sessions.avg)}/${p.sessions.max}`, 14), lpad(f1(p.conns.avg), 11)].join(' ') + (p.code !== 0 || p.failedHosts ? ' FAILED' : ''));
+  }
+  // Growth: marginal cost per extra host between consecutive sizes, and a least-squares line.
+  out.push('', 'Growth (fleetplan): ×hosts vs ×wall / ×CPU / ×RSS from the smallest size, and the fitted line wall ≈ a + b·hosts');
+  const base = runs[0]!;
+  for (const ph of PHASES) {
+    const pts = runs.map((r) => ({ n: r.hosts, p: r.phases.find((x) => x.phase === ph.id)! })).filter((x) => x.p);
+    const b0 = base.phases.find((x) => x.phase === ph.id)!;
+    const growth = pts.map(({ n, p }) => `${n}: ×${(n / base.hosts).toFixed(1)} hosts → wall ×${(p.wallS / b0.wallS).toFixed(1)}, CPU ×${(p.cpuS / b0.cpuS).toFixed(1)}, RSS ×${(p.rssTreeMB / b0.rssTreeMB).toFixed(1)}`);
+    const xs = pts.map((x) => x.n); const ys = pts.map((x) => x.p.wallS);
+    const mx = xs.reduce((a, b) => a + b, 0) / xs.length; const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+    const slope = sxx ? xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / sxx : 0;
+    const icpt = my - slope * mx;
+    const ssr = ys.reduce((a, y, i) => a + (y - (icpt + slope * xs[i]!)) ** 2, 0); const sst = ys.reduce((a, y) => a + (y - my) ** 2, 0);
+    const rss = pts.map((x) => x.p.rssTreeMB);
+    out.push(`  ${ph.label}: ${growth.join('; ')}`,
+      `    wall ≈ ${icpt.toFixed(2)} s + ${(slope * 1000).toFixed(1)} ms/host (R² ${sst ? (1 - ssr / sst).toFixed(3) : '—'}); RSS ${rss.map((x) => x.toFixed(0)).join(' → ')} MB`);
+  }
+  const big = runs[runs.length - 1]!; const re = big.phases.find((p) => p.phase === 'rerun');
+  if (re) {
+    out.push('', `Targets (${big.hosts} hosts, no-change): ${re.wallS < 10 ? 'MET ' : 'MISS'} wall ${f1(re.wallS)} s (< 10 s); ` +
+      `${re.rssTreeMB < 300 ? 'MET ' : 'MISS'} controller peak RSS ${re.rssTreeMB.toFixed(0)} MB (< 300 MB); ` +
+      `${re.sessions.max <= 3 ? 'MET ' : 'MISS'} ≤ 3 sessions/host (max ${re.sessions.max})`);
+  }
+  return out.join('\n');
+}
+
+// ---- main ----------------------------------------------------------------------------------------
+
+let cleaning = false;
+async function cleanup() {
+  if (cleaning) return; cleaning = true;
+  await stopRunning();
+  for (const f of activeFleets) { log(`tearing down ${f}`); await down(f).catch((e) => log(`down ${f}: ${(e as Error).message}`)); }
+}
+
+async function main(): Promise<number> {
+  const o = parseArgs(process.argv.slice(2));
+  const tools: Tool[] = o.scale ? ['fleetplan'] : o.only ? [o.only] : ['fleetplan', 'ansible'];
+  const personality = o.personality ?? (o.scale ? 'debian-sysv' : 'debian-systemd');
+  ensurePrereqs(tools);
+  cleanStaleCgroups();
+  for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    process.on(sig, () => { log(`${sig}: stopping and tearing down`); void cleanup().then(() => process.exit(130)); });
+  }
+  const stamp = new Date().toISOString().replace(/:/g, '').replace(/\..*/, '');
+  const logDir = path.join(o.out, 'logs', stamp);
+  mkdirSync(logDir, { recursive: true });
+  const mach = machine();
+  const header = `Machine: ${mach.cpu}, ${mach.memGiB} GiB, ${mach.os}, kernel ${mach.kernel}, node ${mach.node}; ${mach.ansible}\n` +
+    `Plan: plans/relay.yml vs bench/ansible/relay.yml; postfix_mode ${o.postfixMode}; personality ${personality}; forks ${o.forks}; logs ${logDir}`;
+  log(header);
+
+  const runs: ToolRun[] = [];
+  const sizes = o.scale ? o.sizes : [o.hosts];
+  for (const [i, n] of sizes.entries()) {
+    for (const [j, tool] of tools.entries()) runs.push(await runTool(tool, n, personality, o, logDir, i === sizes.length - 1 && j === tools.length - 1));
+  }
+
+  let report: string;
+  if (o.scale) report = `${header}\n\n${scaleTable(runs)}\n`;
+  else {
+    const st = compareStates(runs);
+    report = `${header}\nFleet up: ${runs.map((r) => `${r.tool} ${r.upS.toFixed(1)} s`).join(', ')}\n\n${comparisonTable(runs)}\n\n${targets(runs, o.hosts)}\n${st ? `\n${st}\n` : ''}`;
+  }
+  process.stdout.write(`\n${report}`);
+  const resDir = path.join(repo, 'bench/results');
+  mkdirSync(resDir, { recursive: true });
+  const resFile = path.join(resDir, `${stamp}-${o.scale ? `scale-${sizes.join('-')}` : `${o.hosts}h${o.only ? `-${o.only}` : ''}${o.postfixMode === 'template' ? '-template' : ''}`}.json`);
+  writeFileSync(resFile, JSON.stringify({ date: new Date().toISOString(), machine: mach, options: { ...o, personality }, runs: runs.map((r) => ({ ...r, digests: undefined })) }, null, 2) + '\n');
+  writeFileSync(path.join(logDir, 'report.txt'), report);
+  process.stdout.write(`\nresults: ${resFile}\n`);
+  const failed = runs.some((r) => r.phases.some((p) => p.code !== 0 || p.failedHosts > 0));
+  return failed ? 1 : 0;
+}
+
+main().then(
+  async (code) => { await cleanup(); process.exit(code); },
+  async (err) => { process.stderr.write(`bench failed: ${(err as Error).stack ?? err}\n`); await cleanup(); process.exit(1); },
+);
