@@ -6,6 +6,7 @@ import { connectHost } from '../engine/connect-host.js';
 import { ExitCode, FleetplanError } from '../errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../load/inventory.js';
+import { redact } from '../load/secret.js';
 import { addInventoryOptions, connectOptions, guard, readInventory, type CommonOpts } from './common.js';
 
 export function registerFacts(program: Command): void {
@@ -33,7 +34,7 @@ export function registerFacts(program: Command): void {
               }
             } catch (err) {
               failed++;
-              out[host] = { error: err instanceof FleetplanError ? err.describe() : (err as Error).message };
+              out[host] = { error: redact(err instanceof FleetplanError ? err.describe() : (err as Error).message) };
             }
           }),
         ),
