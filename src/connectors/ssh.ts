@@ -1,7 +1,7 @@
 // The SSH transport: one TCP connection per host, one exec channel per command, host keys verified
 // against known_hosts before any credential is sent.
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
 import { dirname } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -87,11 +87,18 @@ function forward(jump: ClientType, host: string, port: number): Promise<Duplex> 
   );
 }
 
+/** Parsed known_hosts files, re-read only when they change (mtime, size): a run over N hosts parses each once, not N times. */
+const knownHostsCache = new Map<string, { stamp: string; entries: KnownHostEntry[] }>();
+
 async function readKnownHosts(files: string[]): Promise<KnownHostEntry[]> {
   const all: KnownHostEntry[] = [];
   for (const f of files) {
     try {
-      all.push(...parseKnownHosts(await readFile(f, 'utf8'), f));
+      const st = await stat(f);
+      const stamp = `${st.mtimeMs}:${st.size}`;
+      let cached = knownHostsCache.get(f);
+      if (cached?.stamp !== stamp) knownHostsCache.set(f, (cached = { stamp, entries: parseKnownHosts(await readFile(f, 'utf8'), f) }));
+      all.push(...cached.entries);
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
     }
