@@ -144,11 +144,12 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   const runOne = async (p: PreparedTask, handler: boolean, rest: () => StateQuery[]): Promise<TaskResult> => {
     const t = p.def;
     const t0 = Date.now();
-    if (!p.active) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason }, p.displayName);
+    if (!p.active || !p.opCtx) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason }, p.displayName);
+    const opCtx = p.opCtx;
     emit({ type: 'task-start', host, play: play.name, task: p.displayName, handler });
     let planned: PlanResult;
     try {
-      planned = p.op.plan(p.resolved, view, p.opCtx);
+      planned = p.op.plan(p.resolved, view, opCtx);
     } catch (err) {
       if (err instanceof Unresolved && opts.check && lastOpaque !== undefined) {
         // The state this task needs would only exist after an earlier change we cannot simulate.

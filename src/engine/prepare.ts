@@ -23,7 +23,8 @@ export interface PreparedTask {
   become: boolean;
   op: Operation;
   resolved: unknown;
-  opCtx: OpContext;
+  /** Absent for tasks that will not run (tags, when). */
+  opCtx?: OpContext;
   queries: StateQuery[];
 }
 
@@ -121,6 +122,5 @@ function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'be
     skipReason: reason,
     resolved: undefined,
     queries: [],
-    opCtx: undefined as unknown as OpContext,
   };
 }
