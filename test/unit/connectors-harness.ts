@@ -1,7 +1,7 @@
 // An in-process SSH server for connector tests: real ssh2 protocol on 127.0.0.1, commands run by a
 // local `sh -c` so exit codes, stdin and stderr are real. No network beyond loopback.
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync, rmSync } from 'node:fs';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -137,7 +137,10 @@ export async function startServer(): Promise<TestServer> {
       new Promise<void>((resolve) => {
         for (const c of clients) c.end();
         for (const s of sockets) s.destroy();
-        server.close(() => resolve());
+        server.close(() => {
+          rmSync(dir, { recursive: true, force: true });
+          resolve();
+        });
       }),
   };
 

@@ -1,6 +1,6 @@
 // The local connector: same contract as ssh, over child processes.
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
@@ -36,6 +36,7 @@ test('local become shares the sudo wrapping (fake sudo on PATH)', async (t) => {
   t.after(() => {
     process.env.PATH = oldPath;
     delete process.env.FAKE_SUDO_MODE;
+    rmSync(dir, { recursive: true, force: true });
   });
   const c = await connect(addr({ enabled: true, user: 'nobody-else', method: 'sudo', password: 'pw' }));
   assert.equal((await c.run('cat', { become: true, stdin: 'in' })).stdout.toString(), 'in');

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtempSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
@@ -76,5 +76,6 @@ describe('templates', () => {
     writeFileSync(file, 'two {{x}}'); // same size as before; the mtime below tells the change
     utimesSync(file, 2000, 2000);
     assert.equal(renderTemplateFile(file, { x: 1 }), 'two 1');
+    rmSync(dir, { recursive: true, force: true });
   });
 });
