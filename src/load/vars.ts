@@ -24,17 +24,6 @@ import { displayPath } from './paths.js';
 import { isPlainObject } from './secret.js';
 import { YamlSource, isMap, nodeKind } from './yaml.js';
 
-/** The precedence order above, for the README and `fleetplan --help`. */
-export const PRECEDENCE: readonly string[] = [
-  'role defaults (defaults.yml)',
-  'role per-OS vars (vars/<distribution>-<major>.yml, <distribution>.yml, <os_family>.yml, default.yml)',
-  'inventory group vars (all < parent < child)',
-  'inventory host vars (host_vars/)',
-  'plan vars (play vars, then vars_files)',
-  'role params (roles: - role: x, vars: ...)',
-  'extra vars (-e)',
-];
-
 export const RESERVED_VARS = ['facts', 'inventory_hostname', 'group_names'] as const;
 
 export interface VarLayers {

@@ -213,14 +213,3 @@ export function conditionRefs(cond: Condition): { path: string; pos?: SourcePos;
   }
   return out;
 }
-
-/** Variable paths a condition reads (for validation and docs). */
-export function conditionPaths(cond: Condition): string[] {
-  const out: string[] = [];
-  for (const [key, v] of Object.entries(cond)) {
-    if (key === 'all' || key === 'any') for (const c of v as Condition[]) out.push(...conditionPaths(c));
-    else if (key === 'not') out.push(...conditionPaths(v as Condition));
-    else out.push(key);
-  }
-  return out;
-}

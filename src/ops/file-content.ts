@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { shQuote } from '../connectors/quote.js';
 import { secretValues } from '../load/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
-import type { Change, FileDiff, OpContext, PlanResult } from './operation.js';
+import type { Change, FileDiff, OpContext, PlanResult, WriteSpec } from './operation.js';
 
 export const modeSchema = z
   .string()
@@ -24,16 +24,6 @@ export const fileAttrs = {
     .optional()
     .describe('Command run on the new content before it replaces the file; %s is the temporary file. A failure keeps the old file.'),
 };
-
-export interface WantedFile {
-  path: string;
-  content: Buffer;
-  owner?: string;
-  group?: string;
-  mode?: string;
-  backup?: boolean;
-  validate?: string;
-}
 
 export function sha256(content: Buffer): string {
   return createHash('sha256').update(content).digest('hex');
@@ -83,7 +73,7 @@ function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], c
   return { ...diff, before: st.exists ? (st.content ?? Buffer.alloc(0)).toString('utf8') : null, after: content.toString('utf8') };
 }
 
-export function planFileContent(want: WantedFile, st: FileState, ctx: OpContext): PlanResult {
+export function planFileContent(want: WriteSpec, st: FileState, ctx: OpContext): PlanResult {
   if (st.exists && st.type !== 'file') {
     throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
   }

@@ -34,11 +34,6 @@ export function setVaultPassphrase(passphrase: string | undefined): void {
   else registerSecret(passphrase);
 }
 
-/** Is a passphrase obtainable without asking anyone? (A prompt is still possible on a terminal.) */
-export function passphraseConfigured(): boolean {
-  return cached !== undefined || passwordFile !== undefined || Boolean(process.env[VAULT_PASSWORD_ENV]);
-}
-
 /**
  * The passphrase, from the first source that has one (remembered for the rest of the run).
  * `what` names what needs it ("group_vars/all.yml"), for the prompt and the error.
