@@ -47,7 +47,7 @@ export function fileQuery(path: string, opts: { wantSha?: string; withContent?: 
     `case "$st" in [Rr]egular*) sum=$(_fp_sha ${p}) ;; *) sum=- ;; esac`,
     `printf '%s|%s\\n' "$st" "$sum"`,
     opts.withContent
-      ? `if [ "$sum" != "-" ] && [ "$sum" != ${shQuote(opts.wantSha ?? '')} ] && [ $(wc -c < ${p}) -le ${DIFF_CONTENT_LIMIT} ]; then cat ${p}; fi`
+      ? `if [ "$sum" != "-" ] && [ "$sum" != ${shQuote(opts.wantSha ?? '')} ] && [ "\${st##*|}" -le ${DIFF_CONTENT_LIMIT} ]; then cat ${p}; fi`
       : '',
   ].join('\n');
   return {

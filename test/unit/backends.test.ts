@@ -86,9 +86,21 @@ test('init backends: commands per system', () => {
 });
 
 test('init backends: state parsing', () => {
-  assert.deepEqual(systemd.query(['postfix', 'nope']).parse(Buffer.from('postfix\tloaded\tactive\tenabled\nnope\tnot-found\tinactive\t\n'), 0), {
+  // What the query prints per unit: systemctl show's lines (in systemd's order, not ours), then
+  // is-enabled's answer when the unit file state was not conclusive (a SysV script: "generated").
+  const show = [
+    'Unit=postfix', 'ActiveState=active', 'LoadState=loaded', 'UnitFileState=enabled', 'IsEnabled=',
+    'Unit=nope', 'LoadState=not-found', 'ActiveState=inactive', 'UnitFileState=', 'IsEnabled=',
+    'Unit=opendmarc', 'LoadState=loaded', 'ActiveState=inactive', 'UnitFileState=generated', 'IsEnabled=enabled',
+    'Unit=old', 'LoadState=loaded', 'ActiveState=active', 'UnitFileState=generated', 'IsEnabled=disabled',
+    'Unit=hidden', 'LoadState=masked', 'ActiveState=inactive', 'UnitFileState=masked', 'IsEnabled=',
+  ].join('\n');
+  assert.deepEqual(systemd.query(['postfix', 'nope', 'opendmarc', 'old', 'hidden']).parse(Buffer.from(show + '\n'), 0), {
     postfix: { exists: true, running: true, enabled: true },
     nope: { exists: false, running: false, enabled: false },
+    opendmarc: { exists: true, running: false, enabled: true },
+    old: { exists: true, running: true, enabled: false },
+    hidden: { exists: true, running: false, enabled: false },
   });
   const rows = 'sendmail\t1\t0\t1\npostfix\t1\t3\t\nnope\t0\t\t\n';
   const expected = {
