@@ -18,6 +18,7 @@ import { execScript, parseExec } from './executor.js';
 import { prepareTasks, type PreparedTask } from './prepare.js';
 import type { RunOptions } from './options.js';
 import { decideChanged } from './changed-when.js';
+import { FreshConfig } from './superseded.js';
 
 export interface HostContext {
   host: string;
@@ -134,7 +135,9 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     return false;
   }
 
-  const notified = new Set<string>();
+  // Which handlers were notified, and when services were (re)started: a handler whose service was
+  // started after its last notification has nothing left to do.
+  const fresh = new FreshConfig();
   // In check mode: the last change whose effects are not fully predicted, and the last that may
   // create files nobody declared (a package install).
   let lastOpaque: string | undefined;
@@ -147,12 +150,18 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     if (!p.active || !p.opCtx) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason }, p.displayName);
     const opCtx = p.opCtx;
     emit({ type: 'task-start', host, play: play.name, task: p.displayName, handler });
+    const superseded = handler ? fresh.supersession(p.names, p.op.supersededBy?.(p.resolved)) : undefined;
+    if (superseded) {
+      const reason = `nothing to do: '${superseded.by}' (re)started it after the change that notified this handler`;
+      return result(ctx, play, t, handler, { status: 'ok', reason, ms: Date.now() - t0 }, p.displayName);
+    }
     let planned: PlanResult;
     try {
       planned = p.op.plan(p.resolved, view, opCtx);
     } catch (err) {
       if (err instanceof Unresolved && opts.check && lastOpaque !== undefined) {
         // The state this task needs would only exist after an earlier change we cannot simulate.
+        fresh.changed(p.displayName, t.notify);
         return result(
           ctx,
           play,
@@ -180,6 +189,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       const status = t.changedWhen === false ? 'ok' : 'changed';
       const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
       const why = dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
+      if (status === 'changed') fresh.changed(p.displayName, t.notify, planned.loads);
       return result(ctx, play, t, handler, { status, changes: planned.changes, reason: why, dependsOn, ms: Date.now() - t0 }, p.displayName);
     }
     // Apply: run the changes and re-read what later tasks need in the same exec.
@@ -209,6 +219,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: verdict.failed, ms: Date.now() - t0 }, p.displayName);
     }
     const changed = decideChanged(t.changedWhen, outcome, verdict.changed);
+    if (changed) fresh.changed(p.displayName, t.notify, planned.loads);
     return result(ctx, play, t, handler, { status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason, ms: Date.now() - t0 }, p.displayName);
   };
 
@@ -224,7 +235,6 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     }
     if (r.status === 'failed' && p.def.ignoreErrors) r.ignored = true;
     report(r);
-    if (r.status === 'changed') for (const h of p.def.notify) notified.add(h);
     if (r.status === 'failed' && !r.ignored) {
       failed = true;
       break;
@@ -235,8 +245,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   if (!failed || play.forceHandlers || opts.forceHandlers) {
     for (let i = 0; i < handlers.length; i++) {
       const p = handlers[i]!;
-      if (!p.names.some((n) => notified.has(n))) continue;
-      const rest = () => pending(handlers.slice(i + 1).filter((h) => h.names.some((n) => notified.has(n))));
+      if (!p.names.some((n) => fresh.isNotified(n))) continue;
+      const rest = () => pending(handlers.slice(i + 1).filter((h) => h.names.some((n) => fresh.isNotified(n))));
       let r: TaskResult;
       try {
         r = await runOne(p, true, rest);
@@ -244,7 +254,6 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
         r = result(ctx, play, p.def, true, { status: 'failed', error: (err as Error).message }, p.displayName);
       }
       report(r);
-      if (r.status === 'changed') for (const h of p.def.notify) notified.add(h);
       if (r.status === 'failed' && !p.def.ignoreErrors) {
         failed = true;
         break;

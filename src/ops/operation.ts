@@ -62,6 +62,11 @@ export interface PlanResult {
    * the dry run reports the task as depending on that change instead of promising it.
    */
   createsMissing?: boolean;
+  /**
+   * Resources (services) this change starts or restarts: they then run with the configuration on
+   * disk, which makes a restart/reload handler notified before it redundant (see supersededBy).
+   */
+  loads?: string[];
 }
 
 /**
@@ -118,4 +123,9 @@ export interface Operation<A = any, R = any> {
    * Default: exit 0 → changed, else failed.
    */
   interpret?(resolved: R, outcome: ExecOutcome): { changed: boolean; failed?: string };
+  /**
+   * As a handler: the resource whose start or restart, by a task after every notification of this
+   * handler, leaves nothing for it to do (a restart of a service that was started since).
+   */
+  supersededBy?(resolved: R): string | undefined;
 }

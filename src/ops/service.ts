@@ -1,5 +1,6 @@
 // service: running state and boot-time enablement through the host's init backend (systemd, SysV,
-// FreeBSD rc). restarted/reloaded always act: they are what handlers are for.
+// FreeBSD rc). restarted/reloaded always act: they are what handlers are for — except as a handler
+// whose service was (re)started after the change that notified it (src/engine/superseded.ts).
 import { z } from 'zod';
 import type { InitBackend, ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
@@ -51,8 +52,11 @@ export const service: Operation<Args, Resolved> = {
     }
     const changes: Change[] = [];
     const after: ServiceState = { ...cur };
-    const act = (action: Parameters<InitBackend['command']>[0], description: string) =>
+    let loads = false;
+    const act = (action: Parameters<InitBackend['command']>[0], description: string) => {
       changes.push({ kind: 'run', description, command: backend.command(action, a.name) });
+      if (action === 'start' || action === 'restart') loads = true;
+    };
     switch (a.state) {
       case 'started':
         if (!cur.running) act('start', `start ${a.name}`);
@@ -81,6 +85,7 @@ export const service: Operation<Args, Resolved> = {
       const what = [cur.running ? 'running' : 'stopped', cur.enabled ? 'enabled' : 'disabled'].join(', ');
       return { changes, reason: `${a.name} is ${what} (${backend.name})`, predicts };
     }
-    return { changes, predicts };
+    return { changes, predicts, loads: loads ? [serviceResource(a.name)] : undefined };
   },
+  supersededBy: ({ args: a }) => (a.state === 'restarted' || a.state === 'reloaded' ? serviceResource(a.name) : undefined),
 };

@@ -1,0 +1,36 @@
+// A restart/reload handler is redundant when the service was started or restarted by a later task
+// than every change that notified it: the fresh start already loaded that configuration. Skipping it
+// spares a second restart (OpenDKIM takes 2-5 s to stop) and an interruption of service. The same
+// bookkeeping runs in check mode, so the dry run shows the skip the real run will make.
+
+export interface Supersession {
+  /** The task whose (re)start made the handler redundant. */
+  by: string;
+  resource: string;
+}
+
+export class FreshConfig {
+  private step = 0;
+  private readonly notified = new Map<string, number>();
+  private readonly loaded = new Map<string, { step: number; task: string }>();
+
+  /** A task changed something: advance, and remember when each handler name was notified. */
+  changed(task: string, notify: readonly string[], loads: readonly string[] = []): void {
+    this.step++;
+    for (const n of notify) this.notified.set(n, this.step);
+    for (const r of loads) this.loaded.set(r, { step: this.step, task });
+  }
+
+  isNotified(name: string): boolean {
+    return this.notified.has(name);
+  }
+
+  /** Whether a handler known by `names`, acting on `resource`, is covered by a later fresh start. */
+  supersession(names: readonly string[], resource: string | undefined): Supersession | undefined {
+    if (resource === undefined) return undefined;
+    const fresh = this.loaded.get(resource);
+    if (!fresh) return undefined;
+    const lastNotified = Math.max(...names.map((n) => this.notified.get(n) ?? -1));
+    return fresh.step > lastNotified ? { by: fresh.task, resource } : undefined;
+  }
+}
