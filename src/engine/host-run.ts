@@ -19,6 +19,7 @@ import { prepareTasks, type PreparedTask } from './prepare.js';
 import type { RunOptions } from './options.js';
 import { decideChanged } from './changed-when.js';
 import { FreshConfig } from './superseded.js';
+import { staleAfter } from './refresh.js';
 
 export interface HostContext {
   host: string;
@@ -192,8 +193,9 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       if (status === 'changed') fresh.changed(p.displayName, t.notify, planned.loads);
       return result(ctx, play, t, handler, { status, changes: planned.changes, reason: why, dependsOn, ms: Date.now() - t0 }, p.displayName);
     }
-    // Apply: run the changes and re-read what later tasks need in the same exec.
-    const refresh = uniqueQueries(rest());
+    // Apply: run the changes and re-read what later tasks need, and the changes may have altered, in
+    // the same exec.
+    const refresh = staleAfter(planned, uniqueQueries(rest()), view);
     const plan = execScript(planned.changes, refresh);
     const label = t.noLog ? `${t.name}: [no_log]` : planned.changes.map((c) => (c.kind === 'run' ? c.command : `write ${c.write.path}`)).join('; ');
     const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become, label });

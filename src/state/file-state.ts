@@ -14,6 +14,8 @@ export interface FileState {
   sha256?: string;
   /** Present when requested and the hash differed from the wanted one (and the file is small enough). */
   content?: Buffer;
+  /** The path or one of its parent directories is a symbolic link: another path may name this file. */
+  linked?: boolean;
 }
 
 /** Largest file whose content is fetched for a diff; larger ones are reported "too large to show". */
@@ -42,6 +44,8 @@ export function fileQuery(path: string, opts: { wantSha?: string; withContent?: 
   const p = shQuote(path);
   const key = `file:${path}` + (opts.withContent ? `#${opts.wantSha ?? 'content'}` : '');
   const script = [
+    // Symbolic links on the way, tested with builtins only: no process per path component.
+    `l=0; q=${p}; while [ -n "$q" ]; do if [ -L "$q" ]; then l=1; fi; case "$q" in */*) q=\${q%/*} ;; *) q= ;; esac; done; echo "L$l"`,
     `if [ ! -e ${p} ]; then echo absent; exit 0; fi`,
     `st=$(_fp_stat ${p}) || exit 1`,
     `case "$st" in [Rr]egular*) sum=$(_fp_sha ${p}) ;; *) sum=- ;; esac`,
@@ -56,9 +60,12 @@ export function fileQuery(path: string, opts: { wantSha?: string; withContent?: 
     script,
     parse(out, exitCode) {
       if (exitCode !== 0) throw new Error(`stat failed (exit ${exitCode}): ${out.toString().trim()}`);
+      const first = out.indexOf(0x0a);
+      const linked = out.subarray(0, first).toString() === 'L1' ? { linked: true } : {};
+      out = out.subarray(first + 1);
       const nl = out.indexOf(0x0a);
       const head = out.subarray(0, nl < 0 ? undefined : nl).toString();
-      if (head === 'absent') return { exists: false };
+      if (head === 'absent') return { exists: false, ...linked };
       const [type, mode, owner, group, size, sha] = head.split('|');
       if (sha === undefined) throw new Error(`unexpected stat output '${head}'`);
       const st: FileState = {
@@ -69,6 +76,7 @@ export function fileQuery(path: string, opts: { wantSha?: string; withContent?: 
         group: group!,
         size: Number(size),
         sha256: sha === '-' ? undefined : sha,
+        ...linked,
       };
       if (opts.withContent && nl >= 0 && st.sha256 !== opts.wantSha && (st.size ?? 0) <= DIFF_CONTENT_LIMIT) {
         st.content = Buffer.from(out.subarray(nl + 1));

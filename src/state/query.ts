@@ -32,6 +32,12 @@ export class StateView {
     return this.values.has(key);
   }
 
+  /** Whether any value read from the host satisfies `test`. */
+  some(test: (value: unknown) => boolean): boolean {
+    for (const v of this.values.values()) if (test(v)) return true;
+    return false;
+  }
+
   get<T>(query: StateQuery<T>): T {
     if (query.resource !== undefined && this.predicted.has(query.resource)) {
       return this.predicted.get(query.resource) as T;

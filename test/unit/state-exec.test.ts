@@ -123,3 +123,27 @@ test('exec: a command with a shell syntax error fails alone; the framing and the
   assert.notEqual(change.exitCode, 0);
   assert.equal(refresh.length, 1);
 });
+
+test('file query: a path reached through a symbolic link (itself or a parent) is marked linked', async () => {
+  const real = path.join(dir, 'real');
+  const { mkdirSync, symlinkSync } = await import('node:fs');
+  mkdirSync(real, { recursive: true });
+  writeFileSync(path.join(real, 'f'), 'x\n');
+  symlinkSync(real, path.join(dir, 'alias'));
+  symlinkSync(path.join(real, 'f'), path.join(dir, 'flink'));
+  const queries = [
+    fileQuery(path.join(real, 'f')),
+    fileQuery(path.join(dir, 'alias', 'f')),
+    fileQuery(path.join(dir, 'flink')),
+    fileQuery(path.join(dir, 'alias', 'missing')),
+    fileQuery('relative/name'),
+  ];
+  const view = await readState(conn, queries, { become: false });
+  const [plain, viaDir, viaFile, missing, relative] = queries.map((q) => view.get(q));
+  assert.equal(plain!.linked, undefined);
+  assert.equal(viaDir!.linked, true);
+  assert.equal(viaDir!.sha256, plain!.sha256);
+  assert.equal(viaFile!.linked, true);
+  assert.deepEqual(missing, { exists: false, linked: true });
+  assert.deepEqual(relative, { exists: false });
+});

@@ -1,0 +1,34 @@
+// Which remaining state queries a change makes stale (re-read in the change's own exec).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { staleAfter } from '../../src/engine/refresh.js';
+import type { PlanResult } from '../../src/ops/operation.js';
+import { fileQuery, fileResource } from '../../src/state/file-state.js';
+import { StateView, type StateQuery } from '../../src/state/query.js';
+
+const files = ['/etc/postfix/main.cf', '/etc/postfix', '/etc/opendkim/KeyTable', '/etc/opendkim/keys/example.org/s.private', '/etc/postfix-old'].map((p) => fileQuery(p));
+const service: StateQuery = { key: 'systemd:postfix', script: 'true', parse: () => ({}) };
+const all = [...files, service];
+const keys = (qs: StateQuery[]) => qs.map((q) => q.key);
+
+function viewOf(linked = false): StateView {
+  const v = new StateView();
+  for (const q of files) v.set(q.key, { exists: true, ...(linked && q === files[0] ? { linked: true } : {}) });
+  return v;
+}
+
+const writes = (...paths: string[]): PlanResult => ({ changes: [], predicts: paths.map((p) => ({ key: fileResource(p), value: { exists: true } })) });
+
+test('a file write re-reads that path, its ancestors and descendants, and every non-file query', () => {
+  assert.deepEqual(keys(staleAfter(writes('/etc/postfix/main.cf'), all, viewOf())), ['file:/etc/postfix/main.cf', 'file:/etc/postfix', 'systemd:postfix']);
+  // mkdir -p /etc/opendkim/keys: the key file below it may now be creatable; /etc/postfix-old is no child of /etc/postfix.
+  assert.deepEqual(keys(staleAfter(writes('/etc/opendkim/keys'), all, viewOf())), ['file:/etc/opendkim/keys/example.org/s.private', 'systemd:postfix']);
+  assert.deepEqual(keys(staleAfter(writes('/etc/postfix/'), all, viewOf())), ['file:/etc/postfix/main.cf', 'file:/etc/postfix', 'systemd:postfix']);
+});
+
+test('opaque changes, non-file effects, no predictions, or a symbolic link anywhere: everything is re-read', () => {
+  assert.equal(staleAfter({ ...writes('/etc/postfix/main.cf'), opaque: true }, all, viewOf()).length, all.length);
+  assert.equal(staleAfter({ changes: [], predicts: [{ key: 'service:postfix', value: {} }] }, all, viewOf()).length, all.length);
+  assert.equal(staleAfter({ changes: [] }, all, viewOf()).length, all.length);
+  assert.equal(staleAfter(writes('/etc/opendkim/KeyTable'), all, viewOf(true)).length, all.length);
+});
