@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../connectors/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';
-import { batchScript, parseFrames, type BatchFrame } from '../state/batch.js';
+import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } from '../state/batch.js';
 import type { StateQuery } from '../state/query.js';
 
 /** Quotes content for `printf '%s'` (a builtin: no argument size limit) or, for bytes sh cannot hold, octal escapes. */
@@ -56,7 +56,7 @@ export function changeScript(changes: readonly Change[]): string {
 export interface ExecPlan {
   script: string;
   nonce: string;
-  refresh: readonly StateQuery[];
+  refresh: BatchPlan;
 }
 
 /**
@@ -65,13 +65,14 @@ export interface ExecPlan {
  */
 export function execScript(changes: readonly Change[], refresh: readonly StateQuery[]): ExecPlan {
   const nonce = randomBytes(9).toString('hex');
+  const batch = planBatch(refresh);
   const script = [
     `printf '@@${nonce} change-begin\\n'`,
     `(\n${changeScript(changes)}\n) </dev/null`,
     `printf '\\n@@${nonce} change-end %d\\n' "$?"`,
-    batchScript(refresh, nonce),
+    batchScript(batch.run, nonce),
   ].join('\n');
-  return { script, nonce, refresh };
+  return { script, nonce, refresh: batch };
 }
 
 export function parseExec(stdout: Buffer, plan: ExecPlan): { change: BatchFrame; refresh: BatchFrame[] } {
@@ -82,5 +83,5 @@ export function parseExec(stdout: Buffer, plan: ExecPlan): { change: BatchFrame;
   if (b < 0 || e < 0) throw new Error('the change script output is truncated (connection lost?)');
   const nl = stdout.indexOf(0x0a, e + end.length);
   const change = { out: stdout.subarray(b + begin.length, e), exitCode: Number(stdout.subarray(e + end.length, nl).toString()) };
-  return { change, refresh: parseFrames(stdout.subarray(nl + 1), plan.nonce, plan.refresh.length) };
+  return { change, refresh: parseFrames(stdout.subarray(nl + 1), plan.nonce, plan.refresh.run.length) };
 }

@@ -11,7 +11,7 @@ import { selectBackends } from '../backends/select.js';
 import type { Backends } from '../backends/backends.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { Unresolved, type PlanResult } from '../ops/operation.js';
-import { readState, storeFrames, uniqueQueries } from '../state/batch.js';
+import { readState, uniqueQueries } from '../state/batch.js';
 import { StateView, type StateQuery } from '../state/query.js';
 import type { Emit, HostStats, TaskResult } from './events.js';
 import { execScript, parseExec } from './executor.js';
@@ -210,7 +210,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `${(err as Error).message}${detail ? `: ${detail}` : ''}`, ms: Date.now() - t0 }, p.displayName);
     }
     const { change, refresh: frames } = parsed;
-    storeFrames(view, refresh, frames);
+    plan.refresh.store(view, frames);
     const outcome = { exitCode: change.exitCode, stdout: change.out.toString('utf8'), stderr: res.stderr };
     const verdict = p.op.interpret
       ? p.op.interpret(p.resolved, outcome)

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import type { PackageBackend, PackageState } from '../backends/backends.js';
 import { packageBackends } from '../backends/select.js';
-import type { StateQuery } from '../state/query.js';
+import { groupedByName, type StateQuery } from '../state/query.js';
 import { Unresolved, type Operation, type OpContext } from './operation.js';
 
 const schema = z
@@ -40,7 +40,10 @@ export const pkg: Operation<Args, Resolved> = {
   resolve(args, ctx: OpContext) {
     const names = Array.isArray(args.name) ? args.name : [args.name];
     const backend = pickBackend(args.use, packageBackends, ctx.backends.package, 'package');
-    return { args, names, backend, query: backend.query(names, { candidate: args.state === 'latest' }) };
+    const candidate = args.state === 'latest';
+    // One dpkg-query/rpm/pkg process for the packages of every task of the play (src/state/batch.ts).
+    const query = groupedByName(`package:${backend.name}:${candidate}`, names, (ns) => backend.query(ns, { candidate }));
+    return { args, names, backend, query };
   },
   queries: (r) => [r.query],
   plan({ args, names, backend, query }, state) {

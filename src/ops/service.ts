@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import type { InitBackend, ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
-import type { StateQuery } from '../state/query.js';
+import { groupedByName, type StateQuery } from '../state/query.js';
 import type { Change, Operation } from './operation.js';
 import { Unresolved } from './operation.js';
 import { pickBackend } from './package.js';
@@ -40,7 +40,8 @@ export const service: Operation<Args, Resolved> = {
   shorthand: 'name',
   resolve(args, ctx) {
     const backend = pickBackend(args.use, initBackends, ctx.backends.init, 'service');
-    return { args, backend, query: backend.query([args.name]) };
+    // One query (for systemd: one systemctl process) for the services of every task of the play.
+    return { args, backend, query: groupedByName(`service:${backend.name}`, [args.name], (ns) => backend.query(ns)) };
   },
   queries: (r) => [r.query],
   plan({ args: a, backend, query }, state) {

@@ -1,5 +1,6 @@
 // Runs many state queries in ONE exec: every snippet in its own subshell, its output framed by
-// markers carrying a random nonce, so a file's raw bytes can never be mistaken for a frame.
+// markers carrying a random nonce, so a file's raw bytes can never be mistaken for a frame. Queries of
+// one name group (services, packages) are merged first: one process reads all their names.
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../connectors/connection.js';
 import { PRELUDE } from './prelude.js';
@@ -56,16 +57,64 @@ export function newNonce(): string {
   return randomBytes(9).toString('hex');
 }
 
-/** Parses frames into values, writing them into `view`. A parser that throws names its query. */
-export function storeFrames(view: StateView, queries: readonly StateQuery[], frames: readonly BatchFrame[]): void {
-  queries.forEach((q, i) => {
-    const f = frames[i]!;
-    try {
-      view.set(q.key, q.parse(f.out, f.exitCode));
-    } catch (err) {
-      throw new Error(`cannot read ${q.key}: ${(err as Error).message}`);
+/** The queries a batch really runs, and how their frames answer the queries asked. */
+export interface BatchPlan {
+  /** What the script runs: every ungrouped query, and one query per group for all its names. */
+  readonly run: readonly StateQuery[];
+  /** Parses the frames of `run`, writing a value for every query asked into `view`. */
+  store(view: StateView, frames: readonly BatchFrame[]): void;
+}
+
+/** Merges the queries of each group (src/state/query.ts NameGroup) into one, keeping first-seen order. */
+export function planBatch(queries: readonly StateQuery[]): BatchPlan {
+  const run: StateQuery[] = [];
+  const members: Array<StateQuery[] | undefined> = [];
+  const groups = new Map<string, { at: number; names: Set<string> }>();
+  for (const q of queries) {
+    if (!q.group) {
+      run.push(q);
+      members.push(undefined);
+      continue;
     }
-  });
+    const g = groups.get(q.group.id);
+    if (!g) {
+      groups.set(q.group.id, { at: run.length, names: new Set(q.group.names) });
+      run.push(q);
+      members.push([q]);
+    } else {
+      for (const n of q.group.names) g.names.add(n);
+      members[g.at]!.push(q);
+    }
+  }
+  for (const g of groups.values()) {
+    const qs = members[g.at]!;
+    if (qs.length > 1) run[g.at] = qs[0]!.group!.read([...g.names]);
+  }
+  return {
+    run,
+    store(view, frames) {
+      run.forEach((q, i) => {
+        const f = frames[i]!;
+        let value: unknown;
+        try {
+          value = q.parse(f.out, f.exitCode);
+        } catch (err) {
+          throw new Error(`cannot read ${q.key}: ${(err as Error).message}`);
+        }
+        const asked = members[i];
+        if (!asked || asked.length === 1) return view.set((asked?.[0] ?? q).key, value);
+        const all = value as Record<string, unknown>;
+        for (const m of asked) {
+          view.set(m.key, Object.fromEntries(m.group!.names.filter((n) => Object.hasOwn(all, n)).map((n) => [n, all[n]])));
+        }
+      });
+    },
+  };
+}
+
+/** Parses frames of ungrouped queries into values, writing them into `view`. */
+export function storeFrames(view: StateView, queries: readonly StateQuery[], frames: readonly BatchFrame[]): void {
+  planBatch(queries.map((q) => ({ ...q, group: undefined }))).store(view, frames);
 }
 
 /** Reads the state of all queries in one exec. */
@@ -77,10 +126,11 @@ export async function readState(
   const view = opts.view ?? new StateView();
   if (queries.length === 0) return view;
   const nonce = newNonce();
-  const res = await conn.run('sh -s', { stdin: batchScript(queries, nonce), become: opts.become, label: opts.label });
+  const batch = planBatch(queries);
+  const res = await conn.run('sh -s', { stdin: batchScript(batch.run, nonce), become: opts.become, label: opts.label });
   if (res.exitCode !== 0) {
     throw new Error(`state read exited ${res.exitCode}: ${res.stderr.trim().slice(0, 500)}`);
   }
-  storeFrames(view, queries, parseFrames(res.stdout, nonce, queries.length));
+  batch.store(view, parseFrames(res.stdout, nonce, batch.run.length));
   return view;
 }

@@ -14,6 +14,28 @@ export interface StateQuery<T = unknown> {
   readonly script: string;
   /** Pure: raw stdout bytes and exit status of the snippet → value. */
   parse(out: Buffer, exitCode: number): T;
+  /**
+   * Queries of one group (same id) read the same kind of thing for a list of names (services of one
+   * init system, packages of one manager): a batch reads them all with one query for every name,
+   * one process instead of one per task (src/state/batch.ts).
+   */
+  readonly group?: NameGroup;
+}
+
+export interface NameGroup {
+  /** Queries with the same id can be answered by one `read` of all their names. */
+  readonly id: string;
+  readonly names: readonly string[];
+  read(names: string[]): StateQuery<Record<string, unknown>>;
+}
+
+/** A by-name query (value: a record by name) that a batch may merge with others of its group. */
+export function groupedByName<T>(
+  id: string,
+  names: string[],
+  read: (names: string[]) => StateQuery<Record<string, T>>,
+): StateQuery<Record<string, T>> {
+  return { ...read(names), group: { id, names, read } };
 }
 
 /**

@@ -86,21 +86,24 @@ test('init backends: commands per system', () => {
 });
 
 test('init backends: state parsing', () => {
-  // What the query prints per unit: systemctl show's lines (in systemd's order, not ours), then
-  // is-enabled's answer when the unit file state was not conclusive (a SysV script: "generated").
+  // What the query prints: one `systemctl show` block per unit (properties in systemd's order, not
+  // ours; aliases in Names), then is-enabled's answer for units whose unit file state is not conclusive.
   const show = [
-    'Unit=postfix', 'ActiveState=active', 'LoadState=loaded', 'UnitFileState=enabled', 'IsEnabled=',
-    'Unit=nope', 'LoadState=not-found', 'ActiveState=inactive', 'UnitFileState=', 'IsEnabled=',
-    'Unit=opendmarc', 'LoadState=loaded', 'ActiveState=inactive', 'UnitFileState=generated', 'IsEnabled=enabled',
-    'Unit=old', 'LoadState=loaded', 'ActiveState=active', 'UnitFileState=generated', 'IsEnabled=disabled',
-    'Unit=hidden', 'LoadState=masked', 'ActiveState=inactive', 'UnitFileState=masked', 'IsEnabled=',
+    'Id=postfix.service', 'ActiveState=active', 'Names=postfix.service', 'LoadState=loaded', 'UnitFileState=enabled', '',
+    'Id=nope.service', 'Names=nope.service', 'LoadState=not-found', 'ActiveState=inactive', 'UnitFileState=', '',
+    'Id=opendmarc.service', 'Names=opendmarc.service', 'LoadState=loaded', 'ActiveState=inactive', 'UnitFileState=generated', '',
+    'Id=old.service', 'Names=old.service', 'LoadState=loaded', 'ActiveState=active', 'UnitFileState=generated', '',
+    'Id=hidden.service', 'Names=hidden.service', 'LoadState=masked', 'ActiveState=inactive', 'UnitFileState=masked', '',
+    'Id=systemd-sysctl.service', 'Names=systemd-sysctl.service procps.service', 'LoadState=loaded', 'ActiveState=active', 'UnitFileState=static',
+    '@@is-enabled', 'opendmarc.service=enabled', 'old.service=disabled', '',
   ].join('\n');
-  assert.deepEqual(systemd.query(['postfix', 'nope', 'opendmarc', 'old', 'hidden']).parse(Buffer.from(show + '\n'), 0), {
+  assert.deepEqual(systemd.query(['postfix', 'nope', 'opendmarc', 'old', 'hidden', 'procps', 'refused name']).parse(Buffer.from(show), 0), {
     postfix: { exists: true, running: true, enabled: true },
     nope: { exists: false, running: false, enabled: false },
     opendmarc: { exists: true, running: false, enabled: true },
     old: { exists: true, running: true, enabled: false },
     hidden: { exists: true, running: false, enabled: false },
+    procps: { exists: true, running: true, enabled: true },
   });
   const rows = 'sendmail\t1\t0\t1\npostfix\t1\t3\t\nnope\t0\t\t\n';
   const expected = {

@@ -1,51 +1,70 @@
-// systemd: systemctl for state and changes. One `systemctl show` per unit reads load, active and
-// unit-file state (each systemctl call costs the host ~10 ms); `is-enabled` is asked only when the
-// unit file state is not conclusive, as for SysV scripts run by systemd ("generated"), where it
-// consults the script's rc links.
+// systemd: systemctl for state and changes. ONE `systemctl show` reads load, active and unit-file state
+// of every unit asked (each systemctl call costs the host ~10 ms); `is-enabled` is asked only for a
+// unit whose unit file state is not conclusive, as for a SysV script run by systemd ("generated"),
+// where it consults the script's rc links. Blocks are matched to the names asked through `Names`, so
+// an alias finds its unit and a name systemctl refuses simply has no block (= does not exist).
 import { shQuote } from '../../connectors/quote.js';
 import type { InitBackend, ServiceState } from '../backends.js';
 
 const ENABLED = ['enabled', 'enabled-runtime', 'static', 'alias', 'indirect'];
+const MARK = '@@is-enabled';
+
+// Reads show's blocks (separated by empty lines) with builtins only, and asks is-enabled where needed.
+const FALLBACK = String.raw`
+while IFS= read -r _fp_x; do
+  case "$_fp_x" in
+    Id=*) _fp_id=${'$'}{_fp_x#Id=} ;;
+    LoadState=*) _fp_l=${'$'}{_fp_x#LoadState=} ;;
+    UnitFileState=*) _fp_f=${'$'}{_fp_x#UnitFileState=} ;;
+    '')
+      if [ -n "$_fp_id" ] && [ "$_fp_l" != not-found ]; then
+        case "$_fp_f" in
+          enabled*|disabled|static|masked*|alias|indirect) ;;
+          *) printf '%s=%s\n' "$_fp_id" "$(systemctl is-enabled "$_fp_id" 2>/dev/null)" ;;
+        esac
+      fi
+      _fp_id= _fp_l= _fp_f= ;;
+  esac
+done <<_FP_EOF
+$_fp_o
+
+_FP_EOF`;
 
 export const systemd: InitBackend = {
   name: 'systemd',
   query(names) {
-    const loop = names.map(shQuote).join(' ');
     return {
       key: `systemd:${names.join(',')}`,
       script: [
-        `for u in ${loop}; do`,
-        `  s=$(systemctl show -p LoadState -p ActiveState -p UnitFileState "$u" 2>/dev/null)`,
-        `  case "$s" in`,
-        `    *LoadState=not-found*|*UnitFileState=enabled*|*UnitFileState=disabled*|*UnitFileState=static*|*UnitFileState=masked*|*UnitFileState=alias*|*UnitFileState=indirect*) e= ;;`,
-        `    *) e=$(systemctl is-enabled "$u" 2>/dev/null) ;;`,
-        `  esac`,
-        `  printf 'Unit=%s\\n%s\\nIsEnabled=%s\\n' "$u" "$s" "$e"`,
-        `done`,
+        `_fp_o=$(systemctl show -p Id -p Names -p LoadState -p ActiveState -p UnitFileState -- ${names.map(shQuote).join(' ')} 2>/dev/null)`,
+        `printf '%s\\n${MARK}\\n' "$_fp_o"`,
+        FALLBACK,
       ].join('\n'),
       parse(out) {
+        const [shown = '', fallback = ''] = out.toString().split(`\n${MARK}\n`);
+        const isEnabled = new Map<string, string>();
+        for (const line of fallback.split('\n')) {
+          const eq = line.lastIndexOf('=');
+          if (eq > 0) isEnabled.set(line.slice(0, eq), line.slice(eq + 1));
+        }
         const result: Record<string, ServiceState> = {};
-        let unit: Record<string, string> | undefined;
-        const finish = () => {
-          if (!unit?.Unit) return;
-          const enabled = unit.IsEnabled || unit.UnitFileState || '';
-          result[unit.Unit] = {
-            exists: (unit.LoadState !== undefined && unit.LoadState !== '' && unit.LoadState !== 'not-found') || Boolean(unit.IsEnabled),
-            running: ['active', 'reloading', 'activating'].includes(unit.ActiveState ?? ''),
+        for (const block of shown.split(/\n\s*\n/)) {
+          const p: Record<string, string> = {};
+          for (const line of block.split('\n')) {
+            const eq = line.indexOf('=');
+            if (eq > 0) p[line.slice(0, eq)] = line.slice(eq + 1);
+          }
+          const aliases = (p.Names ?? '').split(/\s+/).filter(Boolean);
+          const name = names.find((n) => aliases.includes(n) || aliases.includes(`${n}.service`) || p.Id === n || p.Id === `${n}.service`);
+          if (!name || result[name]) continue;
+          const fallbackState = isEnabled.get(p.Id ?? '');
+          const enabled = fallbackState || p.UnitFileState || '';
+          result[name] = {
+            exists: (p.LoadState !== undefined && p.LoadState !== '' && p.LoadState !== 'not-found') || Boolean(fallbackState),
+            running: ['active', 'reloading', 'activating'].includes(p.ActiveState ?? ''),
             enabled: ENABLED.includes(enabled),
           };
-        };
-        for (const line of out.toString().split('\n')) {
-          const eq = line.indexOf('=');
-          if (eq < 0) continue;
-          const k = line.slice(0, eq);
-          if (k === 'Unit') {
-            finish();
-            unit = {};
-          }
-          if (unit) unit[k] = line.slice(eq + 1);
         }
-        finish();
         return result;
       },
     };
