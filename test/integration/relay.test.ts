@@ -86,7 +86,11 @@ test('relay.yml: check predicts the apply on every OS', { skip }, async () => {
     // the mail test below proves the started services run with the new configuration.
     const superseded = (json: any) =>
       json.hosts[h.name].tasks.filter((t: any) => t.handler && /\(re\)started it after the change/.test(t.reason ?? '')).map((t: any) => `${t.name}=${t.status}`);
-    assert.deepEqual(superseded(check.json), superseded(applied.json), `${h.name}: the dry run predicts the skipped handlers`);
+    // Where the dry run could plan the service start (the package was there already), it predicts the
+    // skip exactly; on a host where the start depends on a package install, it says "would run".
+    const startsKnown = !check.json.hosts[h.name].tasks.some((t: any) => t.operation === 'service' && !t.handler && t.depends_on);
+    if (startsKnown) assert.deepEqual(superseded(check.json), superseded(applied.json), `${h.name}: the dry run predicts the skipped handlers`);
+    else assert.deepEqual(superseded(check.json), [], h.name);
     for (const t of applied.json.hosts[h.name].tasks.filter((x: any) => x.handler && /\(re\)started it/.test(x.reason ?? ''))) {
       const by = /^nothing to do: '(.+)' \(re\)started it/.exec(t.reason)![1];
       const starter = applied.json.hosts[h.name].tasks.find((x: any) => x.name === by);
