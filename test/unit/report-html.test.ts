@@ -12,15 +12,13 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
-import type { HostStats, RunEvent, TaskResult } from '../../src/engine/events.js';
-import { redactEvent, redactResult } from '../../src/engine/redact.js';
+import type { RunEvent } from '../../src/engine/events.js';
 import { InputError, InputErrors } from '../../src/errors.js';
-import type { Facts } from '../../src/facts/facts.js';
 import { Secret } from '../../src/load/secret.js';
-import type { Change } from '../../src/ops/operation.js';
 import { SCRIPT } from '../../src/report/html-assets.js';
 import { HtmlReporter, ReportError } from '../../src/report/html.js';
 import { attr, byClass, byTag, elements, text, parsePage, type El } from './html-dom.js';
+import { events, largeRun, run, task, write } from './report-events.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/src/cli/main.js');
@@ -32,55 +30,6 @@ const fresh = () => {
   mkdirSync(d);
   return d;
 };
-
-const FACTS: Facts = {
-  hostname: 'x', system: 'Linux', kernel: '6.1', arch: 'x86_64', os_family: 'Debian', distribution: 'debian',
-  distribution_version: '12.11', distribution_major: 12, init: 'systemd', pkg_mgr: 'apt', user: 'root', uid: 0,
-};
-
-function task(host: string, name: string, fields: Partial<TaskResult> = {}): TaskResult {
-  return { host, play: 'site', task: name, op: 'file', handler: false, status: 'ok', check: true, changes: [], ms: 3, ...fields };
-}
-
-function write(p: string, before: string | null, after: string, masked?: 'secret'): Change {
-  return {
-    kind: 'write',
-    description: `write ${p}`,
-    write: { path: p, content: Buffer.from(after) },
-    diff: { path: p, before, after, masked },
-  };
-}
-
-const run = (cmd: string): Change => ({ kind: 'run', description: `run ${cmd}`, command: cmd });
-
-function stats(tasks: TaskResult[], extra: Partial<HostStats> = {}): HostStats {
-  const n = (s: string) => tasks.filter((t) => t.status === s).length;
-  return { ok: n('ok'), changed: n('changed'), failed: n('failed'), skipped: n('skipped'), unreachable: false, execs: 2, ms: 1234, ...extra };
-}
-
-/** A run as the engine emits it: redacted on the way out, host by host, then run-end. */
-function events(check: boolean, hosts: Record<string, { tasks?: TaskResult[]; unreachable?: string; failed?: string }>): RunEvent[] {
-  const out: RunEvent[] = [{ type: 'run-start', hosts: Object.keys(hosts), check, plays: ['site <b>baseline</b>'] }];
-  const summary = { check, hosts: {} as Record<string, HostStats>, ms: 4321 };
-  for (const [host, h] of Object.entries(hosts)) {
-    out.push({ type: 'host-start', host });
-    const tasks = h.tasks ?? [];
-    let st: HostStats;
-    if (h.unreachable) {
-      out.push({ type: 'host-unreachable', host, error: h.unreachable });
-      st = stats([], { unreachable: true, ms: 10 });
-    } else {
-      out.push({ type: 'host-facts', host, facts: FACTS, ms: 5 });
-      for (const t of tasks) out.push({ type: 'task-result', result: redactResult(t) });
-      if (h.failed) out.push({ type: 'host-failed', host, error: h.failed });
-      st = stats(tasks, h.failed ? { failed: stats(tasks).failed + 1 } : {});
-    }
-    summary.hosts[host] = st;
-    out.push({ type: 'host-done', host, stats: st });
-  }
-  out.push({ type: 'run-end', summary });
-  return out.map((e) => (e.type === 'task-result' ? e : redactEvent(e)));
-}
 
 function report(file: string, evs: RunEvent[], argv = ['apply', 'site.yml', '--check', '--report', file]): string {
   const r = new HtmlReporter({ file, plan: 'site.yml', argv, version: '9.9.9' });
@@ -275,19 +224,8 @@ describe('HTML report from engine events', () => {
   });
 
   test('200 hosts × 30 tasks: every host in the table, the unchanged ones collapsed', () => {
-    const hosts: Record<string, { tasks: TaskResult[] }> = {};
-    for (let h = 1; h <= 200; h++) {
-      const name = `node-${String(h).padStart(3, '0')}`;
-      hosts[name] = {
-        tasks: Array.from({ length: 30 }, (_, t) =>
-          h % 10 === 0 && t % 5 === 0
-            ? task(name, `task ${t}`, { status: 'changed', changes: [write(`/etc/app/${t}.conf`, `line\n`.repeat(40), `line\n`.repeat(39) + `node ${h}\n`)] })
-            : task(name, `task ${t}`, { status: t % 7 === 0 ? 'skipped' : 'ok', reason: 'file has the wanted content' }),
-        ),
-      };
-    }
     const file = path.join(fresh(), 'run.html');
-    const evs = events(true, hosts);
+    const evs = largeRun(200, 30);
     const t0 = Date.now();
     const page = report(file, evs);
     const ms = Date.now() - t0;
