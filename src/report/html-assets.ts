@@ -36,9 +36,6 @@ dl.meta dd { margin: 0; overflow-wrap: anywhere; }
 table.fleet { border-collapse: collapse; width: 100%; }
 table.fleet th, table.fleet td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; white-space: nowrap; }
 table.fleet th { background: var(--panel); position: sticky; top: 0; font-weight: 600; }
-.js table.fleet th[data-sort] { cursor: pointer; user-select: none; }
-table.fleet th[aria-sort="ascending"]::after { content: " \\25B2"; }
-table.fleet th[aria-sort="descending"]::after { content: " \\25BC"; }
 table.fleet td.num, table.fleet th.num { text-align: right; font-variant-numeric: tabular-nums; }
 table.fleet td.zero { color: #afb8c1; }
 table.fleet tbody tr:hover { background: var(--panel); }
@@ -98,28 +95,24 @@ footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
 @media print { .controls { display: none !important; } body { padding: 0; } }
 `;
 
-// Filter by host status, sort the fleet table, expand or collapse every host. The page is complete
-// without it; it only hides, reorders and opens what is already there.
+// Filter by host status (also from the address: run.html#status=failed), expand or collapse every
+// host. The page is complete without it; it only hides and opens what is already there.
 export const SCRIPT = `
 document.documentElement.classList.add('js');
+function showStatus(f) {
+  if (!document.querySelector('button[data-filter="' + f + '"]')) f = 'all';
+  if (f === 'all') delete document.body.dataset.filter; else document.body.dataset.filter = f;
+  document.querySelectorAll('button[data-filter]').forEach(function (b) { b.setAttribute('aria-pressed', String(b.getAttribute('data-filter') === f)); });
+  return f;
+}
+var wanted = /^#status=([a-z]+)$/.exec(location.hash);
+if (wanted) showStatus(wanted[1]);
 document.addEventListener('click', function (ev) {
-  var t = ev.target.closest('[data-filter], th[data-sort], [data-expand]');
+  var t = ev.target.closest('button[data-filter], button[data-expand]');
   if (!t) return;
   if (t.hasAttribute('data-filter')) {
-    var f = t.getAttribute('data-filter');
-    if (f === 'all') delete document.body.dataset.filter; else document.body.dataset.filter = f;
-    document.querySelectorAll('[data-filter]').forEach(function (b) { b.setAttribute('aria-pressed', String(b === t)); });
-  } else if (t.hasAttribute('data-sort')) {
-    var col = t.cellIndex, numeric = t.getAttribute('data-sort') === 'num';
-    var dir = t.getAttribute('aria-sort') === 'ascending' ? -1 : 1;
-    Array.prototype.forEach.call(t.parentNode.children, function (th) { th.removeAttribute('aria-sort'); });
-    t.setAttribute('aria-sort', dir === 1 ? 'ascending' : 'descending');
-    var body = t.closest('table').tBodies[0];
-    var key = function (row) { var c = row.cells[col]; return c.hasAttribute('data-value') ? c.getAttribute('data-value') : c.textContent; };
-    var rows = Array.prototype.slice.call(body.rows).sort(function (a, b) {
-      return dir * (numeric ? Number(key(a)) - Number(key(b)) : key(a).localeCompare(key(b), undefined, { numeric: true }));
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
+    var f = showStatus(t.getAttribute('data-filter'));
+    history.replaceState(null, '', f === 'all' ? location.pathname + location.search : '#status=' + f);
   } else {
     var open = t.getAttribute('data-expand') === 'all';
     document.querySelectorAll('details.host').forEach(function (d) { d.open = open; });

@@ -142,11 +142,11 @@ function numCell(n: number): Markup {
 function renderFleetTable(views: HostView[], check: boolean): Markup {
   const rows = views.map((v) => {
     const c = v.counts;
-    return html`<tr data-status="${v.status}"><td><a href="#${v.anchor}">${v.record.name}</a></td><td data-value="${SEVERITY.indexOf(v.status)}"><span class="badge ${v.status}">${statusLabel(v.status, check)}</span></td>${numCell(c.ok)}${numCell(c.changed)}${numCell(c.failed)}${numCell(c.skipped)}${numCell(c.unreachable ? 1 : 0)}<td class="num" data-value="${c.ms}">${v.record.stats ? duration(c.ms) : ''}</td><td>${osOf(v.record)}</td></tr>
+    return html`<tr data-status="${v.status}"><td><a href="#${v.anchor}">${v.record.name}</a></td><td><span class="badge ${v.status}">${statusLabel(v.status, check)}</span></td>${numCell(c.ok)}${numCell(c.changed)}${numCell(c.failed)}${numCell(c.skipped)}${numCell(c.unreachable ? 1 : 0)}<td class="num">${v.record.stats ? duration(c.ms) : ''}</td><td>${osOf(v.record)}</td></tr>
 `;
   });
   return html`<table class="fleet">
-<thead><tr><th data-sort="text">host</th><th data-sort="num">status</th><th class="num" data-sort="num">ok</th><th class="num" data-sort="num">${check ? 'would change' : 'changed'}</th><th class="num" data-sort="num">failed</th><th class="num" data-sort="num">skipped</th><th class="num" data-sort="num">unreachable</th><th class="num" data-sort="num">duration</th><th data-sort="text">system</th></tr></thead>
+<thead><tr><th>host</th><th>status</th><th class="num">ok</th><th class="num">${check ? 'would change' : 'changed'}</th><th class="num">failed</th><th class="num">skipped</th><th class="num">unreachable</th><th class="num">duration</th><th>system</th></tr></thead>
 <tbody>
 ${rows}</tbody>
 </table>`;

@@ -53,12 +53,12 @@ export interface ChromiumResult {
   code: number | null;
 }
 
-/** Runs Chromium on a local file with extra arguments (--dump-dom, --screenshot=…). */
-export async function chromium(file: string, args: string[], timeoutMs = 60_000): Promise<ChromiumResult> {
+/** Runs Chromium on a local file (and a #fragment of it) with extra arguments (--dump-dom, --screenshot=…). */
+export async function chromium(file: string, args: string[], fragment = '', timeoutMs = 60_000): Promise<ChromiumResult> {
   const home = mkdtempSync(path.join(tmpdir(), 'fleetplan-chromium-'));
   const profile = path.join(home, 'profile');
   mkdirSync(profile);
-  const child = spawn(CHROMIUM, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, ...args, pathToFileURL(file).href], {
+  const child = spawn(CHROMIUM, [...CHROMIUM_FLAGS, `--user-data-dir=${profile}`, ...args, pathToFileURL(file).href + fragment], {
     // Its own process group: on timeout the browser and every helper it forked go at once.
     detached: true,
     env: { ...process.env, HOME: home, XDG_CONFIG_HOME: path.join(home, '.config'), XDG_CACHE_HOME: path.join(home, '.cache') },
@@ -89,8 +89,8 @@ export async function chromium(file: string, args: string[], timeoutMs = 60_000)
 }
 
 /** The DOM after the page loaded and its scripts ran, serialized. */
-export async function dumpDom(file: string): Promise<string> {
-  const r = await chromium(file, ['--dump-dom']);
+export async function dumpDom(file: string, fragment = ''): Promise<string> {
+  const r = await chromium(file, ['--dump-dom'], fragment);
   if (r.code !== 0 || !r.stdout.includes('</html>')) throw new Error(`chromium --dump-dom exited ${r.code}\n${r.stderr.slice(-2000)}`);
   return r.stdout;
 }

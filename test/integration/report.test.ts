@@ -3,7 +3,7 @@
 // main.cf banner holding a <script>. Asserted on the DOM Chromium built after running the page:
 // the page's own script ran (under its Content-Security-Policy), the banner's script did not and
 // reads as text in a highlighted diff line, the fleet table agrees with --json of the same run, the
-// password is nowhere and its file is announced, not shown. Then a screenshot of it. And a made-up
+// password is nowhere and its file is announced, not shown; #status=unreachable filters the page. Then a screenshot of it. And a made-up
 // run of 200 hosts × 30 tasks, which Chromium must render whole.
 import assert from 'node:assert/strict';
 import { copyFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -83,6 +83,12 @@ test('relay.yml --check --diff --report: rendered by Chromium', { skip, timeout:
   assert.ok(byClass(host, 'masked').map(text).some((t) => /\/sasl_passwd: content changed \(secret: not shown\)$/.test(t)));
   const ghost = byClass(doc, 'host').find((e) => e.tagName === 'details' && text(byClass(e, 'name')[0]!) === GHOST)!;
   assert.match(text(byClass(ghost, 'error')[0]!), /cannot connect to ghost-1 \(root@127\.0\.0\.1:1\): connection refused/);
+  // The status filter, from the address as an operator would link it.
+  const filtered = parsePage(await dumpDom(file, '#status=unreachable')).doc;
+  assert.equal(attr(byTag(filtered, 'body')[0]!, 'data-filter'), 'unreachable');
+  const pressed = byTag(filtered, 'button').filter((b) => attr(b, 'aria-pressed') === 'true').map(text);
+  assert.deepEqual(pressed, ['unreachable 1']);
+  assert.equal(attr(byTag(parsePage(await dumpDom(file, '#status=bogus')).doc, 'body')[0]!, 'data-filter'), undefined);
   const command = elements(byClass(doc, 'meta')[0]!).map(text);
   assert.ok(command.some((t) => t.includes('--report') && t.includes('--check')), 'the command line is in the header');
 
