@@ -5,10 +5,12 @@ import { ExitCode } from '../errors.js';
 import type { RunSummary } from '../engine/events.js';
 import { runPlan } from '../engine/run.js';
 import { ConsoleReporter } from '../report/console.js';
+import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
 import { addInventoryOptions, collect, connectOptions, guard, positiveInt, type CommonOpts, useColor } from './common.js';
 import { loadInputs } from './inputs.js';
+import { version } from './version.js';
 
 interface ApplyOpts extends CommonOpts {
   check: boolean;
@@ -23,6 +25,7 @@ interface ApplyOpts extends CommonOpts {
   timeout?: number;
   forceHandlers: boolean;
   breakLock: boolean;
+  report?: string;
 }
 
 export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
@@ -48,13 +51,14 @@ export function registerApply(program: Command): void {
       .option('--skip-tags <tags>', 'skip tasks with one of these tags')
       .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect)
       .option('--json', 'print one JSON document with every host and task on stdout', false)
+      .option('--report <file>', 'also write the run as one self-contained HTML page (hosts, tasks, diffs; secrets redacted)')
       .option('--detailed-exitcode', `with --check: exit ${ExitCode.changesPending} when changes are pending`, false)
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', (v) => positiveInt(v, '--timeout'))
       .option('-v, --verbose', 'also list unchanged tasks and every remote command with its exit code and duration', false),
   ).action((planFile: string, opts: ApplyOpts) =>
-    guard(async () => {
+    guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts);
       const human = opts.json ? process.stderr : process.stdout;
       const reporters: Reporter[] = [];
@@ -62,6 +66,8 @@ export function registerApply(program: Command): void {
         reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human) }));
       }
       if (opts.json) reporters.push(new JsonReporter(process.stdout));
+      // Last: the page is written at run-end, after the recap and the JSON document are out.
+      if (report) reporters.push(report);
       const summary = await runPlan(
         inputs.plan,
         inputs.inventory,
@@ -80,6 +86,28 @@ export function registerApply(program: Command): void {
         fanOut(reporters),
       );
       return exitCodeOf(summary, opts.detailedExitcode);
-    }),
+    })),
   );
+}
+
+/**
+ * --report: the page is set up before the inputs load, so that it is written even when they are
+ * invalid or the run breaks off (with why). A page that cannot be written is an error of its own.
+ */
+function withReport(planFile: string, opts: ApplyOpts, body: (report?: HtmlReporter) => Promise<number>): () => Promise<number> {
+  return async () => {
+    const report =
+      opts.report === undefined ? undefined : new HtmlReporter({ file: opts.report, plan: planFile, argv: process.argv.slice(2), version: version() });
+    try {
+      return await body(report);
+    } catch (err) {
+      if (err instanceof ReportError) {
+        process.stderr.write(`error: ${err.describe()}\n`);
+        return ExitCode.internal;
+      }
+      const reportErr = report?.stopped(err);
+      if (reportErr) process.stderr.write(`error: ${reportErr.describe()}\n`);
+      throw err;
+    }
+  };
 }

@@ -2,7 +2,7 @@
 // passphrase — AES-256-GCM, key from scrypt (src/vault/crypto.ts). The passphrase comes from
 // --vault-password-file, FLEETPLAN_VAULT_PASSWORD or a prompt (src/vault/passphrase.ts).
 import { spawn } from 'node:child_process';
-import { chmodSync, closeSync, existsSync, fsyncSync, mkdtempSync, openSync, readFileSync, renameSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, rmSync, statSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
@@ -11,6 +11,7 @@ import { displayPath } from '../load/paths.js';
 import { redact } from '../load/secret.js';
 import { DEFAULT_SCRYPT, VaultError, decryptVault, encryptVault, isVaultText, parseVaultHeader, type ScryptParams } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, vaultPassphrase } from '../vault/passphrase.js';
+import { writeAtomic } from '../write-atomic.js';
 import { vaultPasswordFileOption } from './common.js';
 
 /** Runs a vault command: input and vault errors print "error: file: message" and exit 4. */
@@ -39,24 +40,6 @@ function readText(file: string): string {
   } catch (err) {
     throw new VaultError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { pos: { file: displayPath(file) } });
   }
-}
-
-/** Replace `file` atomically: a temporary file beside it with the final mode, fsync, rename. */
-export function writeAtomic(file: string, data: string, mode?: number): void {
-  const finalMode = mode ?? (existsSync(file) ? statSync(file).mode & 0o7777 : 0o600);
-  const tmp = path.join(path.dirname(file), `.${path.basename(file)}.fleetplan-${process.pid}-${Date.now()}`);
-  const fd = openSync(tmp, 'wx', finalMode);
-  try {
-    writeSync(fd, data);
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    unlinkSync(tmp);
-    throw err;
-  }
-  closeSync(fd);
-  chmodSync(tmp, finalMode); // the umask may have narrowed it
-  renameSync(tmp, file);
 }
 
 function output(target: string, data: string, mode?: number): void {

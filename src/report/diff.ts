@@ -1,18 +1,25 @@
-// Unified diffs of planned file changes, coloured for a terminal. Secret, binary and oversized
-// contents are announced, never shown.
+// Unified diffs of planned file changes, as typed lines (for the terminal's colours and the HTML
+// report's classes alike). Secret, binary and oversized contents are announced, never shown.
 import { createTwoFilesPatch } from 'diff';
 import type pc from 'picocolors';
 type Colors = ReturnType<typeof pc.createColors>;
 import type { Change, FileDiff } from '../ops/operation.js';
 
-export function renderDiff(d: FileDiff, c: Colors): string {
-  const lines: string[] = [];
-  for (const a of d.attrs ?? []) lines.push(c.cyan(`    ${d.path}: ${a}`));
+export type DiffLineKind = 'attr' | 'masked' | 'file' | 'hunk' | 'add' | 'del' | 'context' | 'note';
+
+export interface DiffLine {
+  kind: DiffLineKind;
+  text: string;
+}
+
+/** The lines an operator reads for one file: attribute changes, then the unified diff (or why not shown). */
+export function diffLines(d: FileDiff): DiffLine[] {
+  const lines: DiffLine[] = (d.attrs ?? []).map((a) => ({ kind: 'attr', text: `${d.path}: ${a}` }));
   if (d.masked) {
-    lines.push(c.yellow(`    ${d.path}: content changed (${d.masked === 'secret' ? 'secret: not shown' : d.masked})`));
-    return lines.join('\n');
+    lines.push({ kind: 'masked', text: `${d.path}: content changed (${d.masked === 'secret' ? 'secret: not shown' : d.masked})` });
+    return lines;
   }
-  if (d.after === null) return lines.join('\n');
+  if (d.after === null) return lines;
   const patch = createTwoFilesPatch(
     d.before === null ? '/dev/null' : `${d.path} (host)`,
     `${d.path} (planned)`,
@@ -25,13 +32,30 @@ export function renderDiff(d: FileDiff, c: Colors): string {
   for (const l of patch.split('\n')) {
     // Drop the "Index:"/"===" preamble; keep ---/+++ and hunks.
     if (l === '' || l.startsWith('Index:') || l.startsWith('====')) continue;
-    if (l.startsWith('+++') || l.startsWith('---')) lines.push(c.bold(`    ${l}`));
-    else if (l.startsWith('+')) lines.push(c.green(`    ${l}`));
-    else if (l.startsWith('-')) lines.push(c.red(`    ${l}`));
-    else if (l.startsWith('@@')) lines.push(c.cyan(`    ${l}`));
-    else lines.push(`    ${l}`);
+    if (l.startsWith('+++') || l.startsWith('---')) lines.push({ kind: 'file', text: l });
+    else if (l.startsWith('+')) lines.push({ kind: 'add', text: l });
+    else if (l.startsWith('-')) lines.push({ kind: 'del', text: l });
+    else if (l.startsWith('@@')) lines.push({ kind: 'hunk', text: l });
+    else if (l.startsWith('\\')) lines.push({ kind: 'note', text: l });
+    else lines.push({ kind: 'context', text: l });
   }
-  return lines.join('\n');
+  return lines;
+}
+
+export function renderDiff(d: FileDiff, c: Colors): string {
+  const paint: Record<DiffLineKind, (s: string) => string> = {
+    attr: c.cyan,
+    masked: c.yellow,
+    file: c.bold,
+    hunk: c.cyan,
+    add: c.green,
+    del: c.red,
+    context: (s) => s,
+    note: (s) => s,
+  };
+  return diffLines(d)
+    .map((l) => paint[l.kind](`    ${l.text}`))
+    .join('\n');
 }
 
 /** A change as the operator reads it: the diff of a write, or the exact command of a run. */

@@ -2,6 +2,7 @@
 import type { RunEvent, TaskResult } from '../engine/events.js';
 import type { FileDiff } from '../ops/operation.js';
 import type { Reporter } from './reporter.js';
+import { RunRecorder, type HostRecord } from './run-record.js';
 
 interface JsonTask {
   name: string;
@@ -23,70 +24,62 @@ interface JsonHost {
   ok: number;
   skipped: number;
   unreachable: boolean;
+  tasks: JsonTask[];
   error?: string;
   notes?: string[];
-  tasks: JsonTask[];
+}
+
+function jsonTask(r: TaskResult): JsonTask {
+  const diffs = r.changes.flatMap((c) => (c.kind === 'write' && c.diff ? [c.diff] : []));
+  const commands = r.changes.flatMap((c) => (c.kind === 'run' ? [c.command] : []));
+  return {
+    name: r.task,
+    role: r.role,
+    operation: r.op,
+    handler: r.handler,
+    status: r.status,
+    reason: r.reason,
+    depends_on: r.dependsOn,
+    error: r.error,
+    ignored: r.ignored,
+    commands: commands.length ? commands : undefined,
+    diff: diffs.length ? diffs : undefined,
+  };
+}
+
+function jsonHost(h: HostRecord): JsonHost {
+  const s = h.stats;
+  return {
+    changed: s?.changed ?? 0,
+    failed: s?.failed ?? 0,
+    ok: s?.ok ?? 0,
+    skipped: s?.skipped ?? 0,
+    unreachable: h.unreachable,
+    tasks: h.tasks.map(jsonTask),
+    error: h.error,
+    notes: h.notes.length ? h.notes : undefined,
+  };
 }
 
 export class JsonReporter implements Reporter {
-  private readonly hosts: Record<string, JsonHost> = {};
+  private readonly recorder = new RunRecorder();
   constructor(private readonly out: NodeJS.WritableStream) {}
 
-  private host(name: string): JsonHost {
-    return (this.hosts[name] ??= { changed: 0, failed: 0, ok: 0, skipped: 0, unreachable: false, tasks: [] });
-  }
-
   handle(e: RunEvent): void {
-    switch (e.type) {
-      case 'task-result': {
-        const r = e.result;
-        const diffs = r.changes.flatMap((c) => (c.kind === 'write' && c.diff ? [c.diff] : []));
-        const commands = r.changes.flatMap((c) => (c.kind === 'run' ? [c.command] : []));
-        this.host(r.host).tasks.push({
-          name: r.task,
-          role: r.role,
-          operation: r.op,
-          handler: r.handler,
-          status: r.status,
-          reason: r.reason,
-          depends_on: r.dependsOn,
-          error: r.error,
-          ignored: r.ignored,
-          commands: commands.length ? commands : undefined,
-          diff: diffs.length ? diffs : undefined,
-        });
-        break;
-      }
-      case 'host-unreachable':
-        Object.assign(this.host(e.host), { unreachable: true, error: e.error });
-        break;
-      case 'host-failed':
-        this.host(e.host).error = e.error;
-        break;
-      case 'host-note':
-        (this.host(e.host).notes ??= []).push(e.note);
-        break;
-      case 'host-done': {
-        const h = this.host(e.host);
-        Object.assign(h, { changed: e.stats.changed, failed: e.stats.failed, ok: e.stats.ok, skipped: e.stats.skipped });
-        break;
-      }
-      case 'run-end': {
-        const stats = Object.values(e.summary.hosts);
-        const doc = {
-          check: e.summary.check,
-          hosts: this.hosts,
-          summary: {
-            hosts: stats.length,
-            changed: stats.filter((s) => s.changed > 0).length,
-            failed: stats.filter((s) => s.failed > 0).length,
-            unreachable: stats.filter((s) => s.unreachable).length,
-            ms: e.summary.ms,
-          },
-        };
-        this.out.write(JSON.stringify(doc, null, 2) + '\n');
-        break;
-      }
-    }
+    this.recorder.handle(e);
+    if (e.type !== 'run-end') return;
+    const stats = Object.values(e.summary.hosts);
+    const doc = {
+      check: e.summary.check,
+      hosts: Object.fromEntries([...this.recorder.record.hosts.values()].map((h) => [h.name, jsonHost(h)])),
+      summary: {
+        hosts: stats.length,
+        changed: stats.filter((s) => s.changed > 0).length,
+        failed: stats.filter((s) => s.failed > 0).length,
+        unreachable: stats.filter((s) => s.unreachable).length,
+        ms: e.summary.ms,
+      },
+    };
+    this.out.write(JSON.stringify(doc, null, 2) + '\n');
   }
 }

@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { ensureRootfs } from './rootfs.js';
 
-export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount'];
+// chromium: the HTML report test (test/integration/report.test.ts) renders a real report in it.
+export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount', 'chromium'];
 
 /** Why the fleet cannot run on this controller, or undefined if it can. Cheap; used by tests. */
 export function unsupportedReason(): string | undefined {
