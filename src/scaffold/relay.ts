@@ -108,8 +108,9 @@ function groupVars(s: RelaySettings): string {
 # opendkim, opendmarc, spf_policy, mta_switch). host_vars/<host>.yml overrides one host.
 
 # --- The smarthost every message is relayed through (SASL authentication over TLS) ---
-# Its name or address and its submission port.
+# Its name or address.
 relay_host: ${yamlScalar(s.relayHost)}
+# Its submission port (main.cf: relayhost = [relay_host]:relay_port, no MX lookup).
 relay_port: ${s.relayPort}
 # The account the relays log in with.
 relay_user: ${yamlScalar(s.relayUser)}
@@ -125,10 +126,10 @@ smtp_tls_security_level: ${s.tlsLevel}
 mail_domain: ${yamlScalar(s.mailDomain)}
 
 # --- DKIM signing (role opendkim) ---
-# Each relay generates its own key once (never rotated by a re-run), so each needs its own selector:
-# the key is published as <selector>._domainkey.<mail_domain>. After the first apply,
-# \`fleetplan dns relay.yml -i inventory.yml\` prints the DKIM, SPF and DMARC records to publish.
+# Sign outgoing mail; each relay generates its own key once (never rotated by a re-run).
 dkim_enabled: true
+# The key's name in DNS, <selector>._domainkey.<mail_domain>: one per host, as each has its own key.
+# After the first apply, \`fleetplan dns relay.yml -i inventory.yml\` prints the records to publish.
 dkim_selector: ${yamlScalar(s.dkimSelector)}
 
 # --- Optional ---
