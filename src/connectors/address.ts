@@ -35,6 +35,13 @@ const ALIASES: Record<string, string[]> = {
   become_method: ['ansible_become_method'],
 };
 
+/** Every variable buildAddress reads, in both spellings (what `fleetplan init --hosts` carries over). */
+export const CONNECTION_VARS: readonly string[] = Object.entries(ALIASES).flatMap(([name, aliases]) => [name, ...aliases]);
+/** The connection variables naming controller files, which are relative to the inventory's directory. */
+export const CONNECTION_PATH_VARS: readonly string[] = ['ssh_private_key_file', ...ALIASES.ssh_private_key_file!, 'ssh_known_hosts_file'];
+/** The ones saying where the host is: they belong to each host, never to a group. */
+export const HOST_ADDRESS_VARS: readonly string[] = ['ssh_host', ...ALIASES.ssh_host!];
+
 function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p;
 }

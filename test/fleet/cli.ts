@@ -2,6 +2,7 @@
 // npm run fleet -- down --out .fleet
 import { Command } from 'commander';
 import { down, up, PERSONALITIES, type Personality } from './fleet.js';
+import { ensurePrereqs } from './prereqs.js';
 
 const program = new Command('fleet').description('throw-away local SSH test hosts for fleetplan');
 
@@ -12,6 +13,9 @@ program.command('up')
   .requiredOption('--out <dir>', 'directory owned by the fleet (emptied first)')
   .action(async (o: { os: string; count: string; out: string }) => {
     const oses = o.os.split(',').map((s) => s.trim()).filter(Boolean) as Personality[];
+    // A fresh machine needs only `npm ci` first: the Debian packages and the base image come here.
+    const reason = await ensurePrereqs((m) => console.error(`[fleet] ${m}`));
+    if (reason) throw new Error(reason);
     const fleet = await up({ os: oses, count: Number(o.count), out: o.out });
     for (const h of fleet.hosts) console.log(`${h.name}\t${h.os}\t${h.address}:${h.port}\tpid=${h.pid}`);
     console.log(`inventory: ${fleet.inventoryPath}`);

@@ -1,6 +1,6 @@
-// Run by `npm test` before the test files: makes sure this controller can host a test fleet
-// (Debian packages installed, base rootfs cached) so the first integration test doesn't time out
-// building it. Without root/namespaces it explains why and exits 0 so the integration tests skip
+// Run by `npm test` and `npm run demo` before anything else, and by `npm run fleet -- up`: makes sure
+// this controller can host a test fleet (Debian packages installed, base rootfs cached) so that no
+// step is hidden from a fresh machine and the first integration test doesn't time out building it. Without root/namespaces it explains why and exits 0 so the integration tests skip
 // themselves with the same reason; with CI=true that is a failure instead (CI must not silently
 // skip the integration suite).
 import { spawnSync } from 'node:child_process';
@@ -41,25 +41,34 @@ function apt(args: string[]) {
   if (r.status !== 0) throw new Error(`apt-get ${args.join(' ')} failed (${r.status ?? r.error?.message})`);
 }
 
-async function main() {
+/**
+ * Make this controller able to host a test fleet: install the missing Debian packages, then build
+ * (or reuse) the cached base rootfs. Returns why it cannot, instead, when it is not root on a
+ * Debian/Ubuntu machine with namespaces and overlayfs (nothing is installed then).
+ */
+export async function ensurePrereqs(log: (msg: string) => void): Promise<string | undefined> {
   // Root + dpkg are needed to install anything; check those before namespaces (unshare may be
   // what's missing).
   const early = process.getuid?.() !== 0 || !existsSync('/usr/bin/dpkg-query') ? unsupportedReason() : undefined;
-  if (!early) {
-    const missing = missingPackages();
-    if (missing.length) {
-      console.error(`[prereqs] installing ${missing.join(' ')}`);
-      apt(['update']);
-      apt(['install', '-y', '--no-install-recommends', ...missing]);
-    }
+  if (early) return early;
+  const missing = missingPackages();
+  if (missing.length) {
+    log(`installing ${missing.join(' ')}`);
+    apt(['update']);
+    apt(['install', '-y', '--no-install-recommends', ...missing]);
   }
-  const reason = early ?? unsupportedReason();
+  const reason = unsupportedReason();
+  if (reason) return reason;
+  await ensureRootfs({ log: (m) => log(`rootfs: ${m}`) });
+  return undefined;
+}
+
+async function main() {
+  const reason = await ensurePrereqs((m) => console.error(`[prereqs] ${m}`));
   if (reason) {
     if (process.env.CI === 'true') { console.error(`[prereqs] FAIL (CI=true): ${reason}`); process.exit(1); }
     console.error(`[prereqs] test fleet unavailable, integration tests will be skipped: ${reason}`);
-    return;
   }
-  await ensureRootfs({ log: (m) => console.error(`[prereqs] rootfs: ${m}`) });
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
