@@ -109,7 +109,7 @@ test('check --diff: shows every change with diffs and commands, changes nothing'
   assert.equal(human.code, 0, human.stderr);
   assert.match(human.stdout, /\+\+\+ \/etc\/postfix\/main\.cf \(planned\)/);
   assert.match(human.stdout, /\+myhostname = deb-sysv-1\.example\.test/);
-  assert.match(human.stdout, /would run\s+handler mailhost_base: restart postfix/);
+  assert.match(human.stdout, /would run\s+handler mailhost_base: postmap virtual/);
   assert.match(human.stdout, /\$ .*apt-get .*install tree/);
   // Nothing changed on any host.
   for (const h of fleet.hosts) {

@@ -90,7 +90,7 @@ test('relay.yml: check predicts the apply on every OS', { skip }, async () => {
     // skip exactly; on a host where the start depends on a package install, it says "would run".
     const startsKnown = !check.json.hosts[h.name].tasks.some((t: any) => t.operation === 'service' && !t.handler && t.depends_on);
     if (startsKnown) assert.deepEqual(superseded(check.json), superseded(applied.json), `${h.name}: the dry run predicts the skipped handlers`);
-    else assert.deepEqual(superseded(check.json), [], h.name);
+    else for (const s of superseded(check.json)) assert.ok(superseded(applied.json).includes(s), `${h.name}: ${s} predicted, not done`);
     for (const t of applied.json.hosts[h.name].tasks.filter((x: any) => x.handler && /\(re\)started it/.test(x.reason ?? ''))) {
       const by = /^nothing to do: '(.+)' \(re\)started it/.exec(t.reason)![1];
       const starter = applied.json.hosts[h.name].tasks.find((x: any) => x.name === by);
