@@ -1,7 +1,7 @@
 // service: running state and boot-time enablement through the host's init backend (systemd, SysV,
 // FreeBSD rc). restarted/reloaded always act: they are what handlers are for.
 import { z } from 'zod';
-import type { InitBackend, ServiceState } from '../backends/backends.js';
+import { requireSupport, type InitBackend, type ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
 import type { StateQuery } from '../state/query.js';
 import type { Change, Operation } from './operation.js';
@@ -51,8 +51,10 @@ export const service: Operation<Args, Resolved> = {
     }
     const changes: Change[] = [];
     const after: ServiceState = { ...cur };
-    const act = (action: Parameters<InitBackend['command']>[0], description: string) =>
+    const act = (action: Parameters<InitBackend['command']>[0], description: string) => {
+      requireSupport(backend, 'service', action);
       changes.push({ kind: 'run', description, command: backend.command(action, a.name) });
+    };
     switch (a.state) {
       case 'started':
         if (!cur.running) act('start', `start ${a.name}`);

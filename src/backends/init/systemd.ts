@@ -4,6 +4,7 @@ import type { InitBackend, ServiceState } from '../backends.js';
 
 export const systemd: InitBackend = {
   name: 'systemd',
+  supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
   query(names) {
     const loop = names.map(shQuote).join(' ');
     return {
