@@ -60,7 +60,7 @@ export class FactError extends FleetplanError {}
 /** An operation failed on the host (or could not be planned). */
 export class OperationError extends FleetplanError {}
 
-/** Documented exit codes (README "Exit codes"). */
+/** Documented exit codes (docs/usage.md "Exit codes"). */
 export const ExitCode = {
   ok: 0,
   /** One or more hosts failed a task. */

@@ -9,8 +9,13 @@ export interface PackageState {
   candidate?: string | null;
 }
 
+/** A `state:` of the package operation. */
+export type PackageWanted = 'present' | 'absent' | 'latest';
+
 export interface PackageBackend {
   readonly name: string;
+  /** The states this backend can really ensure; the package operation refuses the others. */
+  readonly supports: readonly PackageWanted[];
   /** One query reading the state of all these packages at once; `candidate` also asks what an upgrade would install. */
   query(names: string[], opts?: { candidate?: boolean }): StateQuery<Record<string, PackageState>>;
   install(names: string[]): string;
@@ -30,14 +35,21 @@ export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'enable' |
 
 export interface InitBackend {
   readonly name: string;
+  /** The actions this backend can run; the service operation refuses a task needing another. */
+  readonly supports: readonly ServiceAction[];
   /** One query reading the state of all these services at once. */
   query(names: string[]): StateQuery<Record<string, ServiceState>>;
   command(action: ServiceAction, service: string): string;
 }
 
+/** What the user and group operations may ask of an accounts backend. */
+export type AccountsCapability = 'users' | 'groups' | 'supplementary groups';
+
 /** Creating users and groups and changing membership (useradd/usermod on Linux, pw on FreeBSD). */
 export interface AccountsBackend {
   readonly name: string;
+  /** What this backend can manage; the user and group operations refuse the rest. */
+  readonly supports: readonly AccountsCapability[];
   createGroup(group: string, opts: { system?: boolean; gid?: number }): string;
   createUser(user: string, opts: { system?: boolean; uid?: number; home?: string; shell?: string; group?: string }): string;
   /** Add the user to these supplementary groups, keeping the others. */
@@ -51,4 +63,14 @@ export interface Backends {
   package: PackageBackend;
   init: InitBackend;
   accounts: AccountsBackend;
+}
+
+/**
+ * Fails, naming the backend and what it can do, when an operation needs something the backend does
+ * not declare — instead of running a command that would silently do less than the plan says.
+ */
+export function requireSupport<C extends string>(backend: { name: string; supports: readonly C[] }, kind: string, wanted: C): void {
+  if (!backend.supports.includes(wanted)) {
+    throw new Error(`the ${kind} backend ${backend.name} cannot do '${wanted}' (it supports: ${backend.supports.join(', ')})`);
+  }
 }

@@ -1,6 +1,6 @@
 // Chooses each host's backends from its facts, once, from ordered tables (as Ansible's service and
-// package dispatch). An operation may override with `use:`; an unknown host fails with a message
-// naming that option instead of guessing.
+// package dispatch): the first rule whose facts all match wins. An operation may override with
+// `use:`; an unknown host fails with a message naming that option instead of guessing.
 import type { Facts } from '../facts/facts.js';
 import { pw } from './accounts/pw.js';
 import { shadowUtils } from './accounts/shadow-utils.js';
@@ -22,31 +22,36 @@ export const initBackends: Record<string, InitBackend> = {
 };
 export const accountsBackends: Record<string, AccountsBackend> = { 'shadow-utils': shadowUtils, pw };
 
-type Rule = [(f: Facts) => boolean, string];
+/** A selection rule: the backend is chosen when every listed fact has exactly this value. */
+export interface SelectionRule {
+  when: Partial<Record<keyof Facts, string>>;
+  backend: string;
+}
 
+// Declarative (fact = value) so that docs/os-matrix.md is generated from these very tables.
 // Ports are never chosen from facts: building from source is the operator's explicit choice (`use: ports`).
-const PACKAGE_TABLE: Rule[] = [
-  [(f) => f.pkg_mgr === 'apt', 'apt'],
-  [(f) => f.pkg_mgr === 'dnf', 'dnf'],
-  [(f) => f.pkg_mgr === 'yum', 'yum'],
-  [(f) => f.pkg_mgr === 'pkg', 'pkg'],
+export const packageRules: readonly SelectionRule[] = [
+  { when: { pkg_mgr: 'apt' }, backend: 'apt' },
+  { when: { pkg_mgr: 'dnf' }, backend: 'dnf' },
+  { when: { pkg_mgr: 'yum' }, backend: 'yum' },
+  { when: { pkg_mgr: 'pkg' }, backend: 'pkg' },
 ];
 
-const INIT_TABLE: Rule[] = [
-  [(f) => f.init === 'systemd', 'systemd'],
-  [(f) => f.init === 'bsdrc', 'bsdrc'],
-  [(f) => f.init === 'sysv' && f.os_family === 'RedHat', 'sysv-redhat'],
-  [(f) => f.init === 'sysv' && f.os_family === 'Debian', 'sysv-debian'],
+export const initRules: readonly SelectionRule[] = [
+  { when: { init: 'systemd' }, backend: 'systemd' },
+  { when: { init: 'bsdrc' }, backend: 'bsdrc' },
+  { when: { init: 'sysv', os_family: 'RedHat' }, backend: 'sysv-redhat' },
+  { when: { init: 'sysv', os_family: 'Debian' }, backend: 'sysv-debian' },
 ];
 
-const ACCOUNTS_TABLE: Rule[] = [
-  [(f) => f.system === 'FreeBSD', 'pw'],
-  [(f) => f.system === 'Linux', 'shadow-utils'],
+export const accountsRules: readonly SelectionRule[] = [
+  { when: { system: 'FreeBSD' }, backend: 'pw' },
+  { when: { system: 'Linux' }, backend: 'shadow-utils' },
 ];
 
-function pick<T>(table: Rule[], registry: Record<string, T>, facts: Facts): T | undefined {
-  const hit = table.find(([test]) => test(facts));
-  return hit ? registry[hit[1]] : undefined;
+function pick<T>(rules: readonly SelectionRule[], registry: Record<string, T>, facts: Facts): T | undefined {
+  const hit = rules.find((r) => Object.entries(r.when).every(([fact, value]) => String(facts[fact as keyof Facts]) === value));
+  return hit ? registry[hit.backend] : undefined;
 }
 
 /** A backend that explains, when first used, why none fits this host. */
@@ -54,9 +59,12 @@ function missing<T extends object>(kind: string, detail: string, option: string)
   return new Proxy({} as T, {
     get(_t, prop) {
       if (prop === 'name') return `none (${detail})`;
-      return () => {
+      const fail = () => {
         throw new Error(`no ${kind} backend for this host (${detail}); set \`${option}\` to one of the known backends`);
       };
+      // Asking what it supports is its first use too: explain rather than answer "nothing".
+      if (prop === 'supports') fail();
+      return fail;
     },
   });
 }
@@ -65,11 +73,11 @@ export function selectBackends(facts: Facts): Backends {
   const os = `${facts.distribution} ${facts.distribution_version}, ${facts.system}`;
   return {
     package:
-      pick(PACKAGE_TABLE, packageBackends, facts) ??
+      pick(packageRules, packageBackends, facts) ??
       missing<PackageBackend>('package', `${os}, package manager ${facts.pkg_mgr}`, `use: (${Object.keys(packageBackends).join('|')})`),
     init:
-      pick(INIT_TABLE, initBackends, facts) ??
+      pick(initRules, initBackends, facts) ??
       missing<InitBackend>('service', `${os}, init ${facts.init}`, `use: (${Object.keys(initBackends).join('|')})`),
-    accounts: pick(ACCOUNTS_TABLE, accountsBackends, facts) ?? missing<AccountsBackend>('accounts', os, 'a supported OS'),
+    accounts: pick(accountsRules, accountsBackends, facts) ?? missing<AccountsBackend>('accounts', os, 'a supported OS'),
   };
 }

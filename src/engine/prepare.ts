@@ -68,7 +68,7 @@ export function prepareTask(
   if (!op) throw new InputError(`unknown operation '${def.op}'`, { pos: def.pos, host: ctx.host, task: def.name });
   const vars: Vars = item?.vars ?? ctx.scope(play, ref);
   const names = [def.name, ...(def.listen ?? [])];
-  const become = def.become ?? play.become ?? Boolean(vars.become ?? vars.ansible_become ?? false);
+  const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name });
   const displayName = item ? `${def.name} (${item.label})` : def.name;
   const base = { def, displayName, names, become, op };
 
@@ -113,6 +113,19 @@ export function prepareTask(
     throw new OperationError((err as Error).message, { pos: def.pos, host: ctx.host, task: def.name, cause: err });
   }
   return { ...base, active: true, resolved, opCtx, queries };
+}
+
+/**
+ * The host's `become` variable (or `ansible_become`), read as connecting reads it: YAML 1.2 keeps
+ * `become: no` a string, and "no" must not mean yes.
+ */
+export function hostBecome(vars: Vars, where: { pos?: TaskDef['pos']; host?: string; task?: string } = {}): boolean {
+  const [name, value] = vars.become !== undefined && vars.become !== null ? ['become', vars.become] : ['ansible_become', vars.ansible_become];
+  if (value === undefined || value === null) return false;
+  if (typeof value === 'boolean') return value;
+  if (typeof value === 'string' && /^(true|yes)$/i.test(value)) return true;
+  if (typeof value === 'string' && /^(false|no)$/i.test(value)) return false;
+  throw new InputError(`${name} must be true or false, got ${JSON.stringify(value)}`, where);
 }
 
 function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'op'>, reason: string): PreparedTask {

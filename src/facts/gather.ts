@@ -46,7 +46,7 @@ interface Identity {
   distribution_version: string;
 }
 
-const FAMILY_OF_ID: Record<string, OsFamily> = {
+export const FAMILY_OF_ID: Record<string, OsFamily> = {
   debian: 'Debian', ubuntu: 'Debian', raspbian: 'Debian', linuxmint: 'Debian',
   centos: 'RedHat', rhel: 'RedHat', fedora: 'RedHat', rocky: 'RedHat', almalinux: 'RedHat', ol: 'RedHat',
   freebsd: 'FreeBSD',

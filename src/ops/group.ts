@@ -1,5 +1,6 @@
 // group: a group present or absent.
 import { z } from 'zod';
+import { requireSupport } from '../backends/backends.js';
 import { groupQuery, groupResource } from '../state/account-state.js';
 import type { Operation } from './operation.js';
 
@@ -25,6 +26,7 @@ export const group: Operation<Args, { args: Args; query: ReturnType<typeof group
     const cur = state.get(query);
     const want = a.state === 'present';
     if (cur.exists === want) return { changes: [], reason: `group ${a.name} ${want ? 'exists' : 'does not exist'}` };
+    requireSupport(ctx.backends.accounts, 'accounts', 'groups');
     const command = want ? ctx.backends.accounts.createGroup(a.name, { system: a.system, gid: a.gid }) : ctx.backends.accounts.removeGroup(a.name);
     return {
       changes: [{ kind: 'run', description: `${want ? 'create' : 'remove'} group ${a.name}`, command }],

@@ -1,7 +1,7 @@
 // package: packages present, absent or latest, through the host's package backend (apt, yum/dnf, pkg),
 // all missing packages installed in one command.
 import { z } from 'zod';
-import type { PackageBackend, PackageState } from '../backends/backends.js';
+import { requireSupport, type PackageBackend, type PackageState } from '../backends/backends.js';
 import { packageBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery } from '../state/query.js';
 import { Unresolved, type Operation, type OpContext } from './operation.js';
@@ -40,6 +40,7 @@ export const pkg: Operation<Args, Resolved> = {
   resolve(args, ctx: OpContext) {
     const names = Array.isArray(args.name) ? args.name : [args.name];
     const backend = pickBackend(args.use, packageBackends, ctx.backends.package, 'package');
+    requireSupport(backend, 'package', args.state);
     const candidate = args.state === 'latest';
     // One dpkg-query/rpm/pkg process for the packages of every task of the play (src/state/batch.ts).
     const query = groupedByName(`package:${backend.name}:${candidate}`, names, (ns) => backend.query(ns, { candidate }));

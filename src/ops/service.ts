@@ -2,7 +2,7 @@
 // FreeBSD rc). restarted/reloaded always act: they are what handlers are for — except as a handler
 // whose service was (re)started after the change that notified it (src/engine/superseded.ts).
 import { z } from 'zod';
-import type { InitBackend, ServiceState } from '../backends/backends.js';
+import { requireSupport, type InitBackend, type ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery } from '../state/query.js';
 import type { Change, Operation } from './operation.js';
@@ -55,6 +55,7 @@ export const service: Operation<Args, Resolved> = {
     const after: ServiceState = { ...cur };
     let loads = false;
     const act = (action: Parameters<InitBackend['command']>[0], description: string) => {
+      requireSupport(backend, 'service', action);
       changes.push({ kind: 'run', description, command: backend.command(action, a.name) });
       if (action === 'start' || action === 'restart') loads = true;
     };

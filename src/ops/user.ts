@@ -1,6 +1,7 @@
 // user: an account that exists (or not) and belongs to supplementary groups, e.g. postfix in the
 // milter's group so it can reach the OpenDKIM socket.
 import { z } from 'zod';
+import { requireSupport } from '../backends/backends.js';
 import { groupQuery, userQuery, userResource, type UserState } from '../state/account-state.js';
 import type { Change, Operation } from './operation.js';
 import { Unresolved } from './operation.js';
@@ -37,6 +38,7 @@ export const user: Operation<Args, Resolved> = {
     const acc = ctx.backends.accounts;
     if (a.state === 'absent') {
       if (!cur.exists) return { changes: [], reason: `user ${a.name} does not exist` };
+      requireSupport(acc, 'accounts', 'users');
       return {
         changes: [{ kind: 'run', description: `remove user ${a.name}`, command: acc.removeUser(a.name) }],
         predicts: [{ key: userResource(a.name), value: { exists: false, groups: [] } satisfies UserState }],
@@ -46,6 +48,7 @@ export const user: Operation<Args, Resolved> = {
     if (missingGroups.length) throw new Unresolved(`group ${missingGroups.join(', ')} does not exist`);
     const changes: Change[] = [];
     if (!cur.exists) {
+      requireSupport(acc, 'accounts', 'users');
       changes.push({
         kind: 'run',
         description: `create user ${a.name}`,
@@ -55,10 +58,11 @@ export const user: Operation<Args, Resolved> = {
     const have = new Set(cur.exists ? cur.groups.slice(1) : []);
     const wanted = a.groups ?? [];
     const toAdd = wanted.filter((g) => !have.has(g) && g !== cur.primaryGroup);
+    const toLeave = a.append || a.groups === undefined ? [] : [...have].filter((g) => !wanted.includes(g));
+    if (toAdd.length || toLeave.length) requireSupport(acc, 'accounts', 'supplementary groups');
     if (toAdd.length) {
       changes.push({ kind: 'run', description: `add ${a.name} to ${toAdd.join(', ')}`, command: acc.addToGroups(a.name, toAdd) });
     }
-    const toLeave = a.append || a.groups === undefined ? [] : [...have].filter((g) => !wanted.includes(g));
     for (const g of toLeave) {
       changes.push({ kind: 'run', description: `remove ${a.name} from ${g}`, command: acc.removeFromGroup(a.name, g) });
     }

@@ -4,6 +4,7 @@ import type { AccountsBackend } from '../backends.js';
 
 export const pw: AccountsBackend = {
   name: 'pw',
+  supports: ['users', 'groups', 'supplementary groups'],
   createGroup: (group, opts) => ['pw groupadd', shQuote(group), opts.gid !== undefined ? `-g ${opts.gid}` : ''].filter(Boolean).join(' '),
   createUser(user, opts) {
     return [

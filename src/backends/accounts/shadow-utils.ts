@@ -4,6 +4,7 @@ import type { AccountsBackend } from '../backends.js';
 
 export const shadowUtils: AccountsBackend = {
   name: 'shadow-utils',
+  supports: ['users', 'groups', 'supplementary groups'],
   createGroup(group, opts) {
     return ['groupadd', opts.system ? '-r' : '', opts.gid !== undefined ? `-g ${opts.gid}` : '', shQuote(group)]
       .filter(Boolean)

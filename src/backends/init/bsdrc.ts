@@ -23,6 +23,7 @@ const SCRIPT_DIRS = ['/etc/rc.d', '/usr/local/etc/rc.d'];
 
 export const bsdrc: InitBackend = {
   name: 'bsdrc',
+  supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
   query(names) {
     return scriptServiceQuery('bsdrc', names, {
       exists: (s) => SCRIPT_DIRS.map((d) => `[ -x ${d}/${s} ]`).join(' || '),

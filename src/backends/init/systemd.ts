@@ -32,6 +32,7 @@ _FP_EOF`;
 
 export const systemd: InitBackend = {
   name: 'systemd',
+  supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
   query(names) {
     return {
       key: `systemd:${names.join(',')}`,

@@ -34,6 +34,7 @@ export const chkconfig: LinkManager = {
 export function sysv(links: LinkManager): InitBackend {
   return {
     name: `sysv (${links.name})`,
+    supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
     query(names) {
       return scriptServiceQuery('sysv', names, {
         exists: (s) => `[ -x /etc/init.d/${s} ]`,

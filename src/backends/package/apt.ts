@@ -10,6 +10,7 @@ function words(names: string[]): string {
 
 export const apt: PackageBackend = {
   name: 'apt',
+  supports: ['present', 'absent', 'latest'],
   query(names, opts = {}) {
     const list = words(names);
     // dpkg-query prints nothing (and exits 1) for packages it has never heard of: that is "not installed".

@@ -33,6 +33,7 @@ export function parsePkgLines(out: Buffer, names: string[]): Record<string, Pack
 
 export const pkg: PackageBackend = {
   name: 'pkg',
+  supports: ['present', 'absent', 'latest'],
   query(names, opts = {}) {
     return {
       key: `pkg:${opts.candidate ? 'c:' : ''}${names.join(',')}`,

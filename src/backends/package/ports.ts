@@ -17,6 +17,8 @@ const make = (origin: string, target: string) =>
 
 export const ports: PackageBackend = {
   name: 'ports',
+  // No `latest`: the ports tree's version is never read, so an installed port could not be upgraded.
+  supports: ['present', 'absent'],
   query(names, opts = {}) {
     names.forEach(checkOrigin);
     return {

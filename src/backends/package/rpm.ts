@@ -10,6 +10,7 @@ function words(names: string[]): string {
 export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
   return {
     name: tool,
+    supports: ['present', 'absent', 'latest'],
     query(names, opts = {}) {
       const list = words(names);
       // rpm -q prints "package x is not installed" (exit 1) for missing ones: those lines lack a tab.
