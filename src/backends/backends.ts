@@ -16,6 +16,8 @@ export interface PackageBackend {
   readonly name: string;
   /** The states this backend can really ensure; the package operation refuses the others. */
   readonly supports: readonly PackageWanted[];
+  /** Where the package database and sources live: only a change there (or a command) alters the query's answer. */
+  readonly statePaths: readonly string[];
   /** One query reading the state of all these packages at once; `candidate` also asks what an upgrade would install. */
   query(names: string[], opts?: { candidate?: boolean }): StateQuery<Record<string, PackageState>>;
   install(names: string[]): string;
@@ -37,6 +39,8 @@ export interface InitBackend {
   readonly name: string;
   /** The actions this backend can run; the service operation refuses a task needing another. */
   readonly supports: readonly ServiceAction[];
+  /** Where service definitions and boot settings live: only a change there (or a command) alters the query's answer. */
+  readonly statePaths: readonly string[];
   /** One query reading the state of all these services at once. */
   query(names: string[]): StateQuery<Record<string, ServiceState>>;
   command(action: ServiceAction, service: string): string;

@@ -1,12 +1,12 @@
 // After a change, which of the remaining tasks' state queries are read again (in the change's own exec).
 // A change whose every predicted effect is on files (file, copy, template, line, settings, directory)
-// and that is not opaque can only alter file queries on those paths, their ancestors (mkdir -p creates
-// parents) and their descendants (a directory removed); those are re-read, other file queries keep the
-// values already read. Every query that is not about a file (services: a unit file or rc.conf may have
-// been written; packages, accounts, sysrc) is always re-read, and so is everything after a change that
-// may touch anything (a command, a package, a service, an account). Paths are compared as written, so
-// when any file read on the host is reached through a symbolic link (one file, two names), every file
-// query is re-read.
+// and that is not opaque can only alter what is read from those paths, their ancestors (mkdir -p
+// creates parents) or their descendants (a directory removed): a file query on such a path, or a query
+// whose answer comes from there (its `paths`: a package database, unit files, rc.conf, the account
+// files). Those are re-read and the others keep the values already read. After a change that may
+// touch anything (a command, a package, a service, an account), and for a query that does not say
+// where its answer comes from, everything is re-read. Paths are compared as written, so when any file
+// read on the host is reached through a symbolic link (one file, two names), everything is re-read.
 import path from 'node:path';
 import type { PlanResult } from '../ops/operation.js';
 import type { FileState } from '../state/file-state.js';
@@ -25,8 +25,8 @@ export function staleAfter(planned: PlanResult, queries: readonly StateQuery[], 
   if (!onlyFiles || view.some((v) => (v as FileState | undefined)?.linked === true)) return [...queries];
   const touched = predicted.map((p) => path.posix.normalize(p.key.slice(FILE.length)));
   return queries.filter((q) => {
-    if (!q.resource?.startsWith(FILE)) return true;
-    const p = path.posix.normalize(q.resource.slice(FILE.length));
-    return touched.some((t) => related(t, p));
+    const from = q.resource?.startsWith(FILE) ? [q.resource.slice(FILE.length)] : q.paths;
+    if (from === undefined) return true;
+    return from.some((p) => touched.some((t) => related(t, path.posix.normalize(p))));
   });
 }

@@ -43,7 +43,7 @@ export const pkg: Operation<Args, Resolved> = {
     requireSupport(backend, 'package', args.state);
     const candidate = args.state === 'latest';
     // One dpkg-query/rpm/pkg process for the packages of every task of the play (src/state/batch.ts).
-    const query = groupedByName(`package:${backend.name}:${candidate}`, names, (ns) => backend.query(ns, { candidate }));
+    const query = groupedByName(`package:${backend.name}:${candidate}`, names, (ns) => ({ ...backend.query(ns, { candidate }), paths: backend.statePaths }));
     return { args, names, backend, query };
   },
   queries: (r) => [r.query],

@@ -41,7 +41,8 @@ export const service: Operation<Args, Resolved> = {
   resolve(args, ctx) {
     const backend = pickBackend(args.use, initBackends, ctx.backends.init, 'service');
     // One query (for systemd: one systemctl process) for the services of every task of the play.
-    return { args, backend, query: groupedByName(`service:${backend.name}`, [args.name], (ns) => backend.query(ns)) };
+    const query = groupedByName(`service:${backend.name}`, [args.name], (ns) => ({ ...backend.query(ns), paths: backend.statePaths }));
+    return { args, backend, query };
   },
   queries: (r) => [r.query],
   plan({ args: a, backend, query }, state) {

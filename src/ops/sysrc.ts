@@ -30,6 +30,7 @@ function rcQuery(name: string, file: string): StateQuery<RcValue> {
   return {
     key: `sysrc:${file}:${name}`,
     resource: `sysrc:${file}:${name}`,
+    paths: [file, '/etc/rc.conf', '/etc/rc.conf.local', '/etc/rc.conf.d', '/etc/defaults/rc.conf'],
     script: [
       `if v=$(sysrc -f ${f} -n ${n} 2>/dev/null); then printf 'file\\t%s\\n' "$v"; fi`,
       `if v=$(sysrc -n ${n} 2>/dev/null); then printf 'effective\\t%s\\n' "$v"; fi`,

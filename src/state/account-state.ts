@@ -11,6 +11,9 @@ export interface UserState {
 }
 
 export const userResource = (name: string) => `user:${name}`;
+
+/** The account databases (Linux, FreeBSD) and how they are looked up. */
+const ACCOUNT_PATHS = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/master.passwd', '/etc/pwd.db', '/etc/spwd.db', '/etc/nsswitch.conf'];
 export const groupResource = (name: string) => `group:${name}`;
 
 export function userQuery(name: string): StateQuery<UserState> {
@@ -18,6 +21,7 @@ export function userQuery(name: string): StateQuery<UserState> {
   return {
     key: userResource(name),
     resource: userResource(name),
+    paths: ACCOUNT_PATHS,
     script: `if id ${u} >/dev/null 2>&1; then echo "$(id -u ${u})"; id -Gn ${u}; else echo absent; fi`,
     parse(out) {
       const [first, groups = ''] = out.toString().trim().split('\n');
@@ -32,6 +36,7 @@ export function groupQuery(name: string): StateQuery<{ exists: boolean; gid?: nu
   return {
     key: groupResource(name),
     resource: groupResource(name),
+    paths: ACCOUNT_PATHS,
     script: `getent group ${shQuote(name)} || true`,
     parse(out) {
       const line = out.toString().trim();

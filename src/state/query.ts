@@ -20,6 +20,11 @@ export interface StateQuery<T = unknown> {
    * one process instead of one per task (src/state/batch.ts).
    */
   readonly group?: NameGroup;
+  /**
+   * Where on the host the answer comes from: a change that only writes files elsewhere cannot alter it,
+   * so the query is not read again after such a change (src/engine/refresh.ts). Unset: any change may.
+   */
+  readonly paths?: readonly string[];
 }
 
 export interface NameGroup {

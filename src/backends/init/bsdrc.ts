@@ -23,6 +23,7 @@ const SCRIPT_DIRS = ['/etc/rc.d', '/usr/local/etc/rc.d'];
 
 export const bsdrc: InitBackend = {
   name: 'bsdrc',
+  statePaths: ['/etc/rc.conf', '/etc/rc.conf.local', '/etc/rc.conf.d', '/etc/defaults', '/etc/rc.d', '/usr/local/etc/rc.d', '/usr/local/etc/rc.conf.d', '/var/run'],
   supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
   query(names) {
     return scriptServiceQuery('bsdrc', names, {

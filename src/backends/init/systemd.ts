@@ -32,6 +32,8 @@ _FP_EOF`;
 
 export const systemd: InitBackend = {
   name: 'systemd',
+  // Unit files and drop-ins, and SysV scripts with their rc links (systemd runs those too).
+  statePaths: ['/etc/systemd', '/run/systemd', '/lib/systemd', '/usr/lib/systemd', '/usr/local/lib/systemd', '/etc/init.d', '/etc/rc.d', '/etc/rc0.d', '/etc/rc1.d', '/etc/rc2.d', '/etc/rc3.d', '/etc/rc4.d', '/etc/rc5.d', '/etc/rc6.d', '/etc/rcS.d'],
   supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
   query(names) {
     return {

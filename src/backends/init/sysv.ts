@@ -34,6 +34,8 @@ export const chkconfig: LinkManager = {
 export function sysv(links: LinkManager): InitBackend {
   return {
     name: `sysv (${links.name})`,
+    // Scripts and their rc links (Debian /etc/rcN.d, RedHat /etc/rc.d/rcN.d), and the pid files their status reads.
+    statePaths: ['/etc/init.d', '/etc/rc.d', '/etc/rc0.d', '/etc/rc1.d', '/etc/rc2.d', '/etc/rc3.d', '/etc/rc4.d', '/etc/rc5.d', '/etc/rc6.d', '/etc/rcS.d', '/etc/chkconfig.d', '/var/run', '/run'],
     supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
     query(names) {
       return scriptServiceQuery('sysv', names, {

@@ -10,6 +10,7 @@ function words(names: string[]): string {
 
 export const apt: PackageBackend = {
   name: 'apt',
+  statePaths: ['/var/lib/dpkg', '/var/lib/apt', '/etc/apt'],
   supports: ['present', 'absent', 'latest'],
   query(names, opts = {}) {
     const list = words(names);

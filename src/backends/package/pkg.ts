@@ -33,6 +33,7 @@ export function parsePkgLines(out: Buffer, names: string[]): Record<string, Pack
 
 export const pkg: PackageBackend = {
   name: 'pkg',
+  statePaths: ['/var/db/pkg', '/etc/pkg', '/usr/local/etc/pkg', '/usr/local/etc/pkg.conf'],
   supports: ['present', 'absent', 'latest'],
   query(names, opts = {}) {
     return {

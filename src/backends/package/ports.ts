@@ -17,6 +17,7 @@ const make = (origin: string, target: string) =>
 
 export const ports: PackageBackend = {
   name: 'ports',
+  statePaths: ['/var/db/pkg', '/usr/ports', '/etc/make.conf'],
   // No `latest`: the ports tree's version is never read, so an installed port could not be upgraded.
   supports: ['present', 'absent'],
   query(names, opts = {}) {

@@ -10,6 +10,7 @@ function words(names: string[]): string {
 export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
   return {
     name: tool,
+    statePaths: ['/var/lib/rpm', '/usr/lib/sysimage/rpm', '/etc/yum.repos.d', '/etc/yum.conf', '/etc/yum', '/etc/dnf'],
     supports: ['present', 'absent', 'latest'],
     query(names, opts = {}) {
       const list = words(names);
