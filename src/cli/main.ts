@@ -5,6 +5,7 @@ import { redact } from '../load/secret.js';
 import { registerApply } from './apply.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
+import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 import { registerVault } from './vault.js';
 import { version } from './version.js';
@@ -20,6 +21,7 @@ registerValidate(program);
 registerFacts(program);
 registerDns(program);
 registerVault(program);
+registerSchema(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);

@@ -9,8 +9,8 @@ import { connectionVars } from './connection-vars.js';
 function connectionVarShape(): Record<string, z.ZodType> {
   const shape: Record<string, z.ZodType> = {};
   for (const [name, v] of Object.entries(connectionVars)) {
-    shape[name] = v.schema.nullable().optional();
-    for (const alias of v.aliases) shape[alias] = v.schema.nullable().optional().describe(`Ansible's name for ${name}`);
+    shape[name] = v.schema.nullable().optional().describe(v.schema.description ?? name);
+    for (const alias of v.aliases) shape[alias] = v.schema.nullable().optional().describe(`Ansible's name for ${name}: ${v.schema.description}`);
   }
   return shape;
 }
@@ -41,7 +41,7 @@ export const GROUP_KEYS = Object.keys(group.shape);
 /** The text of a file encrypted with `fleetplan vault encrypt`, which YAML reads as one string. */
 export const vaultFileText = z
   .string()
-  .startsWith(`${VAULT_MAGIC};`)
+  .regex(new RegExp(`^${VAULT_MAGIC.replace('$', '\\$')};`))
   .describe('A file encrypted with fleetplan vault encrypt');
 
 export const inventory = z

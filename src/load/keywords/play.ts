@@ -18,7 +18,7 @@ export function playOf<T extends z.ZodType, H extends z.ZodType>(task: T, handle
     .object({
       name: z.string().min(1).describe('Name of the play in reports (default: its host pattern)'),
       hosts: z
-        .union([z.string().regex(/\S/), z.array(z.string()).min(1)])
+        .union([z.string().trim().min(1), z.array(z.string()).min(1)])
         .describe('Host pattern(s), as Ansible: all, a group, a host, web*, ~regex, a:b (union), a:&b (intersection), a:!b (except); a list is a union'),
       when: when.describe('Hosts where this condition is false (by facts or variables) skip the whole play'),
       vars: varsMapping.nullable().describe('Plan variables (above inventory variables in precedence)'),

@@ -14,6 +14,8 @@ export const LOOP_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
 /** A string the engine renders per host: the loader accepts it where it would otherwise check the value. */
 export const TEMPLATE_MARK = '{{';
+/** A string holding TEMPLATE_MARK. */
+export const templateString = z.string().regex(/\{\{/);
 
 export const loopControl = z
   .object({
@@ -38,10 +40,10 @@ const keywordNeeds = { dependencies: { loop_control: ['loop'] } };
 
 export const taskKeywords = z
   .object({
-    name: z.string().regex(/\S/).describe('What the task ensures, shown in reports (default: the operation and its main argument)'),
+    name: z.string().trim().min(1).describe('What the task ensures, shown in reports (default: the operation and its main argument)'),
     when,
     loop: z
-      .union([z.array(z.unknown()), z.string().includes(TEMPLATE_MARK)])
+      .union([z.array(z.unknown()), templateString])
       .describe('Run the task once per item of this list (or of the list a template such as "{{domains}}" renders to); the item is {{item}}'),
     loop_control: loopControl,
     notify: nameList.nullable().describe('Handler name(s) (or listen: names) to run at the end of the play when this task changed something'),
@@ -58,7 +60,7 @@ export const taskKeywords = z
   .meta(keywordNeeds);
 
 export const handlerKeywords = taskKeywords
-  .extend({ listen: nameList.nullable().describe('Further name(s) that notify: may use to trigger this handler') })
+  .extend({ listen: nameList.nullable().optional().describe('Further name(s) that notify: may use to trigger this handler') })
   .meta(keywordNeeds);
 
 export const TASK_KEYS = Object.keys(taskKeywords.shape);
