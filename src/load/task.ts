@@ -5,6 +5,7 @@ import type { Operation } from '../ops/operation.js';
 import { checkArgs } from './args.js';
 import { Issues, didYouMean, orList } from './issues.js';
 import { HANDLER_KEYS, TASK_KEYS, changedWhenRules, loopControl, nameItem, taskKeywords } from './keywords/task.js';
+import { isTemplated } from './keywords/templated.js';
 import type { ChangedWhen, TaskDef } from './model.js';
 import { controllerCandidates, displayPath } from './paths.js';
 import { revealDeep } from './secret.js';
@@ -233,7 +234,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   // Controller-side files named literally must exist now, not halfway through a run.
   const kind = op?.name === 'template' ? 'templates' : op?.name === 'copy' ? 'files' : undefined;
   const srcArg = args.src;
-  if (kind && typeof srcArg === 'string' && !srcArg.includes('{{') && srcArg !== '') {
+  if (kind && typeof srcArg === 'string' && !isTemplated(srcArg) && srcArg !== '') {
     const candidates = controllerCandidates(def, kind, srcArg);
     if (!candidates.some((c) => existsSync(c))) {
       issues.add(argPos.src ?? def.pos, `${op!.name} source '${srcArg}' not found (looked in ${candidates.map(displayPath).join(', ')})`);

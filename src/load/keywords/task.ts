@@ -3,6 +3,7 @@
 // generated from it (src/schema), which add the operation keys (src/ops/registry.ts).
 import { z } from 'zod';
 import { when } from './condition.js';
+import { templateString } from './templated.js';
 
 /** A handler or tag name; YAML numbers count as names too. */
 export const nameItem = z.union([z.string(), z.number()]);
@@ -12,10 +13,6 @@ export const nameList = z.union([nameItem, z.array(nameItem)]);
 /** A name a loop item is bound to, usable in templates as `{{<name>}}`. */
 export const LOOP_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
 
-/** A string the engine renders per host: the loader accepts it where it would otherwise check the value. */
-export const TEMPLATE_MARK = '{{';
-/** A string holding TEMPLATE_MARK. */
-export const templateString = z.string().regex(/\{\{/);
 
 export const loopControl = z
   .object({
