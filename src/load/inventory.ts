@@ -19,7 +19,6 @@ import { YamlSource, isMap, nodeKind, type Node } from './yaml.js';
 
 export { selectHosts, groupHosts } from './patterns.js';
 
-
 interface GroupDraft {
   name: string;
   hosts: Set<string>;

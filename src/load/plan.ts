@@ -138,7 +138,7 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
     const list = vfE.value && isSeq(vfE.value) ? (vfE.value.items as Node[]) : vfE.value ? [vfE.value] : [];
     for (const n of list) {
       const f = src.value(n);
-      if (!varsFileName.safeParse(f).success || typeof f !== 'string') {
+      if (typeof f !== 'string' || !varsFileName.safeParse(f).success) {
         issues.add(src.pos(n, vfE.keyNode), `vars_files: expected a file name, got ${nodeKind(n)}`);
         continue;
       }

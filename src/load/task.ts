@@ -81,7 +81,7 @@ function changedWhen(src: YamlSource, node: Node | null, issues: Issues): Change
   for (const e of src.entries(node)) {
     const ev = src.value(e.value);
     const at = src.pos(e.value, e.keyNode);
-    const rule = changedWhenRules.shape[e.key as keyof typeof changedWhenRules.shape];
+    const rule = Object.hasOwn(changedWhenRules.shape, e.key) ? changedWhenRules.shape[e.key as keyof typeof changedWhenRules.shape] : undefined;
     if (!rule) {
       issues.add(src.pos(e.keyNode), `changed_when: unknown key '${e.key}' (expected ${orList(CHANGED_WHEN_KEYS)})${didYouMean(e.key, CHANGED_WHEN_KEYS)}`);
     } else if (!rule.safeParse(ev).success) {
@@ -204,7 +204,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
     else {
       for (const e of src.entries(lcE.value)) {
         const v = src.value(e.value);
-        const rule = loopControl.shape[e.key as keyof typeof loopControl.shape];
+        const rule = Object.hasOwn(loopControl.shape, e.key) ? loopControl.shape[e.key as keyof typeof loopControl.shape] : undefined;
         if (!rule) issues.add(src.pos(e.keyNode), `loop_control: unknown key '${e.key}' (expected ${LOOP_CONTROL_KEYS.join(', ')})${didYouMean(e.key, LOOP_CONTROL_KEYS)}`);
         else if (!rule.safeParse(v).success) issues.add(src.pos(e.value, e.keyNode), `loop_control: ${e.key} expects ${e.key === 'loop_var' ? 'a variable name' : 'a string'}, got ${nodeKind(e.value)}`);
         else if (e.key === 'loop_var') def.loopVar = v as string;
