@@ -22,6 +22,7 @@ import { InputError, InputErrors } from '../../src/errors.js';
 import { HANDLER_KEYS, TASK_KEYS } from '../../src/load/keywords/task.js';
 import { loadPlan } from '../../src/load/plan.js';
 import { operations } from '../../src/ops/registry.js';
+import { encryptVault } from '../../src/vault/crypto.js';
 import { fileSchema, operationRef, SCHEMA_KINDS, type SchemaKindName } from '../../src/schema/file-schemas.js';
 import type { JsonSchema } from '../../src/schema/operation-schema.js';
 
@@ -331,6 +332,12 @@ describe('the loader and the plan schema agree', () => {
       }
     });
   }
+});
+
+test('a file encrypted with fleetplan vault is accepted where the loader decrypts it', () => {
+  const encrypted = encryptVault('ssh_user: root\nrelay_password: hunter2\n', 'passphrase', { N: 1024, r: 8, p: 1 });
+  for (const kind of ['inventory', 'inventory-vars'] as const) assert.deepEqual(check(kind, encrypted), [], kind);
+  assert.notDeepEqual(check('inventory-vars', 'not a vault file\n'), [], 'any other string is refused');
 });
 
 // ---------------------------------------------------------------------------------------------------
