@@ -6,6 +6,7 @@ import { registerApply } from './apply.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerInit } from './init.js';
+import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 import { registerVault } from './vault.js';
 import { version } from './version.js';
@@ -22,6 +23,7 @@ registerFacts(program);
 registerDns(program);
 registerVault(program);
 registerInit(program);
+registerSchema(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);

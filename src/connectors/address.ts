@@ -4,7 +4,8 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../errors.js';
-import { Secret } from '../load/secret.js';
+import { connectionVars, type ConnectionVar, type ConnectionVarName } from '../load/keywords/connection-vars.js';
+import { reveal } from '../load/secret.js';
 import type { HostAddress } from './connection.js';
 import { resolveSshConfig } from './ssh-config.js';
 
@@ -19,28 +20,12 @@ export interface BuildAddressOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-/** fleetplan's var names first; the Ansible names are accepted for operators bringing inventories over. */
-const ALIASES: Record<string, string[]> = {
-  ssh_host: ['ansible_host', 'ansible_ssh_host'],
-  ssh_port: ['ansible_port', 'ansible_ssh_port'],
-  ssh_user: ['ansible_user', 'ansible_ssh_user'],
-  ssh_private_key_file: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
-  ssh_known_hosts_file: [],
-  ssh_proxy_jump: [],
-  ssh_password: ['ansible_password', 'ansible_ssh_pass'],
-  connection: ['ansible_connection'],
-  become: ['ansible_become'],
-  become_user: ['ansible_become_user'],
-  become_password: ['ansible_become_password', 'ansible_become_pass'],
-  become_method: ['ansible_become_method'],
-};
-
 /** Every variable buildAddress reads, in both spellings (what `fleetplan init --hosts` carries over). */
-export const CONNECTION_VARS: readonly string[] = Object.entries(ALIASES).flatMap(([name, aliases]) => [name, ...aliases]);
+export const CONNECTION_VARS: readonly string[] = Object.entries(connectionVars).flatMap(([name, v]) => [name, ...(v as ConnectionVar).aliases]);
 /** The connection variables naming controller files, which are relative to the inventory's directory. */
-export const CONNECTION_PATH_VARS: readonly string[] = ['ssh_private_key_file', ...ALIASES.ssh_private_key_file!, 'ssh_known_hosts_file'];
+export const CONNECTION_PATH_VARS: readonly string[] = ['ssh_private_key_file', ...connectionVars.ssh_private_key_file.aliases, 'ssh_known_hosts_file'];
 /** The ones saying where the host is: they belong to each host, never to a group. */
-export const HOST_ADDRESS_VARS: readonly string[] = ['ssh_host', ...ALIASES.ssh_host!];
+export const HOST_ADDRESS_VARS: readonly string[] = ['ssh_host', ...connectionVars.ssh_host.aliases];
 
 function expandHome(p: string): string {
   return p === '~' || p.startsWith('~/') ? homedir() + p.slice(1) : p;
@@ -56,47 +41,40 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   const bad = (v: string, want: string, got: unknown) =>
     new InputError(`host ${name}: ${v} must be ${want}, got ${JSON.stringify(got)}`, { host: name });
 
-  /** The value of a var under its name or an alias, with the name actually used (for messages). */
-  const get = (key: string): [string, unknown] | undefined => {
-    for (const k of [key, ...(ALIASES[key] ?? [])]) if (vars[k] !== undefined && vars[k] !== null) return [k, vars[k]];
+  /**
+   * A connection var (keywords/connection-vars.ts) under its name or an Ansible alias, checked against
+   * its declared schema (Secrets unwrapped), with the name actually used (for messages).
+   */
+  const get = (key: ConnectionVarName): [string, unknown] | undefined => {
+    const decl: ConnectionVar = connectionVars[key];
+    for (const k of [key, ...decl.aliases]) {
+      if (vars[k] === undefined || vars[k] === null) continue;
+      const value = reveal(vars[k]);
+      if (decl.schema.safeParse(value).success) return [k, value];
+      // Never echo a secret's value into an error message.
+      if (decl.secret) throw new InputError(`host ${name}: ${k} must be ${decl.expects}`, { host: name });
+      throw bad(k, decl.expects, vars[k]);
+    }
     return undefined;
   };
-  const str = (key: string): string | undefined => {
-    const v = get(key);
-    if (!v) return undefined;
-    if (v[1] instanceof Secret && v[1].toString() !== '') return v[1].toString(); // e.g. from an encrypted host_vars file
-    if (typeof v[1] !== 'string' || v[1] === '') throw bad(v[0], 'a non-empty string', v[1]);
-    return v[1];
-  };
-  const bool = (key: string): boolean | undefined => {
-    const v = get(key);
-    if (!v) return undefined;
-    if (typeof v[1] === 'boolean') return v[1];
-    if (typeof v[1] === 'string' && /^(true|yes|false|no)$/i.test(v[1])) return /^(true|yes)$/i.test(v[1]);
-    throw bad(v[0], 'true or false', v[1]);
+  const str = (key: ConnectionVarName): string | undefined => get(key)?.[1] as string | undefined;
+  const bool = (key: ConnectionVarName): boolean | undefined => {
+    const v = get(key)?.[1];
+    return typeof v === 'string' ? /^(true|yes)$/i.test(v) : (v as boolean | undefined);
   };
   const port = (): number | undefined => {
-    const v = get('ssh_port');
-    if (!v) return undefined;
-    const n = typeof v[1] === 'string' && /^\d+$/.test(v[1]) ? Number(v[1]) : v[1];
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) throw bad(v[0], 'a port number (1-65535)', v[1]);
-    return n;
+    const v = get('ssh_port')?.[1];
+    return v === undefined ? undefined : Number(v);
   };
-  const secret = (key: string): string | undefined => {
-    const v = get(key);
-    if (!v) return undefined;
-    if (typeof v[1] === 'number' || v[1] instanceof Secret) return String(v[1]);
-    // Never echo a secret's value into an error message.
-    if (typeof v[1] !== 'string') throw new InputError(`host ${name}: ${v[0]} must be a string`, { host: name });
-    return v[1];
+  const secret = (key: ConnectionVarName): string | undefined => {
+    const v = get(key)?.[1];
+    return v === undefined ? undefined : String(v);
   };
 
-  const connVar = get('connection');
-  if (connVar && connVar[1] !== 'ssh' && connVar[1] !== 'local') throw bad(connVar[0], '"ssh" or "local"', connVar[1]);
-  const connection = opts.connectionOverride ?? (connVar?.[1] as 'ssh' | 'local' | undefined) ?? 'ssh';
+  const connVar = str('connection') as 'ssh' | 'local' | undefined; // checked even when overridden
+  const connection = opts.connectionOverride ?? connVar ?? 'ssh';
 
-  const method = str('become_method');
-  if (method !== undefined && method !== 'sudo') throw bad(get('become_method')![0], '"sudo" (the only method supported)', method);
+  str('become_method'); // sudo is the only method: anything else is an input error
   const becomePassword = secret('become_password');
   const become = {
     enabled: bool('become') ?? false,
@@ -121,13 +99,8 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   const sshHost = str('ssh_host');
   const explicitPort = port();
   const explicitUser = str('ssh_user');
-  const keyVar = get('ssh_private_key_file');
-  let keys: string[] | undefined;
-  if (keyVar) {
-    const list = Array.isArray(keyVar[1]) ? keyVar[1] : [keyVar[1]];
-    if (list.length === 0 || list.some((k) => typeof k !== 'string' || k === '')) throw bad(keyVar[0], 'a path or a list of paths', keyVar[1]);
-    keys = (list as string[]).map((k) => resolvePath(k, opts.inventoryDir));
-  }
+  const keyVar = get('ssh_private_key_file')?.[1] as string | string[] | undefined;
+  const keys = keyVar === undefined ? undefined : (Array.isArray(keyVar) ? keyVar : [keyVar]).map((k) => resolvePath(k, opts.inventoryDir));
   const password = secret('ssh_password');
 
   const base = resolveTransport(sshHost ?? name, opts, {

@@ -23,7 +23,7 @@ import { operations } from '../ops/registry.js';
 import { PRELUDE } from '../state/prelude.js';
 import { StateView } from '../state/query.js';
 
-export const BEGIN_MARKER = '<!-- BEGIN GENERATED: npm run docs:os-matrix (src/docs/os-matrix.ts); edit the code, not this region -->';
+export const BEGIN_MARKER = '<!-- BEGIN GENERATED: npm run docs (src/docs/os-matrix.ts); edit the code, not this region -->';
 export const END_MARKER = '<!-- END GENERATED -->';
 
 /** Captured facts-script output of real OSes (also the facts unit test's fixtures). */

@@ -6,12 +6,12 @@ import type { z } from 'zod';
 import type { SourcePos } from '../errors.js';
 import type { Operation } from '../ops/operation.js';
 import { describeValue, didYouMean } from './issues.js';
+import { isTemplated } from './keywords/templated.js';
 import type { YamlSource, Node } from './yaml.js';
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = { _zod: { def: Record<string, unknown> }; description?: string };
 
-const isTemplated = (v: unknown): boolean => typeof v === 'string' && v.includes('{{');
 
 /** The value at a path of plain data (undefined when absent). */
 function valueAt(data: unknown, path: readonly PropertyKey[]): unknown {

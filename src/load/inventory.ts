@@ -12,13 +12,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, type SourcePos } from '../errors.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
-import { Issues, didYouMean } from './issues.js';
+import { Issues, didYouMean, orList } from './issues.js';
+import { GROUP_KEYS } from './keywords/inventory.js';
 import { displayPath } from './paths.js';
 import { YamlSource, isMap, nodeKind, type Node } from './yaml.js';
 
 export { selectHosts, groupHosts } from './patterns.js';
-
-const GROUP_KEYS = ['hosts', 'children', 'vars'];
 
 interface GroupDraft {
   name: string;
@@ -60,7 +59,7 @@ export function loadInventory(file: string): Inventory {
   const parseGroup = (g: GroupDraft, node: Node | null): void => {
     if (!node || (src.value(node) ?? null) === null) return;
     if (!isMap(node)) {
-      issues.add(src.pos(node), `group '${g.name}': expected a mapping with hosts, children or vars, got ${nodeKind(node)}`);
+      issues.add(src.pos(node), `group '${g.name}': expected a mapping with ${orList(GROUP_KEYS)}, got ${nodeKind(node)}`);
       return;
     }
     for (const e of src.entries(node)) {
@@ -91,7 +90,7 @@ export function loadInventory(file: string): Inventory {
         }
       } else {
         issues.add(src.pos(e.keyNode),
-          `unknown key '${e.key}' in group '${g.name}' (expected hosts, children or vars)${didYouMean(e.key, GROUP_KEYS)}`);
+          `unknown key '${e.key}' in group '${g.name}' (expected ${orList(GROUP_KEYS)})${didYouMean(e.key, GROUP_KEYS)}`);
       }
     }
   };

@@ -77,6 +77,11 @@ export function didYouMean(name: string, known: Iterable<string>): string {
   return best !== undefined && bestD <= limit ? ` (did you mean '${best}'?)` : '';
 }
 
+/** "a, b or c": a list of alternatives in a message. */
+export function orList(items: readonly string[]): string {
+  return items.length > 1 ? `${items.slice(0, -1).join(', ')} or ${items.at(-1)}` : items.join('');
+}
+
 /** "string 'x'", "number 644", "mapping", "list", "null": how a wrong value is named in messages. */
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';

@@ -7,6 +7,7 @@ import type { Operation } from '../ops/operation.js';
 import { parseCondition } from './when.js';
 import { operations } from '../ops/registry.js';
 import { Issues, didYouMean } from './issues.js';
+import { PLAY_KEYS, playKeywords, varsFileName } from './keywords/play.js';
 import type { Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
 import { bundledRolesDir, displayPath, formatHere } from './paths.js';
 import { RoleLoader, parseRoleRequest, type RoleRequest } from './role.js';
@@ -14,7 +15,10 @@ import { notifyPositions, parseTaskList } from './task.js';
 import { readVarsFile } from './vars.js';
 import { YamlSource, isMap, isSeq, nodeKind, type Node } from './yaml.js';
 
-export const PLAY_KEYS = ['name', 'hosts', 'when', 'vars', 'vars_files', 'roles', 'tasks', 'handlers', 'become', 'serial', 'max_fail_percentage', 'force_handlers'];
+export { PLAY_KEYS };
+
+/** Does a value pass the declared check of a play key (keywords/play.ts)? */
+const valid = (key: keyof typeof playKeywords.shape, value: unknown) => playKeywords.shape[key].safeParse(value).success;
 
 export interface LoadPlanOptions {
   /** Extra role directories (`--roles-path`, FLEETPLAN_ROLES_PATH), searched after <plan dir>/roles. */
@@ -80,19 +84,18 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
   const hostsE = get('hosts');
   const hv = hostsE ? src.value(hostsE.value) : undefined;
   if (!hostsE) issues.add(src.pos(node), `play: missing 'hosts:' (a host pattern such as all, a group or web*)`);
-  else if (typeof hv === 'string' && hv.trim() !== '') hosts = hv.trim();
-  else if (Array.isArray(hv) && hv.length && hv.every((h) => typeof h === 'string')) hosts = hv.join(',');
+  else if (valid('hosts', hv)) hosts = typeof hv === 'string' ? hv.trim() : (hv as string[]).join(',');
   else issues.add(src.pos(hostsE.value, hostsE.keyNode), `hosts: expected a host pattern or a list of patterns, got ${nodeKind(hostsE.value)}`);
 
   const nameE = get('name');
   const nv = nameE ? src.value(nameE.value) : undefined;
-  if (nameE && (typeof nv !== 'string' || nv === '')) issues.add(src.pos(nameE.value, nameE.keyNode), `name: expected a string, got ${nodeKind(nameE.value)}`);
+  if (nameE && !valid('name', nv)) issues.add(src.pos(nameE.value, nameE.keyNode), `name: expected a string, got ${nodeKind(nameE.value)}`);
 
   let become: boolean | undefined;
   const becomeE = get('become');
   if (becomeE) {
     const b = src.value(becomeE.value);
-    if (typeof b === 'boolean') become = b;
+    if (valid('become', b)) become = b as boolean;
     else issues.add(src.pos(becomeE.value, becomeE.keyNode), `become: expected true or false, got ${nodeKind(becomeE.value)}`);
   }
 
@@ -101,21 +104,21 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
   const serialE = get('serial');
   if (serialE) {
     const v = src.value(serialE.value);
-    if ((typeof v === 'number' && Number.isInteger(v) && v > 0) || (typeof v === 'string' && /^(100|[1-9]\d?)%$/.test(v))) serial = v;
+    if (valid('serial', v)) serial = v as number | string;
     else issues.add(src.pos(serialE.value, serialE.keyNode), `serial: expected a positive whole number of hosts or a percentage like "25%", got ${nodeKind(serialE.value)}`);
   }
   let maxFail: number | undefined;
   const mfE = get('max_fail_percentage');
   if (mfE) {
     const v = src.value(mfE.value);
-    if (typeof v === 'number' && v >= 0 && v <= 100) maxFail = v;
+    if (valid('max_fail_percentage', v)) maxFail = v as number;
     else issues.add(src.pos(mfE.value, mfE.keyNode), `max_fail_percentage: expected a number from 0 to 100, got ${nodeKind(mfE.value)}`);
   }
   let forceHandlers: boolean | undefined;
   const fhE = get('force_handlers');
   if (fhE) {
     const v = src.value(fhE.value);
-    if (typeof v === 'boolean') forceHandlers = v;
+    if (valid('force_handlers', v)) forceHandlers = v as boolean;
     else issues.add(src.pos(fhE.value, fhE.keyNode), `force_handlers: expected true or false, got ${nodeKind(fhE.value)}`);
   }
 
@@ -135,7 +138,7 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
     const list = vfE.value && isSeq(vfE.value) ? (vfE.value.items as Node[]) : vfE.value ? [vfE.value] : [];
     for (const n of list) {
       const f = src.value(n);
-      if (typeof f !== 'string' || f === '') {
+      if (typeof f !== 'string' || !varsFileName.safeParse(f).success) {
         issues.add(src.pos(n, vfE.keyNode), `vars_files: expected a file name, got ${nodeKind(n)}`);
         continue;
       }

@@ -10,6 +10,8 @@ import path from 'node:path';
 import type { SourcePos } from '../errors.js';
 import type { Operation } from '../ops/operation.js';
 import { Issues, didYouMean } from './issues.js';
+import { ROLE_ENTRY_KEYS, ROLE_META_KEYS, roleName, roleParams } from './keywords/role.js';
+import { nameItem } from './keywords/task.js';
 import type { Condition, RoleDef, Vars } from './model.js';
 import { displayPath } from './paths.js';
 import { parseTaskList } from './task.js';
@@ -18,7 +20,6 @@ import { parseCondition } from './when.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 
 const ROLE_FILES = ['tasks.yml', 'handlers.yml', 'defaults.yml', 'meta.yml'];
-const REF_KEYS = ['role', 'vars', 'when', 'tags'];
 
 /** A role named somewhere (play `roles:` or a `dependencies:` entry), not yet resolved. */
 export interface RoleRequest {
@@ -40,8 +41,8 @@ const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
 export function parseRoleRequest(src: YamlSource, node: Node | null, issues: Issues): RoleRequest | undefined {
   node = src.deref(node);
   const pos = src.pos(node);
-  if (node && isScalar(node) && typeof node.value === 'string' && node.value !== '') {
-    return { name: node.value, params: {}, tags: [], pos };
+  if (node && isScalar(node) && roleName.safeParse(node.value).success) {
+    return { name: node.value as string, params: {}, tags: [], pos };
   }
   if (!node || !isMap(node)) {
     issues.add(pos, `role entry: expected a role name or a mapping with 'role:', got ${nodeKind(node)}`);
@@ -53,8 +54,8 @@ export function parseRoleRequest(src: YamlSource, node: Node | null, issues: Iss
     const v = src.value(e.value);
     const at = src.pos(e.value, e.keyNode);
     if (e.key === 'role') {
-      if (typeof v === 'string' && v !== '') {
-        req.name = v;
+      if (roleParams.shape.role.safeParse(v).success) {
+        req.name = v as string;
         req.pos = at;
       } else issues.add(at, `role: expected a role name, got ${nodeKind(e.value)}`);
     } else if (e.key === 'vars') {
@@ -65,10 +66,10 @@ export function parseRoleRequest(src: YamlSource, node: Node | null, issues: Iss
       req.when = parseCondition(src, e.value, issues);
     } else if (e.key === 'tags') {
       const list = Array.isArray(v) ? v : [v];
-      if (list.every((t) => typeof t === 'string' || typeof t === 'number')) req.tags = list.map(String);
+      if (list.every((t) => nameItem.safeParse(t).success)) req.tags = list.map(String);
       else issues.add(at, `tags: expected a name or a list of names, got ${nodeKind(e.value)}`);
     } else {
-      issues.add(src.pos(e.keyNode), `unknown key '${e.key}' in role entry (expected ${REF_KEYS.join(', ')}; role parameters go under 'vars:')${didYouMean(e.key, REF_KEYS)}`);
+      issues.add(src.pos(e.keyNode), `unknown key '${e.key}' in role entry (expected ${ROLE_ENTRY_KEYS.join(', ')}; role parameters go under 'vars:')${didYouMean(e.key, ROLE_ENTRY_KEYS)}`);
     }
   }
   if (!req.name && issues.list.length === before) issues.add(pos, `role entry: missing 'role:' (the role name)`);
@@ -151,8 +152,8 @@ export class RoleLoader {
     if (metaSrc && metaSrc.value(metaSrc.root) !== null) {
       if (!isMap(metaSrc.root)) issues.add(metaSrc.pos(metaSrc.root), `meta.yml: expected a mapping, got ${nodeKind(metaSrc.root)}`);
       for (const e of metaSrc.entries(metaSrc.root)) {
-        if (e.key !== 'dependencies') {
-          issues.add(metaSrc.pos(e.keyNode), `meta.yml: unknown key '${e.key}' (expected dependencies)${didYouMean(e.key, ['dependencies'])}`);
+        if (!ROLE_META_KEYS.includes(e.key)) {
+          issues.add(metaSrc.pos(e.keyNode), `meta.yml: unknown key '${e.key}' (expected ${ROLE_META_KEYS.join(', ')})${didYouMean(e.key, ROLE_META_KEYS)}`);
           continue;
         }
         if (!e.value || metaSrc.value(e.value) === null) continue;

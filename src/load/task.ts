@@ -3,7 +3,9 @@
 import type { SourcePos } from '../errors.js';
 import type { Operation } from '../ops/operation.js';
 import { checkArgs } from './args.js';
-import { Issues, didYouMean } from './issues.js';
+import { Issues, didYouMean, orList } from './issues.js';
+import { HANDLER_KEYS, TASK_KEYS, changedWhenRules, loopControl, nameItem, taskKeywords } from './keywords/task.js';
+import { isTemplated } from './keywords/templated.js';
 import type { ChangedWhen, TaskDef } from './model.js';
 import { controllerCandidates, displayPath } from './paths.js';
 import { revealDeep } from './secret.js';
@@ -11,8 +13,8 @@ import { parseCondition } from './when.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 import { existsSync } from 'node:fs';
 
-const TASK_KEYS = ['name', 'when', 'loop', 'loop_control', 'notify', 'tags', 'become', 'changed_when', 'no_log', 'ignore_errors'];
-const HANDLER_KEYS = [...TASK_KEYS, 'listen'];
+const CHANGED_WHEN_KEYS = Object.keys(changedWhenRules.shape);
+const LOOP_CONTROL_KEYS = Object.keys(loopControl.shape);
 
 export interface TaskContext {
   src: YamlSource;
@@ -51,7 +53,7 @@ function names(src: YamlSource, node: Node | null, what: string, issues: Issues)
   const items = isSeq(node) ? (node.items as Node[]) : [node];
   for (const n of items) {
     const v = src.value(n);
-    if (isScalar(n) && (typeof v === 'string' || typeof v === 'number')) {
+    if (isScalar(n) && nameItem.safeParse(v).success) {
       out.names.push(String(v));
       out.pos.push(src.pos(n));
     } else {
@@ -61,9 +63,9 @@ function names(src: YamlSource, node: Node | null, what: string, issues: Issues)
   return out;
 }
 
-function bool(src: YamlSource, node: Node | null, what: string, issues: Issues): boolean | undefined {
+function bool(src: YamlSource, node: Node | null, what: 'become' | 'no_log' | 'ignore_errors', issues: Issues): boolean | undefined {
   const v = src.value(node);
-  if (typeof v === 'boolean') return v;
+  if (taskKeywords.shape[what].safeParse(v).success) return v as boolean;
   issues.add(src.pos(node), `${what}: expected true or false, got ${nodeKind(node)}`);
   return undefined;
 }
@@ -72,22 +74,21 @@ function changedWhen(src: YamlSource, node: Node | null, issues: Issues): Change
   const v = src.value(node);
   if (typeof v === 'boolean') return v;
   if (!node || !isMap(node)) {
-    issues.add(src.pos(node), `changed_when: expected true, false or a mapping with rc, stdout_contains, stdout_not_contains; got ${nodeKind(node)}`);
+    issues.add(src.pos(node), `changed_when: expected true, false or a mapping with ${CHANGED_WHEN_KEYS.join(', ')}; got ${nodeKind(node)}`);
     return undefined;
   }
   const out: Exclude<ChangedWhen, boolean> = {};
   for (const e of src.entries(node)) {
     const ev = src.value(e.value);
     const at = src.pos(e.value, e.keyNode);
-    if (e.key === 'rc') {
-      const ok = Number.isInteger(ev) || (Array.isArray(ev) && ev.length > 0 && ev.every((x) => Number.isInteger(x)));
-      if (ok) out.rc = ev as number | number[];
-      else issues.add(at, `changed_when: rc expects an exit code or a list of exit codes, got ${nodeKind(e.value)}`);
-    } else if (e.key === 'stdout_contains' || e.key === 'stdout_not_contains') {
-      if (typeof ev === 'string') out[e.key] = ev;
-      else issues.add(at, `changed_when: ${e.key} expects a string, got ${nodeKind(e.value)}`);
+    const rule = Object.hasOwn(changedWhenRules.shape, e.key) ? changedWhenRules.shape[e.key as keyof typeof changedWhenRules.shape] : undefined;
+    if (!rule) {
+      issues.add(src.pos(e.keyNode), `changed_when: unknown key '${e.key}' (expected ${orList(CHANGED_WHEN_KEYS)})${didYouMean(e.key, CHANGED_WHEN_KEYS)}`);
+    } else if (!rule.safeParse(ev).success) {
+      const expects = e.key === 'rc' ? 'an exit code or a list of exit codes' : 'a string';
+      issues.add(at, `changed_when: ${e.key} expects ${expects}, got ${nodeKind(e.value)}`);
     } else {
-      issues.add(src.pos(e.keyNode), `changed_when: unknown key '${e.key}' (expected rc, stdout_contains or stdout_not_contains)${didYouMean(e.key, ['rc', 'stdout_contains', 'stdout_not_contains'])}`);
+      Object.assign(out, { [e.key]: ev });
     }
   }
   return out;
@@ -180,7 +181,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   const nameE = get('name');
   if (nameE) {
     const v = src.value(nameE.value);
-    if (typeof v === 'string' && v.trim() !== '') def.name = v;
+    if (taskKeywords.shape.name.safeParse(v).success) def.name = v as string;
     else issues.add(src.pos(nameE.value, nameE.keyNode), `name: expected a non-empty string, got ${nodeKind(nameE.value)}`);
   }
   if (!def.name && op) def.name = defaultName(op, args);
@@ -190,7 +191,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   const loopE = get('loop');
   if (loopE) {
     const v = src.value(loopE.value);
-    if (Array.isArray(v) || (typeof v === 'string' && v.includes('{{'))) {
+    if (taskKeywords.shape.loop.safeParse(v).success) {
       def.loop = v;
       // A templated loop is checked like an argument: its errors point at the value.
       if (typeof v === 'string') def.argPos.loop = src.pos(loopE.value, loopE.keyNode);
@@ -203,10 +204,11 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
     else {
       for (const e of src.entries(lcE.value)) {
         const v = src.value(e.value);
-        if (e.key === 'loop_var' && typeof v === 'string' && /^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) def.loopVar = v;
-        else if (e.key === 'label' && typeof v === 'string') def.loopLabel = v;
-        else if (e.key === 'loop_var' || e.key === 'label') issues.add(src.pos(e.value, e.keyNode), `loop_control: ${e.key} expects ${e.key === 'loop_var' ? 'a variable name' : 'a string'}, got ${nodeKind(e.value)}`);
-        else issues.add(src.pos(e.keyNode), `loop_control: unknown key '${e.key}' (expected loop_var, label)${didYouMean(e.key, ['loop_var', 'label'])}`);
+        const rule = Object.hasOwn(loopControl.shape, e.key) ? loopControl.shape[e.key as keyof typeof loopControl.shape] : undefined;
+        if (!rule) issues.add(src.pos(e.keyNode), `loop_control: unknown key '${e.key}' (expected ${LOOP_CONTROL_KEYS.join(', ')})${didYouMean(e.key, LOOP_CONTROL_KEYS)}`);
+        else if (!rule.safeParse(v).success) issues.add(src.pos(e.value, e.keyNode), `loop_control: ${e.key} expects ${e.key === 'loop_var' ? 'a variable name' : 'a string'}, got ${nodeKind(e.value)}`);
+        else if (e.key === 'loop_var') def.loopVar = v as string;
+        else def.loopLabel = v as string;
       }
     }
   }
@@ -232,7 +234,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   // Controller-side files named literally must exist now, not halfway through a run.
   const kind = op?.name === 'template' ? 'templates' : op?.name === 'copy' ? 'files' : undefined;
   const srcArg = args.src;
-  if (kind && typeof srcArg === 'string' && !srcArg.includes('{{') && srcArg !== '') {
+  if (kind && typeof srcArg === 'string' && !isTemplated(srcArg) && srcArg !== '') {
     const candidates = controllerCandidates(def, kind, srcArg);
     if (!candidates.some((c) => existsSync(c))) {
       issues.add(argPos.src ?? def.pos, `${op!.name} source '${srcArg}' not found (looked in ${candidates.map(displayPath).join(', ')})`);

@@ -8,15 +8,24 @@
 //
 // Every key of a mapping must hold. The shape is checked at load time with positions; evaluation at
 // run time throws when a variable is undefined, unless the test is `defined:`.
+// The grammar (test names, their value types, variable paths) is declared in keywords/condition.ts.
 import { InputError, type SourcePos } from '../errors.js';
 import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
+import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
 import { isPlainObject, reveal } from './secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 
-export const TESTS = ['eq', 'ne', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'defined', 'truthy', 'matches'] as const;
-const COMBINATORS = ['all', 'any', 'not'];
-const PATH_RE = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/;
+export { TESTS };
+
+/** How each test's value is described when it has the wrong type (undefined: any value will do). */
+const TEST_EXPECTS: Record<ConditionTest, string | undefined> = {
+  eq: undefined, ne: undefined,
+  in: 'a list', not_in: 'a list',
+  gt: 'a number or a string', gte: 'a number or a string', lt: 'a number or a string', lte: 'a number or a string',
+  defined: 'true or false', truthy: 'true or false',
+  matches: 'a regular expression string',
+};
 
 /** Positions of each key of a parsed condition, for runtime errors ("undefined variable ..."). */
 const positions = new WeakMap<object, Record<string, SourcePos>>();
@@ -57,7 +66,7 @@ function parse(src: YamlSource, node: Node | null, issues: Issues): Condition | 
     } else if (e.key === 'not') {
       out.not = parse(src, value, issues);
     } else {
-      if (!PATH_RE.test(e.key)) {
+      if (!VARIABLE_PATH.test(e.key)) {
         issues.add(pos[e.key], `when: '${e.key}' is not a variable path (expected names joined by dots, like facts.os_family)`);
         continue;
       }
@@ -78,32 +87,18 @@ function parseExpectation(src: YamlSource, node: Node | null, varPath: string, k
     const at = src.pos(e.value, e.keyNode);
     const bad = (expected: string) =>
       issues.add(at, `when: test '${e.key}' of '${varPath}' expects ${expected}, got ${nodeKind(e.value)}`);
-    switch (e.key) {
-      case 'defined':
-      case 'truthy':
-        if (typeof v !== 'boolean') bad('true or false');
-        break;
-      case 'in':
-      case 'not_in':
-        if (!Array.isArray(v)) bad('a list');
-        break;
-      case 'gt': case 'gte': case 'lt': case 'lte':
-        if (typeof v !== 'number' && typeof v !== 'string') bad('a number or a string');
-        break;
-      case 'matches':
-        if (typeof v !== 'string') bad('a regular expression string');
-        else {
-          try {
-            new RegExp(v);
-          } catch (err) {
-            issues.add(at, `when: invalid regular expression for '${varPath}': ${(err as Error).message}`);
-          }
-        }
-        break;
-      case 'eq': case 'ne':
-        break;
-      default:
-        issues.add(src.pos(e.keyNode), `when: unknown test '${e.key}' for '${varPath}' (expected one of ${TESTS.join(', ')})${didYouMean(e.key, TESTS)}`);
+    if (!Object.hasOwn(conditionTests.shape, e.key)) {
+      issues.add(src.pos(e.keyNode), `when: unknown test '${e.key}' for '${varPath}' (expected one of ${TESTS.join(', ')})${didYouMean(e.key, TESTS)}`);
+      continue;
+    }
+    const test = e.key as ConditionTest;
+    if (!conditionTests.shape[test].safeParse(v).success) bad(TEST_EXPECTS[test] ?? 'a value');
+    else if (test === 'matches') {
+      try {
+        new RegExp(v as string);
+      } catch (err) {
+        issues.add(at, `when: invalid regular expression for '${varPath}': ${(err as Error).message}`);
+      }
     }
   }
   return value;

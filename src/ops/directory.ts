@@ -9,8 +9,8 @@ const schema = z
   .object({
     path: z.string().min(1).describe('Absolute path on the host'),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the directory and everything in it'),
-    owner: z.string().min(1).optional(),
-    group: z.string().min(1).optional(),
+    owner: z.string().min(1).optional().describe('Owner user name'),
+    group: z.string().min(1).optional().describe('Owner group name'),
     mode: modeSchema.optional(),
   })
   .strict();

@@ -7,9 +7,9 @@ import type { Operation } from './operation.js';
 const schema = z
   .object({
     name: z.string().min(1).describe('Group name'),
-    state: z.enum(['present', 'absent']).default('present'),
+    state: z.enum(['present', 'absent']).default('present').describe('absent removes the group'),
     system: z.boolean().default(false).describe('Create as a system group'),
-    gid: z.number().int().nonnegative().optional(),
+    gid: z.number().int().nonnegative().optional().describe('Group id when creating'),
   })
   .strict();
 

@@ -17,7 +17,7 @@ const schema = z
       .boolean()
       .default(false)
       .describe('Indented lines after a setting belong to it (Postfix main.cf); they are replaced with it'),
-    state: z.enum(['present', 'absent']).default('present'),
+    state: z.enum(['present', 'absent']).default('present').describe('absent removes every matching line (by key, regexp, or equal to line)'),
     insert_after: z.string().optional().describe('Regular expression: a new line goes after the last match (default: end of file)'),
     create: z.boolean().default(false).describe('Create the file if missing'),
     ...fileAttrs,

@@ -9,7 +9,7 @@ import { Unresolved, type Operation, type OpContext } from './operation.js';
 const schema = z
   .object({
     name: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Package name or list of names'),
-    state: z.enum(['present', 'absent', 'latest']).default('present'),
+    state: z.enum(['present', 'absent', 'latest']).default('present').describe('present installs when missing, latest also upgrades, absent removes'),
     use: z.string().optional().describe('Force a package backend instead of detecting it from facts'),
   })
   .strict();

@@ -12,7 +12,10 @@ import { pickBackend } from './package.js';
 const schema = z
   .object({
     name: z.string().min(1).describe('Service name (systemd unit, init script, rc.d script)'),
-    state: z.enum(['started', 'stopped', 'restarted', 'reloaded']).optional(),
+    state: z
+      .enum(['started', 'stopped', 'restarted', 'reloaded'])
+      .optional()
+      .describe('started/stopped only when needed; restarted/reloaded always act (handlers)'),
     enabled: z.boolean().optional().describe('Start at boot'),
     use: z.string().optional().describe('Force an init backend instead of detecting it from facts'),
     ignore_missing: z

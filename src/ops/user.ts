@@ -9,17 +9,17 @@ import { Unresolved } from './operation.js';
 const schema = z
   .object({
     name: z.string().min(1).describe('User name'),
-    state: z.enum(['present', 'absent']).default('present'),
+    state: z.enum(['present', 'absent']).default('present').describe('absent removes the account (its home directory stays)'),
     groups: z.array(z.string().min(1)).optional().describe('Supplementary groups the user must be in'),
     append: z
       .boolean()
       .default(true)
       .describe('true: add to `groups`, keep other memberships; false: also leave groups not listed'),
     system: z.boolean().default(false).describe('Create as a system account'),
-    uid: z.number().int().nonnegative().optional(),
+    uid: z.number().int().nonnegative().optional().describe('User id when creating'),
     group: z.string().optional().describe('Primary group when creating'),
-    home: z.string().optional(),
-    shell: z.string().optional(),
+    home: z.string().optional().describe('Home directory when creating'),
+    shell: z.string().optional().describe('Login shell when creating'),
   })
   .strict();
 

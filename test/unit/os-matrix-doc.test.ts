@@ -5,12 +5,12 @@ import { readFileSync } from 'node:fs';
 import { test } from 'node:test';
 import { BEGIN_MARKER, END_MARKER, OS_MATRIX_DOC, renderOsMatrix, spliceGenerated } from '../../src/docs/os-matrix.js';
 
-test('docs/os-matrix.md: the generated region is what the code generates (run npm run docs:os-matrix)', () => {
+test('docs/os-matrix.md: the generated region is what the code generates (run npm run docs)', () => {
   const committed = readFileSync(OS_MATRIX_DOC, 'utf8');
   const start = committed.indexOf(BEGIN_MARKER);
   const end = committed.indexOf(END_MARKER);
   assert.ok(start >= 0 && end > start, 'docs/os-matrix.md has its generated-region markers');
-  assert.equal(committed.slice(start, end + END_MARKER.length), renderOsMatrix(), 'docs/os-matrix.md is out of date: run npm run docs:os-matrix');
+  assert.equal(committed.slice(start, end + END_MARKER.length), renderOsMatrix(), 'docs/os-matrix.md is out of date: run npm run docs');
 });
 
 test('os-matrix: the generator lists every backend with its selection rule and exact commands', () => {
