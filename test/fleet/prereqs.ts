@@ -7,7 +7,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { ensureRootfs } from './rootfs.js';
 
-export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount'];
+// zsh and fish: the completion tests run the generated scripts in the real shells.
+export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount', 'zsh', 'fish'];
 
 /** Why the fleet cannot run on this controller, or undefined if it can. Cheap; used by tests. */
 export function unsupportedReason(): string | undefined {
