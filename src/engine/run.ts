@@ -181,7 +181,7 @@ function observed(conn: Connection, host: string, emit: Emit, timeoutMs: number 
       const t0 = performance.now();
       try {
         const res = await conn.run(command, { timeoutMs, ...opts });
-        emit({ ...shown, exitCode: res.exitCode, signal: res.signal, ms: res.ms });
+        emit({ ...shown, exitCode: opts?.reportedExit?.(res) ?? res.exitCode, signal: res.signal, ms: res.ms });
         return res;
       } catch (err) {
         // A command that never exited is reported too: it is the one an operator is looking for.
