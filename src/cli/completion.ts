@@ -18,7 +18,7 @@ export function registerCompletion(program: Command): void {
       `
 Install:
   bash  echo 'source <(fleetplan completion bash)' >> ~/.bashrc
-  zsh   fleetplan completion zsh > "\${fpath[1]}/_fleetplan"   (then restart zsh)
+  zsh   echo 'source <(fleetplan completion zsh)' >> ~/.zshrc   (after compinit)
   fish  fleetplan completion fish > ~/.config/fish/completions/fleetplan.fish`,
     )
     .action((shell: keyof typeof SHELLS) => {
