@@ -43,7 +43,6 @@ export class ConsoleReporter implements Reporter {
   private readonly progress = new RunProgress();
   private readonly results = new Map<string, TaskResult[]>();
   private readonly errors = new Map<string, string>();
-  private check = false;
   private running = false;
   /** The status line is on screen, unterminated: the next write must erase it first. */
   private statusShown = false;
@@ -62,7 +61,6 @@ export class ConsoleReporter implements Reporter {
     switch (e.type) {
       case 'run-start':
         this.progress.begin(e.hosts.length);
-        this.check = e.check;
         this.running = true;
         this.lastStatus = now;
         this.print(this.c.bold(`${e.check ? 'Dry run' : 'Applying'}: ${e.plays.join(', ')} on ${e.hosts.length} host(s)`));

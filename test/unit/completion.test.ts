@@ -18,9 +18,10 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../.
 const main = path.join(root, 'dist/src/cli/main.js');
 const zshCapture = path.join(root, 'test/unit/fixtures/completion/zsh-capture.zsh');
 
+/** Runs in `cwd` with HOME one level up, so no shell reads the user's configuration or writes into `cwd`. */
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: cwd } });
+    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: path.dirname(cwd) } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d) => (stdout += d));

@@ -9,7 +9,7 @@ import type { HostStats, RunEvent, RunSummary, TaskResult } from '../../src/engi
 import { ConsoleReporter, type ConsoleOptions } from '../../src/report/console.js';
 import { formatDuration } from '../../src/report/duration.js';
 import { colorWanted, liveCapable } from '../../src/report/terminal.js';
-import { FakeStream, plain, replay } from './fake-terminal.js';
+import { FakeStream, replay } from './fake-terminal.js';
 
 type Outcome = 'ok' | 'changed' | 'failed' | 'unreachable';
 

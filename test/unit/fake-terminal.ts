@@ -1,7 +1,6 @@
 // A stand-in for a terminal or a pipe: collects what a reporter writes, and replays it the way a
 // terminal would ("\r", erase-line, newlines, colour codes) so tests can assert what the operator
 // sees — the scrolled-off lines, the line under the cursor — and that nothing else was sent.
-import { stripVTControlCharacters } from 'node:util';
 import { Writable } from 'node:stream';
 
 export class FakeStream extends Writable {
@@ -58,5 +57,3 @@ export function replay(text: string): Screen {
   }
   return { lines, current: line.join(''), unexpected, coloured };
 }
-
-export const plain = (s: string) => stripVTControlCharacters(s);
