@@ -56,7 +56,7 @@ export function registerApply(program: Command): void {
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', (v) => positiveInt(v, '--timeout'))
-      .option('-v, --verbose', 'also list unchanged tasks and every remote command with its exit code and duration', false),
+      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts);

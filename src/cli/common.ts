@@ -9,6 +9,7 @@ import type { Inventory, Vars } from '../load/model.js';
 import { splitPathList } from '../load/paths.js';
 import { parseExtraVars } from '../load/vars.js';
 import { redact } from '../load/secret.js';
+import { colorWanted, type OutputStream } from '../report/terminal.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -28,7 +29,7 @@ export function addInventoryOptions(cmd: Command): Command {
     .option('--connect-timeout <seconds>', 'give up connecting after this long', (v) => positiveInt(v, '--connect-timeout'), 10)
     .option('--ssh-config <file>', 'OpenSSH client config to honour (default ~/.ssh/config)')
     .addOption(new Option('-c, --connection <type>', 'override how hosts are reached').choices(['ssh', 'local']))
-    .option('--no-color', 'no colours (NO_COLOR is honoured too)')
+    .option('--no-color', 'no colours (NO_COLOR is honoured too; FORCE_COLOR forces them into a pipe)')
     .option(...vaultPasswordFileOption)
     .hook('preAction', (c) => setVaultPasswordFile(c.opts().vaultPasswordFile));
 }
@@ -65,8 +66,9 @@ export function extraVars(args: string[] | undefined): Vars {
   return parseExtraVars(args ?? []);
 }
 
-export function useColor(opts: { color: boolean }, stream: { isTTY?: boolean }): boolean {
-  return opts.color && !process.env.NO_COLOR && Boolean(stream.isTTY);
+/** Colour for this stream: --no-color and NO_COLOR say no, FORCE_COLOR yes, else only on a terminal. */
+export function useColor(opts: { color: boolean }, stream: OutputStream): boolean {
+  return colorWanted(opts.color, stream);
 }
 
 export function connectOptions(o: CommonOpts) {

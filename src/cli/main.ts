@@ -3,6 +3,7 @@
 import { Command } from 'commander';
 import { redact } from '../load/secret.js';
 import { registerApply } from './apply.js';
+import { registerCompletion } from './completion.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerInit } from './init.js';
@@ -24,6 +25,7 @@ registerDns(program);
 registerVault(program);
 registerInit(program);
 registerSchema(program);
+registerCompletion(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);

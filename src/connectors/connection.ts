@@ -21,6 +21,11 @@ export interface RunOptions {
   become?: boolean;
   /** What this exec is for, for --verbose ("facts", "read state", the task's commands). Not sent anywhere. */
   label?: string;
+  /**
+   * For --verbose: the exit status worth reporting, when the exec's own is not it (a task's change
+   * script always exits 0 and carries its commands' status in its output). Not sent anywhere.
+   */
+  reportedExit?: (result: CommandResult) => number;
   /** Give up after this many milliseconds (the channel is closed, the result is an error). */
   timeoutMs?: number;
 }

@@ -59,7 +59,12 @@ export type RunEvent =
   | { type: 'host-failed'; host: string; error: string }
   /** Something the operator should know that is not a failure (a stale lock taken over). */
   | { type: 'host-note'; host: string; note: string }
-  | { type: 'command'; host: string; command: string; exitCode: number; ms: number }
+  /**
+   * One remote exec, when it ends (--verbose). `command` is what it was for: the task's exact commands
+   * and writes, or "gather facts", "read state: <play>". `exitCode` is null when it never exited
+   * (timed out, connection lost); `error` then says why.
+   */
+  | { type: 'command'; host: string; command: string; exitCode: number | null; signal?: string; error?: string; become: boolean; ms: number }
   | { type: 'host-done'; host: string; stats: HostStats }
   | { type: 'run-end'; summary: RunSummary };
 

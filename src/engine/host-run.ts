@@ -198,7 +198,15 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     const refresh = staleAfter(planned, uniqueQueries(rest()), view);
     const plan = execScript(planned.changes, refresh);
     const label = t.noLog ? `${t.name}: [no_log]` : planned.changes.map((c) => (c.kind === 'run' ? c.command : `write ${c.write.path}`)).join('; ');
-    const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become, label });
+    // --verbose reports the status of the task's commands, which the script carries in its output.
+    const reportedExit = (r: { stdout: Buffer; exitCode: number }) => {
+      try {
+        return parseExec(r.stdout, plan).change.exitCode;
+      } catch {
+        return r.exitCode;
+      }
+    };
+    const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become, label, reportedExit });
     if (res.exitCode !== 0 && res.stdout.length === 0) {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `exit ${res.exitCode}: ${res.stderr.trim()}`, ms: Date.now() - t0 }, p.displayName);
     }

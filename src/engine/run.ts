@@ -1,7 +1,8 @@
 // The run: plays in order, hosts in parallel (at most --forks, in serial batches when asked), each
 // host over one connection for the whole run. A failed or unreachable host never stops the others.
 import pLimit from 'p-limit';
-import type { Connection } from '../connectors/connection.js';
+import { performance } from 'node:perf_hooks';
+import { CommandTimeoutError, type Connection } from '../connectors/connection.js';
 import { FleetplanError } from '../errors.js';
 import { selectHosts } from '../load/inventory.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
@@ -176,9 +177,18 @@ function observed(conn: Connection, host: string, emit: Emit, timeoutMs: number 
     },
     close: () => conn.close(),
     async run(command, opts) {
-      const res = await conn.run(command, { timeoutMs, ...opts });
-      emit({ type: 'command', host, command: opts?.label ?? command, exitCode: res.exitCode, ms: res.ms });
-      return res;
+      const shown = { type: 'command', host, command: opts?.label ?? command, become: Boolean(opts?.become) } as const;
+      const t0 = performance.now();
+      try {
+        const res = await conn.run(command, { timeoutMs, ...opts });
+        emit({ ...shown, exitCode: opts?.reportedExit?.(res) ?? res.exitCode, signal: res.signal, ms: res.ms });
+        return res;
+      } catch (err) {
+        // A command that never exited is reported too: it is the one an operator is looking for.
+        const why = err instanceof CommandTimeoutError ? 'timed out' : (err as Error).message.split('\n')[0];
+        emit({ ...shown, exitCode: null, error: why, ms: Math.round(performance.now() - t0) });
+        throw err;
+      }
     },
   };
 }

@@ -1,68 +1,89 @@
-// The human report: a block per host when it finishes (tasks that changed or failed, with diffs and
-// the exact commands under --diff), a live footer on a terminal (which host is on which task),
-// plain progress lines otherwise, and a recap at the end.
+// The human report. Its length follows what happened, not the number of hosts: a block for each host
+// that changed or failed (every host under --verbose), a recap, and meanwhile one status line —
+// redrawn in place on a terminal, printed now and then into a pipe or CI log (never one line per
+// host per task there, and no cursor escapes).
 import pc from 'picocolors';
 type Colors = ReturnType<typeof pc.createColors>;
-import type { HostStats, RunEvent, TaskResult } from '../engine/events.js';
-import { formatPos } from '../errors.js';
-import { renderChange } from './diff.js';
+import type { RunEvent, TaskResult } from '../engine/events.js';
+import { commandLine } from './command-line.js';
+import { blockWanted, hostBlock } from './host-block.js';
+import { RunProgress } from './progress.js';
+import { renderRecap } from './recap.js';
 import type { Reporter } from './reporter.js';
+import { statusLine } from './status-line.js';
+import { liveCapable, type OutputStream } from './terminal.js';
 
 export interface ConsoleOptions {
   diff: boolean;
   verbose: boolean;
   /** Where the report goes (stdout, or stderr under --json). */
-  out: NodeJS.WritableStream & { isTTY?: boolean; columns?: number };
+  out: NodeJS.WritableStream & OutputStream;
   color: boolean;
+  /** Redraw a status line in place; default: `out` is a terminal that takes cursor escapes. */
+  live?: boolean;
+  /** Without a live line: at most one plain progress line per this many ms (default 15 s). */
+  progressEveryMs?: number;
+  /** The clock (tests drive elapsed times with their own). */
+  now?: () => number;
 }
 
-const STATUS_WORD = (r: TaskResult): string => {
-  if (r.status === 'changed' && r.check) return r.handler ? 'would run' : 'would change';
-  if (r.status === 'failed' && r.ignored) return 'failed (ignored)';
-  return r.status;
-};
+/** Redraws are throttled: a burst of events from 200 hosts must not become a burst of writes. */
+const REDRAW_MS = 100;
+/** On a terminal the line is also redrawn while nothing happens, so elapsed times keep counting. */
+const IDLE_REDRAW_MS = 500;
+/** Width of lines written where the terminal width is unknown (a pipe). */
+const PIPE_WIDTH = 160;
+const SLOWEST = 3;
 
 export class ConsoleReporter implements Reporter {
   private readonly c: Colors;
   private readonly live: boolean;
+  private readonly now: () => number;
+  private readonly progressEveryMs: number;
+  private readonly progress = new RunProgress();
   private readonly results = new Map<string, TaskResult[]>();
-  private readonly current = new Map<string, string>();
   private readonly errors = new Map<string, string>();
-  private total = 0;
-  private done = 0;
-  private footerLines = 0;
+  private running = false;
+  /** The status line is on screen, unterminated: the next write must erase it first. */
+  private statusShown = false;
+  private lastStatus = -Infinity;
   private timer?: NodeJS.Timeout;
-  private check = false;
 
   constructor(private readonly opts: ConsoleOptions) {
     this.c = pc.createColors(opts.color);
-    this.live = Boolean(opts.out.isTTY);
+    this.live = opts.live ?? liveCapable(opts.out);
+    this.now = opts.now ?? Date.now;
+    this.progressEveryMs = opts.progressEveryMs ?? 15_000;
   }
 
   handle(e: RunEvent): void {
+    const now = this.now();
     switch (e.type) {
       case 'run-start':
-        this.total = e.hosts.length;
-        this.check = e.check;
+        this.progress.begin(e.hosts.length);
+        this.running = true;
+        this.lastStatus = now;
         this.print(this.c.bold(`${e.check ? 'Dry run' : 'Applying'}: ${e.plays.join(', ')} on ${e.hosts.length} host(s)`));
-        if (this.live) this.timer = setInterval(() => this.redraw(), 200);
+        this.timer = setInterval(() => this.status(this.now()), this.live ? IDLE_REDRAW_MS : this.progressEveryMs);
+        this.timer.unref();
         break;
       case 'host-start':
-        this.current.set(e.host, 'connecting');
+        this.progress.hostStarted(e.host, now);
         break;
       case 'host-facts':
-        this.current.set(e.host, 'reading state');
+        this.progress.hostActivity(e.host, 'reading state');
         break;
       case 'task-start':
-        this.current.set(e.host, `${e.handler ? 'handler' : 'task'}: ${e.task}`);
+        this.progress.hostActivity(e.host, `${e.handler ? 'handler' : 'task'}: ${e.task}`);
         break;
-      case 'task-result':
-        (this.results.get(e.result.host) ?? this.results.set(e.result.host, []).get(e.result.host)!).push(e.result);
+      case 'task-result': {
+        const list = this.results.get(e.result.host);
+        if (list) list.push(e.result);
+        else this.results.set(e.result.host, [e.result]);
         break;
+      }
       case 'command':
-        if (this.opts.verbose) {
-          this.print(this.c.dim(`  [${e.host}] exit ${e.exitCode} in ${e.ms} ms: ${e.command.replace(/\s*\n\s*/g, ' ⏎ ').slice(0, 200)}`));
-        }
+        if (this.opts.verbose) this.print(commandLine(e, this.c));
         break;
       case 'host-unreachable':
       case 'host-failed':
@@ -71,85 +92,55 @@ export class ConsoleReporter implements Reporter {
       case 'host-note':
         this.print(this.c.yellow(`  [${e.host}] note: ${e.note}`));
         break;
-      case 'host-done':
-        this.done++;
-        this.current.delete(e.host);
-        this.print(this.hostBlock(e.host, e.stats));
+      case 'host-done': {
+        this.progress.hostDone(e.host, e.stats);
+        const finished = { host: e.host, stats: e.stats, error: this.errors.get(e.host), results: this.results.get(e.host) ?? [] };
+        // A finished host's task results are not kept: the recap needs only its counts.
+        this.results.delete(e.host);
+        this.errors.delete(e.host);
+        if (blockWanted(finished, this.opts.verbose)) this.print(hostBlock(finished, { verbose: this.opts.verbose, diff: this.opts.diff, c: this.c }));
         break;
-      case 'run-end':
-        if (this.timer) clearInterval(this.timer);
-        this.clearFooter();
-        this.print(this.recap(e.summary.hosts, e.summary.ms));
-        break;
-    }
-  }
-
-  private hostBlock(host: string, stats: HostStats): string {
-    const c = this.c;
-    const lines: string[] = [];
-    const head = stats.unreachable ? c.red(`${host}: UNREACHABLE`) : stats.failed ? c.red(`${host}: FAILED`) : stats.changed ? c.yellow(host) : c.green(host);
-    lines.push(`${head}  ${c.dim(this.counts(stats))}`);
-    const err = this.errors.get(host);
-    if (err) lines.push(c.red(`  ${err.split('\n').join('\n  ')}`));
-    for (const r of this.results.get(host) ?? []) {
-      const interesting = r.status === 'changed' || r.status === 'failed';
-      if (!interesting && !this.opts.verbose) continue;
-      const color = r.status === 'failed' ? c.red : r.status === 'changed' ? c.yellow : r.status === 'skipped' ? c.dim : c.green;
-      const where = r.role ? `${r.role}: ` : '';
-      lines.push(`  ${color(STATUS_WORD(r).padEnd(12))} ${r.handler ? 'handler ' : ''}${where}${r.task}${r.reason ? c.dim(`  (${r.reason})`) : ''}`);
-      if (r.status === 'failed' && r.error) {
-        lines.push(c.red(`    ${r.error.split('\n').join('\n    ')}`));
-        if (r.pos) lines.push(c.dim(`    at ${formatPos(r.pos)}`));
       }
-      if (this.opts.diff && r.status !== 'ok') for (const ch of r.changes) lines.push(renderChange(ch, c));
+      case 'run-end':
+        clearInterval(this.timer);
+        this.running = false;
+        this.print(renderRecap(e.summary, { verbose: this.opts.verbose, c: this.c, width: this.width(), slowest: SLOWEST }));
+        return;
     }
-    return lines.join('\n');
+    // Counts change once per host and are always shown exact; activity changes are throttled.
+    this.status(now, e.type === 'host-start' || e.type === 'host-done' ? 'now' : 'throttled');
   }
 
-  private counts(s: HostStats): string {
-    return `ok=${s.ok} changed=${s.changed} failed=${s.failed} skipped=${s.skipped}${s.unreachable ? ' unreachable=1' : ''}`;
+  /** Live: redraw the status line. Otherwise: a plain progress line, at most every progressEveryMs. */
+  private status(now: number, when: 'now' | 'throttled' = 'now'): void {
+    if (!this.running || this.progress.done === this.progress.total) return;
+    if (this.live) {
+      if (when === 'throttled' && now - this.lastStatus < REDRAW_MS) return;
+      this.drawStatus(now);
+    } else if (now - this.lastStatus >= this.progressEveryMs) {
+      this.lastStatus = now;
+      this.opts.out.write(statusLine(this.progress, now, { width: PIPE_WIDTH, c: this.c, slowest: SLOWEST }) + '\n');
+    }
   }
 
-  private recap(hosts: Record<string, HostStats>, ms: number): string {
-    const c = this.c;
-    const names = Object.keys(hosts);
-    const width = Math.max(4, ...names.map((n) => n.length));
-    const lines = [c.bold(`\nRECAP ${this.check ? '(dry run: nothing was changed)' : ''}`.trimEnd())];
-    for (const n of names) {
-      const s = hosts[n]!;
-      const color = s.unreachable || s.failed ? c.red : s.changed ? c.yellow : c.green;
-      lines.push(`${color(n.padEnd(width))}  ${this.counts(s)}`);
-    }
-    lines.push(c.dim(`${names.length} host(s) in ${(ms / 1000).toFixed(1)} s`));
-    return lines.join('\n');
+  private drawStatus(now: number): void {
+    this.lastStatus = now;
+    // "\r", the line, then erase whatever a longer previous line left to its right: one write, no flicker.
+    this.opts.out.write(`\r${statusLine(this.progress, now, { width: this.width() - 1, c: this.c, slowest: SLOWEST })}\x1b[K`);
+    this.statusShown = true;
   }
 
   private print(text: string): void {
-    this.clearFooter();
+    if (this.statusShown) {
+      this.opts.out.write('\r\x1b[K');
+      this.statusShown = false;
+    }
     this.opts.out.write(text + '\n');
-    if (!this.live && text) return;
-    this.drawFooter();
+    if (this.live && this.running && this.progress.done < this.progress.total) this.drawStatus(this.now());
   }
 
-  private clearFooter(): void {
-    if (!this.live || this.footerLines === 0) return;
-    this.opts.out.write(`\x1b[${this.footerLines}A\x1b[J`);
-    this.footerLines = 0;
-  }
-
-  private drawFooter(): void {
-    if (!this.live || this.total === 0 || this.done === this.total) return;
-    const width = (this.opts.out.columns ?? 100) - 1;
-    const active = [...this.current.entries()];
-    const shown = active.slice(0, 8).map(([h, t]) => this.c.dim(`  ${h}: ${t}`.slice(0, width)));
-    if (active.length > shown.length) shown.push(this.c.dim(`  … and ${active.length - shown.length} more`));
-    const lines = [this.c.bold(`[${this.done}/${this.total} hosts done, ${active.length} running]`), ...shown];
-    this.opts.out.write(lines.join('\n') + '\n');
-    this.footerLines = lines.length;
-  }
-
-  private redraw(): void {
-    this.clearFooter();
-    this.drawFooter();
+  private width(): number {
+    // A pty may report 0 columns (no window size set).
+    return this.live ? this.opts.out.columns || 80 : PIPE_WIDTH;
   }
 }

@@ -8,7 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { ensureRootfs } from './rootfs.js';
 
 // chromium: the HTML report test (test/integration/report.test.ts) renders a real report in it.
-export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount', 'chromium'];
+// zsh and fish: the completion tests run the generated scripts in the real shells.
+export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount', 'chromium', 'zsh', 'fish'];
 
 /** Why the fleet cannot run on this controller, or undefined if it can. Cheap; used by tests. */
 export function unsupportedReason(): string | undefined {

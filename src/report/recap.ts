@@ -1,0 +1,71 @@
+// The end-of-run recap, readable at 200 hosts: every host that changed, failed or was unreachable on
+// its own line with its counts, the unchanged ones in one line (each listed under --verbose), the
+// slowest hosts of the run, and the totals.
+import type pc from 'picocolors';
+type Colors = ReturnType<typeof pc.createColors>;
+import type { HostStats, RunSummary } from '../engine/events.js';
+import { formatDuration } from './duration.js';
+import { outcomeOf, type HostOutcome } from './progress.js';
+import { visibleLength } from './status-line.js';
+
+export interface RecapOptions {
+  verbose: boolean;
+  c: Colors;
+  /** Visible characters per line for the one-line summaries. */
+  width: number;
+  /** How many of the slowest hosts to name. */
+  slowest: number;
+}
+
+/** Ansible's recap counts: "ok=12 changed=2 failed=0 skipped=3" (and "unreachable=1"). */
+export function countsText(s: HostStats): string {
+  return `ok=${s.ok} changed=${s.changed} failed=${s.failed} skipped=${s.skipped}${s.unreachable ? ' unreachable=1' : ''}`;
+}
+
+export function outcomeColor(c: Colors, outcome: HostOutcome): (s: string) => string {
+  return outcome === 'ok' ? c.green : outcome === 'changed' ? c.yellow : c.red;
+}
+
+export function renderRecap(summary: RunSummary, o: RecapOptions): string {
+  const { c } = o;
+  const hosts = Object.entries(summary.hosts);
+  const outcome = new Map(hosts.map(([h, s]) => [h, outcomeOf(s)]));
+  const listed = o.verbose ? hosts : hosts.filter(([h]) => outcome.get(h) !== 'ok');
+  const unchanged = o.verbose ? [] : hosts.filter(([h]) => outcome.get(h) === 'ok').map(([h]) => h);
+
+  const lines = ['', c.bold(`RECAP${summary.check ? ' (dry run: nothing was changed)' : ''}`)];
+  const pad = Math.max(4, ...listed.map(([h]) => h.length));
+  for (const [h, s] of listed) lines.push(`${outcomeColor(c, outcome.get(h)!)(h.padEnd(pad))}  ${countsText(s)}`);
+  if (unchanged.length) lines.push(unchangedLine(unchanged, summary.check, o));
+
+  const slowest = hosts
+    .filter(([, s]) => s.ms > 0)
+    .sort(([a, x], [b, y]) => y.ms - x.ms || a.localeCompare(b))
+    .slice(0, o.slowest);
+  if (hosts.length > 1 && slowest.length) {
+    lines.push(c.dim(`slowest: ${slowest.map(([h, s]) => `${h} ${formatDuration(s.ms)}`).join(', ')}`));
+  }
+
+  const tally = (k: HostOutcome) => [...outcome.values()].filter((v) => v === k).length;
+  const totals = (['ok', 'changed', 'failed', 'unreachable'] as const).map((k) => {
+    const n = tally(k);
+    return n > 0 ? outcomeColor(c, k)(`${n} ${k}`) : `${n} ${k}`;
+  });
+  lines.push(`${hosts.length} host(s) in ${formatDuration(summary.ms)}: ${totals.join(', ')}`);
+  return lines.join('\n');
+}
+
+/** "185 host(s) ok, nothing changed: web1, web2, … and 181 more (--verbose lists each)", within the width. */
+function unchangedLine(names: string[], check: boolean, o: RecapOptions): string {
+  const head = `${names.length} host(s) ok, nothing ${check ? 'to change' : 'changed'}: `;
+  const shown: string[] = [];
+  for (const [i, name] of names.entries()) {
+    const left = names.length - i - 1;
+    const tail = left > 0 ? `, … and ${left} more (--verbose lists each)` : '';
+    if (shown.length > 0 && visibleLength(head + [...shown, name].join(', ') + tail) > o.width) break;
+    shown.push(name);
+  }
+  const more = names.length - shown.length;
+  const text = `${head}${shown.join(', ')}${more > 0 ? `, … and ${more} more (--verbose lists each)` : ''}`;
+  return o.c.green(text);
+}
