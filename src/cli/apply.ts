@@ -1,5 +1,5 @@
 // `fleetplan apply`: load and validate everything (no host contacted on invalid input), then run,
-// or with --check plan only. Exit codes are documented in README "Exit codes".
+// or with --check plan only. Exit codes are documented in docs/usage.md "Exit codes".
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
 import type { RunSummary } from '../engine/events.js';

@@ -1,4 +1,4 @@
-// --json: one JSON document on stdout at the end of the run (schema in README "Machine-readable output").
+// --json: one JSON document on stdout at the end of the run (schema in docs/usage.md "Machine-readable output").
 import type { RunEvent, TaskResult } from '../engine/events.js';
 import type { FileDiff } from '../ops/operation.js';
 import type { Reporter } from './reporter.js';
