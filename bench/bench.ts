@@ -44,8 +44,9 @@ function usage(): never {
   --keep               leave the last fleet up (and print its inventory)
   --scale              fleetplan only, 20,50,100,200 hosts (or --sizes a,b,c), prints growth
   --sizes a,b,c        host counts for --scale
-  --postfix-mode M     params (relay.yml's default: edit main.cf per parameter; Ansible: lineinfile loop)
-                       or template (own main.cf; both tools render the same template); default params
+  --postfix-mode M     template (both tools own main.cf from the same template: the issue's reference
+                       playbook) or params (relay.yml's default: edit main.cf per parameter; Ansible:
+                       a lineinfile loop); default template
   --profile            fleetplan runs under node --cpu-prof (profiles in the log dir) and with -v
   --out DIR            work dir (default /tmp/fleetplan-bench); logs stay in DIR/logs
 `);
@@ -53,7 +54,7 @@ function usage(): never {
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { hosts: 20, forks: 20, keep: false, scale: false, sizes: [20, 50, 100, 200], out: '/tmp/fleetplan-bench', profile: false, verbose: false, postfixMode: 'params' };
+  const o: Opts = { hosts: 20, forks: 20, keep: false, scale: false, sizes: [20, 50, 100, 200], out: '/tmp/fleetplan-bench', profile: false, verbose: false, postfixMode: 'template' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = () => { const v = argv[++i]; if (v === undefined) usage(); return v; };
@@ -206,7 +207,12 @@ function parseRecap(tool: Tool, text: string) {
     per.set(m[1]!, { changed: Number(m[3]), failed });
   }
   const changed = [...per.values()].reduce((a, b) => a + b.changed, 0);
-  return { hosts: per.size, changedPerHost: per.size ? changed / per.size : 0, failedHosts: [...per.values()].filter((x) => x.failed).length };
+  // fleetplan's recap lists only hosts that changed or failed; the unchanged ones are counted in its
+  // totals line ("200 host(s) in 7.0 s: 200 ok, 0 changed, 0 failed, 0 unreachable").
+  const totals = tool === 'fleetplan' ? /^(\d+) host\(s\) in [^:]+: (\d+) ok, (\d+) changed, (\d+) failed, (\d+) unreachable/m.exec(text) : null;
+  const hosts = totals ? Number(totals[1]) : per.size;
+  const failedHosts = totals ? Number(totals[4]) + Number(totals[5]) : [...per.values()].filter((x) => x.failed).length;
+  return { hosts, changedPerHost: hosts ? changed / hosts : 0, failedHosts };
 }
 
 async function runTool(tool: Tool, n: number, personality: string, o: Opts, logDir: string, last: boolean): Promise<ToolRun> {
