@@ -97,13 +97,14 @@ test('init backends: state parsing', () => {
     'Id=systemd-sysctl.service', 'Names=systemd-sysctl.service procps.service', 'LoadState=loaded', 'ActiveState=active', 'UnitFileState=static',
     '@@is-enabled', 'opendmarc.service=enabled', 'old.service=disabled', '',
   ].join('\n');
-  assert.deepEqual(systemd.query(['postfix', 'nope', 'opendmarc', 'old', 'hidden', 'procps', 'refused name']).parse(Buffer.from(show), 0), {
+  assert.deepEqual(systemd.query(['postfix', 'nope', 'opendmarc', 'old', 'hidden', 'procps', 'systemd-sysctl', 'refused name']).parse(Buffer.from(show), 0), {
     postfix: { exists: true, running: true, enabled: true },
     nope: { exists: false, running: false, enabled: false },
     opendmarc: { exists: true, running: false, enabled: true },
     old: { exists: true, running: true, enabled: false },
     hidden: { exists: true, running: false, enabled: false },
     procps: { exists: true, running: true, enabled: true },
+    'systemd-sysctl': { exists: true, running: true, enabled: true },
   });
   const rows = 'sendmail\t1\t0\t1\npostfix\t1\t3\t\nnope\t0\t\t\n';
   const expected = {

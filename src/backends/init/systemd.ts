@@ -58,15 +58,17 @@ export const systemd: InitBackend = {
             if (eq > 0) p[line.slice(0, eq)] = line.slice(eq + 1);
           }
           const aliases = (p.Names ?? '').split(/\s+/).filter(Boolean);
-          const name = names.find((n) => aliases.includes(n) || aliases.includes(`${n}.service`) || p.Id === n || p.Id === `${n}.service`);
-          if (!name || result[name]) continue;
+          // Every name asked that is this unit: two tasks may name one unit by two of its aliases.
+          const asked = names.filter((n) => !result[n] && (aliases.includes(n) || aliases.includes(`${n}.service`) || p.Id === n || p.Id === `${n}.service`));
           const fallbackState = isEnabled.get(p.Id ?? '');
           const enabled = fallbackState || p.UnitFileState || '';
-          result[name] = {
-            exists: (p.LoadState !== undefined && p.LoadState !== '' && p.LoadState !== 'not-found') || Boolean(fallbackState),
-            running: ['active', 'reloading', 'activating'].includes(p.ActiveState ?? ''),
-            enabled: ENABLED.includes(enabled),
-          };
+          for (const name of asked) {
+            result[name] = {
+              exists: (p.LoadState !== undefined && p.LoadState !== '' && p.LoadState !== 'not-found') || Boolean(fallbackState),
+              running: ['active', 'reloading', 'activating'].includes(p.ActiveState ?? ''),
+              enabled: ENABLED.includes(enabled),
+            };
+          }
         }
         return result;
       },
