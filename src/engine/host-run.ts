@@ -190,7 +190,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       const status = t.changedWhen === false ? 'ok' : 'changed';
       const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
       const why = dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
-      if (status === 'changed') fresh.changed(p.displayName, t.notify, planned.loads);
+      if (status === 'changed') fresh.changed(p.displayName, t.notify, planned);
       return result(ctx, play, t, handler, { status, changes: planned.changes, reason: why, dependsOn, ms: Date.now() - t0 }, p.displayName);
     }
     // Apply: run the changes and re-read what later tasks need, and the changes may have altered, in
@@ -229,7 +229,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: verdict.failed, ms: Date.now() - t0 }, p.displayName);
     }
     const changed = decideChanged(t.changedWhen, outcome, verdict.changed);
-    if (changed) fresh.changed(p.displayName, t.notify, planned.loads);
+    if (changed) fresh.changed(p.displayName, t.notify, planned);
     return result(ctx, play, t, handler, { status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason, ms: Date.now() - t0 }, p.displayName);
   };
 
@@ -256,7 +256,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     for (let i = 0; i < handlers.length; i++) {
       const p = handlers[i]!;
       if (!p.names.some((n) => fresh.isNotified(n))) continue;
-      const rest = () => pending(handlers.slice(i + 1).filter((h) => h.names.some((n) => fresh.isNotified(n))));
+      // Every later handler, notified yet or not: this one may notify it.
+      const rest = () => pending(handlers.slice(i + 1));
       let r: TaskResult;
       try {
         r = await runOne(p, true, rest);

@@ -15,10 +15,12 @@ export class FreshConfig {
   private readonly loaded = new Map<string, { step: number; task: string }>();
 
   /** A task changed something: advance, and remember when each handler name was notified. */
-  changed(task: string, notify: readonly string[], loads: readonly string[] = []): void {
+  changed(task: string, notify: readonly string[], effects: { loads?: readonly string[]; stops?: readonly string[] } = {}): void {
     this.step++;
     for (const n of notify) this.notified.set(n, this.step);
-    for (const r of loads) this.loaded.set(r, { step: this.step, task });
+    for (const r of effects.loads ?? []) this.loaded.set(r, { step: this.step, task });
+    // Stopped since: the handler's restart is what brings it back, as without this bookkeeping.
+    for (const r of effects.stops ?? []) this.loaded.delete(r);
   }
 
   isNotified(name: string): boolean {

@@ -67,6 +67,8 @@ export interface PlanResult {
    * disk, which makes a restart/reload handler notified before it redundant (see supersededBy).
    */
   loads?: string[];
+  /** Resources (services) this change stops: a start before it no longer supersedes a restart handler. */
+  stops?: string[];
 }
 
 /**

@@ -91,7 +91,9 @@ export const service: Operation<Args, Resolved> = {
       const what = [cur.running ? 'running' : 'stopped', cur.enabled ? 'enabled' : 'disabled'].join(', ');
       return { changes, reason: `${a.name} is ${what} (${backend.name})`, predicts };
     }
-    return { changes, predicts, loads: loads ? [serviceResource(a.name)] : undefined };
+    const resource = [serviceResource(a.name)];
+    return { changes, predicts, loads: loads ? resource : undefined, stops: a.state === 'stopped' ? resource : undefined };
   },
-  supersededBy: ({ args: a }) => (a.state === 'restarted' || a.state === 'reloaded' ? serviceResource(a.name) : undefined),
+  // Only a handler that does nothing but restart/reload: one that also enables must still run.
+  supersededBy: ({ args: a }) => ((a.state === 'restarted' || a.state === 'reloaded') && a.enabled === undefined ? serviceResource(a.name) : undefined),
 };
