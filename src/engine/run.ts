@@ -118,7 +118,11 @@ export async function runPlan(
   const finish = async (s: HostSession, notRun?: string): Promise<void> => {
     if (s.finished) return;
     s.finished = true;
-    if (notRun) emit({ type: 'host-failed', host: s.host, error: `not run: ${notRun}` });
+    if (notRun) {
+      // Never provisioned: counted failed, so no report calls it "ok, nothing changed".
+      s.stats.failed++;
+      emit({ type: 'host-failed', host: s.host, error: `not run: ${notRun}` });
+    }
     if (s.conn) {
       if (s.ctx && lockOwner) await s.conn.run('sh -s', { stdin: releaseScript(lockOwner), label: 'release run lock' }).catch(() => undefined);
       s.stats.execs = s.conn.execCount;

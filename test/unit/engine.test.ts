@@ -294,6 +294,8 @@ tasks:
   assert.equal(summary.hosts.h2!.failed, 1);
   const notRun = events.filter((e) => e.type === 'host-failed' && /not run: 1 of 2 host\(s\)/.test(e.error)).map((e) => (e as any).host);
   assert.deepEqual(notRun, ['h3', 'h4', 'h5']);
+  // Never provisioned is not "ok, nothing changed": each counts as failed in the summary.
+  for (const h of ['h3', 'h4', 'h5']) assert.deepEqual([summary.hosts[h]!.failed, summary.hosts[h]!.ok], [1, 0], h);
   assert.deepEqual((await import('../../src/engine/run.js')).batches([1, 2, 3, 4, 5], '40%'), [[1, 2], [3, 4], [5]]);
 });
 
