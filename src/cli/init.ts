@@ -40,7 +40,10 @@ const HOSTNAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:
 /** Values end up in main.cf and DNS names: refuse what could never work there, before writing. */
 function checkSettings(o: InitOpts): void {
   const errors: InputError[] = [];
-  if (!HOSTNAME.test(o.relayHost) && !isIP(o.relayHost)) errors.push(new InputError(`--relay-host '${o.relayHost}' is not a host name or IP address`));
+  // IPv4 only: the role writes relayhost as [host]:port, which Postfix reads as IPv6 only with an ipv6: prefix.
+  if (!HOSTNAME.test(o.relayHost) && isIP(o.relayHost) !== 4) {
+    errors.push(new InputError(`--relay-host '${o.relayHost}' is not a host name or IPv4 address${isIP(o.relayHost) === 6 ? ' (for an IPv6 smarthost, give its host name)' : ''}`));
+  }
   if (o.relayPort > 65535) errors.push(new InputError(`--relay-port ${o.relayPort} is not a port number (1-65535)`));
   if (!HOSTNAME.test(o.mailDomain) || !o.mailDomain.includes('.')) errors.push(new InputError(`--mail-domain '${o.mailDomain}' is not a domain name`));
   if (o.relayUser !== undefined && !/^\S+$/.test(o.relayUser)) errors.push(new InputError(`--relay-user '${o.relayUser}' must be one word`));
@@ -138,7 +141,7 @@ export function registerInit(program: Command): void {
     .action((kind: string, dir: string, opts: InitOpts) => {
       let code: number = ExitCode.ok;
       try {
-        const scaffold = KINDS[kind];
+        const scaffold = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
         if (!scaffold) throw new InputError(`unknown kind '${kind}'; kinds: ${Object.keys(KINDS).join(', ')}`);
         scaffold(dir, opts);
       } catch (err) {

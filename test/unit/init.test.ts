@@ -287,9 +287,15 @@ describe('fleetplan init relay', () => {
     const kind = await cli(['init', 'webserver', dir], base);
     assert.equal(kind.code, 4);
     assert.match(kind.stderr, /^error: unknown kind 'webserver'; kinds: relay$/m);
+    const inherited = await cli(['init', 'constructor', dir], base);
+    assert.equal(inherited.code, 4, 'a name every object has is no kind either');
+    assert.match(inherited.stderr, /^error: unknown kind 'constructor'; kinds: relay$/m);
     const bad = await cli(['init', 'relay', dir, '--relay-host', 'smtp example', '--mail-domain', 'localhost', '--password-env', '1X'], base);
     assert.equal(bad.code, 4);
-    assert.match(bad.stderr, /--relay-host 'smtp example' is not a host name or IP address/);
+    assert.match(bad.stderr, /--relay-host 'smtp example' is not a host name or IPv4 address/);
+    const v6 = await cli(['init', 'relay', dir, '--relay-host', '2001:db8::1'], base);
+    assert.equal(v6.code, 4);
+    assert.match(v6.stderr, /--relay-host '2001:db8::1' is not a host name or IPv4 address \(for an IPv6 smarthost, give its host name\)/);
     assert.match(bad.stderr, /--mail-domain 'localhost' is not a domain name/);
     assert.match(bad.stderr, /--password-env '1X' is not an environment variable name/);
     const port = await cli(['init', 'relay', dir, '--relay-port', '70000'], base);
