@@ -97,7 +97,7 @@ export function registerApply(program: Command): void {
 function withReport(planFile: string, opts: ApplyOpts, body: (report?: HtmlReporter) => Promise<number>): () => Promise<number> {
   return async () => {
     const report =
-      opts.report === undefined ? undefined : new HtmlReporter({ file: opts.report, plan: planFile, argv: process.argv.slice(2), version: version() });
+      opts.report === undefined ? undefined : new HtmlReporter({ file: opts.report, plan: planFile, argv: process.argv.slice(2), version: version(), check: opts.check });
     try {
       return await body(report);
     } catch (err) {

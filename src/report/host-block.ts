@@ -24,7 +24,7 @@ export interface HostBlockOptions {
 }
 
 /** Ansible's words: "changed", "failed", and in a dry run "would change" / "would run" (handlers). */
-function statusWord(r: TaskResult): string {
+export function statusWord(r: TaskResult): string {
   if (r.status === 'changed' && r.check) return r.handler ? 'would run' : 'would change';
   if (r.status === 'failed' && r.ignored) return 'failed (ignored)';
   return r.status;

@@ -6,6 +6,9 @@ import type { HostStats, TaskResult } from '../engine/events.js';
 import { formatPos } from '../errors.js';
 import type { Change } from '../ops/operation.js';
 import { diffLines } from './diff.js';
+import { formatDuration } from './duration.js';
+import { statusWord } from './host-block.js';
+import { countsText } from './recap.js';
 import { CONTENT_SECURITY_POLICY, SCRIPT, STYLE } from './html-assets.js';
 import { html, trusted, type Markup } from './html-template.js';
 import type { HostRecord, RunRecord } from './run-record.js';
@@ -59,21 +62,8 @@ function statusLabel(s: HostStatus, check: boolean): string {
   return s === 'unfinished' ? 'not finished' : s;
 }
 
-function taskStatusLabel(t: TaskResult): string {
-  if (t.status === 'changed' && t.check) return t.handler ? 'would run' : 'would change';
-  if (t.status === 'failed' && t.ignored) return 'failed (ignored)';
-  return t.status;
-}
-
 function taskClass(t: TaskResult): string {
   return t.status === 'failed' && t.ignored ? 'ignored' : t.status;
-}
-
-export function duration(ms: number): string {
-  if (ms < 1000) return `${ms} ms`;
-  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
-  const s = Math.round(ms / 1000);
-  return `${Math.floor(s / 60)} min ${String(s % 60).padStart(2, '0')} s`;
 }
 
 function timestamp(d: Date): string {
@@ -98,7 +88,7 @@ function renderChange(ch: Change): Markup {
 
 function renderTask(t: TaskResult): Markup {
   return html`<div class="task ${taskClass(t)}">
-<div class="task-head"><span class="badge ${taskClass(t)}">${taskStatusLabel(t)}</span>${t.handler && html`<span class="badge skipped">handler</span>`}${t.role && html`<span class="role">${t.role}:</span>`}<span class="tname">${t.task}</span><span class="op">${t.op}</span><span class="ms">${duration(t.ms)}</span>${t.dependsOn && html`<span class="badge skipped" title="its effects cannot be simulated in a dry run">depends on '${t.dependsOn}'</span>`}</div>
+<div class="task-head"><span class="badge ${taskClass(t)}">${statusWord(t)}</span>${t.handler && html`<span class="badge skipped">handler</span>`}${t.role && html`<span class="role">${t.role}:</span>`}<span class="tname">${t.task}</span><span class="op">${t.op}</span><span class="ms">${formatDuration(t.ms)}</span>${t.dependsOn && html`<span class="badge skipped" title="its effects cannot be simulated in a dry run">depends on '${t.dependsOn}'</span>`}</div>
 ${t.reason && html`<div class="why">${t.reason}</div>`}${t.error && html`<pre class="error">${t.error}</pre>`}${t.status === 'failed' && t.pos && html`<div class="pos">at ${formatPos(t.pos)}</div>`}
 ${t.changes.map(renderChange)}
 </div>`;
@@ -108,13 +98,9 @@ function renderQuietTasks(tasks: TaskResult[]): Markup | false {
   if (tasks.length === 0) return false;
   const rows = tasks.map(
     (t) =>
-      html`<tr><td><span class="badge ${taskClass(t)}">${taskStatusLabel(t)}</span></td><td>${t.handler ? 'handler ' : ''}${t.role ? `${t.role}: ` : ''}${t.task}</td><td class="why">${t.reason}</td></tr>`,
+      html`<tr><td><span class="badge ${taskClass(t)}">${statusWord(t)}</span></td><td>${t.handler ? 'handler ' : ''}${t.role ? `${t.role}: ` : ''}${t.task}</td><td class="why">${t.reason}</td></tr>`,
   );
   return html`<details class="quiet"><summary>${plural(tasks.length, 'unchanged task')}</summary><table class="quiet"><tbody>${rows}</tbody></table></details>`;
-}
-
-function countsText(c: HostView['counts']): string {
-  return `ok=${c.ok} changed=${c.changed} failed=${c.failed} skipped=${c.skipped}${c.unreachable ? ' unreachable=1' : ''}`;
 }
 
 function renderHost(v: HostView, check: boolean): Markup {
@@ -124,7 +110,7 @@ function renderHost(v: HostView, check: boolean): Markup {
   // Collapsed when there is nothing to read: no change, no failure, no note.
   const open = v.status !== 'ok' || h.notes.length > 0;
   return html`<details class="host ${v.status}" id="${v.anchor}" data-status="${v.status}"${open && trusted(' open')}>
-<summary><span class="name">${h.name}</span><span class="badge ${v.status}">${statusLabel(v.status, check)}</span><span class="counts mono">${countsText(v.counts)}</span><span class="os">${osOf(h)}</span><span class="os">${h.stats ? duration(h.stats.ms) : ''}</span></summary>
+<summary><span class="name">${h.name}</span><span class="badge ${v.status}">${statusLabel(v.status, check)}</span><span class="counts mono">${countsText(v.counts)}</span><span class="os">${osOf(h)}</span><span class="os">${h.stats ? formatDuration(h.stats.ms) : ''}</span></summary>
 <div class="host-body">
 ${h.error && html`<pre class="error">${h.error}</pre>`}${h.notes.map((n) => html`<div class="note">note: ${n}</div>`)}
 ${shown.map(renderTask)}
@@ -142,7 +128,7 @@ function numCell(n: number): Markup {
 function renderFleetTable(views: HostView[], check: boolean): Markup {
   const rows = views.map((v) => {
     const c = v.counts;
-    return html`<tr data-status="${v.status}"><td><a href="#${v.anchor}">${v.record.name}</a></td><td><span class="badge ${v.status}">${statusLabel(v.status, check)}</span></td>${numCell(c.ok)}${numCell(c.changed)}${numCell(c.failed)}${numCell(c.skipped)}${numCell(c.unreachable ? 1 : 0)}<td class="num">${v.record.stats ? duration(c.ms) : ''}</td><td>${osOf(v.record)}</td></tr>
+    return html`<tr data-status="${v.status}"><td><a href="#${v.anchor}">${v.record.name}</a></td><td><span class="badge ${v.status}">${statusLabel(v.status, check)}</span></td>${numCell(c.ok)}${numCell(c.changed)}${numCell(c.failed)}${numCell(c.skipped)}${numCell(c.unreachable ? 1 : 0)}<td class="num">${v.record.stats ? formatDuration(c.ms) : ''}</td><td>${osOf(v.record)}</td></tr>
 `;
   });
   return html`<table class="fleet">
@@ -177,7 +163,11 @@ export function renderReport(record: RunRecord, meta: ReportMeta): string {
     })
     // Array.prototype.sort is stable: inventory order within a status.
     .sort((a, b) => SEVERITY.indexOf(a.status) - SEVERITY.indexOf(b.status));
-  const mode = record.check ? 'dry run (--check): nothing was changed' : 'apply: changes were made';
+  const mode = record.check
+    ? 'dry run (--check): nothing was changed'
+    : record.startedAt
+      ? 'apply: hosts were changed where the tasks say so'
+      : 'apply: the run did not start, nothing was changed';
   const title = `fleetplan ${record.check ? 'dry run' : 'run'}: ${meta.plan}`;
   const v = verdict(views, record, meta.stopped);
   const byStatus = SEVERITY.map((s) => [s, views.filter((x) => x.status === s).length] as const).filter(([, n]) => n > 0);
@@ -202,7 +192,7 @@ export function renderReport(record: RunRecord, meta: ReportMeta): string {
 <dt>plan</dt><dd class="mono">${meta.plan}</dd>
 <dt>mode</dt><dd>${mode}</dd>
 <dt>started</dt><dd>${timestamp(started)}</dd>
-<dt>duration</dt><dd>${duration(ms)}</dd>
+<dt>duration</dt><dd>${formatDuration(ms)}</dd>
 <dt>hosts</dt><dd>${views.length}</dd>
 <dt>fleetplan</dt><dd>${meta.version}</dd>
 <dt>command</dt><dd class="mono">${meta.commandLine}</dd>

@@ -18,6 +18,8 @@ export interface HtmlReportOptions {
   /** The words of the command line (redacted when the page is written, once every secret is known). */
   argv: string[];
   version: string;
+  /** A dry run was asked for: the page says so even when the run never started (invalid input). */
+  check?: boolean;
 }
 
 /** Quotes a word for display the way a POSIX shell would need it. */
@@ -58,6 +60,7 @@ export class HtmlReporter implements Reporter {
   /** Checks the report's path first (an input error: no host contacted). */
   constructor(private readonly opts: HtmlReportOptions) {
     checkReportPath(opts.file);
+    this.recorder.record.check = opts.check ?? false;
   }
 
   handle(e: RunEvent): void {

@@ -18,7 +18,7 @@ export interface RecapOptions {
 }
 
 /** Ansible's recap counts: "ok=12 changed=2 failed=0 skipped=3" (and "unreachable=1"). */
-export function countsText(s: HostStats): string {
+export function countsText(s: Omit<HostStats, 'execs' | 'ms'>): string {
   return `ok=${s.ok} changed=${s.changed} failed=${s.failed} skipped=${s.skipped}${s.unreachable ? ' unreachable=1' : ''}`;
 }
 

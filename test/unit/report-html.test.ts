@@ -273,6 +273,12 @@ describe('fleetplan apply --report (--connection local)', () => {
     assert.equal(r.code, 4, r.out);
     const { doc } = parsePage(readFileSync(path.join(d, 'run.html'), 'utf8'));
     assert.match(text(byClass(doc, 'banner')[0]!), /^The run did not start\.invalid input, no host was contacted:\n.*plan\.yml:4:5: .*fiel/s);
+    // Asked as a dry run, the page says so, even though no run started.
+    const dry = await cli(['apply', 'plan.yml', '-i', 'inventory.yml', '--check', '--report', 'dry.html'], d);
+    assert.equal(dry.code, 4, dry.out);
+    const page = readFileSync(path.join(d, 'dry.html'), 'utf8');
+    assert.match(page, /<title>fleetplan dry run/);
+    assert.doesNotMatch(page, /changes were made/);
   });
 
   test('a real run: the !secret is nowhere in the page, the secret file is announced, the exit code is the run\'s', async () => {
