@@ -7,6 +7,7 @@
 // touch anything (a command, a package, a service, an account), and for a query that does not say
 // where its answer comes from, everything is re-read. Paths are compared as written, so when any file
 // read on the host is reached through a symbolic link (one file, two names), everything is re-read.
+// A write's `validate` command is taken to only read (documented in docs/plans.md).
 import path from 'node:path';
 import type { PlanResult } from '../ops/operation.js';
 import type { FileState } from '../state/file-state.js';

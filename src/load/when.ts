@@ -16,7 +16,6 @@ import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest }
 import { isPlainObject, reveal } from './secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 
-export { TESTS };
 
 /** How each test's value is described when it has the wrong type (undefined: any value will do). */
 const TEST_EXPECTS: Record<ConditionTest, string | undefined> = {

@@ -112,10 +112,6 @@ export function planBatch(queries: readonly StateQuery[]): BatchPlan {
   };
 }
 
-/** Parses frames of ungrouped queries into values, writing them into `view`. */
-export function storeFrames(view: StateView, queries: readonly StateQuery[], frames: readonly BatchFrame[]): void {
-  planBatch(queries.map((q) => ({ ...q, group: undefined }))).store(view, frames);
-}
 
 /** Reads the state of all queries in one exec. */
 export async function readState(

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Connection } from '../../src/connectors/connection.js';
 import { execScript, parseExec } from '../../src/engine/executor.js';
-import { readState, storeFrames } from '../../src/state/batch.js';
+import { planBatch, readState } from '../../src/state/batch.js';
 import { commandStatusQuery, fileQuery } from '../../src/state/file-state.js';
 import { StateView } from '../../src/state/query.js';
 import { sha256 } from '../../src/ops/file-content.js';
@@ -69,7 +69,7 @@ test('exec: atomic write with final mode, large and binary content, refresh in t
   assert.deepEqual(readFileSync(p), big);
   assert.equal(statSync(p).mode & 0o777, 0o600);
   const view = new StateView();
-  storeFrames(view, [q], refresh);
+  planBatch([q]).store(view, refresh);
   assert.equal(view.get(q).sha256, sha256(big));
   assert.equal(existsSync('/tmp/pwned'), false);
   assert.deepEqual(readdirSync(dir).filter((f) => f.startsWith('.fleetplan')), [], 'no temp file left');
