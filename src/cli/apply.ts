@@ -8,17 +8,15 @@ import { ConsoleReporter } from '../report/console.js';
 import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
-import { addInventoryOptions, collect, connectOptions, guard, positiveInt, type CommonOpts, useColor } from './common.js';
+import { addInventoryOptions, addPlanOptions, connectOptions, guard, positiveInt, type PlanOpts, useColor } from './common.js';
 import { loadInputs } from './inputs.js';
 import { version } from './version.js';
 
-interface ApplyOpts extends CommonOpts {
+interface ApplyOpts extends PlanOpts {
   check: boolean;
   diff: boolean;
-  extraVars?: string[];
   tags?: string;
   skipTags?: string;
-  rolesPath?: string[];
   json: boolean;
   detailedExitcode: boolean;
   verbose: boolean;
@@ -40,23 +38,21 @@ const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boole
 
 export function registerApply(program: Command): void {
   addInventoryOptions(
-    program
+    addPlanOptions(program
       .command('apply')
       .description('bring the hosts to the state the plan describes (--check: only show what would change)')
       .argument('<plan>', 'plan file (YAML)')
       .option('-C, --check', 'dry run: read state and plan every task, change nothing', false)
       .option('-D, --diff', 'show the unified diff of every file and the exact commands', false)
-      .option('-e, --extra-vars <key=value|@file>', 'extra variables, highest precedence (repeatable)', collect)
       .option('-t, --tags <tags>', 'only run tasks with one of these tags (comma separated)')
       .option('--skip-tags <tags>', 'skip tasks with one of these tags')
-      .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect)
       .option('--json', 'print one JSON document with every host and task on stdout', false)
       .option('--report <file>', 'also write the run as one self-contained HTML page (hosts, tasks, diffs; secrets redacted)')
       .option('--detailed-exitcode', `with --check: exit ${ExitCode.changesPending} when changes are pending`, false)
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', (v) => positiveInt(v, '--timeout'))
-      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false),
+      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts);

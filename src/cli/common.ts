@@ -34,6 +34,18 @@ export function addInventoryOptions(cmd: Command): Command {
     .hook('preAction', (c) => setVaultPasswordFile(c.opts().vaultPasswordFile));
 }
 
+/** What apply, validate and dns need to load a plan: extra variables and extra role directories. */
+export function addPlanOptions(cmd: Command): Command {
+  return cmd
+    .option('-e, --extra-vars <key=value|@file>', 'extra variables, highest precedence (repeatable)', collect)
+    .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect);
+}
+
+export interface PlanOpts extends CommonOpts {
+  extraVars?: string[];
+  rolesPath?: string[];
+}
+
 export function positiveInt(v: string, flag: string): number {
   const n = Number(v);
   if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} expects a positive whole number, got '${v}'`);

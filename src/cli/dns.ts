@@ -11,9 +11,9 @@ import type { Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
 import { evaluateWhen } from '../load/when.js';
 import { varsFor } from '../load/vars.js';
-import { readState } from '../state/batch.js';
+import { readState, uniqueQueries } from '../state/batch.js';
 import { fileQuery } from '../state/file-state.js';
-import { addInventoryOptions, collect, connectOptions, guard, type CommonOpts } from './common.js';
+import { addInventoryOptions, addPlanOptions, connectOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
 
 interface DkimEntry {
@@ -25,13 +25,11 @@ const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
 export function registerDns(program: Command): void {
   addInventoryOptions(
-    program
+    addPlanOptions(program
       .command('dns')
       .description('print the DNS records to publish per domain: DKIM keys read from the hosts, SPF for the smarthost, DMARC')
-      .argument('<plan>', 'the relay plan (its opendkim and postfix_relay roles give domains, selectors and the smarthost)')
-      .option('-e, --extra-vars <key=value|@file>', 'extra variables (repeatable)', collect)
-      .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect),
-  ).action((planFile: string, opts: CommonOpts & { extraVars?: string[]; rolesPath?: string[] }) =>
+      .argument('<plan>', 'the relay plan (its opendkim and postfix_relay roles give domains, selectors and the smarthost)')),
+  ).action((planFile: string, opts: PlanOpts) =>
     guard(async () => {
       const inputs = loadInputs(planFile, opts);
       const byHost = targets(inputs.plan, inputs.inventory, opts.limit);
@@ -48,6 +46,9 @@ export function registerDns(program: Command): void {
                 const { facts } = await gatherFacts(conn, host);
                 const scope = (play: Play, ref?: RoleRef): Vars =>
                   resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef: ref, extraVars: inputs.extraVars, facts }));
+                // Every play's keys are read in one exec.
+                const wanted: Array<{ entry: DkimEntry; query: ReturnType<typeof fileQuery> }> = [];
+                let become = false;
                 for (const play of plays) {
                   if (play.when !== undefined && !evaluateWhen(play.when, scope(play))) continue;
                   const roleScope = (name: string) => {
@@ -57,12 +58,10 @@ export function registerDns(program: Command): void {
                   const relay = roleScope('postfix_relay') ?? scope(play);
                   const dkim = roleScope('opendkim');
                   const entries = dkim && dkim.dkim_enabled !== false ? ((dkim.dkim_keys ?? []) as DkimEntry[]) : [];
-                  const queries = entries.map((e) => fileQuery(`${str(dkim!.opendkim_key_dir)}/${e.domain}/${e.selector}.txt`, { withContent: true }));
-                  const view = await readState(conn, queries, { become: Boolean(play.become), label: 'read DKIM keys' });
-                  entries.forEach((e, i) => {
-                    const st = view.get(queries[i]!);
-                    keys.push({ host, domain: e.domain, selector: e.selector, txt: st.exists && st.content ? parseGenkeyTxt(st.content.toString()) : null });
-                  });
+                  for (const entry of entries) {
+                    wanted.push({ entry, query: fileQuery(`${str(dkim!.opendkim_key_dir)}/${entry.domain}/${entry.selector}.txt`, { withContent: true }) });
+                  }
+                  if (entries.length) become ||= Boolean(play.become);
                   for (const domain of new Set([str(relay.mail_domain), ...entries.map((e) => e.domain)].filter(Boolean))) {
                     const p = policies.get(domain) ?? { domain, spf: [], dmarc: '' };
                     if (relay.relay_host) p.spf.push(...spfForRelay(str(relay.relay_host), str(relay.spf_include) || undefined));
@@ -70,6 +69,11 @@ export function registerDns(program: Command): void {
                     p.dmarc = `v=DMARC1; p=${str(relay.dmarc_policy) || 'none'}; rua=${rua}`;
                     policies.set(domain, p);
                   }
+                }
+                const view = await readState(conn, uniqueQueries(wanted.map((w) => w.query)), { become, label: 'read DKIM keys' });
+                for (const { entry: e, query } of wanted) {
+                  const st = view.get(query);
+                  keys.push({ host, domain: e.domain, selector: e.selector, txt: st.exists && st.content ? parseGenkeyTxt(st.content.toString()) : null });
                 }
               } finally {
                 await conn.close();

@@ -1,18 +1,18 @@
 // `fleetplan validate`: everything apply checks before contacting a host, and nothing else.
 import type { Command } from 'commander';
 import { ExitCode } from '../errors.js';
-import { addInventoryOptions, collect, guard, type CommonOpts } from './common.js';
+import { addInventoryOptions, addPlanOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
 
 export function registerValidate(program: Command): void {
   addInventoryOptions(
-    program
-      .command('validate')
-      .description('check a plan, its roles, templates and variables against an inventory without connecting')
-      .argument('<plan>', 'plan file (YAML)')
-      .option('-e, --extra-vars <key=value|@file>', 'extra variables (repeatable)', collect)
-      .option('--roles-path <dirs>', 'extra role directories (colon separated, repeatable)', collect),
-  ).action((planFile: string, opts: CommonOpts & { extraVars?: string[]; rolesPath?: string[] }) =>
+    addPlanOptions(
+      program
+        .command('validate')
+        .description('check a plan, its roles, templates and variables against an inventory without connecting')
+        .argument('<plan>', 'plan file (YAML)'),
+    ),
+  ).action((planFile: string, opts: PlanOpts) =>
     guard(async () => {
       const inputs = loadInputs(planFile, opts);
       const tasks = inputs.plan.plays.reduce((n, p) => n + p.tasks.length + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
