@@ -61,5 +61,5 @@ export function lockProblem(raw: Record<string, string>): string | undefined {
 /** Removes the lock only if this run still owns it. */
 export function releaseScript(owner: LockOwner): string {
   const d = shQuote(LOCK_DIR);
-  return `case "$(cat ${d}/owner 2>/dev/null)" in ${shQuote(owner.token)}\\ *) rm -rf ${d};; esac; true`;
+  return `_o=; read -r _o 2>/dev/null < ${d}/owner; case "$_o" in ${shQuote(owner.token)}\\ *) rm -rf ${d};; esac; true`;
 }

@@ -1,6 +1,6 @@
 // Runs many state queries in ONE exec: every snippet in its own subshell, its output framed by
 // markers carrying a random nonce, so a file's raw bytes can never be mistaken for a frame. Queries of
-// one name group (services, packages) are merged first: one process reads all their names.
+// one name group (services, packages, files) are merged first: one process reads all their names.
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../connectors/connection.js';
 import { PRELUDE } from './prelude.js';
@@ -105,7 +105,8 @@ export function planBatch(queries: readonly StateQuery[]): BatchPlan {
         if (!asked || asked.length === 1) return view.set((asked?.[0] ?? q).key, value);
         const all = value as Record<string, unknown>;
         for (const m of asked) {
-          view.set(m.key, Object.fromEntries(m.group!.names.filter((n) => Object.hasOwn(all, n)).map((n) => [n, all[n]])));
+          const g = m.group!;
+          view.set(m.key, g.pick ? g.pick(all) : Object.fromEntries(g.names.filter((n) => Object.hasOwn(all, n)).map((n) => [n, all[n]])));
         }
       });
     },

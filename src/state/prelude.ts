@@ -1,18 +1,18 @@
 // POSIX sh helpers defined once at the top of every batched script. Everything a host runs must work
 // with dash, busybox-free Debian minbase and FreeBSD's /bin/sh alike, so GNU and BSD variants are
-// chosen here once per script (one probe, not one per file: each fork+exec costs the host ~1-5 ms).
-// Hashes read stdin so that no file name (a newline, a backslash) can change sha256sum's output.
+// chosen here, once per script and only when used (each fork+exec costs the host ~1 ms).
+// Both read many files in one process (src/state/file-state.ts) and print each file's name after its
+// fields, so that the output can be matched to the paths asked even when one of them vanished.
 export const PRELUDE = String.raw`
-if stat -L -c '%F' / >/dev/null 2>&1; then
-  _fp_stat() { stat -L -c '%F|%a|%U|%G|%s' "$1"; }
-else
-  _fp_stat() { stat -L -f '%HT|%Lp|%Su|%Sg|%z' "$1"; }
-fi
+_fp_stat() {
+  if [ -z "$_fp_gnu" ]; then if stat -L -c '%F' / >/dev/null 2>&1; then _fp_gnu=1; else _fp_gnu=0; fi; fi
+  if [ "$_fp_gnu" = 1 ]; then stat -L -c '%F|%a|%U|%G|%s|%n' -- "$@"; else stat -L -f '%HT|%Lp|%Su|%Sg|%z|%N' -- "$@"; fi
+}
 if command -v sha256sum >/dev/null 2>&1; then
-  _fp_sha() { set -- $(sha256sum < "$1"); printf '%s\n' "$1"; }
+  _fp_sha() { sha256sum -- "$@"; }
 elif command -v sha256 >/dev/null 2>&1; then
-  _fp_sha() { sha256 -q "$1"; }
+  _fp_sha() { sha256 -r -- "$@"; }
 else
-  _fp_sha() { set -- $(openssl dgst -sha256 -r < "$1"); printf '%s\n' "$1"; }
+  _fp_sha() { for _fp_f; do _fp_h=$(openssl dgst -sha256 -r < "$_fp_f") && printf '%s  %s\n' "${'$'}{_fp_h%% *}" "$_fp_f"; done; }
 fi
 `;

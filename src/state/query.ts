@@ -32,6 +32,8 @@ export interface NameGroup {
   readonly id: string;
   readonly names: readonly string[];
   read(names: string[]): StateQuery<Record<string, unknown>>;
+  /** This query's value out of the merged record. Default: the record of its own names. */
+  pick?(all: Record<string, unknown>): unknown;
 }
 
 /** A by-name query (value: a record by name) that a batch may merge with others of its group. */

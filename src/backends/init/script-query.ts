@@ -9,7 +9,7 @@ export interface ScriptProbe {
   exists: (quoted: string) => string;
   /** sh command whose exit status is 0 when the service runs (LSB / rc.subr status). */
   status: (quoted: string) => string;
-  /** sh printing "1" when the service starts at boot; gets the raw name for per-service rules. */
+  /** sh printing "1" when the service starts at boot (run in the query's shell: it may set variables); gets the raw name for per-service rules. */
   enabled: (raw: string, quoted: string) => string;
 }
 
@@ -20,7 +20,10 @@ export function scriptServiceQuery(prefix: string, names: string[], probe: Scrip
       return [
         `if ${probe.exists(s)}; then`,
         `  ${probe.status(s)} >/dev/null 2>&1; rc=$?`,
-        `  printf '%s\\t1\\t%s\\t%s\\n' ${s} "$rc" "$(${probe.enabled(raw, s)})"`,
+        // The enabled test runs in this shell, not in $(…): one fork less per service. Its own
+        // newline, if any, only adds a blank line.
+        `  printf '%s\\t1\\t%s\\t' ${s} "$rc"; { ${probe.enabled(raw, s)}
+  }; echo`,
         `else printf '%s\\t0\\t\\t\\n' ${s}; fi`,
       ].join('\n');
     })
