@@ -45,6 +45,13 @@ export function wrapBecome(command: string, become: BecomeSettings | undefined, 
 const SUDO_FAILURE =
   /^sudo: (a password is required|a terminal is required|no tty present|\d+ incorrect password attempts?|no password was provided|sorry, you must have a tty)|is not in the sudoers file|is not allowed to (execute|run sudo)|^(sh: )?(\d+: )?sudo: (command )?not found/im;
 
+/** sudo's reason when its output says it refused (the command never ran); undefined otherwise. */
+export function sudoRefusal(stderr: string): string | undefined {
+  if (!SUDO_FAILURE.test(stderr)) return undefined;
+  const why = stderr.trim().split('\n').slice(-2).join(' ').trim();
+  return /password is required|terminal is required|no tty/i.test(stderr) ? `${why} (set become_password, or allow NOPASSWD for this user)` : why;
+}
+
 export interface ExecIo {
   stdout(): Buffer;
   stderr(): string;
@@ -106,11 +113,7 @@ export function attachIo(
       if (badPassword) return `incorrect become password (${why || 'sudo refused'})`;
       // With a handshake, a command that never printed the marker never ran: sudo failed.
       if (hs && !started && exitCode !== 0) return why || `sudo exited with ${exitCode}`;
-      if (!hs && exitCode !== 0 && SUDO_FAILURE.test(err)) {
-        return /password is required|terminal is required|no tty/i.test(err)
-          ? `${why} (set become_password, or allow NOPASSWD for this user)`
-          : why;
-      }
+      if (!hs && exitCode !== 0) return sudoRefusal(err);
       return undefined;
     },
   };

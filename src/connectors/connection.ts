@@ -30,11 +30,20 @@ export interface RunOptions {
   timeoutMs?: number;
 }
 
+/** A script's options: those of a command, less stdin (the script is what the shell reads). */
+export type ScriptOptions = Omit<RunOptions, 'stdin'>;
+
 export interface Connection {
   /** Human label for errors: "web1 (root@127.0.10.1:22)". */
   readonly label: string;
   /** Runs one command string through the remote user's shell. One exec channel per call. */
   run(command: string, opts?: RunOptions): Promise<CommandResult>;
+  /**
+   * Runs a POSIX sh script, as `sh -s` would. Scripts share one `sh` per identity (login or become
+   * user) for the connection's life, so all of a run's scripts cost one exec session
+   * (src/connectors/shell-session.ts).
+   */
+  script(text: string | Buffer, opts?: ScriptOptions): Promise<CommandResult>;
   close(): Promise<void>;
   /** How many exec sessions this connection opened (for --verbose and tests, not for the benchmark). */
   readonly execCount: number;

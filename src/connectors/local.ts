@@ -1,11 +1,12 @@
 // The local transport (`--connection local`): the same Connection contract over `sh -c` child
 // processes, so plans run unchanged against the controller itself.
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ConnectError } from '../errors.js';
-import { attachIo, wrapBecome } from './become.js';
-import { addressLabel, CommandTimeoutError, type CommandResult, type Connection, type HostAddress, type RunOptions } from './connection.js';
+import { attachIo, wrapBecome, type WrappedCommand } from './become.js';
+import { addressLabel, CommandTimeoutError, type CommandResult, type Connection, type HostAddress, type RunOptions, type ScriptOptions } from './connection.js';
+import { ScriptShells, type ShellProcess } from './shell-session.js';
 
 export async function connectLocal(addr: HostAddress): Promise<Connection> {
   return new LocalConnection(addr);
@@ -16,8 +17,33 @@ class LocalConnection implements Connection {
   execCount = 0;
   private readonly loginUser = userInfo().username;
 
+  private readonly shells: ScriptShells;
+
   constructor(private readonly addr: HostAddress) {
     this.label = addressLabel(addr);
+    this.shells = new ScriptShells({
+      label: this.label,
+      host: addr.name,
+      become: addr.become,
+      loginUser: this.loginUser,
+      start: async (wrapped) => this.startShell(wrapped),
+      runOnce: (command, opts) => this.run(command, opts),
+    });
+  }
+
+  script(text: string | Buffer, opts: ScriptOptions = {}): Promise<CommandResult> {
+    return this.shells.run(text, opts);
+  }
+
+  private startShell(wrapped: WrappedCommand): ShellProcess {
+    const child = spawn('sh', ['-c', wrapped.command], { stdio: ['pipe', 'pipe', 'pipe'], detached: true });
+    this.execCount++;
+    const ended = new Promise<{ code: number; signal?: string }>((resolve, reject) => {
+      child.on('error', (e) => reject(new ConnectError(`cannot run sh on ${this.label}: ${e.message}`, { host: this.addr.name, cause: e })));
+      child.on('close', (code, signal) => resolve({ code: code ?? 128, ...(signal ? { signal: signal.replace(/^SIG/, '') } : {}) }));
+    });
+    ended.catch(() => undefined);
+    return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, ended, kill: () => killGroup(child) };
   }
 
   run(command: string, opts: RunOptions = {}): Promise<CommandResult> {
@@ -35,11 +61,7 @@ class LocalConnection implements Connection {
           ? undefined
           : setTimeout(() => {
               timedOut = true;
-              try {
-                process.kill(-child.pid!, 'SIGKILL');
-              } catch {
-                child.kill('SIGKILL');
-              }
+              killGroup(child);
               reject(new CommandTimeoutError(`command timed out after ${opts.timeoutMs} ms on ${this.label}: ${command.slice(0, 200)}`, { host: this.addr.name }));
             }, opts.timeoutMs);
       child.on('error', (e) => {
@@ -65,5 +87,16 @@ class LocalConnection implements Connection {
     });
   }
 
-  async close(): Promise<void> {}
+  close(): Promise<void> {
+    return this.shells.close();
+  }
+}
+
+/** The command's whole process group: an orphaned grandchild would keep the pipes, and so this process, alive. */
+function killGroup(child: ChildProcess): void {
+  try {
+    process.kill(-child.pid!, 'SIGKILL');
+  } catch {
+    child.kill('SIGKILL');
+  }
 }

@@ -1,5 +1,6 @@
-// The SSH transport: one TCP connection per host, one exec channel per command, host keys verified
-// against known_hosts before any credential is sent.
+// The SSH transport: one TCP connection per host, host keys verified against known_hosts before any
+// credential is sent; one exec channel per command, and one long-lived channel for the scripts
+// (src/connectors/shell-session.ts).
 import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { constants as osConstants } from 'node:os';
@@ -9,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AgentAuthMethod, Client as ClientType, ConnectConfig, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 import { ConnectError } from '../errors.js';
-import { attachIo, wrapBecome } from './become.js';
+import { attachIo, wrapBecome, type WrappedCommand } from './become.js';
 import {
   addressLabel,
   CommandTimeoutError,
@@ -17,7 +18,9 @@ import {
   type Connection,
   type HostAddress,
   type RunOptions,
+  type ScriptOptions,
 } from './connection.js';
+import { ScriptShells, type ShellProcess } from './shell-session.js';
 import { checkHostKey, knownKeyTypes, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
 
 const { Client, utils } = ssh2;
@@ -256,6 +259,12 @@ function appendKnownHost(file: string, line: string): void {
   appendFileSync(file, `${prefix}${line}\n`, { mode: 0o644 });
 }
 
+/** A channel's exit status; a signal maps to 128 + its number, as a shell reports it. */
+function exitStatus(code: number | null | undefined, signal?: string): { code: number; signal?: string } {
+  if (code !== null && code !== undefined) return { code };
+  return { code: 128 + ((osConstants.signals as Record<string, number>)[`SIG${signal}`] ?? 0), signal: signal ?? undefined };
+}
+
 interface Waiter {
   resolve: () => void;
   reject: (e: Error) => void;
@@ -272,12 +281,22 @@ class SshConnection implements Connection {
   private closing = false;
   private readonly client: ClientType;
 
+  private readonly shells: ScriptShells;
+
   constructor(
     private readonly addr: HostAddress,
     private readonly chain: ClientType[],
   ) {
     this.label = addressLabel(addr);
     this.client = chain[0]!;
+    this.shells = new ScriptShells({
+      label: this.label,
+      host: addr.name,
+      become: addr.become,
+      loginUser: addr.user,
+      start: (wrapped) => this.startShell(wrapped),
+      runOnce: (command, opts) => this.run(command, opts),
+    });
     const onDrop = (e?: Error) => {
       if (this.closing || this.lost) return;
       this.lost = new ConnectError(
@@ -300,6 +319,42 @@ class SshConnection implements Connection {
     } finally {
       this.release();
     }
+  }
+
+  script(text: string | Buffer, opts: ScriptOptions = {}): Promise<CommandResult> {
+    if (this.lost) return Promise.reject(this.lost);
+    return this.shells.run(text, opts);
+  }
+
+  /** A long-lived exec channel for a shell: it holds one channel slot until it ends. */
+  private async startShell(wrapped: WrappedCommand): Promise<ShellProcess> {
+    if (this.lost) throw this.lost;
+    if (this.closing) throw new ConnectError(`connection to ${this.label} is closed`, { host: this.addr.name });
+    await this.acquire();
+    return new Promise<ShellProcess>((resolve, reject) => {
+      this.client.exec(wrapped.command, (err, ch) => {
+        if (err) {
+          this.release();
+          return reject(this.lost ?? new ConnectError(`cannot open a session on ${this.label}: ${err.message}`, { host: this.addr.name, cause: err }));
+        }
+        this.execCount++;
+        let exit: { code: number; signal?: string } | undefined;
+        let lose!: (e: Error) => void;
+        const ended = new Promise<{ code: number; signal?: string }>((res, rej) => {
+          lose = rej;
+          ch.on('exit', (code: number | null, signal?: string) => (exit = exitStatus(code, signal)));
+          ch.on('close', () => {
+            this.inflight.delete(lose);
+            this.release();
+            if (exit) res(exit);
+            else rej(this.lost ?? new ConnectError(`connection to ${this.label} lost during a command (no exit status)`, { host: this.addr.name }));
+          });
+        });
+        ended.catch(() => undefined);
+        this.inflight.add(lose); // a dropped connection fails the running script at once
+        resolve({ stdin: ch, stdout: ch, stderr: ch.stderr, ended, kill: () => ch.close() });
+      });
+    });
   }
 
   private acquire(): Promise<void> {
@@ -339,11 +394,7 @@ class SshConnection implements Connection {
         if (done) return void ch.close(); // the connection dropped meanwhile
         const io = attachIo(ch, ch, ch.stderr, wrapped, opts.stdin);
         let exit: { code: number; signal?: string } | undefined;
-        ch.on('exit', (code: number | null, signal?: string) => {
-          exit = code !== null && code !== undefined
-            ? { code }
-            : { code: 128 + ((osConstants.signals as Record<string, number>)[`SIG${signal}`] ?? 0), signal: signal ?? undefined };
-        });
+        ch.on('exit', (code: number | null, signal?: string) => (exit = exitStatus(code, signal)));
         if (opts.timeoutMs !== undefined) {
           timer = setTimeout(() => {
             ch.close();
@@ -372,6 +423,7 @@ class SshConnection implements Connection {
 
   async close(): Promise<void> {
     if (this.closing) return;
+    if (!this.lost) await this.shells.close();
     this.closing = true;
     if (this.lost) return;
     for (const w of this.queue.splice(0)) w.reject(new ConnectError(`connection to ${this.label} closed`, { host: this.addr.name }));

@@ -206,7 +206,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
         return r.exitCode;
       }
     };
-    const res = await ctx.conn.run('sh -s', { stdin: plan.script, become: p.become, label, reportedExit });
+    const res = await ctx.conn.script(plan.script, { become: p.become, label, reportedExit });
     if (res.exitCode !== 0 && res.stdout.length === 0) {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `exit ${res.exitCode}: ${res.stderr.trim()}`, ms: Date.now() - t0 }, p.displayName);
     }

@@ -2,7 +2,7 @@
 // host over one connection for the whole run. A failed or unreachable host never stops the others.
 import pLimit from 'p-limit';
 import { performance } from 'node:perf_hooks';
-import { CommandTimeoutError, type Connection } from '../connectors/connection.js';
+import { CommandTimeoutError, type CommandResult, type Connection, type ScriptOptions } from '../connectors/connection.js';
 import { FleetplanError } from '../errors.js';
 import { selectHosts } from '../load/inventory.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
@@ -124,7 +124,7 @@ export async function runPlan(
       emit({ type: 'host-failed', host: s.host, error: `not run: ${notRun}` });
     }
     if (s.conn) {
-      if (s.ctx && lockOwner) await s.conn.run('sh -s', { stdin: releaseScript(lockOwner), label: 'release run lock' }).catch(() => undefined);
+      if (s.ctx && lockOwner) await s.conn.script(releaseScript(lockOwner), { label: 'release run lock' }).catch(() => undefined);
       s.stats.execs = s.conn.execCount;
       await s.conn.close().catch(() => undefined);
     }
@@ -172,28 +172,30 @@ export async function runPlan(
   return summary;
 }
 
-/** Reports every exec (for --verbose) without the engine printing anything itself, and applies --timeout. */
+/** Reports every command and script (for --verbose) without the engine printing anything itself, and applies --timeout. */
 function observed(conn: Connection, host: string, emit: Emit, timeoutMs: number | undefined): Connection {
+  const watch = async (shownAs: string, opts: ScriptOptions | undefined, go: (o: ScriptOptions) => Promise<CommandResult>) => {
+    const shown = { type: 'command', host, command: opts?.label ?? shownAs, become: Boolean(opts?.become) } as const;
+    const t0 = performance.now();
+    try {
+      const res = await go({ timeoutMs, ...opts });
+      emit({ ...shown, exitCode: opts?.reportedExit?.(res) ?? res.exitCode, signal: res.signal, ms: res.ms });
+      return res;
+    } catch (err) {
+      // A command that never exited is reported too: it is the one an operator is looking for.
+      const why = err instanceof CommandTimeoutError ? 'timed out' : (err as Error).message.split('\n')[0];
+      emit({ ...shown, exitCode: null, error: why, ms: Math.round(performance.now() - t0) });
+      throw err;
+    }
+  };
   return {
     label: conn.label,
     get execCount() {
       return conn.execCount;
     },
     close: () => conn.close(),
-    async run(command, opts) {
-      const shown = { type: 'command', host, command: opts?.label ?? command, become: Boolean(opts?.become) } as const;
-      const t0 = performance.now();
-      try {
-        const res = await conn.run(command, { timeoutMs, ...opts });
-        emit({ ...shown, exitCode: opts?.reportedExit?.(res) ?? res.exitCode, signal: res.signal, ms: res.ms });
-        return res;
-      } catch (err) {
-        // A command that never exited is reported too: it is the one an operator is looking for.
-        const why = err instanceof CommandTimeoutError ? 'timed out' : (err as Error).message.split('\n')[0];
-        emit({ ...shown, exitCode: null, error: why, ms: Math.round(performance.now() - t0) });
-        throw err;
-      }
-    },
+    run: (command, opts) => watch(command, opts, (o) => conn.run(command, { ...o, stdin: opts?.stdin })),
+    script: (text, opts) => watch('sh script', opts, (o) => conn.script(text, o)),
   };
 }
 

@@ -128,7 +128,7 @@ export function parseFacts(text: string): Facts {
  * come back in `raw`, so taking the lock costs no extra round trip.
  */
 export async function gatherFacts(conn: Connection, host: string, extra = ''): Promise<{ facts: Facts; raw: Raw }> {
-  const res = await conn.run('sh -s', { stdin: extra ? `${extra}\n${FACTS_SCRIPT}` : FACTS_SCRIPT, label: 'gather facts' });
+  const res = await conn.script(extra ? `${extra}\n${FACTS_SCRIPT}` : FACTS_SCRIPT, { label: 'gather facts' });
   if (res.exitCode !== 0) {
     throw new FactError(`facts script exited ${res.exitCode}: ${res.stderr.trim().slice(0, 300)}`, { host });
   }

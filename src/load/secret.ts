@@ -8,7 +8,7 @@ export class Secret {
   readonly #value: string;
   constructor(value: string) {
     this.#value = value;
-    if (value !== '') known.add(value);
+    registerSecret(value);
   }
   /** The real value: used by template rendering (string concatenation) and by operations. */
   toString(): string {
@@ -30,14 +30,21 @@ export function secretValues(): ReadonlySet<string> {
 
 /** Record a value as secret without wrapping it (e.g. an unwrapped task argument). */
 export function registerSecret(value: string): void {
-  if (value !== '') known.add(value);
+  if (value !== '' && !known.has(value)) {
+    known.add(value);
+    longestFirst = undefined;
+  }
 }
+
+/** `known`, longest first; sorted again only when a secret was added (every string of every event is redacted). */
+let longestFirst: string[] | undefined;
 
 /** Replace every known secret value in `text` with "[redacted]" (longest first, so overlaps mask fully). */
 export function redact(text: string): string {
   if (known.size === 0) return text;
+  longestFirst ??= [...known].sort((a, b) => b.length - a.length);
   let out = text;
-  for (const v of [...known].sort((a, b) => b.length - a.length)) out = out.split(v).join('[redacted]');
+  for (const v of longestFirst) if (out.includes(v)) out = out.split(v).join('[redacted]');
   return out;
 }
 

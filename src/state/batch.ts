@@ -124,7 +124,7 @@ export async function readState(
   if (queries.length === 0) return view;
   const nonce = newNonce();
   const batch = planBatch(queries);
-  const res = await conn.run('sh -s', { stdin: batchScript(batch.run, nonce), become: opts.become, label: opts.label });
+  const res = await conn.script(batchScript(batch.run, nonce), { become: opts.become, label: opts.label });
   if (res.exitCode !== 0) {
     throw new Error(`state read exited ${res.exitCode}: ${res.stderr.trim().slice(0, 500)}`);
   }

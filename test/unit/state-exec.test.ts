@@ -147,3 +147,48 @@ test('file query: a path reached through a symbolic link (itself or a parent) is
   assert.deepEqual(missing, { exists: false, linked: true });
   assert.deepEqual(relative, { exists: false });
 });
+
+test('file queries: one read for every path, names with newlines, backslashes and spaces matched exactly', async () => {
+  const names = ['plain', 'with\nnewline', 'back\\slash', 'two  spaces', "quote'd", 'empty'];
+  const files = names.map((n, i) => {
+    const p = path.join(dir, `odd-${n}`);
+    writeFileSync(p, n === 'empty' ? '' : `content ${i}\n`);
+    return p;
+  });
+  const queries = [
+    ...files.map((p) => fileQuery(p, { wantSha: 'other', withContent: true })),
+    fileQuery(files[0]!, { wantSha: sha256(Buffer.from('content 0\n')), withContent: true }),
+    fileQuery(path.join(dir, 'odd-missing')),
+    fileQuery(dir),
+  ];
+  const batch = planBatch(queries);
+  assert.equal(batch.run.length, 1, 'all file queries merged into one');
+  const view = await readState(conn, queries, { become: false });
+  files.forEach((p, i) => {
+    const st = view.get(queries[i]!);
+    const want = names[i] === 'empty' ? '' : `content ${i}\n`;
+    assert.equal(st.sha256, sha256(Buffer.from(want)), p);
+    assert.equal(st.content?.toString(), want, p);
+    assert.equal(st.size, want.length);
+  });
+  assert.equal(view.get(queries[files.length]!).content, undefined, 'matching hash: no content');
+  assert.deepEqual(view.get(queries[files.length + 1]!), { exists: false });
+  assert.equal(view.get(queries[files.length + 2]!).type, 'directory');
+});
+
+test('file queries: BSD stat and sha256 -r output (FreeBSD) parsed as GNU output is', () => {
+  const p1 = '/etc/rc.conf';
+  const p2 = '/usr/local/etc/a b';
+  const merged = fileQuery(p1).group!.read(fileQuery(p2, { wantSha: 'x', withContent: true }).group!.names.concat(fileQuery(p1).group!.names));
+  const mark = /(@@[0-9a-f]+) stat/.exec(merged.script)![1]!;
+  const h1 = 'a'.repeat(64);
+  const out = Buffer.from(
+    `L01\nL01\n${mark} stat\nRegular File|644|root|wheel|5|${p2}\nRegular File|600|root|wheel|12|${p1}\n` +
+      `${mark} sha\n${'b'.repeat(64)} ${p2}\n${h1} ${p1}\n${mark} content\n${mark} content 0\nhello\n${mark} end 0\n`,
+  );
+  const all = merged.parse(out, 0) as Record<string, any>;
+  const [n2, n1] = merged.key.slice('files:'.length).split('\n');
+  assert.deepEqual(all[n1!], { exists: true, type: 'file', mode: '0600', owner: 'root', group: 'wheel', size: 12, sha256: h1 });
+  assert.equal(all[n2!].sha256, 'b'.repeat(64));
+  assert.equal(all[n2!].content.toString(), 'hello');
+});

@@ -1,0 +1,75 @@
+// Scripts share one sh per connection (src/connectors/shell-session.ts): every script must still
+// behave as if it ran alone under `sh -s` — its own stdout bytes, stderr and exit status, no reading
+// of the scripts after it — over both transports.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { CommandTimeoutError, type Connection } from '../../src/connectors/connection.js';
+import { connect } from '../../src/connectors/index.js';
+import { ConnectError } from '../../src/errors.js';
+import { startServer, testAddress } from './connectors-harness.js';
+import { localAddress } from './local-host.js';
+
+async function contract(c: Connection): Promise<void> {
+  const before = c.execCount;
+  const a = await c.script(`printf 'no newline'; echo to-err >&2; exit 3`);
+  assert.equal(a.stdout.toString(), 'no newline');
+  assert.equal(a.stderr, 'to-err\n');
+  assert.equal(a.exitCode, 3, '`exit` ends the script, not the shell');
+  const bin = await c.script(`printf '\\000\\377\\n\\n'`);
+  assert.deepEqual([...bin.stdout], [0, 255, 10, 10], 'output bytes exactly, trailing newlines kept');
+  // A script that reads stdin gets nothing: it must not swallow the next script.
+  const cat = await c.script('cat; echo after-cat');
+  assert.equal(cat.stdout.toString(), 'after-cat\n');
+  const vars = await c.script('x=1; f() { :; }; cd /');
+  assert.equal(vars.exitCode, 0);
+  const fresh = await c.script('echo "x=${x-unset}"; command -v f >/dev/null && echo f-defined; pwd');
+  assert.equal(fresh.stdout.toString().split('\n')[0], 'x=unset', 'nothing a script sets leaks into the next');
+  assert.ok(!fresh.stdout.toString().includes('f-defined'));
+  // Concurrent callers are served one after another, each with its own output.
+  const many = await Promise.all([1, 2, 3, 4, 5].map((i) => c.script(`sleep 0.0${i}; echo ${i}`)));
+  assert.deepEqual(many.map((r) => r.stdout.toString()), ['1\n', '2\n', '3\n', '4\n', '5\n']);
+  assert.equal(c.execCount - before, 1, 'all of them in one exec session');
+
+  // A syntax error kills that shell: the script fails, the next one gets a new shell.
+  await assert.rejects(c.script('if then fi ('), /the shell on .* ended \(exit 2\) before the script did: .*Syntax error/);
+  assert.equal((await c.script('echo again')).stdout.toString(), 'again\n');
+  // A timeout abandons the shell too.
+  await assert.rejects(c.script('sleep 5', { timeoutMs: 200 }), CommandTimeoutError);
+  assert.equal((await c.script('echo after-timeout')).stdout.toString(), 'after-timeout\n');
+  assert.equal(c.execCount - before, 3);
+  // Large input and output.
+  const big = 'x'.repeat(3 * 1024 * 1024);
+  const r = await c.script(`printf '%s' '${big}' | wc -c`);
+  assert.equal(Number(r.stdout.toString().trim()), big.length);
+  await c.close();
+  await assert.rejects(c.script('true'), ConnectError);
+}
+
+test('local: scripts share one shell and keep their own output and status', async () => {
+  await contract(await connect(localAddress('self')));
+});
+
+test('ssh: scripts share one exec session and keep their own output and status', async () => {
+  const ts = await startServer();
+  try {
+    await contract(await connect(testAddress(ts)));
+    assert.ok(ts.execs.every((e) => e.command === 'sh -s'));
+  } finally {
+    await ts.close();
+  }
+});
+
+test('ssh: a dropped connection fails the running script at once', async () => {
+  const ts = await startServer();
+  try {
+    const c = await connect(testAddress(ts));
+    assert.equal((await c.script('echo up')).stdout.toString(), 'up\n');
+    const running = c.script('sleep 10');
+    setTimeout(() => ts.dropAll(), 100);
+    await assert.rejects(running, /lost/);
+    await assert.rejects(c.script('true'), /lost/);
+    await c.close();
+  } finally {
+    await ts.close();
+  }
+});
