@@ -49,10 +49,18 @@ export function hashHostString(host: string, salt: Buffer = randomBytes(20)): st
   return `|1|${salt.toString('base64')}|${mac.toString('base64')}`;
 }
 
+const wildcards = new Map<string, RegExp>();
+
 /** OpenSSH wildcard match: `*` any run, `?` one character, case-insensitive. */
 export function matchWildcard(pattern: string, s: string): boolean {
-  const re = pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.');
-  return new RegExp(`^${re}$`, 'i').test(s);
+  // Most patterns are plain names: every connection checks every line of known_hosts.
+  if (!/[*?]/.test(pattern)) return pattern.toLowerCase() === s.toLowerCase();
+  let re = wildcards.get(pattern);
+  if (!re) {
+    re = new RegExp(`^${pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`, 'i');
+    wildcards.set(pattern, re);
+  }
+  return re.test(s);
 }
 
 /** Does an entry's host field name this host string? A matching `!pattern` vetoes the line. */

@@ -64,9 +64,11 @@ hbs.registerHelper('indent', (text: unknown, width: unknown, options?: HelperOpt
 
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing'];
 
-/** Names usable as helpers (for telling a variable from a helper call when validating). */
+let helpers: ReadonlySet<string> | undefined;
+
+/** Names usable as helpers (for telling a variable from a helper call when validating). All are registered above, at load. */
 export function helperNames(): ReadonlySet<string> {
-  return new Set([...BUILTIN_HELPERS, ...Object.keys(hbs.helpers)]);
+  return (helpers ??= new Set([...BUILTIN_HELPERS, ...Object.keys(hbs.helpers)]));
 }
 
 const compileOptions = { noEscape: true, strict: true } as const;
@@ -204,10 +206,15 @@ function lookupPathRaw(vars: Vars, p: string): unknown {
   return cur;
 }
 
+/** Refs of each compiled template: the same for every host, while every host asks for them. */
+const refsCache = new WeakMap<Compiled, TemplateRef[]>();
+
 /** Parse a template source for validation (syntax errors → InputError at `origin`). */
 export function templateRefsOf(source: string, origin: Origin): TemplateRef[] {
   const c = origin.file ? compileTemplateFile(origin.file) : compileString(source, origin);
-  return templateRefs(c.ast, helperNames());
+  let refs = refsCache.get(c);
+  if (!refs) refsCache.set(c, (refs = templateRefs(c.ast, helperNames())));
+  return refs;
 }
 
 /** Position of a template location, in the file itself or (for an argument) at the argument. */

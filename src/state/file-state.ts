@@ -62,12 +62,15 @@ function parseSpec(name: string): FileSpec {
  */
 export function fileQuery(path: string, opts: { wantSha?: string; withContent?: boolean } = {}): StateQuery<FileState> {
   const name = specName({ path, ...opts });
-  const alone = readFiles([name]);
+  // Built only when this query runs alone: in a batch, it is merged with the others.
+  let alone: StateQuery<Record<string, FileState>> | undefined;
   return {
     key: `file:${path}` + (opts.withContent ? `#${opts.wantSha ?? 'content'}` : ''),
     resource: fileResource(path),
-    script: alone.script,
-    parse: (out, exitCode) => alone.parse(out, exitCode)[name] as FileState,
+    get script() {
+      return (alone ??= readFiles([name])).script;
+    },
+    parse: (out, exitCode) => (alone ??= readFiles([name])).parse(out, exitCode)[name] as FileState,
     group: { id: FILES_GROUP, names: [name], read: readFiles, pick: (all) => all[name] },
   };
 }

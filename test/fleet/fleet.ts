@@ -234,13 +234,13 @@ cd /
 exec /bin/sh -c '[ -x /etc/fleet-boot ] && /etc/fleet-boot; touch /run/fleet-ready; trap "exit 0" TERM INT; while :; do sleep 3600 & wait $! || true; done'
 `;
 
-function sshWrapper(initPid: number): string {
-  // Run by socat (nofork) per connection with the TCP socket on stdin/stdout. /run is a fresh tmpfs
-  // in the host, so sshd's privsep dir is created right before starting sshd.
-  return `#!/bin/sh
-exec /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin /usr/bin/nsenter -t ${initPid} -m -u -i -n -p -r -w -- \\
-  /bin/sh -c 'mkdir -p -m 0755 /run/sshd; exec /usr/sbin/sshd -i -E /var/log/sshd.log'
-`;
+/**
+ * What socat execs (nofork) per connection, with the TCP socket on stdin/stdout: nsenter straight into
+ * sshd in inetd mode, no shell in between — each process per connection is host CPU a real host's
+ * resident sshd would not spend. socat's own environment is the clean one.
+ */
+function sshCommand(initPid: number): string {
+  return `/usr/bin/nsenter -t ${initPid} -m -u -i -n -p -r -w -- /usr/sbin/sshd -i -E /var/log/sshd.log`;
 }
 
 function sshBanner(address: string, port: number): Promise<boolean | undefined> {
@@ -316,10 +316,11 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
   }, why);
   h.init = ref(initPid); save();
 
-  const wrapper = join(h.dir, 'ssh-wrapper.sh');
-  writeFileSync(wrapper, sshWrapper(initPid), { mode: 0o755 });
+  // sshd's privilege separation directory, once: /run is the host's own tmpfs.
+  const run = await sh('nsenter', nsenterArgs(initPid, 'mkdir -p -m 0755 /run/sshd'));
+  if (run.code !== 0) throw new Error(`${h.name}: cannot create /run/sshd: ${run.stderr}`);
   const socatLog = openSync(join(h.dir, 'socat.log'), 'a');
-  const socat = spawn('socat', [`TCP-LISTEN:${h.port},bind=${h.address},fork,reuseaddr,backlog=128`, `EXEC:${wrapper},nofork`],
+  const socat = spawn('socat', [`TCP-LISTEN:${h.port},bind=${h.address},fork,reuseaddr,backlog=128`, `EXEC:${sshCommand(initPid)},nofork`],
     { detached: true, stdio: ['ignore', socatLog, socatLog], env: CLEAN_ENV });
   closeSync(socatLog);
   socat.unref();
