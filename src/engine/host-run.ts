@@ -1,6 +1,7 @@
 // One host, start to end: connect once, gather facts once, then per play: prepare every task (render,
 // validate, resolve — so a bad variable fails before anything changes), read all their state in one
-// batch, and walk the tasks: plan → (check: stop here) → execute + refresh state in the same exec.
+// batch, and walk the tasks: plan → (check: stop here) → execute, re-reading in the same script what
+// the next task needs and the change may have altered (the rest of what it altered: when needed).
 import type { Connection } from '../connectors/connection.js';
 import { FleetplanError, OperationError, formatPos } from '../errors.js';
 import { acquireScript, lockProblem, staleFromHere, type LockOwner } from './host-lock.js';
@@ -144,8 +145,13 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   let lastOpaque: string | undefined;
   let lastCreator: string | undefined;
   let failed = false;
+  // Real run: queries a change may have made stale and that were not read again yet. A change's own
+  // exec re-reads only what the next task needs; the rest is read when a task needs it, all stale
+  // queries at once, so a run of consecutive changes (a first apply) does not re-read the whole
+  // play after each of them.
+  const stale = new Set<string>();
 
-  const runOne = async (p: PreparedTask, handler: boolean, rest: () => StateQuery[]): Promise<TaskResult> => {
+  const runOne = async (p: PreparedTask, handler: boolean, rest: () => StateQuery[], next: () => StateQuery[]): Promise<TaskResult> => {
     const t = p.def;
     const t0 = Date.now();
     if (!p.active || !p.opCtx) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason }, p.displayName);
@@ -155,6 +161,11 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     if (superseded) {
       const reason = `nothing to do: '${superseded.by}' (re)started it after the change that notified this handler`;
       return result(ctx, play, t, handler, { status: 'ok', reason, ms: Date.now() - t0 }, p.displayName);
+    }
+    if (p.queries.some((q) => stale.has(q.key))) {
+      const todo = uniqueQueries([...p.queries, ...rest()]).filter((q) => stale.has(q.key));
+      await readState(ctx.conn, todo, { become, view, label: `read state again: ${play.name}` });
+      for (const q of todo) stale.delete(q.key);
     }
     let planned: PlanResult;
     try {
@@ -193,9 +204,10 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       if (status === 'changed') fresh.changed(p.displayName, t.notify, planned);
       return result(ctx, play, t, handler, { status, changes: planned.changes, reason: why, dependsOn, ms: Date.now() - t0 }, p.displayName);
     }
-    // Apply: run the changes and re-read what later tasks need, and the changes may have altered, in
-    // the same exec.
-    const refresh = staleAfter(planned, uniqueQueries(rest()), view);
+    // Apply: run the changes and, in the same exec, re-read what the next task needs and the changes
+    // may have altered; what later tasks need is marked stale.
+    for (const q of staleAfter(planned, uniqueQueries(rest()), view)) stale.add(q.key);
+    const refresh = uniqueQueries(next()).filter((q) => stale.has(q.key));
     const plan = execScript(planned.changes, refresh);
     const label = t.noLog ? `${t.name}: [no_log]` : planned.changes.map((c) => (c.kind === 'run' ? c.command : `write ${c.write.path}`)).join('; ');
     // --verbose reports the status of the task's commands, which the script carries in its output.
@@ -219,6 +231,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     }
     const { change, refresh: frames } = parsed;
     plan.refresh.store(view, frames);
+    for (const q of refresh) stale.delete(q.key);
     const outcome = { exitCode: change.exitCode, stdout: change.out.toString('utf8'), stderr: res.stderr };
     const verdict = p.op.interpret
       ? p.op.interpret(p.resolved, outcome)
@@ -237,9 +250,11 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   for (let i = 0; i < tasks.length; i++) {
     const p = tasks[i]!;
     const rest = () => [...pending(tasks.slice(i + 1)), ...pending(handlers)];
+    // The handlers to run are known only once every task ran: the first of them reads what is stale.
+    const next = () => tasks.slice(i + 1).find((t) => t.active)?.queries ?? [];
     let r: TaskResult;
     try {
-      r = await runOne(p, false, rest);
+      r = await runOne(p, false, rest, next);
     } catch (err) {
       r = result(ctx, play, p.def, false, { status: 'failed', error: (err as Error).message }, p.displayName);
     }
@@ -258,9 +273,10 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       if (!p.names.some((n) => fresh.isNotified(n))) continue;
       // Every later handler, notified yet or not: this one may notify it.
       const rest = () => pending(handlers.slice(i + 1));
+      const next = () => handlers.slice(i + 1).find((h) => h.active && h.names.some((n) => fresh.isNotified(n)))?.queries ?? [];
       let r: TaskResult;
       try {
-        r = await runOne(p, true, rest);
+        r = await runOne(p, true, rest, next);
       } catch (err) {
         r = result(ctx, play, p.def, true, { status: 'failed', error: (err as Error).message }, p.displayName);
       }

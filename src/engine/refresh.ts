@@ -1,4 +1,5 @@
-// After a change, which of the remaining tasks' state queries are read again (in the change's own exec).
+// After a change, which of the remaining tasks' state queries it may have made stale: those the next
+// task needs are read again in the change's own script, the others when a task needs them.
 // A change whose every predicted effect is on files (file, copy, template, line, settings, directory)
 // and that is not opaque can only alter what is read from those paths, their ancestors (mkdir -p
 // creates parents) or their descendants (a directory removed): a file query on such a path, or a query

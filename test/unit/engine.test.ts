@@ -194,6 +194,59 @@ tasks:
   assert.equal(readFileSync(path.join(dir, 'stale'), 'utf8'), 'b\nc\n');
 });
 
+test('apply: what a change may have altered is read again when a later task needs it, once for all stale queries', async () => {
+  for (const f of ['x', 'y', 'z']) writeFileSync(path.join(dir, `deferred-${f}`), 'a\n');
+  const reads = (r: Awaited<ReturnType<typeof run>>) => r.events.filter((e) => e.type === 'command' && e.command.startsWith('read state again')).length;
+  // Consecutive changes: each change's script re-reads what the next task needs; no extra read.
+  const chain = await run(`
+hosts: all
+tasks:
+  - name: rewrite x
+    command: "echo b > DIR/deferred-x"
+  - name: rewrite y
+    command: "echo b > DIR/deferred-y"
+  - name: add to x
+    line: { path: DIR/deferred-x, line: c }
+  - name: add to y
+    line: { path: DIR/deferred-y, line: c }
+`);
+  assert.deepEqual(chain.statuses, ['rewrite x=changed', 'rewrite y=changed', 'add to x=changed', 'add to y=changed']);
+  assert.equal(readFileSync(path.join(dir, 'deferred-x'), 'utf8'), 'b\nc\n');
+  assert.equal(readFileSync(path.join(dir, 'deferred-y'), 'utf8'), 'b\nc\n');
+  assert.equal(reads(chain), 0);
+  // A task with nothing to change after a change reads every stale query once, before it plans.
+  const gap = await run(`
+hosts: all
+tasks:
+  - name: rewrite z
+    command: "echo b > DIR/deferred-z"
+  - name: z is as wanted now
+    file: { path: DIR/deferred-z, content: "b\\n" }
+  - name: y unchanged
+    line: { path: DIR/deferred-y, line: c }
+  - name: add to z
+    line: { path: DIR/deferred-z, line: c }
+`);
+  assert.deepEqual(gap.statuses, ['rewrite z=changed', 'z is as wanted now=ok', 'y unchanged=ok', 'add to z=changed']);
+  assert.equal(readFileSync(path.join(dir, 'deferred-z'), 'utf8'), 'b\nc\n');
+  // "z is as wanted now" was read in the change's own script; "y unchanged" then reads y and z's
+  // other query together, and "add to z" finds nothing stale.
+  assert.equal(reads(gap), 1);
+  const late = await run(`
+hosts: all
+tasks:
+  - name: rewrite z again
+    command: "echo d > DIR/deferred-z"
+  - name: nothing to do on y
+    line: { path: DIR/deferred-y, line: c }
+  - name: z has d and c
+    line: { path: DIR/deferred-z, line: c }
+`);
+  assert.deepEqual(late.statuses, ['rewrite z again=changed', 'nothing to do on y=ok', 'z has d and c=changed']);
+  assert.equal(readFileSync(path.join(dir, 'deferred-z'), 'utf8'), 'd\nc\n');
+  assert.equal(reads(late), 1, 'z, stale since the command, read once when a task needs it');
+});
+
 test('a command running past --timeout fails the host with the host and the cause', async () => {
   const file = path.join(dir, 'slow.yml');
   writeFileSync(file, 'hosts: all\ntasks:\n  - name: slow\n    command: "sleep 5"\n');
