@@ -1,7 +1,7 @@
 // Runs the real fleetplan command line as an operator would, for integration tests.
-import { spawn } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { runProcess } from '../run-process.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (tests run from dist/test/integration). */
@@ -15,32 +15,21 @@ export interface CliResult {
   json?: any;
 }
 
-export function fleetplan(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], {
-      cwd: repoRoot,
-      env: { ...process.env, NO_COLOR: '1', ...opts.env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 180_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      let json: any;
-      if (args.includes('--json')) {
-        try {
-          json = JSON.parse(stdout);
-        } catch {
-          /* left undefined: the test asserts on it */
-        }
-      }
-      resolve({ code: code ?? -1, stdout, stderr, json });
-    });
+export async function fleetplan(args: string[], opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {}): Promise<CliResult> {
+  const r = await runProcess(process.execPath, [main, ...args], {
+    cwd: repoRoot,
+    env: { ...process.env, NO_COLOR: '1', ...opts.env },
+    timeoutMs: opts.timeoutMs ?? 180_000,
   });
+  let json: any;
+  if (args.includes('--json')) {
+    try {
+      json = JSON.parse(r.stdout);
+    } catch {
+      /* left undefined: the test asserts on it */
+    }
+  }
+  return { code: r.code, stdout: r.stdout, stderr: r.stderr, json };
 }
 
 /** Names of tasks with a given status on one host of a --json document. */

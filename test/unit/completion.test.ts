@@ -3,12 +3,13 @@
 // with COMP_WORDS/COMP_CWORD set, zsh through its line editor on a pseudo-terminal, fish through
 // `complete -C`. The command tree is checked against commander's own --help of every command.
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { runProcess } from '../run-process.js';
 import { Command, Option } from 'commander';
 import { collect } from '../../src/cli/common.js';
 import { completionTree } from '../../src/completion/model.js';
@@ -20,19 +21,7 @@ const zshCapture = path.join(root, 'test/unit/fixtures/completion/zsh-capture.zs
 
 /** Runs in `cwd` with HOME one level up, so no shell reads the user's configuration or writes into `cwd`. */
 function run(cmd: string, args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, HOME: path.dirname(cwd) } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  return runProcess(cmd, args, { cwd, env: { ...process.env, HOME: path.dirname(cwd) }, timeoutMs: 30_000 });
 }
 
 /** Skip a shell's checks when it is not installed — except under CI=true, where that is a failure. */

@@ -4,12 +4,13 @@
 // secrets redacted), and on a pseudo-terminal through script(1) (the live status line; NO_COLOR on
 // stdout, and on stderr when --json moves the report there).
 import assert from 'node:assert/strict';
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { runProcess } from '../run-process.js';
 import { shQuote } from '../../src/connectors/quote.js';
 import { replay } from './fake-terminal.js';
 
@@ -27,19 +28,7 @@ interface Res {
 function run(cmd: string, args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Res> {
   const base = { ...process.env };
   for (const k of ['NO_COLOR', 'FORCE_COLOR', 'TERM', 'FLEETPLAN_VAULT_PASSWORD']) delete base[k];
-  return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    const timer = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? -1, stdout, stderr });
-    });
-  });
+  return runProcess(cmd, args, { cwd, env: { ...base, ...env }, timeoutMs: 60_000 });
 }
 
 const HOSTS = Array.from({ length: 12 }, (_, i) => `h${String(i + 1).padStart(2, '0')}`);

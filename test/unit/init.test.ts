@@ -2,12 +2,12 @@
 // `fleetplan validate`), refusing to overwrite with nothing written, --force, --vault, the hosts of
 // an existing inventory with their key paths still right from the new directory, unknown kinds.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { runProcess } from '../run-process.js';
 import { buildAddress } from '../../src/connectors/address.js';
 import { hostVars, loadInventory } from '../../src/load/inventory.js';
 import { Secret } from '../../src/load/secret.js';
@@ -26,18 +26,10 @@ interface Res {
 }
 
 function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    for (const k of ['FLEETPLAN_VAULT_PASSWORD', 'FLEETPLAN_RELAY_PASSWORD', 'npm_lifecycle_event']) delete e[k];
-    const child = spawn(process.execPath, [main, ...args], { cwd, env: { ...e, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(); // not a terminal: nothing may be prompted for
-  });
+  const e: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  for (const k of ['FLEETPLAN_VAULT_PASSWORD', 'FLEETPLAN_RELAY_PASSWORD', 'npm_lifecycle_event']) delete e[k];
+  // stdin is not a terminal: nothing may be prompted for.
+  return runProcess(process.execPath, [main, ...args], { cwd, env: { ...e, ...env } });
 }
 
 /** Every file under `dir`, relative, sorted. */

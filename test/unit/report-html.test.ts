@@ -6,12 +6,12 @@
 // local): a path that cannot be written is an input error, invalid input still writes a page, and
 // a !secret is nowhere in a real run's page.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
+import { runProcess } from '../run-process.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { InputError, InputErrors } from '../../src/errors.js';
 import { Secret } from '../../src/load/secret.js';
@@ -241,15 +241,9 @@ describe('HTML report from engine events', () => {
   });
 });
 
-function cli(args: string[], cwd: string): Promise<{ code: number; out: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [main, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, out }));
-  });
+async function cli(args: string[], cwd: string): Promise<{ code: number; out: string }> {
+  const r = await runProcess(process.execPath, [main, ...args], { cwd, env: { ...process.env, NO_COLOR: '1' } });
+  return { code: r.code, out: r.output };
 }
 
 describe('fleetplan apply --report (--connection local)', () => {

@@ -5,12 +5,12 @@
 // --json and --verbose, and for real. Nothing any run prints may contain a secret value; the files on
 // the host must contain the real values.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
+import { runProcess } from '../run-process.js';
 import { encryptVault } from '../../src/vault/crypto.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,17 +33,11 @@ interface Run {
   out: string;
 }
 
-function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', [ENV_NAME]: SECRETS.env_pw };
-    delete base.FLEETPLAN_VAULT_PASSWORD;
-    const child = spawn(process.execPath, [main, ...args], { cwd, env: { ...base, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    child.stdout.on('data', (d) => (out += d));
-    child.stderr.on('data', (d) => (out += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ args, code: code ?? -1, out }));
-  });
+async function cli(args: string[], cwd: string, env: NodeJS.ProcessEnv = {}): Promise<Run> {
+  const base: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', [ENV_NAME]: SECRETS.env_pw };
+  delete base.FLEETPLAN_VAULT_PASSWORD;
+  const r = await runProcess(process.execPath, [main, ...args], { cwd, env: { ...base, ...env } });
+  return { args, code: r.code, out: r.output };
 }
 
 /** Neither any secret value nor the vault passphrase. */

@@ -1,12 +1,12 @@
 // `fleetplan vault …` through the real command line: encrypt/decrypt in place, edit through $EDITOR
 // (private temp dir, removed in every case), encrypt-string for `!vault`, and the exit code 4 errors.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { runProcess } from '../run-process.js';
 import { buildAddress } from '../../src/connectors/address.js';
 import { hostVars, loadInventory } from '../../src/load/inventory.js';
 import { YamlSource } from '../../src/load/yaml.js';
@@ -26,19 +26,10 @@ interface Res {
 }
 
 function cli(args: string[], cwd: string, opts: { env?: NodeJS.ProcessEnv; input?: string } = {}): Promise<Res> {
-  return new Promise((resolve, reject) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
-    delete env.FLEETPLAN_VAULT_PASSWORD;
-    Object.assign(env, opts.env);
-    const child = spawn(process.execPath, [main, ...args], { cwd, env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d) => (stdout += d));
-    child.stderr.on('data', (d) => (stderr += d));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    child.stdin.end(opts.input ?? '');
-  });
+  const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+  delete env.FLEETPLAN_VAULT_PASSWORD;
+  Object.assign(env, opts.env);
+  return runProcess(process.execPath, [main, ...args], { cwd, env, input: opts.input ?? '' });
 }
 
 describe('fleetplan vault (CLI)', () => {
