@@ -7,12 +7,12 @@
 //
 // `--scale`: fleetplan only over 20, 50, 100, 200 hosts (debian-sysv by default) and how it grows.
 // See bench/README.md.
-import { spawnSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { down, up, type Fleet } from '../test/fleet/fleet.js';
+import { down, up, type Fleet, type SshdFlavour } from '../test/fleet/fleet.js';
 import { writeRelayInventory } from '../test/integration/relay-inventory.js';
 import { cleanStaleCgroups, measure, stopRunning, type Measurement } from './measure.js';
 
@@ -31,7 +31,7 @@ const PHASES: { id: PhaseId; label: string }[] = [
 ];
 
 interface Opts {
-  hosts: number; only?: Tool; personality?: string; forks: number; keep: boolean; scale: boolean;
+  hosts: number; only?: Tool; personality?: string; sshd?: SshdFlavour; forks: number; keep: boolean; scale: boolean;
   sizes: number[]; out: string; profile: boolean; verbose: boolean; postfixMode: 'params' | 'template';
 }
 
@@ -39,7 +39,9 @@ function usage(): never {
   process.stdout.write(`usage: npm run bench -- [options]
   --hosts N            hosts per fleet (default 20)
   --only fleetplan|ansible
-  --personality P      test fleet OS (default debian-systemd; debian-sysv for --scale)
+  --personality P      test fleet OS (default debian-systemd; debian-sysv for --scale and above 50 hosts)
+  --sshd full|light    the hosts' sshd: full (the distribution's, PAM included) or light (no PAM: less
+                       host CPU per login); default full, light for --scale and above 50 hosts
   --forks N            parallel hosts for both tools (default 20)
   --keep               leave the last fleet up (and print its inventory)
   --scale              fleetplan only, 20,50,100,200 hosts (or --sizes a,b,c), prints growth
@@ -62,6 +64,7 @@ function parseArgs(argv: string[]): Opts {
       case '--hosts': o.hosts = Number(val()); break;
       case '--only': { const v = val(); if (v !== 'fleetplan' && v !== 'ansible') usage(); o.only = v; break; }
       case '--personality': o.personality = val(); break;
+      case '--sshd': { const v = val(); if (v !== 'full' && v !== 'light') usage(); o.sshd = v; break; }
       case '--forks': o.forks = Number(val()); break;
       case '--keep': o.keep = true; break;
       case '--scale': o.scale = true; break;
@@ -115,6 +118,18 @@ function machine() {
     os: osName, kernel: os.release(), node: process.version,
     ansible: existsSync('/usr/bin/ansible-playbook') ? versionOf('/usr/bin/ansible-playbook', ['--version']) : 'not installed',
   };
+}
+
+/**
+ * This VM's speed drifts by ±25 % within an hour (other tenants; steal time): a run's figures are
+ * comparable only with the speed they were measured at. The cost of one fork+exec of /bin/true, the
+ * step every remote command repeats on the hosts, is printed at the start and end of each bench.
+ */
+function execCostMs(): number {
+  const n = 400;
+  const t0 = process.hrtime.bigint();
+  execFileSync('/bin/sh', ['-c', `i=0; while [ $i -lt ${n} ]; do /bin/true; i=$((i+1)); done`]);
+  return Number(process.hrtime.bigint() - t0) / 1e6 / n;
 }
 
 // ---- fleet helpers -------------------------------------------------------------------------------
@@ -222,7 +237,7 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
   log(`${tool}: bringing up ${n} fresh ${personality} host(s) …`);
   const t0 = Date.now();
   activeFleets.add(fleetDir);
-  const fleet = await up({ os: personality, count: n, out: fleetDir, log: (m) => log(`fleet: ${m}`) });
+  const fleet = await up({ os: personality, count: n, out: fleetDir, sshd: o.sshd, log: (m) => log(`fleet: ${m}`) });
   const upS = (Date.now() - t0) / 1000;
   const run: ToolRun = { tool, hosts: n, personality, upS, phases: [] };
   try {
@@ -385,7 +400,11 @@ async function cleanup() {
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
   const tools: Tool[] = o.scale ? ['fleetplan'] : o.only ? [o.only] : ['fleetplan', 'ansible'];
-  const personality = o.personality ?? (o.scale ? 'debian-sysv' : 'debian-systemd');
+  // Many hosts on this one machine: the lighter SysV host (no systemd per host, sshd without PAM)
+  // keeps the simulated hosts' own CPU from swamping what is measured.
+  const many = o.scale || o.hosts > 50;
+  const personality = o.personality ?? (many ? 'debian-sysv' : 'debian-systemd');
+  o.sshd ??= many ? 'light' : 'full';
   ensurePrereqs(tools);
   cleanStaleCgroups();
   for (const sig of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
@@ -395,8 +414,9 @@ async function main(): Promise<number> {
   const logDir = path.join(o.out, 'logs', stamp);
   mkdirSync(logDir, { recursive: true });
   const mach = machine();
+  const speed = { startExecMs: execCostMs(), endExecMs: NaN };
   const header = `Machine: ${mach.cpu}, ${mach.memGiB} GiB, ${mach.os}, kernel ${mach.kernel}, node ${mach.node}; ${mach.ansible}\n` +
-    `Plan: plans/relay.yml vs bench/ansible/relay.yml; postfix_mode ${o.postfixMode}; personality ${personality}; forks ${o.forks}; logs ${logDir}`;
+    `Plan: plans/relay.yml vs bench/ansible/relay.yml; postfix_mode ${o.postfixMode}; personality ${personality}; sshd ${o.sshd}; forks ${o.forks}; logs ${logDir}`;
   log(header);
 
   const runs: ToolRun[] = [];
@@ -405,17 +425,19 @@ async function main(): Promise<number> {
     for (const [j, tool] of tools.entries()) runs.push(await runTool(tool, n, personality, o, logDir, i === sizes.length - 1 && j === tools.length - 1));
   }
 
+  speed.endExecMs = execCostMs();
+  const speedLine = `Machine speed (one fork+exec of /bin/true, lower is faster): ${speed.startExecMs.toFixed(2)} ms at the start, ${speed.endExecMs.toFixed(2)} ms at the end`;
   let report: string;
-  if (o.scale) report = `${header}\n\n${scaleTable(runs)}\n`;
+  if (o.scale) report = `${header}\n${speedLine}\n\n${scaleTable(runs)}\n`;
   else {
     const st = compareStates(runs);
-    report = `${header}\nFleet up: ${runs.map((r) => `${r.tool} ${r.upS.toFixed(1)} s`).join(', ')}\n\n${comparisonTable(runs)}\n\n${targets(runs, o.hosts)}\n${st ? `\n${st}\n` : ''}`;
+    report = `${header}\n${speedLine}\nFleet up: ${runs.map((r) => `${r.tool} ${r.upS.toFixed(1)} s`).join(', ')}\n\n${comparisonTable(runs)}\n\n${targets(runs, o.hosts)}\n${st ? `\n${st}\n` : ''}`;
   }
   process.stdout.write(`\n${report}`);
   const resDir = path.join(repo, 'bench/results');
   mkdirSync(resDir, { recursive: true });
   const resFile = path.join(resDir, `${stamp}-${o.scale ? `scale-${sizes.join('-')}` : `${o.hosts}h${o.only ? `-${o.only}` : ''}${o.postfixMode === 'template' ? '-template' : ''}`}.json`);
-  writeFileSync(resFile, JSON.stringify({ date: new Date().toISOString(), machine: mach, options: { ...o, personality }, runs: runs.map((r) => ({ ...r, digests: undefined })) }, null, 2) + '\n');
+  writeFileSync(resFile, JSON.stringify({ date: new Date().toISOString(), machine: { ...mach, speed }, options: { ...o, personality }, runs: runs.map((r) => ({ ...r, digests: undefined })) }, null, 2) + '\n');
   writeFileSync(path.join(logDir, 'report.txt'), report);
   process.stdout.write(`\nresults: ${resFile}\n`);
   const failed = runs.some((r) => r.phases.some((p) => p.code !== 0 || p.failedHosts > 0));

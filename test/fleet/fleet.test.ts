@@ -56,6 +56,8 @@ test('test fleet: one host per personality, real ssh, clean teardown', { skip, t
       assert.deepEqual(r.stdout.trim().split('\n'), [h.name, '1', 'main.cf']); // only lo
       const log = await f.exec(h.name, 'grep -c "Starting session" /var/log/sshd.log');
       assert.ok(Number(log.stdout) >= 2, `sshd logs sessions: ${log.stdout}`);
+      const pam = await f.exec(h.name, 'sshd -T | grep -i "^usepam "');
+      assert.equal(pam.stdout.trim(), 'usepam yes', 'the default sshd is the distribution\'s, PAM included');
     });
   }
 
@@ -92,4 +94,21 @@ test('test fleet: one host per personality, real ssh, clean teardown', { skip, t
     for (const h of f.hosts) assert.ok(!existsSync(`/run/fleetplan-fleet/${h.address}`), 'address released');
     await down(out); // idempotent
   });
+});
+
+test('test fleet: sshd light logs in without PAM', { skip, timeout: 300_000 }, async () => {
+  const lightOut = mkdtempSync('/tmp/fleetplan-fleet-light-');
+  try {
+    const f = await up({ os: 'debian-sysv', count: 1, out: lightOut, sshd: 'light' });
+    const pam = await f.exec('deb-sysv-1', 'sshd -T | grep -i "^usepam "');
+    assert.equal(pam.stdout.trim(), 'usepam no', pam.stderr);
+    const r = await ssh(f, 'root', f.hosts[0]!.address, 'hostname');
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.trim(), 'deb-sysv-1');
+    const s = await ssh(f, 'fleet', f.hosts[0]!.address, 'sudo -n true && id -un');
+    assert.equal(s.stdout.trim(), 'fleet', s.stderr);
+  } finally {
+    await down(lightOut);
+    rmSync(lightOut, { recursive: true, force: true });
+  }
 });

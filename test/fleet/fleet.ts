@@ -9,7 +9,7 @@
 import { execFile, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import {
-  closeSync, existsSync, rmdirSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync,
+  appendFileSync, closeSync, existsSync, rmdirSync, mkdirSync, openSync, readFileSync, readdirSync, readlinkSync, rmSync,
   unlinkSync, writeFileSync, chownSync, chmodSync,
 } from 'node:fs';
 import { connect } from 'node:net';
@@ -54,8 +54,16 @@ export interface UpOptions {
   out: string;
   /** Per-host boot timeout (PID 1 + sshd + systemd boot finished). Default 90 s. */
   bootTimeoutMs?: number;
+  /**
+   * 'light': sshd without PAM (no PAM account/session modules loaded per login), for scale runs where
+   * 200 simulated hosts share this machine's CPU with the controller. Default 'full': the distribution's
+   * sshd setup, PAM included, as on a real host.
+   */
+  sshd?: SshdFlavour;
   log?: (msg: string) => void;
 }
+
+export type SshdFlavour = 'full' | 'light';
 
 // ---- persisted state ---------------------------------------------------------------------------
 
@@ -73,7 +81,7 @@ interface HostState {
   cgroups?: string[]; // per-host cgroup dirs the nspawn container lives under
 }
 
-interface FleetState { version: 1; out: string; rootfs: string; addresses: string[]; hosts: HostState[] }
+interface FleetState { version: 1; out: string; rootfs: string; sshd?: SshdFlavour; addresses: string[]; hosts: HostState[] }
 
 const REGISTRY = '/run/fleetplan-fleet';
 const SSH_PORT = 22;
@@ -278,6 +286,8 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
   const pw = readFileSync(join(m, 'etc/passwd'), 'utf8').split('\n').find((l) => l.startsWith('fleet:'))!.split(':');
   const fleetAk = join(m, 'home/fleet/.ssh/authorized_keys');
   writeFileSync(fleetAk, pub, { mode: 0o600 }); chownSync(fleetAk, Number(pw[2]), Number(pw[3])); chmodSync(fleetAk, 0o600);
+  // Drop-ins are read before sshd_config's own `UsePAM yes`, and sshd keeps the first value it reads.
+  if (state.sshd === 'light') appendFileSync(join(m, 'etc/ssh/sshd_config.d/fleet.conf'), 'UsePAM no\n');
   const def = personality(h.os);
   await def.prepare?.(m, h.name);
 
@@ -404,7 +414,7 @@ export async function up(opts: UpOptions): Promise<Fleet> {
   const layers = new Map<string, string | undefined>();
   for (const os of oses) layers.set(os, await personality(os).layer?.(rootfs, log));
   const total = oses.length * opts.count;
-  const state: FleetState = { version: 1, out, rootfs, addresses: [], hosts: [] };
+  const state: FleetState = { version: 1, out, rootfs, sshd: opts.sshd ?? 'full', addresses: [], hosts: [] };
   saveState(state);
   try {
     state.addresses = allocateAddresses(out, total);
