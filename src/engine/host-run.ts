@@ -4,7 +4,7 @@
 // the next task needs and the change may have altered (the rest of what it altered: when needed).
 import type { Connection } from '../connectors/connection.js';
 import { FleetplanError, OperationError, formatPos } from '../errors.js';
-import { acquireScript, lockProblem, staleFromHere, type LockOwner } from './host-lock.js';
+import { acquireScript, lockHolder, lockProblem, staleFromHere, type LockOwner } from './host-lock.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Facts } from '../facts/facts.js';
 import { gatherFacts } from '../facts/gather.js';
@@ -44,7 +44,7 @@ export async function startHost(
   let { facts, raw } = await gatherFacts(base.conn, base.host, lock ? acquireScript(lock.owner, lock.breakLock) : '');
   if (lock && staleFromHere(raw)) {
     // Left by a run from this controller that died: take it over (one more exec, only in this case).
-    base.emit({ type: 'host-note', host: base.host, note: `took over a stale run lock (${raw.lock_owner?.split(' ').slice(1, -1).join(' ')}, no longer running)` });
+    base.emit({ type: 'host-note', host: base.host, note: `took over a stale run lock (${lockHolder(raw).who}, no longer running)` });
     ({ facts, raw } = await gatherFacts(base.conn, base.host, acquireScript(lock.owner, true)));
   }
   const locked = lock ? lockProblem(raw) : undefined;

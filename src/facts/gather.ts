@@ -5,12 +5,28 @@ import { FactError } from '../errors.js';
 import type { Facts, InitSystem, OsFamily, PackageManager } from './facts.js';
 
 // Builtins wherever they do (read, case, parameter expansion): each process costs the host ~1 ms,
-// on every run. uname prints its fields in a fixed order (system, node, release, machine) everywhere.
+// on every run. Linux gives uname's fields (system, node, release, machine, in that order) and the
+// real uid under /proc, and /etc/passwd names the uid; uname(1) and id(1) are the fallback elsewhere
+// (FreeBSD, kernels before kernel.arch, users only NSS knows).
 export const FACTS_SCRIPT = String.raw`
-set -- $(uname -snrm)
+_s=; _m=
+if [ -r /proc/sys/kernel/arch ]; then
+  { IFS= read -r _s < /proc/sys/kernel/ostype && IFS= read -r _hn < /proc/sys/kernel/hostname &&
+    IFS= read -r _r < /proc/sys/kernel/osrelease && IFS= read -r _m < /proc/sys/kernel/arch; } 2>/dev/null || _s=
+fi
+if [ -n "$_s" ] && [ -n "$_m" ]; then set -- "$_s" "$_hn" "$_r" "$_m"; else set -- $(uname -snrm); fi
 echo "system=$1"; echo "hostname=$2"; echo "kernel=$3"; echo "arch=$4"
-_i=$(id); _i=${'$'}{_i#uid=}; echo "uid=${'$'}{_i%%[!0-9]*}"
-case "${'$'}{_i%% *}" in *\(*\)) _u=${'$'}{_i%% *}; _u=${'$'}{_u#*\(}; echo "user=${'$'}{_u%\)}" ;; esac
+_uid=; _user=
+[ -r /proc/self/status ] && while read -r _k _v _x; do case $_k in Uid:) _uid=$_v; break ;; esac; done < /proc/self/status
+case $_uid in
+  ''|*[!0-9]*) _uid= ;;
+  *) while IFS=: read -r _pn _px _pu _x; do [ "$_pu" = "$_uid" ] && { _user=$_pn; break; }; done 2>/dev/null < /etc/passwd ;;
+esac
+if [ -n "$_user" ]; then echo "uid=$_uid"; echo "user=$_user"
+else
+  _i=$(id); _i=${'$'}{_i#uid=}; echo "uid=${'$'}{_i%%[!0-9]*}"
+  case "${'$'}{_i%% *}" in *\(*\)) _u=${'$'}{_i%% *}; _u=${'$'}{_u#*\(}; echo "user=${'$'}{_u%\)}" ;; esac
+fi
 [ -d /run/systemd/system ] && echo "run_systemd=1"
 [ -r /proc/1/comm ] && { IFS= read -r _l < /proc/1/comm; echo "pid1=$_l"; }
 command -v freebsd-version >/dev/null 2>&1 && echo "freebsd_version=$(freebsd-version)"

@@ -1,12 +1,12 @@
 // POSIX sh helpers defined once at the top of every batched script. Everything a host runs must work
 // with dash, busybox-free Debian minbase and FreeBSD's /bin/sh alike, so GNU and BSD variants are
-// chosen here, once per script and only when used (each fork+exec costs the host ~1 ms).
+// chosen here, without a probe process where the tool itself can tell (each fork+exec costs the host ~1 ms).
 // Both read many files in one process (src/state/file-state.ts) and print each file's name after its
 // fields, so that the output can be matched to the paths asked even when one of them vanished.
 export const PRELUDE = String.raw`
 _fp_stat() {
-  if [ -z "$_fp_gnu" ]; then if stat -L -c '%F' / >/dev/null 2>&1; then _fp_gnu=1; else _fp_gnu=0; fi; fi
-  if [ "$_fp_gnu" = 1 ]; then stat -L -c '%F|%a|%U|%G|%s|%n' -- "$@"; else stat -L -f '%HT|%Lp|%Su|%Sg|%z|%N' -- "$@"; fi
+  # GNU's syntax first; BSD stat rejects -c before printing anything, and then runs with its own.
+  stat -L -c '%F|%a|%U|%G|%s|%n' -- "$@" 2>/dev/null || stat -L -f '%HT|%Lp|%Su|%Sg|%z|%N' -- "$@"
 }
 if command -v sha256sum >/dev/null 2>&1; then
   _fp_sha() { sha256sum -- "$@"; }

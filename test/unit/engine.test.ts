@@ -399,6 +399,24 @@ test('host lock: a second run is refused naming the holder; --break-lock takes o
   }
 });
 
+test('host lock: a lock in the current format (owner without time) reports its age from the directory', async () => {
+  const { LOCK_DIR } = await import('../../src/engine/host-lock.js');
+  const { mkdirSync, utimesSync } = await import('node:fs');
+  rmSync(LOCK_DIR, { recursive: true, force: true });
+  mkdirSync(LOCK_DIR);
+  writeFileSync(path.join(LOCK_DIR, 'owner'), 'abc123 carol@ops-3 pid 88\n');
+  const then = Date.now() / 1000 - 95;
+  utimesSync(LOCK_DIR, then, then);
+  try {
+    const held = await run('hosts: all\ntasks:\n  - name: t\n    command: "true"\n');
+    const failed = held.events.find((e) => e.type === 'host-failed');
+    assert.ok(failed && failed.type === 'host-failed');
+    assert.match(failed.error, /another fleetplan run holds this host \(carol@ops-3 pid 88, since 9\d s ago; lock /);
+  } finally {
+    rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+});
+
 test('host lock: a lock left by a dead run of this controller is taken over with a note', async () => {
   const { LOCK_DIR } = await import('../../src/engine/host-lock.js');
   const { mkdirSync } = await import('node:fs');
@@ -406,12 +424,12 @@ test('host lock: a lock left by a dead run of this controller is taken over with
   rmSync(LOCK_DIR, { recursive: true, force: true });
   mkdirSync(LOCK_DIR);
   // pid 2^22+1 is above Linux's pid_max default: no such process.
-  writeFileSync(path.join(LOCK_DIR, 'owner'), `dead00 ${userInfo().username}@${hostname()} pid 4194305 ${Math.floor(Date.now() / 1000)}\n`);
+  writeFileSync(path.join(LOCK_DIR, 'owner'), `dead00 ${userInfo().username}@${hostname()} pid 4194305\n`);
   try {
     const r = await run('hosts: all\ntasks:\n  - name: t\n    command: "true"\n');
     assert.equal(r.summary.hosts.me!.failed, 0);
     const note = r.events.find((e) => e.type === 'host-note');
-    assert.ok(note && note.type === 'host-note' && /took over a stale run lock .*pid 4194305, no longer running/.test(note.note));
+    assert.ok(note && note.type === 'host-note' && / stale run lock \(\S+@\S+ pid 4194305, no longer running\)/.test(note.note), note && 'note' in note ? note.note : '');
   } finally {
     rmSync(LOCK_DIR, { recursive: true, force: true });
   }

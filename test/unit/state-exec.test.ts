@@ -1,12 +1,15 @@
 // The batched state read and the change executor, run by a real sh against real files.
 import assert from 'node:assert/strict';
-import { chmodSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Connection } from '../../src/connectors/connection.js';
 import { execScript, parseExec } from '../../src/engine/executor.js';
 import { planBatch, readState } from '../../src/state/batch.js';
 import { commandStatusQuery, fileQuery } from '../../src/state/file-state.js';
+import { PRELUDE } from '../../src/state/prelude.js';
 import { StateView } from '../../src/state/query.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import type { Change } from '../../src/ops/operation.js';
@@ -191,4 +194,20 @@ test('file queries: BSD stat and sha256 -r output (FreeBSD) parsed as GNU output
   assert.deepEqual(all[n1!], { exists: true, type: 'file', mode: '0600', owner: 'root', group: 'wheel', size: 12, sha256: h1 });
   assert.equal(all[n2!].sha256, 'b'.repeat(64));
   assert.equal(all[n2!].content.toString(), 'hello');
+});
+
+test('prelude: _fp_stat runs GNU stat once where it works, and BSD syntax where -c is refused', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'fp-stat-'));
+  try {
+    const log = path.join(dir, 'calls');
+    // A BSD-like stat: refuses -c on stderr with nothing on stdout, as FreeBSD's does.
+    writeFileSync(path.join(dir, 'stat'), `#!/bin/sh\necho "$*" >> ${log}\ncase "$2" in -c) echo "stat: illegal option -- c" >&2; exit 1 ;; -f) shift 3; for f; do [ "$f" = -- ] || echo "Regular File|644|root|wheel|1|$f"; done ;; esac\n`, { mode: 0o755 });
+    const bsd = execFileSync('sh', ['-c', `${PRELUDE}\n_fp_stat /a '/b c'`], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8' });
+    assert.equal(bsd, 'Regular File|644|root|wheel|1|/a\nRegular File|644|root|wheel|1|/b c\n');
+    assert.equal(readFileSync(log, 'utf8').split('\n').filter(Boolean).length, 2, 'one refused GNU attempt, one BSD run');
+    const gnu = execFileSync('sh', ['-c', `${PRELUDE}\n_fp_stat /etc/hostname`], { encoding: 'utf8' });
+    assert.match(gnu, /^regular file\|[0-7]+\|root\|root\|\d+\|\/etc\/hostname\n$/);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 });
