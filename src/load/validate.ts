@@ -68,18 +68,34 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
       continue;
     }
     if (only) hosts = hosts.filter((h) => only.has(h));
+    // What is defined for a host depends on its groups and on the shape of its own variables, not on
+    // their plain values (addresses, names): a fleet of alike hosts is checked once, the rest named.
+    const checked = new Map<string, Array<[SourcePos | undefined, string]>>();
     for (const host of hosts) {
+      const entry = inventory.hosts.get(host);
+      const key = JSON.stringify([entry?.groups ?? null, definitionShape(entry?.vars)]);
+      const earlier = checked.get(key);
+      if (earlier) {
+        for (const [pos, message] of earlier) report(pos, message, host);
+        continue;
+      }
+      const found: Array<[SourcePos | undefined, string]> = [];
+      checked.set(key, found);
+      const reportHost: Report = (pos, message, h) => {
+        if (h !== undefined) found.push([pos, message]);
+        report(pos, message, h);
+      };
       const playScope = scopeFor(inventory, host, play, undefined, extraVars);
-      checkVars(playScope, host, report, addError, locate);
-      if (play.when) checkWhen(play.when, playScope, host, report);
-      for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, report, addError);
+      checkVars(playScope, host, reportHost, addError, locate);
+      if (play.when) checkWhen(play.when, playScope, host, reportHost);
+      for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, reportHost, addError);
       const done = new Set<RoleRef['role']>();
       for (const ref of play.roles) {
         const scope = scopeFor(inventory, host, play, ref, extraVars);
-        checkVars(scope, host, report, addError, locate);
-        if (ref.when) checkWhen(ref.when, scope, host, report);
-        for (const t of ref.role.tasks) checkTask(t, scope, host, report, addError);
-        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, report, addError);
+        checkVars(scope, host, reportHost, addError, locate);
+        if (ref.when) checkWhen(ref.when, scope, host, reportHost);
+        for (const t of ref.role.tasks) checkTask(t, scope, host, reportHost, addError);
+        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, reportHost, addError);
         done.add(ref.role);
       }
     }
@@ -90,6 +106,17 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
     errors.push(new InputError(`${f.message}${who}`, { pos: f.pos }));
   }
   return sortErrors(errors);
+}
+
+/**
+ * What the checks below can tell apart in a host's variables: names, nesting, and templated strings
+ * (their references are checked); any other value only counts as defined.
+ */
+function definitionShape(value: unknown): unknown {
+  if (typeof value === 'string') return value.includes('{{') ? value : 0;
+  if (Array.isArray(value)) return value.map(definitionShape);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, definitionShape(v)]));
+  return value === undefined ? undefined : 0;
 }
 
 function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, extraVars: Vars): Scope {

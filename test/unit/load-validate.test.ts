@@ -1,4 +1,7 @@
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, it } from 'node:test';
 import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
@@ -28,5 +31,25 @@ describe('validatePlanVars', () => {
     assert.deepEqual(validatePlanVars(plan, inventory, { nope: 1, relay_hots: 'x', deb_only: 1 }), []);
     const errs = validatePlanVars(plan, inventory, { relay_hots: 'x', deb_only: 1 }, ['relay2']);
     hasError(errs, 'bad/undefined-var.yml', 5, 16, "undefined variable 'nope' for host relay2");
+  });
+
+  it('alike hosts are checked once and all named; a host whose own variables differ in shape is checked on its own', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fp-validate-'));
+    try {
+      // r1..r3 differ only in plain values; r4 defines `nope`; r5's own variable references an undefined one.
+      writeFileSync(path.join(dir, 'inventory.yml'), [
+        'all:', '  children:', '    relays:', '      vars: { relay_hots: x, deb_only: 1, relay_port: 25 }', '      hosts:',
+        '        r1: { ssh_host: 10.0.0.1 }', '        r2: { ssh_host: 10.0.0.2 }', '        r3: { ssh_host: 10.0.0.3 }',
+        '        r4: { ssh_host: 10.0.0.4, nope: 1 }', '        r5: { ssh_host: 10.0.0.5, motd: "{{ greeting }}" }', '',
+      ].join('\n'));
+      const inv = loadInventory(path.join(dir, 'inventory.yml'));
+      const plan = loadPlan(fix('bad', 'undefined-var.yml'), opts);
+      const errs = validatePlanVars(plan, inv, {});
+      hasError(errs, 'bad/undefined-var.yml', 5, 16, "argument 'cmd': undefined variable 'nope' for hosts r1, r2, r3, r5");
+      hasError(errs, 'inventory.yml', 10, 41, "variable 'motd': undefined variable 'greeting' for host r5");
+      assert.equal(errs.length, 2, errs.map((e) => e.describe()).join('\n'));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
