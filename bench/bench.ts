@@ -14,7 +14,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { down, up, type Fleet, type SshdFlavour } from '../test/fleet/fleet.js';
 import { writeRelayInventory } from '../test/integration/relay-inventory.js';
-import { cleanStaleCgroups, measure, stopRunning, type Measurement } from './measure.js';
+import { cleanStaleCgroups, measure, settle, stopRunning, type Measurement } from './measure.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..'); // dist/bench → repo
@@ -200,6 +200,8 @@ interface PhaseResult extends Measurement {
   changedPerHost: number; failedHosts: number; hostsInRecap: number;
   /** fleetplan's own "N host(s) in X s" (engine time without process start-up). */
   engineS?: number;
+  /** How long the machine took to quieten before the phase, and how busy it was then (share of its CPUs). */
+  settle?: { waitedS: number; busy: number };
   log: string;
 }
 
@@ -263,7 +265,8 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
           ANSIBLE_SSH_CONTROL_PATH_DIR: cp, ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp') };
       }
       const before = await sshCounts(fleet);
-      log(`${tool} ${n}: ${ph.label} …`);
+      const quiet = await settle();
+      log(`${tool} ${n}: ${ph.label} … (machine ${(quiet.busy * 100).toFixed(0)} % busy after ${quiet.waitedS.toFixed(0)} s settling)`);
       const m = await measure(cmd, args, { cwd: repo, env, logFile });
       const after = await sshCounts(fleet);
       const text = readFileSync(logFile, 'utf8');
@@ -272,7 +275,7 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
       const ds = fleet.hosts.map((h) => after.get(h.name)!.sessions - before.get(h.name)!.sessions);
       const dc = fleet.hosts.map((h) => after.get(h.name)!.conns - before.get(h.name)!.conns);
       const r: PhaseResult = { phase: ph.id, ...m, sessions: stats(ds), conns: stats(dc), changedPerHost: recap.changedPerHost,
-        failedHosts: recap.failedHosts, hostsInRecap: recap.hosts, engineS: engine ? Number(engine[2]) : undefined, log: logFile };
+        failedHosts: recap.failedHosts, hostsInRecap: recap.hosts, engineS: engine ? Number(engine[2]) : undefined, settle: quiet, log: logFile };
       run.phases.push(r);
       const ok = m.code === 0 && recap.failedHosts === 0 && recap.hosts === n;
       log(`${tool} ${n}: ${ph.label}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU, ${m.rssTreeMB.toFixed(0)} MB, ` +

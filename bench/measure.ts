@@ -74,10 +74,17 @@ function rssOf(pid: number): number {
   try { return Number(readFileSync(`/proc/${pid}/statm`, 'utf8').split(' ')[1]) * PAGE; } catch { return 0; }
 }
 
+/** The machine's CPU time so far, in ticks: busy (user, nice, system, irq, softirq), steal, and all. */
+function machineTicks(): { busy: number; steal: number; all: number } {
+  const f = readFileSync('/proc/stat', 'utf8').split('\n', 1)[0]!.trim().split(/\s+/).slice(1).map(Number);
+  const [user = 0, nice = 0, system = 0, idle = 0, iowait = 0, irq = 0, softirq = 0, steal = 0] = f;
+  const busy = user + nice + system + irq + softirq;
+  return { busy, steal, all: busy + idle + iowait + steal };
+}
+
 function machineBusy(): number {
-  const f = readFileSync('/proc/stat', 'utf8').split('\n')[0]!.trim().split(/\s+/).slice(1).map(Number);
-  const [user = 0, nice = 0, system = 0, , , irq = 0, softirq = 0, steal = 0] = f;
-  return (user + nice + system + irq + softirq + steal) / USER_HZ;
+  const t = machineTicks();
+  return (t.busy + t.steal) / USER_HZ;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -176,4 +183,22 @@ export function cleanStaleCgroups(): void {
       try { rmdirSync(join(root, e)); } catch { /* busy */ }
     }
   }
+}
+
+/**
+ * Waits until the machine is quiet: two consecutive 1-s windows under `maxBusy` of its CPUs, or
+ * `timeoutS`. Hosts go on working after a phase (daemons just started, their first queue scans), and
+ * a phase started then would be charged for it. Returns the wait and the last window's busy share.
+ */
+export async function settle(maxBusy = 0.12, timeoutS = 90): Promise<{ waitedS: number; busy: number }> {
+  const t0 = Date.now();
+  let quiet = 0; let busy = 1;
+  while ((Date.now() - t0) / 1000 < timeoutS && quiet < 2) {
+    const a = machineTicks();
+    await sleep(1000);
+    const b = machineTicks();
+    busy = (b.busy - a.busy) / Math.max(1, b.all - a.all);
+    quiet = busy < maxBusy ? quiet + 1 : 0;
+  }
+  return { waitedS: (Date.now() - t0) / 1000, busy };
 }

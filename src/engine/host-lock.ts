@@ -1,7 +1,7 @@
 // One run at a time per host: a lock directory created atomically (mkdir) when an apply starts on a
-// host, holding who took it (its mtime says when), removed when the run ends there. A second operator's run
-// fails on that host naming the holder; a lock left by a run that died is reported with its age and
-// can be broken with --break-lock. Dry runs change nothing and take no lock.
+// host, holding who took it (its mtime says when), removed when the run ends there. A second
+// operator's run fails on that host naming the holder; a lock left by a run that died is reported
+// with its age and can be broken with --break-lock. Dry runs change nothing and take no lock.
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../connectors/quote.js';
