@@ -41,6 +41,11 @@ interface Pending {
   token: string;
   out: Buffer;
   err: Buffer;
+  /** The end markers, and where they were found in out/err (-1: not yet). */
+  outMark: Buffer;
+  errMark: Buffer;
+  outAt: number;
+  errAt: number;
   start: number;
   resolve: (r: CommandResult) => void;
   reject: (e: Error) => void;
@@ -92,7 +97,11 @@ export class ShellSession {
         if (e) reject(e);
         else resolve(r!);
       };
-      this.current = { proc, token, out: Buffer.alloc(0), err: Buffer.alloc(0), start: performance.now(), resolve: (r) => settle(undefined, r), reject: (e) => settle(e) };
+      this.current = {
+        proc, token, out: Buffer.alloc(0), err: Buffer.alloc(0),
+        outMark: Buffer.from(`\n${token} end `), errMark: Buffer.from(`\n${token} end\n`), outAt: -1, errAt: -1,
+        start: performance.now(), resolve: (r) => settle(undefined, r), reject: (e) => settle(e),
+      };
       if (timeoutMs !== undefined) {
         timer = setTimeout(() => {
           // The script may still be running: this shell is unusable now, the next script gets a new one.
@@ -149,17 +158,20 @@ export class ShellSession {
   private feed(proc: ShellProcess, stream: 'out' | 'err', d: Buffer): void {
     const cur = this.current;
     if (cur?.proc !== proc) return;
-    cur[stream] = cur[stream].length ? Buffer.concat([cur[stream], d]) : d;
-    const endOut = Buffer.from(`\n${cur.token} end `);
-    const out = cur.out.indexOf(endOut);
-    const err = cur.err.indexOf(`\n${cur.token} end\n`);
-    if (out < 0 || err < 0) return;
-    const nl = cur.out.indexOf(0x0a, out + endOut.length);
+    const had = cur[stream].length;
+    cur[stream] = had ? Buffer.concat([cur[stream], d]) : d;
+    // Only the new bytes (and a marker begun just before them) are searched: a large output
+    // arrives in many chunks.
+    const mark = stream === 'out' ? cur.outMark : cur.errMark;
+    const at = stream === 'out' ? 'outAt' : 'errAt';
+    if (cur[at] < 0) cur[at] = cur[stream].indexOf(mark, Math.max(0, had - mark.length));
+    if (cur.outAt < 0 || cur.errAt < 0) return;
+    const nl = cur.out.indexOf(0x0a, cur.outAt + cur.outMark.length);
     if (nl < 0) return;
     cur.resolve({
-      stdout: Buffer.from(cur.out.subarray(0, out)),
-      stderr: cur.err.subarray(0, err).toString(),
-      exitCode: Number(cur.out.subarray(out + endOut.length, nl).toString()),
+      stdout: Buffer.from(cur.out.subarray(0, cur.outAt)),
+      stderr: cur.err.subarray(0, cur.errAt).toString(),
+      exitCode: Number(cur.out.subarray(cur.outAt + cur.outMark.length, nl).toString()),
       ms: Math.round(performance.now() - cur.start),
     });
   }

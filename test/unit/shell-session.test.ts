@@ -2,6 +2,7 @@
 // behave as if it ran alone under `sh -s` — its own stdout bytes, stderr and exit status, no reading
 // of the scripts after it — over both transports.
 import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { CommandTimeoutError, type Connection } from '../../src/connectors/connection.js';
 import { connect } from '../../src/connectors/index.js';
@@ -71,5 +72,23 @@ test('ssh: a dropped connection fails the running script at once', async () => {
     await c.close();
   } finally {
     await ts.close();
+  }
+});
+
+test('shell session: end markers split across chunks, down to single bytes, are still found', async () => {
+  const { ShellSession } = await import('../../src/connectors/shell-session.js');
+  const stdin = new PassThrough(); const stdout = new PassThrough(); const stderr = new PassThrough();
+  // A stand-in shell: answers each script with its output, then its end markers, one byte per chunk.
+  stdin.on('data', (d: Buffer) => {
+    const token = /printf '\\n(@@[0-9a-f]+) end %d/.exec(d.toString())![1]!;
+    const drip = (s: PassThrough, text: string) => { for (const b of Buffer.from(text)) s.write(Buffer.from([b])); };
+    drip(stdout, `line 1\nline 2\n${token} end 7\n`);
+    drip(stderr, `warn\n\n${token} end\n`);
+  });
+  const proc = { stdin, stdout, stderr, ended: new Promise<{ code: number }>(() => {}), kill: () => {} };
+  const session = new ShellSession({ label: 'fake', host: 'fake', start: async () => proc });
+  for (let i = 0; i < 2; i++) {
+    const r = await session.run('echo anything');
+    assert.deepEqual([r.stdout.toString(), r.stderr, r.exitCode], ['line 1\nline 2', 'warn\n', 7]);
   }
 });
