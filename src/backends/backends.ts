@@ -1,6 +1,7 @@
 // Per-OS behaviour lives in small backends chosen once per host from facts (src/backends/select.ts),
 // never in `if` chains inside operations or roles.
 import type { StateQuery } from '../state/query.js';
+import type { FollowUp } from '../ops/operation.js';
 
 export interface PackageState {
   /** Installed version, or null when not installed. */
@@ -44,6 +45,8 @@ export interface InitBackend {
   /** One query reading the state of all these services at once. */
   query(names: string[]): StateQuery<Record<string, ServiceState>>;
   command(action: ServiceAction, service: string): string;
+  /** What must run once after the play when one of `actions` ran (the engine runs it, deduplicated). */
+  readonly followUp?: { actions: readonly ServiceAction[] } & FollowUp;
 }
 
 /** What the user and group operations may ask of an accounts backend. */

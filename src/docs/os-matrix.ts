@@ -65,7 +65,9 @@ function plannedCommands(opName: string, args: Record<string, unknown>, backends
     for (const q of op.queries(resolved, ctx)) view.set(q.key, answer(q.key));
     const planned = op.plan(resolved, view, ctx);
     const runs = planned.changes.map((c) => (c.kind === 'run' ? c.command : `(write ${c.write.path})`));
-    return runs.length ? runs.map(code).join('<br>') : `nothing (${planned.reason ?? 'up to date'})`;
+    const followUps = [...new Set(planned.changes.flatMap((c) => (c.kind === 'run' && c.followUp ? [c.followUp.command] : [])))];
+    const after = followUps.map((f) => `once after the play: ${code(f)}`);
+    return runs.length ? [...runs.map(code), ...after].join('<br>') : `nothing (${planned.reason ?? 'up to date'})`;
   } catch (err) {
     return `refused: ${(err as Error).message}`;
   }

@@ -20,6 +20,7 @@ import { prepareTasks, type PreparedTask } from './prepare.js';
 import type { RunOptions } from './options.js';
 import { decideChanged } from './changed-when.js';
 import { FreshConfig } from './superseded.js';
+import { FollowUps } from './follow-ups.js';
 import { staleAfter } from './refresh.js';
 
 export interface HostContext {
@@ -150,12 +151,14 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   // queries at once, so a run of consecutive changes (a first apply) does not re-read the whole
   // play after each of them.
   const stale = new Set<string>();
+  const followUps = new FollowUps();
 
   const runOne = async (p: PreparedTask, handler: boolean, rest: () => StateQuery[], next: () => StateQuery[]): Promise<TaskResult> => {
     const t = p.def;
     const t0 = Date.now();
     if (!p.active || !p.opCtx) return result(ctx, play, t, handler, { status: 'skipped', reason: p.skipReason }, p.displayName);
     const opCtx = p.opCtx;
+    const requester = { name: p.displayName, op: p.op.name, pos: t.pos, become: p.become };
     emit({ type: 'task-start', host, play: play.name, task: p.displayName, handler });
     const superseded = handler ? fresh.supersession(p.names, p.op.supersededBy?.(p.resolved)) : undefined;
     if (superseded) {
@@ -174,6 +177,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       if (err instanceof Unresolved && opts.check && lastOpaque !== undefined) {
         // The state this task needs would only exist after an earlier change we cannot simulate.
         fresh.changed(p.displayName, t.notify);
+        followUps.addPossible(p.op.followUps?.(p.resolved) ?? [], requester);
         return result(
           ctx,
           play,
@@ -192,6 +196,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       return result(ctx, play, t, handler, { status: 'ok', reason: planned.reason, ms: Date.now() - t0 }, p.displayName);
     }
     if (opts.check) {
+      followUps.add(planned.changes, requester);
       for (const pr of planned.predicts ?? []) view.predict(pr.key, pr.value);
       // Something created here may already be created by an earlier package install or command.
       const dependsOn = planned.createsMissing ? lastCreator : undefined;
@@ -230,6 +235,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
       return result(ctx, play, t, handler, { status: 'failed', changes: planned.changes, error: `${(err as Error).message}${detail ? `: ${detail}` : ''}`, ms: Date.now() - t0 }, p.displayName);
     }
     const { change, refresh: frames } = parsed;
+    // Whether or not every change succeeded, the ones before a failure were made.
+    followUps.add(planned.changes, requester);
     plan.refresh.store(view, frames);
     for (const q of refresh) stale.delete(q.key);
     const outcome = { exitCode: change.exitCode, stdout: change.out.toString('utf8'), stderr: res.stderr };
@@ -286,6 +293,11 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
         break;
       }
     }
+  }
+  // 5. What the changes made need once after them all — also after a failure, as those changes stay made.
+  for (const r of await followUps.run(ctx, play.name)) {
+    report(r);
+    if (r.status === 'failed') failed = true;
   }
   return !failed;
 }

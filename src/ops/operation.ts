@@ -31,8 +31,17 @@ export interface WriteSpec {
   validate?: string;
 }
 
+/**
+ * A command a change needs run once more after the play's tasks and handlers — once per host and
+ * play however many changes ask for it (systemd's daemon-reload after `enable --no-reload`).
+ */
+export interface FollowUp {
+  command: string;
+  description: string;
+}
+
 export type Change =
-  | { kind: 'run'; description: string; command: string }
+  | { kind: 'run'; description: string; command: string; followUp?: FollowUp }
   | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff };
 
 /** What a later task would see if this change were made (check mode evaluates later tasks against it). */
@@ -130,4 +139,6 @@ export interface Operation<A = any, R = any> {
    * handler, leaves nothing for it to do (a restart of a service that was started since).
    */
   supersededBy?(resolved: R): string | undefined;
+  /** The follow-ups this task's changes may ask for: a dry run reports them for a task it cannot plan yet. */
+  followUps?(resolved: R): FollowUp[];
 }

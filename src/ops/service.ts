@@ -2,10 +2,10 @@
 // FreeBSD rc). restarted/reloaded always act: they are what handlers are for — except as a handler
 // whose service was (re)started after the change that notified it (src/engine/superseded.ts).
 import { z } from 'zod';
-import { requireSupport, type InitBackend, type ServiceState } from '../backends/backends.js';
+import { requireSupport, type InitBackend, type ServiceAction, type ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery } from '../state/query.js';
-import type { Change, Operation } from './operation.js';
+import type { Change, FollowUp, Operation } from './operation.js';
 import { Unresolved } from './operation.js';
 import { pickBackend } from './package.js';
 
@@ -34,6 +34,12 @@ interface Resolved {
   query: StateQuery<Record<string, ServiceState>>;
 }
 
+/** What the backend needs run once after the play when these actions ran (systemd: daemon-reload). */
+function followUpsOf(backend: InitBackend, actions: ServiceAction[]): FollowUp[] {
+  const f = backend.followUp;
+  return f && actions.some((a) => f.actions.includes(a)) ? [{ command: f.command, description: f.description }] : [];
+}
+
 export const serviceResource = (name: string) => `service:${name}`;
 
 export const service: Operation<Args, Resolved> = {
@@ -60,7 +66,8 @@ export const service: Operation<Args, Resolved> = {
     let loads = false;
     const act = (action: Parameters<InitBackend['command']>[0], description: string) => {
       requireSupport(backend, 'service', action);
-      changes.push({ kind: 'run', description, command: backend.command(action, a.name) });
+      const [followUp] = followUpsOf(backend, [action]);
+      changes.push({ kind: 'run', description, command: backend.command(action, a.name), ...(followUp && { followUp }) });
       if (action === 'start' || action === 'restart') loads = true;
     };
     switch (a.state) {
@@ -94,6 +101,7 @@ export const service: Operation<Args, Resolved> = {
     const resource = [serviceResource(a.name)];
     return { changes, predicts, loads: loads ? resource : undefined, stops: a.state === 'stopped' ? resource : undefined };
   },
+  followUps: ({ args: a, backend }) => followUpsOf(backend, a.enabled === undefined ? [] : [a.enabled ? 'enable' : 'disable']),
   // Only a handler that does nothing but restart/reload: one that also enables must still run.
   supersededBy: ({ args: a }) => ((a.state === 'restarted' || a.state === 'reloaded') && a.enabled === undefined ? serviceResource(a.name) : undefined),
 };

@@ -63,7 +63,14 @@ function firstRunChanges(json: any, host: string): string[] {
   const starts = start.commands.some((c: string) => /\bstart\b/.test(c));
   const restart = tasks.find((t: any) => t.handler && t.name === 'restart postfix');
   if (starts) assert.match(restart.reason, /^nothing to do: 'postfix runs and starts at boot' \(re\)started it/, host);
-  return [...FIRST_RUN_CHANGES, ...(starts ? [] : ['handler:restart postfix'])].sort();
+  // systemd: the enables and disables skip their own daemon-reload; one runs after the play.
+  const systemd = fleet.hosts.find((h) => h.name === host)!.os === 'debian-systemd';
+  if (systemd) {
+    const reload = tasks.find((t: any) => t.handler && t.name === "reload systemd's unit configuration");
+    assert.deepEqual(reload.commands, ['systemctl daemon-reload'], host);
+    assert.match(reload.reason, /^after: .*enable .* at boot/, host);
+  }
+  return [...FIRST_RUN_CHANGES, ...(starts ? [] : ['handler:restart postfix']), ...(systemd ? ["handler:reload systemd's unit configuration"] : [])].sort();
 }
 
 let checked: any;
@@ -136,7 +143,8 @@ test('apply: changes exactly what check predicted, handlers once, real state ver
     assert.deepEqual(tasksWith(r.json, h.name, 'changed').sort(), firstRunChanges(r.json, h.name), h.name);
     assertPredicted(checked, r.json, h.name);
     const handlers = r.json.hosts[h.name].tasks.filter((t: any) => t.handler).map((t: any) => t.name);
-    assert.deepEqual(handlers, ['postmap virtual', 'restart postfix'], 'each handler once, in definition order');
+    const followUps = h.os === 'debian-systemd' ? ["reload systemd's unit configuration"] : [];
+    assert.deepEqual(handlers, ['postmap virtual', 'restart postfix', ...followUps], 'each handler once, in definition order, then the follow-ups');
     const enabled =
       h.os === 'debian-systemd'
         ? 'systemctl is-enabled postfix; systemctl is-enabled opendkim; systemctl is-active postfix'

@@ -73,7 +73,9 @@ test('pkg and ports: pkg info -e / pkg query lines; ports build by origin', () =
 });
 
 test('init backends: commands per system', () => {
-  assert.equal(systemd.command('enable', 'postfix'), 'systemctl enable postfix');
+  assert.equal(systemd.command('enable', 'postfix'), 'systemctl enable --no-reload postfix');
+  assert.equal(systemd.command('start', 'postfix'), 'systemctl start postfix');
+  assert.equal(systemd.followUp?.command, 'systemctl daemon-reload');
   assert.equal(sysv(updateRcD).command('disable', 'sendmail'), 'update-rc.d sendmail disable');
   assert.equal(sysv(chkconfig).command('disable', 'sendmail'), 'chkconfig sendmail off');
   assert.equal(sysv(chkconfig).command('start', 'postfix'), '/etc/init.d/postfix start');

@@ -2,7 +2,7 @@
 // change, once, in definition order, "would run" in check mode), changed_when, ignore_errors,
 // no_log redaction, and check mode predicting the real run — with real files in a temp directory.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -432,5 +432,69 @@ test('host lock: a lock left by a dead run of this controller is taken over with
     assert.ok(note && note.type === 'host-note' && / stale run lock \(\S+@\S+ pid 4194305, no longer running\)/.test(note.note), note && 'note' in note ? note.note : '');
   } finally {
     rmSync(LOCK_DIR, { recursive: true, force: true });
+  }
+});
+
+test('follow-ups: systemd enables skip their own daemon-reload; ONE reload runs after the play, also after a failure, and a dry run shows it', async () => {
+  // A fake systemctl on PATH: `show` answers from marker files, every call is logged.
+  const sd = path.join(dir, 'sd');
+  mkdirSync(sd, { recursive: true });
+  const fake = path.join(sd, 'systemctl');
+  writeFileSync(fake, `#!/bin/sh
+echo "$*" >> ${sd}/log
+case "$1" in
+  show) while [ "$1" != "--" ]; do shift; done; shift
+    for n; do e=disabled; [ -e ${sd}/on-$n ] && e=enabled; l=loaded; [ -e ${sd}/gone-$n ] && l=not-found
+      printf 'Id=%s.service\\nNames=%s.service\\nLoadState=%s\\nActiveState=active\\nUnitFileState=%s\\n\\n' $n $n $l $e; done ;;
+  enable) [ "$2" = --no-reload ] && touch ${sd}/on-$3 ;;
+esac
+`, { mode: 0o755 });
+  const oldPath = process.env.PATH;
+  process.env.PATH = `${sd}:${oldPath}`;
+  try {
+    const plan = (then: string) => `
+hosts: all
+tasks:
+  - name: a at boot
+    service: { name: a, enabled: true, use: systemd }
+  - name: b at boot
+    service: { name: b, enabled: true, use: systemd }
+${then}`;
+    const log = () => (existsSync(path.join(sd, 'log')) ? readFileSync(path.join(sd, 'log'), 'utf8').split('\n').filter((l) => l && !l.startsWith('show')) : []);
+    const reload = "H reload systemd's unit configuration";
+
+    const check = await run(plan(''), { check: true });
+    assert.deepEqual(check.statuses, ['a at boot=changed', 'b at boot=changed', `${reload}=changed`]);
+    const shown = check.by("reload systemd's unit configuration");
+    assert.deepEqual(shown.changes.map((c) => (c.kind === 'run' ? c.command : '')), ['systemctl daemon-reload']);
+    assert.equal(shown.reason, 'after: enable a at boot, enable b at boot');
+    assert.deepEqual(log(), [], 'the dry run ran nothing');
+
+    const real = await run(plan(''));
+    assert.deepEqual(real.statuses, check.statuses, 'the real run does what the dry run showed');
+    assert.deepEqual(log(), ['enable --no-reload a', 'enable --no-reload b', 'daemon-reload']);
+
+    const again = await run(plan(''));
+    assert.deepEqual(again.statuses, ['a at boot=ok', 'b at boot=ok'], 'nothing enabled: no reload');
+    assert.equal(log().length, 3);
+
+    rmSync(path.join(sd, 'on-b'));
+    const failing = await run(plan('  - name: boom\n    command: "exit 1"\n'));
+    assert.deepEqual(failing.statuses, ['a at boot=ok', 'b at boot=changed', 'boom=failed', `${reload}=changed`], 'the enable was made: its reload still runs');
+    assert.deepEqual(log().slice(3), ['enable --no-reload b', 'daemon-reload']);
+    assert.equal(failing.summary.hosts.me!.failed, 1);
+
+    // A dry run that cannot plan the enable yet (its unit comes from an earlier command) still shows the reload, as uncertain.
+    writeFileSync(path.join(sd, 'gone-c'), '');
+    const installs = `  - name: install c\n    command: "rm ${path.join(sd, 'gone-c')}"\n  - name: c at boot\n    service: { name: c, enabled: true, use: systemd }\n`;
+    const unsure = await run(plan(installs), { check: true });
+    assert.deepEqual(unsure.statuses, ['a at boot=ok', 'b at boot=ok', 'install c=changed', 'c at boot=changed', `${reload}=changed`]);
+    assert.equal(unsure.by('c at boot').dependsOn, 'install c');
+    assert.equal(unsure.by("reload systemd's unit configuration").dependsOn, 'c at boot', 'only possibly needed');
+    const made = await run(plan(installs));
+    assert.deepEqual(made.statuses, unsure.statuses);
+    assert.deepEqual(log().slice(5), [`enable --no-reload c`, 'daemon-reload']);
+  } finally {
+    process.env.PATH = oldPath;
   }
 });

@@ -121,12 +121,12 @@ test('service: start + enable, stop + disable, unknown → Unresolved, restarted
   const down = { postfix: { exists: true, running: false, enabled: false } };
   assert.deepEqual(commands(plan('service', { name: 'postfix', state: 'started', enabled: true }, () => down)), [
     'systemctl start postfix',
-    'systemctl enable postfix',
+    'systemctl enable --no-reload postfix',
   ]);
   const up = { sendmail: { exists: true, running: true, enabled: true } };
   assert.deepEqual(commands(plan('service', { name: 'sendmail', state: 'stopped', enabled: false }, () => up)), [
     'systemctl stop sendmail',
-    'systemctl disable sendmail',
+    'systemctl disable --no-reload sendmail',
   ]);
   assert.deepEqual(plan('service', { name: 'sendmail', state: 'started', enabled: true }, () => up).changes, []);
   assert.throws(() => plan('service', { name: 'nope', state: 'started' }, () => ({ nope: { exists: false, running: false, enabled: false } })), Unresolved);

@@ -74,7 +74,12 @@ export const systemd: InitBackend = {
       },
     };
   },
+  // enable/disable only change symlinks, which boot reads and `systemctl show` sees at once; the
+  // manager's own reload of every unit file (≈ 0.15 s of host CPU each) is paid once per play instead
+  // of once per service, so its dependency tree still ends up as after a plain `systemctl enable`.
   command(action, service) {
-    return `systemctl ${action} ${shQuote(service)}`;
+    const noReload = action === 'enable' || action === 'disable' ? ' --no-reload' : '';
+    return `systemctl ${action}${noReload} ${shQuote(service)}`;
   },
+  followUp: { actions: ['enable', 'disable'], command: 'systemctl daemon-reload', description: "reload systemd's unit configuration" },
 };
