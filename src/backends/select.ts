@@ -6,7 +6,7 @@ import { pw } from './accounts/pw.js';
 import { shadowUtils } from './accounts/shadow-utils.js';
 import type { AccountsBackend, Backends, InitBackend, PackageBackend } from './backends.js';
 import { bsdrc } from './init/bsdrc.js';
-import { systemd } from './init/systemd.js';
+import { systemd, systemdDebian } from './init/systemd.js';
 import { chkconfig, sysv, updateRcD } from './init/sysv.js';
 import { apt } from './package/apt.js';
 import { pkg } from './package/pkg.js';
@@ -16,6 +16,7 @@ import { rpmBackend } from './package/rpm.js';
 export const packageBackends: Record<string, PackageBackend> = { apt, yum: rpmBackend('yum'), dnf: rpmBackend('dnf'), pkg, ports };
 export const initBackends: Record<string, InitBackend> = {
   systemd,
+  'systemd-debian': systemdDebian,
   'sysv-debian': sysv(updateRcD),
   'sysv-redhat': sysv(chkconfig),
   bsdrc,
@@ -38,6 +39,7 @@ export const packageRules: readonly SelectionRule[] = [
 ];
 
 export const initRules: readonly SelectionRule[] = [
+  { when: { init: 'systemd', os_family: 'Debian' }, backend: 'systemd-debian' },
   { when: { init: 'systemd' }, backend: 'systemd' },
   { when: { init: 'bsdrc' }, backend: 'bsdrc' },
   { when: { init: 'sysv', os_family: 'RedHat' }, backend: 'sysv-redhat' },

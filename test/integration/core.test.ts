@@ -147,7 +147,9 @@ test('apply: changes exactly what check predicted, handlers once, real state ver
     assert.deepEqual(handlers, ['postmap virtual', 'restart postfix', ...followUps], 'each handler once, in definition order, then the follow-ups');
     const enabled =
       h.os === 'debian-systemd'
-        ? 'systemctl is-enabled postfix; systemctl is-enabled opendkim; systemctl is-active postfix'
+        ? // The unit links, the init scripts' rc links update-rc.d keeps in step (DPKG_ROOT=/ kept its
+          // reloads away, not its links), and the manager's own view, which only the follow-up reload updated.
+          'systemctl is-enabled postfix; systemctl is-enabled opendkim; systemctl is-active postfix; ls /etc/rc2.d/ | grep -E "^[SK]..(postfix|opendkim)$"; systemctl show -p Wants multi-user.target | tr " =" "\\n\\n" | grep -E "^(postfix|opendkim)\\.service$"'
         : 'ls /etc/rc2.d/ | grep -E "^S..(postfix|opendkim)$"; /etc/init.d/postfix status >/dev/null && echo active';
     const st = await fleet.exec(
       h.name,
@@ -179,7 +181,11 @@ test('apply: changes exactly what check predicted, handlers once, real state ver
       'dkim-key',
     ]);
     assert.deepEqual(lines.slice(10, 12), ['milter-down', 'postfix-up']);
-    if (h.os === 'debian-systemd') assert.deepEqual(lines.slice(12), ['enabled', 'disabled', 'active']);
+    if (h.os === 'debian-systemd') {
+      assert.deepEqual(lines.slice(12, 15), ['enabled', 'disabled', 'active']);
+      assert.match(lines.slice(15, 17).join(' '), /^K\d\dopendkim S\d\dpostfix$/, 'rc links follow the units');
+      assert.deepEqual(lines.slice(17), ['postfix.service'], 'the manager reloaded: multi-user.target wants postfix, no longer opendkim');
+    }
     else {
       assert.match(lines[12]!, /^S\d\dpostfix$/, 'postfix has a start link in runlevel 2, opendkim none');
       assert.deepEqual(lines.slice(13), ['active']);

@@ -6,7 +6,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { bsdrc } from '../../src/backends/init/bsdrc.js';
-import { systemd } from '../../src/backends/init/systemd.js';
+import { systemd, systemdDebian } from '../../src/backends/init/systemd.js';
 import { chkconfig, sysv, updateRcD } from '../../src/backends/init/sysv.js';
 import { pw } from '../../src/backends/accounts/pw.js';
 import { apt } from '../../src/backends/package/apt.js';
@@ -21,7 +21,7 @@ const factsOf = (name: string) => parseFacts(JSON.parse(readFileSync(path.join(f
 
 test('backends are chosen from facts, per OS', () => {
   const table: Record<string, [string, string, string]> = {
-    debian12: ['apt', 'systemd', 'shadow-utils'],
+    debian12: ['apt', 'systemd (update-rc.d)', 'shadow-utils'],
     'debian12-sysv': ['apt', 'sysv (update-rc.d)', 'shadow-utils'],
     centos6: ['yum', 'sysv (chkconfig)', 'shadow-utils'],
     centos7: ['yum', 'systemd', 'shadow-utils'],
@@ -76,6 +76,9 @@ test('init backends: commands per system', () => {
   assert.equal(systemd.command('enable', 'postfix'), 'systemctl enable --no-reload postfix');
   assert.equal(systemd.command('start', 'postfix'), 'systemctl start postfix');
   assert.equal(systemd.followUp?.command, 'systemctl daemon-reload');
+  // Debian: update-rc.d, run by systemctl for a unit with an init script, leaves the reload to the follow-up.
+  assert.equal(systemdDebian.command('disable', 'sendmail'), 'DPKG_ROOT=/ systemctl disable --no-reload sendmail');
+  assert.equal(systemdDebian.command('restart', 'postfix'), 'systemctl restart postfix');
   assert.equal(sysv(updateRcD).command('disable', 'sendmail'), 'update-rc.d sendmail disable');
   assert.equal(sysv(chkconfig).command('disable', 'sendmail'), 'chkconfig sendmail off');
   assert.equal(sysv(chkconfig).command('start', 'postfix'), '/etc/init.d/postfix start');

@@ -15,7 +15,7 @@ test('docs/os-matrix.md: the generated region is what the code generates (run np
 
 test('os-matrix: the generator lists every backend with its selection rule and exact commands', () => {
   const md = renderOsMatrix();
-  for (const backend of ['apt', 'yum', 'dnf', 'pkg', 'ports', 'systemd', 'sysv-debian', 'sysv-redhat', 'bsdrc', 'shadow-utils', 'pw']) {
+  for (const backend of ['apt', 'yum', 'dnf', 'pkg', 'ports', 'systemd', 'systemd-debian', 'sysv-debian', 'sysv-redhat', 'bsdrc', 'shadow-utils', 'pw']) {
     assert.match(md, new RegExp(`\\*\\*\`${backend}\`\\*\\*`), `${backend} has a commands section`);
   }
   assert.match(md, /\| package \| `ports` \| never from facts: only with `use: ports` \|/);
