@@ -18,7 +18,7 @@ import { cleanStaleCgroups, measure, settle, stopRunning, type Measurement } fro
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..'); // dist/bench → repo
-const cli = path.join(repo, 'dist/src/cli/main.js');
+const cli = path.join(repo, 'dist/fleetplan.js');
 const ansibleDir = path.join(repo, 'bench/ansible');
 const RELAY_PASSWORD = 'Bench-relay-Pa55word';
 

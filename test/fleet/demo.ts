@@ -12,7 +12,7 @@ import { startSmarthost, type Smarthost } from '../integration/smarthost.js';
 import { PERSONALITIES, up, type Fleet } from './fleet.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const cli = path.join(repo, 'dist/src/cli/main.js');
+const cli = path.join(repo, 'dist/fleetplan.js');
 const plan = process.env.DEMO_PLAN ?? 'plans/relay.yml';
 
 const bold = (s: string) => (process.stdout.isTTY && !process.env.NO_COLOR ? `\x1b[1m${s}\x1b[0m` : s);

@@ -6,7 +6,7 @@ import { runProcess } from '../run-process.js';
 const here = path.dirname(fileURLToPath(import.meta.url));
 /** The repository root (tests run from dist/test/integration). */
 export const repoRoot = path.resolve(here, '../../..');
-const main = path.join(repoRoot, 'dist/src/cli/main.js');
+const main = path.join(repoRoot, 'dist/fleetplan.js');
 
 export interface CliResult {
   code: number;

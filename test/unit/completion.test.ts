@@ -16,7 +16,7 @@ import { completionTree } from '../../src/completion/model.js';
 import { shQuote } from '../../src/connectors/quote.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const main = path.join(root, 'dist/src/cli/main.js');
+const main = path.join(root, 'dist/fleetplan.js');
 const zshCapture = path.join(root, 'test/unit/fixtures/completion/zsh-capture.zsh');
 
 /** Runs in `cwd` with HOME one level up, so no shell reads the user's configuration or writes into `cwd`. */

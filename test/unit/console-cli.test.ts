@@ -15,7 +15,7 @@ import { shQuote } from '../../src/connectors/quote.js';
 import { replay } from './fake-terminal.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const main = path.join(root, 'dist/src/cli/main.js');
+const main = path.join(root, 'dist/fleetplan.js');
 const SECRET = 'Verbose-Secret-81f2';
 
 interface Res {

@@ -25,7 +25,7 @@ for (const doc of generatedDocs()) {
 }
 
 test('the CLI prints the committed schemas', () => {
-  const cli = path.join(ROOT, 'dist/src/cli/main.js');
+  const cli = path.join(ROOT, 'dist/fleetplan.js');
   for (const doc of generatedDocs().filter((d) => d.path.startsWith('docs/schemas/'))) {
     const kind = path.basename(doc.path, '.schema.json');
     assert.equal(execFileSync(process.execPath, [cli, 'schema', kind], { encoding: 'utf8' }), doc.content, `fleetplan schema ${kind}`);

@@ -15,7 +15,7 @@ import { YamlSource } from '../../src/load/yaml.js';
 import { setVaultPassphrase } from '../../src/vault/passphrase.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const main = path.join(root, 'dist/src/cli/main.js');
+const main = path.join(root, 'dist/fleetplan.js');
 const RELAY_PASSWORD = 'Init-test-relay-Pa55';
 const VAULT_PASS = 'init-vault-passphrase-7';
 

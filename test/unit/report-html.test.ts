@@ -21,7 +21,7 @@ import { attr, byClass, byTag, elements, text, parsePage, type El } from './html
 import { events, largeRun, run, task, write } from './report-events.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const main = path.join(root, 'dist/src/cli/main.js');
+const main = path.join(root, 'dist/fleetplan.js');
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-report-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 let seq = 0;

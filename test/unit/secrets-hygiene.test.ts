@@ -14,7 +14,7 @@ import { runProcess } from '../run-process.js';
 import { encryptVault } from '../../src/vault/crypto.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const main = path.join(root, 'dist/src/cli/main.js');
+const main = path.join(root, 'dist/fleetplan.js');
 
 const SECRETS = {
   inv_pw: 'InvSecret-7c1e',

@@ -15,7 +15,7 @@ import { decryptVault, encryptVault, parseVaultHeader } from '../../src/vault/cr
 import { setVaultPassphrase } from '../../src/vault/passphrase.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const main = path.join(root, 'dist/src/cli/main.js');
+const main = path.join(root, 'dist/fleetplan.js');
 const PASS = 'cli-Passphrase-55';
 const FAST = { N: 1024, r: 8, p: 1 };
 
