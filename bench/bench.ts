@@ -15,10 +15,12 @@ import { fileURLToPath } from 'node:url';
 import { down, up, type Fleet, type SshdFlavour } from '../test/fleet/fleet.js';
 import { writeRelayInventory } from '../test/integration/relay-inventory.js';
 import { cleanStaleCgroups, measure, settle, stopRunning, type Measurement } from './measure.js';
+import { floorCommand } from './floor.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..'); // dist/bench → repo
 const cli = path.join(repo, 'dist/fleetplan.js');
+const floorJs = path.join(repo, 'dist/bench/floor.js');
 const ansibleDir = path.join(repo, 'bench/ansible');
 const RELAY_PASSWORD = 'Bench-relay-Pa55word';
 
@@ -206,7 +208,11 @@ interface PhaseResult extends Measurement {
   log: string;
 }
 
-interface ToolRun { tool: Tool; hosts: number; personality: string; upS: number; phases: PhaseResult[]; digests?: Record<string, string> }
+interface ToolRun {
+  tool: Tool; hosts: number; personality: string; upS: number; phases: PhaseResult[]; digests?: Record<string, string>;
+  /** bench/floor.ts on the same fleet right after fleetplan's no-change run: logins + the status reads any tool runs. */
+  floor?: Measurement;
+}
 
 const activeFleets = new Set<string>();
 
@@ -282,6 +288,8 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
       log(`${tool} ${n}: ${ph.label}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU, ${m.rssTreeMB.toFixed(0)} MB, ` +
         `${r.sessions.avg.toFixed(1)} sessions/host, changed/host ${recap.changedPerHost.toFixed(1)}${ok ? '' : ` — FAILED (exit ${m.code}, ${recap.failedHosts} failed, ${recap.hosts}/${n} in recap; see ${logFile})`}`);
     }
+    const floor = tool === 'fleetplan' ? floorCommand(personality) : undefined;
+    if (floor) run.floor = await measureFloor(fleet, floor, o, path.join(logDir, `floor-${n}.log`));
     run.digests = await digests(fleet);
     writeFileSync(path.join(logDir, `${tool}-${n}-state.txt`), Object.entries(run.digests).map(([h, d]) => `== ${h}\n${d}\n`).join(''));
   } finally {
@@ -289,6 +297,19 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
     else { log(`${tool}: tearing the fleet down`); await down(fleetDir); activeFleets.delete(fleetDir); }
   }
   return run;
+}
+
+/** The floor under the no-change run, measured like a phase (bench/floor.ts). */
+async function measureFloor(fleet: Fleet, command: string, o: Opts, logFile: string): Promise<Measurement> {
+  const argsFile = `${logFile}.args.json`;
+  writeFileSync(argsFile, JSON.stringify({
+    hosts: fleet.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port })),
+    keyPath: fleet.keyPath, knownHostsPath: fleet.knownHostsPath, forks: o.forks, command,
+  }));
+  await settle();
+  const m = await measure(process.execPath, [floorJs, argsFile], { cwd: repo, env: process.env, logFile });
+  log(`floor ${fleet.hosts.length}: logins + status reads only: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU${m.code ? ` — FAILED (see ${logFile})` : ''}`);
+  return m;
 }
 
 // ---- output --------------------------------------------------------------------------------------
@@ -325,6 +346,18 @@ function comparisonTable(runs: ToolRun[]): string {
   return out.join('\n');
 }
 
+const FLOOR_NOTE = 'floor: the same hosts, same forks, right after the no-change run: log in (fleetplan\'s SSH connector) and run in one exec\n' +
+  'only what no tool can skip here — each service\'s status through its init system and the package query. No facts, no plan.';
+
+/** How far the no-change run is above its floor, at this hour's machine speed. */
+function overFloor(r: ToolRun): string[] {
+  const re = r.phases.find((p) => p.phase === 'rerun');
+  if (!re || !r.floor || r.floor.code !== 0) return [];
+  const d = re.wallS - r.floor.wallS;
+  return [`     no-change ${f1(re.wallS)} s = floor ${f1(r.floor.wallS)} s + ${f1(d)} s of fleetplan (${(d * 1000 / r.hosts).toFixed(1)} ms/host); ` +
+    `machine CPU ${(re.machineCpuS * 1000 / r.hosts).toFixed(0)} vs ${(r.floor.machineCpuS * 1000 / r.hosts).toFixed(0)} ms/host`];
+}
+
 /** The issue's 200-host targets for a no-change run: wall, controller peak RSS, sessions per host. */
 function scaleTargets(re: PhaseResult): string {
   return `${re.wallS < 10 ? 'MET ' : 'MISS'} wall ${f1(re.wallS)} s (< 10 s); ` +
@@ -348,6 +381,7 @@ function targets(runs: ToolRun[], n: number): string {
   // `--hosts 200 --only fleetplan` is the issue's scale command: its no-change targets apply.
   if (re && n >= 200) lines.push(`  ${scaleTargets(re)}`);
   else if (re) lines.push(`  ${mark(re.sessions.max <= 3)} no-change run: ≤ 3 exec sessions per host (max ${re.sessions.max}, avg ${f1(re.sessions.avg)})`);
+  if (fp) lines.push(...overFloor(fp).map((l) => `  ${l}`));
   return lines.join('\n');
 }
 
@@ -374,7 +408,13 @@ function scaleTable(runs: ToolRun[]): string {
     out.push([lpad(String(r.hosts), 6), pad(PHASES.find((x) => x.id === p.phase)!.label, 26), lpad(f1(p.wallS), 8), lpad((p.wallS * 1000 / r.hosts).toFixed(0), 8),
       lpad(f1(p.cpuS), 8), lpad((p.cpuS * 1000 / r.hosts).toFixed(0), 12), lpad(f1(Math.max(0, p.machineCpuS - p.cpuS)), 10), lpad(p.rssTreeMB.toFixed(0), 8),
       lpad(`${p.sessions.min}/${f1(p.sessions.avg)}/${p.sessions.max}`, 14), lpad(f1(p.conns.avg), 11)].join(' ') + (p.code !== 0 || p.failedHosts ? ' FAILED' : ''));
+    const fl = r.floor;
+    if (fl) {
+      out.push([lpad(String(r.hosts), 6), pad('floor (see below)', 26), lpad(f1(fl.wallS), 8), lpad((fl.wallS * 1000 / r.hosts).toFixed(0), 8),
+        lpad(f1(fl.cpuS), 8), lpad((fl.cpuS * 1000 / r.hosts).toFixed(0), 12), lpad(f1(Math.max(0, fl.machineCpuS - fl.cpuS)), 10), lpad(fl.rssTreeMB.toFixed(0), 8)].join(' ') + (fl.code !== 0 ? ' FAILED' : ''));
+    }
   }
+  out.push('', FLOOR_NOTE);
   // Growth: marginal cost per extra host between consecutive sizes, and a least-squares line.
   out.push('', 'Growth (fleetplan): ×hosts vs ×wall / ×CPU / ×RSS from the smallest size, and the fitted line wall ≈ a + b·hosts');
   const base = runs[0]!;
@@ -393,7 +433,7 @@ function scaleTable(runs: ToolRun[]): string {
       `    wall ≈ ${icpt.toFixed(2)} s + ${(slope * 1000).toFixed(1)} ms/host (R² ${sst ? (1 - ssr / sst).toFixed(3) : '—'}); RSS ${rss.map((x) => x.toFixed(0)).join(' → ')} MB`);
   }
   const big = runs[runs.length - 1]!; const re = big.phases.find((p) => p.phase === 'rerun');
-  if (re) out.push('', `Targets (${big.hosts} hosts, no-change): ${scaleTargets(re)}`);
+  if (re) out.push('', `Targets (${big.hosts} hosts, no-change): ${scaleTargets(re)}`, ...overFloor(big));
   return out.join('\n');
 }
 

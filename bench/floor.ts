@@ -1,0 +1,63 @@
+// The floor under a no-change run: what any tool must spend on these hosts whatever its design —
+// log in to every host (fleetplan's own SSH connector, same forks) and run, in one exec, the reads a
+// no-change run of the relay plan cannot skip: each service's status through its init system and the
+// package query. No facts, no plan, no diff. The bench runs it right after fleetplan's no-change run on
+// the same fleet, so "fleetplan − floor" is what fleetplan's planning costs at that hour's machine speed.
+//   node dist/bench/floor.js <args.json>   {hosts: [{name, address, port}], keyPath, knownHostsPath, forks, command}
+import { readFileSync } from 'node:fs';
+import { connectSsh } from '../src/connectors/ssh.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS } from '../src/connectors/address.js';
+
+interface FloorArgs {
+  hosts: { name: string; address: string; port: number }[];
+  keyPath: string;
+  knownHostsPath: string;
+  forks: number;
+  command: string;
+}
+
+const SERVICES = ['sendmail', 'postfix', 'opendkim'];
+const PACKAGE_QUERY = `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' postfix libsasl2-modules opendkim opendkim-tools`;
+
+/** The floor's one command for a Debian personality, or undefined where the bench has none. */
+export function floorCommand(personality: string): string | undefined {
+  if (personality === 'debian-sysv') {
+    return `for s in ${SERVICES.join(' ')}; do [ -x /etc/init.d/$s ] && /etc/init.d/$s status >/dev/null 2>&1; done; ${PACKAGE_QUERY} >/dev/null 2>&1; true`;
+  }
+  if (personality === 'debian-systemd') {
+    return `systemctl show -p ActiveState,UnitFileState ${SERVICES.join(' ')} >/dev/null 2>&1; ${PACKAGE_QUERY} >/dev/null 2>&1; true`;
+  }
+  return undefined;
+}
+
+async function main(): Promise<void> {
+  const a = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as FloorArgs;
+  let next = 0;
+  let failed = 0;
+  const worker = async () => {
+    while (next < a.hosts.length) {
+      const h = a.hosts[next++]!;
+      try {
+        const conn = await connectSsh({
+          name: h.name, connection: 'ssh', host: h.address, port: h.port, user: 'root', identityFiles: [a.keyPath], useAgent: false,
+          knownHostsFiles: [a.knownHostsPath], acceptNewHostKeys: false, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
+          become: { enabled: false, user: 'root', method: 'sudo' },
+        });
+        try {
+          const r = await conn.script(a.command);
+          if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr}`);
+        } finally {
+          await conn.close();
+        }
+      } catch (e) {
+        failed++;
+        process.stderr.write(`${h.name}: ${(e as Error).message}\n`);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(a.forks, a.hosts.length) }, worker));
+  process.stdout.write(`floor: ${a.hosts.length - failed}/${a.hosts.length} hosts\n`);
+  process.exitCode = failed ? 1 : 0;
+}
+
+if (process.argv[1]?.endsWith('floor.js')) await main();
