@@ -408,7 +408,7 @@ function scaleTable(runs: ToolRun[]): string {
     out.push([lpad(String(r.hosts), 6), pad(PHASES.find((x) => x.id === p.phase)!.label, 26), lpad(f1(p.wallS), 8), lpad((p.wallS * 1000 / r.hosts).toFixed(0), 8),
       lpad(f1(p.cpuS), 8), lpad((p.cpuS * 1000 / r.hosts).toFixed(0), 12), lpad(f1(Math.max(0, p.machineCpuS - p.cpuS)), 10), lpad(p.rssTreeMB.toFixed(0), 8),
       lpad(`${p.sessions.min}/${f1(p.sessions.avg)}/${p.sessions.max}`, 14), lpad(f1(p.conns.avg), 11)].join(' ') + (p.code !== 0 || p.failedHosts ? ' FAILED' : ''));
-    const fl = r.floor;
+    const fl = p.phase === 'rerun' ? r.floor : undefined;
     if (fl) {
       out.push([lpad(String(r.hosts), 6), pad('floor (see below)', 26), lpad(f1(fl.wallS), 8), lpad((fl.wallS * 1000 / r.hosts).toFixed(0), 8),
         lpad(f1(fl.cpuS), 8), lpad((fl.cpuS * 1000 / r.hosts).toFixed(0), 12), lpad(f1(Math.max(0, fl.machineCpuS - fl.cpuS)), 10), lpad(fl.rssTreeMB.toFixed(0), 8)].join(' ') + (fl.code !== 0 ? ' FAILED' : ''));
