@@ -288,8 +288,7 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
       log(`${tool} ${n}: ${ph.label}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU, ${m.rssTreeMB.toFixed(0)} MB, ` +
         `${r.sessions.avg.toFixed(1)} sessions/host, changed/host ${recap.changedPerHost.toFixed(1)}${ok ? '' : ` — FAILED (exit ${m.code}, ${recap.failedHosts} failed, ${recap.hosts}/${n} in recap; see ${logFile})`}`);
     }
-    const floor = tool === 'fleetplan' ? floorCommand(personality) : undefined;
-    if (floor) run.floor = await measureFloor(fleet, floor, o, path.join(logDir, `floor-${n}.log`));
+    if (tool === 'fleetplan' && floorCommand(personality)) run.floor = await measureFloor(inv, n, personality, o, path.join(logDir, `floor-${n}.log`));
     run.digests = await digests(fleet);
     writeFileSync(path.join(logDir, `${tool}-${n}-state.txt`), Object.entries(run.digests).map(([h, d]) => `== ${h}\n${d}\n`).join(''));
   } finally {
@@ -299,16 +298,11 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
   return run;
 }
 
-/** The floor under the no-change run, measured like a phase (bench/floor.ts). */
-async function measureFloor(fleet: Fleet, command: string, o: Opts, logFile: string): Promise<Measurement> {
-  const argsFile = `${logFile}.args.json`;
-  writeFileSync(argsFile, JSON.stringify({
-    hosts: fleet.hosts.map((h) => ({ name: h.name, address: h.address, port: h.port })),
-    keyPath: fleet.keyPath, knownHostsPath: fleet.knownHostsPath, forks: o.forks, command,
-  }));
+/** The floor under the no-change run, measured like a phase (bench/floor.ts), over the same inventory. */
+async function measureFloor(inventory: string, n: number, personality: string, o: Opts, logFile: string): Promise<Measurement> {
   await settle();
-  const m = await measure(process.execPath, [floorJs, argsFile], { cwd: repo, env: process.env, logFile });
-  log(`floor ${fleet.hosts.length}: logins + status reads only: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU${m.code ? ` — FAILED (see ${logFile})` : ''}`);
+  const m = await measure(process.execPath, [floorJs, inventory, personality, String(o.forks)], { cwd: repo, env: process.env, logFile });
+  log(`floor ${n}: logins + status reads only: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU${m.code ? ` — FAILED (see ${logFile})` : ''}`);
   return m;
 }
 
@@ -399,20 +393,21 @@ function compareStates(runs: ToolRun[]): string | undefined {
   return s;
 }
 
+/** One row of the scale table: a phase, or the floor (which has no sessions of its own to count). */
+function row(hosts: number, label: string, m: Measurement, rest: string[]): string {
+  return [lpad(String(hosts), 6), pad(label, 26), lpad(f1(m.wallS), 8), lpad((m.wallS * 1000 / hosts).toFixed(0), 8),
+    lpad(f1(m.cpuS), 8), lpad((m.cpuS * 1000 / hosts).toFixed(0), 12), lpad(f1(Math.max(0, m.machineCpuS - m.cpuS)), 10), lpad(m.rssTreeMB.toFixed(0), 8), ...rest].join(' ');
+}
+
 function scaleTable(runs: ToolRun[]): string {
   const out: string[] = [];
   const hdr = [lpad('hosts', 6), pad('phase', 26), lpad('wall s', 8), lpad('ms/host', 8), lpad('CPU s', 8), lpad('CPU ms/host', 12),
     lpad('hosts CPU', 10), lpad('RSS MB', 8), lpad('sessions/host', 14), lpad('conns/host', 11)].join(' ');
   out.push(hdr, '-'.repeat(hdr.length));
   for (const r of runs) for (const p of r.phases) {
-    out.push([lpad(String(r.hosts), 6), pad(PHASES.find((x) => x.id === p.phase)!.label, 26), lpad(f1(p.wallS), 8), lpad((p.wallS * 1000 / r.hosts).toFixed(0), 8),
-      lpad(f1(p.cpuS), 8), lpad((p.cpuS * 1000 / r.hosts).toFixed(0), 12), lpad(f1(Math.max(0, p.machineCpuS - p.cpuS)), 10), lpad(p.rssTreeMB.toFixed(0), 8),
-      lpad(`${p.sessions.min}/${f1(p.sessions.avg)}/${p.sessions.max}`, 14), lpad(f1(p.conns.avg), 11)].join(' ') + (p.code !== 0 || p.failedHosts ? ' FAILED' : ''));
-    const fl = p.phase === 'rerun' ? r.floor : undefined;
-    if (fl) {
-      out.push([lpad(String(r.hosts), 6), pad('floor (see below)', 26), lpad(f1(fl.wallS), 8), lpad((fl.wallS * 1000 / r.hosts).toFixed(0), 8),
-        lpad(f1(fl.cpuS), 8), lpad((fl.cpuS * 1000 / r.hosts).toFixed(0), 12), lpad(f1(Math.max(0, fl.machineCpuS - fl.cpuS)), 10), lpad(fl.rssTreeMB.toFixed(0), 8)].join(' ') + (fl.code !== 0 ? ' FAILED' : ''));
-    }
+    out.push(row(r.hosts, PHASES.find((x) => x.id === p.phase)!.label, p,
+      [lpad(`${p.sessions.min}/${f1(p.sessions.avg)}/${p.sessions.max}`, 14), lpad(f1(p.conns.avg), 11)]) + (p.code !== 0 || p.failedHosts ? ' FAILED' : ''));
+    if (p.phase === 'rerun' && r.floor) out.push(row(r.hosts, 'floor (see below)', r.floor, []) + (r.floor.code !== 0 ? ' FAILED' : ''));
   }
   out.push('', FLOOR_NOTE);
   // Growth: marginal cost per extra host between consecutive sizes, and a least-squares line.

@@ -3,18 +3,10 @@
 // no-change run of the relay plan cannot skip: each service's status through its init system and the
 // package query. No facts, no plan, no diff. The bench runs it right after fleetplan's no-change run on
 // the same fleet, so "fleetplan − floor" is what fleetplan's planning costs at that hour's machine speed.
-//   node dist/bench/floor.js <args.json>   {hosts: [{name, address, port}], keyPath, knownHostsPath, forks, command}
-import { readFileSync } from 'node:fs';
-import { connectSsh } from '../src/connectors/ssh.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS } from '../src/connectors/address.js';
-
-interface FloorArgs {
-  hosts: { name: string; address: string; port: number }[];
-  keyPath: string;
-  knownHostsPath: string;
-  forks: number;
-  command: string;
-}
+//   node dist/bench/floor.js <inventory.yml> <personality> <forks>
+// Hosts are reached exactly as fleetplan reaches them: the inventory's vars through connectHost.
+import { connectHost } from '../src/engine/connect-host.js';
+import { loadInventory } from '../src/load/inventory.js';
 
 const SERVICES = ['sendmail', 'postfix', 'opendkim'];
 const PACKAGE_QUERY = `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' postfix libsasl2-modules opendkim opendkim-tools`;
@@ -31,32 +23,32 @@ export function floorCommand(personality: string): string | undefined {
 }
 
 async function main(): Promise<void> {
-  const a = JSON.parse(readFileSync(process.argv[2]!, 'utf8')) as FloorArgs;
+  const [inventoryFile, personality, forks] = process.argv.slice(2);
+  const command = floorCommand(personality ?? '');
+  if (!inventoryFile || !command) throw new Error('usage: floor.js <inventory.yml> <debian-sysv|debian-systemd> <forks>');
+  const inventory = loadInventory(inventoryFile);
+  const hosts = [...inventory.hosts.keys()];
   let next = 0;
   let failed = 0;
   const worker = async () => {
-    while (next < a.hosts.length) {
-      const h = a.hosts[next++]!;
+    while (next < hosts.length) {
+      const host = hosts[next++]!;
       try {
-        const conn = await connectSsh({
-          name: h.name, connection: 'ssh', host: h.address, port: h.port, user: 'root', identityFiles: [a.keyPath], useAgent: false,
-          knownHostsFiles: [a.knownHostsPath], acceptNewHostKeys: false, connectTimeoutMs: DEFAULT_CONNECT_TIMEOUT_MS,
-          become: { enabled: false, user: 'root', method: 'sudo' },
-        });
+        const conn = await connectHost(inventory, host, {}, {});
         try {
-          const r = await conn.script(a.command);
+          const r = await conn.script(command);
           if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr}`);
         } finally {
           await conn.close();
         }
       } catch (e) {
         failed++;
-        process.stderr.write(`${h.name}: ${(e as Error).message}\n`);
+        process.stderr.write(`${host}: ${(e as Error).message}\n`);
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(a.forks, a.hosts.length) }, worker));
-  process.stdout.write(`floor: ${a.hosts.length - failed}/${a.hosts.length} hosts\n`);
+  await Promise.all(Array.from({ length: Math.min(Number(forks), hosts.length) }, worker));
+  process.stdout.write(`floor: ${hosts.length - failed}/${hosts.length} hosts\n`);
   process.exitCode = failed ? 1 : 0;
 }
 

@@ -8,22 +8,19 @@ import type { TaskResult } from './events.js';
 import { execScript, parseExec } from './executor.js';
 import type { HostContext } from './host-run.js';
 
-interface Requested {
-  followUp: FollowUp;
-  /** The changes that asked for it, for the report. */
-  after: string[];
-  /** The first task that asked: its operation and position name the follow-up in reports. */
-  op: string;
-  pos?: SourcePos;
-  become: boolean;
-  /** Asked for only by tasks a dry run could not plan yet: the first of them (reported as depended on). */
-  onlyPossibleAfter?: string;
-}
-
 interface Requester {
   op: string;
   pos?: SourcePos;
   become: boolean;
+}
+
+/** Its op and pos are the first requesting task's: they name the follow-up in reports. */
+interface Requested extends Requester {
+  followUp: FollowUp;
+  /** The changes that asked for it, for the report. */
+  after: string[];
+  /** Asked for only by tasks a dry run could not plan yet: the first of them (reported as depended on). */
+  onlyPossibleAfter?: string;
 }
 
 export class FollowUps {
