@@ -4,7 +4,8 @@
 // a no-change run is one session instead of three, and an apply one instead of one per change.
 //
 // Each script runs in its own subshell with stdin from /dev/null: it cannot read the scripts that
-// follow, `exit` ends only that subshell, and nothing it defines leaks into the next. After it, the
+// follow, `exit` ends only that subshell, and nothing it defines leaks into the next. It arrives as one
+// quoted word that the subshell evaluates, so no byte of it can break the framing. After it, the
 // shell prints an end marker with the script's exit status on stdout and one on stderr, carrying a
 // token unique to the script, so no output can be taken for one.
 import { randomBytes } from 'node:crypto';
@@ -12,6 +13,7 @@ import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { ConnectError, OperationError } from '../errors.js';
 import { sudoRefusal, wrapBecome, type WrappedCommand } from './become.js';
+import { shQuoteBytes } from './quote.js';
 import { CommandTimeoutError, type BecomeSettings, type CommandResult, type RunOptions, type ScriptOptions } from './connection.js';
 
 /** A started `sh -s` (an exec channel, or a local child process). */
@@ -111,11 +113,13 @@ export class ShellSession {
         }, timeoutMs);
       }
       const body = Buffer.isBuffer(script) ? script : Buffer.from(script);
+      // The script is one quoted word evaluated in a subshell (see evalWord): nothing in it, not even a
+      // syntax error, an unclosed here-document or this framing's own markers, reaches the session's shell.
       proc.stdin.write(
         Buffer.concat([
-          Buffer.from('(\n'),
-          body,
-          Buffer.from(`\n) </dev/null; _fp_rc=$?; printf '\\n${token} end %d\\n' "$_fp_rc"; printf '\\n${token} end\\n' >&2\n`),
+          Buffer.from('(eval '),
+          shQuoteBytes(body),
+          Buffer.from(`) </dev/null; _fp_rc=$?; printf '\\n${token} end %d\\n' "$_fp_rc"; printf '\\n${token} end\\n' >&2\n`),
         ]),
       );
     });

@@ -3,7 +3,7 @@
 // failure, and — in
 // the same exec — a fresh read of the state later tasks need, so planning never uses stale state.
 import { randomBytes } from 'node:crypto';
-import { shQuote } from '../connectors/quote.js';
+import { evalWord, shQuote } from '../connectors/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';
 import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } from '../state/batch.js';
 import type { StateQuery } from '../state/query.js';
@@ -20,7 +20,8 @@ function printfContent(content: Buffer): string {
 export function writeScript(w: WriteSpec): string {
   const p = shQuote(w.path);
   const owner = w.owner || w.group ? `chown ${shQuote(`${w.owner ?? ''}${w.group ? `:${w.group}` : ''}`)} "$_fp_t"` : '';
-  const validate = w.validate ? w.validate.split('%s').join('"$_fp_t"') : '';
+  // `%s` names the temp file: the script's variable, expanded when the quoted command is evaluated.
+  const validate = w.validate ? evalWord(w.validate.split('%s').join('"$_fp_t"')) : '';
   // Every step checks its own status: `set -e` is not honoured inside `||` lists, so it cannot be relied on.
   const step = (cmd: string) => `${cmd} || _fp_abort`;
   const lines = [
@@ -30,8 +31,7 @@ export function writeScript(w: WriteSpec): string {
     w.mode ? step(`chmod ${w.mode} "$_fp_t"`) : '',
     step(`${printfContent(w.content)} > "$_fp_t"`),
     `sync "$_fp_t" 2>/dev/null || true`,
-    validate ? `( ${validate}
-) </dev/null || { echo ${shQuote(`validation failed: ${w.validate}`)} >&2; _fp_abort; }` : '',
+    validate ? `${validate} </dev/null || { echo ${shQuote(`validation failed: ${w.validate}`)} >&2; _fp_abort; }` : '',
     w.backup ? step(`cp -p ${p} ${p}.$(date +%Y%m%d%H%M%S)~`) : '',
     step(`mv -f "$_fp_t" ${p}`),
   ];
@@ -44,12 +44,12 @@ function dirnameOf(path: string): string {
 }
 
 /**
- * Each change in its own shell; the first that fails stops the rest with its status. Commands run
- * under `sh -c`, so one with a syntax error fails alone instead of breaking the framing of the exec.
+ * Each change in its own shell; the first that fails stops the rest with its status. Commands run as one
+ * quoted word under `eval` (evalWord), so one with a syntax error fails alone instead of breaking the framing of the exec.
  */
 export function changeScript(changes: readonly Change[]): string {
   return changes
-    .map((c) => (c.kind === 'write' ? `(\n${writeScript(c.write)}\n) || exit $?` : `sh -c ${shQuote(c.command)} || exit $?`))
+    .map((c) => (c.kind === 'write' ? `(\n${writeScript(c.write)}\n) || exit $?` : `${evalWord(c.command)} || exit $?`))
     .join('\n');
 }
 

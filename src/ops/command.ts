@@ -29,12 +29,14 @@ interface Resolved {
   onlyif?: StateQuery<{ exitCode: number }>;
 }
 
+/**
+ * The command with its directory and environment. Variables are exported by the shell that runs it (a builtin),
+ * never passed as `env NAME=value` words: a value (say, a password) must not show in the host's process list.
+ */
 function fullCommand(a: Args): string {
-  const env = Object.entries(a.env ?? {})
-    .map(([k, v]) => `${k}=${shQuote(String(v))}`)
-    .join(' ');
-  const body = env ? `env ${env} sh -c ${shQuote(a.cmd)}` : a.cmd;
-  return a.chdir ? `cd ${shQuote(a.chdir)} && ${body}` : body;
+  const env = Object.entries(a.env ?? {}).map(([k, v]) => `export ${k}=${shQuote(String(v))}`);
+  const setup = [...(a.chdir ? [`cd ${shQuote(a.chdir)}`] : []), ...env];
+  return setup.length ? `${setup.join(' && ')} && eval ${shQuote(a.cmd)}` : a.cmd;
 }
 
 export const command: Operation<Args, Resolved> = {

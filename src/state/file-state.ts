@@ -1,7 +1,7 @@
 // The state of one path: type, mode, owner, group, size, sha256 — and its content only when the
 // caller's wanted hash differs, so a no-change run ships hashes, not files.
 import { randomBytes } from 'node:crypto';
-import { shQuote } from '../connectors/quote.js';
+import { evalWord, shQuote } from '../connectors/quote.js';
 import type { StateQuery } from './query.js';
 
 export interface FileState {
@@ -214,7 +214,7 @@ export function commandStatusQuery(command: string, chdir?: string): StateQuery<
   const cd = chdir ? `cd ${shQuote(chdir)} || exit 125\n` : '';
   return {
     key: `status:${chdir ?? ''}:${command}`,
-    script: `${cd}( ${command}\n) >/dev/null 2>&1; echo "$?"`,
+    script: `${cd}${evalWord(command)} </dev/null >/dev/null 2>&1; echo "$?"`,
     parse(out) {
       return { exitCode: Number(out.toString().trim()) };
     },

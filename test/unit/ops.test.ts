@@ -97,7 +97,7 @@ test('command: guards decide, the reason says why', () => {
   const unless = plan('command', { cmd: 'x', unless: 'grep -q y /z' }, () => ({ exitCode: 0 }));
   assert.deepEqual(unless.changes, []);
   const env = plan('command', { cmd: 'echo "$A"', env: { A: "it's" }, chdir: '/tmp' }, () => ({}));
-  assert.deepEqual(commands(env), [`cd /tmp && env A='it'\\''s' sh -c 'echo "$A"'`]);
+  assert.deepEqual(commands(env), [`cd /tmp && export A='it'\\''s' && eval 'echo "$A"'`]);
 });
 
 test('package: installs only what is missing, in one command', () => {

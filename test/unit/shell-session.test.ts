@@ -31,13 +31,17 @@ async function contract(c: Connection): Promise<void> {
   assert.deepEqual(many.map((r) => r.stdout.toString()), ['1\n', '2\n', '3\n', '4\n', '5\n']);
   assert.equal(c.execCount - before, 1, 'all of them in one exec session');
 
-  // A syntax error kills that shell: the script fails, the next one gets a new shell.
-  await assert.rejects(c.script('if then fi ('), /the shell on .* ended \(exit 2\) before the script did: .*Syntax error/);
+  // A syntax error (or an unclosed here-document) fails that script alone: the shell and its framing survive.
+  const broken = await c.script('if then fi (');
+  assert.equal(broken.exitCode, 2);
+  assert.match(broken.stderr, /Syntax error/);
+  const heredoc = await c.script('cat <<EOF\nno end');
+  assert.notEqual(heredoc.exitCode, 0);
   assert.equal((await c.script('echo again')).stdout.toString(), 'again\n');
   // A timeout abandons the shell too.
   await assert.rejects(c.script('sleep 5', { timeoutMs: 200 }), CommandTimeoutError);
   assert.equal((await c.script('echo after-timeout')).stdout.toString(), 'after-timeout\n');
-  assert.equal(c.execCount - before, 3);
+  assert.equal(c.execCount - before, 2, 'only the timeout cost a new shell');
   // Large input and output.
   const big = 'x'.repeat(3 * 1024 * 1024);
   const r = await c.script(`printf '%s' '${big}' | wc -c`);
