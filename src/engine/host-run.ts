@@ -285,7 +285,8 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
   // 3. Tasks in order.
   for (let i = 0; i < tasks.length; i++) {
     const p = tasks[i]!;
-    if (stopIfInterrupted(ctx, play, { tasks: tasks.slice(i), handlers: notifiedFrom(0), followUps: followUps.pending() })) return false;
+    // The signal is checked first: what is left is worked out only when one came.
+    if (opts.interrupt?.signal && stopIfInterrupted(ctx, play, { tasks: tasks.slice(i), handlers: notifiedFrom(0), followUps: followUps.pending() })) return false;
     const rest = () => [...pending(tasks.slice(i + 1)), ...pending(handlers)];
     // The handlers to run are known only once every task ran: the first of them reads what is stale.
     const next = () => tasks.slice(i + 1).find((t) => t.active)?.queries ?? [];
@@ -308,7 +309,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     for (let i = 0; i < handlers.length; i++) {
       const p = handlers[i]!;
       if (!p.names.some((n) => fresh.isNotified(n))) continue;
-      if (stopIfInterrupted(ctx, play, { tasks: [], handlers: notifiedFrom(i), followUps: followUps.pending() })) return false;
+      if (opts.interrupt?.signal && stopIfInterrupted(ctx, play, { tasks: [], handlers: notifiedFrom(i), followUps: followUps.pending() })) return false;
       // Every later handler, notified yet or not: this one may notify it.
       const rest = () => pending(handlers.slice(i + 1));
       const next = () => handlers.slice(i + 1).find((h) => h.active && h.names.some((n) => fresh.isNotified(n)))?.queries ?? [];
@@ -326,7 +327,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     }
   }
   // 5. What the changes made need once after them all — also after a failure, as those changes stay made.
-  if (stopIfInterrupted(ctx, play, { tasks: [], handlers: [], followUps: followUps.pending() })) return false;
+  if (opts.interrupt?.signal && stopIfInterrupted(ctx, play, { tasks: [], handlers: [], followUps: followUps.pending() })) return false;
   for (const r of await followUps.run(ctx, play.name)) {
     report(r);
     if (r.status === 'failed') failed = true;

@@ -163,7 +163,7 @@ export async function runPlan(
       s.finished = true;
       s.stats.interrupted = true;
       s.stats.failed++;
-      const lock = s.conn && lockOwner ? '; its run lock is not released (see docs/security.md "Interrupts")' : '';
+      const lock = s.conn && lockOwner ? '; its run lock may remain (see docs/security.md "Interrupts")' : '';
       emit({ type: 'host-failed', host: s.host, error: s.started ? `aborted by a second ${signal} while busy${lock}` : `not run: interrupted by ${signal}` });
       if (s.conn) {
         s.stats.execs = s.conn.execCount;

@@ -154,7 +154,7 @@ function interruptLine(e: Extract<RunEvent, { type: 'interrupt' }>, c: Colors): 
   const again = e.signal === 'SIGINT' ? 'press Ctrl-C again' : 'send SIGTERM again';
   const hosts = e.busy.length > 3 ? `${e.busy.slice(0, 3).join(', ')}, … ${e.busy.length - 3} more` : e.busy.join(', ');
   if (e.hard) {
-    return c.red(`aborted by a second ${signalName(e.signal)}: not waiting for ${e.busy.length} busy host(s)${hosts ? ` (${hosts}); their run locks are not released` : ''}`);
+    return c.red(`aborted by a second ${signalName(e.signal)}: not waiting for ${e.busy.length} busy host(s)${hosts ? ` (${hosts}); their run locks may remain` : ''}`);
   }
   const waiting = e.busy.length ? `; waiting for the running command on ${e.busy.length} host(s) (${hosts}) to end` : '';
   return c.yellow(`interrupted by ${signalName(e.signal)}: starting nothing new${waiting} — ${again} to abort now`);

@@ -172,7 +172,7 @@ describe('Ctrl-C and SIGTERM during apply', { skip }, () => {
     assert.match(text, /aborted by a second SIGINT \(Ctrl-C\): not waiting for 3 busy host\(s\)/);
     assert.match(text, /RECAP \(interrupted by SIGINT/);
     for (const h of fleet.hosts) assert.match(text, new RegExp(`${h.name} +ok=\\d+ changed=1 failed=1 skipped=0 interrupted`), text);
-    assert.match(text, /its run lock is not released/);
+    assert.match(text, /its run lock may remain/);
     noStackTrace(text);
     assert.match(readFileSync(report, 'utf8'), /interrupted by SIGINT/);
     assert.deepEqual(await exists('/var/tmp/after'), [false, false, false], 'no task started after the signal');
