@@ -123,7 +123,10 @@ describe('Ctrl-C and SIGTERM during apply', { skip }, () => {
       const text = run.output();
       assert.equal(r.code, code, text);
       assert.match(text, new RegExp(`RECAP \\(interrupted by ${signal}`));
-      for (const h of fleet.hosts) assert.match(text, new RegExp(`${h.name} +ok=\\d+ changed=2 failed=1 skipped=0 interrupted`), text);
+      for (const h of fleet.hosts) {
+        assert.match(text, new RegExp(`${h.name}: INTERRUPTED `), text);
+        assert.match(text, new RegExp(`${h.name} +ok=\\d+ changed=2 failed=1 skipped=0 interrupted`), text);
+      }
       assert.match(text, /interrupted by SIG\w+( \(Ctrl-C\))? before 'after' \(play 'blocking'\): 1 task\(s\) not run; notified handler\(s\) not run: note it/);
       noStackTrace(text);
       assert.deepEqual(await exists('/var/tmp/block-done'), [true, true, true], 'the running command finished');
