@@ -21,7 +21,7 @@ import {
   type ScriptOptions,
 } from './connection.js';
 import { ScriptShells, type ShellProcess } from './shell-session.js';
-import { judgeHostKey, knowledgeOf, parseKnownHosts, type HostKeyVerdict, type HostKnowledge, type KnownHostEntry } from './known-hosts.js';
+import { hostString, judgeHostKey, knowledgeOf, parseKnownHosts, type HostKeyVerdict, type HostKnowledge, type KnownHostEntry } from './known-hosts.js';
 
 const { Client, utils } = ssh2;
 
@@ -249,7 +249,7 @@ const NO_HOST_KEY_TYPE = /no matching host key format/;
  * man in the middle cannot even get another key type onto the table.
  */
 export function hostKeyAlgorithms(knownTypes: string[]): string[] {
-  if (knownTypes.length === 0) return HOST_KEY_ALGOS;
+  if (knownTypes.length === 0) return [...HOST_KEY_ALGOS];
   return HOST_KEY_ALGOS.filter((a) => knownTypes.includes(a.startsWith('rsa-sha2-') ? 'ssh-rsa' : a));
 }
 
@@ -267,7 +267,7 @@ export function hostKeyMessage(addr: HostAddress, v: Exclude<HostKeyVerdict, { k
         .join(', ');
       const more = v.known.length > MAX_KEYS_SHOWN ? ` and ${v.known.length - MAX_KEYS_SHOWN} more` : '';
       const other = v.known.some((k) => k.entry.keyType === v.presentedType) ? '' : ` (no ${v.presentedType} key is known for it)`;
-      const name = v.entry.hosts.startsWith('|') ? addr.host : v.entry.hosts.split(',')[0];
+      const name = v.entry.hosts.startsWith('|') ? hostString(addr.host, addr.port) : v.entry.hosts.split(',')[0];
       return (
         `HOST KEY CHANGED for ${addr.host}:${addr.port} — possible man-in-the-middle attack. ` +
         `Known: ${known}${more}; the host presented ${v.presentedType} ${v.presentedFingerprint}${other}. ` +

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { ConnectError } from '../../src/errors.js';
+import fc from 'fast-check';
 import { hostKeyAlgorithms, connectSsh } from '../../src/connectors/ssh.js';
+import { hashHostString, hostString, judgeHostKey, knowledgeOf, parseKnownHosts } from '../../src/connectors/known-hosts.js';
 import { keygen, startServer, testAddress, type TestServer } from '../unit/connectors-harness.js';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
@@ -128,6 +130,48 @@ describe('host keys against an in-process man in the middle', () => {
     const before = mitmRsa.connections;
     await assert.rejects(connectSsh(addr), (e: Error) => e instanceof ConnectError && /lists only ssh-dss key\(s\)/.test(e.message) && /known_hosts_\w+:1/.test(e.message));
     assert.equal(mitmRsa.connections, before, 'refused before connecting');
+  });
+});
+
+describe('host keys, as a property', () => {
+  let dir = '';
+  let pool: { type: string; blob: Buffer; b64: string }[] = [];
+  before(() => {
+    dir = mkdtempSync(join(tmpdir(), 'fleetplan-hostkeys-prop-'));
+    pool = ['ed25519', 'ed25519', 'ecdsa', 'ecdsa', 'rsa', 'rsa'].map((t, i) => {
+      const [type, b64] = readFileSync(`${keygen(dir, `k${i}`, t)}.pub`, 'utf8').split(' ') as [string, string];
+      return { type, blob: Buffer.from(b64, 'base64'), b64 };
+    });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('stops: any key not on file for a known host being judged new, whatever the entry form, port and types on file', () => {
+    const form = fc.constantFrom('plain', 'hashed', 'wildcard', 'list');
+    fc.assert(
+      fc.property(
+        fc.subarray([0, 1, 2, 3, 4, 5], { minLength: 1 }),
+        fc.nat({ max: 5 }),
+        fc.constantFrom(22, 2222),
+        fc.array(form, { minLength: 6, maxLength: 6 }),
+        (knownIdx, presentedIdx, port, forms) => {
+          const host = 'web1.example.com';
+          const name = hostString(host, port);
+          const field = (f: string) =>
+            f === 'hashed' ? hashHostString(name) : f === 'wildcard' ? name.replace('web1', 'web?') : f === 'list' ? `other.example.com,${name},!evil.example.com` : name;
+          const text = knownIdx.map((i) => `${field(forms[i]!)} ${pool[i]!.type} ${pool[i]!.b64}`).join('\n');
+          const k = knowledgeOf(parseKnownHosts(text), host, port);
+          assert.equal(k.entries.length, knownIdx.length, 'every form matches its host');
+          const v = judgeHostKey(k, host, port, pool[presentedIdx]!.blob);
+          assert.equal(v.kind, knownIdx.includes(presentedIdx) ? 'match' : 'changed');
+          // Only algorithms of the types on file are offered.
+          const types = new Set(knownIdx.map((i) => pool[i]!.type));
+          for (const a of hostKeyAlgorithms([...types])) assert.ok(types.has(a.startsWith('rsa-sha2-') ? 'ssh-rsa' : a), a);
+          // The same lines say nothing about another host, which stays new (trust on first use).
+          assert.equal(judgeHostKey(knowledgeOf(parseKnownHosts(text), 'db1.example.com', port), 'db1.example.com', port, pool[presentedIdx]!.blob).kind, 'unknown');
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });
 
