@@ -73,4 +73,8 @@ export const ExitCode = {
   changesPending: 5,
   /** A bug or an unexpected condition in fleetplan itself. */
   internal: 70,
+  /** Stopped by SIGINT (Ctrl-C): 128 + 2, as a shell reports it. */
+  interrupted: 130,
+  /** Stopped by SIGTERM: 128 + 15. */
+  terminated: 143,
 } as const;

@@ -11,6 +11,7 @@ import { fanOut, type Reporter } from '../report/reporter.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, positiveInt, type PlanOpts, useColor } from './common.js';
 import { loadInputs } from './inputs.js';
 import { version } from './version.js';
+import { signalExitCode, watchSignals } from './signals.js';
 
 interface ApplyOpts extends PlanOpts {
   check: boolean;
@@ -27,6 +28,7 @@ interface ApplyOpts extends PlanOpts {
 }
 
 export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
+  if (summary.interrupted) return signalExitCode(summary.interrupted);
   const hosts = Object.values(summary.hosts);
   if (hosts.some((h) => h.failed > 0)) return ExitCode.hostFailed;
   if (hosts.some((h) => h.unreachable)) return ExitCode.unreachable;
@@ -64,6 +66,9 @@ export function registerApply(program: Command): void {
       if (opts.json) reporters.push(new JsonReporter(process.stdout));
       // Last: the page is written at run-end, after the recap and the JSON document are out.
       if (report) reporters.push(report);
+      // Ctrl-C / SIGTERM from here on: stop new work, finish the running commands, release the locks,
+      // then the recap, --json and --report as for any run (docs/security.md "Interrupts").
+      const signals = watchSignals();
       const summary = await runPlan(
         inputs.plan,
         inputs.inventory,
@@ -77,10 +82,14 @@ export function registerApply(program: Command): void {
           commandTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
           forceHandlers: opts.forceHandlers,
           breakLock: opts.breakLock,
+          interrupt: signals.interrupt,
           ...connectOptions(opts),
         },
         fanOut(reporters),
-      );
+      ).finally(() => {
+        // An aborted run returns while hosts are still busy: a further signal must not find the default handler.
+        if (!signals.interrupt.hard) signals.release();
+      });
       return exitCodeOf(summary, opts.detailedExitcode);
     })),
   );

@@ -25,7 +25,7 @@ export function addInventoryOptions(cmd: Command): Command {
     .option('-i, --inventory <file>', 'inventory file (YAML, Ansible layout)', 'inventory.yml')
     .option('-l, --limit <pattern>', 'further limit the hosts (host/group pattern)')
     .option('-f, --forks <n>', 'hosts handled in parallel', (v) => positiveInt(v, '--forks'), 50)
-    .option('--accept-new-hostkeys', 'trust and record host keys not yet in known_hosts (never a changed key)', false)
+    .option('--accept-new-hostkeys', 'trust and record the key of a host not yet in known_hosts (never a changed key, nor a new key type for a known host)', false)
     .option('--connect-timeout <seconds>', 'give up connecting after this long', (v) => positiveInt(v, '--connect-timeout'), 10)
     .option('--ssh-config <file>', 'OpenSSH client config to honour (default ~/.ssh/config)')
     .addOption(new Option('-c, --connection <type>', 'override how hosts are reached').choices(['ssh', 'local']))

@@ -96,41 +96,76 @@ export function knownHostLine(host: string, port: number, blob: Buffer): string 
   return `${hostString(host, port)} ${keyTypeOfBlob(blob)} ${blob.toString('base64')}`;
 }
 
+/** A known key as an error message shows it: type, fingerprint and where it is recorded. */
+export interface KnownKey {
+  entry: KnownHostEntry;
+  fingerprint: string;
+}
+
 export type HostKeyVerdict =
   | { kind: 'match'; entry: KnownHostEntry }
   | { kind: 'revoked'; entry: KnownHostEntry }
-  | { kind: 'changed'; entry: KnownHostEntry; knownFingerprint: string; presentedFingerprint: string }
-  | { kind: 'unknown'; presentedFingerprint: string; line: string; otherTypes: string[] };
+  | {
+      kind: 'changed';
+      /** The known key of the presented key's type, else the first known key. */
+      entry: KnownHostEntry;
+      knownFingerprint: string;
+      /** Every key known for the host (all of them fail to match). */
+      known: KnownKey[];
+      presentedType: string;
+      presentedFingerprint: string;
+    }
+  | { kind: 'unknown'; presentedFingerprint: string; line: string };
 
-/** OpenSSH's decision for a presented key: revoked beats everything, then a match, then a same-type mismatch. */
-export function checkHostKey(entries: KnownHostEntry[], host: string, port: number, blob: Buffer): HostKeyVerdict {
+/** What known_hosts says about one host: its plain entries (hashed, wildcard and [host]:port forms resolved) and the revoked keys. */
+export interface HostKnowledge {
+  entries: KnownHostEntry[];
+  revoked: KnownHostEntry[];
+}
+
+/** Matches every line against the host once (hashed lines cost an HMAC each): the handshake reuses the result. */
+export function knowledgeOf(entries: KnownHostEntry[], host: string, port: number): HostKnowledge {
   const name = hostString(host, port);
-  const b64 = blob.toString('base64');
-  const type = keyTypeOfBlob(blob);
-  const revoked = entries.find((e) => e.marker === 'revoked' && e.keyBase64 === b64);
-  if (revoked) return { kind: 'revoked', entry: revoked };
-  const forHost = entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name));
-  const match = forHost.find((e) => e.keyBase64 === b64);
-  if (match) return { kind: 'match', entry: match };
-  const changed = forHost.find((e) => e.keyType === type);
-  if (changed) {
-    return {
-      kind: 'changed',
-      entry: changed,
-      knownFingerprint: fingerprint(Buffer.from(changed.keyBase64, 'base64')),
-      presentedFingerprint: fingerprint(blob),
-    };
-  }
   return {
-    kind: 'unknown',
-    presentedFingerprint: fingerprint(blob),
-    line: knownHostLine(host, port, blob),
-    otherTypes: [...new Set(forHost.map((e) => e.keyType))],
+    entries: entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name)),
+    revoked: entries.filter((e) => e.marker === 'revoked'),
   };
 }
 
-/** Key types already recorded for a host: offered first in negotiation so we get a key we can verify. */
+/**
+ * The decision for a presented key. Revoked beats everything, then an exact match. A host with any
+ * known key is KNOWN: any other key — of the same type or of another one — is a changed key, never a
+ * new one, so --accept-new-hostkeys cannot be talked into recording a man in the middle's key by
+ * presenting a type not yet on file (OpenSSH would also refuse to negotiate it: see ssh.ts).
+ */
+export function judgeHostKey(k: HostKnowledge, host: string, port: number, blob: Buffer): HostKeyVerdict {
+  const b64 = blob.toString('base64');
+  const type = keyTypeOfBlob(blob);
+  const revoked = k.revoked.find((e) => e.keyBase64 === b64);
+  if (revoked) return { kind: 'revoked', entry: revoked };
+  const match = k.entries.find((e) => e.keyBase64 === b64);
+  if (match) return { kind: 'match', entry: match };
+  if (k.entries.length > 0) {
+    const known = k.entries.map((entry) => ({ entry, fingerprint: fingerprint(Buffer.from(entry.keyBase64, 'base64')) }));
+    const first = known.find((x) => x.entry.keyType === type) ?? known[0]!;
+    return {
+      kind: 'changed',
+      entry: first.entry,
+      knownFingerprint: first.fingerprint,
+      known,
+      presentedType: type,
+      presentedFingerprint: fingerprint(blob),
+    };
+  }
+  return { kind: 'unknown', presentedFingerprint: fingerprint(blob), line: knownHostLine(host, port, blob) };
+}
+
+/** OpenSSH's decision for a presented key (see judgeHostKey). */
+export function checkHostKey(entries: KnownHostEntry[], host: string, port: number, blob: Buffer): HostKeyVerdict {
+  return judgeHostKey(knowledgeOf(entries, host, port), host, port, blob);
+}
+
+/** Key types already recorded for a host, in file order. */
 export function knownKeyTypes(entries: KnownHostEntry[], host: string, port: number): string[] {
-  const name = hostString(host, port);
-  return [...new Set(entries.filter((e) => e.marker === undefined && hostFieldMatches(e.hosts, name)).map((e) => e.keyType))];
+  return [...new Set(knowledgeOf(entries, host, port).entries.map((e) => e.keyType))];
 }

@@ -21,7 +21,7 @@ import {
   type ScriptOptions,
 } from './connection.js';
 import { ScriptShells, type ShellProcess } from './shell-session.js';
-import { checkHostKey, knownKeyTypes, parseKnownHosts, type KnownHostEntry } from './known-hosts.js';
+import { hostString, judgeHostKey, knowledgeOf, parseKnownHosts, type HostKeyVerdict, type HostKnowledge, type KnownHostEntry } from './known-hosts.js';
 
 const { Client, utils } = ssh2;
 
@@ -77,7 +77,8 @@ async function openClient(addr: HostAddress, depth = 0): Promise<ClientType[]> {
     }
   }
   try {
-    return [await handshake(addr, sock), ...jumps];
+    const reopen = async () => (jumps.length ? forward(jumps[0]!, addr.host, addr.port) : undefined);
+    return [await handshake(addr, sock, reopen), ...jumps];
   } catch (e) {
     for (const j of jumps) j.end();
     throw e;
@@ -158,7 +159,7 @@ function describeNetError(e: NodeJS.ErrnoException & { level?: string }, addr: H
   return e.message;
 }
 
-async function handshake(addr: HostAddress, sock?: Duplex): Promise<ClientType> {
+async function handshake(addr: HostAddress, sock?: Duplex, reopen: () => Promise<Duplex | undefined> = async () => undefined): Promise<ClientType> {
   const label = addressLabel(addr);
   const fail = (why: string, cause?: unknown) => new ConnectError(`cannot connect to ${label}: ${why}`, { host: addr.name, cause });
   const known = await readKnownHosts(addr.knownHostsFiles);
@@ -167,42 +168,25 @@ async function handshake(addr: HostAddress, sock?: Duplex): Promise<ClientType> 
     throw fail(`no authentication method available${notes.length ? ` (${notes.join('; ')})` : ''}`);
   }
 
-  // Offer the key types already recorded for this host first, as OpenSSH does: otherwise a host
-  // known by its ECDSA key would present ed25519 and look "unknown".
-  const preferred = knownKeyTypes(known, addr.host, addr.port).flatMap((t) =>
-    t === 'ssh-rsa' ? ['rsa-sha2-512', 'rsa-sha2-256', 'ssh-rsa'] : [t],
-  );
-  const serverHostKey = [...new Set([...preferred.filter((t) => HOST_KEY_ALGOS.includes(t)), ...HOST_KEY_ALGOS])];
+  const knowledge = knowledgeOf(known, addr.host, addr.port);
+  const serverHostKey = hostKeyAlgorithms(knowledge.entries.map((e) => e.keyType));
+  if (serverHostKey.length === 0) {
+    throw fail(
+      `known_hosts lists only ${[...new Set(knowledge.entries.map((e) => e.keyType))].join(', ')} key(s) for ${addr.host}, ` +
+        `which fleetplan cannot verify; add its ed25519, ECDSA or RSA host key (${knowledge.entries[0]!.file}:${knowledge.entries[0]!.line})`,
+    );
+  }
 
   let hostKeyProblem: string | undefined;
   const hostVerifier = (blob: Buffer): boolean => {
-    const v = checkHostKey(known, addr.host, addr.port, blob);
-    switch (v.kind) {
-      case 'match':
-        return true;
-      case 'revoked':
-        hostKeyProblem = `host key is REVOKED (${v.entry.file}:${v.entry.line})`;
-        return false;
-      case 'changed':
-        hostKeyProblem =
-          `HOST KEY CHANGED for ${addr.host}:${addr.port} — possible man-in-the-middle attack. ` +
-          `Known ${v.entry.keyType} key ${v.knownFingerprint} (${v.entry.file}:${v.entry.line}), ` +
-          `host presented ${v.presentedFingerprint}. If the change is expected, remove the old line ` +
-          `(ssh-keygen -R ${v.entry.hosts.startsWith('|') ? addr.host : v.entry.hosts.split(',')[0]} -f ${v.entry.file}).`;
-        return false;
-      case 'unknown': {
-        if (addr.acceptNewHostKeys && addr.knownHostsFiles.length > 0) {
-          appendKnownHost(addr.knownHostsFiles[0]!, v.line);
-          return true;
-        }
-        hostKeyProblem =
-          `host key not known (${v.presentedFingerprint}` +
-          `${v.otherTypes.length ? `; only ${v.otherTypes.join(', ')} keys are known` : ''}). ` +
-          `Verify it, then add this line to ${addr.knownHostsFiles[0] ?? '~/.ssh/known_hosts'}:\n  ${v.line}\n` +
-          `or run with --accept-new-hostkeys`;
-        return false;
-      }
+    const v = judgeHostKey(knowledge, addr.host, addr.port, blob);
+    if (v.kind === 'match') return true;
+    if (v.kind === 'unknown' && addr.acceptNewHostKeys && addr.knownHostsFiles.length > 0) {
+      appendKnownHost(addr.knownHostsFiles[0]!, v.line);
+      return true;
     }
+    hostKeyProblem = hostKeyMessage(addr, v);
+    return false;
   };
 
   const client = new Client();
@@ -217,10 +201,18 @@ async function handshake(addr: HostAddress, sock?: Duplex): Promise<ClientType> 
     authHandler: auths,
     keepaliveInterval: 15_000,
   };
-  return new Promise<ClientType>((resolve, reject) => {
+  return new Promise<ClientType>((resolve, rejectNow) => {
+    // While the refused host is probed, the errors and close that follow must not settle first.
+    let probing = false;
+    const reject = (e: Error) => void (probing || rejectNow(e));
     const onError = (e: NodeJS.ErrnoException & { level?: string }) => {
       client.end();
       if (hostKeyProblem) return reject(fail(hostKeyProblem, e));
+      if (NO_HOST_KEY_TYPE.test(e.message) && knowledge.entries.length > 0 && !probing) {
+        // It offers none of the known types: a changed key. Say which one it does present.
+        probing = true;
+        return void refusedKnownTypes(addr, knowledge, reopen).then((why) => rejectNow(fail(why, e)));
+      }
       if (e.level === 'client-authentication') {
         return reject(
           fail(`authentication failed for user ${addr.user} (tried ${tried.join(', ')})${notes.length ? `; ${notes.join('; ')}` : ''}`, e),
@@ -243,6 +235,98 @@ async function handshake(addr: HostAddress, sock?: Duplex): Promise<ClientType> 
       client.setNoDelay(true);
     } catch (e) {
       reject(fail((e as Error).message, e));
+    }
+  });
+}
+
+/** ssh2's error when the host offers none of the host-key algorithms we allowed. */
+const NO_HOST_KEY_TYPE = /no matching host key format/;
+
+/**
+ * The host-key algorithms to offer: for a host with known_hosts entries only those of the key types
+ * on file (strongest first, RSA keys signing with SHA-2 first), so the host has to prove the identity
+ * we know; for a new host, all of them. OpenSSH prefers the known types; offering only them means a
+ * man in the middle cannot even get another key type onto the table.
+ */
+export function hostKeyAlgorithms(knownTypes: string[]): string[] {
+  if (knownTypes.length === 0) return [...HOST_KEY_ALGOS];
+  return HOST_KEY_ALGOS.filter((a) => knownTypes.includes(a.startsWith('rsa-sha2-') ? 'ssh-rsa' : a));
+}
+
+const MAX_KEYS_SHOWN = 3;
+
+/** Why a presented key is refused, naming host, the known key(s) and the presented one. */
+export function hostKeyMessage(addr: HostAddress, v: Exclude<HostKeyVerdict, { kind: 'match' }>): string {
+  switch (v.kind) {
+    case 'revoked':
+      return `host key of ${addr.host}:${addr.port} is REVOKED (${v.entry.file}:${v.entry.line})`;
+    case 'changed': {
+      const known = v.known
+        .slice(0, MAX_KEYS_SHOWN)
+        .map((k) => `${k.entry.keyType} ${k.fingerprint} (${k.entry.file}:${k.entry.line})`)
+        .join(', ');
+      const more = v.known.length > MAX_KEYS_SHOWN ? ` and ${v.known.length - MAX_KEYS_SHOWN} more` : '';
+      const other = v.known.some((k) => k.entry.keyType === v.presentedType) ? '' : ` (no ${v.presentedType} key is known for it)`;
+      const name = v.entry.hosts.startsWith('|') ? hostString(addr.host, addr.port) : v.entry.hosts.split(',')[0];
+      return (
+        `HOST KEY CHANGED for ${addr.host}:${addr.port} — possible man-in-the-middle attack. ` +
+        `Known: ${known}${more}; the host presented ${v.presentedType} ${v.presentedFingerprint}${other}. ` +
+        `--accept-new-hostkeys never records a key for a known host. If the change is expected, ` +
+        `remove the old line(s) (ssh-keygen -R ${name} -f ${v.entry.file}).`
+      );
+    }
+    case 'unknown':
+      return (
+        `host key not known (${v.presentedFingerprint}). ` +
+        `Verify it, then add this line to ${addr.knownHostsFiles[0] ?? '~/.ssh/known_hosts'}:\n  ${v.line}\n` +
+        `or run with --accept-new-hostkeys`
+      );
+  }
+}
+
+/**
+ * The host refused every key type known for it. Only on this failure path: one more handshake that
+ * allows any type, to name the key it does present (refused before any credential is sent).
+ */
+async function refusedKnownTypes(addr: HostAddress, knowledge: HostKnowledge, reopen: () => Promise<Duplex | undefined>): Promise<string> {
+  const types = [...new Set(knowledge.entries.map((e) => e.keyType))].join(', ');
+  const blob = await reopen().then((sock) => presentedKey(addr, sock), () => undefined);
+  const v = blob && judgeHostKey(knowledge, addr.host, addr.port, blob);
+  if (v && v.kind !== 'match' && v.kind !== 'unknown') return hostKeyMessage(addr, v);
+  const e = knowledge.entries[0]!;
+  return (
+    `HOST KEY CHANGED for ${addr.host}:${addr.port} — possible man-in-the-middle attack. ` +
+    `It offers no ${types} host key, the type(s) known for it (${e.file}:${e.line}). ` +
+    `--accept-new-hostkeys never records a key for a known host.`
+  );
+}
+
+/** The key the host presents when any type is allowed; the handshake stops there. */
+function presentedKey(addr: HostAddress, sock?: Duplex): Promise<Buffer | undefined> {
+  return new Promise((resolve) => {
+    const client = new Client();
+    let key: Buffer | undefined;
+    const done = () => {
+      client.end();
+      resolve(key);
+    };
+    client.on('error', done);
+    client.on('close', done);
+    try {
+      client.connect({
+        host: addr.host,
+        port: addr.port,
+        username: addr.user,
+        sock: sock as ConnectConfig['sock'],
+        readyTimeout: addr.connectTimeoutMs,
+        algorithms: { kex: KEX as never, serverHostKey: HOST_KEY_ALGOS as never },
+        hostVerifier: ((blob: Buffer) => {
+          key = blob;
+          return false;
+        }) as ConnectConfig['hostVerifier'],
+      });
+    } catch {
+      done();
     }
   });
 }

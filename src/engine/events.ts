@@ -3,6 +3,7 @@
 import type { Facts } from '../facts/facts.js';
 import type { Change } from '../ops/operation.js';
 import type { SourcePos } from '../errors.js';
+import type { InterruptSignal } from './interrupt.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
 
@@ -40,10 +41,14 @@ export interface HostStats {
   /** Exec sessions this host's connection opened. */
   execs: number;
   ms: number;
+  /** A signal (Ctrl-C, SIGTERM) stopped the host before its end; also counted in `failed`. */
+  interrupted?: boolean;
 }
 
 export interface RunSummary {
   check: boolean;
+  /** The run was stopped by this signal (docs/usage.md "Interrupting a run"). */
+  interrupted?: InterruptSignal;
   hosts: Record<string, HostStats>;
   ms: number;
 }
@@ -65,6 +70,11 @@ export type RunEvent =
    * (timed out, connection lost); `error` then says why.
    */
   | { type: 'command'; host: string; command: string; exitCode: number | null; signal?: string; error?: string; become: boolean; ms: number }
+  /**
+   * A signal arrived: the first (`hard` false) stops new work while `busy` hosts finish their running
+   * command; the second (`hard`) ends the run without waiting for them.
+   */
+  | { type: 'interrupt'; signal: InterruptSignal; hard: boolean; busy: string[] }
   | { type: 'host-done'; host: string; stats: HostStats }
   | { type: 'run-end'; summary: RunSummary };
 

@@ -49,6 +49,11 @@ export class FollowUps {
     } else this.byCommand.set(followUp.command, { followUp, after: [after], op: task.op, pos: task.pos, become: task.become, onlyPossibleAfter: possibly });
   }
 
+  /** The follow-ups requested and not run yet (their commands), for an interrupted host's report. */
+  pending(): string[] {
+    return [...this.byCommand.keys()];
+  }
+
   /** Runs (or, in check mode, reports) every follow-up requested, in one exec. */
   async run(ctx: HostContext, play: string): Promise<TaskResult[]> {
     const requested = [...this.byCommand.values()];

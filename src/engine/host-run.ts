@@ -22,6 +22,7 @@ import { decideChanged } from './changed-when.js';
 import { FreshConfig } from './superseded.js';
 import { FollowUps } from './follow-ups.js';
 import { staleAfter } from './refresh.js';
+import { signalName } from './interrupt.js';
 
 export interface HostContext {
   host: string;
@@ -86,6 +87,32 @@ function count(stats: HostStats, r: TaskResult): void {
 /** Roles' tasks first, in role order, then the play's own tasks (as Ansible). */
 function playTasks(play: Play): Array<{ def: TaskDef; ref?: RoleRef }> {
   return [...play.roles.flatMap((ref) => ref.role.tasks.map((def) => ({ def, ref }))), ...play.tasks.map((def) => ({ def }))];
+}
+
+/**
+ * After Ctrl-C or SIGTERM: the host starts nothing more. When something was left to do it is marked
+ * interrupted (and failed), naming what did not run — notified handlers and follow-ups included,
+ * since a later run will not know they are owed. Returns whether the host stopped here.
+ */
+function stopIfInterrupted(ctx: HostContext, play: Play, left: { tasks: PreparedTask[]; handlers: PreparedTask[]; followUps: string[] }): boolean {
+  const signal = ctx.opts.interrupt?.signal;
+  if (!signal) return false;
+  const tasks = left.tasks.filter((t) => t.active);
+  if (tasks.length + left.handlers.length + left.followUps.length === 0) return false;
+  const next = tasks[0] ?? left.handlers[0];
+  const parts = [
+    tasks.length ? `${tasks.length} task(s) not run` : '',
+    left.handlers.length ? `notified handler(s) not run: ${left.handlers.map((h) => h.displayName).join(', ')}` : '',
+    left.followUps.length ? `follow-up(s) not run: ${left.followUps.join(', ')}` : '',
+  ].filter(Boolean);
+  ctx.stats.interrupted = true;
+  ctx.stats.failed++;
+  ctx.emit({
+    type: 'host-failed',
+    host: ctx.host,
+    error: `interrupted by ${signalName(signal)}${next ? ` before '${next.displayName}'` : ''} (play '${play.name}'): ${parts.join('; ')}`,
+  });
+  return true;
 }
 
 /** Runs one play on one host. Returns false when the host failed (later plays are not run on it). */
@@ -253,9 +280,13 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     return result(ctx, play, t, handler, { status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason, ms: Date.now() - t0 }, p.displayName);
   };
 
+  const notifiedFrom = (i: number) => handlers.slice(i).filter((h) => h.names.some((n) => fresh.isNotified(n)));
+
   // 3. Tasks in order.
   for (let i = 0; i < tasks.length; i++) {
     const p = tasks[i]!;
+    // The signal is checked first: what is left is worked out only when one came.
+    if (opts.interrupt?.signal && stopIfInterrupted(ctx, play, { tasks: tasks.slice(i), handlers: notifiedFrom(0), followUps: followUps.pending() })) return false;
     const rest = () => [...pending(tasks.slice(i + 1)), ...pending(handlers)];
     // The handlers to run are known only once every task ran: the first of them reads what is stale.
     const next = () => tasks.slice(i + 1).find((t) => t.active)?.queries ?? [];
@@ -278,6 +309,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     for (let i = 0; i < handlers.length; i++) {
       const p = handlers[i]!;
       if (!p.names.some((n) => fresh.isNotified(n))) continue;
+      if (opts.interrupt?.signal && stopIfInterrupted(ctx, play, { tasks: [], handlers: notifiedFrom(i), followUps: followUps.pending() })) return false;
       // Every later handler, notified yet or not: this one may notify it.
       const rest = () => pending(handlers.slice(i + 1));
       const next = () => handlers.slice(i + 1).find((h) => h.active && h.names.some((n) => fresh.isNotified(n)))?.queries ?? [];
@@ -295,6 +327,7 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     }
   }
   // 5. What the changes made need once after them all — also after a failure, as those changes stay made.
+  if (opts.interrupt?.signal && stopIfInterrupted(ctx, play, { tasks: [], handlers: [], followUps: followUps.pending() })) return false;
   for (const r of await followUps.run(ctx, play.name)) {
     report(r);
     if (r.status === 'failed') failed = true;

@@ -1,5 +1,6 @@
 // What the operator asked for on the command line, as the engine sees it.
 import type { Vars } from '../load/model.js';
+import type { Interrupt } from './interrupt.js';
 
 export interface RunOptions {
   /** Dry run: plan every task, change nothing. */
@@ -19,4 +20,6 @@ export interface RunOptions {
   forceHandlers?: boolean;
   /** Remove a run lock left on a host by a run that died. */
   breakLock?: boolean;
+  /** Ctrl-C / SIGTERM, fed by the command line: stops new work, then aborts (src/engine/interrupt.ts). */
+  interrupt?: Interrupt;
 }

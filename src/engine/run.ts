@@ -12,6 +12,7 @@ import { varsFor } from '../load/vars.js';
 import type { Emit, HostStats, RunSummary } from './events.js';
 import { runPlay, startHost, type HostContext } from './host-run.js';
 import { newOwner, releaseScript } from './host-lock.js';
+import { signalName } from './interrupt.js';
 import type { RunOptions } from './options.js';
 import { redactEvent, redactResult } from './redact.js';
 
@@ -68,7 +69,12 @@ export async function runPlan(
   rawEmit: Emit,
 ): Promise<RunSummary> {
   const t0 = Date.now();
-  const emit: Emit = (e) => rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result) } : redactEvent(e));
+  const interrupt = opts.interrupt;
+  // After an abort (a second signal) the run has ended: hosts still busy in the background report nothing more.
+  let ended = false;
+  const emit: Emit = (e) => {
+    if (!ended) rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result) } : redactEvent(e));
+  };
   const byHost = targets(plan, inventory, opts.limit);
   const hosts = [...byHost.keys()];
   emit({ type: 'run-start', hosts, check: opts.check, plays: plan.plays.map((p) => p.name) });
@@ -83,17 +89,30 @@ export async function runPlan(
     }),
   );
 
+  /** Ctrl-C or SIGTERM came before this host's next step: it starts nothing more. */
+  const stopHost = (s: HostSession, when: string): void => {
+    s.stats.interrupted = true;
+    s.stats.failed++;
+    s.out = true;
+    emit({ type: 'host-failed', host: s.host, error: `interrupted by ${signalName(interrupt!.signal!)} ${when}` });
+  };
+
   const open = async (s: HostSession): Promise<void> => {
     s.started = Date.now();
     emit({ type: 'host-start', host: s.host });
+    let conn: Connection | undefined;
     try {
-      s.conn = observed(await connectHost(inventory, s.host, opts.extraVars, opts), s.host, emit, opts.commandTimeoutMs);
+      conn = await interruptible(connectHost(inventory, s.host, opts.extraVars, opts));
     } catch (err) {
       s.stats.unreachable = true;
       s.out = true;
       emit({ type: 'host-unreachable', host: s.host, error: describe(err) });
       return;
     }
+    // Interrupted while connecting (nothing done on the host yet): stop waiting for the handshake.
+    if (!conn) return stopHost(s, 'while connecting');
+    s.conn = observed(conn, s.host, emit, opts.commandTimeoutMs);
+    if (interrupt?.signal) return stopHost(s, 'before it started');
     try {
       s.ctx = await startHost(
         { host: s.host, conn: s.conn, opts, emit, stats: s.stats },
@@ -121,6 +140,7 @@ export async function runPlan(
     if (notRun) {
       // Never provisioned: counted failed, so no report calls it "ok, nothing changed".
       s.stats.failed++;
+      if (interrupt?.signal) s.stats.interrupted = true;
       emit({ type: 'host-failed', host: s.host, error: `not run: ${notRun}` });
     }
     if (s.conn) {
@@ -132,43 +152,95 @@ export async function runPlan(
     emit({ type: 'host-done', host: s.host, stats: s.stats });
   };
 
-  let aborted: string | undefined;
-  for (const play of plan.plays) {
-    const playHosts = hosts.filter((h) => byHost.get(h)!.includes(play));
-    for (const batch of batches(playHosts, play.serial)) {
-      if (aborted) break;
-      const failedHere = await Promise.all(
-        batch.map((host) =>
-          limit(async () => {
-            const s = sessions.get(host)!;
-            const wasOut = s.out;
-            if (!s.out && !s.ctx) await open(s);
-            if (s.ctx && !s.out) {
-              try {
-                if (!(await runPlay(s.ctx, play))) s.out = true;
-              } catch (err) {
-                s.stats.failed++;
-                s.out = true;
-                emit({ type: 'host-failed', host, error: describe(err) });
-              }
-            }
-            s.playsLeft--;
-            if (s.out || s.playsLeft === 0) await finish(s);
-            return s.out && !wasOut;
-          }),
-        ),
-      );
-      const failures = failedHere.filter(Boolean).length;
-      if (play.maxFailPercentage !== undefined && (failures / batch.length) * 100 > play.maxFailPercentage) {
-        aborted = `${failures} of ${batch.length} host(s) in a batch of '${play.name}' failed, more than max_fail_percentage ${play.maxFailPercentage}%`;
+  /**
+   * The second signal: hosts still busy are reported as aborted at once. Their run lock is NOT
+   * released — a command of this run may still be running there — and their connections close in
+   * the background (or with the process).
+   */
+  const abandon = (left: HostSession[]): void => {
+    const signal = signalName(interrupt!.signal!);
+    for (const s of left) {
+      s.finished = true;
+      s.stats.interrupted = true;
+      s.stats.failed++;
+      const lock = s.conn && lockOwner ? '; its run lock may remain (see docs/security.md "Interrupts")' : '';
+      emit({ type: 'host-failed', host: s.host, error: s.started ? `aborted by a second ${signal} while busy${lock}` : `not run: interrupted by ${signal}` });
+      if (s.conn) {
+        s.stats.execs = s.conn.execCount;
+        void s.conn.close().catch(() => undefined);
       }
+      s.stats.ms = s.started ? Date.now() - s.started : 0;
+      emit({ type: 'host-done', host: s.host, stats: s.stats });
     }
-    if (aborted) break;
-  }
-  // Hosts a stopped run never reached (or whose later plays it skipped) say why.
-  for (const s of sessions.values()) await finish(s, aborted);
+  };
+
+  /** A connect that a first signal stops waiting for (resolves undefined; the connection is closed when it comes). */
+  const interruptible = async (connecting: Promise<Connection>): Promise<Connection | undefined> => {
+    if (!interrupt) return connecting;
+    const stop = interrupt.stopping.then(() => undefined);
+    const conn = await Promise.race([connecting, stop]);
+    if (!conn) connecting.then((c) => c.close(), () => undefined);
+    return conn;
+  };
+
+  const unsubscribe = interrupt?.onSignal(() => {
+    const busy = [...sessions.values()].filter((s) => s.started && !s.finished).map((s) => s.host);
+    emit({ type: 'interrupt', signal: interrupt.signal!, hard: interrupt.hard, busy });
+  });
+  if (interrupt?.signal) emit({ type: 'interrupt', signal: interrupt.signal, hard: interrupt.hard, busy: [] });
+
+  let aborted: string | undefined;
+  const work = async () => {
+    for (const play of plan.plays) {
+      const playHosts = hosts.filter((h) => byHost.get(h)!.includes(play));
+      for (const batch of batches(playHosts, play.serial)) {
+        if (aborted) break;
+        const failedHere = await Promise.all(
+          batch.map((host) =>
+            limit(async () => {
+              const s = sessions.get(host)!;
+              const wasOut = s.out;
+              if (interrupt?.signal && !s.out) stopHost(s, s.ctx ? `before play '${play.name}'` : 'before it started');
+              if (!s.out && !s.ctx) await open(s);
+              if (s.ctx && !s.out) {
+                try {
+                  if (!(await runPlay(s.ctx, play))) s.out = true;
+                } catch (err) {
+                  s.stats.failed++;
+                  s.out = true;
+                  emit({ type: 'host-failed', host, error: describe(err) });
+                }
+              }
+              s.playsLeft--;
+              if (s.out || s.playsLeft === 0) await finish(s);
+              return s.out && !wasOut;
+            }),
+          ),
+        );
+        const failures = failedHere.filter(Boolean).length;
+        if (interrupt?.signal) {
+          aborted = `interrupted by ${signalName(interrupt.signal)}`;
+        } else if (play.maxFailPercentage !== undefined && (failures / batch.length) * 100 > play.maxFailPercentage) {
+          aborted = `${failures} of ${batch.length} host(s) in a batch of '${play.name}' failed, more than max_fail_percentage ${play.maxFailPercentage}%`;
+        }
+      }
+      if (aborted) break;
+    }
+    // Hosts a stopped run never reached (or whose later plays it skipped) say why.
+    for (const s of sessions.values()) await finish(s, aborted);
+  };
+  // A second signal ends the run here, whatever the hosts are still doing.
+  const running = work();
+  if (interrupt) {
+    running.catch(() => undefined); // after an abort, a late failure has no one left to tell
+    await Promise.race([running, interrupt.aborting]);
+  } else await running;
+  unsubscribe?.();
+  if (interrupt?.hard) abandon([...sessions.values()].filter((s) => !s.finished));
+  summary.interrupted = interrupt?.signal;
   summary.ms = Date.now() - t0;
   emit({ type: 'run-end', summary });
+  ended = true;
   return summary;
 }
 

@@ -12,6 +12,7 @@ import { renderRecap } from './recap.js';
 import type { Reporter } from './reporter.js';
 import { statusLine } from './status-line.js';
 import { liveCapable, type OutputStream } from './terminal.js';
+import { signalName } from '../engine/interrupt.js';
 
 export interface ConsoleOptions {
   diff: boolean;
@@ -92,6 +93,9 @@ export class ConsoleReporter implements Reporter {
       case 'host-note':
         this.print(this.c.yellow(`  [${e.host}] note: ${e.note}`));
         break;
+      case 'interrupt':
+        this.print(interruptLine(e, this.c));
+        break;
       case 'host-done': {
         this.progress.hostDone(e.host, e.stats);
         const finished = { host: e.host, stats: e.stats, error: this.errors.get(e.host), results: this.results.get(e.host) ?? [] };
@@ -143,4 +147,15 @@ export class ConsoleReporter implements Reporter {
     // A pty may report 0 columns (no window size set).
     return this.live ? this.opts.out.columns || 80 : PIPE_WIDTH;
   }
+}
+
+/** What a signal does to the run, said as it happens. */
+function interruptLine(e: Extract<RunEvent, { type: 'interrupt' }>, c: Colors): string {
+  const again = e.signal === 'SIGINT' ? 'press Ctrl-C again' : 'send SIGTERM again';
+  const hosts = e.busy.length > 3 ? `${e.busy.slice(0, 3).join(', ')}, … ${e.busy.length - 3} more` : e.busy.join(', ');
+  if (e.hard) {
+    return c.red(`aborted by a second ${signalName(e.signal)}: not waiting for ${e.busy.length} busy host(s)${hosts ? ` (${hosts}); their run locks may remain` : ''}`);
+  }
+  const waiting = e.busy.length ? `; waiting for the running command on ${e.busy.length} host(s) (${hosts}) to end` : '';
+  return c.yellow(`interrupted by ${signalName(e.signal)}: starting nothing new${waiting} — ${again} to abort now`);
 }

@@ -40,7 +40,8 @@ export function blockWanted(h: FinishedHost, verbose: boolean): boolean {
 export function hostBlock(h: FinishedHost, o: HostBlockOptions): string {
   const { c } = o;
   const outcome = outcomeOf(h.stats);
-  const title = outcome === 'unreachable' ? `${h.host}: UNREACHABLE` : outcome === 'failed' ? `${h.host}: FAILED` : h.host;
+  const failed = h.stats.interrupted ? 'INTERRUPTED' : 'FAILED';
+  const title = outcome === 'unreachable' ? `${h.host}: UNREACHABLE` : outcome === 'failed' ? `${h.host}: ${failed}` : h.host;
   const lines = [`${outcomeColor(c, outcome)(title)}  ${c.dim(countsText(h.stats))}`];
   if (h.error) lines.push(c.red(indent(h.error, '  ')));
   for (const r of h.results) {

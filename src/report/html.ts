@@ -10,6 +10,7 @@ import { writeAtomic } from '../write-atomic.js';
 import { renderReport } from './html-page.js';
 import type { Reporter } from './reporter.js';
 import { RunRecorder } from './run-record.js';
+import { signalName } from '../engine/interrupt.js';
 
 export interface HtmlReportOptions {
   file: string;
@@ -65,7 +66,7 @@ export class HtmlReporter implements Reporter {
 
   handle(e: RunEvent): void {
     this.recorder.handle(e);
-    if (e.type === 'run-end') this.write();
+    if (e.type === 'run-end') this.write(e.summary.interrupted && `interrupted by ${signalName(e.summary.interrupted)}: no new host or task was started after it`);
   }
 
   /**

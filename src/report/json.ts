@@ -24,6 +24,8 @@ interface JsonHost {
   ok: number;
   skipped: number;
   unreachable: boolean;
+  /** Stopped by Ctrl-C / SIGTERM before its end. */
+  interrupted?: boolean;
   tasks: JsonTask[];
   error?: string;
   notes?: string[];
@@ -55,6 +57,7 @@ function jsonHost(h: HostRecord): JsonHost {
     ok: s?.ok ?? 0,
     skipped: s?.skipped ?? 0,
     unreachable: h.unreachable,
+    interrupted: s?.interrupted || undefined,
     tasks: h.tasks.map(jsonTask),
     error: h.error,
     notes: h.notes.length ? h.notes : undefined,
@@ -77,6 +80,7 @@ export class JsonReporter implements Reporter {
         changed: stats.filter((s) => s.changed > 0).length,
         failed: stats.filter((s) => s.failed > 0).length,
         unreachable: stats.filter((s) => s.unreachable).length,
+        interrupted: e.summary.interrupted,
         ms: e.summary.ms,
       },
     };

@@ -7,6 +7,7 @@ import type { HostStats, RunSummary } from '../engine/events.js';
 import { formatDuration } from './duration.js';
 import { outcomeOf, type HostOutcome } from './progress.js';
 import { visibleLength } from './status-line.js';
+import { signalName } from '../engine/interrupt.js';
 
 export interface RecapOptions {
   verbose: boolean;
@@ -19,7 +20,7 @@ export interface RecapOptions {
 
 /** Ansible's recap counts: "ok=12 changed=2 failed=0 skipped=3" (and "unreachable=1"). */
 export function countsText(s: Omit<HostStats, 'execs' | 'ms'>): string {
-  return `ok=${s.ok} changed=${s.changed} failed=${s.failed} skipped=${s.skipped}${s.unreachable ? ' unreachable=1' : ''}`;
+  return `ok=${s.ok} changed=${s.changed} failed=${s.failed} skipped=${s.skipped}${s.unreachable ? ' unreachable=1' : ''}${s.interrupted ? ' interrupted' : ''}`;
 }
 
 export function outcomeColor(c: Colors, outcome: HostOutcome): (s: string) => string {
@@ -33,7 +34,8 @@ export function renderRecap(summary: RunSummary, o: RecapOptions): string {
   const listed = o.verbose ? hosts : hosts.filter(([h]) => outcome.get(h) !== 'ok');
   const unchanged = o.verbose ? [] : hosts.filter(([h]) => outcome.get(h) === 'ok').map(([h]) => h);
 
-  const lines = ['', c.bold(`RECAP${summary.check ? ' (dry run: nothing was changed)' : ''}`)];
+  const notes = [summary.check ? 'dry run: nothing was changed' : '', summary.interrupted ? `interrupted by ${signalName(summary.interrupted)}` : ''].filter(Boolean);
+  const lines = ['', c.bold(`RECAP${notes.length ? ` (${notes.join('; ')})` : ''}`)];
   const pad = Math.max(4, ...listed.map(([h]) => h.length));
   for (const [h, s] of listed) lines.push(`${outcomeColor(c, outcome.get(h)!)(h.padEnd(pad))}  ${countsText(s)}`);
   if (unchanged.length) lines.push(unchangedLine(unchanged, summary.check, o));

@@ -106,9 +106,11 @@ export const runWithSh = (command: string, stream: ServerChannel, _record?: Exec
   });
 };
 
-export async function startServer(): Promise<TestServer> {
+/** `hostKeyTypes`: the host keys it presents (ssh-keygen -t names), the first one being `hostKeyBlob`. */
+export async function startServer(hostKeyTypes: string[] = ['ed25519']): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'fleetplan-ssh-'));
-  const hostKeyFile = keygen(dir, 'host_key');
+  const hostKeyFiles = hostKeyTypes.map((t, i) => keygen(dir, i === 0 ? 'host_key' : `host_key_${t}`, t));
+  const hostKeyFile = hostKeyFiles[0]!;
   const clientKeyFile = keygen(dir, 'client_key');
   const hostKey = readFileSync(hostKeyFile);
   const hostParsed = utils.parseKey(hostKey);
@@ -131,7 +133,7 @@ export async function startServer(): Promise<TestServer> {
       for (const s of sockets) s.destroy();
     },
     knownHostsLine() {
-      return `[127.0.0.1]:${ts.port} ssh-ed25519 ${ts.hostKeyBlob.toString('base64')}`;
+      return `[127.0.0.1]:${ts.port} ${readFileSync(`${hostKeyFile}.pub`, 'utf8').split(' ')[0]} ${ts.hostKeyBlob.toString('base64')}`;
     },
     close: () =>
       new Promise<void>((resolve) => {
@@ -144,7 +146,7 @@ export async function startServer(): Promise<TestServer> {
       }),
   };
 
-  const server = new Server({ hostKeys: [hostKey] }, (client) => {
+  const server = new Server({ hostKeys: hostKeyFiles.map((f) => readFileSync(f)) }, (client) => {
     clients.add(client);
     (client as unknown as { setNoDelay(v: boolean): void }).setNoDelay(true); // as sshd, no Nagle stalls in tests
     client.on('error', () => {});

@@ -63,10 +63,14 @@ test('a different key of the same type is CHANGED, with both fingerprints', () =
   assert.equal(v.entry.line, 4);
 });
 
-test('a key of another type is unknown (not changed), and lists the known types', () => {
+test('a key of another type for a known host is CHANGED (never new), naming the known keys', () => {
   const v = checkHostKey(entries, 'web1.example.com', 22, C);
-  assert.equal(v.kind, 'unknown');
-  if (v.kind === 'unknown') assert.deepEqual(v.otherTypes, ['ssh-ed25519']);
+  assert.equal(v.kind, 'changed');
+  if (v.kind === 'changed') {
+    assert.equal(v.presentedType, 'ecdsa-sha2-nistp256');
+    assert.equal(v.presentedFingerprint, fingerprint(C));
+    assert.deepEqual(v.known.map((k) => [k.entry.keyType, k.fingerprint]), [['ssh-ed25519', fingerprint(A)]]);
+  }
   assert.deepEqual(knownKeyTypes(entries, 'db7.example.com', 22), ['ecdsa-sha2-nistp256']);
 });
 
