@@ -8,7 +8,7 @@ import { ConsoleReporter } from '../report/console.js';
 import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
-import { addInventoryOptions, addPlanOptions, connectOptions, guard, positiveInt, type PlanOpts, useColor } from './common.js';
+import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT_SECONDS, type PlanOpts, useColor, wholeNumber } from './common.js';
 import { loadInputs } from './inputs.js';
 import { version } from './version.js';
 
@@ -51,7 +51,7 @@ export function registerApply(program: Command): void {
       .option('--detailed-exitcode', `with --check: exit ${ExitCode.changesPending} when changes are pending`, false)
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
-      .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', (v) => positiveInt(v, '--timeout'))
+      .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', wholeNumber(1, MAX_TIMEOUT_SECONDS))
       .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {

@@ -15,7 +15,10 @@ import { version } from './version.js';
 const program = new Command('fleetplan')
   .description('Provision a fleet over SSH from YAML plans of idempotent roles, with exact dry-run diffs.')
   .version(version(), '-V, --version')
-  .showHelpAfterError()
+  // A wrong command line (unknown option, bad number, missing argument) is one line and exit 2;
+  // help and --version still exit 0. Subcommands inherit both settings.
+  .showHelpAfterError('(add --help for usage)')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .configureHelp({ sortSubcommands: true });
 
 registerApply(program);
