@@ -10,7 +10,11 @@ import { registerInit } from './init.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 import { registerVault } from './vault.js';
+import { takeVaultPasswordEnv } from '../vault/passphrase.js';
 import { version } from './version.js';
+
+// Before anything can start a process: the vault passphrase is not passed on to children.
+takeVaultPasswordEnv();
 
 const program = new Command('fleetplan')
   .description('Provision a fleet over SSH from YAML plans of idempotent roles, with exact dry-run diffs.')
