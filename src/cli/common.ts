@@ -10,6 +10,7 @@ import { splitPathList } from '../load/paths.js';
 import { parseExtraVars } from '../load/vars.js';
 import { redact } from '../load/secret.js';
 import { colorWanted, type OutputStream } from '../report/terminal.js';
+import { visible } from '../report/visible.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -108,14 +109,14 @@ export async function guard(body: () => Promise<number>): Promise<never> {
     code = await body();
   } catch (err) {
     if (err instanceof InputErrors) {
-      for (const e of err.errors) process.stderr.write(`error: ${redact(e.describe())}\n`);
+      for (const e of err.errors) process.stderr.write(`error: ${visible(redact(e.describe()))}\n`);
       process.stderr.write(`fleetplan: invalid input (${err.errors.length} error${err.errors.length > 1 ? 's' : ''}); no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof InputError) {
-      process.stderr.write(`error: ${redact(err.describe())}\nfleetplan: invalid input; no host was contacted\n`);
+      process.stderr.write(`error: ${visible(redact(err.describe()))}\nfleetplan: invalid input; no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof FleetplanError) {
-      process.stderr.write(`error: ${redact(err.describe())}\n`);
+      process.stderr.write(`error: ${visible(redact(err.describe()))}\n`);
       code = ExitCode.hostFailed;
     } else {
       throw err;

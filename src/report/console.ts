@@ -12,6 +12,7 @@ import { renderRecap } from './recap.js';
 import type { Reporter } from './reporter.js';
 import { statusLine } from './status-line.js';
 import { liveCapable, type OutputStream } from './terminal.js';
+import { visibleDeep } from './visible.js';
 
 export interface ConsoleOptions {
   diff: boolean;
@@ -56,7 +57,9 @@ export class ConsoleReporter implements Reporter {
     this.progressEveryMs = opts.progressEveryMs ?? 15_000;
   }
 
-  handle(e: RunEvent): void {
+  handle(event: RunEvent): void {
+    // Host-supplied text (diffs, output, errors, names) reaches the terminal only made visible.
+    const e = event.type === 'host-facts' ? event : visibleDeep(event);
     const now = this.now();
     switch (e.type) {
       case 'run-start':
