@@ -1,9 +1,10 @@
 // `fleetplan apply`: load and validate everything (no host contacted on invalid input), then run,
 // or with --check plan only. Exit codes are documented in docs/usage.md "Exit codes".
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import { ExitCode, InputErrors } from '../errors.js';
 import type { RunSummary } from '../engine/events.js';
 import { runPlan } from '../engine/run.js';
+import { tagSelectionErrors } from '../engine/tag-selection.js';
 import { ConsoleReporter } from '../report/console.js';
 import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
@@ -56,6 +57,8 @@ export function registerApply(program: Command): void {
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts);
+      const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
+      if (tagErrors.length) throw new InputErrors(tagErrors);
       const human = opts.json ? process.stderr : process.stdout;
       const reporters: Reporter[] = [];
       if (!opts.json || process.stderr.isTTY) {

@@ -8,6 +8,7 @@ import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../load/inventory.js';
 import { redact } from '../load/secret.js';
 import { addInventoryOptions, connectOptions, guard, readInventory, type CommonOpts } from './common.js';
+import { limitSelectsNothing } from './inputs.js';
 import { visible } from '../report/visible.js';
 
 export function registerFacts(program: Command): void {
@@ -20,6 +21,7 @@ export function registerFacts(program: Command): void {
     guard(async () => {
       const inventory = readInventory(opts.inventory);
       const hosts = selectHosts(inventory, 'all', opts.limit);
+      if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...inventory.hosts.keys()], 'in the inventory');
       const limit = pLimit(opts.forks);
       const out: Record<string, unknown> = {};
       let failed = 0;
