@@ -8,7 +8,8 @@
 // Otherwise a VaultError naming these options. Loading is synchronous, so the prompt is too: a tiny
 // /bin/sh reads one line with `stty -echo` (and restores echo on exit or interrupt).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { readInputText } from '../load/input-limits.js';
 import { registerSecret } from '../load/secret.js';
 import { displayPath } from '../load/paths.js';
 import { VaultError } from './crypto.js';
@@ -58,8 +59,10 @@ export function vaultPassphrase(what: string, opts: { confirm?: boolean } = {}):
   if (passwordFile !== undefined) {
     let text: string;
     try {
-      text = readFileSync(passwordFile, 'utf8');
+      // Bounded like every input file: `--vault-password-file /dev/zero` is refused, not read forever.
+      text = readInputText(passwordFile, { file: displayPath(passwordFile) });
     } catch (err) {
+      if (err instanceof InputError) throw err;
       throw new VaultError(`cannot read the vault password file ${displayPath(passwordFile)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     p = text.replace(/\r?\n$/, '');

@@ -159,11 +159,17 @@ describe('sizes', () => {
     rmSync(at('huge.yml'));
   });
 
-  it('stops: an endless file (-e @/dev/zero) read until memory runs out', async () => {
+  it('stops: an endless file (-e @/dev/zero, --vault-password-file /dev/zero) read until memory runs out', async () => {
     const r = await cli(['validate', 'plan.yml', '-e', '@/dev/zero']);
     assertNoCrash(r);
     assert.equal(r.code, INVALID_INPUT, show(r));
     assert.match(r.stderr, /^error: \/dev\/zero: file larger than 10 MB/m);
+    // The vault password file too.
+    writeFileSync(at('sealed.yml'), encryptVault('k: v\n', PASS, FAST));
+    const pw = await cli(['vault', 'decrypt', 'sealed.yml', '-o', '-', '--vault-password-file', '/dev/zero']);
+    assertNoCrash(pw);
+    assert.equal(pw.code, INVALID_INPUT, show(pw));
+    assert.match(pw.stderr, /^error: \/dev\/zero: file larger than 10 MB/m);
   });
 
   it('stops: a doubling chain of variables (40 levels, 2^40 characters) exhausting memory', () => {
