@@ -2,6 +2,7 @@
 // honest mistake (a log file passed as `-e @file`, a variable that doubles itself forty times) must end
 // in a clear input error, never in gigabytes of memory or a crash. docs/security.md "Input limits".
 import { closeSync, openSync, readSync } from 'node:fs';
+import type Handlebars from 'handlebars';
 import { InputError, type SourcePos } from '../errors.js';
 
 /** Largest plan, inventory, vars, role or template file read (bytes). */
@@ -47,4 +48,26 @@ export function checkRendered<T>(value: T, what: () => string, pos?: SourcePos):
     throw new InputError(`${what()} renders to more than ${mb(MAX_RENDERED_CHARS)} (${mb(value.length)}); is a variable repeating itself?`, { pos });
   }
   return value;
+}
+
+type BlockFn = (context: unknown, options?: unknown) => string;
+
+/**
+ * `{{#each}}` with its output counted as it grows. Loops nested in loops multiply (a thousand items
+ * inside a thousand items…), so a check after rendering would come after the memory is gone; the
+ * built-in helper itself is kept, only its block is wrapped.
+ */
+export function limitLoopOutput(env: typeof Handlebars): void {
+  const each = env.helpers.each!;
+  env.registerHelper('each', function (this: unknown, context: unknown, options: Handlebars.HelperOptions) {
+    let total = 0;
+    const block = options.fn as BlockFn;
+    const counted: BlockFn = (item, o) => {
+      const out = block(item, o);
+      total += out.length;
+      if (total > MAX_RENDERED_CHARS) throw new Error(`an {{#each}} loop renders more than ${mb(MAX_RENDERED_CHARS)}; are loops nested over large lists?`);
+      return out;
+    };
+    return each.call(this, context, { ...options, fn: counted });
+  });
 }

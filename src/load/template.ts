@@ -5,7 +5,7 @@ import { statSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { InputError, type SourcePos } from '../errors.js';
 import type { TaskDef, Vars } from './model.js';
-import { checkRendered, readInputText } from './input-limits.js';
+import { checkRendered, limitLoopOutput, readInputText } from './input-limits.js';
 import { displayPath } from './paths.js';
 import { Secret, isPlainObject, registerSecret, reveal, revealDeep } from './secret.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
@@ -15,6 +15,7 @@ import { lookupPath } from './when.js';
 import { shQuote } from '../connectors/quote.js';
 
 export const hbs = Handlebars.create();
+limitLoopOutput(hbs);
 
 type HelperOptions = { hash?: Record<string, unknown> };
 const isOptions = (v: unknown): v is HelperOptions => typeof v === 'object' && v !== null && 'hash' in v && 'name' in v;

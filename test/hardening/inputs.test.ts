@@ -194,6 +194,19 @@ describe('sizes', () => {
     );
   });
 
+  it('stops: {{#each}} loops nested over a large list building gigabytes inside one render', () => {
+    const l = Array.from({ length: 1000 }, (_, i) => i);
+    const nested = '{{#each l}}{{#each @root.l}}{{#each @root.l}}twenty characters..{{/each}}{{/each}}{{/each}}';
+    assert.throws(
+      () => renderString(nested, { l }, { what: "argument 'content'", pos: { file: 'plan.yml', line: 4, col: 5 } }),
+      (err: unknown) =>
+        err instanceof InputError && err.pos?.line === 4 && /^argument 'content': template error: an \{\{#each\}\} loop renders more than 10 MB/.test(err.message),
+    );
+    // Loops still work: items, @index, else, block parameters, mappings.
+    assert.equal(renderString('{{#each l}}{{@index}}:{{this}} {{else}}none{{/each}}', { l: [1, 2] }), '0:1 1:2 ');
+    assert.equal(renderString('{{#each e}}x{{else}}none{{/each}}|{{#each m as |v k|}}{{k}}={{v}};{{/each}}', { e: [], m: { a: 1, b: 2 } }), 'none|a=1;b=2;');
+  });
+
   it('stops: a doubling chain through the real command line (the failing host and variable named, no crash)', async () => {
     const lines = Array.from({ length: 40 }, (_, i) => `v${i}: "{{v${i + 1}}}{{v${i + 1}}}"`);
     writeFileSync(at('double.yml'), `${lines.join('\n')}\nv40: "xxxxxxxxxxxxxxxx"\n`);
