@@ -261,6 +261,11 @@ describe('vault', () => {
     // The same file met while loading (-e @file): the same refusal at the file.
     const load = await cli(['validate', 'plan.yml', '-e', '@crafted.yml'], { FLEETPLAN_VAULT_PASSWORD: PASS });
     assertInputError(load, 'crafted.yml', 'more work than fleetplan ever writes');
+    // And as an inline `!vault` value, at its position.
+    const inline = honest.replace('N=1024,r=8,p=1', 'N=1048576,r=8,p=1').trimEnd().split('\n').map((l) => `  ${l}`).join('\n');
+    writeFileSync(at('inline-crafted.yml'), `pw: !vault |\n${inline}\n`);
+    const inl = await cli(['validate', 'plan.yml', '-e', '@inline-crafted.yml'], { FLEETPLAN_VAULT_PASSWORD: PASS });
+    assertInputError(inl, 'inline-crafted.yml:1:5', '!vault: unsupported scrypt parameters N=1048576, r=8, p=1: more work than fleetplan ever writes');
     // Control: the honest file decrypts.
     writeFileSync(at('honest.yml'), honest);
     const ok = await cli(['vault', 'decrypt', 'honest.yml', '-o', '-'], { FLEETPLAN_VAULT_PASSWORD: PASS });
