@@ -1,14 +1,15 @@
 // `fleetplan apply`: load and validate everything (no host contacted on invalid input), then run,
 // or with --check plan only. Exit codes are documented in docs/usage.md "Exit codes".
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import { ExitCode, InputErrors } from '../errors.js';
 import type { RunSummary } from '../engine/events.js';
 import { runPlan } from '../engine/run.js';
+import { tagSelectionErrors } from '../engine/tag-selection.js';
 import { ConsoleReporter } from '../report/console.js';
 import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
-import { addInventoryOptions, addPlanOptions, connectOptions, guard, positiveInt, type PlanOpts, useColor } from './common.js';
+import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT_SECONDS, type PlanOpts, useColor, wholeNumber } from './common.js';
 import { loadInputs } from './inputs.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
@@ -53,11 +54,13 @@ export function registerApply(program: Command): void {
       .option('--detailed-exitcode', `with --check: exit ${ExitCode.changesPending} when changes are pending`, false)
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
-      .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', (v) => positiveInt(v, '--timeout'))
+      .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', wholeNumber(1, MAX_TIMEOUT_SECONDS))
       .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts);
+      const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
+      if (tagErrors.length) throw new InputErrors(tagErrors);
       const human = opts.json ? process.stderr : process.stdout;
       const reporters: Reporter[] = [];
       if (!opts.json || process.stderr.isTTY) {

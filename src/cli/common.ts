@@ -1,6 +1,6 @@
 // Options and input loading shared by apply, validate and facts: one place turns command-line words
 // into loaded, validated inputs, and every input error into the "invalid input" exit code.
-import { Command, Option } from 'commander';
+import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { ExitCode, FleetplanError, InputError, InputErrors } from '../errors.js';
@@ -10,6 +10,7 @@ import { splitPathList } from '../load/paths.js';
 import { parseExtraVars } from '../load/vars.js';
 import { redact } from '../load/secret.js';
 import { colorWanted, type OutputStream } from '../report/terminal.js';
+import { visible } from '../report/visible.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
@@ -24,9 +25,9 @@ export function addInventoryOptions(cmd: Command): Command {
   return cmd
     .option('-i, --inventory <file>', 'inventory file (YAML, Ansible layout)', 'inventory.yml')
     .option('-l, --limit <pattern>', 'further limit the hosts (host/group pattern)')
-    .option('-f, --forks <n>', 'hosts handled in parallel', (v) => positiveInt(v, '--forks'), 50)
+    .option('-f, --forks <n>', 'hosts handled in parallel', wholeNumber(1, 10_000), 50)
     .option('--accept-new-hostkeys', 'trust and record the key of a host not yet in known_hosts (never a changed key, nor a new key type for a known host)', false)
-    .option('--connect-timeout <seconds>', 'give up connecting after this long', (v) => positiveInt(v, '--connect-timeout'), 10)
+    .option('--connect-timeout <seconds>', 'give up connecting after this long', wholeNumber(1, MAX_TIMEOUT_SECONDS), 10)
     .option('--ssh-config <file>', 'OpenSSH client config to honour (default ~/.ssh/config)')
     .addOption(new Option('-c, --connection <type>', 'override how hosts are reached').choices(['ssh', 'local']))
     .option('--no-color', 'no colours (NO_COLOR is honoured too; FORCE_COLOR forces them into a pipe)')
@@ -46,10 +47,19 @@ export interface PlanOpts extends CommonOpts {
   rolesPath?: string[];
 }
 
-export function positiveInt(v: string, flag: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < 1) throw new InputError(`${flag} expects a positive whole number, got '${v}'`);
-  return n;
+/** The longest wait a Node timer holds (2^31-1 ms): a larger timeout would fire at once. */
+export const MAX_TIMEOUT_SECONDS = Math.floor((2 ** 31 - 1) / 1000);
+
+/**
+ * The one parser of every numeric flag: a whole number in [min, max], written in decimal digits only
+ * (not "1e3", "0x10" or "2.0"). Anything else is commander's usage error: one line, exit 2, no trace.
+ */
+export function wholeNumber(min: number, max: number): (value: string) => number {
+  return (value) => {
+    const n = /^[0-9]{1,10}$/.test(value) ? Number(value) : NaN;
+    if (!(n >= min && n <= max)) throw new InvalidArgumentError(`Expected a whole number from ${min} to ${max}.`);
+    return n;
+  };
 }
 
 export interface CommonOpts {
@@ -99,14 +109,14 @@ export async function guard(body: () => Promise<number>): Promise<never> {
     code = await body();
   } catch (err) {
     if (err instanceof InputErrors) {
-      for (const e of err.errors) process.stderr.write(`error: ${redact(e.describe())}\n`);
+      for (const e of err.errors) process.stderr.write(`error: ${visible(redact(e.describe()))}\n`);
       process.stderr.write(`fleetplan: invalid input (${err.errors.length} error${err.errors.length > 1 ? 's' : ''}); no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof InputError) {
-      process.stderr.write(`error: ${redact(err.describe())}\nfleetplan: invalid input; no host was contacted\n`);
+      process.stderr.write(`error: ${visible(redact(err.describe()))}\nfleetplan: invalid input; no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof FleetplanError) {
-      process.stderr.write(`error: ${redact(err.describe())}\n`);
+      process.stderr.write(`error: ${visible(redact(err.describe()))}\n`);
       code = ExitCode.hostFailed;
     } else {
       throw err;

@@ -15,6 +15,7 @@ import { readState, uniqueQueries } from '../state/batch.js';
 import { fileQuery } from '../state/file-state.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
+import { visible } from '../report/visible.js';
 
 interface DkimEntry {
   domain: string;
@@ -86,8 +87,8 @@ export function registerDns(program: Command): void {
       );
       keys.sort((a, b) => a.host.localeCompare(b.host));
       const zone = zoneFor(keys, [...policies.values()]);
-      process.stdout.write(`; DNS records for ${planFile} (${byHost.size} host(s)); publish them in each domain's zone.\n${zone.text}`);
-      for (const p of [...failures, ...zone.problems]) process.stderr.write(`warning: ${p}\n`);
+      process.stdout.write(`; DNS records for ${planFile} (${byHost.size} host(s)); publish them in each domain's zone.\n${visible(zone.text)}`);
+      for (const p of [...failures, ...zone.problems]) process.stderr.write(`warning: ${visible(p)}\n`);
       return failures.length ? ExitCode.unreachable : zone.problems.length ? ExitCode.hostFailed : ExitCode.ok;
     }),
   );

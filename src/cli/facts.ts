@@ -8,6 +8,8 @@ import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../load/inventory.js';
 import { redact } from '../load/secret.js';
 import { addInventoryOptions, connectOptions, guard, readInventory, type CommonOpts } from './common.js';
+import { limitSelectsNothing } from './inputs.js';
+import { visible } from '../report/visible.js';
 
 export function registerFacts(program: Command): void {
   addInventoryOptions(
@@ -19,6 +21,7 @@ export function registerFacts(program: Command): void {
     guard(async () => {
       const inventory = readInventory(opts.inventory);
       const hosts = selectHosts(inventory, 'all', opts.limit);
+      if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...inventory.hosts.keys()], 'in the inventory');
       const limit = pLimit(opts.forks);
       const out: Record<string, unknown> = {};
       let failed = 0;
@@ -45,12 +48,12 @@ export function registerFacts(program: Command): void {
         for (const h of hosts) {
           const f = out[h] as Record<string, unknown>;
           if ('error' in f) {
-            process.stdout.write(`${h}: UNREACHABLE ${f.error}\n`);
+            process.stdout.write(`${h}: UNREACHABLE ${visible(String(f.error))}\n`);
             continue;
           }
-          process.stdout.write(
-            `${h}: ${f.distribution} ${f.distribution_version} (family ${f.os_family}), init ${f.init}, packages ${f.pkg_mgr}, hostname ${f.hostname}, ${f.system} ${f.kernel} ${f.arch}\n`,
-          );
+          process.stdout.write(visible(
+            `${h}: ${f.distribution} ${f.distribution_version} (family ${f.os_family}), init ${f.init}, packages ${f.pkg_mgr}, hostname ${f.hostname}, ${f.system} ${f.kernel} ${f.arch}`,
+          ) + '\n');
         }
       }
       return failed ? ExitCode.unreachable : ExitCode.ok;

@@ -12,7 +12,7 @@ import { RELAY_FILES, relayScaffold, type RelayPassword } from '../scaffold/rela
 import { checkScaffoldTargets, writeScaffold } from '../scaffold/write.js';
 import { encryptVault } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, VAULT_PASSWORD_ENV, vaultPassphrase } from '../vault/passphrase.js';
-import { positiveInt, vaultPasswordFileOption } from './common.js';
+import { vaultPasswordFileOption, wholeNumber } from './common.js';
 
 export const DEFAULT_PASSWORD_ENV = 'FLEETPLAN_RELAY_PASSWORD';
 
@@ -44,7 +44,6 @@ function checkSettings(o: InitOpts): void {
   if (!HOSTNAME.test(o.relayHost) && isIP(o.relayHost) !== 4) {
     errors.push(new InputError(`--relay-host '${o.relayHost}' is not a host name or IPv4 address${isIP(o.relayHost) === 6 ? ' (for an IPv6 smarthost, give its host name)' : ''}`));
   }
-  if (o.relayPort > 65535) errors.push(new InputError(`--relay-port ${o.relayPort} is not a port number (1-65535)`));
   if (!HOSTNAME.test(o.mailDomain) || !o.mailDomain.includes('.')) errors.push(new InputError(`--mail-domain '${o.mailDomain}' is not a domain name`));
   if (o.relayUser !== undefined && !/^\S+$/.test(o.relayUser)) errors.push(new InputError(`--relay-user '${o.relayUser}' must be one word`));
   if (o.dkimSelector !== undefined && !/^[A-Za-z0-9{}_.-]+$/.test(o.dkimSelector)) {
@@ -126,7 +125,7 @@ export function registerInit(program: Command): void {
     .option('--hosts <inventory>', 'take the relays from this inventory: host names and connection variables, key paths made absolute')
     .option('-l, --limit <pattern>', 'with --hosts: only the hosts this pattern selects')
     .option('--relay-host <host>', 'the smarthost every message is relayed through', 'smtp.example.net')
-    .option('--relay-port <port>', 'its submission port', (v) => positiveInt(v, '--relay-port'), 587)
+    .option('--relay-port <port>', 'its submission port', wholeNumber(1, 65_535), 587)
     .option('--relay-user <user>', 'the SASL account on the smarthost (default relay@<mail domain>)')
     .option('--mail-domain <domain>', 'the domain the relays send for (DKIM signs it)', 'example.org')
     .option('--dkim-selector <selector>', 'DKIM selector; keep {{inventory_hostname}} in it so each relay has its own (default {{inventory_hostname}}-<today>)')

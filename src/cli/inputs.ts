@@ -6,6 +6,7 @@ import { buildAddress } from '../connectors/address.js';
 import { InputError, InputErrors } from '../errors.js';
 import { targets } from '../engine/run.js';
 import { hostVars } from '../load/inventory.js';
+import { didYouMean } from '../load/issues.js';
 import type { Inventory, Plan, Vars } from '../load/model.js';
 import { loadPlan } from '../load/plan.js';
 import { definitionLocator, validatePlanVars } from '../load/validate.js';
@@ -27,9 +28,16 @@ export function loadInputs(
   const inventory = readInventory(opts.inventory);
   const plan = loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath) });
   const hosts = [...targets(plan, inventory, opts.limit).keys()];
+  if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...targets(plan, inventory).keys()]);
   const errors = [...validatePlanVars(plan, inventory, vars, hosts), ...addressErrors(plan, inventory, hosts, vars, opts)];
   if (errors.length) throw new InputErrors(errors);
   return { plan, inventory, extraVars: vars, hosts };
+}
+
+/** A --limit that leaves no host to run on is a mistake, not a run that does nothing and exits 0. */
+export function limitSelectsNothing(limit: string, candidates: string[], of = 'the plan targets'): InputError {
+  const among = candidates.length ? `${candidates.slice(0, 10).join(', ')}${candidates.length > 10 ? ', …' : ''}` : 'none';
+  return new InputError(`--limit '${limit}' selects none of the ${candidates.length} host(s) ${of}${didYouMean(limit, candidates)}: ${among}`);
 }
 
 /**

@@ -10,12 +10,19 @@ import { registerInit } from './init.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 import { registerVault } from './vault.js';
+import { takeVaultPasswordEnv } from '../vault/passphrase.js';
 import { version } from './version.js';
+
+// Before anything can start a process: the vault passphrase is not passed on to children.
+takeVaultPasswordEnv();
 
 const program = new Command('fleetplan')
   .description('Provision a fleet over SSH from YAML plans of idempotent roles, with exact dry-run diffs.')
   .version(version(), '-V, --version')
-  .showHelpAfterError()
+  // A wrong command line (unknown option, bad number, missing argument) is one line and exit 2;
+  // help and --version still exit 0. Subcommands inherit both settings.
+  .showHelpAfterError('(add --help for usage)')
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
   .configureHelp({ sortSubcommands: true });
 
 registerApply(program);

@@ -65,6 +65,9 @@ function encryptFiles(files: string[], opts: { output?: string }): void {
   });
 }
 
+/** Decrypted files are readable by their owner only. */
+const PLAINTEXT_MODE = 0o600;
+
 function decryptFiles(files: string[], opts: { output?: string }): void {
   checkOutput(files, opts.output);
   const texts = files.map((f) => {
@@ -80,8 +83,15 @@ function decryptFiles(files: string[], opts: { output?: string }): void {
     } catch (err) {
       return at(f, err);
     }
-    output(opts.output ?? f, plain);
-    if (opts.output !== '-') process.stderr.write(`decrypted ${displayPath(f)}${opts.output ? ` into ${displayPath(opts.output)}` : ''}\n`);
+    // Plaintext never inherits the mode the ciphertext had (often world-readable): it goes into a new
+    // file created 0600 beside the target (exclusive create, then rename), as writeAtomic does.
+    const target = opts.output ?? f;
+    const before = target !== '-' && existsSync(target) ? statSync(target).mode & 0o777 : undefined;
+    output(target, plain, PLAINTEXT_MODE);
+    if (opts.output !== '-') {
+      const was = before !== undefined && before !== PLAINTEXT_MODE ? `, was ${before.toString(8).padStart(4, '0')}` : '';
+      process.stderr.write(`decrypted ${displayPath(f)}${opts.output ? ` into ${displayPath(opts.output)}` : ''} (mode 0600: readable by you only${was})\n`);
+    }
   });
 }
 

@@ -11,6 +11,7 @@ import { operations } from '../ops/registry.js';
 import type { StateQuery } from '../state/query.js';
 import type { HostContext } from './host-run.js';
 import { schemaMessage } from './schema-message.js';
+import { selectedByTags } from './tag-selection.js';
 
 export interface PreparedTask {
   def: TaskDef;
@@ -26,13 +27,6 @@ export interface PreparedTask {
   /** Absent for tasks that will not run (tags, when). */
   opCtx?: OpContext;
   queries: StateQuery[];
-}
-
-function selectedByTags(tags: string[], opts: HostContext['opts']): string | undefined {
-  if (tags.includes('never') && !opts.tags.some((t) => tags.includes(t))) return 'tagged never';
-  if (opts.skipTags.some((t) => tags.includes(t))) return `skipped by --skip-tags`;
-  if (opts.tags.length && !tags.includes('always') && !opts.tags.some((t) => tags.includes(t))) return 'not selected by --tags';
-  return undefined;
 }
 
 /** A task, or one prepared task per item when it loops. */

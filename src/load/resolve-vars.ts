@@ -26,7 +26,8 @@ export function resolveVars(vars: Vars): Vars {
     if (value instanceof Secret) return value;
     if (typeof value === 'string') {
       if (!value.includes('{{')) return value;
-      const origin = { what: `variable '${chain[0]}'` };
+      // The variable being rendered (the last of the chain), so a limit or a missing name blames it.
+      const origin = { what: `variable '${chain.at(-1)}'` };
       for (const ref of templateRefsOf(value, origin)) {
         const root = ref.parts[0];
         if (root !== undefined && !RESERVED.has(root) && Object.hasOwn(vars, root)) visit(root, chain);

@@ -1,10 +1,11 @@
 // Handlebars rendering of template files and of templated argument strings. Strict: a missing
 // variable is an error naming the file, line and variable, never an empty string in a config file.
 // No HTML escaping (these are config files). Compiled templates are cached by path + mtime.
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { InputError, type SourcePos } from '../errors.js';
 import type { TaskDef, Vars } from './model.js';
+import { checkRendered, limitLoopOutput, readInputText } from './input-limits.js';
 import { displayPath } from './paths.js';
 import { Secret, isPlainObject, registerSecret, reveal, revealDeep } from './secret.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
@@ -14,6 +15,7 @@ import { lookupPath } from './when.js';
 import { shQuote } from '../connectors/quote.js';
 
 export const hbs = Handlebars.create();
+limitLoopOutput(hbs);
 
 type HelperOptions = { hash?: Record<string, unknown> };
 const isOptions = (v: unknown): v is HelperOptions => typeof v === 'object' && v !== null && 'hash' in v && 'name' in v;
@@ -113,7 +115,7 @@ export function compileTemplateFile(file: string): Compiled {
   }
   const hit = fileCache.get(file);
   if (hit && hit.mtimeMs === st.mtimeMs && hit.size === st.size) return hit.compiled;
-  const compiled = compile(readFileSync(file, 'utf8'), { file });
+  const compiled = compile(readInputText(file, { file: displayPath(file) }), { file });
   fileCache.set(file, { mtimeMs: st.mtimeMs, size: st.size, compiled });
   return compiled;
 }
@@ -121,7 +123,7 @@ export function compileTemplateFile(file: string): Compiled {
 export function renderTemplateFile(file: string, vars: Vars): string {
   const c = compileTemplateFile(file);
   try {
-    return c.render(vars);
+    return checkRendered(c.render(vars), () => 'template', { file: displayPath(file) });
   } catch (err) {
     throw toInputError(err, c.source, c.ast, { file });
   }
@@ -158,7 +160,7 @@ export function renderString(text: string, vars: Vars, origin: Origin = {}): unk
   }
   const c = compileString(text, origin);
   try {
-    return c.render(vars);
+    return checkRendered(c.render(vars), () => origin.what ?? 'value', origin.pos);
   } catch (err) {
     throw toInputError(err, c.source, c.ast, origin);
   }

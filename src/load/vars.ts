@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlScalar } from 'yaml';
-import { InputError } from '../errors.js';
+import { InputError, InputErrors } from '../errors.js';
 import type { Facts } from '../facts/facts.js';
 import { groupVarLayers } from './inventory.js';
 import type { Inventory, Play, RoleDef, RoleRef, Vars } from './model.js';
@@ -135,9 +135,13 @@ export function parseExtraVars(args: readonly string[], cwd = process.cwd()): Va
     } else if (arg.trim().startsWith('{')) {
       let v: unknown;
       try {
-        v = parseYamlScalar(arg);
+        // The loader's own parse, so an inline mapping has the same alias, depth and size limits as a file.
+        const src = YamlSource.parse(arg, path.join(cwd, '-e'));
+        v = src.value(src.root);
       } catch (err) {
-        fail(`invalid inline mapping: ${(err as Error).message.split('\n')[0]}`);
+        const first = err instanceof InputErrors ? err.errors[0]! : err;
+        if (!(first instanceof InputError)) throw err;
+        fail(`invalid inline mapping: ${first.message}${first.pos?.col !== undefined ? ` (column ${first.pos.col})` : ''}`);
         continue;
       }
       if (!isPlainObject(v)) fail('expected a mapping');

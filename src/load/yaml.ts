@@ -1,15 +1,16 @@
 // YAML input with positions. Everything the loader reads goes through here so that every later error
 // can name file:line:column. The `yaml` package does the parsing (Document API + LineCounter); this
 // file only adds positions, strictness (duplicate keys, unknown tags are errors) and the `!secret` tag.
-import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import {
   Alias, Document, LineCounter, visit, isAlias, isMap, isPair, isScalar, isSeq, parseDocument,
   type Node, type Pair, type ParsedNode, type Scalar, type ScalarTag, type YAMLMap, type YAMLSeq,
 } from 'yaml';
 import { InputError, InputErrors, type SourcePos } from '../errors.js';
+import { MAX_YAML_DEPTH, readInputText } from './input-limits.js';
 import { displayPath } from './paths.js';
 import { Secret } from './secret.js';
+import { yamlLimitProblem } from './yaml-limits.js';
 import { isVaultText, markSecretLeaves, openVaultFile, vaultTag } from '../vault/load.js';
 
 export { isMap, isScalar, isSeq, isAlias };
@@ -76,8 +77,9 @@ export class YamlSource {
     const abs = path.resolve(file);
     let text: string;
     try {
-      text = readFileSync(abs, 'utf8');
+      text = readInputText(abs, { file: displayPath(abs) });
     } catch (err) {
+      if (err instanceof InputError) throw err;
       throw new InputError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
         pos: { file: displayPath(abs) },
       });
@@ -95,6 +97,12 @@ export class YamlSource {
     const lc = new LineCounter();
     const doc = parseDocument(text, { ...parseOptions, lineCounter: lc });
     const src = new YamlSource(path.resolve(file), doc, lc);
+    // Too deep for the parser's own recursion: blame the first level past the limit, not the point
+    // where the stack ran out.
+    if (doc.errors.some((e) => e.code === 'RESOURCE_EXHAUSTION')) {
+      const deep = yamlLimitProblem(doc);
+      if (deep) throw src.error(deep.node, deep.message);
+    }
     const dups = duplicateKeys(src);
     const errors = [...doc.errors, ...doc.warnings].filter((e) => !(e.code === 'DUPLICATE_KEY' && dups.length)).map((e) => {
       return new InputError(yamlMessage(e.code, e.message), { pos: src.posAt(e.pos[0]) });
@@ -103,6 +111,9 @@ export class YamlSource {
     errors.sort((a, b) => (a.pos!.line ?? 0) - (b.pos!.line ?? 0) || (a.pos!.col ?? 0) - (b.pos!.col ?? 0));
     if (errors.length === 1) throw errors[0];
     if (errors.length > 1) throw new InputErrors(errors);
+    // Only a document proven small and acyclic (aliases expanded) is walked by anything else.
+    const limit = yamlLimitProblem(doc);
+    if (limit) throw src.error(limit.node, limit.message);
     return src;
   }
 
@@ -140,7 +151,9 @@ export class YamlSource {
   /** The plain JS value of a node (Secrets stay Secret). */
   value(node: Node | null | undefined): unknown {
     if (!node) return null;
-    return node.toJS(this.doc, { maxAliasCount: 1000 });
+    // parse() has bounded the expanded document (yaml-limits.ts), so the package's own alias-count
+    // heuristic, which would refuse an inventory of 1000 hosts that each merge `<<: *defaults`, is off.
+    return node.toJS(this.doc, { maxAliasCount: -1 });
   }
 
   /** The entries of a mapping node, in order, with `<<` merges expanded (merged keys first). */
@@ -246,6 +259,8 @@ export function nodeKind(node: Node | null | undefined): string {
 function yamlMessage(code: string, message: string): string {
   const short = message.replace(/ at line \d+, column \d+[\s\S]*$/, '').trim();
   if (code === 'DUPLICATE_KEY') return `YAML: duplicate key (${short})`;
+  // The parser's own recursion ran out of stack: nesting far beyond what the limit allows.
+  if (code === 'RESOURCE_EXHAUSTION') return `YAML: lists and mappings nested more than ${MAX_YAML_DEPTH} levels deep`;
   if (code === 'TAG_RESOLVE_FAILED' && (/environment variable/.test(short) || short.startsWith('!vault: '))) return short;
   const tag = /!(secret_env|secret|env|vault)\b/.exec(short)?.[0];
   if (code === 'TAG_RESOLVE_FAILED' && tag) return `YAML: ${tag} applies to a scalar value only`;

@@ -13,6 +13,7 @@ import type { Reporter } from './reporter.js';
 import { statusLine } from './status-line.js';
 import { liveCapable, type OutputStream } from './terminal.js';
 import { signalName } from '../engine/interrupt.js';
+import { visibleDeep } from './visible.js';
 
 export interface ConsoleOptions {
   diff: boolean;
@@ -57,7 +58,9 @@ export class ConsoleReporter implements Reporter {
     this.progressEveryMs = opts.progressEveryMs ?? 15_000;
   }
 
-  handle(e: RunEvent): void {
+  handle(event: RunEvent): void {
+    // Host-supplied text (diffs, output, errors, names) reaches the terminal only made visible.
+    const e = event.type === 'host-facts' ? event : visibleDeep(event);
     const now = this.now();
     switch (e.type) {
       case 'run-start':

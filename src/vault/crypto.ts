@@ -35,8 +35,12 @@ export interface ScryptParams {
  */
 export const DEFAULT_SCRYPT: Readonly<ScryptParams> = { N: 2 ** 17, r: 8, p: 1 };
 
-/** Bounds accepted when reading a header (a file cannot make us allocate gigabytes). */
-const MAX_MEM = 1024 * 1024 * 1024;
+/**
+ * The most work a header may ask for: what fleetplan itself writes (N·r·p of the default, 128 MiB of
+ * scrypt memory). The parameters are authenticated only by the key they derive, so a crafted header
+ * is checked against this before any derivation — N=2^30 would otherwise cost gigabytes and seconds.
+ */
+const MAX_COST = DEFAULT_SCRYPT.N * DEFAULT_SCRYPT.r * DEFAULT_SCRYPT.p;
 
 /** Anything wrong with a vault: an input error (exit code 4). */
 export class VaultError extends InputError {}
@@ -47,9 +51,15 @@ export function isVaultText(text: string): boolean {
 }
 
 function checkParams(k: ScryptParams): void {
-  const pow2 = Number.isInteger(k.N) && k.N >= 2 && (k.N & (k.N - 1)) === 0;
-  if (!pow2 || !Number.isInteger(k.r) || k.r < 1 || !Number.isInteger(k.p) || k.p < 1 || 128 * k.N * k.r * k.p > MAX_MEM) {
-    throw new VaultError(`unsupported scrypt parameters N=${k.N}, r=${k.r}, p=${k.p} (N a power of two, at most 1 GiB of memory)`);
+  const pow2 = Number.isInteger(k.N) && k.N >= 2 && k.N <= 2 ** 30 && (k.N & (k.N - 1)) === 0;
+  if (!pow2 || !Number.isInteger(k.r) || k.r < 1 || !Number.isInteger(k.p) || k.p < 1) {
+    throw new VaultError(`unsupported scrypt parameters N=${k.N}, r=${k.r}, p=${k.p} (N a power of two)`);
+  }
+  if (k.N * k.r * k.p > MAX_COST) {
+    const d = DEFAULT_SCRYPT;
+    throw new VaultError(
+      `unsupported scrypt parameters N=${k.N}, r=${k.r}, p=${k.p}: more work than fleetplan ever writes (N·r·p at most ${MAX_COST}, as N=${d.N}, r=${d.r}, p=${d.p}); refused before deriving a key`,
+    );
   }
 }
 

@@ -8,7 +8,8 @@
 // Otherwise a VaultError naming these options. Loading is synchronous, so the prompt is too: a tiny
 // /bin/sh reads one line with `stty -echo` (and restores echo on exit or interrupt).
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { InputError } from '../errors.js';
+import { readInputText } from '../load/input-limits.js';
 import { registerSecret } from '../load/secret.js';
 import { displayPath } from '../load/paths.js';
 import { VaultError } from './crypto.js';
@@ -20,6 +21,18 @@ export const HOW_TO_GIVE = `give it with --vault-password-file <file> or the ${V
 
 let passwordFile: string | undefined;
 let cached: string | undefined;
+/** FLEETPLAN_VAULT_PASSWORD, once taken out of the environment. */
+let fromEnv: string | undefined;
+
+/**
+ * Move FLEETPLAN_VAULT_PASSWORD out of process.env into this module. The command line does this first
+ * thing, so no process fleetplan starts (the local connection's `sh`, $EDITOR, the prompt) inherits it.
+ */
+export function takeVaultPasswordEnv(): void {
+  const v = process.env[VAULT_PASSWORD_ENV];
+  delete process.env[VAULT_PASSWORD_ENV];
+  if (v) fromEnv = v;
+}
 
 /** Called by the command line (before loading): the --vault-password-file option, if any. */
 export function setVaultPasswordFile(file: string | undefined): void {
@@ -30,7 +43,7 @@ export function setVaultPasswordFile(file: string | undefined): void {
 /** Use this passphrase (tests, programmatic use); `undefined` forgets it and the configured file. */
 export function setVaultPassphrase(passphrase: string | undefined): void {
   cached = passphrase;
-  if (passphrase === undefined) passwordFile = undefined;
+  if (passphrase === undefined) passwordFile = fromEnv = undefined;
   else registerSecret(passphrase);
 }
 
@@ -41,18 +54,21 @@ export function setVaultPassphrase(passphrase: string | undefined): void {
  */
 export function vaultPassphrase(what: string, opts: { confirm?: boolean } = {}): string {
   if (cached !== undefined) return cached;
+  takeVaultPasswordEnv();
   let p: string;
   if (passwordFile !== undefined) {
     let text: string;
     try {
-      text = readFileSync(passwordFile, 'utf8');
+      // Bounded like every input file: `--vault-password-file /dev/zero` is refused, not read forever.
+      text = readInputText(passwordFile, { file: displayPath(passwordFile) });
     } catch (err) {
+      if (err instanceof InputError) throw err;
       throw new VaultError(`cannot read the vault password file ${displayPath(passwordFile)}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`);
     }
     p = text.replace(/\r?\n$/, '');
     if (p === '') throw new VaultError(`the vault password file ${displayPath(passwordFile)} is empty`);
-  } else if (process.env[VAULT_PASSWORD_ENV]) {
-    p = process.env[VAULT_PASSWORD_ENV]!;
+  } else if (fromEnv) {
+    p = fromEnv;
   } else if (process.stdin.isTTY) {
     p = prompt(`Vault passphrase (${what}): `);
     if (p === '') throw new VaultError('no vault passphrase entered');

@@ -290,8 +290,10 @@ describe('fleetplan init relay', () => {
     assert.match(v6.stderr, /--relay-host '2001:db8::1' is not a host name or IPv4 address \(for an IPv6 smarthost, give its host name\)/);
     assert.match(bad.stderr, /--mail-domain 'localhost' is not a domain name/);
     assert.match(bad.stderr, /--password-env '1X' is not an environment variable name/);
+    // A port out of range is a usage error of the command line (commander's, exit 2), like any bad number.
     const port = await cli(['init', 'relay', dir, '--relay-port', '70000'], base);
-    assert.equal(port.code, 4);
+    assert.equal(port.code, 2);
+    assert.match(port.stderr, /^error: option '--relay-port <port>' argument '70000' is invalid\. Expected a whole number from 1 to 65535\.$/m);
     const limit = await cli(['init', 'relay', dir, '--limit', 'x'], base);
     assert.equal(limit.code, 4);
     assert.match(limit.stderr, /--limit selects among the hosts of --hosts/);

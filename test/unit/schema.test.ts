@@ -218,6 +218,11 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '53-undefined-variable-in-loop': 'which variables a host has depends on its inventory, facts and precedence',
   '55-template-syntax-error-column': 'the problem is Handlebars syntax inside a .hbs template',
   '56-limit-matches-nothing': 'a command-line argument (--limit)',
+  '58-tags-on-no-task': 'a command-line argument (--tags) against the tags of every task, roles included',
+  '59-skip-tags-on-no-task': 'a command-line argument (--skip-tags) against the tags of every task, roles included',
+  '60-tags-and-skip-tags-select-nothing': 'command-line arguments (--tags with --skip-tags)',
+  '61-limit-selects-no-plan-host': 'a command-line argument (--limit) against the hosts the plan targets',
+  '62-yaml-recursive-alias-in-vars-file': 'an alias inside the node it names: a relation between nodes, below any schema',
 };
 
 interface Expect {
