@@ -19,4 +19,6 @@ export interface RunOptions {
   forceHandlers?: boolean;
   /** Remove a run lock left on a host by a run that died. */
   breakLock?: boolean;
+  /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
+  lockDir?: string;
 }
