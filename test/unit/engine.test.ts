@@ -450,7 +450,7 @@ case "$1" in
   show) while [ "$1" != "--" ]; do shift; done; shift
     for n; do e=disabled; [ -e ${sd}/on-$n ] && e=enabled; l=loaded; [ -e ${sd}/gone-$n ] && l=not-found
       printf 'Id=%s.service\\nNames=%s.service\\nLoadState=%s\\nActiveState=active\\nUnitFileState=%s\\n\\n' $n $n $l $e; done ;;
-  enable) [ "$2" = --no-reload ] && touch ${sd}/on-$3 ;;
+  enable) [ "$2" = --no-reload ] && [ "$3" = -- ] && touch ${sd}/on-$4 ;;
 esac
 `, { mode: 0o755 });
   const oldPath = process.env.PATH;
@@ -476,7 +476,7 @@ ${then}`;
 
     const real = await run(plan(''));
     assert.deepEqual(real.statuses, check.statuses, 'the real run does what the dry run showed');
-    assert.deepEqual(log(), ['enable --no-reload a', 'enable --no-reload b', 'daemon-reload']);
+    assert.deepEqual(log(), ['enable --no-reload -- a', 'enable --no-reload -- b', 'daemon-reload']);
 
     const again = await run(plan(''));
     assert.deepEqual(again.statuses, ['a at boot=ok', 'b at boot=ok'], 'nothing enabled: no reload');
@@ -485,7 +485,7 @@ ${then}`;
     rmSync(path.join(sd, 'on-b'));
     const failing = await run(plan('  - name: boom\n    command: "exit 1"\n'));
     assert.deepEqual(failing.statuses, ['a at boot=ok', 'b at boot=changed', 'boom=failed', `${reload}=changed`], 'the enable was made: its reload still runs');
-    assert.deepEqual(log().slice(3), ['enable --no-reload b', 'daemon-reload']);
+    assert.deepEqual(log().slice(3), ['enable --no-reload -- b', 'daemon-reload']);
     assert.equal(failing.summary.hosts.me!.failed, 1);
 
     // A dry run that cannot plan the enable yet (its unit comes from an earlier command) still shows the reload, as uncertain.
@@ -497,7 +497,7 @@ ${then}`;
     assert.equal(unsure.by("reload systemd's unit configuration").dependsOn, 'c at boot', 'only possibly needed');
     const made = await run(plan(installs));
     assert.deepEqual(made.statuses, unsure.statuses);
-    assert.deepEqual(log().slice(5), [`enable --no-reload c`, 'daemon-reload']);
+    assert.deepEqual(log().slice(5), [`enable --no-reload -- c`, 'daemon-reload']);
   } finally {
     process.env.PATH = oldPath;
   }
