@@ -39,6 +39,7 @@ export const accountName = named('user or group', [ACCOUNT_NAME]);
 export function fitsBackend<B extends { names: NameGrammar }>(
   registry: Record<string, B>,
   kind: string,
+  any: readonly NameGrammar[],
   args: { use?: string; name: string | string[] },
   ctx: z.RefinementCtx,
 ): void {
@@ -46,7 +47,8 @@ export function fitsBackend<B extends { names: NameGrammar }>(
   if (!backend) return;
   const list = Array.isArray(args.name) ? args.name : [args.name];
   list.forEach((n, i) => {
-    const why = refusal(kind, [backend.names], n);
+    // A name no backend accepts was reported already.
+    const why = refusal(kind, any, n) === undefined ? refusal(kind, [backend.names], n) : undefined;
     if (why) ctx.addIssue({ code: 'custom', message: `${why} (use: ${args.use})`, path: Array.isArray(args.name) ? ['name', i] : ['name'] });
   });
 }

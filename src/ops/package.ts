@@ -5,7 +5,7 @@ import { requireSupport, type PackageBackend, type PackageState } from '../backe
 import { packageBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery } from '../state/query.js';
 import { Unresolved, type Operation, type OpContext } from './operation.js';
-import { fitsBackend, packageName } from './name-schema.js';
+import { fitsBackend, PACKAGE_GRAMMARS, packageName } from './name-schema.js';
 
 const schema = z
   .object({
@@ -14,7 +14,7 @@ const schema = z
     use: z.string().optional().describe('Force a package backend instead of detecting it from facts'),
   })
   .strict()
-  .superRefine((a, ctx) => fitsBackend(packageBackends, 'package', a, ctx));
+  .superRefine((a, ctx) => fitsBackend(packageBackends, 'package', PACKAGE_GRAMMARS, a, ctx));
 
 type Args = z.infer<typeof schema>;
 
