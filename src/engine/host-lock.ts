@@ -75,11 +75,13 @@ function takeOrReport(owner: LockOwner): string {
     `  if { printf '%s\\n' ${shQuote(ownerRecord(owner))} > "$_fl_l"; } 2>/dev/null; then set +C; echo lock=acquired`,
     `  else`,
     `    set +C; _fl_o=; _fl_x=; _fl_m=`,
-    `    if [ -h "$_fl_l" ] || [ ! -f "$_fl_l" ] || [ ! -O "$_fl_l" ]; then _fl_m=1`,
+    // Not there at all: the create failed for another reason (read-only, full), or a holder just left.
+    `    if [ ! -e "$_fl_l" ] && [ ! -h "$_fl_l" ]; then echo lock=failed; _fl_m=-`,
+    `    elif [ -h "$_fl_l" ] || [ ! -f "$_fl_l" ] || [ ! -O "$_fl_l" ]; then _fl_m=1`,
     `    else { IFS= read -r _fl_o || [ -n "$_fl_o" ]; { IFS= read -r _fl_x || [ -n "$_fl_x" ]; } && _fl_m=1; } < "$_fl_l"; fi`,
     `    case "$_fl_o" in *[!A-Za-z0-9@._\\ -]*) _fl_m=1 ;; esac`,
     `    [ \${#_fl_o} -gt 400 ] && _fl_m=1`,
-    `    if [ -n "$_fl_m" ]; then echo lock=malformed; else echo lock=held; echo "lock_owner=$_fl_o"; fi`,
+    `    case "$_fl_m" in -) ;; 1) echo lock=malformed ;; *) echo lock=held; echo "lock_owner=$_fl_o" ;; esac`,
     `    echo "lock_since=$(stat -c %Y "$_fl_l" 2>/dev/null || stat -f %m "$_fl_l" 2>/dev/null)"; echo "lock_now=$(date +%s)"`,
     `  fi`,
     `fi`,
@@ -126,6 +128,7 @@ export type LockState =
   | { kind: 'malformed' }
   | { kind: 'unsafe'; detail: string }
   | { kind: 'needroot' }
+  | { kind: 'failed' }
   | { kind: 'none' };
 
 /** What the lock script said, parsed strictly: a record outside the grammar is `malformed`. */
@@ -135,6 +138,7 @@ export function readLock(raw: Record<string, string>): LockState {
     case 'acquired':
     case 'malformed':
     case 'needroot':
+    case 'failed':
       return { kind: raw.lock };
     case 'unsafe':
       return { kind: 'unsafe', detail: (raw.lock_parent ?? '').replace(/[^\w .+:-]/g, '?').slice(0, 100) };
@@ -183,6 +187,8 @@ export function lockProblem(state: LockState, parent = LOCK_PARENT): string | un
       return `the run lock directory ${parent} is unsafe (${state.detail || 'missing and could not be created'}): it must be a directory owned by root (uid 0), not a symlink, that no group or other user may write; inspect and fix it`;
     case 'needroot':
       return `the run lock at ${file} needs root on the host: log in as root or allow become (sudo) for this user`;
+    case 'failed':
+      return `could not create the run lock ${file} (is the filesystem read-only or full? a run may also have just released it: re-run)`;
     case 'none':
       return 'could not take the run lock (no answer from the lock script)';
     case 'held': {
