@@ -7,6 +7,7 @@ import { shQuote } from '../connectors/quote.js';
 import { secretValues } from '../load/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { commandString } from './path-schema.js';
+import { ownerName } from './name-schema.js';
 import type { Change, FileDiff, OpContext, PlanResult, WriteSpec } from './operation.js';
 
 export const modeSchema = z
@@ -16,8 +17,8 @@ export const modeSchema = z
 
 /** Arguments every file-writing operation accepts. */
 export const fileAttrs = {
-  owner: z.string().min(1).optional().describe('Owner user name'),
-  group: z.string().min(1).optional().describe('Owner group name'),
+  owner: ownerName.optional().describe('Owner user name'),
+  group: ownerName.optional().describe('Owner group name'),
   mode: modeSchema.optional(),
   backup: z.boolean().optional().describe('Keep the replaced file as <path>.<timestamp>~'),
   validate: commandString

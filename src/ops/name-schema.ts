@@ -32,6 +32,15 @@ export const packageName = named('package', PACKAGE_GRAMMARS);
 export const serviceName = named('service', SERVICE_GRAMMARS);
 export const accountName = named('user or group', [ACCOUNT_NAME]);
 
+/** A file's owner or group: an account name, or a numeric id (chown takes both). */
+export const ownerName = z
+  .string()
+  .min(1)
+  .superRefine((name, ctx) => {
+    const why = /^\d{1,10}$/.test(name) ? undefined : refusal('user or group', [ACCOUNT_NAME], name);
+    if (why) ctx.addIssue({ code: 'custom', message: `${why}; or a numeric id` });
+  });
+
 /**
  * With a literal `use:`, the names must fit that backend's grammar (found in `registry`); issues
  * point at the offending name.

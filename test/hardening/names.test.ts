@@ -89,6 +89,17 @@ describe('names and paths at validate time (no host contacted, exit 4, file:line
     assert.match(err, /plan:8:46: argument 'groups\.2' of 'user': a user or group name must not contain spaces, newlines/);
   });
 
+  it('stops: a file owner or group that chown would read as an option or as owner:group', async () => {
+    const err = await refused(
+      'owners',
+      '  - name: dir\n    directory: { path: /srv/x, owner: "-R", group: "root:wheel" }\n  - name: file\n    file: { path: /srv/y, content: x, owner: "nobody\\nroot" }\n  - name: numeric is fine\n    file: { path: /srv/z, content: x, owner: "1000", group: "100" }\n',
+    );
+    assert.match(err, /plan:4:39: argument 'owner' of 'directory': a user or group name must not start with '-' \(it would be read as an option\); or a numeric id, got string "-R"/);
+    assert.match(err, /plan:4:52: argument 'group' of 'directory': not a user or group name .*; or a numeric id, got string "root:wheel"/);
+    assert.match(err, /plan:6:46: argument 'owner' of 'file': a user or group name must not contain spaces, newlines/);
+    assert.doesNotMatch(err, /plan:8:/);
+  });
+
   it('stops: a NUL byte in a path being silently cut off', async () => {
     const err = await refused(
       'nul-path',
