@@ -69,6 +69,7 @@ async function takeLock(base: Pick<HostContext, 'conn' | 'host' | 'emit'>, lock:
     try {
       return readLock(parseRaw((await base.conn.script(script, { become, label })).stdout.toString()));
     } catch (err) {
+      if (!become) throw err;
       throw new OperationError(`the run lock needs root on the host and become failed: ${(err as Error).message}`, { host: base.host });
     }
   };
