@@ -263,6 +263,15 @@ describe('run lock, on real hosts with a host user planting', { skip }, () => {
     assert.equal((await fleet.exec(SYSV, 'stat -c "%U %a" /var/run/fleetplan; test -e /var/run/fleetplan/lock && echo left')).stdout, 'root 700\n');
   });
 
+  it('stops: a login without root rights running unlocked (or locking where it could forge the lock)', async () => {
+    await reset(SYSV);
+    await fleet.exec(SYSV, 'id nosudo >/dev/null 2>&1 || { useradd -m -s /bin/sh nosudo && mkdir -p /home/nosudo/.ssh && cp /home/fleet/.ssh/authorized_keys /home/nosudo/.ssh/ && chown -R nosudo: /home/nosudo/.ssh; }');
+    const r = await apply(SYSV, '-e', 'ssh_user=nosudo');
+    assert.notEqual(r.code, 0, r.stdout);
+    assert.match(failure(r, SYSV), /the run lock needs root on the host and become failed: .*(password is required|not in the sudoers|not allowed)/);
+    assert.equal((await fleet.exec(SYSV, 'test -e /root/lock-seen && echo ran; ls -A /var/run/fleetplan 2>/dev/null')).stdout, '', 'no task ran, no lock was made');
+  });
+
   it('stops: a second operator\'s run taking a held lock; --break-lock still takes it', async () => {
     await reset(BSD);
     await fleet.exec(BSD, "mkdir -m 700 /var/run/fleetplan && printf 'v1 0123456789abcdef carol@ops-3 pid 88\\n' > /var/run/fleetplan/lock");
