@@ -2,6 +2,7 @@
 // never in `if` chains inside operations or roles.
 import type { StateQuery } from '../state/query.js';
 import type { FollowUp } from '../ops/operation.js';
+import type { NameGrammar } from './names.js';
 
 export interface PackageState {
   /** Installed version, or null when not installed. */
@@ -15,6 +16,8 @@ export type PackageWanted = 'present' | 'absent' | 'latest';
 
 export interface PackageBackend {
   readonly name: string;
+  /** The package names its tool accepts; every command and query checks its names against it. */
+  readonly names: NameGrammar;
   /** The states this backend can really ensure; the package operation refuses the others. */
   readonly supports: readonly PackageWanted[];
   /** Where the package database and sources live: only a change there (or a command) alters the query's answer. */
@@ -38,6 +41,8 @@ export type ServiceAction = 'start' | 'stop' | 'restart' | 'reload' | 'enable' |
 
 export interface InitBackend {
   readonly name: string;
+  /** The service names it accepts; every command and query checks its names against it. */
+  readonly names: NameGrammar;
   /** The actions this backend can run; the service operation refuses a task needing another. */
   readonly supports: readonly ServiceAction[];
   /** Where service definitions and boot settings live: only a change there (or a command) alters the query's answer. */
@@ -55,6 +60,8 @@ export type AccountsCapability = 'users' | 'groups' | 'supplementary groups';
 /** Creating users and groups and changing membership (useradd/usermod on Linux, pw on FreeBSD). */
 export interface AccountsBackend {
   readonly name: string;
+  /** The user and group names it accepts; every command checks its names against it. */
+  readonly names: NameGrammar;
   /** What this backend can manage; the user and group operations refuse the rest. */
   readonly supports: readonly AccountsCapability[];
   createGroup(group: string, opts: { system?: boolean; gid?: number }): string;

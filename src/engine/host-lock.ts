@@ -1,76 +1,200 @@
-// One run at a time per host: a lock directory created atomically (mkdir) when an apply starts on a
-// host, holding who took it (its mtime says when), removed when the run ends there. A second
-// operator's run fails on that host naming the holder; a lock left by a run that died is reported
-// with its age and can be broken with --break-lock. Dry runs change nothing and take no lock.
+// One run at a time per host. The lock is a file created exclusively (O_EXCL, through the shell's
+// noclobber) in a directory only root can write (/var/run/fleetplan, made 0700 when missing), so no
+// host user can plant, remove or forge it; a parent that is a symlink, not root's, or writable by
+// others is refused. The file holds one record in a strict grammar (`v1 <token> <user>@<host> pid
+// <n>`), checked on the host before it is printed and parsed strictly here: anything else is an
+// error naming the file, never data — a forged record cannot add lines to the facts exec's output.
+// A record left by a dead run of this controller is taken over by exactly one racing run: the
+// takeover holds a per-token mutex (mkdir) while it re-checks the token and removes the file.
+// Dry runs change nothing and take no lock.
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../connectors/quote.js';
 
-export const LOCK_DIR = '/tmp/fleetplan.lock';
+/** Where the lock lives on every host (Linux /var/run → /run, FreeBSD /var/run): root-only, and cleared at boot. */
+export const LOCK_PARENT = '/var/run/fleetplan';
+
+export const lockPath = (parent = LOCK_PARENT) => `${parent}/lock`;
 
 export interface LockOwner {
-  /** "alice@ops-laptop pid 4242": who holds it. */
-  who: string;
   /** Unique per run: only the run that took the lock removes it. */
   token: string;
+  user: string;
+  host: string;
+  pid: number;
 }
+
+/** What a record's user and host may hold: the controller's names, anything else replaced by `_`. */
+const safe = (s: string, max: number) => (s.replace(/[^A-Za-z0-9._-]/g, '_') || '_').slice(0, max);
 
 export function newOwner(): LockOwner {
-  return { who: `${userInfo().username}@${hostname()} pid ${process.pid}`, token: randomBytes(8).toString('hex') };
+  return { token: randomBytes(8).toString('hex'), user: safe(userInfo().username, 64), host: safe(hostname(), 253), pid: process.pid };
+}
+
+export const ownerRecord = (o: LockOwner) => `v1 ${o.token} ${o.user}@${o.host} pid ${o.pid}`;
+export const describeOwner = (o: LockOwner) => `${o.user}@${o.host} pid ${o.pid}`;
+
+const RECORD = /^v1 ([0-9a-f]{16}) ([A-Za-z0-9._-]{1,64})@([A-Za-z0-9._-]{1,253}) pid ([1-9][0-9]{0,9})$/;
+
+/** A record in the grammar, or undefined: the caller reports it as malformed. */
+export function parseRecord(line: string): LockOwner | undefined {
+  const m = RECORD.exec(line);
+  return m ? { token: m[1]!, user: m[2]!, host: m[3]!, pid: Number(m[4]) } : undefined;
 }
 
 /**
- * sh printing `lock=acquired`, or `lock=held` with `lock_owner=`, `lock_since=` (the lock's mtime) and
- * `lock_now=` (epoch seconds, the host's clock) lines. Runs with the facts; taking the lock runs no
- * process but mkdir (the time comes from the directory, read only when someone else holds it).
+ * sh checking the lock's parent: made 0700 when missing; `lock=unsafe` (with what `ls -ldn` says)
+ * unless it is a directory (not a symlink) of uid 0 that neither group nor others may write;
+ * `lock=needroot` when not run as root. One `ls` per run: it also replaces the mkdir a directory
+ * lock cost, so taking the lock forks no more than before.
  */
-export function acquireScript(owner: LockOwner, breakLock: boolean): string {
-  const d = shQuote(LOCK_DIR);
-  const line = shQuote(`${owner.token} ${owner.who}`);
+function parentCheck(parent: string): string {
+  const p = shQuote(parent);
   return [
-    breakLock ? `rm -rf ${d}` : '',
-    `if mkdir ${d} 2>/dev/null; then printf '%s\\n' ${line} > ${d}/owner; echo lock=acquired`,
-    `else echo lock=held; o=$(cat ${d}/owner 2>/dev/null); echo "lock_owner=$o"`,
-    `  echo "lock_since=$(stat -c %Y ${d} 2>/dev/null || stat -f %m ${d} 2>/dev/null)"; echo "lock_now=$(date +%s)"; fi`,
-  ]
-    .filter(Boolean)
-    .join('\n');
+    `_fl_p=${p}; _fl_l=${shQuote(lockPath(parent))}; _fl_s=`,
+    `if [ ! -O / ]; then echo lock=needroot; _fl_s=1`,
+    `else`,
+    `  [ -e "$_fl_p" ] || [ -h "$_fl_p" ] || mkdir -m 700 "$_fl_p" 2>/dev/null`,
+    `  set -- $(ls -ldn "$_fl_p" 2>/dev/null)`,
+    // d, user bits, group write '-', two, other write '-', then nothing or an SELinux '.' (an ACL '+' is refused).
+    `  case "$1:$3" in d????-??-?:0|d????-??-?.:0) ;; *) echo lock=unsafe; echo "lock_parent=$1 uid $3"; _fl_s=1 ;; esac`,
+    `fi`,
+  ].join('\n');
 }
 
 /**
- * A lock taken from this controller by a process that no longer exists is provably stale (the run
- * died, e.g. its connection dropped before it could release): it may be taken over.
+ * sh creating the lock file exclusively with this run's record. When it exists: `lock=held` with the
+ * record (`lock_owner=`), its mtime and the host's clock — or `lock=malformed` when the file is not a
+ * root-owned regular file holding one line of the record's characters. Nothing from the file is
+ * printed unchecked.
  */
-export function staleFromHere(raw: Record<string, string>): boolean {
-  const m = / (\S+)@(\S+) pid (\d+)(?: \d+)?$/.exec(raw.lock_owner ?? '');
-  if (raw.lock !== 'held' || !m || m[2] !== hostname()) return false;
-  try {
-    process.kill(Number(m[3]), 0);
-    return false;
-  } catch {
-    return true;
-  }
+function takeOrReport(owner: LockOwner): string {
+  return [
+    `if [ -z "$_fl_s" ]; then`,
+    `  set -C`,
+    `  if { printf '%s\\n' ${shQuote(ownerRecord(owner))} > "$_fl_l"; } 2>/dev/null; then set +C; echo lock=acquired`,
+    `  else`,
+    `    set +C; _fl_o=; _fl_x=; _fl_m=`,
+    // Not there at all: the create failed for another reason (read-only, full), or a holder just left.
+    `    if [ ! -e "$_fl_l" ] && [ ! -h "$_fl_l" ]; then echo lock=failed; _fl_m=-`,
+    `    elif [ -h "$_fl_l" ] || [ ! -f "$_fl_l" ] || [ ! -O "$_fl_l" ]; then _fl_m=1`,
+    `    else { IFS= read -r _fl_o || [ -n "$_fl_o" ]; { IFS= read -r _fl_x || [ -n "$_fl_x" ]; } && _fl_m=1; } < "$_fl_l"; fi`,
+    `    case "$_fl_o" in *[!A-Za-z0-9@._\\ -]*) _fl_m=1 ;; esac`,
+    `    [ \${#_fl_o} -gt 400 ] && _fl_m=1`,
+    `    case "$_fl_m" in -) ;; 1) echo lock=malformed ;; *) echo lock=held; echo "lock_owner=$_fl_o" ;; esac`,
+    `    echo "lock_since=$(stat -c %Y "$_fl_l" 2>/dev/null || stat -f %m "$_fl_l" 2>/dev/null)"; echo "lock_now=$(date +%s)"`,
+    `  fi`,
+    `fi`,
+  ].join('\n');
 }
 
-/** The holder of a lock as the facts exec read it: who ("bob@ops-2 pid 77") and since when (epoch s). */
-export function lockHolder(raw: Record<string, string>): { who: string; since: number } {
-  const [, ...rest] = (raw.lock_owner ?? '').split(' ');
-  // Earlier fleetplan versions wrote the time after the owner; now the directory's mtime says it.
-  const since = /^\d+$/.test(rest.at(-1) ?? '') && rest.at(-3) === 'pid' ? Number(rest.pop()) : Number(raw.lock_since || NaN);
-  return { who: rest.join(' ') || 'unknown', since };
+/**
+ * sh printing `lock=acquired`, or why not (see LockState). Runs with the facts, in the same exec.
+ * `breakLock` first removes whatever lock (and takeover mutex) is there.
+ */
+export function acquireScript(owner: LockOwner, breakLock: boolean, parent = LOCK_PARENT): string {
+  const brk = breakLock ? `[ -z "$_fl_s" ] && rm -rf "$_fl_l" "$_fl_p"/takeover.*` : '';
+  return [parentCheck(parent), brk, takeOrReport(owner)].filter(Boolean).join('\n');
 }
 
-/** Why the host is locked, from the facts exec's output, or undefined when the lock was taken. */
-export function lockProblem(raw: Record<string, string>): string | undefined {
-  if (raw.lock === 'acquired') return undefined;
-  if (raw.lock !== 'held') return 'could not take the run lock (no answer from the lock script)';
-  const { who, since } = lockHolder(raw);
-  const age = Number.isFinite(since) && raw.lock_now ? `${Number(raw.lock_now) - since} s ago` : 'at an unknown time';
-  return `another fleetplan run holds this host (${who}, since ${age}; lock ${LOCK_DIR}); if that run is gone, re-run with --break-lock`;
+/**
+ * Takes over a lock whose holder is known to be dead (token `stale`): under the mutex
+ * takeover.<token> (mkdir: one racer at a time), removes the file only if it still holds that
+ * token, then creates this run's exclusively. Of any number of racers exactly one ends up holding it.
+ */
+export function takeoverScript(owner: LockOwner, stale: string, parent = LOCK_PARENT): string {
+  if (!/^[0-9a-f]{16}$/.test(stale)) throw new Error(`not a lock token: ${stale}`);
+  const mutex = `"$_fl_p"/takeover.${stale}`;
+  return [
+    parentCheck(parent),
+    `if [ -z "$_fl_s" ] && mkdir ${mutex} 2>/dev/null; then`,
+    `  _fl_o=; { IFS= read -r _fl_o; } < "$_fl_l" 2>/dev/null`,
+    `  case "$_fl_o" in "v1 ${stale} "*) rm -f "$_fl_l" ;; esac`,
+    `  rmdir ${mutex}`,
+    `fi`,
+    takeOrReport(owner),
+  ].join('\n');
 }
 
 /** Removes the lock only if this run still owns it. */
-export function releaseScript(owner: LockOwner): string {
-  const d = shQuote(LOCK_DIR);
-  return `_o=; read -r _o 2>/dev/null < ${d}/owner; case "$_o" in ${shQuote(owner.token)}\\ *) rm -rf ${d};; esac; true`;
+export function releaseScript(owner: LockOwner, parent = LOCK_PARENT): string {
+  const l = shQuote(lockPath(parent));
+  return `_fl_o=; { IFS= read -r _fl_o; } 2>/dev/null < ${l}; case "$_fl_o" in ${shQuote(`v1 ${owner.token} `)}*) rm -f ${l};; esac; true`;
+}
+
+export type LockState =
+  | { kind: 'acquired' }
+  | { kind: 'held'; owner?: LockOwner; since?: number; now?: number }
+  | { kind: 'malformed' }
+  | { kind: 'unsafe'; detail: string }
+  | { kind: 'needroot' }
+  | { kind: 'failed' }
+  | { kind: 'none' };
+
+/** What the lock script said, parsed strictly: a record outside the grammar is `malformed`. */
+export function readLock(raw: Record<string, string>): LockState {
+  const num = (s: string | undefined) => (s && /^\d{1,12}$/.test(s) ? Number(s) : undefined);
+  switch (raw.lock) {
+    case 'acquired':
+    case 'malformed':
+    case 'needroot':
+    case 'failed':
+      return { kind: raw.lock };
+    case 'unsafe':
+      return { kind: 'unsafe', detail: (raw.lock_parent ?? '').replace(/[^\w .+:-]/g, '?').slice(0, 100) };
+    case 'held': {
+      const line = raw.lock_owner ?? '';
+      if (line === '') return { kind: 'held', since: num(raw.lock_since), now: num(raw.lock_now) };
+      const owner = parseRecord(line);
+      return owner ? { kind: 'held', owner, since: num(raw.lock_since), now: num(raw.lock_now) } : { kind: 'malformed' };
+    }
+    default:
+      return { kind: 'none' };
+  }
+}
+
+/**
+ * Is the process alive? kill(pid, 0) succeeds for our own processes; EPERM means it exists but
+ * belongs to another user — alive. Only ESRCH says it is gone.
+ */
+export function processAlive(pid: number, kill: (pid: number, sig: 0) => void = (p, s) => void process.kill(p, s)): boolean {
+  try {
+    kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
+  }
+}
+
+/**
+ * The token of a lock taken from this controller by a process that no longer exists: provably
+ * stale (the run died, e.g. its connection dropped before it could release), so it may be taken over.
+ */
+export function staleToken(state: LockState, here = safe(hostname(), 253), alive = processAlive): string | undefined {
+  if (state.kind !== 'held' || !state.owner || state.owner.host !== here) return undefined;
+  return alive(state.owner.pid) ? undefined : state.owner.token;
+}
+
+/** Why the host is locked (or the lock could not be checked), or undefined when the lock was taken. */
+export function lockProblem(state: LockState, parent = LOCK_PARENT): string | undefined {
+  const file = lockPath(parent);
+  switch (state.kind) {
+    case 'acquired':
+      return undefined;
+    case 'malformed':
+      return `the run lock record at ${file} is malformed — not written by fleetplan; inspect and remove it (or re-run with --break-lock)`;
+    case 'unsafe':
+      return `the run lock directory ${parent} is unsafe (${state.detail || 'missing and could not be created'}): it must be a directory owned by root (uid 0), not a symlink, that no group or other user may write; inspect and fix it`;
+    case 'needroot':
+      return `the run lock at ${file} needs root on the host: log in as root or allow become (sudo) for this user`;
+    case 'failed':
+      return `could not create the run lock ${file} (is the filesystem read-only or full? a run may also have just released it: re-run)`;
+    case 'none':
+      return 'could not take the run lock (no answer from the lock script)';
+    case 'held': {
+      const who = state.owner ? describeOwner(state.owner) : 'a run that has not written its record yet';
+      const age = state.since !== undefined && state.now !== undefined ? `${state.now - state.since} s ago` : 'at an unknown time';
+      return `another fleetplan run holds this host (${who}, since ${age}; lock ${file}); if that run is gone, re-run with --break-lock`;
+    }
+  }
 }

@@ -22,4 +22,6 @@ export interface RunOptions {
   breakLock?: boolean;
   /** Ctrl-C / SIGTERM, fed by the command line: stops new work, then aborts (src/engine/interrupt.ts). */
   interrupt?: Interrupt;
+  /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
+  lockDir?: string;
 }

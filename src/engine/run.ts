@@ -125,7 +125,7 @@ export async function runPlan(
             return v;
           };
         },
-        lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock) },
+        lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
       );
     } catch (err) {
       s.stats.failed++;
@@ -144,7 +144,8 @@ export async function runPlan(
       emit({ type: 'host-failed', host: s.host, error: `not run: ${notRun}` });
     }
     if (s.conn) {
-      if (s.ctx && lockOwner) await s.conn.script(releaseScript(lockOwner), { label: 'release run lock' }).catch(() => undefined);
+      const l = s.ctx?.lock;
+      if (l) await s.conn.script(releaseScript(l.owner, l.parent), { label: 'release run lock', become: l.become }).catch(() => undefined);
       s.stats.execs = s.conn.execCount;
       await s.conn.close().catch(() => undefined);
     }

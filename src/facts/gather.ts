@@ -1,5 +1,6 @@
 // Facts in one round trip: one script prints raw key=value lines and identity files; a pure function
 // turns them into Facts. Detection is an ordered table of rules (as Ansible's), not scattered ifs.
+import { randomBytes } from 'node:crypto';
 import type { Connection } from '../connectors/connection.js';
 import { FactError } from '../errors.js';
 import type { Facts, InitSystem, OsFamily, PackageManager } from './facts.js';
@@ -140,16 +141,21 @@ export function parseFacts(text: string): Facts {
 }
 
 /**
- * Facts in one exec. `extra` is more sh run in the same exec (the run lock) whose key=value lines
- * come back in `raw`, so taking the lock costs no extra round trip.
+ * Facts in one exec. `extra` is more sh run first in the same exec (the run lock) whose key=value
+ * lines come back in `extra`, so taking the lock costs no extra round trip. A random marker line
+ * separates the two: nothing `extra` prints can be taken for a fact.
  */
-export async function gatherFacts(conn: Connection, host: string, extra = ''): Promise<{ facts: Facts; raw: Raw }> {
-  const res = await conn.script(extra ? `${extra}\n${FACTS_SCRIPT}` : FACTS_SCRIPT, { label: 'gather facts' });
+export async function gatherFacts(conn: Connection, host: string, extra = ''): Promise<{ facts: Facts; raw: Raw; extra: Raw }> {
+  const mark = `@@facts-${randomBytes(8).toString('hex')}`;
+  const res = await conn.script(extra ? `${extra}\necho ${mark}\n${FACTS_SCRIPT}` : FACTS_SCRIPT, { label: 'gather facts' });
   if (res.exitCode !== 0) {
     throw new FactError(`facts script exited ${res.exitCode}: ${res.stderr.trim().slice(0, 300)}`, { host });
   }
-  const raw = parseRaw(res.stdout.toString());
+  const out = res.stdout.toString();
+  const at = extra ? out.indexOf(`${mark}\n`) : 0;
+  if (at < 0) throw new FactError(`facts script printed nothing recognisable`, { host });
+  const raw = parseRaw(extra ? out.slice(at + mark.length + 1) : out);
   const facts = factsFromRaw(raw);
   if (!facts.system) throw new FactError(`facts script printed nothing recognisable`, { host });
-  return { facts, raw };
+  return { facts, raw, extra: extra ? parseRaw(out.slice(0, at)) : {} };
 }

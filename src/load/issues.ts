@@ -86,7 +86,8 @@ export function orList(items: readonly string[]): string {
 export function describeValue(value: unknown): string {
   if (value === null || value === undefined) return 'null';
   if (Array.isArray(value)) return 'list';
-  if (typeof value === 'string') return `string ${JSON.stringify(value)}`;
+  // A long value (a 64 KiB command) is cut: the message is about where it is, not all of it.
+  if (typeof value === 'string') return value.length > 200 ? `string ${JSON.stringify(`${value.slice(0, 200)}…`)} (${value.length} characters)` : `string ${JSON.stringify(value)}`;
   if (typeof value === 'number' || typeof value === 'boolean') return `${typeof value} ${String(value)}`;
   if (typeof value === 'object' && value.constructor?.name === 'Secret') return 'secret string';
   if (typeof value === 'object') return 'mapping';

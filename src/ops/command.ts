@@ -6,15 +6,16 @@ import { shQuote } from '../connectors/quote.js';
 import { commandStatusQuery, fileQuery } from '../state/file-state.js';
 import type { StateQuery } from '../state/query.js';
 import type { Operation } from './operation.js';
+import { absolutePath, commandString } from './path-schema.js';
 
 const schema = z
   .object({
-    cmd: z.string().min(1).describe('Shell command (POSIX sh) to run'),
-    creates: z.string().optional().describe('Skip when this path exists'),
-    removes: z.string().optional().describe('Skip when this path does not exist'),
-    unless: z.string().optional().describe('Skip when this read-only check command exits 0'),
-    onlyif: z.string().optional().describe('Run only when this read-only check command exits 0'),
-    chdir: z.string().optional().describe('Directory to run in'),
+    cmd: commandString.describe('Shell command (POSIX sh) to run'),
+    creates: absolutePath.optional().describe('Skip when this path exists'),
+    removes: absolutePath.optional().describe('Skip when this path does not exist'),
+    unless: commandString.optional().describe('Skip when this read-only check command exits 0'),
+    onlyif: commandString.optional().describe('Run only when this read-only check command exits 0'),
+    chdir: absolutePath.optional().describe('Directory to run in'),
     env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('Environment variables'),
   })
   .strict();

@@ -1,5 +1,6 @@
 // copy and template: a file whose content comes from the controller (role files/ or templates/),
 // planned by the shared file-content planner. The two differ only in how the content is produced.
+import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery } from '../state/file-state.js';
 import { fileAttrs, planFileContent, sha256 } from './file-content.js';
@@ -9,7 +10,7 @@ const schemaFor = (srcDescription: string) =>
   z
     .object({
       src: z.string().min(1).describe(srcDescription),
-      dest: z.string().min(1).describe('Absolute path on the host'),
+      dest: absolutePath.describe('Absolute path on the host'),
       ...fileAttrs,
     })
     .strict();

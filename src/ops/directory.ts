@@ -1,4 +1,6 @@
 // directory: a directory (and its parents) with owner, group and mode, or absent (recursively).
+import { absolutePath } from './path-schema.js';
+import { ownerName } from './name-schema.js';
 import { z } from 'zod';
 import { shQuote } from '../connectors/quote.js';
 import { fileQuery, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
@@ -7,10 +9,10 @@ import type { Operation } from './operation.js';
 
 const schema = z
   .object({
-    path: z.string().min(1).describe('Absolute path on the host'),
+    path: absolutePath.describe('Absolute path on the host'),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the directory and everything in it'),
-    owner: z.string().min(1).optional().describe('Owner user name'),
-    group: z.string().min(1).optional().describe('Owner group name'),
+    owner: ownerName.optional().describe('Owner user name'),
+    group: ownerName.optional().describe('Owner group name'),
     mode: modeSchema.optional(),
   })
   .strict();

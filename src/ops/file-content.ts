@@ -6,6 +6,8 @@ import { z } from 'zod';
 import { shQuote } from '../connectors/quote.js';
 import { secretValues } from '../load/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
+import { commandString } from './path-schema.js';
+import { ownerName } from './name-schema.js';
 import type { Change, FileDiff, OpContext, PlanResult, WriteSpec } from './operation.js';
 
 export const modeSchema = z
@@ -15,12 +17,11 @@ export const modeSchema = z
 
 /** Arguments every file-writing operation accepts. */
 export const fileAttrs = {
-  owner: z.string().min(1).optional().describe('Owner user name'),
-  group: z.string().min(1).optional().describe('Owner group name'),
+  owner: ownerName.optional().describe('Owner user name'),
+  group: ownerName.optional().describe('Owner group name'),
   mode: modeSchema.optional(),
   backup: z.boolean().optional().describe('Keep the replaced file as <path>.<timestamp>~'),
-  validate: z
-    .string()
+  validate: commandString
     .optional()
     .describe('Command run on the new content before it replaces the file; %s is the temporary file. A failure keeps the old file.'),
 };

@@ -1,4 +1,5 @@
 // file: a path that holds inline content, or just exists with attributes, or is absent.
+import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { shQuote } from '../connectors/quote.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
@@ -7,7 +8,7 @@ import type { Operation } from './operation.js';
 
 const schema = z
   .object({
-    path: z.string().min(1).describe('Absolute path on the host'),
+    path: absolutePath.describe('Absolute path on the host'),
     content: z.string().optional().describe('Exact content of the file (templated like any argument)'),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the file'),
     ...fileAttrs,

@@ -3,10 +3,11 @@ import { z } from 'zod';
 import { requireSupport } from '../backends/backends.js';
 import { groupQuery, groupResource } from '../state/account-state.js';
 import type { Operation } from './operation.js';
+import { accountName } from './name-schema.js';
 
 const schema = z
   .object({
-    name: z.string().min(1).describe('Group name'),
+    name: accountName.describe('Group name'),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the group'),
     system: z.boolean().default(false).describe('Create as a system group'),
     gid: z.number().int().nonnegative().optional().describe('Group id when creating'),

@@ -1,5 +1,6 @@
 // line: one line (or one `key = value` setting) present or absent in a file the operation does not
 // own, e.g. one main.cf parameter, keeping the rest of the distribution's file as it is.
+import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery, type FileState } from '../state/file-state.js';
 import { fileAttrs, planFileContent } from './file-content.js';
@@ -7,7 +8,7 @@ import { Unresolved, type Operation } from './operation.js';
 
 const schema = z
   .object({
-    path: z.string().min(1).describe('File on the host'),
+    path: absolutePath.describe('File on the host'),
     line: z.string().optional().describe('The whole line wanted (with regexp: replaces the last matching line)'),
     regexp: z.string().optional().describe('Regular expression selecting the line to replace or remove'),
     key: z.string().optional().describe('Setting name: manages the line `key<separator>value`'),

@@ -5,14 +5,16 @@ import { requireSupport, type PackageBackend, type PackageState } from '../backe
 import { packageBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery } from '../state/query.js';
 import { Unresolved, type Operation, type OpContext } from './operation.js';
+import { fitsBackend, PACKAGE_GRAMMARS, packageName } from './name-schema.js';
 
 const schema = z
   .object({
-    name: z.union([z.string().min(1), z.array(z.string().min(1)).min(1)]).describe('Package name or list of names'),
+    name: z.union([packageName, z.array(packageName).min(1)]).describe('Package name or list of names'),
     state: z.enum(['present', 'absent', 'latest']).default('present').describe('present installs when missing, latest also upgrades, absent removes'),
     use: z.string().optional().describe('Force a package backend instead of detecting it from facts'),
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => fitsBackend(packageBackends, 'package', PACKAGE_GRAMMARS, a, ctx));
 
 type Args = z.infer<typeof schema>;
 

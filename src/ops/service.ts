@@ -8,10 +8,11 @@ import { groupedByName, type StateQuery } from '../state/query.js';
 import type { Change, FollowUp, Operation } from './operation.js';
 import { Unresolved } from './operation.js';
 import { pickBackend } from './package.js';
+import { fitsBackend, SERVICE_GRAMMARS, serviceName } from './name-schema.js';
 
 const schema = z
   .object({
-    name: z.string().min(1).describe('Service name (systemd unit, init script, rc.d script)'),
+    name: serviceName.describe('Service name (systemd unit, init script, rc.d script)'),
     state: z
       .enum(['started', 'stopped', 'restarted', 'reloaded'])
       .optional()
@@ -24,6 +25,7 @@ const schema = z
       .describe('A service that does not exist already is stopped and disabled (for retiring optional software such as sendmail)'),
   })
   .strict()
+  .superRefine((a, ctx) => fitsBackend(initBackends, 'service', SERVICE_GRAMMARS, a, ctx))
   .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' });
 
 type Args = z.infer<typeof schema>;

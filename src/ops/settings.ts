@@ -1,6 +1,7 @@
 // settings: several `key = value` settings of a config file in one task, one write and one diff —
 // e.g. the main.cf parameters a relay needs, or opendkim.conf's "Key value" lines — keeping every
 // other line of the distribution's file as it is. A null value removes the setting.
+import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery, type FileState } from '../state/file-state.js';
 import { fileAttrs, planFileContent } from './file-content.js';
@@ -11,7 +12,7 @@ const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
 const schema = z
   .object({
-    path: z.string().min(1).describe('Config file on the host'),
+    path: absolutePath.describe('Config file on the host'),
     values: z.record(z.string().min(1), scalar).describe('Settings: name → value (null removes the setting)'),
     separator: z.string().default(' = ').describe('Between name and value; matching ignores spaces around it ("Key value": " ")'),
     continuation: z.boolean().default(false).describe('Indented lines after a setting belong to it (Postfix main.cf)'),

@@ -4,13 +4,14 @@ import { z } from 'zod';
 import { shQuote } from '../connectors/quote.js';
 import type { StateQuery } from '../state/query.js';
 import type { Operation } from './operation.js';
+import { absolutePath } from './path-schema.js';
 
 const schema = z
   .object({
     name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an rc.conf variable name').describe('rc.conf variable, e.g. sendmail_enable'),
     value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Wanted value (booleans become YES/NO)'),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the variable from the file'),
-    file: z.string().default('/etc/rc.conf').describe('rc.conf file to edit'),
+    file: absolutePath.default('/etc/rc.conf').describe('rc.conf file to edit'),
   })
   .strict()
   .refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'sysrc needs `value` when state is present' });

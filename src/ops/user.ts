@@ -5,21 +5,23 @@ import { requireSupport } from '../backends/backends.js';
 import { groupQuery, userQuery, userResource, type UserState } from '../state/account-state.js';
 import type { Change, Operation } from './operation.js';
 import { Unresolved } from './operation.js';
+import { accountName } from './name-schema.js';
+import { absolutePath } from './path-schema.js';
 
 const schema = z
   .object({
-    name: z.string().min(1).describe('User name'),
+    name: accountName.describe('User name'),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the account (its home directory stays)'),
-    groups: z.array(z.string().min(1)).optional().describe('Supplementary groups the user must be in'),
+    groups: z.array(accountName).optional().describe('Supplementary groups the user must be in'),
     append: z
       .boolean()
       .default(true)
       .describe('true: add to `groups`, keep other memberships; false: also leave groups not listed'),
     system: z.boolean().default(false).describe('Create as a system account'),
     uid: z.number().int().nonnegative().optional().describe('User id when creating'),
-    group: z.string().optional().describe('Primary group when creating'),
-    home: z.string().optional().describe('Home directory when creating'),
-    shell: z.string().optional().describe('Login shell when creating'),
+    group: accountName.optional().describe('Primary group when creating'),
+    home: absolutePath.optional().describe('Home directory when creating'),
+    shell: absolutePath.optional().describe('Login shell when creating'),
   })
   .strict();
 

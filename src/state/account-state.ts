@@ -22,7 +22,7 @@ export function userQuery(name: string): StateQuery<UserState> {
     key: userResource(name),
     resource: userResource(name),
     paths: ACCOUNT_PATHS,
-    script: `if id ${u} >/dev/null 2>&1; then echo "$(id -u ${u})"; id -Gn ${u}; else echo absent; fi`,
+    script: `if id -- ${u} >/dev/null 2>&1; then echo "$(id -u -- ${u})"; id -Gn -- ${u}; else echo absent; fi`,
     parse(out) {
       const [first, groups = ''] = out.toString().trim().split('\n');
       if (first === 'absent') return { exists: false, groups: [] };

@@ -107,7 +107,7 @@ test('check --diff: shows every change with diffs and commands, changes nothing'
     assert.match(myhostname.diff[0].after, new RegExp(`\\nmyhostname = ${h.name}\\.example\\.test\\n`));
     assert.match(myhostname.diff[0].before, /\nmyhostname = /);
     const pkg = r.json.hosts[h.name].tasks.find((t: any) => t.operation === 'package');
-    assert.match(pkg.commands[0], /apt-get .*install tree$/);
+    assert.match(pkg.commands[0], /apt-get .*install -- tree$/);
     const genkey = r.json.hosts[h.name].tasks.find((t: any) => t.operation === 'command' && !t.handler);
     assert.match(genkey.reason, /guard lets it run: \/etc\/fleetplan\/dkim\/fleet1\.private is missing/);
   }
@@ -117,7 +117,7 @@ test('check --diff: shows every change with diffs and commands, changes nothing'
   assert.match(human.stdout, /\+\+\+ \/etc\/postfix\/main\.cf \(planned\)/);
   assert.match(human.stdout, /\+myhostname = deb-sysv-1\.example\.test/);
   assert.match(human.stdout, /would run\s+handler mailhost_base: postmap virtual/);
-  assert.match(human.stdout, /\$ .*apt-get .*install tree/);
+  assert.match(human.stdout, /\$ .*apt-get .*install -- tree/);
   // Nothing changed on any host.
   for (const h of fleet.hosts) {
     const st = await fleet.exec(

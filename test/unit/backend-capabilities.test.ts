@@ -59,7 +59,7 @@ test('service: an action the init backend does not declare fails the task; suppo
   assert.throws(() => plan('service', { name: 'postfix', state: 'reloaded' }, c, running), /the service backend no-reload cannot do 'reload'/);
   assert.deepEqual(
     plan('service', { name: 'postfix', state: 'restarted' }, c, running).changes.map((x) => (x.kind === 'run' ? x.command : '')),
-    ['systemctl restart postfix'],
+    ['systemctl restart -- postfix'],
   );
   // Nothing to do needs no capability at all.
   assert.equal(plan('service', { name: 'postfix', state: 'started' }, c, running).changes.length, 0);
@@ -72,7 +72,7 @@ test('user and group: membership changes need "supplementary groups", creating n
   assert.throws(() => plan('user', { name: 'postfix', groups: ['milter'] }, c, answer), /the accounts backend users-only cannot do 'supplementary groups'/);
   assert.throws(() => plan('group', { name: 'milter', state: 'absent' }, c, answer), /cannot do 'groups'/);
   const created = plan('user', { name: 'relay' }, c, (key) => (key.startsWith('user:') ? { exists: false, groups: [] } : { exists: false }));
-  assert.deepEqual(created.changes.map((x) => (x.kind === 'run' ? x.command : '')), ['useradd -m relay']);
+  assert.deepEqual(created.changes.map((x) => (x.kind === 'run' ? x.command : '')), ['useradd -m -- relay']);
 });
 
 test('an OS without a backend explains itself when asked what it supports', () => {

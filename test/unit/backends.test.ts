@@ -54,8 +54,8 @@ test('rpm: rpm -q lines and check-update', () => {
   const q = yum.query(['postfix', 'tree'], { candidate: true });
   const out = 'postfix\t2.6.6-8.el6\n@@updates\n\npostfix.x86_64    2:2.6.6-9.el6    base\n';
   assert.deepEqual(q.parse(Buffer.from(out), 0), { postfix: { installed: '2.6.6-8.el6', candidate: '2:2.6.6-9.el6' }, tree: { installed: null } });
-  assert.equal(yum.install(['cyrus-sasl-plain', 'cyrus-sasl-md5']), 'yum -y install cyrus-sasl-plain cyrus-sasl-md5');
-  assert.equal(rpmBackend('dnf').remove(['sendmail']), 'dnf -y remove sendmail');
+  assert.equal(yum.install(['cyrus-sasl-plain', 'cyrus-sasl-md5']), 'yum -y install -- cyrus-sasl-plain cyrus-sasl-md5');
+  assert.equal(rpmBackend('dnf').remove(['sendmail']), 'dnf -y remove -- sendmail');
 });
 
 test('pkg and ports: pkg info -e / pkg query lines; ports build by origin', () => {
@@ -73,12 +73,12 @@ test('pkg and ports: pkg info -e / pkg query lines; ports build by origin', () =
 });
 
 test('init backends: commands per system', () => {
-  assert.equal(systemd.command('enable', 'postfix'), 'systemctl enable --no-reload postfix');
-  assert.equal(systemd.command('start', 'postfix'), 'systemctl start postfix');
+  assert.equal(systemd.command('enable', 'postfix'), 'systemctl enable --no-reload -- postfix');
+  assert.equal(systemd.command('start', 'postfix'), 'systemctl start -- postfix');
   assert.equal(systemd.followUp?.command, 'systemctl daemon-reload');
   // Debian: update-rc.d, run by systemctl for a unit with an init script, leaves the reload to the follow-up.
-  assert.equal(systemdDebian.command('disable', 'sendmail'), 'DPKG_ROOT=/ systemctl disable --no-reload sendmail');
-  assert.equal(systemdDebian.command('restart', 'postfix'), 'systemctl restart postfix');
+  assert.equal(systemdDebian.command('disable', 'sendmail'), 'DPKG_ROOT=/ systemctl disable --no-reload -- sendmail');
+  assert.equal(systemdDebian.command('restart', 'postfix'), 'systemctl restart -- postfix');
   assert.equal(sysv(updateRcD).command('disable', 'sendmail'), 'update-rc.d sendmail disable');
   assert.equal(sysv(chkconfig).command('disable', 'sendmail'), 'chkconfig sendmail off');
   assert.equal(sysv(chkconfig).command('start', 'postfix'), '/etc/init.d/postfix start');
@@ -102,7 +102,7 @@ test('init backends: state parsing', () => {
     'Id=systemd-sysctl.service', 'Names=systemd-sysctl.service procps.service', 'LoadState=loaded', 'ActiveState=active', 'UnitFileState=static',
     '@@is-enabled', 'opendmarc.service=enabled', 'old.service=disabled', '',
   ].join('\n');
-  assert.deepEqual(systemd.query(['postfix', 'nope', 'opendmarc', 'old', 'hidden', 'procps', 'systemd-sysctl', 'refused name']).parse(Buffer.from(show), 0), {
+  assert.deepEqual(systemd.query(['postfix', 'nope', 'opendmarc', 'old', 'hidden', 'procps', 'systemd-sysctl', 'refused@']).parse(Buffer.from(show), 0), {
     postfix: { exists: true, running: true, enabled: true },
     nope: { exists: false, running: false, enabled: false },
     opendmarc: { exists: true, running: false, enabled: true },

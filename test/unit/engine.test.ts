@@ -15,6 +15,8 @@ const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-engine-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 const inventoryFile = path.join(dir, 'inventory.yml');
+// The run lock's directory for these runs: under this test's own temp dir, not the machine's /var/run.
+const lockDir = path.join(dir, 'run-lock');
 writeFileSync(inventoryFile, `all:\n  hosts:\n    me: { connection: local, relay_password: !secret "hunter2-sekrit" }\n`);
 
 async function run(planText: string, opts: { check?: boolean; tags?: string[]; skipTags?: string[] } = {}) {
@@ -24,7 +26,7 @@ async function run(planText: string, opts: { check?: boolean; tags?: string[]; s
   const summary = await runPlan(
     loadPlan(file, { rolesPath: [] }),
     loadInventory(inventoryFile),
-    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], extraVars: {} },
+    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], extraVars: {}, lockDir },
     (e) => events.push(e),
   );
   const results = events.flatMap((e) => (e.type === 'task-result' ? [e.result] : []));
@@ -374,64 +376,66 @@ handlers:
 });
 
 test('host lock: a second run is refused naming the holder; --break-lock takes over; a run leaves no lock', async () => {
-  const { LOCK_DIR } = await import('../../src/engine/host-lock.js');
-  const { mkdirSync, existsSync: exists } = await import('node:fs');
-  rmSync(LOCK_DIR, { recursive: true, force: true });
+  const { lockPath } = await import('../../src/engine/host-lock.js');
+  const { existsSync: exists, mkdirSync, utimesSync } = await import('node:fs');
+  const lock = lockPath(lockDir);
+  rmSync(lock, { force: true });
   const plan = 'hosts: all\ntasks:\n  - name: t\n    command: "true"\n';
   await run(plan);
-  assert.equal(exists(LOCK_DIR), false, 'released after the run');
-  mkdirSync(LOCK_DIR);
-  writeFileSync(path.join(LOCK_DIR, 'owner'), `abc123 bob@ops-2 pid 77 ${Math.floor(Date.now() / 1000) - 60}\n`);
+  assert.equal(exists(lock), false, 'released after the run');
+  mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+  writeFileSync(lock, 'v1 abc1230000000000 bob@ops-2 pid 77\n');
+  const then = Date.now() / 1000 - 60;
+  utimesSync(lock, then, then);
   try {
     const held = await run(plan);
     const failed = held.events.find((e) => e.type === 'host-failed');
     assert.ok(failed && failed.type === 'host-failed');
-    assert.match(failed.error, /another fleetplan run holds this host \(bob@ops-2 pid 77, since 6\d s ago; lock \/tmp\/fleetplan\.lock\); .*--break-lock/);
-    assert.equal(exists(LOCK_DIR), true, 'the other run\'s lock is left alone');
+    assert.equal(failed.error.includes(`another fleetplan run holds this host (bob@ops-2 pid 77, since 6`), true, failed.error);
+    assert.match(failed.error, / s ago; lock \S+\/run-lock\/lock\); .*--break-lock/);
+    assert.equal(exists(lock), true, 'the other run\'s lock is left alone');
     const file = path.join(dir, 'lock-plan.yml');
     writeFileSync(file, plan);
     const events: RunEvent[] = [];
-    const s = await runPlan(loadPlan(file, { rolesPath: [] }), loadInventory(inventoryFile), { check: false, forks: 1, tags: [], skipTags: [], extraVars: {}, breakLock: true }, (e) => events.push(e));
+    const s = await runPlan(loadPlan(file, { rolesPath: [] }), loadInventory(inventoryFile), { check: false, forks: 1, tags: [], skipTags: [], extraVars: {}, breakLock: true, lockDir }, (e) => events.push(e));
     assert.equal(s.hosts.me!.failed, 0);
-    assert.equal(exists(LOCK_DIR), false);
+    assert.equal(exists(lock), false);
   } finally {
-    rmSync(LOCK_DIR, { recursive: true, force: true });
+    rmSync(lock, { force: true });
   }
 });
 
-test('host lock: a lock in the current format (owner without time) reports its age from the directory', async () => {
-  const { LOCK_DIR } = await import('../../src/engine/host-lock.js');
-  const { mkdirSync, utimesSync } = await import('node:fs');
-  rmSync(LOCK_DIR, { recursive: true, force: true });
-  mkdirSync(LOCK_DIR);
-  writeFileSync(path.join(LOCK_DIR, 'owner'), 'abc123 carol@ops-3 pid 88\n');
-  const then = Date.now() / 1000 - 95;
-  utimesSync(LOCK_DIR, then, then);
+test('host lock: a record not in the v1 grammar (an older format) is an error naming the file, not data', async () => {
+  const { lockPath } = await import('../../src/engine/host-lock.js');
+  const { mkdirSync } = await import('node:fs');
+  const lock = lockPath(lockDir);
+  mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+  writeFileSync(lock, 'abc123 carol@ops-3 pid 88\n');
   try {
     const held = await run('hosts: all\ntasks:\n  - name: t\n    command: "true"\n');
     const failed = held.events.find((e) => e.type === 'host-failed');
     assert.ok(failed && failed.type === 'host-failed');
-    assert.match(failed.error, /another fleetplan run holds this host \(carol@ops-3 pid 88, since 9\d s ago; lock /);
+    assert.match(failed.error, /the run lock record at \S+\/run-lock\/lock is malformed — not written by fleetplan; inspect and remove it/);
   } finally {
-    rmSync(LOCK_DIR, { recursive: true, force: true });
+    rmSync(lock, { force: true });
   }
 });
 
 test('host lock: a lock left by a dead run of this controller is taken over with a note', async () => {
-  const { LOCK_DIR } = await import('../../src/engine/host-lock.js');
+  const { lockPath, newOwner } = await import('../../src/engine/host-lock.js');
   const { mkdirSync } = await import('node:fs');
-  const { hostname, userInfo } = await import('node:os');
-  rmSync(LOCK_DIR, { recursive: true, force: true });
-  mkdirSync(LOCK_DIR);
+  const lock = lockPath(lockDir);
+  mkdirSync(lockDir, { recursive: true, mode: 0o700 });
   // pid 2^22+1 is above Linux's pid_max default: no such process.
-  writeFileSync(path.join(LOCK_DIR, 'owner'), `dead00 ${userInfo().username}@${hostname()} pid 4194305\n`);
+  const me = newOwner();
+  writeFileSync(lock, `v1 dead000000000000 ${me.user}@${me.host} pid 4194305\n`);
   try {
     const r = await run('hosts: all\ntasks:\n  - name: t\n    command: "true"\n');
     assert.equal(r.summary.hosts.me!.failed, 0);
     const note = r.events.find((e) => e.type === 'host-note');
     assert.ok(note && note.type === 'host-note' && / stale run lock \(\S+@\S+ pid 4194305, no longer running\)/.test(note.note), note && 'note' in note ? note.note : '');
   } finally {
-    rmSync(LOCK_DIR, { recursive: true, force: true });
+    rmSync(lock, { force: true });
   }
 });
 
@@ -446,7 +450,7 @@ case "$1" in
   show) while [ "$1" != "--" ]; do shift; done; shift
     for n; do e=disabled; [ -e ${sd}/on-$n ] && e=enabled; l=loaded; [ -e ${sd}/gone-$n ] && l=not-found
       printf 'Id=%s.service\\nNames=%s.service\\nLoadState=%s\\nActiveState=active\\nUnitFileState=%s\\n\\n' $n $n $l $e; done ;;
-  enable) [ "$2" = --no-reload ] && touch ${sd}/on-$3 ;;
+  enable) [ "$2" = --no-reload ] && [ "$3" = -- ] && touch ${sd}/on-$4 ;;
 esac
 `, { mode: 0o755 });
   const oldPath = process.env.PATH;
@@ -472,7 +476,7 @@ ${then}`;
 
     const real = await run(plan(''));
     assert.deepEqual(real.statuses, check.statuses, 'the real run does what the dry run showed');
-    assert.deepEqual(log(), ['enable --no-reload a', 'enable --no-reload b', 'daemon-reload']);
+    assert.deepEqual(log(), ['enable --no-reload -- a', 'enable --no-reload -- b', 'daemon-reload']);
 
     const again = await run(plan(''));
     assert.deepEqual(again.statuses, ['a at boot=ok', 'b at boot=ok'], 'nothing enabled: no reload');
@@ -481,7 +485,7 @@ ${then}`;
     rmSync(path.join(sd, 'on-b'));
     const failing = await run(plan('  - name: boom\n    command: "exit 1"\n'));
     assert.deepEqual(failing.statuses, ['a at boot=ok', 'b at boot=changed', 'boom=failed', `${reload}=changed`], 'the enable was made: its reload still runs');
-    assert.deepEqual(log().slice(3), ['enable --no-reload b', 'daemon-reload']);
+    assert.deepEqual(log().slice(3), ['enable --no-reload -- b', 'daemon-reload']);
     assert.equal(failing.summary.hosts.me!.failed, 1);
 
     // A dry run that cannot plan the enable yet (its unit comes from an earlier command) still shows the reload, as uncertain.
@@ -493,7 +497,7 @@ ${then}`;
     assert.equal(unsure.by("reload systemd's unit configuration").dependsOn, 'c at boot', 'only possibly needed');
     const made = await run(plan(installs));
     assert.deepEqual(made.statuses, unsure.statuses);
-    assert.deepEqual(log().slice(5), [`enable --no-reload c`, 'daemon-reload']);
+    assert.deepEqual(log().slice(5), [`enable --no-reload -- c`, 'daemon-reload']);
   } finally {
     process.env.PATH = oldPath;
   }

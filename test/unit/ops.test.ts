@@ -103,11 +103,11 @@ test('command: guards decide, the reason says why', () => {
 test('package: installs only what is missing, in one command', () => {
   const p = plan('package', { name: ['postfix', 'libsasl2-modules'] }, () => ({ postfix: { installed: '3.7' }, 'libsasl2-modules': { installed: null } }));
   assert.equal(p.changes.length, 1);
-  assert.match(commands(p)[0]!, /apt-get .* install libsasl2-modules$/);
+  assert.match(commands(p)[0]!, /apt-get .* install -- libsasl2-modules$/);
   const none = plan('package', { name: 'postfix' }, () => ({ postfix: { installed: '3.7' } }));
   assert.deepEqual(none.changes, []);
   const absent = plan('package', { name: 'sendmail', state: 'absent' }, () => ({ sendmail: { installed: '8' } }));
-  assert.match(commands(absent)[0]!, /remove sendmail$/);
+  assert.match(commands(absent)[0]!, /remove -- sendmail$/);
 });
 
 test('package: a prediction from an earlier task is what a later one sees', () => {
@@ -120,31 +120,31 @@ test('package: a prediction from an earlier task is what a later one sees', () =
 test('service: start + enable, stop + disable, unknown → Unresolved, restarted always acts', () => {
   const down = { postfix: { exists: true, running: false, enabled: false } };
   assert.deepEqual(commands(plan('service', { name: 'postfix', state: 'started', enabled: true }, () => down)), [
-    'systemctl start postfix',
-    'systemctl enable --no-reload postfix',
+    'systemctl start -- postfix',
+    'systemctl enable --no-reload -- postfix',
   ]);
   const up = { sendmail: { exists: true, running: true, enabled: true } };
   assert.deepEqual(commands(plan('service', { name: 'sendmail', state: 'stopped', enabled: false }, () => up)), [
-    'systemctl stop sendmail',
-    'systemctl disable --no-reload sendmail',
+    'systemctl stop -- sendmail',
+    'systemctl disable --no-reload -- sendmail',
   ]);
   assert.deepEqual(plan('service', { name: 'sendmail', state: 'started', enabled: true }, () => up).changes, []);
   assert.throws(() => plan('service', { name: 'nope', state: 'started' }, () => ({ nope: { exists: false, running: false, enabled: false } })), Unresolved);
-  assert.deepEqual(commands(plan('service', { name: 'sendmail', state: 'restarted' }, () => up)), ['systemctl restart sendmail']);
+  assert.deepEqual(commands(plan('service', { name: 'sendmail', state: 'restarted' }, () => up)), ['systemctl restart -- sendmail']);
 });
 
 test('user: adds missing supplementary groups only', () => {
   const p = plan('user', { name: 'postfix', groups: ['opendkim', 'postfix'] }, (key) =>
     key.startsWith('user:') ? { exists: true, uid: 100, primaryGroup: 'postfix', groups: ['postfix'] } : { exists: true, gid: 5 },
   );
-  assert.deepEqual(commands(p), ['usermod -a -G opendkim postfix']);
+  assert.deepEqual(commands(p), ['usermod -a -G opendkim -- postfix']);
   const missingGroup = () =>
     plan('user', { name: 'postfix', groups: ['nogroup2'] }, (key) => (key.startsWith('user:') ? { exists: true, groups: ['postfix'] } : { exists: false }));
   assert.throws(missingGroup, Unresolved);
 });
 
 test('group: create when missing', () => {
-  assert.deepEqual(commands(plan('group', { name: 'dkim', system: true }, () => ({ exists: false }))), ['groupadd -r dkim']);
+  assert.deepEqual(commands(plan('group', { name: 'dkim', system: true }, () => ({ exists: false }))), ['groupadd -r -- dkim']);
 });
 
 test('schemas reject unknown arguments and wrong types', () => {

@@ -1,17 +1,23 @@
 // FreeBSD pw(8): one tool for users, groups and membership.
 import { shQuote } from '../../connectors/quote.js';
 import type { AccountsBackend } from '../backends.js';
+import { ACCOUNT_NAME, checkName } from '../names.js';
+
+// pw wants the name first (`pw useradd name -u …`), before any `--` could go: the grammar is what
+// keeps a name from being an option.
+const q = (name: string) => shQuote(checkName(ACCOUNT_NAME, name));
 
 export const pw: AccountsBackend = {
   name: 'pw',
+  names: ACCOUNT_NAME,
   supports: ['users', 'groups', 'supplementary groups'],
-  createGroup: (group, opts) => ['pw groupadd', shQuote(group), opts.gid !== undefined ? `-g ${opts.gid}` : ''].filter(Boolean).join(' '),
+  createGroup: (group, opts) => ['pw groupadd', q(group), opts.gid !== undefined ? `-g ${opts.gid}` : ''].filter(Boolean).join(' '),
   createUser(user, opts) {
     return [
       'pw useradd',
-      shQuote(user),
+      q(user),
       opts.uid !== undefined ? `-u ${opts.uid}` : '',
-      opts.group ? `-g ${shQuote(opts.group)}` : '',
+      opts.group ? `-g ${q(opts.group)}` : '',
       opts.home ? `-d ${shQuote(opts.home)}` : '',
       opts.shell ? `-s ${shQuote(opts.shell)}` : opts.system ? '-s /usr/sbin/nologin' : '',
       opts.system ? '' : '-m',
@@ -19,8 +25,8 @@ export const pw: AccountsBackend = {
       .filter(Boolean)
       .join(' ');
   },
-  addToGroups: (user, groups) => groups.map((g) => `pw groupmod ${shQuote(g)} -m ${shQuote(user)}`).join(' && '),
-  removeFromGroup: (user, group) => `pw groupmod ${shQuote(group)} -d ${shQuote(user)}`,
-  removeUser: (user) => `pw userdel ${shQuote(user)}`,
-  removeGroup: (group) => `pw groupdel ${shQuote(group)}`,
+  addToGroups: (user, groups) => groups.map((g) => `pw groupmod ${q(g)} -m ${q(user)}`).join(' && '),
+  removeFromGroup: (user, group) => `pw groupmod ${q(group)} -d ${q(user)}`,
+  removeUser: (user) => `pw userdel ${q(user)}`,
+  removeGroup: (group) => `pw groupdel ${q(group)}`,
 };

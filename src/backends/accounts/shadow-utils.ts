@@ -1,12 +1,17 @@
 // Linux shadow-utils: groupadd/useradd/usermod/gpasswd, the same on Debian and RedHat.
 import { shQuote } from '../../connectors/quote.js';
 import type { AccountsBackend } from '../backends.js';
+import { ACCOUNT_NAME, checkName } from '../names.js';
 
+const q = (name: string) => shQuote(checkName(ACCOUNT_NAME, name));
+
+// Every name is checked, and operands follow `--` (getopt_long in all of shadow-utils' tools).
 export const shadowUtils: AccountsBackend = {
   name: 'shadow-utils',
+  names: ACCOUNT_NAME,
   supports: ['users', 'groups', 'supplementary groups'],
   createGroup(group, opts) {
-    return ['groupadd', opts.system ? '-r' : '', opts.gid !== undefined ? `-g ${opts.gid}` : '', shQuote(group)]
+    return ['groupadd', opts.system ? '-r' : '', opts.gid !== undefined ? `-g ${opts.gid}` : '', '--', q(group)]
       .filter(Boolean)
       .join(' ');
   },
@@ -17,14 +22,15 @@ export const shadowUtils: AccountsBackend = {
       opts.uid !== undefined ? `-u ${opts.uid}` : '',
       opts.home ? `-d ${shQuote(opts.home)}` : '',
       opts.shell ? `-s ${shQuote(opts.shell)}` : '',
-      opts.group ? `-g ${shQuote(opts.group)}` : '',
-      shQuote(user),
+      opts.group ? `-g ${q(opts.group)}` : '',
+      '--',
+      q(user),
     ]
       .filter(Boolean)
       .join(' ');
   },
-  addToGroups: (user, groups) => `usermod -a -G ${shQuote(groups.join(','))} ${shQuote(user)}`,
-  removeFromGroup: (user, group) => `gpasswd -d ${shQuote(user)} ${shQuote(group)}`,
-  removeUser: (user) => `userdel ${shQuote(user)}`,
-  removeGroup: (group) => `groupdel ${shQuote(group)}`,
+  addToGroups: (user, groups) => `usermod -a -G ${shQuote(groups.map((g) => checkName(ACCOUNT_NAME, g)).join(','))} -- ${q(user)}`,
+  removeFromGroup: (user, group) => `gpasswd -d ${q(user)} -- ${q(group)}`,
+  removeUser: (user) => `userdel -- ${q(user)}`,
+  removeGroup: (group) => `groupdel -- ${q(group)}`,
 };

@@ -4,6 +4,7 @@
 import { shQuote } from '../../connectors/quote.js';
 import type { InitBackend, ServiceAction } from '../backends.js';
 import { scriptServiceQuery } from './script-query.js';
+import { checkName, INIT_SCRIPT } from '../names.js';
 
 /**
  * Services whose enablement is more than one `_enable` knob. Base sendmail: "disabled" means
@@ -23,9 +24,12 @@ const SCRIPT_DIRS = ['/etc/rc.d', '/usr/local/etc/rc.d'];
 
 export const bsdrc: InitBackend = {
   name: 'bsdrc',
+  // A script name under /etc/rc.d or /usr/local/etc/rc.d: no /, no leading . or -.
+  names: INIT_SCRIPT,
   statePaths: ['/etc/rc.conf', '/etc/rc.conf.local', '/etc/rc.conf.d', '/etc/defaults', '/etc/rc.d', '/usr/local/etc/rc.d', '/usr/local/etc/rc.conf.d', '/var/run'],
   supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
   query(names) {
+    for (const n of names) checkName(INIT_SCRIPT, n);
     return scriptServiceQuery('bsdrc', names, {
       exists: (s) => SCRIPT_DIRS.map((d) => `[ -x ${d}/${s} ]`).join(' || '),
       status: (s) => `service ${s} onestatus`,
@@ -33,7 +37,7 @@ export const bsdrc: InitBackend = {
     });
   },
   command(action: ServiceAction, service: string) {
-    const s = shQuote(service);
+    const s = shQuote(checkName(INIT_SCRIPT, service));
     const special = SPECIAL[service];
     if (action === 'enable') return special?.enable ?? `service ${s} enable`;
     if (action === 'disable') return special?.disable ?? `service ${s} disable`;

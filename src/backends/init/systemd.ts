@@ -5,6 +5,9 @@
 // an alias finds its unit and a name systemctl refuses simply has no block (= does not exist).
 import { shQuote } from '../../connectors/quote.js';
 import type { InitBackend, ServiceState } from '../backends.js';
+import { checkName, SYSTEMD_UNIT } from '../names.js';
+
+const unit = (n: string) => shQuote(checkName(SYSTEMD_UNIT, n));
 
 const ENABLED = ['enabled', 'enabled-runtime', 'static', 'alias', 'indirect'];
 const MARK = '@@is-enabled';
@@ -50,6 +53,7 @@ export const updateRcDSync: SysvLinkSync = { name: 'update-rc.d', env: 'DPKG_ROO
 export function systemdBackend(sync?: SysvLinkSync): InitBackend {
   return {
     name: sync ? `systemd (${sync.name})` : 'systemd',
+    names: SYSTEMD_UNIT,
     // Unit files and drop-ins, and SysV scripts with their rc links (systemd runs those too).
     statePaths: ['/etc/systemd', '/run/systemd', '/lib/systemd', '/usr/lib/systemd', '/usr/local/lib/systemd', '/etc/init.d', '/etc/rc.d', '/etc/rc0.d', '/etc/rc1.d', '/etc/rc2.d', '/etc/rc3.d', '/etc/rc4.d', '/etc/rc5.d', '/etc/rc6.d', '/etc/rcS.d'],
     supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
@@ -57,7 +61,7 @@ export function systemdBackend(sync?: SysvLinkSync): InitBackend {
       return {
         key: `systemd:${names.join(',')}`,
         script: [
-          `_fp_o=$(systemctl show -p Id -p Names -p LoadState -p ActiveState -p UnitFileState -- ${names.map(shQuote).join(' ')} 2>/dev/null)`,
+          `_fp_o=$(systemctl show -p Id -p Names -p LoadState -p ActiveState -p UnitFileState -- ${names.map(unit).join(' ')} 2>/dev/null)`,
           `printf '%s\\n${MARK}\\n' "$_fp_o"`,
           FALLBACK,
         ].join('\n'),
@@ -96,8 +100,8 @@ export function systemdBackend(sync?: SysvLinkSync): InitBackend {
     // manager's own reload of every unit file (≈ 0.15 s of host CPU each) is paid once per play instead
     // of once per service, so its dependency tree still ends up as after a plain `systemctl enable`.
     command(action, service) {
-      if (action !== 'enable' && action !== 'disable') return `systemctl ${action} ${shQuote(service)}`;
-      return `${sync ? `${sync.env} ` : ''}systemctl ${action} --no-reload ${shQuote(service)}`;
+      if (action !== 'enable' && action !== 'disable') return `systemctl ${action} -- ${unit(service)}`;
+      return `${sync ? `${sync.env} ` : ''}systemctl ${action} --no-reload -- ${unit(service)}`;
     },
     followUp: { actions: ['enable', 'disable'], command: 'systemctl daemon-reload', description: "reload systemd's unit configuration" },
   };

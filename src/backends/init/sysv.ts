@@ -3,6 +3,7 @@
 import { shQuote } from '../../connectors/quote.js';
 import type { InitBackend, ServiceAction } from '../backends.js';
 import { scriptServiceQuery } from './script-query.js';
+import { checkName, INIT_SCRIPT } from '../names.js';
 
 /** The distribution's tool for boot-time links: update-rc.d (Debian) or chkconfig (RedHat). */
 export interface LinkManager {
@@ -34,10 +35,14 @@ export const chkconfig: LinkManager = {
 export function sysv(links: LinkManager): InitBackend {
   return {
     name: `sysv (${links.name})`,
+    // The name is a file name under /etc/init.d, run as root: no /, no leading . or - (neither
+    // update-rc.d nor chkconfig takes `--`, so the grammar is what keeps it from being an option).
+    names: INIT_SCRIPT,
     // Scripts and their rc links (Debian /etc/rcN.d, RedHat /etc/rc.d/rcN.d), and the pid files their status reads.
     statePaths: ['/etc/init.d', '/etc/rc.d', '/etc/rc0.d', '/etc/rc1.d', '/etc/rc2.d', '/etc/rc3.d', '/etc/rc4.d', '/etc/rc5.d', '/etc/rc6.d', '/etc/rcS.d', '/etc/chkconfig.d', '/var/run', '/run'],
     supports: ['start', 'stop', 'restart', 'reload', 'enable', 'disable'],
     query(names) {
+      for (const n of names) checkName(INIT_SCRIPT, n);
       return scriptServiceQuery('sysv', names, {
         exists: (s) => `[ -x /etc/init.d/${s} ]`,
         status: (s) => `/etc/init.d/${s} status`,
@@ -45,7 +50,7 @@ export function sysv(links: LinkManager): InitBackend {
       });
     },
     command(action: ServiceAction, service: string) {
-      const s = shQuote(service);
+      const s = shQuote(checkName(INIT_SCRIPT, service));
       switch (action) {
         case 'enable':
           return links.enable(s);

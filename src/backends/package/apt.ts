@@ -1,15 +1,18 @@
 // Debian/Ubuntu: dpkg's database for state, apt-get for changes, never interactive.
 import { shQuote } from '../../connectors/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
+import { checkName, DEB_PACKAGE } from '../names.js';
 
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 
+/** `-- name…`: every name checked, then quoted, after the end of options. */
 function words(names: string[]): string {
-  return names.map(shQuote).join(' ');
+  return ['--', ...names.map((n) => shQuote(checkName(DEB_PACKAGE, n)))].join(' ');
 }
 
 export const apt: PackageBackend = {
   name: 'apt',
+  names: DEB_PACKAGE,
   statePaths: ['/var/lib/dpkg', '/var/lib/apt', '/etc/apt'],
   supports: ['present', 'absent', 'latest'],
   query(names, opts = {}) {

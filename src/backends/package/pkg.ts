@@ -1,11 +1,14 @@
 // FreeBSD pkg(8): `pkg info -e` for presence (exit 0/1, silent), `pkg query` for the version.
 import { shQuote } from '../../connectors/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
+import { checkName, FREEBSD_PACKAGE } from '../names.js';
 
 const PKG = 'env ASSUME_ALWAYS_YES=yes pkg';
 
+// No `--`: the grammar already makes a leading - impossible, and the names stay operands of every
+// pkg subcommand (pkg's own getopt would take `--`, the test fleet's pkg does not).
 function words(names: string[]): string {
-  return names.map(shQuote).join(' ');
+  return names.map((n) => shQuote(checkName(FREEBSD_PACKAGE, n))).join(' ');
 }
 
 /** One line per package: name, tab, installed version or "-", tab, repository version or "-". */
@@ -33,9 +36,11 @@ export function parsePkgLines(out: Buffer, names: string[]): Record<string, Pack
 
 export const pkg: PackageBackend = {
   name: 'pkg',
+  names: FREEBSD_PACKAGE,
   statePaths: ['/var/db/pkg', '/etc/pkg', '/usr/local/etc/pkg', '/usr/local/etc/pkg.conf'],
   supports: ['present', 'absent', 'latest'],
   query(names, opts = {}) {
+    for (const n of names) checkName(FREEBSD_PACKAGE, n);
     return {
       key: `pkg:${opts.candidate ? 'c:' : ''}${names.join(',')}`,
       script: pkgQueryScript(names, Boolean(opts.candidate)),

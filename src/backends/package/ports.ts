@@ -4,19 +4,17 @@
 // name can differ from its directory (security/cyrus-sasl2 installs cyrus-sasl).
 import { shQuote } from '../../connectors/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
+import { checkName, PORT_ORIGIN } from '../names.js';
 
-function checkOrigin(origin: string): string {
-  if (!/^[A-Za-z0-9_.+-]+\/[A-Za-z0-9_.+-]+$/.test(origin)) {
-    throw new Error(`'${origin}' is not a ports origin like mail/opendkim (use: ports takes origins)`);
-  }
-  return origin;
-}
+// Neither part may start with . or -: `../..` would leave /usr/ports.
+const checkOrigin = (origin: string) => checkName(PORT_ORIGIN, origin);
 
 const make = (origin: string, target: string) =>
   `make -C ${shQuote(`/usr/ports/${checkOrigin(origin)}`)} ${target} BATCH=yes`;
 
 export const ports: PackageBackend = {
   name: 'ports',
+  names: PORT_ORIGIN,
   statePaths: ['/var/db/pkg', '/usr/ports', '/etc/make.conf'],
   // No `latest`: the ports tree's version is never read, so an installed port could not be upgraded.
   supports: ['present', 'absent'],

@@ -1,15 +1,18 @@
 // RedHat family: rpm's database for state, yum or dnf (same command line) for changes.
 import { shQuote } from '../../connectors/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
+import { checkName, RPM_PACKAGE } from '../names.js';
 
+/** `-- name…`: every name checked, then quoted, after the end of options (rpm's popt, yum/dnf's argparse). */
 function words(names: string[]): string {
-  return names.map(shQuote).join(' ');
+  return ['--', ...names.map((n) => shQuote(checkName(RPM_PACKAGE, n)))].join(' ');
 }
 
 /** `tool` is yum (CentOS 6/7) or dnf (8+; yum is its alias there). */
 export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
   return {
     name: tool,
+    names: RPM_PACKAGE,
     statePaths: ['/var/lib/rpm', '/usr/lib/sysimage/rpm', '/etc/yum.repos.d', '/etc/yum.conf', '/etc/yum', '/etc/dnf'],
     supports: ['present', 'absent', 'latest'],
     query(names, opts = {}) {
