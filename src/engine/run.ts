@@ -8,7 +8,7 @@ import { selectHosts } from '../load/inventory.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
-import { varsFor } from '../load/vars.js';
+import { secretVarNames, varsFor } from '../load/vars.js';
 import type { Emit, HostStats, RunSummary } from './events.js';
 import { runPlay, startHost, type HostContext } from './host-run.js';
 import { newOwner, releaseScript } from './host-lock.js';
@@ -102,7 +102,7 @@ export async function runPlan(
           return (play: Play, ref?: RoleRef) => {
             const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
             let v = cache.get(key);
-            if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host: s.host, play, roleRef: ref, extraVars: opts.extraVars, facts }))));
+            if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host: s.host, play, roleRef: ref, extraVars: opts.extraVars, facts }), secretVarNames(play))));
             return v;
           };
         },
