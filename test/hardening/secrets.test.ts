@@ -15,6 +15,9 @@ import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { runProcess } from '../run-process.js';
+import { down, up, type Fleet } from '../fleet/fleet.js';
+import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
+import { writeRelayInventory } from '../integration/relay-inventory.js';
 import { shQuote } from '../../src/connectors/quote.js';
 import { InputError } from '../../src/errors.js';
 import { redactEvent } from '../../src/engine/redact.js';
@@ -364,4 +367,79 @@ describe('secrets: property — no helper or combination lets a random secret th
     }
     assert.ok(hbs.helpers.upper);
   });
+});
+
+// Class 5 on a real host: the bundled relay plan with relay_password given as a PLAIN variable (the
+// role declares it in meta.yml secret_vars), three ways. Nothing fleetplan prints shows it, and the
+// host's process list, sampled in a loop inside the host during every apply, never holds it (it
+// travels in the script on stdin: file content, postmap reading the map file).
+describe('secrets: a plain relay_password on a real host (bundled relay plan)', () => {
+  const reason = unsupportedReason();
+  const skip = reason ? skipOrFail(reason) : false;
+  const PW = { e: "Plain-E-relay'Pw1", file: 'Plain-File-relay$Pw2', inv: 'Plain-Inv-relay*Pw3' };
+  let out = '';
+  let fleet: Fleet;
+  let inventory: string;
+
+  before(async () => {
+    if (skip) return;
+    out = mkdtempSync('/tmp/fleetplan-hard-secrets-fleet-');
+    fleet = await up({ os: 'debian-systemd', count: 1, out: path.join(out, 'fleet') });
+    inventory = writeRelayInventory(fleet, path.join(out, 'inventory.yml'), { relayPassword: 'unused', extraVars: { relay_password: JSON.stringify(PW.inv) } });
+    writeFileSync(path.join(out, 'vars.yml'), `relay_password: ${tq(PW.file)}\n`);
+  });
+  after(async () => {
+    if (!out) return;
+    await down(path.join(out, 'fleet')).catch(() => undefined);
+    rmSync(out, { recursive: true, force: true });
+  });
+
+  /** `ps -eo args` inside the host in a tight loop until stopped; returns the distinct lines seen. */
+  function sampleProcesses(h: string): { stop: () => Promise<string> } {
+    const loop = fleet.exec(h, 'rm -f /run/stop-ps /root/ps.log; while [ ! -e /run/stop-ps ]; do ps -eo args >> /root/ps.log; done', { timeoutMs: 900_000 });
+    return {
+      stop: async () => {
+        await fleet.exec(h, 'touch /run/stop-ps');
+        await loop;
+        const r = await fleet.exec(h, 'sort -u /root/ps.log; rm -f /root/ps.log /run/stop-ps');
+        return r.stdout;
+      },
+    };
+  }
+
+  const ways: [string, string, string[]][] = [
+    ['a plain inventory value', PW.inv, []],
+    ['-e k=v', PW.e, ['-e', `relay_password=${PW.e}`]],
+    ['-e @file', PW.file, ['-e', `@${'VARS'}`]],
+  ];
+  for (const [how, pw, extra] of ways) {
+    it(`stops: relay_password given by ${how} shows in console, --diff, --json, --report or the host's ps`, { skip }, async () => {
+      const h = fleet.hosts[0]!.name;
+      const args = ['apply', path.join(root, 'plans', 'relay.yml'), '-i', inventory, ...extra.map((a) => a.replace('VARS', path.join(out, 'vars.yml')))];
+      const run = async (a: string[]) => {
+        const r = await runProcess(process.execPath, [main, ...a], { cwd: out, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 600_000 });
+        return { what: a.slice(3).join(' '), code: r.code, text: r.output };
+      };
+      const outs = [await run([...args, '--check', '--diff', '--verbose']), await run([...args, '--check', '--diff', '--json', '--verbose'])];
+      const sampler = sampleProcesses(h);
+      const report = path.join(out, 'report.html');
+      let applied;
+      try {
+        applied = await run([...args, '--diff', '--verbose', '--report', report]);
+      } finally {
+        outs.push({ what: 'ps -eo args during the apply', code: 0, text: await sampler.stop() });
+      }
+      outs.push(applied, { what: 'report', code: 0, text: readFileSync(report, 'utf8') });
+      for (const o of outs) {
+        assert.equal(o.code, 0, `${o.what}:\n${o.text.slice(-3000)}`);
+        for (const f of leakForms([pw])) assert.ok(!o.text.includes(f), `${how}: '${o.what}' shows ${JSON.stringify(f)}:\n${o.text.slice(0, 3000)}`);
+      }
+      // The checks read real output: the sampler saw the run's shell, the diff named the password map,
+      // and the host holds the password (the map was rebuilt with it).
+      assert.match(outs[2]!.text, /\bsh -s\b/, 'the sampler saw the session shell');
+      assert.match(outs[0]!.text, /sasl_passwd/);
+      const map = await fleet.exec(h, "postmap -q '[127.0.0.1]:2525' hash:/etc/postfix/sasl_passwd || cat /etc/postfix/sasl_passwd");
+      assert.match(map.stdout, new RegExp(`relayuser:${pw.replace(/[$*'^]/g, '\\$&')}`), `${how}: the host got the password`);
+    });
+  }
 });
