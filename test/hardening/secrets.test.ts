@@ -56,7 +56,7 @@ const S = {
   when: 'when-Secret-77',
   whenDerived: 'wder-Secret-12',
   log: 'log-Secret?8a',
-  concat: 'concat-Secret^4',
+  concat: 'concat-Secret^4<&>"',
   indent: 'FirstLine-sEcret\nSecondLine-sEcret',
   join: 'join-Secret|6',
   derived: 'derived-Secret[5]',
