@@ -26,15 +26,6 @@ export function trackSecrets<T>(fn: () => T): { value: T; tainted: boolean } {
   }
 }
 
-/** Does this value (deeply: lists, mappings) hold a Secret? */
-export function holdsSecret(value: unknown, depth = 0): boolean {
-  if (value instanceof Secret) return true;
-  if (depth > 64) return false;
-  if (Array.isArray(value)) return value.some((v) => holdsSecret(v, depth + 1));
-  if (isPlainObject(value)) return Object.values(value).some((v) => holdsSecret(v, depth + 1));
-  return false;
-}
-
 export class Secret {
   readonly #value: string;
   constructor(value: string) {
