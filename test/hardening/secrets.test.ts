@@ -65,6 +65,8 @@ const S = {
   dflt: 'default-Secret{2}',
   err: 'err-Secret-9q',
   env_tpl: 'secretenv-Value-3k',
+  tpl: 'tpl-File-Secret~7',
+  guard: 'guard-Secret=5w',
 } as const;
 const ENV_NAME = 'FLEETPLAN_HARDENING_SECRET';
 
@@ -141,8 +143,12 @@ describe('secrets: taint through templates (real CLI, --connection local)', () =
       { name: 'each-block', file: { path: host('each'), content: '{{#each s_each}}{{upper this}};{{/each}}\n' } },
       { name: 'default', command: write('default', '{{upper (default null s_dflt)}}') },
       { name: 'secret_env', command: write('secret_env', '{{shquote (upper (secret_env "FLEETPLAN_HARDENING_SECRET"))}}') },
+      { name: 'template file', template: { src: 'conf.hbs', dest: host('tpl.conf') } },
+      { name: 'guard', command: { cmd: write('guard', '{{shquote (lower s_guard)}}'), unless: 'test {{shquote (upper s_guard)}} = never' } },
       { name: 'secret task', command: { cmd: 'test -n "$X"', env: { X: '{{item}}' } }, loop: ['plain-but-Hidden-01'], secret: true },
     ].map((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)));
+    mkdirSync(at('templates'));
+    writeFileSync(at('templates', 'conf.hbs'), 'user = relay\nkey = {{upper s_tpl}}\n{{indent (concat "a-" (lower s_tpl)) 2}}\n');
     writeFileSync(at('plan.json'), JSON.stringify({ name: 'taint', hosts: 'all', vars: { d_derived: '{{s_derived}}-suffix' }, tasks }, null, 1));
     const common = ['-i', 'inventory.yml', '--connection', 'local'];
     const plan = ['apply', 'plan.json', ...common];
@@ -182,6 +188,8 @@ describe('secrets: taint through templates (real CLI, --connection local)', () =
     { name: '{{#each secrets}}{{upper this}} and a helper over the list print the items', forbidden: [S.each1, S.each2, upper(S.each1), upper(S.each2), lower(`e${S.each1},${S.each2}`)], files: { each: `${upper(S.each1)};${upper(S.each2)};\n` } },
     { name: '{{upper (default null pw)}} prints the transformed secret', forbidden: [S.dflt, upper(S.dflt)], files: { default: upper(S.dflt) } },
     { name: '{{upper (secret_env NAME)}} prints the transformed environment secret', forbidden: [S.env_tpl, upper(S.env_tpl)], files: { secret_env: upper(S.env_tpl) } },
+    { name: 'a template file rendering {{upper pw}} and {{indent (concat ... (lower pw))}} shows it in the --diff', forbidden: [S.tpl, upper(S.tpl), lower(S.tpl)], files: { 'tpl.conf': `user = relay\nkey = ${upper(S.tpl)}\na-${lower(S.tpl)}\n` } },
+    { name: 'a command guard (unless:) with {{shquote (upper pw)}} shows it with the command', forbidden: [S.guard, upper(S.guard), lower(S.guard)], files: { guard: lower(S.guard) } },
     { name: 'secret: true on a task hides its loop labels and commands (plain values)', forbidden: ['plain-but-Hidden-01'] },
     {
       name: 'a when: comparison on a secret (and on a variable derived from one) prints it in the error',
