@@ -8,6 +8,7 @@ import { selectHosts } from '../load/inventory.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
+import { asSecret } from '../load/secret.js';
 import { secretVarNames, varsFor } from '../load/vars.js';
 import type { Emit, HostStats, RunSummary } from './events.js';
 import { runPlay, startHost, type HostContext } from './host-run.js';
@@ -68,6 +69,9 @@ export async function runPlan(
   rawEmit: Emit,
 ): Promise<RunSummary> {
   const t0 = Date.now();
+  // A secret_vars value given with -e is on the command line the report shows: register it now, not
+  // only when a host resolves the role's variables (a run where no host gets that far must mask it too).
+  for (const name of new Set(plan.plays.flatMap((p) => [...secretVarNames(p)]))) if (Object.hasOwn(opts.extraVars, name)) asSecret(opts.extraVars[name]);
   const emit: Emit = (e) => rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result) } : redactEvent(e));
   const byHost = targets(plan, inventory, opts.limit);
   const hosts = [...byHost.keys()];

@@ -297,6 +297,16 @@ describe('secrets: a role declares its secret variables (secret_vars), however t
     });
   }
 
+  it('stops: a -e password of a role no host reached (unreachable) shows in the --report command line', async () => {
+    const pw = 'Unreached-plain-Pw&4';
+    writeFileSync(at('unreachable.yml'), 'all:\n  hosts:\n    gone: { ssh_host: 127.0.0.1, ssh_port: 1 }\n');
+    const r = await cli(['apply', 'plan.yml', '-i', 'unreachable.yml', '-e', `relay_pw=${pw}`, '--connect-timeout', '5', '--report', 'gone.html']);
+    assert.notEqual(r.code, 0, r.out);
+    const report = readFileSync(at('gone.html'), 'utf8');
+    assert.match(report, /relay_pw=/, 'the report shows the command line');
+    for (const f of leakForms([pw])) for (const text of [r.out, report]) assert.ok(!text.includes(f), `shows ${JSON.stringify(f)}:\n${text.slice(0, 3000)}`);
+  });
+
   it('stops: a malformed secret_vars list is accepted silently (it is an error at its position)', async () => {
     mkdirSync(at('roles', 'badmeta'), { recursive: true });
     writeFileSync(at('roles', 'badmeta', 'meta.yml'), 'secret_vars: [ok_name, "not a name"]\n');
