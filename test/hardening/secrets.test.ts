@@ -424,6 +424,39 @@ describe('secrets: a plain relay_password on a real host (bundled relay plan)', 
     };
   }
 
+  it("stops: a command's secret (in its text and in env:) shows in the host's process list while it runs", { skip }, async () => {
+    const h = fleet.hosts[0]!.name;
+    const pw = "Ps-visible-Pw'5";
+    const plan = path.join(out, 'ps.yml');
+    writeFileSync(
+      plan,
+      [
+        'hosts: all',
+        'become: true',
+        'vars:',
+        `  pw: !secret ${tq(pw)}`,
+        'tasks:',
+        '  - name: long command holding a secret',
+        '    command:',
+        '      cmd: "test -n {{shquote pw}} && test -n \\"$PW\\" && sleep 3 && echo {{shquote (upper pw)}} > /root/ps-secret"',
+        '      env: { PW: "{{pw}}", PW_UP: "{{upper pw}}" }',
+        '',
+      ].join('\n'),
+    );
+    const sampler = sampleProcesses(h);
+    let r;
+    try {
+      r = await runProcess(process.execPath, [main, 'apply', plan, '-i', inventory, '--diff', '--verbose'], { cwd: out, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 120_000 });
+    } finally {
+      const seen = await sampler.stop();
+      assert.match(seen, /^sleep 3$/m, 'the sampler saw the command running');
+      for (const f of leakForms([pw, upper(pw)])) assert.ok(!seen.includes(f), `ps shows ${JSON.stringify(f)}:\n${seen}`);
+    }
+    assert.equal(r.code, 0, r.output);
+    for (const f of leakForms([pw, upper(pw)])) assert.ok(!r.output.includes(f), `output shows ${JSON.stringify(f)}`);
+    assert.equal((await fleet.exec(h, 'cat /root/ps-secret')).stdout, `${upper(pw)}\n`);
+  });
+
   const ways: [string, string, string[]][] = [
     ['a plain inventory value', PW.inv, []],
     ['-e k=v', PW.e, ['-e', `relay_password=${PW.e}`]],
