@@ -69,6 +69,7 @@ const S = {
   guard: 'guard-Secret=5w',
 } as const;
 const ENV_NAME = 'FLEETPLAN_HARDENING_SECRET';
+const PRIVATE_KEY = '-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAAKeyBodyNeverTagged0123456789\n-----END OPENSSH PRIVATE KEY-----\n';
 
 /** What a case forbids in every output, and what the host must hold afterwards. */
 interface Case {
@@ -143,11 +144,16 @@ describe('secrets: taint through templates (real CLI, --connection local)', () =
       { name: 'each-block', file: { path: host('each'), content: '{{#each s_each}}{{upper this}};{{/each}}\n' } },
       { name: 'default', command: write('default', '{{upper (default null s_dflt)}}') },
       { name: 'secret_env', command: write('secret_env', '{{shquote (upper (secret_env "FLEETPLAN_HARDENING_SECRET"))}}') },
+      { name: 'private key', copy: { src: 'id_test', dest: host('id_test'), mode: '0600' } },
+      { name: 'private key replaced', file: { path: host('old_key'), content: 'no key here any more\n' } },
       { name: 'template file', template: { src: 'conf.hbs', dest: host('tpl.conf') } },
       { name: 'guard', command: { cmd: write('guard', '{{shquote (lower s_guard)}}'), unless: 'test {{shquote (upper s_guard)}} = never' } },
       { name: 'secret task', command: { cmd: 'test -n "$X"', env: { X: '{{item}}' } }, loop: ['plain-but-Hidden-01'], secret: true },
     ].map((t) => Object.fromEntries(Object.entries(t).filter(([, v]) => v !== undefined)));
     mkdirSync(at('templates'));
+    mkdirSync(at('files'));
+    writeFileSync(at('files', 'id_test'), PRIVATE_KEY);
+    writeFileSync(host('old_key'), PRIVATE_KEY.replace('KeyBody', 'OldKeyBody'));
     writeFileSync(at('templates', 'conf.hbs'), 'user = relay\nkey = {{upper s_tpl}}\n{{indent (concat "a-" (lower s_tpl)) 2}}\n');
     writeFileSync(at('plan.json'), JSON.stringify({ name: 'taint', hosts: 'all', vars: { d_derived: '{{s_derived}}-suffix' }, tasks }, null, 1));
     const common = ['-i', 'inventory.yml', '--connection', 'local'];
@@ -190,6 +196,7 @@ describe('secrets: taint through templates (real CLI, --connection local)', () =
     { name: '{{upper (secret_env NAME)}} prints the transformed environment secret', forbidden: [S.env_tpl, upper(S.env_tpl)], files: { secret_env: upper(S.env_tpl) } },
     { name: 'a template file rendering {{upper pw}} and {{indent (concat ... (lower pw))}} shows it in the --diff', forbidden: [S.tpl, upper(S.tpl), lower(S.tpl)], files: { 'tpl.conf': `user = relay\nkey = ${upper(S.tpl)}\na-${lower(S.tpl)}\n` } },
     { name: 'a command guard (unless:) with {{shquote (upper pw)}} shows it with the command', forbidden: [S.guard, upper(S.guard), lower(S.guard)], files: { guard: lower(S.guard) } },
+    { name: 'a private key copied from files/ (never tagged secret), or one being replaced on the host, shows in the --diff', forbidden: ['b3BlbnNzaC1rZXktdjEAAAAAKeyBodyNeverTagged0123456789', 'b3BlbnNzaC1rZXktdjEAAAAAOldKeyBodyNeverTagged0123456789'], files: { id_test: PRIVATE_KEY, old_key: 'no key here any more\n' } },
     { name: 'secret: true on a task hides its loop labels and commands (plain values)', forbidden: ['plain-but-Hidden-01'] },
     {
       name: 'a when: comparison on a secret (and on a variable derived from one) prints it in the error',
