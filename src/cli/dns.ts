@@ -10,7 +10,7 @@ import { gatherFacts } from '../facts/gather.js';
 import type { Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
 import { evaluateWhen } from '../load/when.js';
-import { varsFor } from '../load/vars.js';
+import { secretVarNames, varsFor } from '../load/vars.js';
 import { readState, uniqueQueries } from '../state/batch.js';
 import { fileQuery } from '../state/file-state.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, type PlanOpts } from './common.js';
@@ -46,7 +46,7 @@ export function registerDns(program: Command): void {
               try {
                 const { facts } = await gatherFacts(conn, host);
                 const scope = (play: Play, ref?: RoleRef): Vars =>
-                  resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef: ref, extraVars: inputs.extraVars, facts }));
+                  resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef: ref, extraVars: inputs.extraVars, facts }), secretVarNames(play));
                 // Every play's keys are read in one exec.
                 const wanted: Array<{ entry: DkimEntry; query: ReturnType<typeof fileQuery> }> = [];
                 let become = false;

@@ -4,7 +4,8 @@
 import { InputError, OperationError } from '../errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { controllerPath } from '../load/paths.js';
-import { renderArgs, renderString, renderTemplateFile } from '../load/template.js';
+import { markSecrets, reveal } from '../load/secret.js';
+import { renderArgs, renderString, renderTemplateFile, singleRefValue } from '../load/template.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Operation, OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
@@ -34,12 +35,15 @@ export function prepareTasks(ctx: HostContext, play: Play, def: TaskDef, ref: Ro
   if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler)];
   const vars = ctx.scope(play, ref);
   const where = { pos: def.pos, host: ctx.host, task: def.name };
-  const items = renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop;
+  // Loop items keep their taint: a secret item (or one holding a secret) is a Secret in `item`, so a
+  // label or helper computed from it is tracked like the secret itself.
+  const single = typeof def.loop === 'string' ? singleRefValue(def.loop, vars) : undefined;
+  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop);
   if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
   const loopVar = def.loopVar ?? 'item';
-  return items.map((item) => {
+  return items.map((item, i) => {
     const itemVars = { ...vars, [loopVar]: item };
-    const label = def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
+    const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
     return prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label });
   });
 }

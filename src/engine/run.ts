@@ -8,7 +8,8 @@ import { selectHosts } from '../load/inventory.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
-import { varsFor } from '../load/vars.js';
+import { asSecret } from '../load/secret.js';
+import { secretVarNames, varsFor } from '../load/vars.js';
 import type { Emit, HostStats, RunSummary } from './events.js';
 import { runPlay, startHost, type HostContext } from './host-run.js';
 import { newOwner, releaseScript } from './host-lock.js';
@@ -69,6 +70,9 @@ export async function runPlan(
   rawEmit: Emit,
 ): Promise<RunSummary> {
   const t0 = Date.now();
+  // A secret_vars value given with -e is on the command line the report shows: register it now, not
+  // only when a host resolves the role's variables (a run where no host gets that far must mask it too).
+  for (const name of new Set(plan.plays.flatMap((p) => [...secretVarNames(p)]))) if (Object.hasOwn(opts.extraVars, name)) asSecret(opts.extraVars[name]);
   const interrupt = opts.interrupt;
   // After an abort (a second signal) the run has ended: hosts still busy in the background report nothing more.
   let ended = false;
@@ -121,7 +125,7 @@ export async function runPlan(
           return (play: Play, ref?: RoleRef) => {
             const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
             let v = cache.get(key);
-            if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host: s.host, play, roleRef: ref, extraVars: opts.extraVars, facts }))));
+            if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host: s.host, play, roleRef: ref, extraVars: opts.extraVars, facts }), secretVarNames(play))));
             return v;
           };
         },

@@ -56,6 +56,8 @@ export interface RoleDef {
   osVars: Record<string, { vars: Vars; file: string }>;
   tasks: TaskDef[];
   handlers: TaskDef[];
+  /** meta.yml `secret_vars:`: variable names whose values are secrets however they are supplied. */
+  secretVars?: string[];
 }
 
 /** One entry of a play's `roles:` list. */

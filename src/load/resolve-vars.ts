@@ -3,13 +3,14 @@
 // sees final values and a derived value is defined in one place (as Ansible users expect).
 import { InputError } from '../errors.js';
 import type { Vars } from './model.js';
-import { isPlainObject, Secret } from './secret.js';
-import { renderString, templateRefsOf } from './template.js';
+import { asSecret, isPlainObject, Secret, trackSecrets } from './secret.js';
+import { renderString, singleRefValue, templateRefsOf } from './template.js';
 import { RESERVED_VARS } from './vars.js';
 
 const RESERVED = new Set<string>(RESERVED_VARS);
 
-export function resolveVars(vars: Vars): Vars {
+/** `secret`: names whose values are secrets however given (roles' `secret_vars:`), made Secrets here. */
+export function resolveVars(vars: Vars, secret: ReadonlySet<string> = new Set()): Vars {
   const out: Vars = { ...vars };
   const state = new Map<string, 'doing' | 'done'>();
 
@@ -18,7 +19,8 @@ export function resolveVars(vars: Vars): Vars {
     if (s === 'done') return;
     if (s === 'doing') throw new InputError(`variables reference each other in a cycle: ${[...chain, name].join(' → ')}`);
     state.set(name, 'doing');
-    out[name] = render(vars[name], [...chain, name]);
+    const value = render(vars[name], [...chain, name]);
+    out[name] = secret.has(name) ? asSecret(value) : value;
     state.set(name, 'done');
   };
 
@@ -32,7 +34,12 @@ export function resolveVars(vars: Vars): Vars {
         const root = ref.parts[0];
         if (root !== undefined && !RESERVED.has(root) && Object.hasOwn(vars, root)) visit(root, chain);
       }
-      return renderString(value, out, origin);
+      // A variable derived from a secret is a secret (marks values, not names): `x: "{{pw}}"` keeps
+      // pw's Secret, `x: "{{pw}}-suffix"` becomes one, so `{{upper x}}` is tracked like `{{upper pw}}`.
+      const single = singleRefValue(value, out);
+      if (single) return single.value;
+      const { value: rendered, tainted } = trackSecrets(() => renderString(value, out, origin));
+      return tainted && typeof rendered === 'string' ? new Secret(rendered) : rendered;
     }
     if (Array.isArray(value)) return value.map((v) => render(v, chain));
     if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, chain)]));

@@ -10,7 +10,7 @@ import path from 'node:path';
 import type { SourcePos } from '../errors.js';
 import type { Operation } from '../ops/operation.js';
 import { Issues, didYouMean } from './issues.js';
-import { ROLE_ENTRY_KEYS, ROLE_META_KEYS, roleName, roleParams } from './keywords/role.js';
+import { ROLE_ENTRY_KEYS, ROLE_META_KEYS, roleName, secretVarName, roleParams } from './keywords/role.js';
 import { nameItem } from './keywords/task.js';
 import type { Condition, RoleDef, Vars } from './model.js';
 import { displayPath } from './paths.js';
@@ -148,6 +148,7 @@ export class RoleLoader {
     }
 
     const dependencies: RoleRequest[] = [];
+    const secretVars: string[] = [];
     const metaSrc = yml('meta.yml');
     if (metaSrc && metaSrc.value(metaSrc.root) !== null) {
       if (!isMap(metaSrc.root)) issues.add(metaSrc.pos(metaSrc.root), `meta.yml: expected a mapping, got ${nodeKind(metaSrc.root)}`);
@@ -157,6 +158,10 @@ export class RoleLoader {
           continue;
         }
         if (!e.value || metaSrc.value(e.value) === null) continue;
+        if (e.key === 'secret_vars') {
+          secretVars.push(...secretVarList(metaSrc, e.value, issues));
+          continue;
+        }
         if (!isSeq(e.value)) {
           issues.add(metaSrc.pos(e.value), `dependencies: expected a list of roles, got ${nodeKind(e.value)}`);
           continue;
@@ -168,6 +173,21 @@ export class RoleLoader {
       }
     }
     if (issues.list.length !== before) return undefined;
-    return { def: { name, dir, defaults, osVars, tasks, handlers }, dependencies };
+    return { def: { name, dir, defaults, osVars, tasks, handlers, secretVars }, dependencies };
   }
+}
+
+/** meta.yml `secret_vars: [relay_password, ...]`: variable names, checked one by one with positions. */
+function secretVarList(src: YamlSource, node: Node, issues: Issues): string[] {
+  if (!isSeq(node)) {
+    issues.add(src.pos(node), `secret_vars: expected a list of variable names, got ${nodeKind(node)}`);
+    return [];
+  }
+  const out: string[] = [];
+  for (const n of node.items as Node[]) {
+    const v = src.value(n);
+    if (secretVarName.safeParse(v).success) out.push(v as string);
+    else issues.add(src.pos(n), `secret_vars: expected a variable name (letters, digits, _), got ${typeof v === 'string' ? JSON.stringify(v) : nodeKind(n)}`);
+  }
+  return out;
 }

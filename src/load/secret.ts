@@ -1,8 +1,30 @@
 // A value marked `!secret` in YAML. It renders as itself (templates and commands need the real value)
 // but serialises as "[redacted]", and every secret value is remembered so that reporters can mask it
 // wherever it appears in output (command lines, diffs, error messages).
+//
+// Taint: reading a Secret's value (toString) marks the current tracking scope as touched, so a
+// template render, a helper call or a derived variable knows it saw a secret (marks values, not names;
+// see trackSecrets). The registry stays process-global: one run per process.
 
 const known = new Set<string>();
+
+/** Set when a Secret's value is read inside the innermost trackSecrets scope. */
+let touched = false;
+
+/**
+ * Run `fn`, reporting whether it read any Secret's value. Scopes nest: a secret read inside marks
+ * every enclosing scope too (a helper's subexpression taints the whole render).
+ */
+export function trackSecrets<T>(fn: () => T): { value: T; tainted: boolean } {
+  const outer = touched;
+  touched = false;
+  try {
+    const value = fn();
+    return { value, tainted: touched };
+  } finally {
+    touched = outer || touched;
+  }
+}
 
 export class Secret {
   readonly #value: string;
@@ -12,6 +34,7 @@ export class Secret {
   }
   /** The real value: used by template rendering (string concatenation) and by operations. */
   toString(): string {
+    touched = true;
     return this.#value;
   }
   toJSON(): string {
@@ -30,10 +53,12 @@ export function secretValues(): ReadonlySet<string> {
 
 /** Record a value as secret without wrapping it (e.g. an unwrapped task argument). */
 export function registerSecret(value: string): void {
-  if (value !== '' && !known.has(value)) {
-    known.add(value);
-    longestFirst = undefined;
-  }
+  if (value === '' || known.has(value)) return;
+  known.add(value);
+  // The forms a value takes inside a shell word or a JSON string (commands quote with shQuote, error
+  // texts may hold JSON.stringify): masked as well as the raw value.
+  for (const form of [value.replaceAll("'", "'\\''"), JSON.stringify(value).slice(1, -1)]) if (form !== value) known.add(form);
+  longestFirst = undefined;
 }
 
 /** `known`, longest first; sorted again only when a secret was added (every string of every event is redacted). */
@@ -46,6 +71,23 @@ export function redact(text: string): string {
   let out = text;
   for (const v of longestFirst) if (out.includes(v)) out = out.split(v).join('[redacted]');
   return out;
+}
+
+/** A value declared secret by name: every string or number in it (deeply) becomes a Secret. */
+export function asSecret(value: unknown): unknown {
+  if (value instanceof Secret) return value;
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value === '' ? value : new Secret(String(value));
+  if (Array.isArray(value)) return value.map(asSecret);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asSecret(v)]));
+  return value;
+}
+
+/** Strings (deeply) that hold a registered secret become Secrets: rendered data keeps its taint. */
+export function markSecrets(value: unknown): unknown {
+  if (typeof value === 'string') return redact(value) === value ? value : new Secret(value);
+  if (Array.isArray(value)) return value.map(markSecrets);
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markSecrets(v)]));
+  return value;
 }
 
 /** Unwrap a Secret (anything else is returned unchanged): comparisons and schemas see plain values. */

@@ -63,7 +63,7 @@ function names(src: YamlSource, node: Node | null, what: string, issues: Issues)
   return out;
 }
 
-function bool(src: YamlSource, node: Node | null, what: 'become' | 'no_log' | 'ignore_errors', issues: Issues): boolean | undefined {
+function bool(src: YamlSource, node: Node | null, what: 'become' | 'no_log' | 'secret' | 'ignore_errors', issues: Issues): boolean | undefined {
   const v = src.value(node);
   if (taskKeywords.shape[what].safeParse(v).success) return v as boolean;
   issues.add(src.pos(node), `${what}: expected true or false, got ${nodeKind(node)}`);
@@ -226,6 +226,8 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   if (becomeE) def.become = bool(src, becomeE.value, 'become', issues);
   const noLogE = get('no_log');
   if (noLogE) def.noLog = bool(src, noLogE.value, 'no_log', issues) ?? false;
+  const secretE = get('secret');
+  if (secretE) def.noLog = (bool(src, secretE.value, 'secret', issues) ?? false) || def.noLog;
   const ignoreE = get('ignore_errors');
   if (ignoreE) def.ignoreErrors = bool(src, ignoreE.value, 'ignore_errors', issues) ?? false;
   const cwE = get('changed_when');

@@ -7,7 +7,7 @@ import { InputError, type SourcePos } from '../errors.js';
 import type { TaskDef, Vars } from './model.js';
 import { checkRendered, limitLoopOutput, readInputText } from './input-limits.js';
 import { displayPath } from './paths.js';
-import { Secret, isPlainObject, registerSecret, reveal, revealDeep } from './secret.js';
+import { Secret, isPlainObject, redact, registerSecret, reveal, revealDeep, trackSecrets } from './secret.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 
@@ -40,11 +40,7 @@ const envValue = (name: unknown): string => {
 };
 hbs.registerHelper('env', (name: unknown) => envValue(name));
 /** `{{secret_env "NAME"}}`: the same, and the value is a secret: redacted in every report. */
-hbs.registerHelper('secret_env', (name: unknown) => {
-  const v = envValue(name);
-  registerSecret(v);
-  return v;
-});
+hbs.registerHelper('secret_env', (name: unknown) => new Secret(envValue(name)));
 /** `{{shquote x}}`: one POSIX-sh word, whatever x holds (quotes, $(…), newlines) — for values put into commands. */
 hbs.registerHelper('shquote', (value: unknown) => shQuote(String(reveal(value) ?? '')));
 /** `{{concat a ":" b}}`: strings joined, for building one value to quote or compare. */
@@ -63,6 +59,44 @@ hbs.registerHelper('indent', (text: unknown, width: unknown, options?: HelperOpt
     .map((line, i) => ((i > 0 || opts?.hash?.first === true) && line !== '' ? pad + line : line))
     .join('\n');
 });
+
+/**
+ * Taint through helpers, for every helper at once (ours and Handlebars' own, and any registered
+ * later through this function): a helper that read a secret's value while computing its output
+ * returns a Secret, which registers the output (so redaction masks it: upper-cased, quoted, joined,
+ * indented...) and taints the enclosing helper or render in turn. A block helper's output is made of
+ * its body, whose parts are tracked themselves, so it is returned as is (`{{#if pw}}yes{{/if}}` does
+ * not make every "yes" secret). Idempotent per helper, so another wrapper (e.g. on `each`) combines.
+ */
+const WRAPPED = Symbol('secret-taint');
+export function taintHelpers(env: typeof hbs): void {
+  for (const [name, fn] of Object.entries(env.helpers) as [string, ((...args: unknown[]) => unknown) & { [WRAPPED]?: true }][]) {
+    if (fn[WRAPPED]) continue;
+    const wrapped = Object.assign(
+      function (this: unknown, ...args: unknown[]) {
+        const options = args.at(-1) as { fn?: unknown } | undefined;
+        const { value, tainted } = trackSecrets(() => fn.apply(this, args));
+        if (!tainted || options?.fn !== undefined || value instanceof Secret) return value;
+        if ((typeof value === 'string' && value !== '') || typeof value === 'number') return new Secret(String(value));
+        return value;
+      },
+      { [WRAPPED]: true as const },
+    );
+    env.registerHelper(name, wrapped);
+  }
+}
+
+/** `{{log ...}}`: a debugging aid that never prints a secret (or anything computed from one). */
+const hbsLog = hbs.helpers.log as (...args: unknown[]) => unknown;
+hbs.registerHelper('log', function (this: unknown, ...args: unknown[]) {
+  const shown = args.slice(0, -1).map((a) => {
+    const { value, tainted } = trackSecrets(() => (typeof a === 'string' ? a : String(a)));
+    return tainted ? '[redacted]' : redact(value);
+  });
+  return hbsLog.call(this, ...shown, args.at(-1));
+});
+
+taintHelpers(hbs);
 
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing'];
 
@@ -174,11 +208,11 @@ export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars:
       return v.toString();
     }
     if (typeof v === 'string') {
-      const out = renderString(v, vars, origin);
-      // A value rendered from a secret variable is as secret as the variable. When the secret appears
-      // verbatim, redacting the value is enough ("user:[redacted]" stays readable); a transformed
-      // secret (upper-cased, joined...) makes the whole string secret.
-      if (typeof out === 'string' && out !== v && secretVarsIn(v, vars).some((sec) => !out.includes(sec))) registerSecret(out);
+      const { value: out, tainted } = trackSecrets(() => renderString(v, vars, origin));
+      // Every secret a render read and every helper output computed from one is registered, so the
+      // value shows "user:[redacted]". Should a render have touched a secret and none of it be
+      // recognisable in the output, the whole output is the secret.
+      if (tainted && typeof out === 'string' && redact(out) === out) registerSecret(out);
       return out;
     }
     if (Array.isArray(v)) return v.map((x) => walk(x, origin));
@@ -192,14 +226,15 @@ export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars:
   return out;
 }
 
-/** The values of the secret variables a template string refers to. */
-function secretVarsIn(text: string, vars: Vars): string[] {
-  const out: string[] = [];
-  for (const m of text.matchAll(/\{\{[^}]*?([A-Za-z_][\w-]*(?:\.[\w-]+)*)/g)) {
-    const raw = lookupPath(vars, m[1]!).found ? lookupPathRaw(vars, m[1]!) : undefined;
-    if (raw instanceof Secret) out.push(raw.toString());
-  }
-  return out;
+/**
+ * The raw value (Secrets kept) of a string that is exactly one variable reference, for derived
+ * variables and loop lists: `x: "{{pw}}"` is as secret as `pw`. Undefined when `text` is no such
+ * string or the variable is not defined (renderString then reports it).
+ */
+export function singleRefValue(text: string, vars: Vars): { value: unknown } | undefined {
+  const single = SINGLE_REF.exec(text);
+  if (!single || !lookupPath(vars, single[1]!).found) return undefined;
+  return { value: lookupPathRaw(vars, single[1]!) };
 }
 
 function lookupPathRaw(vars: Vars, p: string): unknown {

@@ -13,7 +13,7 @@ import { InputError, type SourcePos } from '../errors.js';
 import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
-import { isPlainObject, reveal } from './secret.js';
+import { isPlainObject, reveal, trackSecrets } from './secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 
 
@@ -136,11 +136,13 @@ function truthy(v: unknown): boolean {
   return Boolean(v);
 }
 
-function compare(varPath: string, test: string, a: unknown, b: unknown, pos?: SourcePos): number {
+function compare(varPath: string, test: string, a: unknown, b: unknown, pos?: SourcePos, secret = false): number {
   if (typeof a === 'number' && typeof b === 'number') return a - b;
   if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
   if (typeof b === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a))) return Number(a) - b;
-  throw new InputError(`cannot compare '${varPath}' (${typeof a} ${JSON.stringify(a)}) with ${test} ${JSON.stringify(b)}`, { pos });
+  // A secret's value never goes into a message, whatever test it failed.
+  const shown = secret ? '[redacted]' : JSON.stringify(a);
+  throw new InputError(`cannot compare '${varPath}' (${typeof a} ${shown}) with ${test} ${JSON.stringify(b)}`, { pos });
 }
 
 /** Evaluate a condition against a host's vars (facts under `facts.`). Throws on undefined variables. */
@@ -161,7 +163,7 @@ export function evaluateWhen(cond: Condition, vars: Vars): boolean {
 }
 
 function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos): boolean {
-  const { found, value } = lookupPath(vars, varPath);
+  const { value: { found, value }, tainted: secret } = trackSecrets(() => lookupPath(vars, varPath));
   const tests = isPlainObject(expected) ? expected : undefined;
   if (tests && 'defined' in tests) {
     if (!found) return tests.defined === false;
@@ -180,10 +182,10 @@ function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos):
       case 'ne': ok = !same(value, arg); break;
       case 'in': ok = (arg as unknown[]).some((e) => same(value, e)); break;
       case 'not_in': ok = !(arg as unknown[]).some((e) => same(value, e)); break;
-      case 'gt': ok = compare(varPath, test, value, arg, pos) > 0; break;
-      case 'gte': ok = compare(varPath, test, value, arg, pos) >= 0; break;
-      case 'lt': ok = compare(varPath, test, value, arg, pos) < 0; break;
-      case 'lte': ok = compare(varPath, test, value, arg, pos) <= 0; break;
+      case 'gt': ok = compare(varPath, test, value, arg, pos, secret) > 0; break;
+      case 'gte': ok = compare(varPath, test, value, arg, pos, secret) >= 0; break;
+      case 'lt': ok = compare(varPath, test, value, arg, pos, secret) < 0; break;
+      case 'lte': ok = compare(varPath, test, value, arg, pos, secret) <= 0; break;
       case 'truthy': ok = truthy(value) === arg; break;
       case 'matches': ok = new RegExp(arg as string).test(String(value)); break;
       default: throw new InputError(`unknown test '${test}'`, { pos });

@@ -57,18 +57,24 @@ export function attrCommand(path: string, want: { owner?: string; group?: string
   return cmds.join(' && ');
 }
 
-/** Does the wanted content hold a secret value? Then its old content may hold the old secret too. */
-function holdsSecret(content: Buffer): boolean {
+/** PEM and OpenSSH private keys (and PGP secret key blocks): secret whether or not the plan said so. */
+const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
+
+/**
+ * Does the wanted content hold a secret value (then its old content may hold the old secret too), or
+ * either side a private key (a key copied from files/ is a secret nobody tagged)?
+ */
+function holdsSecret(content: Buffer, old?: Buffer): boolean {
   const text = content.toString('utf8');
   for (const secret of secretValues()) if (text.includes(secret)) return true;
-  return false;
+  return PRIVATE_KEY.test(text) || (old !== undefined && PRIVATE_KEY.test(old.toString('latin1')));
 }
 
 function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], ctx: OpContext): FileDiff {
   const diff: FileDiff = { path, before: null, after: null, attrs };
   // A secret-bearing file (a password map) shows no content at all: redacting the new value would
   // still print the old one from the host's current file.
-  if (ctx.noLog || holdsSecret(content)) return { ...diff, masked: 'secret' };
+  if (ctx.noLog || holdsSecret(content, st.content)) return { ...diff, masked: 'secret' };
   if (!isText(content) || (st.content && !isText(st.content))) return { ...diff, masked: 'binary' };
   if (st.exists && !st.content && (st.size ?? 0) > DIFF_CONTENT_LIMIT) return { ...diff, masked: 'too large' };
   return { ...diff, before: st.exists ? (st.content ?? Buffer.alloc(0)).toString('utf8') : null, after: content.toString('utf8') };

@@ -29,6 +29,9 @@ export const roleEntry = z
 
 export const ROLE_ENTRY_KEYS = Object.keys(roleParams.shape);
 
+/** A variable name in meta.yml `secret_vars:`. */
+export const secretVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+
 /** meta.yml of a role. */
 export const roleMeta = z
   .object({
@@ -36,6 +39,10 @@ export const roleMeta = z
       .array(roleEntry)
       .nullable()
       .describe('Roles that run before this one (each once per play unless given parameters); a cycle is an error'),
+    secret_vars: z
+      .array(secretVarName)
+      .nullable()
+      .describe("Variables of this role whose values are secrets however they are given (plain -e, -e @file, inventory, plan vars): redacted in every report, as a !secret value, for every play using the role"),
   })
   .partial()
   .strict()

@@ -49,7 +49,8 @@ export const taskKeywords = z
     changed_when: z
       .union([z.boolean(), changedWhenRules])
       .describe('When a command counts as a change: false (never, e.g. a read-only check), true (always), or rules on its exit code and output'),
-    no_log: z.boolean().describe("Hide this task's diff, commands and output in every report"),
+    no_log: z.boolean().describe("Hide this task's diff, commands, output and loop labels in every report"),
+    secret: z.boolean().describe('The task handles a secret: the same as no_log: true (fleetplan\'s name for it)'),
     ignore_errors: z.boolean().describe('A failure of this task is reported but does not stop the host'),
   })
   .partial()
