@@ -141,8 +141,8 @@ function editByteLines(lines: ByteLine[], a: Args): ByteLine[] {
   }
   const before = lines.slice(0, at);
   const prev = before.at(-1);
-  // A last line without newline gets one before the new line after it (only its ending changes).
-  if (prev && !prev.end.endsWith('\n')) before[before.length - 1] = { bare: prev.bare, end: newlineOf(lines) };
+  // A last line without newline gets one before the new line after it: bytes are added, none changed.
+  if (prev && !prev.end.endsWith('\n')) before[before.length - 1] = { bare: prev.bare, end: prev.end === '\r' ? '\r\n' : newlineOf(lines) };
   return [...before, newLine(want!, lines), ...lines.slice(at)];
 }
 
