@@ -49,9 +49,14 @@ export function newlineOf(lines: readonly ByteLine[]): string {
   return lines.find((l) => l.end.endsWith('\n'))?.end ?? '\n';
 }
 
-/** A new line of text (plans are UTF-8) ending with the file's newline. */
-export function newLine(text: string, lines: readonly ByteLine[]): ByteLine {
-  return { bare: Buffer.from(text, 'utf8'), end: newlineOf(lines) };
+/**
+ * New lines from a plan's text (UTF-8; several only for a setting with continuation lines), each
+ * ending with the file's newline — the last with `lastEnd` when given (that of the line replaced).
+ */
+export function newLines(text: string, lines: readonly ByteLine[], lastEnd?: string): ByteLine[] {
+  const nl = newlineOf(lines);
+  const parts = text.split('\n');
+  return parts.map((t, i) => ({ bare: Buffer.from(t, 'utf8'), end: i === parts.length - 1 ? (lastEnd ?? nl) : nl }));
 }
 
 /** Does the line hold exactly these bytes (its ending aside)? */
@@ -62,4 +67,10 @@ export function sameLine(l: ByteLine, text: string): boolean {
 /** A line in the text of a plan cannot hold a line break: it would be two lines in the file. */
 export function hasLineBreak(s: string): boolean {
   return /[\r\n]/.test(s);
+}
+
+/** Is every line after the first an indented continuation line (Postfix's main.cf and master.cf)? */
+export function onlyContinuations(s: string): boolean {
+  const [, ...rest] = s.split('\n');
+  return !s.includes('\r') && rest.every((l) => /^[ \t]+\S/.test(l));
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod';
 import { fileQuery, type FileState } from '../state/file-state.js';
 import { isTemplated } from '../load/keywords/templated.js';
-import { hasLineBreak, joinLines, lineText, newLine, newlineOf, sameLine, splitLines, type ByteLine } from './byte-lines.js';
+import { hasLineBreak, joinLines, lineText, newLines, newlineOf, onlyContinuations, sameLine, splitLines, type ByteLine } from './byte-lines.js';
 import { fileAttrs, planFileContent } from './file-content.js';
 import { Unresolved, type Operation } from './operation.js';
 
@@ -56,19 +56,30 @@ function badPattern(name: 'regexp' | 'insert_after', source: string | undefined)
  * engine names host and task). A templated value is blamed at its own path, which the loader
  * leaves to the render-time check.
  */
-export function lineTraps(a: { line?: string; regexp?: string; insert_after?: string; key?: string; value?: unknown; separator?: string; state?: string }) {
+export function lineTraps(a: {
+  line?: string;
+  regexp?: string;
+  insert_after?: string;
+  key?: string;
+  value?: unknown;
+  separator?: string;
+  state?: string;
+  continuation?: boolean;
+}) {
   const issues: { path: string[]; message: string }[] = [];
   for (const bad of [badPattern('regexp', a.regexp), badPattern('insert_after', a.insert_after)]) if (bad) issues.push(bad);
   for (const name of ['line', 'key', 'value', 'separator'] as const) {
     const v = a[name];
+    // A setting with indented continuation lines is one span: found by its regexp, replaced whole.
+    if (name === 'line' && a.continuation && a.regexp !== undefined && typeof v === 'string' && onlyContinuations(v)) continue;
     if (typeof v === 'string' && hasLineBreak(v)) {
       issues.push({
         path: [name],
-        message: `\`${name}\` holds a line break: it would be written as several lines, never found again as one, and added on every run; use one \`line\` task per line (a loop), or \`template\`/\`copy\` for a block`,
+        message: `\`${name}\` holds a line break: it would be written as several lines, never found again as one, and added on every run; use one \`line\` task per line (a loop), \`template\`/\`copy\` for a block, or for one setting with indented continuation lines \`continuation: true\` with a \`regexp\``,
       });
     }
   }
-  if (a.state !== 'absent' && a.line !== undefined && a.regexp !== undefined && !issues.length && !new RegExp(a.regexp).test(a.line)) {
+  if (a.state !== 'absent' && a.line !== undefined && a.regexp !== undefined && !issues.length && !new RegExp(a.regexp).test(a.line.split('\n')[0]!)) {
     issues.push({
       path: [isTemplated(a.regexp) ? 'regexp' : 'line'],
       message: `\`regexp\` ${JSON.stringify(a.regexp)} does not match \`line\` ${JSON.stringify(a.line)}: after the first run the regexp finds nothing and the line would be appended again on every run; make the regexp match the new line too (e.g. '^name\\s*=' for 'name = value')`,
@@ -127,9 +138,8 @@ function editByteLines(lines: ByteLine[], a: Args): ByteLine[] {
   });
   if (last >= 0) {
     const end = spanEnd(last);
-    // The replaced line keeps the ending of the span it replaces (CRLF, or no final newline).
-    const replaced = { bare: Buffer.from(want!, 'utf8'), end: lines[end - 1]!.end };
-    return [...lines.slice(0, last), replaced, ...lines.slice(end)];
+    // The replacement keeps the ending of the span it replaces (CRLF, or no final newline).
+    return [...lines.slice(0, last), ...newLines(want!, lines, lines[end - 1]!.end), ...lines.slice(end)];
   }
   // Absent: insert after the last insert_after match, or at the end.
   let at = lines.length;
@@ -143,7 +153,7 @@ function editByteLines(lines: ByteLine[], a: Args): ByteLine[] {
   const prev = before.at(-1);
   // A last line without newline gets one before the new line after it: bytes are added, none changed.
   if (prev && !prev.end.endsWith('\n')) before[before.length - 1] = { bare: prev.bare, end: prev.end === '\r' ? '\r\n' : newlineOf(lines) };
-  return [...before, newLine(want!, lines), ...lines.slice(at)];
+  return [...before, ...newLines(want!, lines), ...lines.slice(at)];
 }
 
 export const line: Operation<Args, { args: Args; query: ReturnType<typeof fileQuery> }> = {

@@ -124,6 +124,18 @@ describe('hardening: line and settings keep bytes and never repeat', () => {
     assert.match(refused('line', { path: '/x', line: 'a = 1\r' }), /^line: `line` holds a line break/);
     assert.match(refused('line', { path: '/x', key: 'a', value: '1\n2' }), /^value: /);
     assert.match(refused('settings', { path: '/x', values: { a: 'x\ny' } }), /^values\.a: the setting "a"'s value holds a line break/);
+    // One setting with indented continuation lines (Postfix master.cf) is one span: allowed with
+    // continuation and a regexp, replaced whole, and found again whole on the next run.
+    const policy = { path: '/x', regexp: '^policy\\s+unix\\s', continuation: true, line: 'policy unix - n n - 0 spawn\n  user=nobody argv=/y' };
+    assert.equal(refused('line', policy), '');
+    assert.match(refused('line', { ...policy, continuation: false }), /^line: `line` holds a line break/);
+    assert.match(refused('line', { ...policy, line: 'policy unix - n n - 0 spawn\nuser=nobody' }), /^line: `line` holds a line break/, 'a second line that is not a continuation');
+    const master = Buffer.from('smtp inet n - y - - smtpd\r\npolicy unix - n n - 0 spawn\r\n  user=old argv=/x\r\n\tmore=1\r\nnext unix\r\n');
+    const once = written(planOn('line', policy, master));
+    assert.deepEqual(once, Buffer.from('smtp inet n - y - - smtpd\r\npolicy unix - n n - 0 spawn\r\n  user=nobody argv=/y\r\nnext unix\r\n'));
+    assert.deepEqual(planOn('line', policy, once).changes, [], 'a second run changes nothing');
+    const appended = written(planOn('line', policy, Buffer.from('smtp inet\n')));
+    assert.deepEqual(planOn('line', policy, appended).changes, [], 'appended once, found whole the next time');
     writeFileSync(at('multi.conf'), 'x = 0\n');
     writeFileSync(at('multi.yml'), `hosts: all\ntasks:\n  - name: two lines\n    line:\n      path: "${at('multi.conf')}"\n      line: "a = 1\\nb = 2"\n`);
     const v = await cli(['validate', 'multi.yml']);
