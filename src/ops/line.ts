@@ -10,7 +10,7 @@ import { Unresolved, type Operation } from './operation.js';
 const schema = z
   .object({
     path: z.string().min(1).describe('File on the host'),
-    line: z.string().optional().describe('The whole line wanted (with regexp: replaces the last matching line)'),
+    line: z.string().optional().describe('The whole line wanted, one line (with continuation and regexp, also its indented continuation lines); with regexp, which must match it too, it replaces the last matching line'),
     regexp: z.string().optional().describe('Regular expression selecting the line to replace or remove'),
     key: z.string().optional().describe('Setting name: manages the line `key<separator>value`'),
     value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Setting value (with key)'),

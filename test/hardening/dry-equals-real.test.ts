@@ -120,6 +120,7 @@ describe('hardening: dry run equals real run, byte for byte', { skip }, () => {
 
   it('stops: a dry run that shows one content and an apply that writes another (relay.yml, sample.yml on every personality)', async () => {
     const started = Date.now();
+    const counts: string[] = [];
     const dir = path.join(out, 'all');
     fleets.push(dir);
     const fleet = await up({ os: [...PERSONALITIES], count: 1, out: dir });
@@ -127,14 +128,16 @@ describe('hardening: dry run equals real run, byte for byte', { skip }, () => {
     for (const plan of ['relay.yml', 'sample.yml']) {
       const r = await dryEqualsReal(fleet, plan, inventory, fleet.hosts);
       assert.deepEqual(r.mismatches, [], `${plan}: dry run and real run differ`);
+      counts.push(`${plan} ${r.compared} files (${r.secret} secret)`);
       assert.ok(r.compared >= fleet.hosts.length, `${plan}: ${r.compared} files compared`);
       if (plan === 'relay.yml') assert.ok(r.secret >= fleet.hosts.length, `relay.yml: each host's password map checked (${r.secret})`);
     }
-    console.log(`# dry-equals-real: relay.yml + sample.yml on ${fleet.hosts.length} personalities in ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(`# dry-equals-real: ${counts.join(", ")}; relay.yml + sample.yml on ${fleet.hosts.length} personalities in ${Math.round((Date.now() - started) / 1000)} s`);
   });
 
   it('stops: the same for the seed plans relay-centos.yml and relay-freebsd.yml on fresh CentOS 6/7 and FreeBSD hosts', async () => {
     const started = Date.now();
+    const counts: string[] = [];
     const dir = path.join(out, 'seeds');
     fleets.push(dir);
     const fleet = await up({ os: ['centos6', 'centos7', 'freebsd'], count: 1, out: dir });
@@ -143,8 +146,9 @@ describe('hardening: dry run equals real run, byte for byte', { skip }, () => {
       const hosts = fleet.hosts.filter((h) => (os as readonly string[]).includes(h.os));
       const r = await dryEqualsReal(fleet, plan, inventory, hosts);
       assert.deepEqual(r.mismatches, [], `${plan}: dry run and real run differ`);
+      counts.push(`${plan} ${r.compared} files (${r.secret} secret)`);
       assert.ok(r.compared >= hosts.length, `${plan}: ${r.compared} files compared`);
     }
-    console.log(`# dry-equals-real: seed plans on 3 hosts in ${Math.round((Date.now() - started) / 1000)} s`);
+    console.log(`# dry-equals-real: ${counts.join(", ")}; seed plans on 3 hosts in ${Math.round((Date.now() - started) / 1000)} s`);
   });
 });
