@@ -8,7 +8,8 @@ import { secretValues } from '../load/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { commandString } from './path-schema.js';
 import { ownerName } from './name-schema.js';
-import type { Change, FileDiff, OpContext, PlanResult, WriteSpec } from './operation.js';
+import { contentDigest } from './content-digest.js';
+import type { Change, FileDiff, OpContext, PlanResult, PlannedFile, WriteSpec } from './operation.js';
 
 export const modeSchema = z
   .string()
@@ -98,10 +99,18 @@ export function planFileContent(want: WriteSpec, st: FileState, ctx: OpContext):
     content: want.content,
   };
   const predicts = [{ key: fileResource(want.path), value: after }];
+  const secret = ctx.noLog || holdsSecret(want.content);
+  const file: PlannedFile = {
+    path: want.path,
+    ...contentDigest(want.content, secret),
+    mode,
+    owner: want.owner ?? (st.exists ? st.owner : undefined),
+    group: want.group ?? (st.exists ? st.group : undefined),
+  };
 
   if (st.exists && st.sha256 === wantSha) {
     if (attrs.length === 0) return { changes: [], reason: `${want.path} is up to date`, predicts };
-    const change: Change = { kind: 'run', description: `${want.path}: ${attrs.join(', ')}`, command: attrCommand(want.path, want, st) };
+    const change: Change = { kind: 'run', description: `${want.path}: ${attrs.join(', ')}`, command: attrCommand(want.path, want, st), file };
     return { changes: [change], predicts };
   }
   const change: Change = {
@@ -117,6 +126,7 @@ export function planFileContent(want: WriteSpec, st: FileState, ctx: OpContext):
       validate: want.validate,
     },
     diff: diffOf(want.path, st, want.content, st.exists ? attrs : [`mode ${mode}`], ctx),
+    file,
   };
   return { changes: [change], predicts, createsMissing: !st.exists };
 }

@@ -40,9 +40,26 @@ export interface FollowUp {
   description: string;
 }
 
+/**
+ * What a file holds after a change, as promised by the plan — `--json`'s `files`, which lets anyone
+ * check that the run wrote exactly what the dry run showed (docs/usage.md).
+ */
+export interface PlannedFile {
+  path: string;
+  /** SHA-256 of the content; absent for secret content (see contentDigest). */
+  sha256?: string;
+  /** Keyed hash of secret content, only when the verifier gave a key (see contentDigest). */
+  hmac_sha256?: string;
+  /** Octal, as "0644". */
+  mode: string;
+  /** Absent: whoever creates the file on the host (the become user, the directory's group on BSD). */
+  owner?: string;
+  group?: string;
+}
+
 export type Change =
-  | { kind: 'run'; description: string; command: string; followUp?: FollowUp }
-  | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff };
+  | { kind: 'run'; description: string; command: string; followUp?: FollowUp; file?: PlannedFile }
+  | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff; file?: PlannedFile };
 
 /** What a later task would see if this change were made (check mode evaluates later tasks against it). */
 export interface Prediction {

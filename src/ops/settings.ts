@@ -5,7 +5,7 @@ import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery, type FileState } from '../state/file-state.js';
 import { fileAttrs, planFileContent } from './file-content.js';
-import { editLines } from './line.js';
+import { editLines, lineTraps } from './line.js';
 import { Unresolved, type Operation } from './operation.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
@@ -19,13 +19,27 @@ const schema = z
     create: z.boolean().default(false).describe('Create the file if missing'),
     ...fileAttrs,
   })
-  .strict();
+  .strict()
+  .superRefine((a, ctx) => {
+    // A name or value with a line break would be written as two lines and added again on every run.
+    for (const [key, value] of Object.entries(a.values)) {
+      for (const issue of lineTraps({ key, value: value ?? undefined })) {
+        ctx.addIssue({ code: 'custom', path: ['values', key], message: issue.message.replace(/^`(key|value)`/, `the setting ${JSON.stringify(key)}'s ${issue.path[0] === 'key' ? 'name' : 'value'}`) });
+      }
+    }
+    for (const issue of lineTraps({ separator: a.separator })) ctx.addIssue({ code: 'custom', ...issue });
+  });
 
 type Args = z.infer<typeof schema>;
 
-/** Applies every setting in order; pure (exported for tests). */
-export function applySettings(text: string, a: Pick<Args, 'values' | 'separator' | 'continuation'>): string {
-  let out = text;
+type Edit = Pick<Args, 'values' | 'separator' | 'continuation'>;
+
+/** Applies every setting in order, on bytes (see editLines); pure (exported for tests). A string gives a string. */
+export function applySettings(content: string, a: Edit): string;
+export function applySettings(content: Buffer, a: Edit): Buffer;
+export function applySettings(content: Buffer | string, a: Edit): Buffer | string {
+  if (typeof content === 'string') return applySettings(Buffer.from(content, 'utf8'), a).toString('utf8');
+  let out = content;
   for (const [key, value] of Object.entries(a.values)) {
     out = editLines(out, {
       path: '',
@@ -52,7 +66,8 @@ export const settings: Operation<Args, { args: Args; query: ReturnType<typeof fi
     const st: FileState = state.get(query);
     if (!st.exists && !a.create) throw new Unresolved(`${a.path} does not exist yet`, 'set create: true to create it');
     if (st.exists && st.content === undefined) throw new Error(`${a.path} is too large or not a regular file to edit`);
-    const after = applySettings(st.content?.toString('utf8') ?? '', a);
-    return planFileContent({ ...a, content: Buffer.from(after) }, st, ctx);
+    // Bytes in, bytes out: whatever the file's encoding, the lines not set stay as they were.
+    const after = applySettings(st.content ?? Buffer.alloc(0), a);
+    return planFileContent({ ...a, content: after }, st, ctx);
   },
 };

@@ -1,6 +1,6 @@
 // --json: one JSON document on stdout at the end of the run (schema in docs/usage.md "Machine-readable output").
 import type { RunEvent, TaskResult } from '../engine/events.js';
-import type { FileDiff } from '../ops/operation.js';
+import type { FileDiff, PlannedFile } from '../ops/operation.js';
 import type { Reporter } from './reporter.js';
 import { RunRecorder, type HostRecord } from './run-record.js';
 
@@ -16,6 +16,8 @@ interface JsonTask {
   ignored?: boolean;
   commands?: string[];
   diff?: FileDiff[];
+  /** Each file's content hash and attributes after the task: what a dry run promises the run writes. */
+  files?: PlannedFile[];
 }
 
 interface JsonHost {
@@ -34,6 +36,7 @@ interface JsonHost {
 function jsonTask(r: TaskResult): JsonTask {
   const diffs = r.changes.flatMap((c) => (c.kind === 'write' && c.diff ? [c.diff] : []));
   const commands = r.changes.flatMap((c) => (c.kind === 'run' ? [c.command] : []));
+  const files = r.changes.flatMap((c) => (c.file ? [c.file] : []));
   return {
     name: r.task,
     role: r.role,
@@ -46,6 +49,7 @@ function jsonTask(r: TaskResult): JsonTask {
     ignored: r.ignored,
     commands: commands.length ? commands : undefined,
     diff: diffs.length ? diffs : undefined,
+    files: files.length ? files : undefined,
   };
 }
 
