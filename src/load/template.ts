@@ -96,6 +96,13 @@ hbs.registerHelper('log', function (this: unknown, ...args: unknown[]) {
   return hbsLog.call(this, ...shown, args.at(-1));
 });
 
+// Handlebars' logger prints `{{log}}` on stdout, where it would corrupt `--json`: a template's log is a
+// diagnostic, so it goes to stderr, at or above Handlebars' configured level as before.
+const hbsLogger = Handlebars.logger as typeof Handlebars.logger & { lookupLevel(level: unknown): number };
+hbs.log = (level: unknown, ...message: unknown[]) => {
+  if (hbsLogger.lookupLevel(hbsLogger.level) <= hbsLogger.lookupLevel(level)) console.error(...message);
+};
+
 taintHelpers(hbs);
 
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing'];

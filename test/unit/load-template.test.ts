@@ -12,6 +12,22 @@ import { fix } from './load-helpers.js';
 const render = (text: string, vars: Record<string, unknown>) => renderString(text, vars);
 
 describe('templates', () => {
+  it('{{log}} writes to stderr, never to stdout (where --json goes)', () => {
+    const out: string[] = [];
+    const err: string[] = [];
+    const [o, e] = [process.stdout.write, console.error];
+    process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
+    console.error = (...m: unknown[]) => void err.push(m.join(' '));
+    try {
+      assert.equal(renderString('a{{log "from the template"}}b', {}), 'ab');
+    } finally {
+      process.stdout.write = o;
+      console.error = e;
+    }
+    assert.deepEqual(out, []);
+    assert.deepEqual(err, ['from the template']);
+  });
+
   it('strict: an undefined variable names the template file, line, column and variable', () => {
     const file = fix('bad', 'roles', 'ok', 'templates', 'ok.conf.hbs');
     assert.throws(() => renderTemplateFile(file, { relay_port: 25 }), (e: unknown) =>
