@@ -49,7 +49,7 @@ test('file: same hash and attributes → nothing to do', () => {
 test('file: same content, wrong mode and group → chown/chmod only, no write', () => {
   const st = { exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', sha256: sha256(Buffer.from('a\n')) };
   const p = plan('file', { path: '/etc/x', content: 'a\n', mode: '0640', group: 'postfix' }, () => st);
-  assert.deepEqual(commands(p), ['chown :postfix /etc/x && chmod 0640 /etc/x']);
+  assert.deepEqual(commands(p), ['chown -h -- :postfix /etc/x && chmod -- 0640 /etc/x']);
 });
 
 test('file: no_log masks the diff content', () => {
@@ -82,7 +82,7 @@ test('line: edits the fetched content', () => {
 
 test('directory: missing → mkdir -p with attributes', () => {
   const p = plan('directory', { path: '/var/db/dkim', owner: 'opendkim', mode: '0750' }, () => ({ exists: false }));
-  assert.deepEqual(commands(p), ['mkdir -p /var/db/dkim && chown opendkim /var/db/dkim && chmod 0750 /var/db/dkim']);
+  assert.deepEqual(commands(p), ['mkdir -p -- /var/db/dkim && chown -h -- opendkim /var/db/dkim && chmod -- 0750 /var/db/dkim']);
 });
 
 test('command: guards decide, the reason says why', () => {
