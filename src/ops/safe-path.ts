@@ -6,7 +6,7 @@
 // since the read makes the change fail instead of acting elsewhere. Entries a user may swap are acted on
 // through the opened file or without following (the NO_FOLLOW helpers), or replaced by rename.
 import { shQuote } from '../connectors/quote.js';
-import type { FileState } from '../state/file-state.js';
+import { linkRefusal, type FileState } from '../state/file-state.js';
 
 /** Where a change acts: the directory (as named and as physically read) and the entry's name in it. */
 export interface Place {
@@ -42,7 +42,7 @@ export function checkPath(path: string, st: FileState, follow: boolean | undefin
   const l = st.link;
   if (l) {
     const to = l.target || '(a path that does not exist)';
-    if (!follow) throw new Error(`${path} is a symbolic link to ${to} owned by ${l.owner}; refusing to follow it (follow: true acts on its target)`);
+    if (!follow) throw new Error(linkRefusal(path, l));
     if (l.uid !== 0) throw new Error(`${path} is a symbolic link to ${to} owned by ${l.owner}: follow: true follows only a link owned by root`);
     if (l.userWritable) {
       throw new Error(`${path} is a symbolic link to ${to} in ${l.userWritable.path}, which ${l.userWritable.owner} may write: follow: true follows only a link in directories only root may write`);

@@ -35,6 +35,25 @@ export interface FileState {
   nlink?: number;
 }
 
+/** The refusal of a symbolic link at a path the plan did not ask to follow: names the path, its target and owner. */
+export function linkRefusal(path: string, link: NonNullable<FileState['link']>): string {
+  return `${path} is a symbolic link to ${link.target || '(a path that does not exist)'} owned by ${link.owner}; refusing to follow it (follow: true acts on its target)`;
+}
+
+/**
+ * A link's state as an op reading content sees it: asking for the content (which was never read)
+ * fails with the refusal naming the link, whatever the op does next (line, settings).
+ */
+function refuseContent(path: string, st: FileState): FileState {
+  Object.defineProperty(st, 'content', {
+    enumerable: false,
+    get() {
+      throw new Error(linkRefusal(path, st.link!));
+    },
+  });
+  return st;
+}
+
 /** Largest file whose content is fetched for a diff; larger ones are reported "too large to show". */
 export const DIFF_CONTENT_LIMIT = 1024 * 1024;
 
@@ -366,7 +385,7 @@ function parseFiles(out: Buffer, specs: FileSpec[], names: string[], paths: stri
       if (e < 0) throw new Error(`the content of ${spec.path} is truncated`);
       if (e - (b + begin.length) <= DIFF_CONTENT_LIMIT) st.content = Buffer.from(out.subarray(b + begin.length, e));
     }
-    result[names[k]!] = st;
+    result[names[k]!] = spec.withContent && st.type === 'link' ? refuseContent(spec.path, st) : st;
   });
   return result;
 }
