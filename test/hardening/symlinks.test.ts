@@ -207,26 +207,36 @@ describe('hardening: symlinks and paths a host user controls', { skip }, () => {
     assert.deepEqual(again.tasks.map((t) => t.status), ['ok', 'ok', 'ok', 'ok', 'ok']);
   });
 
+  // The races: the user flips a name between the real thing and a link to a root-only file, the link standing half
+  // of the time (short sleeps), for a bounded number of rounds, while fleetplan applies again and again. Every
+  // moment of a run (read, plan, change) meets either, so a defence that checks once and then acts by path loses.
+  const flip = (name: string, target: string, rounds: number) =>
+    `i=0; while [ $i -lt ${rounds} ] && ! [ -e ~/stop ]; do mv ~/${name} ~/${name}.real; ln -s ${target} ~/${name}; sleep 0.03; rm ~/${name}; mv ~/${name}.real ~/${name}; sleep 0.03; i=$((i+1)); done; rm -f ~/stop`;
+
   it('stops: a directory swapped for a symlink in a loop while fleetplan applies (race) changes a root-only file', async () => {
     await root(DEB, `rm -rf /root/race; mkdir -m 0700 /root/race; echo '${SECRET}' > /root/race/conf; chmod 600 /root/race/conf`);
     const before = await fingerprint(DEB, '/root/race/conf');
     await asUser(DEB, 'rm -rf ~/site ~/site.real; mkdir ~/site; echo "user conf" > ~/site/conf');
-    // The user flips ~/site between its real directory and a link to /root/race, 4000 times at most.
-    const flipper = asUser(DEB, 'i=0; while [ $i -lt 4000 ] && ! [ -e ~/stop ]; do mv ~/site ~/site.real; ln -s /root/race ~/site; rm ~/site; mv ~/site.real ~/site; i=$((i+1)); done; rm -f ~/stop');
-    const tasks = (n: number) => `  - file: { path: ${HOME}/site/conf, content: "managed ${n}\\n", owner: ${U}, mode: "0644" }\n  - file: { path: ${HOME}/site/conf, mode: "0640" }\n`;
-    for (let n = 0; n < 6; n++) await apply(DEB, tasks(n));
+    const flipper = asUser(DEB, flip('site', '/root/race', 400));
+    const tasks = (n: number) =>
+      `  - file: { path: ${HOME}/site/conf, content: "managed ${n}\\n", owner: ${U}, mode: "0644" }\n` +
+      `  - file: { path: ${HOME}/site/conf, mode: "${n % 2 ? '0640' : '0644'}" }\n` +
+      `  - directory: { path: ${HOME}/site, owner: ${U}, mode: "${n % 2 ? '0755' : '0775'}" }\n`;
+    const statuses: string[] = [];
+    for (let n = 0; n < 10; n++) statuses.push(...(await apply(DEB, tasks(n))).tasks.map((t) => t.status));
     await asUser(DEB, 'touch ~/stop');
     await flipper;
     assert.equal(await fingerprint(DEB, '/root/race/conf'), before, 'the root-only file never changed');
-    assert.equal(await root(DEB, 'ls -A /root/race'), 'conf\n', 'nothing written into the root-only directory');
+    assert.equal(await root(DEB, "stat -c '%U %a' /root/race; ls -A /root/race"), 'root 700\nconf\n', 'nothing written into, chowned or chmodded in the root-only directory');
+    assert.ok(statuses.includes('failed'), `the swaps were met and refused: ${statuses.join(' ')}`);
   });
 
   it('stops: a regular file swapped for a symlink in a loop (race) gets a root-only file chmodded or disclosed', async () => {
     const before = await rootOnly(DEB, '/root/race-file');
     await asUser(DEB, 'rm -f ~/.bashrc; echo "alias ll=ls" > ~/.bashrc; chmod 644 ~/.bashrc');
-    const flipper = asUser(DEB, 'i=0; while [ $i -lt 4000 ] && ! [ -e ~/stop ]; do mv ~/.bashrc ~/.bashrc.real; ln -s /root/race-file ~/.bashrc; rm ~/.bashrc; mv ~/.bashrc.real ~/.bashrc; i=$((i+1)); done; rm -f ~/stop');
+    const flipper = asUser(DEB, flip('.bashrc', '/root/race-file', 400));
     const outputs: string[] = [];
-    for (let n = 0; n < 6; n++) {
+    for (let n = 0; n < 10; n++) {
       const mode = n % 2 ? '0600' : '0644';
       const r = await apply(DEB, `  - file: { path: ${HOME}/.bashrc, mode: "${mode}", owner: ${U} }\n  - line: { path: ${HOME}/.bashrc, line: "export N=${n}" }\n`, ['--diff']);
       outputs.push(r.all);
@@ -237,17 +247,19 @@ describe('hardening: symlinks and paths a host user controls', { skip }, () => {
     for (const o of outputs) assert.doesNotMatch(o, new RegExp(SECRET), 'never shown');
   });
 
-  it('stops: the user swapping fleetplan\'s temporary name for a symlink (planted temp-name race)', async () => {
-    await root(DEB, `rm -rf /root/tmp-target; mkdir -m 0700 /root/tmp-target; echo '${SECRET}' > /root/tmp-target/new; chmod 600 /root/tmp-target/new`);
-    const before = await fingerprint(DEB, '/root/tmp-target/new');
+  it('stops: the user swapping fleetplan\'s temporary name for a symlink (planted temp-name race), then a chmod through it', async () => {
+    const before = await rootOnly(DEB, '/root/tmp-target');
     await asUser(DEB, 'rm -rf ~/spool; mkdir ~/spool');
-    // Whatever .fleetplan.* appears in ~/spool is renamed aside and replaced by a link to /root/tmp-target.
-    const thief = asUser(DEB, 'i=0; while [ $i -lt 20000 ] && ! [ -e ~/stop ]; do for t in ~/spool/.fleetplan.??????; do if [ -e "$t" ] && ! [ -L "$t" ]; then mv "$t" "$t.stolen" 2>/dev/null && ln -s /root/tmp-target "$t"; fi; done; i=$((i+1)); done; rm -f ~/stop');
-    for (let n = 0; n < 8; n++) await apply(DEB, `  - file: { path: ${HOME}/spool/job, content: "job ${n}\\n", mode: "0600" }\n`);
+    // Whatever .fleetplan.* appears in ~/spool is renamed aside and replaced by a link to the root-only file; a
+    // slow validate keeps the temporary there long enough to be found.
+    const thief = asUser(DEB, 'i=0; while [ $i -lt 6000 ] && ! [ -e ~/stop ]; do for t in ~/spool/.fleetplan.??????; do if [ -e "$t" ] && ! [ -L "$t" ]; then mv "$t" "$t.stolen" 2>/dev/null && ln -s /root/tmp-target "$t"; fi; done; sleep 0.01; i=$((i+1)); done; rm -f ~/stop');
+    const tasks = (n: number) =>
+      `  - file: { path: ${HOME}/spool/job, content: "job ${n}\\n", mode: "0600", validate: "sleep 0.2" }\n` +
+      `  - file: { path: ${HOME}/spool/job, mode: "0644" }\n`;
+    for (let n = 0; n < 8; n++) await apply(DEB, tasks(n));
     await asUser(DEB, 'touch ~/stop');
     await thief;
-    assert.equal(await fingerprint(DEB, '/root/tmp-target/new'), before);
-    assert.equal(await root(DEB, 'ls -A /root/tmp-target'), 'new\n');
+    assert.equal(await fingerprint(DEB, '/root/tmp-target'), before);
   });
 
   it('stops (freebsd personality): a planted ~/.ssh symlink makes `directory` chown a root-only directory; the user\'s own ~/.ssh is managed', async () => {
