@@ -1,7 +1,7 @@
 // The batched state read and the change executor, run by a real sh against real files.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, realpathSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,6 +10,7 @@ import { execScript, parseExec } from '../../src/engine/executor.js';
 import { planBatch, readState } from '../../src/state/batch.js';
 import { commandStatusQuery, fileQuery } from '../../src/state/file-state.js';
 import { PRELUDE } from '../../src/state/prelude.js';
+import { NO_FOLLOW, NO_FOLLOW_BSD } from '../../src/state/no-follow.js';
 import { StateView } from '../../src/state/query.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import type { Change } from '../../src/ops/operation.js';
@@ -228,5 +229,49 @@ test('prelude: _fp_stat runs GNU stat once where it works, and BSD syntax where 
     assert.match(gnu, /^regular file\|[0-7]+\|root\|root\|\d+\|0:0:[0-9a-f]+:\d+\|\/etc\/hostname\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('no-follow helpers (Linux): the opened file is compared with its name and changed through itself', () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'fp-nofollow-'));
+  try {
+    const sh = (script: string) => execFileSync('sh', ['-c', `${NO_FOLLOW}\ncd ${d} || exit 9\n${script}`], { encoding: 'utf8' });
+    writeFileSync(path.join(d, 'a'), 'a\n', { mode: 0o644 });
+    writeFileSync(path.join(d, 'b'), 'b\n', { mode: 0o600 });
+    symlinkSync(path.join(d, 'b'), path.join(d, 'link'));
+    assert.equal(sh('{ _fp_same a && echo same; } < a; { _fp_same link || echo link; } < link; { _fp_same a || echo other; } < b'), 'same\nlink\nother\n');
+    // Opened, then the name swapped for a link to b: the mode change still reaches a, never b.
+    sh(`{ mv a a.real; ln -s ${d}/b a; _fp_fattr '' 0640 a; } < a`);
+    assert.equal(statSync(path.join(d, 'a.real')).mode & 0o777, 0o640);
+    assert.equal(statSync(path.join(d, 'b')).mode & 0o777, 0o600);
+    // A link to a directory planted at the destination is replaced, never moved into.
+    mkdirSync(path.join(d, 'dir'));
+    symlinkSync(path.join(d, 'dir'), path.join(d, 'dest'));
+    writeFileSync(path.join(d, 'new'), 'new\n');
+    sh('_fp_mv new dest');
+    assert.equal(readFileSync(path.join(d, 'dest'), 'utf8'), 'new\n');
+    assert.deepEqual(readdirSync(path.join(d, 'dir')), []);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('no-follow helpers (FreeBSD): stat -f of the open stdin, chown -h, chmod -h, mv -h', () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'fp-nofollow-bsd-'));
+  try {
+    const log = path.join(d, 'calls');
+    // BSD-like tools that log their arguments; `stat -f` with no operand answers for the open stdin.
+    const tool = (name: string, body: string) => writeFileSync(path.join(d, name), `#!/bin/sh\necho "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
+    tool('stat', 'if [ $# -eq 2 ]; then echo 1:42; else echo 1:42; fi');
+    for (const t of ['chown', 'chmod', 'mv']) tool(t, ':');
+    writeFileSync(path.join(d, 'f'), 'x\n');
+    const out = execFileSync('sh', ['-c', `${NO_FOLLOW_BSD}\ncd ${d}\n{ _fp_same f && echo same; } < f\n_fp_fattr u:g 0600 f\n_fp_fattr '' 0640 f\n_fp_mv new f`], {
+      env: { PATH: `${d}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    });
+    assert.equal(out, 'same\n');
+    assert.equal(readFileSync(log, 'utf8'), 'stat -f %d:%i\nstat -f %d:%i -- f\nchown -h -- u:g f\nchmod -h -- 0600 f\nchmod -h -- 0640 f\nmv -fh -- new f\n');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
   }
 });
