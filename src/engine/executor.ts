@@ -1,7 +1,7 @@
-// Turns a task's changes into ONE shell script: atomic file writes (temp file in the same directory,
-// final owner and mode before the first byte, validate, rename), commands stopping at the first
-// failure, and — in
-// the same exec — a fresh read of the state later tasks need, so planning never uses stale state.
+// Turns a task's changes into ONE shell script: atomic file writes (new file in a fresh root-only
+// directory beside the target, final owner and mode before the first byte, validate, rename; never
+// through a symbolic link, see writeScript), commands stopping at the first failure, and — in the
+// same exec — a fresh read of the state later tasks need, so planning never uses stale state.
 import { randomBytes } from 'node:crypto';
 import { evalWord, shQuote } from '../connectors/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';

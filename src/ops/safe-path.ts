@@ -58,7 +58,8 @@ export function checkPath(path: string, st: FileState, follow: boolean | undefin
 
 /** Where a change to `path` acts, from its read state (the link target when followed). */
 export function placeOf(path: string, st: FileState): Place {
-  const acted = st.followed ?? path;
+  // `/srv/www/` names /srv/www: its entry is `www` in /srv.
+  const acted = (st.followed ?? path).replace(/(.)\/+$/, '$1');
   const parent = dirnameOf(acted);
   const anchor = st.anchor && (st.followed || st.anchor.logical === parent) ? st.anchor : { logical: parent, physical: parent };
   return { dir: anchor, name: basenameOf(acted), userWritable: st.userWritable !== undefined };
