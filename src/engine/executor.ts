@@ -1,12 +1,14 @@
-// Turns a task's changes into ONE shell script: atomic file writes (temp file in the same directory,
-// final owner and mode before the first byte, validate, rename), commands stopping at the first
-// failure, and — in
-// the same exec — a fresh read of the state later tasks need, so planning never uses stale state.
+// Turns a task's changes into ONE shell script: atomic file writes (new file in a fresh root-only
+// directory beside the target, final owner and mode before the first byte, validate, rename; never
+// through a symbolic link, see writeScript), commands stopping at the first failure, and — in the
+// same exec — a fresh read of the state later tasks need, so planning never uses stale state.
 import { randomBytes } from 'node:crypto';
 import { evalWord, shQuote } from '../connectors/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';
 import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } from '../state/batch.js';
 import type { StateQuery } from '../state/query.js';
+import { NO_FOLLOW } from '../state/no-follow.js';
+import { enterScript, placeOf } from '../ops/safe-path.js';
 
 /** Quotes content for `printf '%s'` (a builtin: no argument size limit) or, for bytes sh cannot hold, octal escapes. */
 function printfContent(content: Buffer): string {
@@ -17,30 +19,41 @@ function printfContent(content: Buffer): string {
   return `printf '${fmt}'`;
 }
 
+/**
+ * The write, from inside the target's directory entered with `cd -P` and checked (ops/safe-path.ts): the
+ * new file is made in a fresh root-only directory there (`mktemp -d`, exclusive), so no user can swap it
+ * for a link before its owner, mode and bytes are set; the backup is a hard link to the old file (`ln`
+ * never overwrites nor follows an existing name); the rename (`mv -T`/`-h`) replaces the name itself,
+ * never moving into a directory a link planted at the name leads to.
+ */
 export function writeScript(w: WriteSpec): string {
-  const p = shQuote(w.path);
-  const owner = w.owner || w.group ? `chown ${shQuote(`${w.owner ?? ''}${w.group ? `:${w.group}` : ''}`)} "$_fp_t"` : '';
+  const place = w.place ?? placeOf(w.path, { exists: true });
+  const n = shQuote(`../${place.name}`);
+  const owner = w.owner || w.group ? `chown -h -- ${shQuote(`${w.owner ?? ''}${w.group ? `:${w.group}` : ''}`)} new` : '';
   // `%s` names the temp file: the script's variable, expanded when the quoted command is evaluated.
   const validate = w.validate ? evalWord(w.validate.split('%s').join('"$_fp_t"')) : '';
   // Every step checks its own status: `set -e` is not honoured inside `||` lists, so it cannot be relied on.
   const step = (cmd: string) => `${cmd} || _fp_abort`;
+  const inside = `${place.dir.physical.endsWith('/') ? place.dir.physical : `${place.dir.physical}/`}`;
+  const swapped = `${w.path}: the temporary directory was swapped; nothing written`;
   const lines = [
-    `_fp_t=$(mktemp ${shQuote(dirnameOf(w.path))}/.fleetplan.XXXXXX) || exit 1`,
-    `_fp_abort() { rc=$?; rm -f "$_fp_t"; exit $(( rc ? rc : 1 )); }`,
+    enterScript(place.dir, w.path),
+    `_fp_p=$(mktemp -d .fleetplan.XXXXXX) || exit 1`,
+    `cd -P -- "$_fp_p" && [ -O . ] && [ "$PWD" = ${shQuote(inside)}"$_fp_p" ] || { echo ${shQuote(swapped)} >&2; exit 1; }`,
+    // A validate command gets a path no user can redirect: relative when a user may write on the way.
+    `_fp_t=${place.userWritable ? './new' : '"$PWD/new"'}`,
+    `_fp_abort() { rc=$?; cd .. && rm -rf -- "$_fp_p"; exit $(( rc ? rc : 1 )); }`,
+    step(': > new'),
     owner && step(owner),
-    w.mode ? step(`chmod ${w.mode} "$_fp_t"`) : '',
-    step(`${printfContent(w.content)} > "$_fp_t"`),
-    `sync "$_fp_t" 2>/dev/null || true`,
+    w.mode ? step(`chmod -- ${w.mode} new`) : '',
+    step(`${printfContent(w.content)} > new`),
+    `sync new 2>/dev/null || true`,
     validate ? `${validate} </dev/null || { echo ${shQuote(`validation failed: ${w.validate}`)} >&2; _fp_abort; }` : '',
-    w.backup ? step(`cp -p ${p} ${p}.$(date +%Y%m%d%H%M%S)~`) : '',
-    step(`mv -f "$_fp_t" ${p}`),
+    w.backup ? step(`ln -P -- ${n} ${n}.$(date +%Y%m%d%H%M%S)~`) : '',
+    step(`_fp_mv new ${n}`),
+    `cd .. && rmdir -- "$_fp_p"`,
   ];
   return lines.filter(Boolean).join('\n');
-}
-
-function dirnameOf(path: string): string {
-  const i = path.lastIndexOf('/');
-  return i <= 0 ? '/' : path.slice(0, i);
 }
 
 /**
@@ -48,9 +61,8 @@ function dirnameOf(path: string): string {
  * quoted word under `eval` (evalWord), so one with a syntax error fails alone instead of breaking the framing of the exec.
  */
 export function changeScript(changes: readonly Change[]): string {
-  return changes
-    .map((c) => (c.kind === 'write' ? `(\n${writeScript(c.write)}\n) || exit $?` : `${evalWord(c.command)} || exit $?`))
-    .join('\n');
+  const steps = changes.map((c) => (c.kind === 'write' ? `(\n${writeScript(c.write)}\n) || exit $?` : `${evalWord(c.command)} || exit $?`));
+  return [NO_FOLLOW, ...steps].join('\n');
 }
 
 export interface ExecPlan {

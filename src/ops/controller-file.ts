@@ -30,7 +30,7 @@ export function controllerFileOperation(spec: {
     schema: schemaFor(spec.srcDescription),
     resolve(args, ctx) {
       const content = spec.content(args, ctx);
-      return { args, content, query: fileQuery(args.dest, { wantSha: sha256(content), withContent: true }) };
+      return { args, content, query: fileQuery(args.dest, { wantSha: sha256(content), withContent: true, follow: args.follow }) };
     },
     queries: (r) => [r.query],
     plan: ({ args, content, query }, state, ctx) => planFileContent({ ...args, path: args.dest, content }, state.get(query), ctx),

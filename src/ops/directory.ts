@@ -2,9 +2,9 @@
 import { absolutePath } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { z } from 'zod';
-import { shQuote } from '../connectors/quote.js';
 import { fileQuery, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
-import { attrChanges, attrCommand, modeSchema } from './file-content.js';
+import { attrChanges, attrCommand, followArg, modeSchema } from './file-content.js';
+import { checkPath, mkdirScript, placeOf, removeScript } from './safe-path.js';
 import type { Operation } from './operation.js';
 
 const schema = z
@@ -14,6 +14,7 @@ const schema = z
     owner: ownerName.optional().describe('Owner user name'),
     group: ownerName.optional().describe('Owner group name'),
     mode: modeSchema.optional(),
+    ...followArg,
   })
   .strict();
 
@@ -24,18 +25,21 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
   summary: 'A directory with owner, group and mode (parents created), or absent',
   schema,
   shorthand: 'path',
-  resolve: (args) => ({ args, query: fileQuery(args.path) }),
+  resolve: (args) => ({ args, query: fileQuery(args.path, { follow: args.follow }) }),
   queries: (r) => [r.query],
   plan({ args: a, query }, state) {
     const st = state.get(query);
-    const p = shQuote(a.path);
     if (a.state === 'absent') {
       if (!st.exists) return { changes: [], reason: `${a.path} is absent` };
+      // A link at the path is removed itself (rm never follows it); a host user's link above it is not followed.
+      checkPath(a.path, { ...st, link: undefined }, false);
+      const command = removeScript(a.path, placeOf(a.path, { ...st, followed: undefined }), true);
       return {
-        changes: [{ kind: 'run', description: `remove directory ${a.path}`, command: `rm -rf ${p}` }],
+        changes: [{ kind: 'run', description: `remove directory ${a.path}`, command }],
         predicts: [{ key: fileResource(a.path), value: { exists: false } satisfies FileState }],
       };
     }
+    checkPath(a.path, st, a.follow);
     if (st.exists && st.type !== 'directory') throw new Error(`${a.path} exists and is a ${st.type}, not a directory`);
     const after: FileState = {
       exists: true,
@@ -46,9 +50,12 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
     };
     const predicts = [{ key: fileResource(a.path), value: after }];
     if (!st.exists) {
-      const attrs = attrCommand(a.path, a, { exists: true });
+      const owner = `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}`;
+      const mode = a.mode ? normalizeMode(a.mode) : '';
+      const anchor = st.anchor ?? { logical: '/', physical: '/' };
+      const command = mkdirScript(st.followed ?? a.path, anchor, st.userWritable !== undefined, owner, mode);
       return {
-        changes: [{ kind: 'run', description: `create directory ${a.path}`, command: `mkdir -p ${p}${attrs ? ` && ${attrs}` : ''}` }],
+        changes: [{ kind: 'run', description: `create directory ${a.path}`, command }],
         predicts,
         createsMissing: true,
       };

@@ -10,11 +10,22 @@ import { commandString } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { contentDigest } from './content-digest.js';
 import type { Change, FileDiff, OpContext, PlanResult, PlannedFile, WriteSpec } from './operation.js';
+import { attrScript, checkPath, placeOf } from './safe-path.js';
 
 export const modeSchema = z
   .string()
   .regex(/^0?[0-7]{3,4}$/, 'an octal mode as a quoted string, such as "0644"')
   .describe('Octal permission bits as a string, e.g. "0640"');
+
+/** Ansible's `follow`: a symbolic link at the path is acted on through (its target), when root owns it. */
+export const followArg = {
+  follow: z
+    .boolean()
+    .optional()
+    .describe(
+      'Act on the target when the path is a symbolic link (only a link owned by root, in directories only root may write). Without it, a link at the path fails the task, naming the link, its target and owner.',
+    ),
+};
 
 /** Arguments every file-writing operation accepts. */
 export const fileAttrs = {
@@ -25,6 +36,7 @@ export const fileAttrs = {
   validate: commandString
     .optional()
     .describe('Command run on the new content before it replaces the file; %s is the temporary file. A failure keeps the old file.'),
+  ...followArg,
 };
 
 export function sha256(content: Buffer): string {
@@ -47,15 +59,13 @@ export function attrChanges(
   return lines;
 }
 
-/** chown/chmod for an existing path, only for what differs. */
+/** chown/chmod for an existing path, only for what differs, never through a symbolic link (safe-path.ts). */
 export function attrCommand(path: string, want: { owner?: string; group?: string; mode?: string }, st: FileState): string {
-  const p = shQuote(path);
-  const cmds: string[] = [];
   const owner = want.owner && want.owner !== st.owner ? want.owner : '';
   const group = want.group && want.group !== st.group ? want.group : '';
-  if (owner || group) cmds.push(`chown ${shQuote(`${owner}${group ? `:${group}` : ''}`)} ${p}`);
-  if (want.mode && normalizeMode(want.mode) !== st.mode) cmds.push(`chmod ${normalizeMode(want.mode)} ${p}`);
-  return cmds.join(' && ');
+  const mode = want.mode && normalizeMode(want.mode) !== st.mode ? normalizeMode(want.mode) : '';
+  if (!owner && !group && !mode) return '';
+  return attrScript(path, placeOf(path, st), st.type, `${owner}${group ? `:${group}` : ''}`, mode);
 }
 
 /** PEM and OpenSSH private keys (and PGP secret key blocks): secret whether or not the plan said so. */
@@ -81,7 +91,8 @@ function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], c
   return { ...diff, before: st.exists ? (st.content ?? Buffer.alloc(0)).toString('utf8') : null, after: content.toString('utf8') };
 }
 
-export function planFileContent(want: WriteSpec, st: FileState, ctx: OpContext): PlanResult {
+export function planFileContent(want: WriteSpec & { follow?: boolean }, st: FileState, ctx: OpContext): PlanResult {
+  checkPath(want.path, st, want.follow);
   if (st.exists && st.type !== 'file') {
     throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
   }
@@ -118,6 +129,7 @@ export function planFileContent(want: WriteSpec, st: FileState, ctx: OpContext):
     description: st.exists ? `update ${want.path}` : `create ${want.path}`,
     write: {
       path: want.path,
+      place: placeOf(want.path, st),
       content: want.content,
       owner: want.owner ?? st.owner,
       group: want.group ?? st.group,

@@ -1,10 +1,10 @@
 // file: a path that holds inline content, or just exists with attributes, or is absent.
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
-import { shQuote } from '../connectors/quote.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, fileAttrs, planFileContent, sha256 } from './file-content.js';
 import type { Operation } from './operation.js';
+import { checkPath, placeOf, removeScript } from './safe-path.js';
 
 const schema = z
   .object({
@@ -25,7 +25,7 @@ export const file: Operation<Args, Resolved> = {
   shorthand: 'path',
   resolve(args) {
     const content = args.content !== undefined ? Buffer.from(args.content) : undefined;
-    const query = fileQuery(args.path, { wantSha: content && sha256(content), withContent: content !== undefined });
+    const query = fileQuery(args.path, { wantSha: content && sha256(content), withContent: content !== undefined, follow: args.follow });
     return { args, content, query };
   },
   queries: (r) => [r.query],
@@ -33,13 +33,17 @@ export const file: Operation<Args, Resolved> = {
     const st = state.get(query);
     if (a.state === 'absent') {
       if (!st.exists) return { changes: [], reason: `${a.path} is absent` };
+      // A link at the path is removed itself (rm never follows it); a host user's link above it is not followed.
+      checkPath(a.path, { ...st, link: undefined }, false);
+      if (st.type === 'directory') throw new Error(`${a.path} is a directory; the file operation removes only files (use directory with state: absent)`);
       return {
-        changes: [{ kind: 'run', description: `remove ${a.path}`, command: `rm -f ${shQuote(a.path)}` }],
+        changes: [{ kind: 'run', description: `remove ${a.path}`, command: removeScript(a.path, placeOf(a.path, { ...st, followed: undefined }), false) }],
         predicts: [{ key: fileResource(a.path), value: { exists: false } satisfies FileState }],
       };
     }
     // Without content a new file is created empty; an existing one keeps its content.
     if (content !== undefined || !st.exists) return planFileContent({ ...a, content: content ?? Buffer.alloc(0) }, st, ctx);
+    checkPath(a.path, st, a.follow);
     const attrs = attrChanges(a, st);
     if (attrs.length === 0) return { changes: [], reason: `${a.path} has the wanted attributes` };
     return { changes: [{ kind: 'run', description: `${a.path}: ${attrs.join(', ')}`, command: attrCommand(a.path, a, st) }] };

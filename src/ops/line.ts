@@ -161,7 +161,7 @@ export const line: Operation<Args, { args: Args; query: ReturnType<typeof fileQu
   name: 'line',
   summary: 'One line or `key = value` setting present or absent in a file, the rest kept as is',
   schema,
-  resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true }) }),
+  resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true, follow: args.follow }) }),
   queries: (r) => [r.query],
   plan({ args: a, query }, state, ctx) {
     const st: FileState = state.get(query);

@@ -5,6 +5,7 @@ import type { Facts } from '../facts/facts.js';
 import type { Backends } from '../backends/backends.js';
 import type { Vars } from '../load/model.js';
 import type { StateQuery, StateView } from '../state/query.js';
+import type { Place } from './safe-path.js';
 
 export interface FileDiff {
   path: string;
@@ -20,6 +21,8 @@ export interface FileDiff {
 /** A file to write atomically (temp file in the same directory, final owner/mode first, then rename). */
 export interface WriteSpec {
   path: string;
+  /** Where the write acts (the link target when followed), as the state read found it (ops/safe-path.ts). */
+  place?: Place;
   content: Buffer;
   owner?: string;
   group?: string;

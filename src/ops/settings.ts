@@ -58,7 +58,7 @@ export const settings: Operation<Args, { args: Args; query: ReturnType<typeof fi
   name: 'settings',
   summary: 'Several `key = value` settings present (or removed) in a config file, the rest kept as is',
   schema,
-  resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true }) }),
+  resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true, follow: args.follow }) }),
   queries: (r) => [r.query],
   plan({ args: a, query }, state, ctx) {
     // Nothing to set is a no-op whatever the file's state (even before a package creates it).

@@ -3,10 +3,15 @@
 // chosen here, without a probe process where the tool itself can tell (each fork+exec costs the host ~1 ms).
 // Both read many files in one process (src/state/file-state.ts) and print each file's name after its
 // fields, so that the output can be matched to the paths asked even when one of them vanished.
+// `_fp_stat` never follows a symbolic link (lstat): a link is reported as one, with its own owner
+// (docs/security.md, "Symlinks and paths a host user controls"). The fields after the size are
+// uid:gid:raw mode in hex (sticky bit included):link count.
+import { NO_FOLLOW } from './no-follow.js';
+
 export const PRELUDE = String.raw`
 _fp_stat() {
   # GNU's syntax first; BSD stat rejects -c before printing anything, and then runs with its own.
-  stat -L -c '%F|%a|%U|%G|%s|%n' -- "$@" 2>/dev/null || stat -L -f '%HT|%Lp|%Su|%Sg|%z|%N' -- "$@"
+  stat -c '%F|%a|%U|%G|%s|%u:%g:%f:%h|%n' -- "$@" 2>/dev/null || stat -f '%HT|%Lp|%Su|%Sg|%z|%u:%g:%Xp:%l|%N' -- "$@"
 }
 if command -v sha256sum >/dev/null 2>&1; then
   _fp_sha() { sha256sum -- "$@"; }
@@ -15,4 +20,4 @@ elif command -v sha256 >/dev/null 2>&1; then
 else
   _fp_sha() { for _fp_f; do _fp_h=$(openssl dgst -sha256 -r < "$_fp_f") && printf '%s  %s\n' "${'$'}{_fp_h%% *}" "$_fp_f"; done; }
 fi
-`;
+${NO_FOLLOW}`;

@@ -76,8 +76,8 @@ tasks:
 
 test('a file gets its final owner and mode before its first byte is written', () => {
   const script = writeScript({ path: '/etc/postfix/sasl_passwd', content: Buffer.from('secret'), owner: 'root', group: 'root', mode: '0600' });
-  const order = ['mktemp', 'chown', 'chmod 0600', "printf '%s'", 'mv -f'].map((s) => script.indexOf(s));
+  const order = ['mktemp -d', ': > new', 'chown -h', 'chmod -- 0600', "printf '%s'", '_fp_mv new'].map((s) => script.indexOf(s));
   assert.ok(order.every((i) => i >= 0), script);
-  assert.deepEqual([...order].sort((a, b) => a - b), order, 'mktemp (0600) → chown → chmod → content → rename');
+  assert.deepEqual([...order].sort((a, b) => a - b), order, 'private dir (0700) → empty file → chown → chmod → content → rename');
   assert.equal(statSync(dir).isDirectory(), true);
 });

@@ -49,7 +49,7 @@ test('file: same hash and attributes → nothing to do', () => {
 test('file: same content, wrong mode and group → chown/chmod only, no write', () => {
   const st = { exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', sha256: sha256(Buffer.from('a\n')) };
   const p = plan('file', { path: '/etc/x', content: 'a\n', mode: '0640', group: 'postfix' }, () => st);
-  assert.deepEqual(commands(p), ['chown :postfix /etc/x && chmod 0640 /etc/x']);
+  assert.deepEqual(commands(p), ['chown -h -- :postfix /etc/x && chmod -- 0640 /etc/x']);
 });
 
 test('file: no_log masks the diff content', () => {
@@ -82,7 +82,63 @@ test('line: edits the fetched content', () => {
 
 test('directory: missing → mkdir -p with attributes', () => {
   const p = plan('directory', { path: '/var/db/dkim', owner: 'opendkim', mode: '0750' }, () => ({ exists: false }));
-  assert.deepEqual(commands(p), ['mkdir -p /var/db/dkim && chown opendkim /var/db/dkim && chmod 0750 /var/db/dkim']);
+  assert.deepEqual(commands(p), ['mkdir -p -- /var/db/dkim && chown -h -- opendkim /var/db/dkim && chmod -- 0750 /var/db/dkim']);
+});
+
+// Symbolic links and directories a host user may write (docs/security.md, "Symlinks and paths a host user controls").
+const home = { logical: '/home/u', physical: '/home/u' };
+const userLink = { exists: true, type: 'link', mode: '0777', owner: 'u', group: 'u', linked: true, anchor: home, userWritable: { path: '/home/u', owner: 'u' }, link: { target: '/etc/shadow', owner: 'u', uid: 1000, userWritable: { path: '/home/u', owner: 'u' } } };
+
+test('file, copy, template, directory: a link at the path is refused naming the path, its target and owner', () => {
+  const re = /\/home\/u\/x is a symbolic link to \/etc\/shadow owned by u; refusing to follow it \(follow: true acts on its target\)$/;
+  assert.throws(() => plan('file', { path: '/home/u/x', content: 'a\n' }, () => userLink), re);
+  assert.throws(() => plan('file', { path: '/home/u/x', mode: '0600' }, () => userLink), re);
+  assert.throws(() => plan('copy', { src: 'package.json', dest: '/home/u/x' }, () => userLink), re);
+  assert.throws(() => plan('template', { src: 't.hbs', dest: '/home/u/x' }, () => userLink), re);
+  assert.throws(() => plan('directory', { path: '/home/u/x', owner: 'u' }, () => userLink), re);
+});
+
+test('follow: true refuses a link a host user owns or could replace, and follows root\'s own link to its target', () => {
+  assert.throws(() => plan('file', { path: '/home/u/x', content: 'a\n', follow: true }, () => userLink), /follow: true follows only a link owned by root/);
+  const inUserDir = { ...userLink, link: { ...userLink.link, owner: 'root', uid: 0 } };
+  assert.throws(() => plan('file', { path: '/home/u/x', content: 'a\n', follow: true }, () => inUserDir), /in \/home\/u, which u may write/);
+  const followed = { exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root', sha256: 'x', linked: true, followed: '/etc/real', anchor: { logical: '/etc', physical: '/etc' }, link: { target: '/etc/real', owner: 'root', uid: 0 } };
+  const p = plan('file', { path: '/etc/alias', content: 'a\n', follow: true }, () => followed);
+  const c = p.changes[0]!;
+  assert.ok(c.kind === 'write');
+  assert.deepEqual(c.write.place, { dir: { logical: '/etc', physical: '/etc' }, name: 'real', userWritable: false });
+  const attrs = plan('file', { path: '/etc/alias', mode: '0600', follow: true }, () => followed);
+  assert.deepEqual(commands(attrs), ['chmod -- 0600 /etc/real']);
+});
+
+test('a parent directory that is a host user\'s link is never followed', () => {
+  const st = { exists: false, linked: true, anchor: { logical: '/home/u/.ssh', physical: '/root' }, foreignLink: { path: '/home/u/.ssh', owner: 'u' } };
+  assert.throws(() => plan('file', { path: '/home/u/.ssh/authorized_keys', content: 'k\n' }, () => st), /\/home\/u\/\.ssh\/authorized_keys: \/home\/u\/\.ssh is a symbolic link owned by u; refusing to follow a link a host user controls$/);
+  assert.throws(() => plan('directory', { path: '/home/u/.ssh/x' }, () => st), /symbolic link owned by u/);
+});
+
+test('a file with other hard links in a directory a user may write is refused', () => {
+  const st = { exists: true, type: 'file', mode: '0600', owner: 'root', group: 'root', sha256: 'x', nlink: 2, anchor: home, userWritable: { path: '/home/u', owner: 'u' } };
+  assert.throws(() => plan('file', { path: '/home/u/h', mode: '0644' }, () => st), /has 2 hard links and \/home\/u is writable by u/);
+});
+
+test('where a user may write: chown/chmod from inside the checked directory, never through a link', () => {
+  const dir = { exists: true, type: 'directory', mode: '0755', owner: 'u', group: 'u', anchor: home, userWritable: { path: '/home/u', owner: 'u' } };
+  const [d] = commands(plan('directory', { path: '/home/u/.ssh', owner: 'root', mode: '0700' }, () => dir));
+  assert.match(d!, /^cd -P -- \/home\/u && \[ "\$PWD" = \/home\/u \] \|\| /);
+  assert.match(d!, /\ncd -P -- \.ssh && \[ "\$PWD" = \/home\/u\/\.ssh \] \|\| .*\nchown -h -- root \. && chmod -- 0700 \.$/);
+  const file = { ...dir, type: 'file', sha256: 'x' };
+  const [f] = commands(plan('file', { path: '/home/u/.profile', mode: '0600' }, () => file));
+  assert.match(f!, /\{ \[ -f \.profile \] && ! \[ -L \.profile \]; \} \|\| /);
+  assert.match(f!, /\{ _fp_same \.profile \|\| .*; _fp_fattr '' 0600 \.profile; \} < \.profile$/);
+  const [m] = commands(plan('directory', { path: '/home/u/a/b', mode: '0750' }, () => ({ exists: false, anchor: home, userWritable: { path: '/home/u', owner: 'u' } })));
+  assert.match(m!, /\n\{ \[ -d a \] \|\| mkdir -- a; \} && cd -P -- a && \[ "\$PWD" = \/home\/u\/a \] \|\| .*\n\{ \[ -d b \] \|\| mkdir -- b; \} && cd -P -- b && \[ "\$PWD" = \/home\/u\/a\/b \] \|\| .*\nchmod -- 0750 \.$/);
+});
+
+test('file and directory absent: a link at the path is removed itself, from inside its checked directory', () => {
+  assert.match(commands(plan('file', { path: '/home/u/x', state: 'absent' }, () => userLink))[0]!, /&& rm -f -- x$/);
+  assert.match(commands(plan('directory', { path: '/home/u/x', state: 'absent' }, () => userLink))[0]!, /&& rm -rf -- x$/);
+  assert.deepEqual(commands(plan('file', { path: '/etc/x', state: 'absent' }, () => ({ exists: true, type: 'file' }))), ['rm -f -- /etc/x']);
 });
 
 test('command: guards decide, the reason says why', () => {

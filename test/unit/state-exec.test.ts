@@ -1,7 +1,7 @@
 // The batched state read and the change executor, run by a real sh against real files.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, realpathSync, symlinkSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -10,6 +10,7 @@ import { execScript, parseExec } from '../../src/engine/executor.js';
 import { planBatch, readState } from '../../src/state/batch.js';
 import { commandStatusQuery, fileQuery } from '../../src/state/file-state.js';
 import { PRELUDE } from '../../src/state/prelude.js';
+import { NO_FOLLOW, NO_FOLLOW_BSD } from '../../src/state/no-follow.js';
 import { StateView } from '../../src/state/query.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import type { Change } from '../../src/ops/operation.js';
@@ -25,6 +26,12 @@ async function exec(changes: Change[], refresh = [] as ReturnType<typeof fileQue
   const plan = execScript(changes, refresh);
   const res = await conn.run('sh -s', { stdin: plan.script });
   return { res, ...parseExec(res.stdout, plan) };
+}
+
+/** A state without where it lies (anchor) and who may write there (the test directory is under /tmp). */
+function bare(st: any): any {
+  const { anchor: _a, userWritable: _w, ...rest } = st;
+  return rest;
 }
 
 test('batch: many queries, one exec, each value framed exactly (binary content too)', async () => {
@@ -54,7 +61,8 @@ test('batch: many queries, one exec, each value framed exactly (binary content t
   assert.equal(a.content?.toString(), 'hello\n');
   assert.equal(get(1).content, undefined, 'no content shipped when the hash matches');
   assert.deepEqual(get(2).content, bytes);
-  assert.deepEqual(get(3), { exists: false });
+  assert.deepEqual(bare(get(3)), { exists: false });
+  assert.deepEqual(get(3).anchor, { logical: dir, physical: realpathSync(dir) });
   assert.equal(get(4).type, 'directory');
   assert.equal(get(5).exitCode, 3);
   assert.equal(get(6).exitCode, 0);
@@ -147,8 +155,13 @@ test('file query: a path reached through a symbolic link (itself or a parent) is
   assert.equal(viaDir!.linked, true);
   assert.equal(viaDir!.sha256, plain!.sha256);
   assert.equal(viaFile!.linked, true);
-  assert.deepEqual(missing, { exists: false, linked: true });
-  assert.deepEqual(relative, { exists: false });
+  assert.equal(viaDir!.type, 'file');
+  assert.deepEqual(bare(missing), { exists: false, linked: true });
+  assert.deepEqual(missing!.anchor, { logical: path.join(dir, 'alias'), physical: realpathSync(real) }, 'the physical directory behind the link');
+  assert.equal(viaFile!.type, 'link', 'a link at the path is reported, not read through');
+  assert.equal(viaFile!.sha256, undefined);
+  assert.equal(viaFile!.link?.target, realpathSync(path.join(real, 'f')));
+  assert.deepEqual(bare(relative), { exists: false });
 });
 
 test('file queries: one read for every path, names with newlines, backslashes and spaces matched exactly', async () => {
@@ -175,7 +188,7 @@ test('file queries: one read for every path, names with newlines, backslashes an
     assert.equal(st.size, want.length);
   });
   assert.equal(view.get(queries[files.length]!).content, undefined, 'matching hash: no content');
-  assert.deepEqual(view.get(queries[files.length + 1]!), { exists: false });
+  assert.deepEqual(bare(view.get(queries[files.length + 1]!)), { exists: false });
   assert.equal(view.get(queries[files.length + 2]!).type, 'directory');
 });
 
@@ -186,12 +199,19 @@ test('file queries: BSD stat and sha256 -r output (FreeBSD) parsed as GNU output
   const mark = /(@@[0-9a-f]+) stat/.exec(merged.script)![1]!;
   const h1 = 'a'.repeat(64);
   const out = Buffer.from(
-    `L01\nL01\n${mark} stat\nRegular File|644|root|wheel|5|${p2}\nRegular File|600|root|wheel|12|${p1}\n` +
+    `${mark} P\n${mark} F010\n${mark} A\n/usr/local/etc\n${mark} B\n/usr/local/etc\n` +
+      ['/usr/local/etc', '/usr/local', '/usr', p2].map((n) => `${mark} N\n${n}\n`).join('') +
+      `${mark} P\n${mark} F010\n${mark} A\n/etc\n${mark} B\n/etc\n${mark} N\n/etc\n${mark} N\n${p1}\n` +
+      `${mark} stat\n` +
+      ['/usr/local/etc', '/usr/local', '/usr'].map((d) => `Directory|755|root|wheel|512|0:0:41ED:3|${d}\n`).join('') +
+      `Regular File|644|root|wheel|5|0:0:81A4:1|${p2}\nDirectory|755|root|wheel|2048|0:0:41ED:30|/etc\nRegular File|600|root|wheel|12|0:0:8180:1|${p1}\n` +
       `${mark} sha\n${'b'.repeat(64)} ${p2}\n${h1} ${p1}\n${mark} content\n${mark} content 0\nhello\n${mark} end 0\n`,
   );
   const all = merged.parse(out, 0) as Record<string, any>;
   const [n2, n1] = merged.key.slice('files:'.length).split('\n');
-  assert.deepEqual(all[n1!], { exists: true, type: 'file', mode: '0600', owner: 'root', group: 'wheel', size: 12, sha256: h1 });
+  assert.deepEqual(bare(all[n1!]), { exists: true, type: 'file', mode: '0600', owner: 'root', group: 'wheel', size: 12, sha256: h1 });
+  assert.deepEqual(all[n1!].anchor, { logical: '/etc', physical: '/etc' });
+  assert.equal(all[n1!].userWritable, undefined, 'root-owned 0755 directories: nobody else may write');
   assert.equal(all[n2!].sha256, 'b'.repeat(64));
   assert.equal(all[n2!].content.toString(), 'hello');
 });
@@ -201,13 +221,57 @@ test('prelude: _fp_stat runs GNU stat once where it works, and BSD syntax where 
   try {
     const log = path.join(dir, 'calls');
     // A BSD-like stat: refuses -c on stderr with nothing on stdout, as FreeBSD's does.
-    writeFileSync(path.join(dir, 'stat'), `#!/bin/sh\necho "$*" >> ${log}\ncase "$2" in -c) echo "stat: illegal option -- c" >&2; exit 1 ;; -f) shift 3; for f; do [ "$f" = -- ] || echo "Regular File|644|root|wheel|1|$f"; done ;; esac\n`, { mode: 0o755 });
+    writeFileSync(path.join(dir, 'stat'), `#!/bin/sh\necho "$*" >> ${log}\ncase "$1" in -c) echo "stat: illegal option -- c" >&2; exit 1 ;; -f) shift 2; for f; do [ "$f" = -- ] || echo "Regular File|644|root|wheel|1|0:0:81A4:1|$f"; done ;; esac\n`, { mode: 0o755 });
     const bsd = execFileSync('sh', ['-c', `${PRELUDE}\n_fp_stat /a '/b c'`], { env: { PATH: `${dir}:/usr/bin:/bin` }, encoding: 'utf8' });
-    assert.equal(bsd, 'Regular File|644|root|wheel|1|/a\nRegular File|644|root|wheel|1|/b c\n');
+    assert.equal(bsd, 'Regular File|644|root|wheel|1|0:0:81A4:1|/a\nRegular File|644|root|wheel|1|0:0:81A4:1|/b c\n');
     assert.equal(readFileSync(log, 'utf8').split('\n').filter(Boolean).length, 2, 'one refused GNU attempt, one BSD run');
     const gnu = execFileSync('sh', ['-c', `${PRELUDE}\n_fp_stat /etc/hostname`], { encoding: 'utf8' });
-    assert.match(gnu, /^regular file\|[0-7]+\|root\|root\|\d+\|\/etc\/hostname\n$/);
+    assert.match(gnu, /^regular file\|[0-7]+\|root\|root\|\d+\|0:0:[0-9a-f]+:\d+\|\/etc\/hostname\n$/);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('no-follow helpers (Linux): the opened file is compared with its name and changed through itself', () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'fp-nofollow-'));
+  try {
+    const sh = (script: string) => execFileSync('sh', ['-c', `${NO_FOLLOW}\ncd ${d} || exit 9\n${script}`], { encoding: 'utf8' });
+    writeFileSync(path.join(d, 'a'), 'a\n', { mode: 0o644 });
+    writeFileSync(path.join(d, 'b'), 'b\n', { mode: 0o600 });
+    symlinkSync(path.join(d, 'b'), path.join(d, 'link'));
+    assert.equal(sh('{ _fp_same a && echo same; } < a; { _fp_same link || echo link; } < link; { _fp_same a || echo other; } < b'), 'same\nlink\nother\n');
+    // Opened, then the name swapped for a link to b: the mode change still reaches a, never b.
+    sh(`{ mv a a.real; ln -s ${d}/b a; _fp_fattr '' 0640 a; } < a`);
+    assert.equal(statSync(path.join(d, 'a.real')).mode & 0o777, 0o640);
+    assert.equal(statSync(path.join(d, 'b')).mode & 0o777, 0o600);
+    // A link to a directory planted at the destination is replaced, never moved into.
+    mkdirSync(path.join(d, 'dir'));
+    symlinkSync(path.join(d, 'dir'), path.join(d, 'dest'));
+    writeFileSync(path.join(d, 'new'), 'new\n');
+    sh('_fp_mv new dest');
+    assert.equal(readFileSync(path.join(d, 'dest'), 'utf8'), 'new\n');
+    assert.deepEqual(readdirSync(path.join(d, 'dir')), []);
+  } finally {
+    rmSync(d, { recursive: true, force: true });
+  }
+});
+
+test('no-follow helpers (FreeBSD): stat -f of the open stdin, chown -h, chmod -h, mv -h', () => {
+  const d = mkdtempSync(path.join(tmpdir(), 'fp-nofollow-bsd-'));
+  try {
+    const log = path.join(d, 'calls');
+    // BSD-like tools that log their arguments; `stat -f` with no operand answers for the open stdin.
+    const tool = (name: string, body: string) => writeFileSync(path.join(d, name), `#!/bin/sh\necho "${name} $*" >> ${log}\n${body}\n`, { mode: 0o755 });
+    tool('stat', 'if [ $# -eq 2 ]; then echo 1:42; else echo 1:42; fi');
+    for (const t of ['chown', 'chmod', 'mv']) tool(t, ':');
+    writeFileSync(path.join(d, 'f'), 'x\n');
+    const out = execFileSync('sh', ['-c', `${NO_FOLLOW_BSD}\ncd ${d}\n{ _fp_same f && echo same; } < f\n_fp_fattr u:g 0600 f\n_fp_fattr '' 0640 f\n_fp_mv new f`], {
+      env: { PATH: `${d}:/usr/bin:/bin` },
+      encoding: 'utf8',
+    });
+    assert.equal(out, 'same\n');
+    assert.equal(readFileSync(log, 'utf8'), 'stat -f %d:%i\nstat -f %d:%i -- f\nchown -h -- u:g f\nchmod -h -- 0600 f\nchmod -h -- 0640 f\nmv -fh -- new f\n');
+  } finally {
+    rmSync(d, { recursive: true, force: true });
   }
 });
