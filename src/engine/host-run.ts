@@ -43,13 +43,12 @@ export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
     failed ||= handlers === 'failed';
   }
   // What the changes made need once after them all — also after a failure, as those changes stay made.
-  if (ctx.opts.interrupt?.signal && stopIfInterrupted(ctx, play, { tasks: [], handlers: [], followUps: pc.followUps.pending() })) return false;
-  let followUpsFailed = false;
+  if (interrupted(pc, () => ({ tasks: [], handlers: [] }))) return false;
   for (const r of await pc.followUps.run(ctx, play.name)) {
     reportResult(ctx, r);
-    if (r.status === 'failed') followUpsFailed = true;
+    if (r.status === 'failed') failed = true;
   }
-  return !failed && !followUpsFailed;
+  return !failed;
 }
 
 /** A play-level `when:` false for this host: every task is reported skipped, nothing is read. */
@@ -107,10 +106,7 @@ async function readPlayState(ctx: HostContext, play: Play, { tasks, handlers }: 
 async function runTasks(pc: PlayContext, { tasks, handlers }: PreparedPlay): Promise<Ended> {
   for (let i = 0; i < tasks.length; i++) {
     const p = tasks[i]!;
-    // The signal is checked first: what is left is worked out only when one came.
-    if (pc.ctx.opts.interrupt?.signal && stopIfInterrupted(pc.ctx, pc.play, { tasks: tasks.slice(i), handlers: handlers.filter((h) => isNotified(pc, h)), followUps: pc.followUps.pending() })) {
-      return 'interrupted';
-    }
+    if (interrupted(pc, () => ({ tasks: tasks.slice(i), handlers: handlers.filter((h) => isNotified(pc, h)) }))) return 'interrupted';
     const ahead: Lookahead = {
       later: () => [...queriesOf(tasks.slice(i + 1)), ...queriesOf(handlers)],
       // The handlers to run are known only once every task ran: the first of them reads what is stale.
@@ -128,9 +124,7 @@ async function runHandlers(pc: PlayContext, handlers: PreparedTask[]): Promise<E
   for (let i = 0; i < handlers.length; i++) {
     const p = handlers[i]!;
     if (!isNotified(pc, p)) continue;
-    if (pc.ctx.opts.interrupt?.signal && stopIfInterrupted(pc.ctx, pc.play, { tasks: [], handlers: handlers.slice(i).filter((h) => isNotified(pc, h)), followUps: pc.followUps.pending() })) {
-      return 'interrupted';
-    }
+    if (interrupted(pc, () => ({ tasks: [], handlers: handlers.slice(i).filter((h) => isNotified(pc, h)) }))) return 'interrupted';
     const ahead: Lookahead = {
       // Every later handler, notified yet or not: this one may notify it.
       later: () => queriesOf(handlers.slice(i + 1)),
@@ -163,6 +157,11 @@ async function settle(pc: PlayContext, p: PreparedTask, handler: boolean, ahead:
   // A handler's failure is not marked ignored (it is counted failed), but with ignore_errors it does not stop the others.
   if (!handler && r.status === 'failed' && p.def.ignoreErrors) r.ignored = true;
   return r;
+}
+
+/** Whether a signal stopped the host here; the signal is checked first: what is `left` is worked out only when one came. */
+function interrupted(pc: PlayContext, left: () => { tasks: PreparedTask[]; handlers: PreparedTask[] }): boolean {
+  return Boolean(pc.ctx.opts.interrupt?.signal) && stopIfInterrupted(pc.ctx, pc.play, { ...left(), followUps: pc.followUps.pending() });
 }
 
 /**
