@@ -6,7 +6,8 @@ import type { SourcePos } from '../errors.js';
 import type { Change, FollowUp } from '../ops/operation.js';
 import type { TaskResult } from './events.js';
 import { execScript, parseExec } from './executor.js';
-import type { HostContext } from './host-run.js';
+import type { HostContext } from './host-context.js';
+import { followUpResult } from './task-result.js';
 
 interface Requester {
   op: string;
@@ -61,20 +62,9 @@ export class FollowUps {
     if (requested.length === 0) return [];
     const t0 = Date.now();
     const change = (r: Requested): Change => ({ kind: 'run', description: `${r.followUp.description} (after: ${r.after.join(', ')})`, command: r.followUp.command });
-    const results = requested.map((r): TaskResult => ({
-      host: ctx.host,
-      play,
-      task: r.followUp.description,
-      op: r.op,
-      handler: true,
-      check: ctx.opts.check,
-      status: 'changed',
-      changes: [change(r)],
-      reason: `after: ${r.after.join(', ')}`,
-      dependsOn: r.onlyPossibleAfter,
-      pos: r.pos,
-      ms: 0,
-    }));
+    const results = requested.map((r) =>
+      followUpResult(ctx, play, { task: r.followUp.description, op: r.op, pos: r.pos, change: change(r), after: r.after.join(', '), dependsOn: r.onlyPossibleAfter }),
+    );
     if (ctx.opts.check) return results;
     // One exec for all of them; the first that fails stops the rest, and is reported failed with them.
     const plan = execScript(requested.map(change), []);

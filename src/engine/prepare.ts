@@ -10,7 +10,7 @@ import { evaluateWhen } from '../load/when.js';
 import type { Operation, OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import type { StateQuery } from '../state/query.js';
-import type { HostContext } from './host-run.js';
+import type { HostContext } from './host-context.js';
 import { schemaMessage } from './schema-message.js';
 import { selectedByTags } from './tag-selection.js';
 

@@ -1,5 +1,9 @@
-// After a change, which of the remaining tasks' state queries it may have made stale: those the next
-// task needs are read again in the change's own script, the others when a task needs them.
+// What a play knows of a host's state, and which of it is stale — all staleness is tracked here.
+// The play's state is read in one batch before its first task (FreshState.read). After a change,
+// which of the remaining tasks' state queries it may have made stale: those the next task needs are
+// read again in the change's own script, the others are marked stale and read when a task needs them,
+// all stale queries at once — so a run of consecutive changes (a first apply) does not re-read the
+// whole play after each of them, and no task is planned against stale state.
 // A change whose every predicted effect is on files (file, copy, template, line, settings, directory)
 // and that is not opaque can only alter what is read from those paths, their ancestors (mkdir -p
 // creates parents) or their descendants (a directory removed): a file query on such a path, or a query
@@ -10,7 +14,9 @@
 // read on the host is reached through a symbolic link (one file, two names), everything is re-read.
 // A write's `validate` command is taken to only read (documented in docs/plans.md).
 import path from 'node:path';
+import type { Connection } from '../connectors/connection.js';
 import type { PlanResult } from '../ops/operation.js';
+import { readState, uniqueQueries, type BatchFrame, type BatchPlan } from '../state/batch.js';
 import type { FileState } from '../state/file-state.js';
 import type { StateQuery, StateView } from '../state/query.js';
 
@@ -31,4 +37,45 @@ export function staleAfter(planned: PlanResult, queries: readonly StateQuery[], 
     if (from === undefined) return true;
     return from.some((p) => touched.some((t) => related(t, path.posix.normalize(p))));
   });
+}
+
+/** The fresh-state cache of one play on one host: the values read (and, in a dry run, predicted), and the stale queries. */
+export class FreshState {
+  /** Queries a change may have made stale and that were not read again yet (real run only). */
+  private readonly stale = new Set<string>();
+
+  private constructor(
+    readonly view: StateView,
+    private readonly conn: Connection,
+    private readonly reading: { become: boolean; play: string },
+  ) {}
+
+  /** One batched read of everything the play's tasks and handlers need. */
+  static async read(conn: Connection, queries: StateQuery[], reading: { become: boolean; play: string }): Promise<FreshState> {
+    const view = await readState(conn, uniqueQueries(queries), { become: reading.become, label: `read state: ${reading.play}` });
+    return new FreshState(view, conn, reading);
+  }
+
+  /** Before a task plans: when it needs anything stale, that is read — with every stale query of `later` tasks, at once. */
+  async ensureFresh(needs: readonly StateQuery[], later: () => StateQuery[]): Promise<void> {
+    if (!needs.some((q) => this.stale.has(q.key))) return;
+    const todo = uniqueQueries([...needs, ...later()]).filter((q) => this.stale.has(q.key));
+    await readState(this.conn, todo, { become: this.reading.become, view: this.view, label: `read state again: ${this.reading.play}` });
+    for (const q of todo) this.stale.delete(q.key);
+  }
+
+  /**
+   * A change is about to be made: what `later` tasks need and it may alter is marked stale. Returns
+   * what of it the next task needs, for the change's own exec to read again.
+   */
+  changing(planned: PlanResult, later: readonly StateQuery[], next: readonly StateQuery[]): StateQuery[] {
+    for (const q of staleAfter(planned, uniqueQueries(later), this.view)) this.stale.add(q.key);
+    return uniqueQueries(next).filter((q) => this.stale.has(q.key));
+  }
+
+  /** The change's exec came back with a fresh read of `queries` (as `changing` returned them). */
+  refreshed(batch: BatchPlan, frames: BatchFrame[], queries: readonly StateQuery[]): void {
+    batch.store(this.view, frames);
+    for (const q of queries) this.stale.delete(q.key);
+  }
 }

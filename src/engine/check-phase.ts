@@ -1,0 +1,32 @@
+// The check phase of a task (--check): report what it would change, and plan the tasks after it
+// against the state it would leave (dry-run.ts). Nothing is executed on the host.
+import type { PlanResult, Unresolved } from '../ops/operation.js';
+import type { DryRun } from './dry-run.js';
+import type { TaskResult } from './events.js';
+import { requesterOf, type PlayContext } from './play-context.js';
+import type { PreparedTask } from './prepare.js';
+import type { ResultBuilder } from './task-result.js';
+
+export function checkPhase(pc: PlayContext, dryRun: DryRun, p: PreparedTask, planned: PlanResult, result: ResultBuilder): TaskResult {
+  const t = p.def;
+  pc.followUps.add(planned.changes, requesterOf(p));
+  // Something created here may already be created by an earlier package install or command.
+  const dependsOn = dryRun.changing(p.displayName, planned);
+  // changed_when: false tasks report ok in both modes; output-dependent ones say so.
+  const status = t.changedWhen === false ? 'ok' : 'changed';
+  const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
+  const why = dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
+  if (status === 'changed') pc.notifications.changed(p.displayName, t.notify, planned);
+  return result.timed({ status, changes: planned.changes, reason: why, dependsOn });
+}
+
+/**
+ * A task the dry run cannot plan, because the state it needs would only exist after `dependsOn`, an
+ * earlier change it cannot simulate: reported as a change depending on it, which notifies its
+ * handlers and may ask for its follow-ups.
+ */
+export function unplannable(pc: PlayContext, p: PreparedTask, err: Unresolved, dependsOn: string, result: ResultBuilder): TaskResult {
+  pc.notifications.changed(p.displayName, p.def.notify);
+  pc.followUps.addPossible(p.op.followUps?.(p.resolved) ?? [], requesterOf(p));
+  return result.timed({ status: 'changed', reason: `depends on '${dependsOn}': ${err.message}`, dependsOn });
+}

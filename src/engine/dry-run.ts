@@ -1,0 +1,44 @@
+// What a dry run (--check) knows that a real run reads from the host: each planned change's
+// predicted state (kept in the play's StateView, for the tasks after it to plan against), and the
+// last changes whose effects cannot be predicted. Only a dry run has this object: a real run
+// re-reads state after each change instead (refresh.ts).
+import { Unresolved, type PlanResult } from '../ops/operation.js';
+import type { StateView } from '../state/query.js';
+
+export class DryRun {
+  /** The last change whose effects are not fully predicted (a command, a package install). */
+  private lastOpaque: string | undefined;
+  /** The last change that may create files nobody declared (a package install). */
+  private lastCreator: string | undefined;
+
+  constructor(private readonly view: StateView) {}
+
+  /**
+   * A task could not be planned: when the state it needs would only exist after an earlier change
+   * the dry run cannot simulate, that change (the task is reported as depending on it).
+   */
+  dependsOn(err: unknown): string | undefined {
+    return err instanceof Unresolved ? this.lastOpaque : undefined;
+  }
+
+  /** A task with nothing to do: later tasks see the state it leaves (its predictions). */
+  unchanged(planned: PlanResult): void {
+    this.predict(planned);
+  }
+
+  /**
+   * A task would make `planned`'s changes: later tasks are planned against what it would do. Returns
+   * the earlier change that may already create what this one creates, if any.
+   */
+  changing(task: string, planned: PlanResult): string | undefined {
+    this.predict(planned);
+    const dependsOn = planned.createsMissing ? this.lastCreator : undefined;
+    if (planned.opaque) this.lastOpaque = task;
+    if (planned.mayCreateAnything) this.lastCreator = task;
+    return dependsOn;
+  }
+
+  private predict(planned: PlanResult): void {
+    for (const pr of planned.predicts ?? []) this.view.predict(pr.key, pr.value);
+  }
+}

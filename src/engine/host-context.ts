@@ -1,0 +1,76 @@
+// One host for the whole run: its connection, facts, backends, variables and run lock — what every
+// play and task on it shares. Made once, when the host starts (facts and, for a real run, the lock,
+// in one exec). What lives for one play (the state read, the dry run's predictions, handler
+// notifications) is in play-context.ts.
+import type { Connection } from '../connectors/connection.js';
+import { OperationError } from '../errors.js';
+import { acquireScript, describeOwner, lockProblem, readLock, staleToken, takeoverScript, type LockOwner, type LockState } from './host-lock.js';
+import type { Facts } from '../facts/facts.js';
+import { gatherFacts, parseRaw } from '../facts/gather.js';
+import { selectBackends } from '../backends/select.js';
+import type { Backends } from '../backends/backends.js';
+import type { Play, RoleRef, Vars } from '../load/model.js';
+import type { Emit, HostStats } from './events.js';
+import type { RunOptions } from './options.js';
+
+export interface HostContext {
+  host: string;
+  conn: Connection;
+  facts: Facts;
+  backends: Backends;
+  opts: RunOptions;
+  emit: Emit;
+  stats: HostStats;
+  /** The host's variables for a task of this role (or of the play itself), all layers merged, facts included. */
+  scope: (play: Play, role?: RoleRef) => Vars;
+  /** The run lock this run holds on the host (a real run), and whether it was taken through become. */
+  lock?: HostLock & { become: boolean };
+}
+
+export interface HostLock {
+  owner: LockOwner;
+  breakLock: boolean;
+  /** The lock's directory on the host; tests point it elsewhere. Default LOCK_PARENT. */
+  parent?: string;
+}
+
+/** Facts (and, for a real run, the host's run lock, in the same exec); throws when the host is locked. */
+export async function startHost(
+  base: Omit<HostContext, 'facts' | 'backends' | 'scope' | 'lock'>,
+  scopeFor: (facts: Facts) => HostContext['scope'],
+  lock?: HostLock,
+): Promise<HostContext> {
+  const t0 = Date.now();
+  const { facts, extra } = await gatherFacts(base.conn, base.host, lock ? acquireScript(lock.owner, lock.breakLock, lock.parent) : '');
+  const held = lock && (await takeLock(base, lock, readLock(extra)));
+  base.emit({ type: 'host-facts', host: base.host, facts, ms: Date.now() - t0 });
+  return { ...base, facts, backends: selectBackends(facts), scope: scopeFor(facts), lock: held };
+}
+
+/**
+ * The rest of taking the lock, only when the facts exec did not: as root through become for a
+ * non-root login (in the become shell the tasks use), and the takeover of a lock left by a dead run
+ * of this controller (one more exec, only in that case). Throws naming why the host is not ours.
+ */
+async function takeLock(base: Pick<HostContext, 'conn' | 'host' | 'emit'>, lock: HostLock, first: LockState): Promise<HostLock & { become: boolean }> {
+  let state = first;
+  const become = state.kind === 'needroot';
+  const run = async (script: string, label: string) => {
+    try {
+      return readLock(parseRaw((await base.conn.script(script, { become, label })).stdout.toString()));
+    } catch (err) {
+      if (!become) throw err;
+      throw new OperationError(`the run lock needs root on the host and become failed: ${(err as Error).message}`, { host: base.host });
+    }
+  };
+  if (become) state = await run(acquireScript(lock.owner, lock.breakLock, lock.parent), 'take run lock (become)');
+  const stale = staleToken(state);
+  if (stale && state.kind === 'held' && state.owner) {
+    const dead = describeOwner(state.owner);
+    state = await run(takeoverScript(lock.owner, stale, lock.parent), 'take over stale run lock');
+    if (state.kind === 'acquired') base.emit({ type: 'host-note', host: base.host, note: `took over a stale run lock (${dead}, no longer running)` });
+  }
+  const problem = lockProblem(state, lock.parent);
+  if (problem) throw new OperationError(problem, { host: base.host });
+  return { ...lock, become };
+}

@@ -1,0 +1,204 @@
+// One host across the run: from its connection (opened for its first play) to its end (the run lock
+// released, the connection closed, host-done reported), whatever stops it — a failure, an
+// unreachable host, a lock held by another run, Ctrl-C or SIGTERM. run.ts decides which plays a
+// host runs and when; this module is what happens to the host.
+import { CommandTimeoutError, type CommandResult, type Connection, type ScriptOptions } from '../connectors/connection.js';
+import { performance } from 'node:perf_hooks';
+import { FleetplanError } from '../errors.js';
+import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
+import { resolveVars } from '../load/resolve-vars.js';
+import { secretVarNames, varsFor } from '../load/vars.js';
+import { connectHost, type ConnectOptions } from './connect-host.js';
+import type { Emit, HostStats } from './events.js';
+import { startHost, type HostContext } from './host-context.js';
+import { releaseScript, type LockOwner } from './host-lock.js';
+import { runPlay } from './host-run.js';
+import { signalName } from './interrupt.js';
+import type { RunOptions } from './options.js';
+
+/** What every host of a run shares. */
+export interface RunScope {
+  plan: Plan;
+  inventory: Inventory;
+  opts: RunOptions & ConnectOptions;
+  emit: Emit;
+  /** This run's owner of the hosts' run locks; none in a dry run. */
+  lockOwner?: LockOwner;
+}
+
+export class HostSession {
+  readonly stats: HostStats = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, ms: 0 };
+  started = 0;
+  private conn?: Connection;
+  private ctx?: HostContext;
+  /** Unreachable, locked or failed: no further play runs here. */
+  out = false;
+  finished = false;
+
+  constructor(
+    readonly host: string,
+    /** Plays left to run on this host; at 0 its connection closes. */
+    private playsLeft: number,
+    private readonly run: RunScope,
+  ) {}
+
+  /**
+   * One play on this host, connecting first when it is the host's first; at its last play (or when
+   * the host is out) the host finishes. Returns whether the host went out during this play.
+   */
+  async play(play: Play): Promise<boolean> {
+    const wasOut = this.out;
+    const interrupt = this.run.opts.interrupt;
+    if (interrupt?.signal && !this.out) this.stop(this.ctx ? `before play '${play.name}'` : 'before it started');
+    if (!this.out && !this.ctx) await this.open();
+    if (this.ctx && !this.out) {
+      try {
+        if (!(await runPlay(this.ctx, play))) this.out = true;
+      } catch (err) {
+        this.fail(describe(err));
+      }
+    }
+    this.playsLeft--;
+    if (this.out || this.playsLeft === 0) await this.finish();
+    return this.out && !wasOut;
+  }
+
+  /** Ctrl-C or SIGTERM came before this host's next step: it starts nothing more. */
+  private stop(when: string): void {
+    this.stats.interrupted = true;
+    this.stats.failed++;
+    this.out = true;
+    this.run.emit({ type: 'host-failed', host: this.host, error: `interrupted by ${signalName(this.run.opts.interrupt!.signal!)} ${when}` });
+  }
+
+  private fail(error: string): void {
+    this.stats.failed++;
+    this.out = true;
+    this.run.emit({ type: 'host-failed', host: this.host, error });
+  }
+
+  private async open(): Promise<void> {
+    const { opts, emit, inventory, lockOwner } = this.run;
+    this.started = Date.now();
+    emit({ type: 'host-start', host: this.host });
+    let conn: Connection | undefined;
+    try {
+      conn = await interruptible(connectHost(inventory, this.host, opts.extraVars, opts), opts);
+    } catch (err) {
+      this.stats.unreachable = true;
+      this.out = true;
+      emit({ type: 'host-unreachable', host: this.host, error: describe(err) });
+      return;
+    }
+    // Interrupted while connecting (nothing done on the host yet): stop waiting for the handshake.
+    if (!conn) return this.stop('while connecting');
+    this.conn = observed(conn, this.host, emit, opts.commandTimeoutMs);
+    if (opts.interrupt?.signal) return this.stop('before it started');
+    try {
+      this.ctx = await startHost(
+        { host: this.host, conn: this.conn, opts, emit, stats: this.stats },
+        (facts) => this.scopes(facts),
+        lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
+      );
+    } catch (err) {
+      this.fail(describe(err));
+    }
+  }
+
+  /** The host's variables per play and role, resolved once each. */
+  private scopes(facts: HostContext['facts']): HostContext['scope'] {
+    const { plan, inventory, opts } = this.run;
+    const cache = new Map<string, Vars>();
+    return (play: Play, ref?: RoleRef) => {
+      const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
+      let v = cache.get(key);
+      if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host: this.host, play, roleRef: ref, extraVars: opts.extraVars, facts }), secretVarNames(play))));
+      return v;
+    };
+  }
+
+  /** The host's end: its run lock released, its connection closed. `notRun`: why a stopped run did not provision it. */
+  async finish(notRun?: string): Promise<void> {
+    if (this.finished) return;
+    this.finished = true;
+    if (notRun) {
+      // Never provisioned: counted failed, so no report calls it "ok, nothing changed".
+      this.stats.failed++;
+      if (this.run.opts.interrupt?.signal) this.stats.interrupted = true;
+      this.run.emit({ type: 'host-failed', host: this.host, error: `not run: ${notRun}` });
+    }
+    if (this.conn) {
+      const l = this.ctx?.lock;
+      if (l) await this.conn.script(releaseScript(l.owner, l.parent), { label: 'release run lock', become: l.become }).catch(() => undefined);
+      this.stats.execs = this.conn.execCount;
+      await this.conn.close().catch(() => undefined);
+    }
+    this.done();
+  }
+
+  /**
+   * The second signal, while the host is still busy: reported as aborted at once. Its run lock is NOT
+   * released — a command of this run may still be running there — and its connection closes in the
+   * background (or with the process).
+   */
+  abandon(): void {
+    const signal = signalName(this.run.opts.interrupt!.signal!);
+    this.finished = true;
+    this.stats.interrupted = true;
+    this.stats.failed++;
+    const lock = this.conn && this.run.lockOwner ? '; its run lock may remain (see docs/security.md "Interrupts")' : '';
+    this.run.emit({ type: 'host-failed', host: this.host, error: this.started ? `aborted by a second ${signal} while busy${lock}` : `not run: interrupted by ${signal}` });
+    if (this.conn) {
+      this.stats.execs = this.conn.execCount;
+      void this.conn.close().catch(() => undefined);
+    }
+    this.done();
+  }
+
+  private done(): void {
+    this.stats.ms = this.started ? Date.now() - this.started : 0;
+    this.run.emit({ type: 'host-done', host: this.host, stats: this.stats });
+  }
+}
+
+/** A connect that a first signal stops waiting for (resolves undefined; the connection is closed when it comes). */
+async function interruptible(connecting: Promise<Connection>, opts: RunOptions): Promise<Connection | undefined> {
+  const interrupt = opts.interrupt;
+  if (!interrupt) return connecting;
+  const stop = interrupt.stopping.then(() => undefined);
+  const conn = await Promise.race([connecting, stop]);
+  if (!conn) connecting.then((c) => c.close(), () => undefined);
+  return conn;
+}
+
+/** Reports every command and script (for --verbose) without the engine printing anything itself, and applies --timeout. */
+function observed(conn: Connection, host: string, emit: Emit, timeoutMs: number | undefined): Connection {
+  const watch = async (shownAs: string, opts: ScriptOptions | undefined, go: (o: ScriptOptions) => Promise<CommandResult>) => {
+    const shown = { type: 'command', host, command: opts?.label ?? shownAs, become: Boolean(opts?.become) } as const;
+    const t0 = performance.now();
+    try {
+      const res = await go({ timeoutMs, ...opts });
+      emit({ ...shown, exitCode: opts?.reportedExit?.(res) ?? res.exitCode, signal: res.signal, ms: res.ms });
+      return res;
+    } catch (err) {
+      // A command that never exited is reported too: it is the one an operator is looking for.
+      const why = err instanceof CommandTimeoutError ? 'timed out' : (err as Error).message.split('\n')[0];
+      emit({ ...shown, exitCode: null, error: why, ms: Math.round(performance.now() - t0) });
+      throw err;
+    }
+  };
+  return {
+    label: conn.label,
+    get execCount() {
+      return conn.execCount;
+    },
+    close: () => conn.close(),
+    run: (command, opts) => watch(command, opts, (o) => conn.run(command, { ...o, stdin: opts?.stdin })),
+    script: (text, opts) => watch('sh script', opts, (o) => conn.script(text, o)),
+  };
+}
+
+function describe(err: unknown): string {
+  if (err instanceof FleetplanError) return err.describe();
+  return err instanceof Error ? err.message : String(err);
+}
