@@ -16,7 +16,7 @@ import { findCycles } from './cycles.js';
 import { Issues, didYouMean, orList } from './issues.js';
 import { GROUP_KEYS } from './keywords/inventory.js';
 import { displayPath } from './paths.js';
-import { YamlSource, isMap, nodeKind, type Node } from './yaml.js';
+import { YamlSource, isMap, nodeKind, type MapEntry, type Node } from './yaml.js';
 
 export { selectHosts, groupHosts } from './patterns.js';
 
@@ -109,14 +109,19 @@ class InventoryReader {
     }
   }
 
-  readHosts(g: GroupDraft, node: Node | null): void {
+  /** The entries of a mapping (or of nothing); anything else is an error at the node. */
+  entriesOf(node: Node | null, what: string, expected: string): MapEntry[] {
     const { src } = this;
     if (node && !isMap(node) && src.value(node) !== null) {
-      this.issues.add(src.pos(node), `hosts of group '${g.name}': expected a mapping of host names, got ${nodeKind(node)}`);
-      return;
+      this.issues.add(src.pos(node), `${what}: expected ${expected}, got ${nodeKind(node)}`);
+      return [];
     }
-    for (const h of src.entries(node)) {
-      const pos = src.pos(h.keyNode);
+    return src.entries(node);
+  }
+
+  readHosts(g: GroupDraft, node: Node | null): void {
+    for (const h of this.entriesOf(node, `hosts of group '${g.name}'`, 'a mapping of host names')) {
+      const pos = this.src.pos(h.keyNode);
       let host = this.hosts.get(h.key);
       if (!host) this.hosts.set(h.key, (host = { name: h.key, vars: {}, direct: new Set(), pos }));
       host.direct.add(g.name);
@@ -126,13 +131,8 @@ class InventoryReader {
   }
 
   readChildren(g: GroupDraft, node: Node | null): void {
-    const { src } = this;
-    if (node && !isMap(node) && src.value(node) !== null) {
-      this.issues.add(src.pos(node), `children of group '${g.name}': expected a mapping of group names, got ${nodeKind(node)}`);
-      return;
-    }
-    for (const c of src.entries(node)) {
-      const pos = src.pos(c.keyNode);
+    for (const c of this.entriesOf(node, `children of group '${g.name}'`, 'a mapping of group names')) {
+      const pos = this.src.pos(c.keyNode);
       if (!g.children.has(c.key)) g.children.set(c.key, pos);
       this.readGroup(this.group(c.key, pos), c.value);
     }

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { SourcePos } from '../../errors.js';
 import type { Issues } from '../issues.js';
-import { nodeKind, type MapEntry, type Node, type YamlSource } from '../yaml.js';
+import { isSeq, nodeKind, type MapEntry, type Node, type YamlSource } from '../yaml.js';
 
 /** Where a keyword's value was written, and where its problems go. */
 export interface KeywordInput {
@@ -120,4 +120,14 @@ export function readKeywords<M, C>(
     if (kw.schema.safeParse(value).success) kw.into(model, value, at, ctx);
     else issues.add(at.pos, badValue(kw.label ?? key, kw.expects, nodeKind(entry.value)));
   }
+}
+
+/** The items of a list-valued keyword: nothing (`key:`) is none, anything else "<key>: expected <expects>, got …". */
+export function listItems({ src, issues, node, pos, entry }: KeywordInput, expects: string): Node[] {
+  if (src.value(node) === null) return [];
+  if (!node || !isSeq(node)) {
+    issues.add(pos, `${entry.key}: expected ${expects}, got ${nodeKind(node)}`);
+    return [];
+  }
+  return node.items as Node[];
 }

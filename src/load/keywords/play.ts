@@ -13,7 +13,7 @@ import { readVarsFile } from '../vars.js';
 import { parseCondition } from '../when.js';
 import { isSeq, isUnreadableFile, nodeKind, type Node } from '../yaml.js';
 import { when } from './condition.js';
-import { keywordObject, keywordsFor, type KeywordInput } from './keyword.js';
+import { keywordObject, keywordsFor, listItems, type KeywordInput } from './keyword.js';
 import { parseRoleRequest, roleEntry, varsMapping } from './role.js';
 import { handlerKeywords, taskKeywords } from './task.js';
 
@@ -94,14 +94,9 @@ function playTable(task: z.ZodType, handler: z.ZodType) {
     // Roles, with their meta.yml dependencies first (each role once per play, unless given params).
     roles: kw.structured(
       z.array(roleEntry).nullable().describe('Roles to run, in order, before the tasks; their meta.yml dependencies first'),
-      (play, { src, node, issues, pos }, ctx) => {
-        if (src.value(node) === null) return;
-        if (!node || !isSeq(node)) {
-          issues.add(pos, `roles: expected a list of role names, got ${nodeKind(node)}`);
-          return;
-        }
-        for (const item of node.items) {
-          const req = parseRoleRequest(src, item as Node, issues);
+      (play, at, ctx) => {
+        for (const item of listItems(at, 'a list of role names')) {
+          const req = parseRoleRequest(at.src, item, at.issues);
           if (req) ctx.roles.expand(req, play.roles);
         }
       },

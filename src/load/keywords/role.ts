@@ -7,9 +7,9 @@ import type { SourcePos } from '../../errors.js';
 import { didYouMean, type Issues } from '../issues.js';
 import type { Condition, Vars } from '../model.js';
 import { parseCondition } from '../when.js';
-import { isMap, isScalar, isSeq, nodeKind, type Node, type YamlSource } from '../yaml.js';
+import { isMap, isScalar, nodeKind, type Node, type YamlSource } from '../yaml.js';
 import { when } from './condition.js';
-import { keywordObject, keywordsFor, missingKeyword, readKeywords } from './keyword.js';
+import { keywordObject, keywordsFor, listItems, missingKeyword, readKeywords } from './keyword.js';
 import { nameList } from './task.js';
 
 /** A role named somewhere (play `roles:` or a `dependencies:` entry), not yet resolved. */
@@ -96,14 +96,9 @@ const ROLE_META = {
       .array(roleEntry)
       .nullable()
       .describe('Roles that run before this one (each once per play unless given parameters); a cycle is an error'),
-    (meta, { src, node, issues, pos }) => {
-      if (src.value(node) === null) return;
-      if (!isSeq(node)) {
-        issues.add(pos, `dependencies: expected a list of roles, got ${nodeKind(node)}`);
-        return;
-      }
-      for (const item of node.items) {
-        const req = parseRoleRequest(src, item as Node, issues);
+    (meta, at) => {
+      for (const item of listItems(at, 'a list of roles')) {
+        const req = parseRoleRequest(at.src, item, at.issues);
         if (req) meta.dependencies.push(req);
       }
     },
@@ -113,14 +108,10 @@ const ROLE_META = {
       .array(secretVarName)
       .nullable()
       .describe("Variables of this role whose values are secrets however they are given (plain -e, -e @file, inventory, plan vars): redacted in every report, as a !secret value, for every play using the role"),
-    (meta, { src, node, issues, pos }) => {
-      if (src.value(node) === null) return;
-      if (!isSeq(node)) {
-        issues.add(pos, `secret_vars: expected a list of variable names, got ${nodeKind(node)}`);
-        return;
-      }
+    (meta, at) => {
+      const { src, issues } = at;
       // Checked one by one, so each bad name is reported at its line.
-      for (const n of node.items as Node[]) {
+      for (const n of listItems(at, 'a list of variable names')) {
         const v = src.value(n);
         if (secretVarName.safeParse(v).success) meta.secretVars.push(v as string);
         else issues.add(src.pos(n), `secret_vars: expected a variable name (letters, digits, _), got ${typeof v === 'string' ? JSON.stringify(v) : nodeKind(n)}`);
