@@ -1,6 +1,8 @@
 // Plan loading: a plan file is one play (a mapping) or a list of plays. Everything is checked here,
 // before any host is contacted: keys, operations and their arguments, roles, conditions, handler
-// names. Errors are collected across the whole plan and thrown together (InputErrors).
+// names. A play's keys are read with the table of keywords/play.ts; what is left here is what spans
+// keys (a play has tasks or roles, handlers of roles and play together). Errors are collected across
+// the whole plan and thrown together (InputErrors).
 import path from 'node:path';
 import { formatPos, type SourcePos } from '../errors.js';
 import type { Operation } from '../ops/operation.js';
@@ -72,8 +74,8 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
   }
   play.name ||= play.hosts;
   // Handlers visible in the play: each role's once, in role order, then the play's own.
-  const roleDirs = new Set<string>();
-  const roleHandlers = play.roles.filter((r) => !roleDirs.has(r.role.dir) && roleDirs.add(r.role.dir)).flatMap((r) => r.role.handlers);
+  const roleDirs = [...new Set(play.roles.map((r) => r.role.dir))];
+  const roleHandlers = roleDirs.flatMap((dir) => play.roles.find((r) => r.role.dir === dir)!.role.handlers);
   play.handlers = [...roleHandlers, ...play.handlers];
   checkHandlers(play.handlers, [...play.tasks, ...play.roles.flatMap((r) => r.role.tasks)], issues);
   return issues.list.length === before ? play : undefined;
