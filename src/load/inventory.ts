@@ -12,10 +12,11 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, type SourcePos } from '../errors.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
+import { findCycles } from './cycles.js';
 import { Issues, didYouMean, orList } from './issues.js';
 import { GROUP_KEYS } from './keywords/inventory.js';
 import { displayPath } from './paths.js';
-import { YamlSource, isMap, nodeKind, type Node } from './yaml.js';
+import { YamlSource, isMap, nodeKind, type MapEntry, type Node } from './yaml.js';
 
 export { selectHosts, groupHosts } from './patterns.js';
 
@@ -37,82 +38,12 @@ interface HostDraft {
 export function loadInventory(file: string): Inventory {
   const issues = new Issues();
   const src = YamlSource.read(file);
-  const groups = new Map<string, GroupDraft>();
-  const hosts = new Map<string, HostDraft>();
-
-  const group = (name: string, pos: SourcePos): GroupDraft => {
-    let g = groups.get(name);
-    if (!g) groups.set(name, (g = { name, hosts: new Set(), children: new Map(), vars: {}, pos }));
-    return g;
-  };
-
-  /** A mapping (or nothing) of variables; anything else is an error at the node. */
-  const varsOf = (node: Node | null, what: string): Vars => {
-    if (!node || src.value(node) === null) return {};
-    if (!isMap(node)) {
-      issues.add(src.pos(node), `${what}: expected a mapping of variables, got ${nodeKind(node)}`);
-      return {};
-    }
-    return src.value(node) as Vars;
-  };
-
-  const parseGroup = (g: GroupDraft, node: Node | null): void => {
-    if (!node || (src.value(node) ?? null) === null) return;
-    if (!isMap(node)) {
-      issues.add(src.pos(node), `group '${g.name}': expected a mapping with ${orList(GROUP_KEYS)}, got ${nodeKind(node)}`);
-      return;
-    }
-    for (const e of src.entries(node)) {
-      if (e.key === 'vars') {
-        Object.assign(g.vars, varsOf(e.value, `vars of group '${g.name}'`));
-      } else if (e.key === 'hosts') {
-        if (e.value && !isMap(e.value) && src.value(e.value) !== null) {
-          issues.add(src.pos(e.value), `hosts of group '${g.name}': expected a mapping of host names, got ${nodeKind(e.value)}`);
-          continue;
-        }
-        for (const h of src.entries(e.value)) {
-          const pos = src.pos(h.keyNode);
-          let host = hosts.get(h.key);
-          if (!host) hosts.set(h.key, (host = { name: h.key, vars: {}, direct: new Set(), pos }));
-          host.direct.add(g.name);
-          g.hosts.add(h.key);
-          Object.assign(host.vars, varsOf(h.value, `host '${h.key}'`));
-        }
-      } else if (e.key === 'children') {
-        if (e.value && !isMap(e.value) && src.value(e.value) !== null) {
-          issues.add(src.pos(e.value), `children of group '${g.name}': expected a mapping of group names, got ${nodeKind(e.value)}`);
-          continue;
-        }
-        for (const c of src.entries(e.value)) {
-          const pos = src.pos(c.keyNode);
-          if (!g.children.has(c.key)) g.children.set(c.key, pos);
-          parseGroup(group(c.key, pos), c.value);
-        }
-      } else {
-        issues.add(src.pos(e.keyNode),
-          `unknown key '${e.key}' in group '${g.name}' (expected ${orList(GROUP_KEYS)})${didYouMean(e.key, GROUP_KEYS)}`);
-      }
-    }
-  };
-
-  const root = src.root;
-  const all = group('all', src.pos(root));
-  if (root && src.value(root) !== null) {
-    if (!isMap(root)) {
-      issues.add(src.pos(root), `inventory: expected a mapping of groups (usually 'all:'), got ${nodeKind(root)}`);
-    } else {
-      for (const e of src.entries(root)) {
-        const pos = src.pos(e.keyNode);
-        if (e.key !== 'all' && !all.children.has(e.key)) all.children.set(e.key, pos);
-        parseGroup(group(e.key, pos), e.value);
-      }
-    }
-  }
-
+  const { groups, hosts } = new InventoryReader(src, issues).read();
   for (const h of hosts.values()) {
     if (groups.has(h.name)) issues.add(h.pos, `'${h.name}' is both a host and a group`);
   }
-  findCycles(groups, issues);
+  // Each cycle in `children` once, at the child entry that closes it.
+  findCycles(groups.keys(), (name) => groups.get(name)!.children, (cycle, pos) => issues.add(pos, `group cycle: ${cycle.join(' → ')}`));
   issues.throwIfAny();
 
   // Files beside the inventory override its inline vars (top-level keys replace).
@@ -120,7 +51,96 @@ export function loadInventory(file: string): Inventory {
   for (const g of groups.values()) Object.assign(g.vars, issues.try(() => varFiles(dir, 'group_vars', g.name)) ?? {});
   for (const h of hosts.values()) Object.assign(h.vars, issues.try(() => varFiles(dir, 'host_vars', h.name)) ?? {});
   issues.throwIfAny();
+  return buildInventory(src.abs, groups, hosts);
+}
 
+/** The groups and hosts of an inventory file as written (problems go to `issues`). */
+class InventoryReader {
+  readonly groups = new Map<string, GroupDraft>();
+  readonly hosts = new Map<string, HostDraft>();
+  constructor(private readonly src: YamlSource, private readonly issues: Issues) {}
+
+  read(): this {
+    const { src, issues } = this;
+    const root = src.root;
+    const all = this.group('all', src.pos(root));
+    if (!root || src.value(root) === null) return this;
+    if (!isMap(root)) {
+      issues.add(src.pos(root), `inventory: expected a mapping of groups (usually 'all:'), got ${nodeKind(root)}`);
+      return this;
+    }
+    for (const e of src.entries(root)) {
+      const pos = src.pos(e.keyNode);
+      if (e.key !== 'all' && !all.children.has(e.key)) all.children.set(e.key, pos);
+      this.readGroup(this.group(e.key, pos), e.value);
+    }
+    return this;
+  }
+
+  group(name: string, pos: SourcePos): GroupDraft {
+    let g = this.groups.get(name);
+    if (!g) this.groups.set(name, (g = { name, hosts: new Set(), children: new Map(), vars: {}, pos }));
+    return g;
+  }
+
+  /** A mapping (or nothing) of variables; anything else is an error at the node. */
+  varsOf(node: Node | null, what: string): Vars {
+    const { src } = this;
+    if (!node || src.value(node) === null) return {};
+    if (!isMap(node)) {
+      this.issues.add(src.pos(node), `${what}: expected a mapping of variables, got ${nodeKind(node)}`);
+      return {};
+    }
+    return src.value(node) as Vars;
+  }
+
+  readGroup(g: GroupDraft, node: Node | null): void {
+    const { src, issues } = this;
+    if (!node || (src.value(node) ?? null) === null) return;
+    if (!isMap(node)) {
+      issues.add(src.pos(node), `group '${g.name}': expected a mapping with ${orList(GROUP_KEYS)}, got ${nodeKind(node)}`);
+      return;
+    }
+    for (const e of src.entries(node)) {
+      if (e.key === 'vars') Object.assign(g.vars, this.varsOf(e.value, `vars of group '${g.name}'`));
+      else if (e.key === 'hosts') this.readHosts(g, e.value);
+      else if (e.key === 'children') this.readChildren(g, e.value);
+      else issues.add(src.pos(e.keyNode), `unknown key '${e.key}' in group '${g.name}' (expected ${orList(GROUP_KEYS)})${didYouMean(e.key, GROUP_KEYS)}`);
+    }
+  }
+
+  /** The entries of a mapping (or of nothing); anything else is an error at the node. */
+  entriesOf(node: Node | null, what: string, expected: string): MapEntry[] {
+    const { src } = this;
+    if (node && !isMap(node) && src.value(node) !== null) {
+      this.issues.add(src.pos(node), `${what}: expected ${expected}, got ${nodeKind(node)}`);
+      return [];
+    }
+    return src.entries(node);
+  }
+
+  readHosts(g: GroupDraft, node: Node | null): void {
+    for (const h of this.entriesOf(node, `hosts of group '${g.name}'`, 'a mapping of host names')) {
+      const pos = this.src.pos(h.keyNode);
+      let host = this.hosts.get(h.key);
+      if (!host) this.hosts.set(h.key, (host = { name: h.key, vars: {}, direct: new Set(), pos }));
+      host.direct.add(g.name);
+      g.hosts.add(h.key);
+      Object.assign(host.vars, this.varsOf(h.value, `host '${h.key}'`));
+    }
+  }
+
+  readChildren(g: GroupDraft, node: Node | null): void {
+    for (const c of this.entriesOf(node, `children of group '${g.name}'`, 'a mapping of group names')) {
+      const pos = this.src.pos(c.keyNode);
+      if (!g.children.has(c.key)) g.children.set(c.key, pos);
+      this.readGroup(this.group(c.key, pos), c.value);
+    }
+  }
+}
+
+/** The loaded inventory: each host's groups in precedence order (ancestors first, then by depth and name). */
+function buildInventory(file: string, groups: Map<string, GroupDraft>, hosts: Map<string, HostDraft>): Inventory {
   const depth = depths(groups);
   const parents = new Map<string, string[]>();
   for (const g of groups.values()) for (const c of g.children.keys()) parents.set(c, [...(parents.get(c) ?? []), g.name]);
@@ -132,7 +152,7 @@ export function loadInventory(file: string): Inventory {
   };
   const byPrecedence = (a: string, b: string) => depth.get(a)! - depth.get(b)! || (a < b ? -1 : a > b ? 1 : 0);
 
-  const inventory: Inventory = { file: src.abs, hosts: new Map(), groups: new Map() };
+  const inventory: Inventory = { file, hosts: new Map(), groups: new Map() };
   for (const g of groups.values()) {
     const out: InventoryGroup = {
       name: g.name, hosts: [...g.hosts], children: [...g.children.keys()], vars: g.vars, depth: depth.get(g.name)!, pos: g.pos,
@@ -189,29 +209,6 @@ function varFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string): 
   }
   issues.throwIfAny();
   return out;
-}
-
-/** Report each cycle in `children` once, at the child entry that closes it. */
-function findCycles(groups: Map<string, GroupDraft>, issues: Issues): void {
-  const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-  const visit = (name: string): void => {
-    state.set(name, 'active');
-    stack.push(name);
-    const g = groups.get(name)!;
-    for (const [child, pos] of g.children) {
-      const s = state.get(child);
-      if (s === 'active') {
-        const cycle = [...stack.slice(stack.indexOf(child)), child].join(' → ');
-        issues.add(pos, `group cycle: ${cycle}`);
-      } else if (s === undefined) {
-        visit(child);
-      }
-    }
-    stack.pop();
-    state.set(name, 'done');
-  };
-  for (const name of groups.keys()) if (!state.has(name)) visit(name);
 }
 
 /** Depth of each group = longest path from `all` (a group nested deeper is more specific). */

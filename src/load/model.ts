@@ -28,6 +28,8 @@ export interface TaskDef {
   /** Template naming each item in reports (default: the item itself when scalar). */
   loopLabel?: string;
   notify: string[];
+  /** Where each `notify:` name was written, to report an unknown handler at that spot. */
+  notifyPos?: SourcePos[];
   /** Handlers only: further names a `notify:` may use for this handler. */
   listen?: string[];
   tags: string[];

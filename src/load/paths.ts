@@ -55,7 +55,3 @@ export function controllerPath(task: { roleDir?: string; baseDir: string }, kind
   return candidates.find((c) => existsSync(c)) ?? candidates[0]!;
 }
 
-/** "file:line:col" for mentioning another place in a message. */
-export function formatHere(pos: { file: string; line?: number; col?: number }): string {
-  return [pos.file, pos.line, pos.col].filter((x) => x !== undefined).join(':');
-}

@@ -7,28 +7,16 @@
 // which run before the role; a dependency cycle (a role needing itself) is an error.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { SourcePos } from '../errors.js';
 import type { Operation } from '../ops/operation.js';
 import { Issues, didYouMean } from './issues.js';
-import { ROLE_ENTRY_KEYS, ROLE_META_KEYS, roleName, secretVarName, roleParams } from './keywords/role.js';
-import { nameItem } from './keywords/task.js';
-import type { Condition, RoleDef, Vars } from './model.js';
+import { readRoleMeta, type RoleRequest } from './keywords/role.js';
+import type { RoleDef, RoleRef } from './model.js';
 import { displayPath } from './paths.js';
 import { parseTaskList } from './task.js';
 import { readVarsFile } from './vars.js';
-import { parseCondition } from './when.js';
-import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
+import { YamlSource } from './yaml.js';
 
 const ROLE_FILES = ['tasks.yml', 'handlers.yml', 'defaults.yml', 'meta.yml'];
-
-/** A role named somewhere (play `roles:` or a `dependencies:` entry), not yet resolved. */
-export interface RoleRequest {
-  name: string;
-  params: Vars;
-  when?: Condition;
-  tags: string[];
-  pos: SourcePos;
-}
 
 export interface LoadedRole {
   def: RoleDef;
@@ -36,45 +24,6 @@ export interface LoadedRole {
 }
 
 const isDir = (p: string) => existsSync(p) && statSync(p).isDirectory();
-
-/** Parse one `roles:` / `dependencies:` entry: a name, or {role, vars, when, tags}. */
-export function parseRoleRequest(src: YamlSource, node: Node | null, issues: Issues): RoleRequest | undefined {
-  node = src.deref(node);
-  const pos = src.pos(node);
-  if (node && isScalar(node) && roleName.safeParse(node.value).success) {
-    return { name: node.value as string, params: {}, tags: [], pos };
-  }
-  if (!node || !isMap(node)) {
-    issues.add(pos, `role entry: expected a role name or a mapping with 'role:', got ${nodeKind(node)}`);
-    return undefined;
-  }
-  const before = issues.list.length;
-  const req: RoleRequest = { name: '', params: {}, tags: [], pos };
-  for (const e of src.entries(node)) {
-    const v = src.value(e.value);
-    const at = src.pos(e.value, e.keyNode);
-    if (e.key === 'role') {
-      if (roleParams.shape.role.safeParse(v).success) {
-        req.name = v as string;
-        req.pos = at;
-      } else issues.add(at, `role: expected a role name, got ${nodeKind(e.value)}`);
-    } else if (e.key === 'vars') {
-      if (v === null) continue;
-      if (!isMap(e.value)) issues.add(at, `vars of a role: expected a mapping of variables, got ${nodeKind(e.value)}`);
-      else req.params = v as Vars;
-    } else if (e.key === 'when') {
-      req.when = parseCondition(src, e.value, issues);
-    } else if (e.key === 'tags') {
-      const list = Array.isArray(v) ? v : [v];
-      if (list.every((t) => nameItem.safeParse(t).success)) req.tags = list.map(String);
-      else issues.add(at, `tags: expected a name or a list of names, got ${nodeKind(e.value)}`);
-    } else {
-      issues.add(src.pos(e.keyNode), `unknown key '${e.key}' in role entry (expected ${ROLE_ENTRY_KEYS.join(', ')}; role parameters go under 'vars:')${didYouMean(e.key, ROLE_ENTRY_KEYS)}`);
-    }
-  }
-  if (!req.name && issues.list.length === before) issues.add(pos, `role entry: missing 'role:' (the role name)`);
-  return issues.list.length === before ? req : undefined;
-}
 
 export interface RoleSearch {
   /** Directory of the plan file: `<planDir>/roles` is searched first, names with '/' are relative to it. */
@@ -109,6 +58,28 @@ export class RoleLoader {
       this.issues.add(req.pos, `role '${req.name}' not found${didYouMean(req.name, known)} (looked in ${candidates.map(displayPath).join(', ')})`);
     }
     return hit;
+  }
+
+  /**
+   * Add a role (after its dependencies) to a play's roles; `stack` holds the chain for cycle detection.
+   * A dependency already in the play, asked for without params or condition, runs once (as Ansible).
+   */
+  expand(req: RoleRequest, out: RoleRef[], fromDir?: string, stack: string[] = []): void {
+    const dir = this.find(req, fromDir);
+    if (!dir) return;
+    if (stack.includes(dir)) {
+      const names = [...stack.slice(stack.indexOf(dir)), dir].map((d) => path.basename(d));
+      this.issues.add(req.pos, `role dependency cycle: ${names.join(' → ')}`);
+      return;
+    }
+    const isDependency = stack.length > 0;
+    if (isDependency && Object.keys(req.params).length === 0 && !req.when && out.some((r) => r.role.dir === dir)) return;
+    const loaded = this.load(path.basename(req.name), dir);
+    if (!loaded) return;
+    for (const dep of loaded.dependencies) this.expand(dep, out, dir, [...stack, dir]);
+    const ref: RoleRef = { role: loaded.def, params: req.params, tags: req.tags, pos: req.pos };
+    if (req.when) ref.when = req.when;
+    out.push(ref);
   }
 
   load(name: string, dir: string): LoadedRole | undefined {
@@ -147,47 +118,9 @@ export class RoleLoader {
       }
     }
 
-    const dependencies: RoleRequest[] = [];
-    const secretVars: string[] = [];
     const metaSrc = yml('meta.yml');
-    if (metaSrc && metaSrc.value(metaSrc.root) !== null) {
-      if (!isMap(metaSrc.root)) issues.add(metaSrc.pos(metaSrc.root), `meta.yml: expected a mapping, got ${nodeKind(metaSrc.root)}`);
-      for (const e of metaSrc.entries(metaSrc.root)) {
-        if (!ROLE_META_KEYS.includes(e.key)) {
-          issues.add(metaSrc.pos(e.keyNode), `meta.yml: unknown key '${e.key}' (expected ${ROLE_META_KEYS.join(', ')})${didYouMean(e.key, ROLE_META_KEYS)}`);
-          continue;
-        }
-        if (!e.value || metaSrc.value(e.value) === null) continue;
-        if (e.key === 'secret_vars') {
-          secretVars.push(...secretVarList(metaSrc, e.value, issues));
-          continue;
-        }
-        if (!isSeq(e.value)) {
-          issues.add(metaSrc.pos(e.value), `dependencies: expected a list of roles, got ${nodeKind(e.value)}`);
-          continue;
-        }
-        for (const item of e.value.items) {
-          const req = parseRoleRequest(metaSrc, item as Node, issues);
-          if (req) dependencies.push(req);
-        }
-      }
-    }
+    const { dependencies, secretVars } = metaSrc ? readRoleMeta(metaSrc, issues) : { dependencies: [], secretVars: [] };
     if (issues.list.length !== before) return undefined;
     return { def: { name, dir, defaults, osVars, tasks, handlers, secretVars }, dependencies };
   }
-}
-
-/** meta.yml `secret_vars: [relay_password, ...]`: variable names, checked one by one with positions. */
-function secretVarList(src: YamlSource, node: Node, issues: Issues): string[] {
-  if (!isSeq(node)) {
-    issues.add(src.pos(node), `secret_vars: expected a list of variable names, got ${nodeKind(node)}`);
-    return [];
-  }
-  const out: string[] = [];
-  for (const n of node.items as Node[]) {
-    const v = src.value(n);
-    if (secretVarName.safeParse(v).success) out.push(v as string);
-    else issues.add(src.pos(n), `secret_vars: expected a variable name (letters, digits, _), got ${typeof v === 'string' ? JSON.stringify(v) : nodeKind(n)}`);
-  }
-  return out;
 }

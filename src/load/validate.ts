@@ -11,6 +11,7 @@ import path from 'node:path';
 import { isScalar, visit, type Node } from 'yaml';
 import { InputError, type SourcePos } from '../errors.js';
 import { FACT_NAMES } from '../facts/facts.js';
+import { findCycles } from './cycles.js';
 import { groupVarLayers, selectHosts } from './inventory.js';
 import { sortErrors } from './issues.js';
 import type { Condition, Inventory, Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
@@ -206,12 +207,6 @@ function checkTask(
   if (task.when) checkWhen(task.when, scope, host, report);
 
   // Templated argument strings: errors point at the argument in the plan or role file.
-  const strings = (v: unknown, out: string[]): string[] => {
-    if (typeof v === 'string' && v.includes('{{')) out.push(v);
-    else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
-    else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
-    return out;
-  };
   const templated: Array<[string, unknown]> = Object.entries(task.args);
   if (typeof task.loop === 'string') templated.push(['loop', task.loop]);
   for (const [arg, value] of templated) {
@@ -247,6 +242,14 @@ function checkWhen(cond: Condition, scope: Scope, host: string, report: Report):
 
 const RESERVED = new Set<string>(RESERVED_VARS);
 
+/** The template strings somewhere in a value (nested lists and mappings too), in order. */
+function strings(v: unknown, out: string[]): string[] {
+  if (typeof v === 'string' && v.includes('{{')) out.push(v);
+  else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
+  else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
+  return out;
+}
+
 /**
  * Variables referencing other variables (`relayhost: "[{{relay_host}}]"`) are rendered per host before
  * any task, so an undefined reference or a cycle among them fails every host at run time: report them
@@ -254,12 +257,6 @@ const RESERVED = new Set<string>(RESERVED_VARS);
  */
 function checkVars(scope: Scope, host: string, report: Report, addError: (e: InputError) => void, locate: Locator): void {
   const edges = new Map<string, string[]>();
-  const strings = (v: unknown, out: string[]): string[] => {
-    if (typeof v === 'string' && v.includes('{{')) out.push(v);
-    else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
-    else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
-    return out;
-  };
   for (const [name, value] of Object.entries(scope.known)) {
     if (RESERVED.has(name)) continue;
     const texts = strings(value, []);
@@ -287,25 +284,9 @@ function checkVars(scope: Scope, host: string, report: Report, addError: (e: Inp
     }
   }
   // Cycles, each reported once at the definition of the variable where it was entered.
-  const state = new Map<string, 'active' | 'done'>();
-  const stack: string[] = [];
-  const dfs = (name: string): void => {
-    state.set(name, 'active');
-    stack.push(name);
-    for (const next of edges.get(name) ?? []) {
-      const s = state.get(next);
-      if (s === 'active') {
-        const cycle = [...stack.slice(stack.indexOf(next)), next];
-        const value = scope.known[next];
-        report(locate(next, strings(value, [])[0]), `variables reference each other in a cycle: ${cycle.join(' → ')}`, host);
-      } else if (s === undefined) {
-        dfs(next);
-      }
-    }
-    stack.pop();
-    state.set(name, 'done');
-  };
-  for (const name of edges.keys()) if (!state.has(name)) dfs(name);
+  findCycles(edges.keys(), (name) => (edges.get(name) ?? []).map((next) => [next, next] as const), (cycle, next) => {
+    report(locate(next, strings(scope.known[next], [])[0]), `variables reference each other in a cycle: ${cycle.join(' → ')}`, host);
+  });
 }
 
 /** Where a variable with this value (a scalar somewhere in it) is defined, for messages: file:line:col of the value. */

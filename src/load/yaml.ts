@@ -57,6 +57,12 @@ export interface MapEntry {
   pair: Pair;
 }
 
+/** Did YamlSource.read fail because the file could not be opened or read (missing, a directory, no access)? */
+export function isUnreadableFile(err: unknown): boolean {
+  // The error of the file system is kept as the cause: the message is for people.
+  return err instanceof InputError && err.cause instanceof Error && typeof (err.cause as NodeJS.ErrnoException).code === 'string';
+}
+
 /** One parsed YAML file and its positions. */
 export class YamlSource {
   readonly abs: string;
@@ -82,6 +88,7 @@ export class YamlSource {
       if (err instanceof InputError) throw err;
       throw new InputError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, {
         pos: { file: displayPath(abs) },
+        cause: err,
       });
     }
     // A whole file encrypted with `fleetplan vault`: decrypted in memory, every string in it a Secret.
