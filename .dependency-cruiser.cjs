@@ -9,7 +9,7 @@
 // it; reports show what it did; the command line and its tools (completion, scaffold, dns, schema
 // and docs generators) sit on top.
 const layers = [
-  { name: 'core', dirs: ['core', 'errors.ts', 'write-atomic.ts'] },
+  { name: 'core', dirs: ['core'] },
   { name: 'connectors', dirs: ['connectors'] },
   { name: 'state-facts', dirs: ['state', 'facts'] },
   { name: 'backends', dirs: ['backends'] },

@@ -1,7 +1,7 @@
 // Per-OS behaviour lives in small backends chosen once per host from facts (src/backends/select.ts),
 // never in `if` chains inside operations or roles.
 import type { StateQuery } from '../state/query.js';
-import type { FollowUp } from '../ops/operation.js';
+import type { FollowUp } from '../core/change.js';
 import type { NameGrammar } from './names.js';
 
 export interface PackageState {

@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ExitCode, FleetplanError, InputError, InputErrors } from '../errors.js';
+import { ExitCode, FleetplanError, InputError, InputErrors } from '../core/errors.js';
 import { loadInventory } from '../load/inventory.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { splitPathList } from '../load/paths.js';

@@ -3,10 +3,10 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { ExitCode, InputError, InputErrors } from '../errors.js';
+import { ExitCode, InputError, InputErrors } from '../core/errors.js';
 import { bundledRolesDir, packageRoot } from '../load/paths.js';
 import { redact, registerSecret } from '../load/secret.js';
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import { importHosts } from '../scaffold/import-hosts.js';
 import { RELAY_FILES, relayScaffold, type RelayPassword } from '../scaffold/relay.js';
 import { checkScaffoldTargets, writeScaffold } from '../scaffold/write.js';

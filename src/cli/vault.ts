@@ -6,12 +6,12 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, InputError } from '../errors.js';
+import { ExitCode, InputError } from '../core/errors.js';
 import { displayPath } from '../load/paths.js';
 import { redact } from '../load/secret.js';
 import { DEFAULT_SCRYPT, VaultError, decryptVault, encryptVault, isVaultText, parseVaultHeader, type ScryptParams } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, vaultPassphrase } from '../vault/passphrase.js';
-import { writeAtomic } from '../write-atomic.js';
+import { writeAtomic } from '../core/write-atomic.js';
 import { vaultPasswordFileOption } from './common.js';
 
 /** Runs a vault command: input and vault errors print "error: file: message" and exit 4. */

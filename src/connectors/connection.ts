@@ -1,5 +1,5 @@
 // The one interface every transport implements: the engine never knows whether it talks SSH or runs locally.
-import { OperationError } from '../errors.js';
+import { OperationError } from '../core/errors.js';
 
 /** What a remote command produced. A non-zero exit is a result, not an exception. */
 export interface CommandResult {

@@ -3,7 +3,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { ConnectError } from '../errors.js';
+import { ConnectError } from '../core/errors.js';
 import { attachIo, wrapBecome, type WrappedCommand } from './become.js';
 import { addressLabel, CommandTimeoutError, type CommandResult, type Connection, type HostAddress, type RunOptions, type ScriptOptions } from './connection.js';
 import { ScriptShells, type ShellProcess } from './shell-session.js';

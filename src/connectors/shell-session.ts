@@ -11,9 +11,9 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
-import { ConnectError, OperationError } from '../errors.js';
+import { ConnectError, OperationError } from '../core/errors.js';
 import { sudoRefusal, wrapBecome, type WrappedCommand } from './become.js';
-import { shQuoteBytes } from './quote.js';
+import { shQuoteBytes } from '../core/quote.js';
 import { CommandTimeoutError, type BecomeSettings, type CommandResult, type RunOptions, type ScriptOptions } from './connection.js';
 
 /** A started `sh -s` (an exec channel, or a local child process). */

@@ -9,7 +9,7 @@ import { performance } from 'node:perf_hooks';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
 import type { AgentAuthMethod, Client as ClientType, ConnectConfig, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
-import { ConnectError } from '../errors.js';
+import { ConnectError } from '../core/errors.js';
 import { attachIo, wrapBecome, type WrappedCommand } from './become.js';
 import {
   addressLabel,

@@ -2,7 +2,7 @@
 // subscribers. Events are redacted before they are emitted, so no subscriber can leak a secret.
 import type { Facts } from '../facts/facts.js';
 import type { Change } from '../ops/operation.js';
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { InterruptSignal } from './interrupt.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';

@@ -3,7 +3,7 @@
 // batch, and walk the tasks: plan → (check: stop here) → execute, re-reading in the same script what
 // the next task needs and the change may have altered (the rest of what it altered: when needed).
 import type { Connection } from '../connectors/connection.js';
-import { FleetplanError, OperationError, formatPos } from '../errors.js';
+import { FleetplanError, OperationError, formatPos } from '../core/errors.js';
 import { acquireScript, describeOwner, lockProblem, readLock, staleToken, takeoverScript, type LockOwner, type LockState } from './host-lock.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Facts } from '../facts/facts.js';

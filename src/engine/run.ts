@@ -3,7 +3,7 @@
 import pLimit from 'p-limit';
 import { performance } from 'node:perf_hooks';
 import { CommandTimeoutError, type CommandResult, type Connection, type ScriptOptions } from '../connectors/connection.js';
-import { FleetplanError } from '../errors.js';
+import { FleetplanError } from '../core/errors.js';
 import { selectHosts } from '../load/inventory.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';

@@ -1,6 +1,6 @@
 // What loading produces and the engine consumes: plans, roles, tasks and inventory, validated, with
 // the YAML position of everything so that later errors can still point at the operator's file.
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 
 export type Vars = Record<string, unknown>;
 

@@ -2,7 +2,7 @@
 // before any host is contacted: keys, operations and their arguments, roles, conditions, handler
 // names. Errors are collected across the whole plan and thrown together (InputErrors).
 import path from 'node:path';
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
 import { parseCondition } from './when.js';
 import { operations } from '../ops/registry.js';

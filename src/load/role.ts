@@ -7,7 +7,7 @@
 // which run before the role; a dependency cycle (a role needing itself) is an error.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
 import { Issues, didYouMean } from './issues.js';
 import { ROLE_ENTRY_KEYS, ROLE_META_KEYS, roleName, secretVarName, roleParams } from './keywords/role.js';

@@ -1,6 +1,6 @@
 // One task (or handler) from YAML: its keyword keys, exactly one operation key, and the operation's
 // arguments checked against the operation's schema, every problem at its file:line:col.
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
 import { checkArgs } from './args.js';
 import { Issues, didYouMean, orList } from './issues.js';

@@ -2,7 +2,7 @@
 import { absolutePath } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { z } from 'zod';
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import { fileQuery, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, modeSchema } from './file-content.js';
 import type { Operation } from './operation.js';

@@ -1,7 +1,7 @@
 // file: a path that holds inline content, or just exists with attributes, or is absent.
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, fileAttrs, planFileContent, sha256 } from './file-content.js';
 import type { Operation } from './operation.js';

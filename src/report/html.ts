@@ -4,9 +4,9 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../engine/events.js';
-import { FleetplanError, InputError, InputErrors } from '../errors.js';
+import { FleetplanError, InputError, InputErrors } from '../core/errors.js';
 import { redact } from '../load/secret.js';
-import { writeAtomic } from '../write-atomic.js';
+import { writeAtomic } from '../core/write-atomic.js';
 import { renderReport } from './html-page.js';
 import type { Reporter } from './reporter.js';
 import { RunRecorder } from './run-record.js';

@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path, { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { ConnectError } from '../../src/errors.js';
+import { ConnectError } from '../../src/core/errors.js';
 import fc from 'fast-check';
 import { hostKeyAlgorithms, connectSsh } from '../../src/connectors/ssh.js';
 import { hashHostString, hostString, judgeHostKey, knowledgeOf, parseKnownHosts } from '../../src/connectors/known-hosts.js';

@@ -20,7 +20,7 @@ import { apt } from '../../src/backends/package/apt.js';
 import { pkg } from '../../src/backends/package/pkg.js';
 import { ports } from '../../src/backends/package/ports.js';
 import { rpmBackend } from '../../src/backends/package/rpm.js';
-import { shQuote } from '../../src/connectors/quote.js';
+import { shQuote } from '../../src/core/quote.js';
 import { groupQuery, userQuery } from '../../src/state/account-state.js';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';

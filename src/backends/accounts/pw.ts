@@ -1,5 +1,5 @@
 // FreeBSD pw(8): one tool for users, groups and membership.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { AccountsBackend } from '../backends.js';
 import { ACCOUNT_NAME, checkName } from '../names.js';
 

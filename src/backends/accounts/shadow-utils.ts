@@ -1,5 +1,5 @@
 // Linux shadow-utils: groupadd/useradd/usermod/gpasswd, the same on Debian and RedHat.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { AccountsBackend } from '../backends.js';
 import { ACCOUNT_NAME, checkName } from '../names.js';
 

@@ -1,7 +1,7 @@
 // FreeBSD rc(8): scripts in /etc/rc.d and /usr/local/etc/rc.d, enabled by `<rcvar>="YES"` in
 // rc.conf. Actions use the `one*` forms, which act whatever rc.conf says, so stopping a service is
 // possible before (or without) disabling it — as the FreeBSD handbook does by hand.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { InitBackend, ServiceAction } from '../backends.js';
 import { scriptServiceQuery } from './script-query.js';
 import { checkName, INIT_SCRIPT } from '../names.js';

@@ -1,6 +1,6 @@
 // SysV init: /etc/init.d scripts with LSB exit codes for state (status: 0 running, 3 stopped),
 // rcN.d start links for "enabled". How links are managed differs by distribution and is passed in.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { InitBackend, ServiceAction } from '../backends.js';
 import { scriptServiceQuery } from './script-query.js';
 import { checkName, INIT_SCRIPT } from '../names.js';

@@ -1,5 +1,5 @@
 // Debian/Ubuntu: dpkg's database for state, apt-get for changes, never interactive.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
 import { checkName, DEB_PACKAGE } from '../names.js';
 

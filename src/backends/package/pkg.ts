@@ -1,5 +1,5 @@
 // FreeBSD pkg(8): `pkg info -e` for presence (exit 0/1, silent), `pkg query` for the version.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
 import { checkName, FREEBSD_PACKAGE } from '../names.js';
 

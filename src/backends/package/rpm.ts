@@ -1,5 +1,5 @@
 // RedHat family: rpm's database for state, yum or dnf (same command line) for changes.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
 import { checkName, RPM_PACKAGE } from '../names.js';
 
