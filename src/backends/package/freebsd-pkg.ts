@@ -34,7 +34,7 @@ export function parsePkgLines(out: Buffer, names: string[]): Record<string, Pack
   return result;
 }
 
-export const pkg: PackageBackend = {
+export const freebsdPkg: PackageBackend = {
   name: 'pkg',
   names: FREEBSD_PACKAGE,
   statePaths: ['/var/db/pkg', '/etc/pkg', '/usr/local/etc/pkg', '/usr/local/etc/pkg.conf'],
