@@ -26,8 +26,6 @@ export interface PackageBackend {
   query(names: string[], opts?: { candidate?: boolean }): StateQuery<Record<string, PackageState>>;
   install(names: string[]): string;
   remove(names: string[]): string;
-  /** Upgrade to the newest available version. */
-  upgrade(names: string[]): string;
 }
 
 export interface ServiceState {

@@ -185,12 +185,12 @@ function probes(name: string): Probe[] {
   const accepts = (g: NameGrammar) => nameProblem(g, name) === undefined;
   const out: Probe[] = [];
   const add = (g: NameGrammar, tool: string, command: () => string, operand = name) => accepts(g) && out.push({ tool, operand, command });
-  for (const b of [apt]) for (const c of [() => b.install([name]), () => b.remove([name]), () => b.upgrade([name])]) add(b.names, 'apt-get', c);
+  for (const b of [apt]) for (const c of [() => b.install([name]), () => b.remove([name])]) add(b.names, 'apt-get', c);
   add(apt.names, 'dpkg-query', () => apt.query([name], { candidate: true }).script);
   add(apt.names, 'apt-cache', () => apt.query([name], { candidate: true }).script);
   for (const tool of ['yum', 'dnf'] as const) {
     const b = rpmBackend(tool);
-    for (const c of [() => b.install([name]), () => b.remove([name]), () => b.upgrade([name])]) add(b.names, tool, c);
+    for (const c of [() => b.install([name]), () => b.remove([name])]) add(b.names, tool, c);
     add(b.names, 'rpm', () => b.query([name], { candidate: true }).script);
   }
   for (const c of [() => pkg.install([name]), () => pkg.remove([name]), () => pkg.query([name], { candidate: true }).script]) add(pkg.names, 'pkg', c);

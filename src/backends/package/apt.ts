@@ -44,5 +44,4 @@ export const apt: PackageBackend = {
   },
   install: (names) => `${APT} install ${words(names)}`,
   remove: (names) => `${APT} remove ${words(names)}`,
-  upgrade: (names) => `${APT} install --only-upgrade ${words(names)}`,
 };

@@ -49,5 +49,4 @@ export const freebsdPkg: PackageBackend = {
   },
   install: (names) => `${PKG} install -y ${words(names)}`,
   remove: (names) => `${PKG} delete -y ${words(names)}`,
-  upgrade: (names) => `${PKG} upgrade -y ${words(names)}`,
 };

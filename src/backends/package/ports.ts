@@ -37,5 +37,4 @@ export const ports: PackageBackend = {
   },
   install: (names) => names.map((o) => make(o, 'install clean')).join(' && '),
   remove: (names) => names.map((o) => make(o, 'deinstall')).join(' && '),
-  upgrade: (names) => names.map((o) => make(o, 'deinstall reinstall clean')).join(' && '),
 };

@@ -45,6 +45,5 @@ export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
     },
     install: (names) => `${tool} -y install ${words(names)}`,
     remove: (names) => `${tool} -y remove ${words(names)}`,
-    upgrade: (names) => `${tool} -y update ${words(names)}`,
   };
 }
