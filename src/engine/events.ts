@@ -55,7 +55,6 @@ export interface RunSummary {
 
 export type RunEvent =
   | { type: 'run-start'; hosts: string[]; check: boolean; plays: string[] }
-  | { type: 'play-start'; play: string; hosts: string[] }
   | { type: 'host-start'; host: string }
   | { type: 'host-facts'; host: string; facts: Facts; ms: number }
   | { type: 'task-start'; host: string; play: string; task: string; handler: boolean }
