@@ -17,7 +17,7 @@ import {
   type CommandResult,
   type Connection,
   type HostAddress,
-  type RunOptions,
+  type ExecOptions,
   type ScriptOptions,
 } from './connection.js';
 import { ScriptShells, type ShellProcess } from './shell-session.js';
@@ -394,7 +394,7 @@ class SshConnection implements Connection {
     this.client.on('close', () => onDrop());
   }
 
-  async run(command: string, opts: RunOptions = {}): Promise<CommandResult> {
+  async run(command: string, opts: ExecOptions = {}): Promise<CommandResult> {
     if (this.lost) throw this.lost;
     if (this.closing) throw new ConnectError(`connection to ${this.label} is closed`, { host: this.addr.name });
     await this.acquire();
@@ -455,7 +455,7 @@ class SshConnection implements Connection {
     else this.active--;
   }
 
-  private exec(command: string, opts: RunOptions): Promise<CommandResult> {
+  private exec(command: string, opts: ExecOptions): Promise<CommandResult> {
     const wrapped = wrapBecome(command, opts.become ? this.addr.become : undefined, this.addr.user);
     const start = performance.now();
     return new Promise<CommandResult>((resolve, reject) => {
