@@ -5,7 +5,8 @@
 //   - repeated blocks of 6+ lines (jscpd, its default 50-token minimum)              target 0
 //   - functions over 80 lines in src/engine and src/load                            target 0
 //   - files over 400 lines in src/ (generated text aside)                           target 0
-// Prints every finding and the figures; exits 1 only with --strict and a target missed.
+// Prints every finding and the figures (--json: the figures alone, as JSON, for test/unit/structure.test.ts);
+// exits 1 only with --strict and a target missed.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import ts from 'typescript';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const bin = (name) => join(root, 'node_modules', '.bin', name);
 const strict = process.argv.includes('--strict');
+const json = process.argv.includes('--json');
 
 const MAX_FUNCTION_LINES = 80;
 const FUNCTION_DIRS = ['src/engine', 'src/load'];
@@ -94,21 +96,28 @@ const dupes = clones();
 const functions = longFunctions();
 const files = longFiles();
 
-const section = (title, items, show) => {
-  console.log(`\n${title}: ${items.length}`);
-  for (const item of items) console.log(`  ${show(item)}`);
+const figures = {
+  cycles: cycles.length, upward: upward.length, justifiedUpward: justified.length, repeatedBlocks: dupes.length,
+  longFunctions: functions.length, longFiles: files.length,
 };
-section('Import cycles in src/ (target 0)', cycles, (v) => [v.from, ...v.cycle.map((c) => c.name ?? c)].join(' → '));
-section(`Imports up a layer, not justified (target 0; at most ${MAX_UPWARD} justified)`, upward, (v) => `${v.from} → ${v.to}  (${v.rule.name})`);
-section('Justified imports up a layer', justified, (v) => `${v.from} → ${v.to}  (${v.rule.name})`);
-section('Repeated blocks of 6+ lines in src/ (target 0)', dupes, (d) =>
-  `${d.lines} lines: src/${d.firstFile.name}:${d.firstFile.start}-${d.firstFile.end} = src/${d.secondFile.name}:${d.secondFile.start}-${d.secondFile.end}`);
-section(`Functions over ${MAX_FUNCTION_LINES} lines in ${FUNCTION_DIRS.join(', ')} (target 0)`, functions, (f) => `${f.lines} lines: ${f.file}:${f.line} ${f.name}`);
-section(`Files over ${MAX_FILE_LINES} lines in src/ (target 0)`, files, (f) => `${f.lines} lines: ${f.file}`);
+const missed = figures.cycles > 0 || figures.upward > 0 || figures.justifiedUpward > MAX_UPWARD || figures.repeatedBlocks > 0 ||
+  figures.longFunctions > 0 || figures.longFiles > 0;
 
-const missed = [
-  cycles.length > 0, upward.length > 0, justified.length > MAX_UPWARD, dupes.length > 0, functions.length > 0, files.length > 0,
-].filter(Boolean).length;
-console.log(`\nsummary: cycles ${cycles.length}, upward ${upward.length} (+${justified.length} justified), repeated blocks ${dupes.length}, ` +
-  `long functions ${functions.length}, long files ${files.length}`);
-if (strict && missed > 0) process.exit(1);
+if (json) {
+  console.log(JSON.stringify(figures));
+} else {
+  const section = (title, items, show) => {
+    console.log(`\n${title}: ${items.length}`);
+    for (const item of items) console.log(`  ${show(item)}`);
+  };
+  section('Import cycles in src/ (target 0)', cycles, (v) => [v.from, ...v.cycle.map((c) => c.name ?? c)].join(' → '));
+  section(`Imports up a layer, not justified (target 0; at most ${MAX_UPWARD} justified)`, upward, (v) => `${v.from} → ${v.to}  (${v.rule.name})`);
+  section('Justified imports up a layer', justified, (v) => `${v.from} → ${v.to}  (${v.rule.name})`);
+  section('Repeated blocks of 6+ lines in src/ (target 0)', dupes, (d) =>
+    `${d.lines} lines: src/${d.firstFile.name}:${d.firstFile.start}-${d.firstFile.end} = src/${d.secondFile.name}:${d.secondFile.start}-${d.secondFile.end}`);
+  section(`Functions over ${MAX_FUNCTION_LINES} lines in ${FUNCTION_DIRS.join(', ')} (target 0)`, functions, (f) => `${f.lines} lines: ${f.file}:${f.line} ${f.name}`);
+  section(`Files over ${MAX_FILE_LINES} lines in src/ (target 0)`, files, (f) => `${f.lines} lines: ${f.file}`);
+  console.log(`\nsummary: cycles ${figures.cycles}, upward ${figures.upward} (+${figures.justifiedUpward} justified), ` +
+    `repeated blocks ${figures.repeatedBlocks}, long functions ${figures.longFunctions}, long files ${figures.longFiles}`);
+}
+if (strict && missed) process.exit(1);
