@@ -4,7 +4,7 @@ import type { z } from 'zod';
 import type { Change, FollowUp } from '../core/change.js';
 import type { Facts } from '../facts/facts.js';
 import type { Backends } from '../backends/backends.js';
-import type { Vars } from '../load/model.js';
+import type { Vars } from '../core/vars.js';
 import type { StateQuery, StateView } from '../state/query.js';
 
 // What a change is (run a command, write a file) lives on the ground floor, where backends, the

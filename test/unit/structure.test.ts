@@ -1,5 +1,5 @@
 // The shape of src/ (npm run structure, scripts/structure.mjs) may only get better: each figure is held
-// to a ceiling — what main measured when the groundwork began — that is lowered as the work lands.
+// to a ceiling — the figures last measured — that is lowered as the work lands.
 // The targets of the groundwork issue are 0 for every figure and at most 2 justified upward imports.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
@@ -7,7 +7,7 @@ import path from 'node:path';
 import { test } from 'node:test';
 import { packageRoot } from '../../src/load/paths.js';
 
-const CEILING = { cycles: 2, upward: 9, justifiedUpward: 2, repeatedBlocks: 1, longFunctions: 6, longFiles: 0 };
+const CEILING = { cycles: 2, upward: 8, justifiedUpward: 2, repeatedBlocks: 1, longFunctions: 6, longFiles: 0 };
 
 test('structure: no new import cycle, upward import, repeated block, long function or long file in src/', () => {
   const out = execFileSync(process.execPath, [path.join(packageRoot(), 'scripts', 'structure.mjs'), '--json'], { encoding: 'utf8' });
