@@ -1,7 +1,7 @@
 // Per-OS behaviour lives in small backends chosen once per host from facts (src/backends/select.ts),
 // never in `if` chains inside operations or roles.
 import type { StateQuery } from '../state/query.js';
-import type { FollowUp } from '../ops/operation.js';
+import type { FollowUp } from '../core/change.js';
 import type { NameGrammar } from './names.js';
 
 export interface PackageState {
@@ -26,8 +26,6 @@ export interface PackageBackend {
   query(names: string[], opts?: { candidate?: boolean }): StateQuery<Record<string, PackageState>>;
   install(names: string[]): string;
   remove(names: string[]): string;
-  /** Upgrade to the newest available version. */
-  upgrade(names: string[]): string;
 }
 
 export interface ServiceState {

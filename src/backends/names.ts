@@ -2,6 +2,7 @@
 // name can never become an option (a leading `-`), a path (`/`, `..`) or anything but one operand.
 // The operations check names against these at validate time (any backend's grammar, or the one
 // `use:` names); each backend checks its own again before it builds a command (defence in depth).
+import { shQuote } from '../core/quote.js';
 
 export interface NameGrammar {
   /** "a Debian package name": what the error says the name is not. */
@@ -26,6 +27,17 @@ export function checkName(g: NameGrammar, name: string): string {
   const why = nameProblem(g, name);
   if (why !== undefined) throw new Error(`${JSON.stringify(name)} is not ${g.what} (${why})`);
   return name;
+}
+
+/** A name as one shell word, once the grammar accepts it: how every name reaches a backend's command. */
+export function quotedName(g: NameGrammar, name: string): string {
+  return shQuote(checkName(g, name));
+}
+
+/** Names as operands of a command, each checked and quoted; after `--` (the end of options) when the tool takes it. */
+export function nameOperands(g: NameGrammar, names: string[], opts: { endOfOptions: boolean }): string {
+  const quoted = names.map((n) => quotedName(g, n));
+  return (opts.endOfOptions ? ['--', ...quoted] : quoted).join(' ');
 }
 
 // Debian policy §5.6.7: lower case letters, digits, + - . ; at least two characters, starting

@@ -9,11 +9,11 @@ import { bsdrc } from './init/bsdrc.js';
 import { systemd, systemdDebian } from './init/systemd.js';
 import { chkconfig, sysv, updateRcD } from './init/sysv.js';
 import { apt } from './package/apt.js';
-import { pkg } from './package/pkg.js';
+import { freebsdPkg } from './package/freebsd-pkg.js';
 import { ports } from './package/ports.js';
 import { rpmBackend } from './package/rpm.js';
 
-export const packageBackends: Record<string, PackageBackend> = { apt, yum: rpmBackend('yum'), dnf: rpmBackend('dnf'), pkg, ports };
+export const packageBackends: Record<string, PackageBackend> = { apt, yum: rpmBackend('yum'), dnf: rpmBackend('dnf'), pkg: freebsdPkg, ports };
 export const initBackends: Record<string, InitBackend> = {
   systemd,
   'systemd-debian': systemdDebian,

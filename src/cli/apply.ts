@@ -1,7 +1,7 @@
 // `fleetplan apply`: load and validate everything (no host contacted on invalid input), then run,
 // or with --check plan only. Exit codes are documented in docs/usage.md "Exit codes".
 import type { Command } from 'commander';
-import { ExitCode, InputErrors } from '../errors.js';
+import { ExitCode, InputErrors } from '../core/errors.js';
 import type { RunSummary } from '../engine/events.js';
 import { runPlan } from '../engine/run.js';
 import { tagSelectionErrors } from '../engine/tag-selection.js';

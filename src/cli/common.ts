@@ -3,7 +3,7 @@
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { ExitCode, FleetplanError, InputError, InputErrors } from '../errors.js';
+import { ExitCode, FleetplanError, InputError, InputErrors } from '../core/errors.js';
 import { loadInventory } from '../load/inventory.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { splitPathList } from '../load/paths.js';
@@ -100,6 +100,26 @@ export function connectOptions(o: CommonOpts) {
     sshConfigFile: o.sshConfig,
     connectionOverride: o.connection,
   };
+}
+
+/**
+ * Runs a command that reads and writes files on the controller (init, vault): input errors, and a file
+ * or directory that cannot be read, created or written (EACCES, ENOTDIR...), print "error: …" and exit
+ * with the invalid-input code.
+ */
+export async function fileCommandGuard(body: () => Promise<void> | void): Promise<never> {
+  let code: number = ExitCode.ok;
+  try {
+    await body();
+  } catch (err) {
+    if (err instanceof InputErrors) for (const e of err.errors) process.stderr.write(`error: ${redact(e.describe())}\n`);
+    else if (err instanceof InputError) process.stderr.write(`error: ${redact(err.describe())}\n`);
+    else if (typeof (err as NodeJS.ErrnoException).code === 'string') process.stderr.write(`error: ${redact((err as Error).message)}\n`);
+    else throw err;
+    code = ExitCode.invalidInput;
+  }
+  process.stdout.write('', () => process.exit(code));
+  return new Promise<never>(() => undefined);
 }
 
 /** Runs a command body; input errors print "file:line:col: message" and exit with the invalid-input code. */

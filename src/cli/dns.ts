@@ -5,7 +5,7 @@ import pLimit from 'p-limit';
 import { zoneFor, parseGenkeyTxt, spfForRelay, type DkimKeyOnHost, type DomainPolicy } from '../dns/records.js';
 import { connectHost } from '../engine/connect-host.js';
 import { targets } from '../engine/run.js';
-import { ExitCode, FleetplanError } from '../errors.js';
+import { ExitCode, FleetplanError } from '../core/errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';

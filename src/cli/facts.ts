@@ -3,7 +3,7 @@
 import type { Command } from 'commander';
 import pLimit from 'p-limit';
 import { connectHost } from '../engine/connect-host.js';
-import { ExitCode, FleetplanError } from '../errors.js';
+import { ExitCode, FleetplanError } from '../core/errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../load/inventory.js';
 import { redact } from '../load/secret.js';

@@ -3,16 +3,16 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
-import { ExitCode, InputError, InputErrors } from '../errors.js';
+import { InputError, InputErrors } from '../core/errors.js';
 import { bundledRolesDir, packageRoot } from '../load/paths.js';
-import { redact, registerSecret } from '../load/secret.js';
-import { shQuote } from '../connectors/quote.js';
+import { registerSecret } from '../load/secret.js';
+import { shQuote } from '../core/quote.js';
 import { importHosts } from '../scaffold/import-hosts.js';
 import { RELAY_FILES, relayScaffold, type RelayPassword } from '../scaffold/relay.js';
 import { checkScaffoldTargets, writeScaffold } from '../scaffold/write.js';
 import { encryptVault } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, VAULT_PASSWORD_ENV, vaultPassphrase } from '../vault/passphrase.js';
-import { vaultPasswordFileOption, wholeNumber } from './common.js';
+import { fileCommandGuard, vaultPasswordFileOption, wholeNumber } from './common.js';
 
 export const DEFAULT_PASSWORD_ENV = 'FLEETPLAN_RELAY_PASSWORD';
 
@@ -137,20 +137,11 @@ export function registerInit(program: Command): void {
     .option(...vaultPasswordFileOption)
     .option('--force', 'overwrite existing files', false)
     .hook('preAction', (c) => setVaultPasswordFile(c.opts().vaultPasswordFile))
-    .action((kind: string, dir: string, opts: InitOpts) => {
-      let code: number = ExitCode.ok;
-      try {
+    .action((kind: string, dir: string, opts: InitOpts) =>
+      fileCommandGuard(() => {
         const scaffold = Object.hasOwn(KINDS, kind) ? KINDS[kind] : undefined;
         if (!scaffold) throw new InputError(`unknown kind '${kind}'; kinds: ${Object.keys(KINDS).join(', ')}`);
         scaffold(dir, opts);
-      } catch (err) {
-        if (err instanceof InputErrors) for (const e of err.errors) process.stderr.write(`error: ${redact(e.describe())}\n`);
-        else if (err instanceof InputError) process.stderr.write(`error: ${redact(err.describe())}\n`);
-        // A directory that cannot be created or written (EACCES, ENOTDIR...).
-        else if (typeof (err as NodeJS.ErrnoException).code === 'string') process.stderr.write(`error: ${redact((err as Error).message)}\n`);
-        else throw err;
-        code = ExitCode.invalidInput;
-      }
-      process.stdout.write('', () => process.exit(code));
-    });
+      }),
+    );
 }

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildAddress } from '../connectors/address.js';
-import { InputError, InputErrors } from '../errors.js';
+import { InputError, InputErrors } from '../core/errors.js';
 import { targets } from '../engine/run.js';
 import { hostVars } from '../load/inventory.js';
 import { didYouMean } from '../load/issues.js';

@@ -1,7 +1,7 @@
 // Ctrl-C and SIGTERM during a run: the first asks the engine to stop starting work, the second to
 // abort (src/engine/interrupt.ts); a third, should the abort itself hang, exits at once. Handlers are
 // installed only while a run is in progress: before it there is nothing to clean up.
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../core/errors.js';
 import { Interrupt, type InterruptSignal } from '../engine/interrupt.js';
 
 /** The documented exit status of a run stopped by this signal (docs/usage.md "Exit codes"). */

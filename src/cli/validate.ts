@@ -1,6 +1,6 @@
 // `fleetplan validate`: everything apply checks before contacting a host, and nothing else.
 import type { Command } from 'commander';
-import { ExitCode } from '../errors.js';
+import { ExitCode } from '../core/errors.js';
 import { addInventoryOptions, addPlanOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
 

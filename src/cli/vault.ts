@@ -6,28 +6,12 @@ import { chmodSync, closeSync, existsSync, mkdtempSync, openSync, readFileSync, 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { ExitCode, InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { displayPath } from '../load/paths.js';
-import { redact } from '../load/secret.js';
 import { DEFAULT_SCRYPT, VaultError, decryptVault, encryptVault, isVaultText, parseVaultHeader, type ScryptParams } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, vaultPassphrase } from '../vault/passphrase.js';
-import { writeAtomic } from '../write-atomic.js';
-import { vaultPasswordFileOption } from './common.js';
-
-/** Runs a vault command: input and vault errors print "error: file: message" and exit 4. */
-async function vaultGuard(body: () => Promise<void> | void): Promise<never> {
-  let code: number = ExitCode.ok;
-  try {
-    await body();
-  } catch (err) {
-    if (err instanceof InputError) process.stderr.write(`error: ${redact(err.describe())}\n`);
-    else if (typeof (err as NodeJS.ErrnoException).code === 'string') process.stderr.write(`error: ${redact((err as Error).message)}\n`);
-    else throw err;
-    code = ExitCode.invalidInput;
-  }
-  process.stdout.write('', () => process.exit(code));
-  return new Promise<never>(() => undefined);
-}
+import { writeAtomic } from '../core/write-atomic.js';
+import { fileCommandGuard, vaultPasswordFileOption } from './common.js';
 
 const at = (file: string, err: unknown): never => {
   if (err instanceof VaultError && !err.pos) throw new VaultError(err.message, { pos: { file: displayPath(file) } });
@@ -192,18 +176,18 @@ export function registerVault(program: Command): void {
     .description('encrypt files in place (or into --output; "-" for stdout)')
     .argument('<files...>', 'plaintext YAML files')
     .option('-o, --output <file>', 'write here instead of in place (one input file)')
-    .action((files: string[], opts: { output?: string }) => vaultGuard(() => encryptFiles(files, opts)));
+    .action((files: string[], opts: { output?: string }) => fileCommandGuard(() => encryptFiles(files, opts)));
   sub('decrypt')
     .description('decrypt files in place (or into --output; "-" for stdout)')
     .argument('<files...>', 'encrypted files')
     .option('-o, --output <file>', 'write here instead of in place (one input file)')
-    .action((files: string[], opts: { output?: string }) => vaultGuard(() => decryptFiles(files, opts)));
+    .action((files: string[], opts: { output?: string }) => fileCommandGuard(() => decryptFiles(files, opts)));
   sub('edit')
     .description('decrypt into a private temporary file, open $EDITOR (default vi), encrypt again if changed (creates the file if missing)')
     .argument('<file>', 'encrypted file')
-    .action((file: string) => vaultGuard(() => editFile(file)));
+    .action((file: string) => fileCommandGuard(() => editFile(file)));
   sub('encrypt-string')
     .description('encrypt one value read from stdin (or a prompt) and print it as a `!vault |` YAML value')
     .option('-n, --name <var>', 'print it as "<var>: !vault |"')
-    .action((opts: { name?: string }) => vaultGuard(() => encryptString(opts)));
+    .action((opts: { name?: string }) => fileCommandGuard(() => encryptString(opts)));
 }

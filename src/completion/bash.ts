@@ -3,7 +3,7 @@
 // completion function that walks the words before the cursor to find the command path, skipping
 // option values, then completes the word under the cursor. Needs bash 4 (compopt, mapfile); does not
 // need the bash-completion package.
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import { allCommands, type CommandSpec, type ValueSpec } from './model.js';
 
 /** The word a value kind is passed around as inside the script ("plan", "choices ssh local"). */

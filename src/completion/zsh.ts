@@ -1,7 +1,7 @@
 // The zsh completion script, generated from the command tree: one _arguments function per command
 // (options with their value completion, positional arguments), commands with subcommands dispatching
 // on the word after them. Works both autoloaded from $fpath (as _fleetplan) and sourced after compinit.
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import { allCommands, type CommandSpec, type OptionSpec, type ValueSpec } from './model.js';
 
 /** Text inside an _arguments description "[…]": brackets and backslashes escaped. */

@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { connectionVars, type ConnectionVar, type ConnectionVarName } from '../load/keywords/connection-vars.js';
 import { reveal } from '../load/secret.js';
 import type { HostAddress } from './connection.js';

@@ -3,7 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
 import type { BecomeSettings } from './connection.js';
-import { shQuote } from './quote.js';
+import { shQuote } from '../core/quote.js';
 
 export interface WrappedCommand {
   command: string;

@@ -1,5 +1,5 @@
 // The one interface every transport implements: the engine never knows whether it talks SSH or runs locally.
-import { OperationError } from '../errors.js';
+import { OperationError } from '../core/errors.js';
 
 /** What a remote command produced. A non-zero exit is a result, not an exception. */
 export interface CommandResult {
@@ -11,7 +11,7 @@ export interface CommandResult {
   ms: number;
 }
 
-export interface RunOptions {
+export interface ExecOptions {
   /**
    * Bytes written to the command's stdin and then closed. Long scripts go here (to `sh -s`),
    * never into the command string: Linux caps one argument at 128 KiB.
@@ -31,13 +31,13 @@ export interface RunOptions {
 }
 
 /** A script's options: those of a command, less stdin (the script is what the shell reads). */
-export type ScriptOptions = Omit<RunOptions, 'stdin'>;
+export type ScriptOptions = Omit<ExecOptions, 'stdin'>;
 
 export interface Connection {
   /** Human label for errors: "web1 (root@127.0.10.1:22)". */
   readonly label: string;
   /** Runs one command string through the remote user's shell. One exec channel per call. */
-  run(command: string, opts?: RunOptions): Promise<CommandResult>;
+  run(command: string, opts?: ExecOptions): Promise<CommandResult>;
   /**
    * Runs a POSIX sh script, as `sh -s` would. Scripts share one `sh` per identity (login or become
    * user) for the connection's life, so all of a run's scripts cost one exec session

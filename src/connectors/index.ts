@@ -10,6 +10,6 @@ export function connect(addr: HostAddress): Promise<Connection> {
 export * from './connection.js';
 export { buildAddress, type BuildAddressOptions } from './address.js';
 export { resolveSshConfig, type SshConfigResult } from './ssh-config.js';
-export { shQuote } from './quote.js';
+export { shQuote } from '../core/quote.js';
 export { connectSsh } from './ssh.js';
 export { connectLocal } from './local.js';

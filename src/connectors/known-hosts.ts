@@ -136,7 +136,7 @@ export function knowledgeOf(entries: KnownHostEntry[], host: string, port: numbe
  * The decision for a presented key. Revoked beats everything, then an exact match. A host with any
  * known key is KNOWN: any other key — of the same type or of another one — is a changed key, never a
  * new one, so --accept-new-hostkeys cannot be talked into recording a man in the middle's key by
- * presenting a type not yet on file (OpenSSH would also refuse to negotiate it: see ssh.ts).
+ * presenting a type not yet on file (OpenSSH would also refuse to negotiate it: see ssh-host-keys.ts).
  */
 export function judgeHostKey(k: HostKnowledge, host: string, port: number, blob: Buffer): HostKeyVerdict {
   const b64 = blob.toString('base64');

@@ -3,9 +3,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import { ConnectError } from '../errors.js';
+import { ConnectError } from '../core/errors.js';
 import { attachIo, wrapBecome, type WrappedCommand } from './become.js';
-import { addressLabel, CommandTimeoutError, type CommandResult, type Connection, type HostAddress, type RunOptions, type ScriptOptions } from './connection.js';
+import { addressLabel, CommandTimeoutError, type CommandResult, type Connection, type HostAddress, type ExecOptions, type ScriptOptions } from './connection.js';
 import { ScriptShells, type ShellProcess } from './shell-session.js';
 
 export async function connectLocal(addr: HostAddress): Promise<Connection> {
@@ -46,7 +46,7 @@ class LocalConnection implements Connection {
     return { stdin: child.stdin, stdout: child.stdout, stderr: child.stderr, ended, kill: () => killGroup(child) };
   }
 
-  run(command: string, opts: RunOptions = {}): Promise<CommandResult> {
+  run(command: string, opts: ExecOptions = {}): Promise<CommandResult> {
     const wrapped = wrapBecome(command, opts.become ? this.addr.become : undefined, this.loginUser);
     const start = performance.now();
     return new Promise((resolve, reject) => {

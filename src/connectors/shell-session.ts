@@ -11,10 +11,10 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
-import { ConnectError, OperationError } from '../errors.js';
+import { ConnectError, OperationError } from '../core/errors.js';
 import { sudoRefusal, wrapBecome, type WrappedCommand } from './become.js';
-import { shQuoteBytes } from './quote.js';
-import { CommandTimeoutError, type BecomeSettings, type CommandResult, type RunOptions, type ScriptOptions } from './connection.js';
+import { shQuoteBytes } from '../core/quote.js';
+import { CommandTimeoutError, type BecomeSettings, type CommandResult, type ExecOptions, type ScriptOptions } from './connection.js';
 
 /** A started `sh -s` (an exec channel, or a local child process). */
 export interface ShellProcess {
@@ -189,7 +189,7 @@ export interface ShellTransport {
   loginUser: string;
   start(wrapped: WrappedCommand): Promise<ShellProcess>;
   /** The one-shot path, for a become that needs a password: sudo's handshake is per process. */
-  runOnce(command: string, opts: RunOptions): Promise<CommandResult>;
+  runOnce(command: string, opts: ExecOptions): Promise<CommandResult>;
 }
 
 /** A connection's shells, one per identity (the login user, or the become user). */

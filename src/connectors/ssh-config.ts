@@ -2,7 +2,7 @@
 import { readFileSync, statSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import SSHConfig from 'ssh-config';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 export interface SshConfigResult {
   hostName?: string;

@@ -2,7 +2,7 @@
 // subscribers. Events are redacted before they are emitted, so no subscriber can leak a secret.
 import type { Facts } from '../facts/facts.js';
 import type { Change } from '../ops/operation.js';
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { InterruptSignal } from './interrupt.js';
 
 export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped';
@@ -55,7 +55,6 @@ export interface RunSummary {
 
 export type RunEvent =
   | { type: 'run-start'; hosts: string[]; check: boolean; plays: string[] }
-  | { type: 'play-start'; play: string; hosts: string[] }
   | { type: 'host-start'; host: string }
   | { type: 'host-facts'; host: string; facts: Facts; ms: number }
   | { type: 'task-start'; host: string; play: string; task: string; handler: boolean }

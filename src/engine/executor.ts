@@ -3,7 +3,7 @@
 // through a symbolic link, see writeScript), commands stopping at the first failure, and — in the
 // same exec — a fresh read of the state later tasks need, so planning never uses stale state.
 import { randomBytes } from 'node:crypto';
-import { evalWord, shQuote } from '../connectors/quote.js';
+import { evalWord, shQuote } from '../core/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';
 import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } from '../state/batch.js';
 import type { StateQuery } from '../state/query.js';

@@ -2,7 +2,7 @@
 // disable with --no-reload. They are collected from the changes made (in a dry run: the changes that
 // would be made), deduplicated, and run in one exec after the handlers. Each is reported like a
 // handler, so a dry run shows it too.
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { Change, FollowUp } from '../ops/operation.js';
 import type { TaskResult } from './events.js';
 import { execScript, parseExec } from './executor.js';

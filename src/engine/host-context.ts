@@ -3,7 +3,7 @@
 // in one exec). What lives for one play (the state read, the dry run's predictions, handler
 // notifications) is in play-context.ts.
 import type { Connection } from '../connectors/connection.js';
-import { OperationError } from '../errors.js';
+import { OperationError } from '../core/errors.js';
 import { acquireScript, describeOwner, lockProblem, readLock, staleToken, takeoverScript, type LockOwner, type LockState } from './host-lock.js';
 import type { Facts } from '../facts/facts.js';
 import { gatherFacts, parseRaw } from '../facts/gather.js';

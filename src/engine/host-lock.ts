@@ -9,7 +9,7 @@
 // Dry runs change nothing and take no lock.
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 
 /** Where the lock lives on every host (Linux /var/run → /run, FreeBSD /var/run): root-only, and cleared at boot. */
 export const LOCK_PARENT = '/var/run/fleetplan';

@@ -2,7 +2,7 @@
 // validate, resolve — so a bad variable fails before anything changes) → read all their state in one
 // batch → the tasks in order, each through its lifecycle (task-step.ts) → the notified handlers →
 // the follow-ups the changes asked for. The host itself (connection, facts, lock) is host-context.ts.
-import { FleetplanError, formatPos } from '../errors.js';
+import { FleetplanError, formatPos } from '../core/errors.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Play, RoleRef, TaskDef } from '../load/model.js';
 import type { TaskResult } from './events.js';

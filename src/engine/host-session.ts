@@ -4,7 +4,7 @@
 // host runs and when; this module is what happens to the host.
 import { CommandTimeoutError, type CommandResult, type Connection, type ScriptOptions } from '../connectors/connection.js';
 import { performance } from 'node:perf_hooks';
-import { FleetplanError } from '../errors.js';
+import { FleetplanError } from '../core/errors.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { resolveVars } from '../load/resolve-vars.js';
 import { secretVarNames, varsFor } from '../load/vars.js';

@@ -1,7 +1,7 @@
 // Everything about a task that can be decided on the controller before touching the host: is it
 // selected (tags, when), what are its arguments for this host (rendered, then validated against the
 // operation's schema), what does it need to read. Errors here name host, task and file position.
-import { InputError, OperationError } from '../errors.js';
+import { InputError, OperationError } from '../core/errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { controllerPath } from '../load/paths.js';
 import { markSecrets, reveal } from '../load/secret.js';

@@ -2,7 +2,7 @@
 // command line asks it once for the whole plan before any host is contacted, so that a tag that is on
 // no task (a typo in -t runs nothing; in --skip-tags, everything) or a pair that leaves no task to
 // run is an input error instead of a run that silently does nothing — or too much.
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { didYouMean } from '../load/issues.js';
 import type { Plan, RoleRef, TaskDef } from '../load/model.js';
 

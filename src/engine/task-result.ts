@@ -2,7 +2,7 @@
 // reported. A result names its task from the start; how the task ended is added when it ends, with
 // the time since it started.
 import type { Play, TaskDef } from '../load/model.js';
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { Change } from '../ops/operation.js';
 import type { TaskResult } from './events.js';
 import type { HostContext } from './host-context.js';

@@ -2,7 +2,7 @@
 // turns them into Facts. Detection is an ordered table of rules (as Ansible's), not scattered ifs.
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../connectors/connection.js';
-import { FactError } from '../errors.js';
+import { FactError } from '../core/errors.js';
 import type { Facts, InitSystem, OsFamily, PackageManager } from './facts.js';
 
 // Builtins wherever they do (read, case, parameter expansion): each process costs the host ~1 ms,

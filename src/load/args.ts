@@ -3,7 +3,7 @@
 // (or to another type), so problems with such values are left to the engine, which re-validates
 // after rendering.
 import type { z } from 'zod';
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
 import { describeValue, didYouMean } from './issues.js';
 import { isTemplated } from './keywords/templated.js';

@@ -10,7 +10,7 @@
 // Top-level groups other than `all` are children of `all`. A host listed in several groups is one host.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../core/errors.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
 import { findCycles } from './cycles.js';
 import { Issues, didYouMean, orList } from './issues.js';

@@ -1,6 +1,6 @@
 // How loading reports problems: collect every InputError of a pass (so an operator fixes them all in
 // one go), and suggest the nearest known name for a typo.
-import { InputError, InputErrors, type SourcePos } from '../errors.js';
+import { InputError, InputErrors, type SourcePos } from '../core/errors.js';
 
 export class Issues {
   readonly list: InputError[] = [];

@@ -1,8 +1,9 @@
 // What loading produces and the engine consumes: plans, roles, tasks and inventory, validated, with
 // the YAML position of everything so that later errors can still point at the operator's file.
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
+import type { Vars } from '../core/vars.js';
 
-export type Vars = Record<string, unknown>;
+export type { Vars };
 
 /** A declarative condition (no JavaScript is ever evaluated from plan files). See src/load/when.ts. */
 export type Condition =

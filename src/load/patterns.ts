@@ -1,7 +1,7 @@
 // Ansible-style host patterns: `all` / `*`, group and host names, globs (`web*`), `~regex`,
 // unions (`a:b`, `a,b`), intersections (`:&g`) and exclusions (`:!g`). As Ansible, all unions are
 // taken first, then intersections, then exclusions; the result keeps inventory order.
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../core/errors.js';
 import type { Inventory } from './model.js';
 import { didYouMean } from './issues.js';
 

@@ -4,7 +4,7 @@
 // keys (a play has tasks or roles, handlers of roles and play together). Errors are collected across
 // the whole plan and thrown together (InputErrors).
 import path from 'node:path';
-import { formatPos, type SourcePos } from '../errors.js';
+import { formatPos, type SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import { Issues, didYouMean } from './issues.js';

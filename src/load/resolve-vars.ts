@@ -1,7 +1,7 @@
 // Variables whose values reference other variables — `relayhost: "[{{relay_host}}]:{{relay_port}}"`
 // — are rendered once per host scope, each after the variables it uses, so every task and template
 // sees final values and a derived value is defined in one place (as Ansible users expect).
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import type { Vars } from './model.js';
 import { asSecret, isPlainObject, Secret, trackSecrets } from './secret.js';
 import { renderString, singleRefValue, templateRefsOf } from './template.js';

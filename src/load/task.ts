@@ -1,7 +1,7 @@
 // One task (or handler) from YAML: exactly one operation key, the operation's arguments checked
 // against the operation's schema, and its keywords (read with the table of keywords/task.ts), every
 // problem at its file:line:col.
-import type { SourcePos } from '../errors.js';
+import type { SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
 import { checkArgs } from './args.js';
 import { Issues, didYouMean } from './issues.js';

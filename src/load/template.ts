@@ -3,7 +3,7 @@
 // No HTML escaping (these are config files). Compiled templates are cached by path + mtime.
 import { statSync } from 'node:fs';
 import Handlebars from 'handlebars';
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../core/errors.js';
 import type { TaskDef, Vars } from './model.js';
 import { checkRendered, limitLoopOutput, readInputText } from './input-limits.js';
 import { displayPath } from './paths.js';
@@ -12,7 +12,7 @@ import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 
 /** A private Handlebars environment: our helpers, nothing global. */
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 
 export const hbs = Handlebars.create();
 limitLoopOutput(hbs);

@@ -9,7 +9,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isScalar, visit, type Node } from 'yaml';
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../core/errors.js';
 import { FACT_NAMES } from '../facts/facts.js';
 import { findCycles } from './cycles.js';
 import { groupVarLayers, selectHosts } from './inventory.js';

@@ -15,7 +15,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlScalar } from 'yaml';
-import { InputError, InputErrors } from '../errors.js';
+import { InputError, InputErrors } from '../core/errors.js';
 import type { Facts } from '../facts/facts.js';
 import { groupVarLayers } from './inventory.js';
 import type { Inventory, Play, RoleDef, RoleRef, Vars } from './model.js';

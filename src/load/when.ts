@@ -9,7 +9,7 @@
 // Every key of a mapping must hold. The shape is checked at load time with positions; evaluation at
 // run time throws when a variable is undefined, unless the test is `defined:`.
 // The grammar (test names, their value types, variable paths) is declared in keywords/condition.ts.
-import { InputError, type SourcePos } from '../errors.js';
+import { InputError, type SourcePos } from '../core/errors.js';
 import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';

@@ -6,7 +6,7 @@ import {
   Alias, Document, LineCounter, visit, isAlias, isMap, isPair, isScalar, isSeq, parseDocument,
   type Node, type Pair, type ParsedNode, type Scalar, type ScalarTag, type YAMLMap, type YAMLSeq,
 } from 'yaml';
-import { InputError, InputErrors, type SourcePos } from '../errors.js';
+import { InputError, InputErrors, type SourcePos } from '../core/errors.js';
 import { MAX_YAML_DEPTH, readInputText } from './input-limits.js';
 import { displayPath } from './paths.js';
 import { Secret } from './secret.js';

@@ -2,7 +2,7 @@
 // `onlyif` run a read-only check command; the guards are read with the rest of the state, so a
 // command whose guard says "done" costs no extra round trip.
 import { z } from 'zod';
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import { commandStatusQuery, fileQuery } from '../state/file-state.js';
 import type { StateQuery } from '../state/query.js';
 import type { Operation } from './operation.js';

@@ -3,7 +3,7 @@
 // predicts the resulting state for later tasks in check mode.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import { secretValues } from '../load/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { commandString } from './path-schema.js';

@@ -1,68 +1,15 @@
 // The contract of an operation: read state → compare with the wanted state → changes.
 // Check mode and apply share this code path; check mode simply stops before the executor runs changes.
 import type { z } from 'zod';
+import type { Change, FollowUp } from '../core/change.js';
 import type { Facts } from '../facts/facts.js';
 import type { Backends } from '../backends/backends.js';
-import type { Vars } from '../load/model.js';
+import type { Vars } from '../core/vars.js';
 import type { StateQuery, StateView } from '../state/query.js';
-import type { Place } from './safe-path.js';
 
-export interface FileDiff {
-  path: string;
-  /** Current content (null: the file does not exist). `binary`/`tooLarge` mark content not shown. */
-  before: string | null;
-  after: string | null;
-  /** Extra lines about attributes: "mode 0644 → 0600", "owner root → postfix". */
-  attrs?: string[];
-  /** Content is a secret or binary: the renderer shows only that it changed. */
-  masked?: 'secret' | 'binary' | 'too large';
-}
-
-/** A file to write atomically (temp file in the same directory, final owner/mode first, then rename). */
-export interface WriteSpec {
-  path: string;
-  /** Where the write acts (the link target when followed), as the state read found it (ops/safe-path.ts). */
-  place?: Place;
-  content: Buffer;
-  owner?: string;
-  group?: string;
-  /** Octal string such as "0640". */
-  mode?: string;
-  /** Keep the old file as <path>.<timestamp>~ before replacing it. */
-  backup?: boolean;
-  /** A command run against the temp file (`%s` = temp path) before the rename; failing keeps the old file. */
-  validate?: string;
-}
-
-/**
- * A command a change needs run once more after the play's tasks and handlers — once per host and
- * play however many changes ask for it (systemd's daemon-reload after `enable --no-reload`).
- */
-export interface FollowUp {
-  command: string;
-  description: string;
-}
-
-/**
- * What a file holds after a change, as promised by the plan — `--json`'s `files`, which lets anyone
- * check that the run wrote exactly what the dry run showed (docs/usage.md).
- */
-export interface PlannedFile {
-  path: string;
-  /** SHA-256 of the content; absent for secret content (see contentDigest). */
-  sha256?: string;
-  /** Keyed hash of secret content, only when the verifier gave a key (see contentDigest). */
-  hmac_sha256?: string;
-  /** Octal, as "0644". */
-  mode: string;
-  /** Absent: whoever creates the file on the host (the become user, the directory's group on BSD). */
-  owner?: string;
-  group?: string;
-}
-
-export type Change =
-  | { kind: 'run'; description: string; command: string; followUp?: FollowUp; file?: PlannedFile }
-  | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff; file?: PlannedFile };
+// What a change is (run a command, write a file) lives on the ground floor, where backends, the
+// engine and reports read it without depending on operations; here it is part of the contract.
+export type { Change, FileDiff, FollowUp, Place, PlannedFile, WriteSpec } from '../core/change.js';
 
 /** What a later task would see if this change were made (check mode evaluates later tasks against it). */
 export interface Prediction {

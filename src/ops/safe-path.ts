@@ -5,16 +5,11 @@
 // is still the same physical path, and from there names only entries of it: a parent swapped for a link
 // since the read makes the change fail instead of acting elsewhere. Entries a user may swap are acted on
 // through the opened file or without following (the NO_FOLLOW helpers), or replaced by rename.
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
+import type { Place } from '../core/change.js';
 import { linkRefusal, type FileState } from '../state/file-state.js';
 
-/** Where a change acts: the directory (as named and as physically read) and the entry's name in it. */
-export interface Place {
-  dir: { logical: string; physical: string };
-  name: string;
-  /** A user other than root may write a directory on the way. */
-  userWritable: boolean;
-}
+export type { Place } from '../core/change.js';
 
 export function dirnameOf(path: string): string {
   const i = path.lastIndexOf('/');

@@ -1,7 +1,7 @@
 // sysrc: one FreeBSD rc.conf variable, through sysrc(8) — the tool FreeBSD's operators use, which
 // keeps rc.conf's quoting and knows /etc/defaults/rc.conf.
 import { z } from 'zod';
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import type { StateQuery } from '../state/query.js';
 import type { Operation } from './operation.js';
 import { absolutePath } from './path-schema.js';

@@ -3,7 +3,7 @@
 import { createTwoFilesPatch } from 'diff';
 import type pc from 'picocolors';
 type Colors = ReturnType<typeof pc.createColors>;
-import type { Change, FileDiff } from '../ops/operation.js';
+import type { Change, FileDiff } from '../core/change.js';
 
 export type DiffLineKind = 'attr' | 'masked' | 'file' | 'hunk' | 'add' | 'del' | 'context' | 'note';
 

@@ -4,7 +4,7 @@
 import type pc from 'picocolors';
 type Colors = ReturnType<typeof pc.createColors>;
 import type { HostStats, TaskResult } from '../engine/events.js';
-import { formatPos } from '../errors.js';
+import { formatPos } from '../core/errors.js';
 import { renderChange } from './diff.js';
 import { outcomeOf } from './progress.js';
 import { countsText, outcomeColor } from './recap.js';

@@ -3,8 +3,8 @@
 // its commands and diffs, and the unchanged tasks folded away. Hosts with nothing changed start
 // collapsed, so 200 hosts × 30 tasks stay readable. Everything from the run is escaped (html``).
 import type { HostStats, TaskResult } from '../engine/events.js';
-import { formatPos } from '../errors.js';
-import type { Change } from '../ops/operation.js';
+import { formatPos } from '../core/errors.js';
+import type { Change } from '../core/change.js';
 import { diffLines } from './diff.js';
 import { formatDuration } from './duration.js';
 import { statusWord } from './host-block.js';

@@ -4,9 +4,10 @@
 import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../engine/events.js';
-import { FleetplanError, InputError, InputErrors } from '../errors.js';
+import { FleetplanError, InputError, InputErrors } from '../core/errors.js';
 import { redact } from '../load/secret.js';
-import { writeAtomic } from '../write-atomic.js';
+import { shQuote } from '../core/quote.js';
+import { writeAtomic } from '../core/write-atomic.js';
 import { renderReport } from './html-page.js';
 import type { Reporter } from './reporter.js';
 import { RunRecorder } from './run-record.js';
@@ -21,11 +22,6 @@ export interface HtmlReportOptions {
   version: string;
   /** A dry run was asked for: the page says so even when the run never started (invalid input). */
   check?: boolean;
-}
-
-/** Quotes a word for display the way a POSIX shell would need it. */
-function shellWord(w: string): string {
-  return /^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replace(/'/g, `'\\''`)}'`;
 }
 
 /** The report could not be written (disk full, directory removed during the run). */
@@ -88,7 +84,7 @@ export class HtmlReporter implements Reporter {
     const page = renderReport(this.recorder.record, {
       plan: this.opts.plan,
       // Redacted word by word, before quoting could split a secret.
-      commandLine: this.opts.argv.map((w) => shellWord(redact(w))).join(' '),
+      commandLine: this.opts.argv.map((w) => shQuote(redact(w))).join(' '),
       version: this.opts.version,
       writtenAt: new Date(),
       stopped: stopped === undefined ? undefined : redact(stopped),

@@ -1,6 +1,6 @@
 // --json: one JSON document on stdout at the end of the run (schema in docs/usage.md "Machine-readable output").
 import type { RunEvent, TaskResult } from '../engine/events.js';
-import type { FileDiff, PlannedFile } from '../ops/operation.js';
+import type { FileDiff, PlannedFile } from '../core/change.js';
 import type { Reporter } from './reporter.js';
 import { RunRecorder, type HostRecord } from './run-record.js';
 

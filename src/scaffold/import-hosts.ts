@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { CONNECTION_PATH_VARS, CONNECTION_VARS, HOST_ADDRESS_VARS } from '../connectors/address.js';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { hostVars, loadInventory, selectHosts } from '../load/inventory.js';
 import type { Vars } from '../load/model.js';
 import { Secret } from '../load/secret.js';

@@ -2,7 +2,7 @@
 // existing file without --force, a directory where a file should go) leaves the disk untouched.
 import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 /** One file of a scaffold. */
 export interface ScaffoldFile {

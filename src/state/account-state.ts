@@ -1,5 +1,5 @@
 // Users and groups, read with `id` and `getent`, which Linux and FreeBSD both have.
-import { shQuote } from '../connectors/quote.js';
+import { shQuote } from '../core/quote.js';
 import type { StateQuery } from './query.js';
 
 export interface UserState {

@@ -1,28 +1,19 @@
 // Runs many state queries in ONE exec: every snippet in its own subshell, its output framed by
-// markers carrying a random nonce, so a file's raw bytes can never be mistaken for a frame. Queries of
-// one name group (services, packages, files) are merged first: one process reads all their names.
-import { randomBytes } from 'node:crypto';
+// markers carrying a random nonce (src/core/framing.ts), so a file's raw bytes can never be mistaken
+// for a frame. Queries of one name group (services, packages, files) are merged first: one process
+// reads all their names.
+import { framedSnippet, newNonce, readFrame, type Frame } from '../core/framing.js';
 import type { Connection } from '../connectors/connection.js';
 import { PRELUDE } from './prelude.js';
 import type { StateQuery } from './query.js';
 import { StateView } from './query.js';
 
-export interface BatchFrame {
-  out: Buffer;
-  exitCode: number;
-}
+export type BatchFrame = Frame;
 
 /** The script text for a batch; the nonce frames each query's output. */
 export function batchScript(queries: readonly StateQuery[], nonce: string): string {
   const parts = [PRELUDE];
-  queries.forEach((q, i) => {
-    // </dev/null: the script itself arrives on sh's stdin, a snippet must never read it.
-    parts.push(
-      `printf '@@${nonce} begin ${i}\\n'`,
-      `( ${q.script}\n) </dev/null`,
-      `printf '\\n@@${nonce} end ${i} %d\\n' "$?"`,
-    );
-  });
+  queries.forEach((q, i) => parts.push(...framedSnippet(nonce, String(i), q.script)));
   return parts.join('\n') + '\n';
 }
 
@@ -31,17 +22,11 @@ export function parseFrames(stdout: Buffer, nonce: string, count: number): Batch
   const frames: BatchFrame[] = [];
   let at = 0;
   for (let i = 0; i < count; i++) {
-    const begin = Buffer.from(`@@${nonce} begin ${i}\n`);
-    const endPrefix = Buffer.from(`\n@@${nonce} end ${i} `);
-    const b = stdout.indexOf(begin, at);
-    if (b < 0) throw new Error(`state read output ends before query #${i}`);
-    const start = b + begin.length;
-    const e = stdout.indexOf(endPrefix, start);
-    if (e < 0) throw new Error(`state read output of query #${i} is truncated`);
-    const nl = stdout.indexOf(0x0a, e + endPrefix.length);
-    const exitCode = Number(stdout.subarray(e + endPrefix.length, nl < 0 ? undefined : nl).toString());
-    frames.push({ out: stdout.subarray(start, e), exitCode });
-    at = nl < 0 ? stdout.length : nl + 1;
+    const read = readFrame(stdout, nonce, String(i), at);
+    if (read === 'missing') throw new Error(`state read output ends before query #${i}`);
+    if (read === 'truncated') throw new Error(`state read output of query #${i} is truncated`);
+    frames.push(read.frame);
+    at = read.next;
   }
   return frames;
 }
@@ -51,10 +36,6 @@ export function uniqueQueries(queries: Iterable<StateQuery>): StateQuery[] {
   const seen = new Map<string, StateQuery>();
   for (const q of queries) if (!seen.has(q.key)) seen.set(q.key, q);
   return [...seen.values()];
-}
-
-export function newNonce(): string {
-  return randomBytes(9).toString('hex');
 }
 
 /** The queries a batch really runs, and how their frames answer the queries asked. */

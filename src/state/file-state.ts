@@ -1,7 +1,7 @@
 // The state of one path: type, mode, owner, group, size, sha256 — and its content only when the
 // caller's wanted hash differs, so a no-change run ships hashes, not files.
 import { randomBytes } from 'node:crypto';
-import { evalWord, shQuote } from '../connectors/quote.js';
+import { evalWord, shQuote } from '../core/quote.js';
 import type { StateQuery } from './query.js';
 
 export interface FileState {

@@ -9,7 +9,7 @@
 // parameters are read back from the header, so files written with other costs still decrypt.
 // Everything here is Node's own crypto; no dependency.
 import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 
 export const VAULT_MAGIC = '$FLEETPLAN_VAULT';
 export const VAULT_VERSION = 1;

@@ -8,7 +8,7 @@
 // Otherwise a VaultError naming these options. Loading is synchronous, so the prompt is too: a tiny
 // /bin/sh reads one line with `stty -echo` (and restores echo on exit or interrupt).
 import { spawnSync } from 'node:child_process';
-import { InputError } from '../errors.js';
+import { InputError } from '../core/errors.js';
 import { readInputText } from '../load/input-limits.js';
 import { registerSecret } from '../load/secret.js';
 import { displayPath } from '../load/paths.js';

@@ -1,4 +1,4 @@
-// Red-team cases for the framing of host scripts (src/connectors/quote.ts evalWord, src/connectors/shell-session.ts):
+// Red-team cases for the framing of host scripts (src/core/quote.ts evalWord, src/connectors/shell-session.ts):
 // an operator's command, a guard or a validate string, and every script of the run, reach the host's shell as ONE
 // quoted word evaluated in a subshell. Whatever bytes they hold, the session's own framing and the script around
 // them survive. Runs under the controller's real /bin/sh (dash) through the local connector.
@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import type { Connection } from '../../src/connectors/connection.js';
 import { connectLocal } from '../../src/connectors/local.js';
-import { evalWord, MAX_COMMAND_BYTES, shQuote, shQuoteBytes } from '../../src/connectors/quote.js';
+import { evalWord, MAX_COMMAND_BYTES, shQuote, shQuoteBytes } from '../../src/core/quote.js';
 import { changeScript, writeScript } from '../../src/engine/executor.js';
 import { commandStatusQuery } from '../../src/state/file-state.js';
 import { localAddress } from '../unit/local-host.js';

@@ -14,7 +14,7 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { runProcess, type ProcessResult } from '../run-process.js';
 import type { RunEvent, TaskResult } from '../../src/engine/events.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { MAX_RENDERED_CHARS } from '../../src/load/input-limits.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
 import { renderString } from '../../src/load/template.js';

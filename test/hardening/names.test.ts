@@ -17,10 +17,10 @@ import { systemd, systemdDebian } from '../../src/backends/init/systemd.js';
 import { chkconfig, sysv, updateRcD } from '../../src/backends/init/sysv.js';
 import { nameProblem, type NameGrammar } from '../../src/backends/names.js';
 import { apt } from '../../src/backends/package/apt.js';
-import { pkg } from '../../src/backends/package/pkg.js';
+import { freebsdPkg as pkg } from '../../src/backends/package/freebsd-pkg.js';
 import { ports } from '../../src/backends/package/ports.js';
 import { rpmBackend } from '../../src/backends/package/rpm.js';
-import { shQuote } from '../../src/connectors/quote.js';
+import { shQuote } from '../../src/core/quote.js';
 import { groupQuery, userQuery } from '../../src/state/account-state.js';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
@@ -185,12 +185,12 @@ function probes(name: string): Probe[] {
   const accepts = (g: NameGrammar) => nameProblem(g, name) === undefined;
   const out: Probe[] = [];
   const add = (g: NameGrammar, tool: string, command: () => string, operand = name) => accepts(g) && out.push({ tool, operand, command });
-  for (const b of [apt]) for (const c of [() => b.install([name]), () => b.remove([name]), () => b.upgrade([name])]) add(b.names, 'apt-get', c);
+  for (const b of [apt]) for (const c of [() => b.install([name]), () => b.remove([name])]) add(b.names, 'apt-get', c);
   add(apt.names, 'dpkg-query', () => apt.query([name], { candidate: true }).script);
   add(apt.names, 'apt-cache', () => apt.query([name], { candidate: true }).script);
   for (const tool of ['yum', 'dnf'] as const) {
     const b = rpmBackend(tool);
-    for (const c of [() => b.install([name]), () => b.remove([name]), () => b.upgrade([name])]) add(b.names, tool, c);
+    for (const c of [() => b.install([name]), () => b.remove([name])]) add(b.names, tool, c);
     add(b.names, 'rpm', () => b.query([name], { candidate: true }).script);
   }
   for (const c of [() => pkg.install([name]), () => pkg.remove([name]), () => pkg.query([name], { candidate: true }).script]) add(pkg.names, 'pkg', c);

@@ -10,7 +10,7 @@ import { systemd, systemdDebian } from '../../src/backends/init/systemd.js';
 import { chkconfig, sysv, updateRcD } from '../../src/backends/init/sysv.js';
 import { pw } from '../../src/backends/accounts/pw.js';
 import { apt } from '../../src/backends/package/apt.js';
-import { pkg } from '../../src/backends/package/pkg.js';
+import { freebsdPkg as pkg } from '../../src/backends/package/freebsd-pkg.js';
 import { ports } from '../../src/backends/package/ports.js';
 import { rpmBackend } from '../../src/backends/package/rpm.js';
 import { selectBackends } from '../../src/backends/select.js';

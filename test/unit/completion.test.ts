@@ -13,7 +13,7 @@ import { runProcess } from '../run-process.js';
 import { Command, Option } from 'commander';
 import { collect } from '../../src/cli/common.js';
 import { completionTree } from '../../src/completion/model.js';
-import { shQuote } from '../../src/connectors/quote.js';
+import { shQuote } from '../../src/core/quote.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');

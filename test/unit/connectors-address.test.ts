@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { homedir, userInfo } from 'node:os';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { buildAddress } from '../../src/connectors/address.js';
 import { resolveSshConfig } from '../../src/connectors/ssh-config.js';
 

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { CommandTimeoutError, type HostAddress } from '../../src/connectors/connection.js';
 import { connect } from '../../src/connectors/index.js';
-import { ConnectError } from '../../src/errors.js';
+import { ConnectError } from '../../src/core/errors.js';
 import { fakeSudo } from './connectors-harness.js';
 
 const addr = (become: HostAddress['become'] = { enabled: false, user: 'root', method: 'sudo' }): HostAddress => ({

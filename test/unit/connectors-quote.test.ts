@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { test } from 'node:test';
-import { shQuote } from '../../src/connectors/quote.js';
+import { shQuote } from '../../src/core/quote.js';
 
 const NASTY = [
   '',

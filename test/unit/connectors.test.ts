@@ -5,10 +5,10 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { ConnectError } from '../../src/errors.js';
+import { ConnectError } from '../../src/core/errors.js';
 import { CommandTimeoutError, type Connection } from '../../src/connectors/connection.js';
 import { connect } from '../../src/connectors/index.js';
-import { shQuote } from '../../src/connectors/quote.js';
+import { shQuote } from '../../src/core/quote.js';
 import { connectSsh } from '../../src/connectors/ssh.js';
 import { fakeSudo, keygen, runWithEnv, runWithSh, startServer, testAddress, type TestServer } from './connectors-harness.js';
 

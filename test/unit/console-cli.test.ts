@@ -11,7 +11,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import { runProcess } from '../run-process.js';
-import { shQuote } from '../../src/connectors/quote.js';
+import { shQuote } from '../../src/core/quote.js';
 import { replay } from './fake-terminal.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');

@@ -21,7 +21,7 @@ import { after, test } from 'node:test';
 import { parse as parseYaml } from 'yaml';
 import { loadInputs } from '../../src/cli/inputs.js';
 import { targets } from '../../src/engine/run.js';
-import { FleetplanError } from '../../src/errors.js';
+import { FleetplanError } from '../../src/core/errors.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import { packageRoot } from '../../src/load/paths.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { buildAddress } from '../../src/connectors/address.js';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { hostBecome } from '../../src/engine/prepare.js';
 import { YamlSource } from '../../src/load/yaml.js';
 

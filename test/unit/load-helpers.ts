@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import path from 'node:path';
 import { z } from 'zod';
-import { InputError, InputErrors } from '../../src/errors.js';
+import { InputError, InputErrors } from '../../src/core/errors.js';
 import type { Operation } from '../../src/ops/operation.js';
 import { packageRoot } from '../../src/load/paths.js';
 

@@ -3,7 +3,7 @@ import { mkdtempSync, utimesSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describe, it } from 'node:test';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import type { TaskDef } from '../../src/load/model.js';
 import { Secret, secretValues } from '../../src/load/secret.js';
 import { renderArgs, renderString, renderTemplateFile } from '../../src/load/template.js';

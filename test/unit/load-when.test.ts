@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError } from '../../src/errors.js';
+import { InputError } from '../../src/core/errors.js';
 import { Issues } from '../../src/load/issues.js';
 import type { Condition } from '../../src/load/model.js';
 import { Secret } from '../../src/load/secret.js';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { InputError, InputErrors } from '../../src/errors.js';
+import { InputError, InputErrors } from '../../src/core/errors.js';
 import { Secret, redact } from '../../src/load/secret.js';
 import { YamlSource } from '../../src/load/yaml.js';
 

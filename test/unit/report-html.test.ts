@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { after, describe, test } from 'node:test';
 import { runProcess } from '../run-process.js';
 import type { RunEvent } from '../../src/engine/events.js';
-import { InputError, InputErrors } from '../../src/errors.js';
+import { InputError, InputErrors } from '../../src/core/errors.js';
 import { Secret } from '../../src/load/secret.js';
 import { SCRIPT } from '../../src/report/html-assets.js';
 import { HtmlReporter, ReportError } from '../../src/report/html.js';

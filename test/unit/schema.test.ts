@@ -18,7 +18,7 @@ import { fileURLToPath } from 'node:url';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import { LineCounter, isMap, isPair, isScalar, isSeq, parseDocument, type Document, type Node, type ScalarTag } from 'yaml';
 import type { z } from 'zod';
-import { InputError, InputErrors } from '../../src/errors.js';
+import { InputError, InputErrors } from '../../src/core/errors.js';
 import { HANDLER_KEYS, TASK_KEYS } from '../../src/load/keywords/task.js';
 import { loadPlan } from '../../src/load/plan.js';
 import { operations } from '../../src/ops/registry.js';

@@ -6,7 +6,7 @@ import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { CommandTimeoutError, type Connection } from '../../src/connectors/connection.js';
 import { connect } from '../../src/connectors/index.js';
-import { ConnectError } from '../../src/errors.js';
+import { ConnectError } from '../../src/core/errors.js';
 import { startServer, testAddress } from './connectors-harness.js';
 import { localAddress } from './local-host.js';
 

@@ -4,7 +4,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
-import { InputError, InputErrors } from '../../src/errors.js';
+import { InputError, InputErrors } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { Secret, redact } from '../../src/load/secret.js';
 import { parseExtraVars, readVarsFile } from '../../src/load/vars.js';

@@ -1,11 +1,11 @@
 // FreeBSD pw(8): one tool for users, groups and membership.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { AccountsBackend } from '../backends.js';
-import { ACCOUNT_NAME, checkName } from '../names.js';
+import { ACCOUNT_NAME, quotedName } from '../names.js';
 
 // pw wants the name first (`pw useradd name -u …`), before any `--` could go: the grammar is what
 // keeps a name from being an option.
-const q = (name: string) => shQuote(checkName(ACCOUNT_NAME, name));
+const q = (name: string) => quotedName(ACCOUNT_NAME, name);
 
 export const pw: AccountsBackend = {
   name: 'pw',

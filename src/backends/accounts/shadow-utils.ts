@@ -1,9 +1,9 @@
 // Linux shadow-utils: groupadd/useradd/usermod/gpasswd, the same on Debian and RedHat.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { AccountsBackend } from '../backends.js';
-import { ACCOUNT_NAME, checkName } from '../names.js';
+import { ACCOUNT_NAME, checkName, quotedName } from '../names.js';
 
-const q = (name: string) => shQuote(checkName(ACCOUNT_NAME, name));
+const q = (name: string) => quotedName(ACCOUNT_NAME, name);
 
 // Every name is checked, and operands follow `--` (getopt_long in all of shadow-utils' tools).
 export const shadowUtils: AccountsBackend = {

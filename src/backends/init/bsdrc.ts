@@ -1,10 +1,9 @@
 // FreeBSD rc(8): scripts in /etc/rc.d and /usr/local/etc/rc.d, enabled by `<rcvar>="YES"` in
 // rc.conf. Actions use the `one*` forms, which act whatever rc.conf says, so stopping a service is
 // possible before (or without) disabling it — as the FreeBSD handbook does by hand.
-import { shQuote } from '../../connectors/quote.js';
 import type { InitBackend, ServiceAction } from '../backends.js';
 import { scriptServiceQuery } from './script-query.js';
-import { checkName, INIT_SCRIPT } from '../names.js';
+import { checkName, INIT_SCRIPT, quotedName } from '../names.js';
 
 /**
  * Services whose enablement is more than one `_enable` knob. Base sendmail: "disabled" means
@@ -37,7 +36,7 @@ export const bsdrc: InitBackend = {
     });
   },
   command(action: ServiceAction, service: string) {
-    const s = shQuote(checkName(INIT_SCRIPT, service));
+    const s = quotedName(INIT_SCRIPT, service);
     const special = SPECIAL[service];
     if (action === 'enable') return special?.enable ?? `service ${s} enable`;
     if (action === 'disable') return special?.disable ?? `service ${s} disable`;

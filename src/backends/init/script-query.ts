@@ -1,6 +1,6 @@
 // State of services run by scripts (SysV init.d, FreeBSD rc.d): one shell block per service printing
 // "name, exists, status exit code, enabled" — the shape both script-based init systems share.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { ServiceState } from '../backends.js';
 import type { StateQuery } from '../../state/query.js';
 

@@ -3,11 +3,10 @@
 // unit whose unit file state is not conclusive, as for a SysV script run by systemd ("generated"),
 // where it consults the script's rc links. Blocks are matched to the names asked through `Names`, so
 // an alias finds its unit and a name systemctl refuses simply has no block (= does not exist).
-import { shQuote } from '../../connectors/quote.js';
 import type { InitBackend, ServiceState } from '../backends.js';
-import { checkName, SYSTEMD_UNIT } from '../names.js';
+import { quotedName, SYSTEMD_UNIT } from '../names.js';
 
-const unit = (n: string) => shQuote(checkName(SYSTEMD_UNIT, n));
+const unit = (n: string) => quotedName(SYSTEMD_UNIT, n);
 
 const ENABLED = ['enabled', 'enabled-runtime', 'static', 'alias', 'indirect'];
 const MARK = '@@is-enabled';

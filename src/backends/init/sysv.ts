@@ -1,9 +1,9 @@
 // SysV init: /etc/init.d scripts with LSB exit codes for state (status: 0 running, 3 stopped),
 // rcN.d start links for "enabled". How links are managed differs by distribution and is passed in.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { InitBackend, ServiceAction } from '../backends.js';
 import { scriptServiceQuery } from './script-query.js';
-import { checkName, INIT_SCRIPT } from '../names.js';
+import { checkName, INIT_SCRIPT, quotedName } from '../names.js';
 
 /** The distribution's tool for boot-time links: update-rc.d (Debian) or chkconfig (RedHat). */
 export interface LinkManager {
@@ -50,7 +50,7 @@ export function sysv(links: LinkManager): InitBackend {
       });
     },
     command(action: ServiceAction, service: string) {
-      const s = shQuote(checkName(INIT_SCRIPT, service));
+      const s = quotedName(INIT_SCRIPT, service);
       switch (action) {
         case 'enable':
           return links.enable(s);

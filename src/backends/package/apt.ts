@@ -1,14 +1,11 @@
 // Debian/Ubuntu: dpkg's database for state, apt-get for changes, never interactive.
-import { shQuote } from '../../connectors/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
-import { checkName, DEB_PACKAGE } from '../names.js';
+import { DEB_PACKAGE, nameOperands } from '../names.js';
 
 const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -y -q -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold';
 
 /** `-- name…`: every name checked, then quoted, after the end of options. */
-function words(names: string[]): string {
-  return ['--', ...names.map((n) => shQuote(checkName(DEB_PACKAGE, n)))].join(' ');
-}
+const words = (names: string[]) => nameOperands(DEB_PACKAGE, names, { endOfOptions: true });
 
 export const apt: PackageBackend = {
   name: 'apt',
@@ -44,5 +41,4 @@ export const apt: PackageBackend = {
   },
   install: (names) => `${APT} install ${words(names)}`,
   remove: (names) => `${APT} remove ${words(names)}`,
-  upgrade: (names) => `${APT} install --only-upgrade ${words(names)}`,
 };

@@ -2,7 +2,7 @@
 // built with `make -C /usr/ports/<origin> install clean BATCH=yes` as the operators' procedure does.
 // Ports register into pkg's database, so state is read with pkg — by origin, since a port's package
 // name can differ from its directory (security/cyrus-sasl2 installs cyrus-sasl).
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
 import { checkName, PORT_ORIGIN } from '../names.js';
 
@@ -37,5 +37,4 @@ export const ports: PackageBackend = {
   },
   install: (names) => names.map((o) => make(o, 'install clean')).join(' && '),
   remove: (names) => names.map((o) => make(o, 'deinstall')).join(' && '),
-  upgrade: (names) => names.map((o) => make(o, 'deinstall reinstall clean')).join(' && '),
 };

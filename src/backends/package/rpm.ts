@@ -1,12 +1,9 @@
 // RedHat family: rpm's database for state, yum or dnf (same command line) for changes.
-import { shQuote } from '../../connectors/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
-import { checkName, RPM_PACKAGE } from '../names.js';
+import { nameOperands, RPM_PACKAGE } from '../names.js';
 
 /** `-- name…`: every name checked, then quoted, after the end of options (rpm's popt, yum/dnf's argparse). */
-function words(names: string[]): string {
-  return ['--', ...names.map((n) => shQuote(checkName(RPM_PACKAGE, n)))].join(' ');
-}
+const words = (names: string[]) => nameOperands(RPM_PACKAGE, names, { endOfOptions: true });
 
 /** `tool` is yum (CentOS 6/7) or dnf (8+; yum is its alias there). */
 export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
@@ -45,6 +42,5 @@ export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
     },
     install: (names) => `${tool} -y install ${words(names)}`,
     remove: (names) => `${tool} -y remove ${words(names)}`,
-    upgrade: (names) => `${tool} -y update ${words(names)}`,
   };
 }

@@ -3,7 +3,7 @@
 // valid value, and how the value goes into the model the loader builds. The loader's walkers and the
 // generated schemas both read these tables, so a new keyword is one entry (plus its semantics).
 import { z } from 'zod';
-import type { SourcePos } from '../../errors.js';
+import type { SourcePos } from '../../core/errors.js';
 import type { Issues } from '../issues.js';
 import { isSeq, nodeKind, type MapEntry, type Node, type YamlSource } from '../yaml.js';
 

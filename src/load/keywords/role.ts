@@ -3,7 +3,7 @@
 // finds and loads the roles), the editor JSON Schemas and the plan language reference are generated
 // from them (src/schema).
 import { z } from 'zod';
-import type { SourcePos } from '../../errors.js';
+import type { SourcePos } from '../../core/errors.js';
 import { didYouMean, type Issues } from '../issues.js';
 import type { Condition, Vars } from '../model.js';
 import { parseCondition } from '../when.js';

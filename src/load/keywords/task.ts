@@ -2,7 +2,7 @@
 // reads a task's keys with these tables, the editor JSON Schemas and the plan language reference are
 // generated from them (src/schema), which add the operation keys (src/ops/registry.ts).
 import { z } from 'zod';
-import type { SourcePos } from '../../errors.js';
+import type { SourcePos } from '../../core/errors.js';
 import { didYouMean, orList, type Issues } from '../issues.js';
 import type { ChangedWhen, TaskDef } from '../model.js';
 import { parseCondition } from '../when.js';

@@ -1,15 +1,13 @@
 // FreeBSD pkg(8): `pkg info -e` for presence (exit 0/1, silent), `pkg query` for the version.
-import { shQuote } from '../../connectors/quote.js';
+import { shQuote } from '../../core/quote.js';
 import type { PackageBackend, PackageState } from '../backends.js';
-import { checkName, FREEBSD_PACKAGE } from '../names.js';
+import { checkName, FREEBSD_PACKAGE, nameOperands } from '../names.js';
 
 const PKG = 'env ASSUME_ALWAYS_YES=yes pkg';
 
 // No `--`: the grammar already makes a leading - impossible, and the names stay operands of every
 // pkg subcommand (pkg's own getopt would take `--`, the test fleet's pkg does not).
-function words(names: string[]): string {
-  return names.map((n) => shQuote(checkName(FREEBSD_PACKAGE, n))).join(' ');
-}
+const words = (names: string[]) => nameOperands(FREEBSD_PACKAGE, names, { endOfOptions: false });
 
 /** One line per package: name, tab, installed version or "-", tab, repository version or "-". */
 export function pkgQueryScript(names: string[], candidate: boolean, pkgName: (n: string) => string = (n) => n): string {
@@ -34,7 +32,7 @@ export function parsePkgLines(out: Buffer, names: string[]): Record<string, Pack
   return result;
 }
 
-export const pkg: PackageBackend = {
+export const freebsdPkg: PackageBackend = {
   name: 'pkg',
   names: FREEBSD_PACKAGE,
   statePaths: ['/var/db/pkg', '/etc/pkg', '/usr/local/etc/pkg', '/usr/local/etc/pkg.conf'],
@@ -49,5 +47,4 @@ export const pkg: PackageBackend = {
   },
   install: (names) => `${PKG} install -y ${words(names)}`,
   remove: (names) => `${PKG} delete -y ${words(names)}`,
-  upgrade: (names) => `${PKG} upgrade -y ${words(names)}`,
 };
