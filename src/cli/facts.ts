@@ -6,7 +6,7 @@ import { connectHost } from '../engine/connect-host.js';
 import { ExitCode, FleetplanError } from '../core/errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../load/inventory.js';
-import { redact } from '../load/secret.js';
+import { redact } from '../core/secret.js';
 import { addInventoryOptions, connectOptions, guard, readInventory, type CommonOpts } from './common.js';
 import { limitSelectsNothing } from './inputs.js';
 import { visible } from '../report/visible.js';

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // fleetplan's command line. Each command lives in its own file; this one wires them to commander.
 import { Command } from 'commander';
-import { redact } from '../load/secret.js';
+import { redact } from '../core/secret.js';
 import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
 import { registerDns } from './dns.js';

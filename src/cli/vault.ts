@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
-import { displayPath } from '../load/paths.js';
+import { displayPath } from '../core/paths.js';
 import { DEFAULT_SCRYPT, VaultError, decryptVault, encryptVault, isVaultText, parseVaultHeader, type ScryptParams } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, vaultPassphrase } from '../vault/passphrase.js';
 import { writeAtomic } from '../core/write-atomic.js';

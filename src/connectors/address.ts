@@ -4,8 +4,8 @@ import { existsSync } from 'node:fs';
 import { homedir, userInfo } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
-import { connectionVars, type ConnectionVar, type ConnectionVarName } from '../load/keywords/connection-vars.js';
-import { reveal } from '../load/secret.js';
+import { connectionVars, type ConnectionVar, type ConnectionVarName } from './connection-vars.js';
+import { reveal } from '../core/secret.js';
 import type { HostAddress } from './connection.js';
 import { resolveSshConfig } from './ssh-config.js';
 
@@ -42,7 +42,7 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
     new InputError(`host ${name}: ${v} must be ${want}, got ${JSON.stringify(got)}`, { host: name });
 
   /**
-   * A connection var (keywords/connection-vars.ts) under its name or an Ansible alias, checked against
+   * A connection var (connectors/connection-vars.ts) under its name or an Ansible alias, checked against
    * its declared schema (Secrets unwrapped), with the name actually used (for messages).
    */
   const get = (key: ConnectionVarName): [string, unknown] | undefined => {

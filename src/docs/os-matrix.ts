@@ -17,7 +17,7 @@ import {
 } from '../backends/select.js';
 import type { Facts } from '../facts/facts.js';
 import { FAMILY_OF_ID, parseFacts } from '../facts/gather.js';
-import { packageRoot } from '../load/paths.js';
+import { packageRoot } from '../core/paths.js';
 import type { OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import { PRELUDE } from '../state/prelude.js';

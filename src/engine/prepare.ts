@@ -3,8 +3,8 @@
 // operation's schema), what does it need to read. Errors here name host, task and file position.
 import { InputError, OperationError } from '../core/errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
-import { controllerPath } from '../load/paths.js';
-import { markSecrets, reveal } from '../load/secret.js';
+import { controllerPath } from '../core/paths.js';
+import { markSecrets, reveal } from '../core/secret.js';
 import { renderArgs, renderString, renderTemplateFile, singleRefValue } from '../load/template.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Operation, OpContext } from '../ops/operation.js';

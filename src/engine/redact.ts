@@ -1,7 +1,7 @@
 // Events leave the engine redacted: every secret value replaced, file contents dropped (reporters
 // show diffs, never raw bytes), no_log tasks reduced to what ran. Subscribers cannot leak what they
 // never receive.
-import { redact } from '../load/secret.js';
+import { redact } from '../core/secret.js';
 import type { Change } from '../ops/operation.js';
 import type { RunEvent, TaskResult } from './events.js';
 

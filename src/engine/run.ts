@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { selectHosts } from '../load/inventory.js';
 import type { ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, Vars } from '../load/model.js';
-import { asSecret } from '../load/secret.js';
+import { asSecret } from '../core/secret.js';
 import { secretVarNames } from '../load/vars.js';
 import type { Emit, RunSummary } from './events.js';
 import { newOwner } from './host-lock.js';

@@ -6,7 +6,7 @@ import type { z } from 'zod';
 import type { SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
 import { describeValue, didYouMean } from './issues.js';
-import { isTemplated } from './keywords/templated.js';
+import { isTemplated } from '../core/templated.js';
 import type { YamlSource, Node } from './yaml.js';
 
 type Issue = z.core.$ZodIssue;

@@ -15,7 +15,7 @@ import type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js'
 import { findCycles } from './cycles.js';
 import { Issues, didYouMean, orList } from './issues.js';
 import { GROUP_KEYS } from './keywords/inventory.js';
-import { displayPath } from './paths.js';
+import { displayPath } from '../core/paths.js';
 import { YamlSource, isMap, nodeKind, type MapEntry, type Node } from './yaml.js';
 
 export { selectHosts, groupHosts } from './patterns.js';

@@ -11,7 +11,7 @@ import { Issues, didYouMean } from './issues.js';
 import { readKeywords } from './keywords/keyword.js';
 import { PLAY_CONTENT_KEYS, PLAY_KEYS, PLAY_KEYWORDS, type PlayContext } from './keywords/play.js';
 import type { Plan, Play, TaskDef } from './model.js';
-import { bundledRolesDir } from './paths.js';
+import { bundledRolesDir } from '../core/paths.js';
 import { RoleLoader } from './role.js';
 import { YamlSource, isMap, isSeq, nodeKind, type Node } from './yaml.js';
 

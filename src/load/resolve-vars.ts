@@ -3,7 +3,7 @@
 // sees final values and a derived value is defined in one place (as Ansible users expect).
 import { InputError } from '../core/errors.js';
 import type { Vars } from './model.js';
-import { asSecret, isPlainObject, Secret, trackSecrets } from './secret.js';
+import { asSecret, isPlainObject, Secret, trackSecrets } from '../core/secret.js';
 import { renderString, singleRefValue, templateRefsOf } from './template.js';
 import { RESERVED_VARS } from './vars.js';
 

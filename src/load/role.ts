@@ -11,7 +11,7 @@ import type { Operation } from '../ops/operation.js';
 import { Issues, didYouMean } from './issues.js';
 import { readRoleMeta, type RoleRequest } from './keywords/role.js';
 import type { RoleDef, RoleRef } from './model.js';
-import { displayPath } from './paths.js';
+import { displayPath } from '../core/paths.js';
 import { parseTaskList } from './task.js';
 import { readVarsFile } from './vars.js';
 import { YamlSource } from './yaml.js';

@@ -7,10 +7,10 @@ import { checkArgs } from './args.js';
 import { Issues, didYouMean } from './issues.js';
 import { readKeywords } from './keywords/keyword.js';
 import { HANDLER_KEYS, TASK_KEYS, taskKeywordTable } from './keywords/task.js';
-import { isTemplated } from './keywords/templated.js';
+import { isTemplated } from '../core/templated.js';
 import type { TaskDef } from './model.js';
-import { controllerCandidates, displayPath } from './paths.js';
-import { revealDeep } from './secret.js';
+import { controllerCandidates, displayPath } from '../core/paths.js';
+import { revealDeep } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type MapEntry, type Node } from './yaml.js';
 import { existsSync } from 'node:fs';
 

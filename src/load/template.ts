@@ -5,9 +5,9 @@ import { statSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import { InputError, type SourcePos } from '../core/errors.js';
 import type { TaskDef, Vars } from './model.js';
-import { checkRendered, limitLoopOutput, readInputText } from './input-limits.js';
-import { displayPath } from './paths.js';
-import { Secret, isPlainObject, redact, registerSecret, reveal, revealDeep, trackSecrets } from './secret.js';
+import { checkRendered, limitLoopOutput, readInputText } from '../core/input-limits.js';
+import { displayPath } from '../core/paths.js';
+import { Secret, isPlainObject, redact, registerSecret, reveal, revealDeep, trackSecrets } from '../core/secret.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 

@@ -20,8 +20,8 @@ import type { Facts } from '../facts/facts.js';
 import { groupVarLayers } from './inventory.js';
 import type { Inventory, Play, RoleDef, RoleRef, Vars } from './model.js';
 import { Issues } from './issues.js';
-import { displayPath } from './paths.js';
-import { isPlainObject } from './secret.js';
+import { displayPath } from '../core/paths.js';
+import { isPlainObject } from '../core/secret.js';
 import { YamlSource, isMap, nodeKind } from './yaml.js';
 
 export const RESERVED_VARS = ['facts', 'inventory_hostname', 'group_names'] as const;

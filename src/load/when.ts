@@ -13,7 +13,7 @@ import { InputError, type SourcePos } from '../core/errors.js';
 import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
-import { isPlainObject, reveal, trackSecrets } from './secret.js';
+import { isPlainObject, reveal, trackSecrets } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 
 

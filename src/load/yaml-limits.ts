@@ -5,7 +5,7 @@
 // alias were expanded, each node once: an alias can only name an anchor seen before it, so its target
 // is either finished (its size is known) or still open (an ancestor: the alias is recursive).
 import { isAlias, isMap, isPair, isSeq, type Document, type Node } from 'yaml';
-import { MAX_YAML_DEPTH, MAX_YAML_VALUES } from './input-limits.js';
+import { MAX_YAML_DEPTH, MAX_YAML_VALUES } from '../core/input-limits.js';
 
 export interface YamlLimitProblem {
   node: Node;

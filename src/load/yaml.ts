@@ -7,9 +7,9 @@ import {
   type Node, type Pair, type ParsedNode, type Scalar, type ScalarTag, type YAMLMap, type YAMLSeq,
 } from 'yaml';
 import { InputError, InputErrors, type SourcePos } from '../core/errors.js';
-import { MAX_YAML_DEPTH, readInputText } from './input-limits.js';
-import { displayPath } from './paths.js';
-import { Secret } from './secret.js';
+import { MAX_YAML_DEPTH, readInputText } from '../core/input-limits.js';
+import { displayPath } from '../core/paths.js';
+import { Secret } from '../core/secret.js';
 import { yamlLimitProblem } from './yaml-limits.js';
 import { isVaultText, markSecretLeaves, openVaultFile, vaultTag } from '../vault/load.js';
 

@@ -3,7 +3,8 @@
 // command whose guard says "done" costs no extra round trip.
 import { z } from 'zod';
 import { shQuote } from '../core/quote.js';
-import { commandStatusQuery, fileQuery } from '../state/file-state.js';
+import { commandStatusQuery } from '../state/command-status.js';
+import { fileQuery } from '../state/file-state.js';
 import type { StateQuery } from '../state/query.js';
 import type { Operation } from './operation.js';
 import { absolutePath, commandString } from './path-schema.js';

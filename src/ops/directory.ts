@@ -4,7 +4,7 @@ import { ownerName } from './name-schema.js';
 import { z } from 'zod';
 import { fileQuery, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, followArg, modeSchema } from './file-content.js';
-import { checkPath, mkdirScript, placeOf, removeScript } from './safe-path.js';
+import { checkPath, mkdirScript, planRemoval } from './safe-path.js';
 import type { Operation } from './operation.js';
 
 const schema = z
@@ -31,13 +31,7 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
     const st = state.get(query);
     if (a.state === 'absent') {
       if (!st.exists) return { changes: [], reason: `${a.path} is absent` };
-      // A link at the path is removed itself (rm never follows it); a host user's link above it is not followed.
-      checkPath(a.path, { ...st, link: undefined }, false);
-      const command = removeScript(a.path, placeOf(a.path, { ...st, followed: undefined }), true);
-      return {
-        changes: [{ kind: 'run', description: `remove directory ${a.path}`, command }],
-        predicts: [{ key: fileResource(a.path), value: { exists: false } satisfies FileState }],
-      };
+      return planRemoval(a.path, st, true, `remove directory ${a.path}`);
     }
     checkPath(a.path, st, a.follow);
     if (st.exists && st.type !== 'directory') throw new Error(`${a.path} exists and is a ${st.type}, not a directory`);

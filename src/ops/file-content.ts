@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { shQuote } from '../core/quote.js';
-import { secretValues } from '../load/secret.js';
+import { secretValues } from '../core/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { commandString } from './path-schema.js';
 import { ownerName } from './name-schema.js';

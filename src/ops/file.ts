@@ -1,10 +1,10 @@
 // file: a path that holds inline content, or just exists with attributes, or is absent.
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
-import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
+import { fileQuery } from '../state/file-state.js';
 import { attrChanges, attrCommand, fileAttrs, planFileContent, sha256 } from './file-content.js';
 import type { Operation } from './operation.js';
-import { checkPath, placeOf, removeScript } from './safe-path.js';
+import { checkPath, planRemoval } from './safe-path.js';
 
 const schema = z
   .object({
@@ -33,13 +33,8 @@ export const file: Operation<Args, Resolved> = {
     const st = state.get(query);
     if (a.state === 'absent') {
       if (!st.exists) return { changes: [], reason: `${a.path} is absent` };
-      // A link at the path is removed itself (rm never follows it); a host user's link above it is not followed.
-      checkPath(a.path, { ...st, link: undefined }, false);
       if (st.type === 'directory') throw new Error(`${a.path} is a directory; the file operation removes only files (use directory with state: absent)`);
-      return {
-        changes: [{ kind: 'run', description: `remove ${a.path}`, command: removeScript(a.path, placeOf(a.path, { ...st, followed: undefined }), false) }],
-        predicts: [{ key: fileResource(a.path), value: { exists: false } satisfies FileState }],
-      };
+      return planRemoval(a.path, st, false, `remove ${a.path}`);
     }
     // Without content a new file is created empty; an existing one keeps its content.
     if (content !== undefined || !st.exists) return planFileContent({ ...a, content: content ?? Buffer.alloc(0) }, st, ctx);

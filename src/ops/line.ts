@@ -3,7 +3,7 @@
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery, type FileState } from '../state/file-state.js';
-import { isTemplated } from '../load/keywords/templated.js';
+import { isTemplated } from '../core/templated.js';
 import { hasLineBreak, joinLines, lineText, newLines, newlineOf, onlyContinuations, sameLine, splitLines, type ByteLine } from './byte-lines.js';
 import { fileAttrs, planFileContent } from './file-content.js';
 import { Unresolved, type Operation } from './operation.js';

@@ -7,7 +7,8 @@
 // through the opened file or without following (the NO_FOLLOW helpers), or replaced by rename.
 import { shQuote } from '../core/quote.js';
 import type { Place } from '../core/change.js';
-import { linkRefusal, type FileState } from '../state/file-state.js';
+import { fileResource, linkRefusal, type FileState } from '../state/file-state.js';
+import type { PlanResult } from './operation.js';
 
 export type { Place } from '../core/change.js';
 
@@ -124,4 +125,17 @@ export function removeScript(path: string, place: Place, recursive: boolean): st
   const rm = `rm -${recursive ? 'r' : ''}f --`;
   if (!place.userWritable) return `${rm} ${shQuote(path)}`;
   return `${enterScript(place.dir, path)} && ${rm} ${shQuote(place.name)}`;
+}
+
+/**
+ * `state: absent` of what is at `path`: a link there is removed itself (rm never follows it), a host
+ * user's link above it is refused; later tasks of a dry run see it gone.
+ */
+export function planRemoval(path: string, st: FileState, recursive: boolean, description: string): PlanResult {
+  checkPath(path, { ...st, link: undefined }, false);
+  const command = removeScript(path, placeOf(path, { ...st, followed: undefined }), recursive);
+  return {
+    changes: [{ kind: 'run', description, command }],
+    predicts: [{ key: fileResource(path), value: { exists: false } satisfies FileState }],
+  };
 }

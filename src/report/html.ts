@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../engine/events.js';
 import { FleetplanError, InputError, InputErrors } from '../core/errors.js';
-import { redact } from '../load/secret.js';
+import { redact } from '../core/secret.js';
 import { shQuote } from '../core/quote.js';
 import { writeAtomic } from '../core/write-atomic.js';
 import { renderReport } from './html-page.js';

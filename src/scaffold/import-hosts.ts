@@ -8,7 +8,7 @@ import { CONNECTION_PATH_VARS, CONNECTION_VARS, HOST_ADDRESS_VARS } from '../con
 import { InputError } from '../core/errors.js';
 import { hostVars, loadInventory, selectHosts } from '../load/inventory.js';
 import type { Vars } from '../load/model.js';
-import { Secret } from '../load/secret.js';
+import { Secret } from '../core/secret.js';
 
 export interface ImportedHosts {
   /** The inventory they came from (absolute). */

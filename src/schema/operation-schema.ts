@@ -3,7 +3,7 @@
 // argument. Where the loader leaves a value holding "{{" to the engine (src/load/args.ts: it renders
 // per host, to any type, and is checked after rendering), the JSON Schema accepts such a string too.
 import { z } from 'zod';
-import { TEMPLATE_MARK, templateString } from '../load/keywords/templated.js';
+import { TEMPLATE_MARK, templateString } from '../core/templated.js';
 import type { Operation } from '../ops/operation.js';
 
 export type JsonSchema = z.core.JSONSchema.BaseSchema;

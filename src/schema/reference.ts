@@ -2,7 +2,7 @@
 // the declarations the loaders use, src/load/keywords, and the operations' argument schemas) — every
 // key, every operation and every argument with its type, requirement, default, allowed values and
 // description. Nothing here restates a key; only the headings and the connecting sentences are prose.
-import { connectionVars } from '../load/keywords/connection-vars.js';
+import { connectionVars } from '../connectors/connection-vars.js';
 import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import { fileSchema, operationRef, SCHEMA_KINDS } from './file-schemas.js';

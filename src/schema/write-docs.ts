@@ -1,7 +1,7 @@
 // `npm run docs`: (re)write every generated documentation file in the checkout.
 import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import path from 'node:path';
-import { packageRoot } from '../load/paths.js';
+import { packageRoot } from '../core/paths.js';
 import { generatedDocs } from './generated-docs.js';
 
 const root = packageRoot();

@@ -1,7 +1,7 @@
 // The state of one path: type, mode, owner, group, size, sha256 — and its content only when the
 // caller's wanted hash differs, so a no-change run ships hashes, not files.
 import { randomBytes } from 'node:crypto';
-import { evalWord, shQuote } from '../core/quote.js';
+import { shQuote } from '../core/quote.js';
 import type { StateQuery } from './query.js';
 
 export interface FileState {
@@ -388,16 +388,4 @@ function parseFiles(out: Buffer, specs: FileSpec[], names: string[], paths: stri
     result[names[k]!] = spec.withContent && st.type === 'link' ? refuseContent(spec.path, st) : st;
   });
   return result;
-}
-
-/** The exit status of a read-only guard command (`unless:`, `onlyif:`). */
-export function commandStatusQuery(command: string, chdir?: string): StateQuery<{ exitCode: number }> {
-  const cd = chdir ? `cd ${shQuote(chdir)} || exit 125\n` : '';
-  return {
-    key: `status:${chdir ?? ''}:${command}`,
-    script: `${cd}${evalWord(command)} </dev/null >/dev/null 2>&1; echo "$?"`,
-    parse(out) {
-      return { exitCode: Number(out.toString().trim()) };
-    },
-  };
 }

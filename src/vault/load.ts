@@ -2,7 +2,7 @@
 // -e @file, role vars) is decrypted in memory when read, and every leaf string in it becomes a Secret;
 // an inline `!vault |` scalar is decrypted into a Secret. Plaintext never touches the disk here.
 import { visit, type Document, type ScalarTag } from 'yaml';
-import { Secret } from '../load/secret.js';
+import { Secret } from '../core/secret.js';
 import { VaultError, decryptVault, parseVaultHeader } from './crypto.js';
 import { vaultPassphrase } from './passphrase.js';
 

@@ -9,9 +9,9 @@
 // /bin/sh reads one line with `stty -echo` (and restores echo on exit or interrupt).
 import { spawnSync } from 'node:child_process';
 import { InputError } from '../core/errors.js';
-import { readInputText } from '../load/input-limits.js';
-import { registerSecret } from '../load/secret.js';
-import { displayPath } from '../load/paths.js';
+import { readInputText } from '../core/input-limits.js';
+import { registerSecret } from '../core/secret.js';
+import { displayPath } from '../core/paths.js';
 import { VaultError } from './crypto.js';
 
 export const VAULT_PASSWORD_ENV = 'FLEETPLAN_VAULT_PASSWORD';

@@ -9,7 +9,7 @@ import type { Connection } from '../../src/connectors/connection.js';
 import { connectLocal } from '../../src/connectors/local.js';
 import { evalWord, MAX_COMMAND_BYTES, shQuote, shQuoteBytes } from '../../src/core/quote.js';
 import { changeScript, writeScript } from '../../src/engine/executor.js';
-import { commandStatusQuery } from '../../src/state/file-state.js';
+import { commandStatusQuery } from '../../src/state/command-status.js';
 import { localAddress } from '../unit/local-host.js';
 
 /** Strings an attacker or a typo would try against the framing: quotes, markers, here-documents, NUL-free bytes. */

@@ -15,7 +15,7 @@ import fc from 'fast-check';
 import { runProcess, type ProcessResult } from '../run-process.js';
 import type { RunEvent, TaskResult } from '../../src/engine/events.js';
 import { InputError } from '../../src/core/errors.js';
-import { MAX_RENDERED_CHARS } from '../../src/load/input-limits.js';
+import { MAX_RENDERED_CHARS } from '../../src/core/input-limits.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
 import { renderString } from '../../src/load/template.js';
 import { ConsoleReporter } from '../../src/report/console.js';

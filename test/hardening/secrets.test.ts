@@ -21,7 +21,7 @@ import { writeRelayInventory } from '../integration/relay-inventory.js';
 import { shQuote } from '../../src/core/quote.js';
 import { InputError } from '../../src/core/errors.js';
 import { redactEvent } from '../../src/engine/redact.js';
-import { Secret, redact } from '../../src/load/secret.js';
+import { Secret, redact } from '../../src/core/secret.js';
 import { renderArgs } from '../../src/load/template.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
 

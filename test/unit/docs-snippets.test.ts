@@ -23,9 +23,9 @@ import { loadInputs } from '../../src/cli/inputs.js';
 import { targets } from '../../src/engine/run.js';
 import { FleetplanError } from '../../src/core/errors.js';
 import { parseFacts } from '../../src/facts/gather.js';
-import { packageRoot } from '../../src/load/paths.js';
+import { packageRoot } from '../../src/core/paths.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
-import { revealDeep } from '../../src/load/secret.js';
+import { revealDeep } from '../../src/core/secret.js';
 import { varsFor } from '../../src/load/vars.js';
 import { operations } from '../../src/ops/registry.js';
 

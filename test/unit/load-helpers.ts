@@ -5,7 +5,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { InputError, InputErrors } from '../../src/core/errors.js';
 import type { Operation } from '../../src/ops/operation.js';
-import { packageRoot } from '../../src/load/paths.js';
+import { packageRoot } from '../../src/core/paths.js';
 
 export const FIX = path.join(packageRoot(), 'test', 'unit', 'fixtures', 'load');
 export const fix = (...p: string[]) => path.join(FIX, ...p);

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hostVars, loadInventory, selectHosts } from '../../src/load/inventory.js';
-import { Secret, secretValues } from '../../src/load/secret.js';
+import { Secret, secretValues } from '../../src/core/secret.js';
 import { fix, hasError, inputErrors } from './load-helpers.js';
 
 describe('loadInventory', () => {

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import type { TaskDef } from '../../src/load/model.js';
-import { Secret, secretValues } from '../../src/load/secret.js';
+import { Secret, secretValues } from '../../src/core/secret.js';
 import { renderArgs, renderString, renderTemplateFile } from '../../src/load/template.js';
 import { fix } from './load-helpers.js';
 

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import { Issues } from '../../src/load/issues.js';
 import type { Condition } from '../../src/load/model.js';
-import { Secret } from '../../src/load/secret.js';
+import { Secret } from '../../src/core/secret.js';
 import { evaluateWhen, parseCondition } from '../../src/load/when.js';
 import { YamlSource } from '../../src/load/yaml.js';
 

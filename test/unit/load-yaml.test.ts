@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError, InputErrors } from '../../src/core/errors.js';
-import { Secret, redact } from '../../src/load/secret.js';
+import { Secret, redact } from '../../src/core/secret.js';
 import { YamlSource } from '../../src/load/yaml.js';
 
 const errorsOf = (text: string): InputError[] => {

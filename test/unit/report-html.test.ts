@@ -14,7 +14,7 @@ import { after, describe, test } from 'node:test';
 import { runProcess } from '../run-process.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { InputError, InputErrors } from '../../src/core/errors.js';
-import { Secret } from '../../src/load/secret.js';
+import { Secret } from '../../src/core/secret.js';
 import { SCRIPT } from '../../src/report/html-assets.js';
 import { HtmlReporter, ReportError } from '../../src/report/html.js';
 import { attr, byClass, byTag, elements, text, parsePage, type El } from './html-dom.js';

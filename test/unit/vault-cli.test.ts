@@ -10,7 +10,7 @@ import { runProcess } from '../run-process.js';
 import { buildAddress } from '../../src/connectors/address.js';
 import { hostVars, loadInventory } from '../../src/load/inventory.js';
 import { YamlSource } from '../../src/load/yaml.js';
-import { Secret } from '../../src/load/secret.js';
+import { Secret } from '../../src/core/secret.js';
 import { decryptVault, encryptVault, parseVaultHeader } from '../../src/vault/crypto.js';
 import { setVaultPassphrase } from '../../src/vault/passphrase.js';
 

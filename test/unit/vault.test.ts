@@ -6,7 +6,7 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { InputError, InputErrors } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/load/inventory.js';
-import { Secret, redact } from '../../src/load/secret.js';
+import { Secret, redact } from '../../src/core/secret.js';
 import { parseExtraVars, readVarsFile } from '../../src/load/vars.js';
 import {
   DEFAULT_SCRYPT, VaultError, WRONG_PASSPHRASE, decryptVault, encryptVault, isVaultText, parseVaultHeader,

@@ -3,7 +3,7 @@
 // Schemas and the reference are generated from it (src/schema).
 import { z } from 'zod';
 import { VAULT_MAGIC } from '../../vault/crypto.js';
-import { connectionVars } from './connection-vars.js';
+import { connectionVars } from '../../connectors/connection-vars.js';
 
 /** Connection variables under their names and their Ansible aliases, each with its check. */
 function connectionVarShape(): Record<string, z.ZodType> {

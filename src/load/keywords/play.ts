@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { Operation } from '../../ops/operation.js';
 import type { Issues } from '../issues.js';
 import type { Play } from '../model.js';
-import { displayPath } from '../paths.js';
+import { displayPath } from '../../core/paths.js';
 import type { RoleLoader } from '../role.js';
 import { parseTaskList } from '../task.js';
 import { readVarsFile } from '../vars.js';

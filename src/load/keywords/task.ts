@@ -9,7 +9,7 @@ import { parseCondition } from '../when.js';
 import { isMap, isScalar, isSeq, nodeKind, type Node, type YamlSource } from '../yaml.js';
 import { when } from './condition.js';
 import { keywordObject, keywordsFor, readKeywords, type KeywordInput, type KeywordTable } from './keyword.js';
-import { templateString } from './templated.js';
+import { templateString } from '../../core/templated.js';
 
 /** A handler or tag name; YAML numbers count as names too. */
 export const nameItem = z.union([z.string(), z.number()]);

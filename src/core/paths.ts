@@ -5,7 +5,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /**
- * The directory holding package.json. This file compiles to dist/src/load/paths.js, so the root is
+ * The directory holding package.json. This file compiles to dist/src/core/paths.js, so the root is
  * three levels up; walk up to a package.json anyway so running from source (ts loaders) also works.
  */
 export function packageRoot(): string {

@@ -3,7 +3,7 @@
 // in a clear input error, never in gigabytes of memory or a crash. docs/security.md "Input limits".
 import { closeSync, openSync, readSync } from 'node:fs';
 import type Handlebars from 'handlebars';
-import { InputError, type SourcePos } from '../core/errors.js';
+import { InputError, type SourcePos } from './errors.js';
 
 /** Largest plan, inventory, vars, role or template file read (bytes). */
 export const MAX_INPUT_BYTES = 10 * 1024 * 1024;
