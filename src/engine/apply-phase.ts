@@ -33,7 +33,7 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
       : { changed: false, failed: `exited ${outcome.exitCode}: ${outcome.stderr.trim().split('\n').slice(-5).join('\n')}` };
   if (verdict.failed) return result.failed(verdict.failed, planned.changes);
   const changed = decideChanged(p.def.changedWhen, outcome, verdict.changed);
-  if (changed) pc.notifications.changed(p.displayName, p.def.notify, planned);
+  if (changed) pc.notifications.changed(p.displayName, p.def.notify, planned.effects);
   return result.timed({ status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason });
 }
 

@@ -16,7 +16,7 @@ export function checkPhase(pc: PlayContext, dryRun: DryRun, p: PreparedTask, pla
   const status = t.changedWhen === false ? 'ok' : 'changed';
   const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
   const why = dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
-  if (status === 'changed') pc.notifications.changed(p.displayName, t.notify, planned);
+  if (status === 'changed') pc.notifications.changed(p.displayName, t.notify, planned.effects);
   return result.timed({ status, changes: planned.changes, reason: why, dependsOn });
 }
 

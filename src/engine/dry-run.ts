@@ -7,7 +7,7 @@ import type { StateView } from '../state/query.js';
 
 export class DryRun {
   /** The last change whose effects are not fully predicted (a command, a package install). */
-  private lastOpaque: string | undefined;
+  private lastUnpredictable: string | undefined;
   /** The last change that may create files nobody declared (a package install). */
   private lastCreator: string | undefined;
 
@@ -18,7 +18,7 @@ export class DryRun {
    * the dry run cannot simulate, that change (the task is reported as depending on it).
    */
   dependsOn(err: unknown): string | undefined {
-    return err instanceof Unresolved ? this.lastOpaque : undefined;
+    return err instanceof Unresolved ? this.lastUnpredictable : undefined;
   }
 
   /** A task with nothing to do: later tasks see the state it leaves (its predictions). */
@@ -32,13 +32,14 @@ export class DryRun {
    */
   changing(task: string, planned: PlanResult): string | undefined {
     this.predict(planned);
-    const dependsOn = planned.createsMissing ? this.lastCreator : undefined;
-    if (planned.opaque) this.lastOpaque = task;
-    if (planned.mayCreateAnything) this.lastCreator = task;
+    const effects = planned.effects ?? {};
+    const dependsOn = effects.creates?.length ? this.lastCreator : undefined;
+    if (effects.unpredictable !== undefined) this.lastUnpredictable = task;
+    if (effects.unpredictable === 'may-create-anything') this.lastCreator = task;
     return dependsOn;
   }
 
   private predict(planned: PlanResult): void {
-    for (const pr of planned.predicts ?? []) this.view.predict(pr.key, pr.value);
+    for (const pr of planned.effects?.predicts ?? []) this.view.predict(pr.resource, pr.value);
   }
 }

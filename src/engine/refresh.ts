@@ -5,13 +5,14 @@
 // all stale queries at once — so a run of consecutive changes (a first apply) does not re-read the
 // whole play after each of them, and no task is planned against stale state.
 // A change whose every predicted effect is on files (file, copy, template, line, settings, directory)
-// and that is not opaque can only alter what is read from those paths, their ancestors (mkdir -p
-// creates parents) or their descendants (a directory removed): a file query on such a path, or a query
-// whose answer comes from there (its `paths`: a package database, unit files, rc.conf, the account
-// files). Those are re-read and the others keep the values already read. After a change that may
-// touch anything (a command, a package, a service, an account), and for a query that does not say
-// where its answer comes from, everything is re-read. Paths are compared as written, so when any file
-// read on the host is reached through a symbolic link (one file, two names), everything is re-read.
+// and that has no unpredictable effects (PlanResult.effects) can only alter what is read from those
+// paths, their ancestors (mkdir -p creates parents) or their descendants (a directory removed): a file
+// query on such a path, or a query whose answer comes from there (its `paths`: a package database,
+// unit files, rc.conf, the account files). Those are re-read and the others keep the values already
+// read. After a change that may touch anything (a command, a package, a service, an account), and for
+// a query that does not say where its answer comes from, everything is re-read. Paths are compared as
+// written, so when any file read on the host is reached through a symbolic link (one file, two names),
+// everything is re-read.
 // A write's `validate` command is taken to only read (documented in docs/plans.md).
 import path from 'node:path';
 import type { Connection } from '../connectors/connection.js';
@@ -20,20 +21,19 @@ import { readState, uniqueQueries, type BatchFrame, type BatchPlan } from '../st
 import type { FileState } from '../state/file-state.js';
 import type { StateQuery, StateView } from '../state/query.js';
 
-const FILE = 'file:';
-
 function related(a: string, b: string): boolean {
   return a === b || a.startsWith(b.endsWith('/') ? b : `${b}/`) || b.startsWith(a.endsWith('/') ? a : `${a}/`);
 }
 
 /** The queries `planned`'s changes may have made stale, out of `queries`; `view` holds what was read. */
 export function staleAfter(planned: PlanResult, queries: readonly StateQuery[], view: StateView): StateQuery[] {
-  const predicted = planned.predicts ?? [];
-  const onlyFiles = !planned.opaque && predicted.length > 0 && predicted.every((p) => p.key.startsWith(FILE));
+  const { predicts = [], unpredictable } = planned.effects ?? {};
+  const files = predicts.flatMap((p) => (p.resource.kind === 'file' ? [p.resource.path] : []));
+  const onlyFiles = unpredictable === undefined && predicts.length > 0 && files.length === predicts.length;
   if (!onlyFiles || view.some((v) => (v as FileState | undefined)?.linked === true)) return [...queries];
-  const touched = predicted.map((p) => path.posix.normalize(p.key.slice(FILE.length)));
+  const touched = files.map((p) => path.posix.normalize(p));
   return queries.filter((q) => {
-    const from = q.resource?.startsWith(FILE) ? [q.resource.slice(FILE.length)] : q.paths;
+    const from = q.resource?.kind === 'file' ? [q.resource.path] : q.paths;
     if (from === undefined) return true;
     return from.some((p) => touched.some((t) => related(t, path.posix.normalize(p))));
   });

@@ -74,9 +74,8 @@ export const command: Operation<Args, Resolved> = {
     return {
       changes: [{ kind: 'run', description: `run ${a.cmd}`, command: fullCommand(a) }],
       reason: guards.length ? `guard lets it run: ${guards.join(', ')}` : undefined,
-      opaque: true,
       // A command with `creates` has declared what it makes; any other may create anything.
-      mayCreateAnything: a.creates === undefined,
+      effects: { unpredictable: a.creates === undefined ? 'may-create-anything' : 'other-changes' },
     };
   },
   interpret(_r, outcome) {

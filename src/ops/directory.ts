@@ -42,7 +42,7 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
       owner: a.owner ?? st.owner ?? 'root',
       group: a.group ?? st.group ?? 'root',
     };
-    const predicts = [{ key: fileResource(a.path), value: after }];
+    const predicts = [{ resource: fileResource(a.path), value: after }];
     if (!st.exists) {
       const owner = `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}`;
       const mode = a.mode ? normalizeMode(a.mode) : '';
@@ -50,12 +50,11 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
       const command = mkdirScript(st.followed ?? a.path, anchor, st.userWritable !== undefined, owner, mode);
       return {
         changes: [{ kind: 'run', description: `create directory ${a.path}`, command }],
-        predicts,
-        createsMissing: true,
+        effects: { predicts, creates: [fileResource(a.path)] },
       };
     }
     const diffs = attrChanges(a, st);
-    if (diffs.length === 0) return { changes: [], reason: `${a.path} exists with the wanted attributes`, predicts };
-    return { changes: [{ kind: 'run', description: `${a.path}: ${diffs.join(', ')}`, command: attrCommand(a.path, a, st) }], predicts };
+    if (diffs.length === 0) return { changes: [], reason: `${a.path} exists with the wanted attributes`, effects: { predicts } };
+    return { changes: [{ kind: 'run', description: `${a.path}: ${diffs.join(', ')}`, command: attrCommand(a.path, a, st) }], effects: { predicts } };
   },
 };

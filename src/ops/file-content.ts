@@ -109,7 +109,7 @@ export function planFileContent(want: WriteSpec & { follow?: boolean }, st: File
     sha256: wantSha,
     content: want.content,
   };
-  const predicts = [{ key: fileResource(want.path), value: after }];
+  const predicts = [{ resource: fileResource(want.path), value: after }];
   const secret = ctx.noLog || holdsSecret(want.content);
   const file: PlannedFile = {
     path: want.path,
@@ -120,9 +120,9 @@ export function planFileContent(want: WriteSpec & { follow?: boolean }, st: File
   };
 
   if (st.exists && st.sha256 === wantSha) {
-    if (attrs.length === 0) return { changes: [], reason: `${want.path} is up to date`, predicts };
+    if (attrs.length === 0) return { changes: [], reason: `${want.path} is up to date`, effects: { predicts } };
     const change: Change = { kind: 'run', description: `${want.path}: ${attrs.join(', ')}`, command: attrCommand(want.path, want, st), file };
-    return { changes: [change], predicts };
+    return { changes: [change], effects: { predicts } };
   }
   const change: Change = {
     kind: 'write',
@@ -140,5 +140,5 @@ export function planFileContent(want: WriteSpec & { follow?: boolean }, st: File
     diff: diffOf(want.path, st, want.content, st.exists ? attrs : [`mode ${mode}`], ctx),
     file,
   };
-  return { changes: [change], predicts, createsMissing: !st.exists };
+  return { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } };
 }

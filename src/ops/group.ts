@@ -31,8 +31,10 @@ export const group: Operation<Args, { args: Args; query: ReturnType<typeof group
     const command = want ? ctx.backends.accounts.createGroup(a.name, { system: a.system, gid: a.gid }) : ctx.backends.accounts.removeGroup(a.name);
     return {
       changes: [{ kind: 'run', description: `${want ? 'create' : 'remove'} group ${a.name}`, command }],
-      predicts: [{ key: groupResource(a.name), value: { exists: want, gid: a.gid } }],
-      createsMissing: want,
+      effects: {
+        predicts: [{ resource: groupResource(a.name), value: { exists: want, gid: a.gid } }],
+        creates: want ? [groupResource(a.name)] : undefined,
+      },
     };
   },
 };

@@ -6,6 +6,7 @@ import type { Facts } from '../facts/facts.js';
 import type { Backends } from '../backends/backends.js';
 import type { Vars } from '../core/vars.js';
 import type { StateQuery, StateView } from '../state/query.js';
+import type { ResourceId } from '../state/resource.js';
 
 // What a change is (run a command, write a file) lives on the ground floor, where backends, the
 // engine and reports read it without depending on operations; here it is part of the contract.
@@ -13,9 +14,44 @@ export type { Change, FileDiff, FollowUp, Place, PlannedFile, WriteSpec } from '
 
 /** What a later task would see if this change were made (check mode evaluates later tasks against it). */
 export interface Prediction {
-  /** Key of the StateQuery whose value changes. */
-  key: string;
+  /** The resource whose state it is: a query about it (StateQuery.resource) answers this value. */
+  resource: ResourceId;
   value: unknown;
+}
+
+/**
+ * What a planned task does to the host, beyond its commands: the engine reads nothing else to simulate
+ * it in a dry run, to decide what to read again after it in a real run, and to skip handlers (what it
+ * reads is its `queries`). A wrong entry makes a dry run wrong, so each says what the engine does with it.
+ */
+export interface Effects {
+  /**
+   * The state this task leaves behind, per resource (also when it has nothing to do). Dry run: tasks
+   * after it are planned against these values instead of what was read. Real run: a change whose every
+   * prediction is a file, and with nothing `unpredictable`, makes only the queries on those paths stale.
+   */
+  predicts?: Prediction[];
+  /**
+   * What the changes do beyond `predicts`, which a dry run cannot simulate. Dry run: a later task that
+   * cannot be planned against the current state (Unresolved) is reported as depending on this one.
+   * Real run: everything is read again after it. 'may-create-anything': in addition, it may create
+   * files, directories or accounts nobody declared (a package install, a command without `creates`),
+   * so a later task that `creates` something is reported as depending on this one, not promised.
+   */
+  unpredictable?: 'other-changes' | 'may-create-anything';
+  /**
+   * What the change creates that does not exist yet (file, directory, user, group). Dry run: after a
+   * change that may create anything, it may exist by then, so the task is reported as depending on
+   * that change instead of promising this creation.
+   */
+  creates?: ResourceId[];
+  /**
+   * Services this change starts or restarts: they then run with the configuration on disk, which
+   * makes a restart/reload handler notified before it redundant (see supersededBy) — in both modes.
+   */
+  starts?: ResourceId[];
+  /** Services this change stops: a start before it no longer supersedes a restart handler. */
+  stops?: ResourceId[];
 }
 
 export interface PlanResult {
@@ -23,33 +59,13 @@ export interface PlanResult {
   changes: Change[];
   /** Why nothing needs doing ("file /etc/x has the wanted content") or what will be done. */
   reason?: string;
-  /** The state this task leaves behind, for tasks after it in check mode. */
-  predicts?: Prediction[];
-  /**
-   * The changes have effects beyond `predicts` (package installs, commands): in check mode a later task
-   * that cannot be planned against the current state is reported as depending on this one.
-   */
-  opaque?: boolean;
-  /** The changes may create files, directories or accounts nobody declared (a package install). */
-  mayCreateAnything?: boolean;
-  /**
-   * The change creates something that does not exist yet (file, directory, user, group). In check
-   * mode, after a change that may create anything (a package install), it may exist by then, so
-   * the dry run reports the task as depending on that change instead of promising it.
-   */
-  createsMissing?: boolean;
-  /**
-   * Resources (services) this change starts or restarts: they then run with the configuration on
-   * disk, which makes a restart/reload handler notified before it redundant (see supersededBy).
-   */
-  loads?: string[];
-  /** Resources (services) this change stops: a start before it no longer supersedes a restart handler. */
-  stops?: string[];
+  /** What the changes do, for the dry run, the re-reads after a change and handler skipping. */
+  effects?: Effects;
 }
 
 /**
  * Thrown by `plan` when the current state does not allow planning (the file to edit is missing, the
- * service is unknown). In check mode, after an earlier opaque change, it becomes
+ * service is unknown). In check mode, after an earlier change with unpredictable effects, it becomes
  * "would change (depends on <task>)"; otherwise it fails the task.
  */
 export class Unresolved extends Error {
@@ -105,7 +121,7 @@ export interface Operation<A = any, R = any> {
    * As a handler: the resource whose start or restart, by a task after every notification of this
    * handler, leaves nothing for it to do (a restart of a service that was started since).
    */
-  supersededBy?(resolved: R): string | undefined;
+  supersededBy?(resolved: R): ResourceId | undefined;
   /** The follow-ups this task's changes may ask for: a dry run reports them for a task it cannot plan yet. */
   followUps?(resolved: R): FollowUp[];
 }

@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { requireSupport, type PackageBackend, type PackageState } from '../backends/backends.js';
 import { packageBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery } from '../state/query.js';
+import type { ResourceId } from '../state/resource.js';
 import { Unresolved, type Operation, type OpContext } from './operation.js';
 import { fitsBackend, PACKAGE_GRAMMARS, packageName } from './name-schema.js';
 
@@ -32,7 +33,7 @@ export function pickBackend<T>(use: string | undefined, registry: Record<string,
   return b;
 }
 
-export const packageResource = (name: string) => `package:${name}`;
+export const packageResource = (name: string): ResourceId => ({ kind: 'package', name });
 
 export const pkg: Operation<Args, Resolved> = {
   name: 'package',
@@ -76,9 +77,11 @@ export const pkg: Operation<Args, Resolved> = {
     const after: PackageState = { installed: args.state === 'absent' ? null : 'predicted' };
     return {
       changes: [{ kind: 'run', description: `${verb} ${todo.join(' ')} (${backend.name})`, command }],
-      predicts: todo.map((n) => ({ key: packageResource(n), value: after })),
-      opaque: args.state !== 'absent',
-      mayCreateAnything: args.state !== 'absent',
+      effects: {
+        predicts: todo.map((n) => ({ resource: packageResource(n), value: after })),
+        // An install runs the package's scripts and may create anything; a removal is what it predicts.
+        unpredictable: args.state !== 'absent' ? 'may-create-anything' : undefined,
+      },
     };
   },
 };

@@ -136,6 +136,6 @@ export function planRemoval(path: string, st: FileState, recursive: boolean, des
   const command = removeScript(path, placeOf(path, { ...st, followed: undefined }), recursive);
   return {
     changes: [{ kind: 'run', description, command }],
-    predicts: [{ key: fileResource(path), value: { exists: false } satisfies FileState }],
+    effects: { predicts: [{ resource: fileResource(path), value: { exists: false } satisfies FileState }] },
   };
 }

@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { requireSupport, type InitBackend, type ServiceAction, type ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery } from '../state/query.js';
+import type { ResourceId } from '../state/resource.js';
 import type { Change, FollowUp, Operation } from './operation.js';
 import { Unresolved } from './operation.js';
 import { pickBackend } from './package.js';
@@ -42,7 +43,7 @@ function followUpsOf(backend: InitBackend, actions: ServiceAction[]): FollowUp[]
   return f && actions.some((a) => f.actions.includes(a)) ? [{ command: f.command, description: f.description }] : [];
 }
 
-export const serviceResource = (name: string) => `service:${name}`;
+export const serviceResource = (name: string): ResourceId => ({ kind: 'service', name });
 
 export const service: Operation<Args, Resolved> = {
   name: 'service',
@@ -65,12 +66,12 @@ export const service: Operation<Args, Resolved> = {
     }
     const changes: Change[] = [];
     const after: ServiceState = { ...cur };
-    let loads = false;
+    let starts = false;
     const act = (action: Parameters<InitBackend['command']>[0], description: string) => {
       requireSupport(backend, 'service', action);
       const [followUp] = followUpsOf(backend, [action]);
       changes.push({ kind: 'run', description, command: backend.command(action, a.name), ...(followUp && { followUp }) });
-      if (action === 'start' || action === 'restart') loads = true;
+      if (action === 'start' || action === 'restart') starts = true;
     };
     switch (a.state) {
       case 'started':
@@ -95,13 +96,13 @@ export const service: Operation<Args, Resolved> = {
     if (a.enabled === true && !cur.enabled) act('enable', `enable ${a.name} at boot`);
     if (a.enabled === false && cur.enabled) act('disable', `disable ${a.name} at boot`);
     if (a.enabled !== undefined) after.enabled = a.enabled;
-    const predicts = [{ key: serviceResource(a.name), value: after }];
+    const predicts = [{ resource: serviceResource(a.name), value: after }];
     if (changes.length === 0) {
       const what = [cur.running ? 'running' : 'stopped', cur.enabled ? 'enabled' : 'disabled'].join(', ');
-      return { changes, reason: `${a.name} is ${what} (${backend.name})`, predicts };
+      return { changes, reason: `${a.name} is ${what} (${backend.name})`, effects: { predicts } };
     }
     const resource = [serviceResource(a.name)];
-    return { changes, predicts, loads: loads ? resource : undefined, stops: a.state === 'stopped' ? resource : undefined };
+    return { changes, effects: { predicts, starts: starts ? resource : undefined, stops: a.state === 'stopped' ? resource : undefined } };
   },
   followUps: ({ args: a, backend }) => followUpsOf(backend, a.enabled === undefined ? [] : [a.enabled ? 'enable' : 'disable']),
   // Only a handler that does nothing but restart/reload: one that also enables must still run.

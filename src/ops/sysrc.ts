@@ -30,7 +30,7 @@ function rcQuery(name: string, file: string): StateQuery<RcValue> {
   const f = shQuote(file);
   return {
     key: `sysrc:${file}:${name}`,
-    resource: `sysrc:${file}:${name}`,
+    resource: { kind: 'sysrc', file, name },
     paths: [file, '/etc/rc.conf', '/etc/rc.conf.local', '/etc/rc.conf.d', '/etc/defaults/rc.conf'],
     script: [
       `if v=$(sysrc -f ${f} -n ${n} 2>/dev/null); then printf 'file\\t%s\\n' "$v"; fi`,
@@ -63,7 +63,7 @@ export const sysrc: Operation<Args, { args: Args; query: StateQuery<RcValue> }> 
       if (cur.inFile === null) return { changes: [], reason: `${a.name} is not set in ${a.file}` };
       return {
         changes: [{ kind: 'run', description: `remove ${a.name} from ${a.file}`, command: `sysrc -f ${f} -x ${shQuote(a.name)}` }],
-        predicts: [{ key: query.resource!, value: { inFile: null, effective: null } }],
+        effects: { predicts: [{ resource: query.resource!, value: { inFile: null, effective: null } }] },
       };
     }
     const want = render(a.value);
@@ -77,7 +77,7 @@ export const sysrc: Operation<Args, { args: Args; query: StateQuery<RcValue> }> 
           command: `sysrc -f ${f} ${shQuote(`${a.name}=${want}`)}`,
         },
       ],
-      predicts: [{ key: query.resource!, value: { inFile: want, effective: want } }],
+      effects: { predicts: [{ resource: query.resource!, value: { inFile: want, effective: want } }] },
     };
   },
 };

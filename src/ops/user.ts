@@ -43,10 +43,10 @@ export const user: Operation<Args, Resolved> = {
       requireSupport(acc, 'accounts', 'users');
       return {
         changes: [{ kind: 'run', description: `remove user ${a.name}`, command: acc.removeUser(a.name) }],
-        predicts: [{ key: userResource(a.name), value: { exists: false, groups: [] } satisfies UserState }],
+        effects: { predicts: [{ resource: userResource(a.name), value: { exists: false, groups: [] } satisfies UserState }] },
       };
     }
-    const missingGroups = gqs.filter((q) => !state.get(q).exists).map((q) => q.key.slice('group:'.length));
+    const missingGroups = (a.groups ?? []).filter((_, i) => !state.get(gqs[i]!).exists);
     if (missingGroups.length) throw new Unresolved(`group ${missingGroups.join(', ')} does not exist`);
     const changes: Change[] = [];
     if (!cur.exists) {
@@ -70,8 +70,8 @@ export const user: Operation<Args, Resolved> = {
     }
     const primary = cur.primaryGroup ?? a.group ?? a.name;
     const groups = [primary, ...new Set([...[...have].filter((g) => !toLeave.includes(g)), ...toAdd])];
-    const predicts = [{ key: userResource(a.name), value: { exists: true, uid: cur.uid ?? a.uid, primaryGroup: primary, groups } }];
-    if (changes.length === 0) return { changes, reason: `user ${a.name} exists${wanted.length ? ` in ${wanted.join(', ')}` : ''}`, predicts };
-    return { changes, predicts, createsMissing: !cur.exists };
+    const predicts = [{ resource: userResource(a.name), value: { exists: true, uid: cur.uid ?? a.uid, primaryGroup: primary, groups } }];
+    if (changes.length === 0) return { changes, reason: `user ${a.name} exists${wanted.length ? ` in ${wanted.join(', ')}` : ''}`, effects: { predicts } };
+    return { changes, effects: { predicts, creates: cur.exists ? undefined : [userResource(a.name)] } };
   },
 };

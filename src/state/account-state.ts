@@ -1,6 +1,7 @@
 // Users and groups, read with `id` and `getent`, which Linux and FreeBSD both have.
 import { shQuote } from '../core/quote.js';
 import type { StateQuery } from './query.js';
+import { resourceKey, type ResourceId } from './resource.js';
 
 export interface UserState {
   exists: boolean;
@@ -10,16 +11,16 @@ export interface UserState {
   groups: string[];
 }
 
-export const userResource = (name: string) => `user:${name}`;
+export const userResource = (name: string): ResourceId => ({ kind: 'user', name });
 
 /** The account databases (Linux, FreeBSD) and how they are looked up. */
 const ACCOUNT_PATHS = ['/etc/passwd', '/etc/shadow', '/etc/group', '/etc/gshadow', '/etc/master.passwd', '/etc/pwd.db', '/etc/spwd.db', '/etc/nsswitch.conf'];
-export const groupResource = (name: string) => `group:${name}`;
+export const groupResource = (name: string): ResourceId => ({ kind: 'group', name });
 
 export function userQuery(name: string): StateQuery<UserState> {
   const u = shQuote(name);
   return {
-    key: userResource(name),
+    key: resourceKey(userResource(name)),
     resource: userResource(name),
     paths: ACCOUNT_PATHS,
     script: `if id -- ${u} >/dev/null 2>&1; then echo "$(id -u -- ${u})"; id -Gn -- ${u}; else echo absent; fi`,
@@ -34,7 +35,7 @@ export function userQuery(name: string): StateQuery<UserState> {
 
 export function groupQuery(name: string): StateQuery<{ exists: boolean; gid?: number }> {
   return {
-    key: groupResource(name),
+    key: resourceKey(groupResource(name)),
     resource: groupResource(name),
     paths: ACCOUNT_PATHS,
     script: `getent group ${shQuote(name)} || true`,

@@ -3,6 +3,7 @@
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../core/quote.js';
 import type { StateQuery } from './query.js';
+import type { ResourceId } from './resource.js';
 
 export interface FileState {
   exists: boolean;
@@ -65,8 +66,8 @@ function normalizeType(t: string): NonNullable<FileState['type']> {
   return 'other';
 }
 
-export function fileResource(path: string): string {
-  return `file:${path}`;
+export function fileResource(path: string): ResourceId {
+  return { kind: 'file', path };
 }
 
 export function normalizeMode(mode: string): string {

@@ -1,15 +1,16 @@
 // A state query is one piece of the batched state read: a POSIX sh snippet run on the host and a pure
 // parser of what it printed. Operations declare the queries they need; the engine de-duplicates them by
 // key, runs them all in one exec (src/state/batch.ts) and hands each operation the parsed values.
+import { resourceKey, type ResourceId } from './resource.js';
 
 export interface StateQuery<T = unknown> {
   /** Identity for de-duplication: "file:/etc/postfix/main.cf#<sha>". */
   readonly key: string;
   /**
-   * The resource the value describes ("file:/etc/postfix/main.cf"), when check mode can predict it:
+   * The resource the value describes (the file /etc/postfix/main.cf), when check mode can predict it:
    * a prediction for the resource replaces the value read from the host.
    */
-  readonly resource?: string;
+  readonly resource?: ResourceId;
   /** POSIX sh run in a subshell; may use the helpers of src/state/prelude.ts. Must not change the host. */
   readonly script: string;
   /** Pure: raw stdout bytes and exit status of the snippet → value. */
@@ -68,8 +69,9 @@ export class StateView {
   }
 
   get<T>(query: StateQuery<T>): T {
-    if (query.resource !== undefined && this.predicted.has(query.resource)) {
-      return this.predicted.get(query.resource) as T;
+    if (query.resource !== undefined && this.predicted.size > 0) {
+      const key = resourceKey(query.resource);
+      if (this.predicted.has(key)) return this.predicted.get(key) as T;
     }
     if (!this.values.has(query.key)) {
       throw new Error(`internal: state for ${query.key} was not read (the operation did not declare this query)`);
@@ -78,12 +80,12 @@ export class StateView {
   }
 
   /** Record what a resource would be after a check-mode change. */
-  predict(resource: string, value: unknown): void {
-    this.predicted.set(resource, value);
+  predict(resource: ResourceId, value: unknown): void {
+    this.predicted.set(resourceKey(resource), value);
   }
 
   /** A prediction for one resource, for queries that cover several (packages, services). */
-  prediction<T>(resource: string): T | undefined {
-    return this.predicted.get(resource) as T | undefined;
+  prediction<T>(resource: ResourceId): T | undefined {
+    return this.predicted.get(resourceKey(resource)) as T | undefined;
   }
 }

@@ -147,9 +147,9 @@ test('command: guards decide, the reason says why', () => {
   assert.match(created.reason!, /exists \(creates\)/);
   const run = plan('command', { cmd: 'postmap /etc/postfix/sasl_passwd', creates: '/x.db' }, () => ({ exists: false }));
   assert.deepEqual(commands(run), ['postmap /etc/postfix/sasl_passwd']);
-  assert.equal(run.opaque, true);
-  assert.equal(run.mayCreateAnything, false, 'creates declares the effect');
-  assert.equal(plan('command', { cmd: 'make install' }, () => ({})).mayCreateAnything, true);
+  assert.equal(run.effects?.unpredictable, 'other-changes');
+  assert.notEqual(run.effects?.unpredictable, 'may-create-anything', 'creates declares the effect');
+  assert.equal(plan('command', { cmd: 'make install' }, () => ({})).effects?.unpredictable, 'may-create-anything');
   const unless = plan('command', { cmd: 'x', unless: 'grep -q y /z' }, () => ({ exitCode: 0 }));
   assert.deepEqual(unless.changes, []);
   const env = plan('command', { cmd: 'echo "$A"', env: { A: "it's" }, chdir: '/tmp' }, () => ({}));
@@ -168,7 +168,7 @@ test('package: installs only what is missing, in one command', () => {
 
 test('package: a prediction from an earlier task is what a later one sees', () => {
   const view = new StateView();
-  view.predict('package:postfix', { installed: 'predicted' });
+  view.predict({ kind: 'package', name: 'postfix' }, { installed: 'predicted' });
   const p = plan('package', { name: 'postfix' }, () => ({ postfix: { installed: null } }), view);
   assert.deepEqual(p.changes, []);
 });

@@ -18,7 +18,7 @@ function viewOf(linked = false): StateView {
   return v;
 }
 
-const writes = (...paths: string[]): PlanResult => ({ changes: [], predicts: paths.map((p) => ({ key: fileResource(p), value: { exists: true } })) });
+const writes = (...paths: string[]): PlanResult => ({ changes: [], effects: { predicts: paths.map((p) => ({ resource: fileResource(p), value: { exists: true } })) } });
 
 test('a file write re-reads that path, its ancestors and descendants, queries answered from there, and queries that do not say', () => {
   assert.deepEqual(keys(staleAfter(writes('/etc/postfix/main.cf'), all, viewOf())), ['file:/etc/postfix/main.cf', 'file:/etc/postfix', 'status:test -e /x']);
@@ -31,8 +31,8 @@ test('a file write re-reads that path, its ancestors and descendants, queries an
 });
 
 test('opaque changes, non-file effects, no predictions, or a symbolic link anywhere: everything is re-read', () => {
-  assert.equal(staleAfter({ ...writes('/etc/postfix/main.cf'), opaque: true }, all, viewOf()).length, all.length);
-  assert.equal(staleAfter({ changes: [], predicts: [{ key: 'service:postfix', value: {} }] }, all, viewOf()).length, all.length);
+  assert.equal(staleAfter({ changes: [], effects: { ...writes('/etc/postfix/main.cf').effects, unpredictable: 'other-changes' } }, all, viewOf()).length, all.length);
+  assert.equal(staleAfter({ changes: [], effects: { predicts: [{ resource: { kind: 'service', name: 'postfix' }, value: {} }] } }, all, viewOf()).length, all.length);
   assert.equal(staleAfter({ changes: [] }, all, viewOf()).length, all.length);
   assert.equal(staleAfter(writes('/etc/opendkim/KeyTable'), all, viewOf(true)).length, all.length);
 });
