@@ -98,6 +98,7 @@ export function prepareTask(
     vars,
     backends: ctx.backends,
     noLog: def.noLog,
+    secrets: ctx.opts.secrets,
     controllerPath: (kind, src) => controllerPath(def, kind, src),
     renderTemplate: (file) => renderTemplateFile(file, vars),
   };

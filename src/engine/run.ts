@@ -54,7 +54,7 @@ export async function runPlan(
   // After an abort (a second signal) the run has ended: hosts still busy in the background report nothing more.
   let ended = false;
   const emit: Emit = (e) => {
-    if (!ended) rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result) } : redactEvent(e));
+    if (!ended) rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result, opts.secrets) } : redactEvent(e, opts.secrets));
   };
   const byHost = targets(plan, inventory, opts.limit);
   const hosts = [...byHost.keys()];
