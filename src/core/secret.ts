@@ -110,19 +110,19 @@ export function redact(text: string): string {
 }
 
 /** A value declared secret by name: every string or number in it (deeply) becomes a Secret. */
-export function asSecret(value: unknown): unknown {
+export function asSecret(value: unknown, registry: SecretRegistry = loaderSecrets): unknown {
   if (value instanceof Secret) return value;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value === '' ? value : new Secret(String(value));
-  if (Array.isArray(value)) return value.map(asSecret);
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asSecret(v)]));
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value === '' ? value : new Secret(String(value), registry);
+  if (Array.isArray(value)) return value.map((v) => asSecret(v, registry));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asSecret(v, registry)]));
   return value;
 }
 
 /** Strings (deeply) that hold a registered secret become Secrets: rendered data keeps its taint. */
-export function markSecrets(value: unknown): unknown {
-  if (typeof value === 'string') return redact(value) === value ? value : new Secret(value);
-  if (Array.isArray(value)) return value.map(markSecrets);
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markSecrets(v)]));
+export function markSecrets(value: unknown, registry: SecretRegistry): unknown {
+  if (typeof value === 'string') return registry.redact(value) === value ? value : new Secret(value, registry);
+  if (Array.isArray(value)) return value.map((v) => markSecrets(v, registry));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markSecrets(v, registry)]));
   return value;
 }
 
