@@ -14,6 +14,7 @@ import { loadInventory } from '../src/load/inventory.js';
 import { loadPlan } from '../src/load/plan.js';
 import { up } from '../test/fleet/fleet.js';
 import { writeRelayInventory } from '../test/integration/relay-inventory.js';
+import { loaderSecrets } from '../src/core/secret.js';
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const opts = new Command()
@@ -38,7 +39,7 @@ async function main(): Promise<number> {
       let changed = 0;
       let failed = 0;
       const t0 = Date.now();
-      const summary = await runPlan(plan, inv, { check: false, forks: opts.forks, tags: [], skipTags: [], extraVars: {} }, (e: RunEvent) => {
+      const summary = await runPlan(plan, inv, { check: false, forks: opts.forks, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {} }, (e: RunEvent) => {
         if (e.type === 'task-result' && e.result.status === 'changed') changed++;
         if ((e.type === 'task-result' && e.result.status === 'failed' && !e.result.ignored) || e.type === 'host-failed' || e.type === 'host-unreachable') failed++;
       });

@@ -13,6 +13,7 @@ import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT
 import { loadInputs } from './inputs.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
+import { runSecrets } from './run-secrets.js';
 
 interface ApplyOpts extends PlanOpts {
   check: boolean;
@@ -86,6 +87,7 @@ export function registerApply(program: Command): void {
           forceHandlers: opts.forceHandlers,
           breakLock: opts.breakLock,
           interrupt: signals.interrupt,
+          secrets: runSecrets,
           ...connectOptions(opts),
         },
         fanOut(reporters),
@@ -105,7 +107,7 @@ export function registerApply(program: Command): void {
 function withReport(planFile: string, opts: ApplyOpts, body: (report?: HtmlReporter) => Promise<number>): () => Promise<number> {
   return async () => {
     const report =
-      opts.report === undefined ? undefined : new HtmlReporter({ file: opts.report, plan: planFile, argv: process.argv.slice(2), version: version(), check: opts.check });
+      opts.report === undefined ? undefined : new HtmlReporter({ file: opts.report, plan: planFile, argv: process.argv.slice(2), version: version(), check: opts.check, secrets: runSecrets });
     try {
       return await body(report);
     } catch (err) {

@@ -8,7 +8,7 @@ import { loadInventory } from '../load/inventory.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { splitPathList } from '../core/paths.js';
 import { parseExtraVars } from '../load/vars.js';
-import { redact } from '../core/secret.js';
+import { runSecrets } from './run-secrets.js';
 import { colorWanted, type OutputStream } from '../report/terminal.js';
 import { visible } from '../report/visible.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
@@ -112,9 +112,9 @@ export async function fileCommandGuard(body: () => Promise<void> | void): Promis
   try {
     await body();
   } catch (err) {
-    if (err instanceof InputErrors) for (const e of err.errors) process.stderr.write(`error: ${redact(e.describe())}\n`);
-    else if (err instanceof InputError) process.stderr.write(`error: ${redact(err.describe())}\n`);
-    else if (typeof (err as NodeJS.ErrnoException).code === 'string') process.stderr.write(`error: ${redact((err as Error).message)}\n`);
+    if (err instanceof InputErrors) for (const e of err.errors) process.stderr.write(`error: ${runSecrets.redact(e.describe())}\n`);
+    else if (err instanceof InputError) process.stderr.write(`error: ${runSecrets.redact(err.describe())}\n`);
+    else if (typeof (err as NodeJS.ErrnoException).code === 'string') process.stderr.write(`error: ${runSecrets.redact((err as Error).message)}\n`);
     else throw err;
     code = ExitCode.invalidInput;
   }
@@ -129,14 +129,14 @@ export async function guard(body: () => Promise<number>): Promise<never> {
     code = await body();
   } catch (err) {
     if (err instanceof InputErrors) {
-      for (const e of err.errors) process.stderr.write(`error: ${visible(redact(e.describe()))}\n`);
+      for (const e of err.errors) process.stderr.write(`error: ${visible(runSecrets.redact(e.describe()))}\n`);
       process.stderr.write(`fleetplan: invalid input (${err.errors.length} error${err.errors.length > 1 ? 's' : ''}); no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof InputError) {
-      process.stderr.write(`error: ${visible(redact(err.describe()))}\nfleetplan: invalid input; no host was contacted\n`);
+      process.stderr.write(`error: ${visible(runSecrets.redact(err.describe()))}\nfleetplan: invalid input; no host was contacted\n`);
       code = ExitCode.invalidInput;
     } else if (err instanceof FleetplanError) {
-      process.stderr.write(`error: ${visible(redact(err.describe()))}\n`);
+      process.stderr.write(`error: ${visible(runSecrets.redact(err.describe()))}\n`);
       code = ExitCode.hostFailed;
     } else {
       throw err;

@@ -6,7 +6,7 @@ import { connectHost } from '../engine/connect-host.js';
 import { ExitCode, FleetplanError } from '../core/errors.js';
 import { gatherFacts } from '../facts/gather.js';
 import { selectHosts } from '../load/inventory.js';
-import { redact } from '../core/secret.js';
+import { runSecrets } from './run-secrets.js';
 import { addInventoryOptions, connectOptions, guard, readInventory, type CommonOpts } from './common.js';
 import { limitSelectsNothing } from './inputs.js';
 import { visible } from '../report/visible.js';
@@ -37,7 +37,7 @@ export function registerFacts(program: Command): void {
               }
             } catch (err) {
               failed++;
-              out[host] = { error: redact(err instanceof FleetplanError ? err.describe() : (err as Error).message) };
+              out[host] = { error: runSecrets.redact(err instanceof FleetplanError ? err.describe() : (err as Error).message) };
             }
           }),
         ),

@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { InputError, InputErrors } from '../core/errors.js';
 import { bundledRolesDir, packageRoot } from '../core/paths.js';
-import { registerSecret } from '../core/secret.js';
+import { runSecrets } from './run-secrets.js';
 import { shQuote } from '../core/quote.js';
 import { importHosts } from '../scaffold/import-hosts.js';
 import { RELAY_FILES, relayScaffold, type RelayPassword } from '../scaffold/relay.js';
@@ -66,7 +66,7 @@ function vaultedPassword(o: InitOpts, file: string): RelayPassword {
     if (value === '') throw new InputError('no relay password entered');
     if (prompt('Confirm relay password: ') !== value) throw new InputError('the relay passwords do not match');
   }
-  registerSecret(value);
+  runSecrets.register(value);
   return { vaultText: encryptVault(value, vaultPassphrase(file, { confirm: true })) };
 }
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // fleetplan's command line. Each command lives in its own file; this one wires them to commander.
 import { Command } from 'commander';
-import { redact } from '../core/secret.js';
+import { runSecrets } from './run-secrets.js';
 import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
 import { registerDns } from './dns.js';
@@ -35,6 +35,6 @@ registerSchema(program);
 registerCompletion(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
-  process.stderr.write(`fleetplan: internal error: ${redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
+  process.stderr.write(`fleetplan: internal error: ${runSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
   process.exit(70);
 });

@@ -2,39 +2,87 @@
 // but serialises as "[redacted]", and every secret value is remembered so that reporters can mask it
 // wherever it appears in output (command lines, diffs, error messages).
 //
-// Taint: reading a Secret's value (toString) marks the current tracking scope as touched, so a
-// template render, a helper call or a derived variable knows it saw a secret (marks values, not names;
-// see trackSecrets). The registry stays process-global: one run per process.
+// Taint: reading a Secret's value (toString) marks its registry's current tracking scope as touched, so
+// a template render, a helper call or a derived variable knows it saw a secret (marks values, not
+// names; see SecretRegistry.track).
+//
+// The registry is an object, one per run: the command line creates it and hands it to the engine, the
+// operations (through their context) and the reporters. The loader (YAML tags, templates, vault,
+// variable resolution) still registers into `loaderSecrets`, which the command line passes on as the
+// run's registry; making the loader take it from its context is the remaining step (issue 16).
 
-const known = new Set<string>();
+/** The secret values of one run, and the taint scope of the renders that read them. */
+export class SecretRegistry {
+  readonly #known = new Set<string>();
+  /** `#known`, longest first; sorted again only when a secret was added (every string of every event is redacted). */
+  #longestFirst: string[] | undefined;
+  /** Set when a Secret of this registry is read inside the innermost track scope. */
+  #touched = false;
 
-/** Set when a Secret's value is read inside the innermost trackSecrets scope. */
-let touched = false;
-
-/**
- * Run `fn`, reporting whether it read any Secret's value. Scopes nest: a secret read inside marks
- * every enclosing scope too (a helper's subexpression taints the whole render).
- */
-export function trackSecrets<T>(fn: () => T): { value: T; tainted: boolean } {
-  const outer = touched;
-  touched = false;
-  try {
-    const value = fn();
-    return { value, tainted: touched };
-  } finally {
-    touched = outer || touched;
+  /** Record a value as secret (a Secret does on creation; also an unwrapped task argument, a passphrase). */
+  register(value: string): void {
+    if (value === '' || this.#known.has(value)) return;
+    this.#known.add(value);
+    // The forms a value takes inside a shell word or a JSON string (commands quote with shQuote, error
+    // texts may hold JSON.stringify): masked as well as the raw value.
+    for (const form of [value.replaceAll("'", "'\\''"), JSON.stringify(value).slice(1, -1)]) if (form !== value) this.#known.add(form);
+    this.#longestFirst = undefined;
   }
+
+  /** Every secret value seen so far, for reporters to redact. */
+  values(): ReadonlySet<string> {
+    return this.#known;
+  }
+
+  /** Replace every known secret value in `text` with "[redacted]" (longest first, so overlaps mask fully). */
+  redact(text: string): string {
+    if (this.#known.size === 0) return text;
+    this.#longestFirst ??= [...this.#known].sort((a, b) => b.length - a.length);
+    let out = text;
+    for (const v of this.#longestFirst) if (out.includes(v)) out = out.split(v).join('[redacted]');
+    return out;
+  }
+
+  /** A Secret of this registry was read. */
+  touch(): void {
+    this.#touched = true;
+  }
+
+  /**
+   * Run `fn`, reporting whether it read any Secret's value. Scopes nest: a secret read inside marks
+   * every enclosing scope too (a helper's subexpression taints the whole render).
+   */
+  track<T>(fn: () => T): { value: T; tainted: boolean } {
+    const outer = this.#touched;
+    this.#touched = false;
+    try {
+      const value = fn();
+      return { value, tainted: this.#touched };
+    } finally {
+      this.#touched = outer || this.#touched;
+    }
+  }
+}
+
+/** The registry the loader registers into until it takes the run's registry from its context (see above). */
+export const loaderSecrets = new SecretRegistry();
+
+/** `loaderSecrets.track`: for the loader's renders and derived variables. */
+export function trackSecrets<T>(fn: () => T): { value: T; tainted: boolean } {
+  return loaderSecrets.track(fn);
 }
 
 export class Secret {
   readonly #value: string;
-  constructor(value: string) {
+  readonly #registry: SecretRegistry;
+  constructor(value: string, registry: SecretRegistry = loaderSecrets) {
     this.#value = value;
-    registerSecret(value);
+    this.#registry = registry;
+    registry.register(value);
   }
   /** The real value: used by template rendering (string concatenation) and by operations. */
   toString(): string {
-    touched = true;
+    this.#registry.touch();
     return this.#value;
   }
   toJSON(): string {
@@ -46,47 +94,35 @@ export class Secret {
   }
 }
 
-/** Every secret value seen so far, for reporters to redact. */
+/** `loaderSecrets.values()`. */
 export function secretValues(): ReadonlySet<string> {
-  return known;
+  return loaderSecrets.values();
 }
 
-/** Record a value as secret without wrapping it (e.g. an unwrapped task argument). */
+/** `loaderSecrets.register`. */
 export function registerSecret(value: string): void {
-  if (value === '' || known.has(value)) return;
-  known.add(value);
-  // The forms a value takes inside a shell word or a JSON string (commands quote with shQuote, error
-  // texts may hold JSON.stringify): masked as well as the raw value.
-  for (const form of [value.replaceAll("'", "'\\''"), JSON.stringify(value).slice(1, -1)]) if (form !== value) known.add(form);
-  longestFirst = undefined;
+  loaderSecrets.register(value);
 }
 
-/** `known`, longest first; sorted again only when a secret was added (every string of every event is redacted). */
-let longestFirst: string[] | undefined;
-
-/** Replace every known secret value in `text` with "[redacted]" (longest first, so overlaps mask fully). */
+/** `loaderSecrets.redact`. */
 export function redact(text: string): string {
-  if (known.size === 0) return text;
-  longestFirst ??= [...known].sort((a, b) => b.length - a.length);
-  let out = text;
-  for (const v of longestFirst) if (out.includes(v)) out = out.split(v).join('[redacted]');
-  return out;
+  return loaderSecrets.redact(text);
 }
 
 /** A value declared secret by name: every string or number in it (deeply) becomes a Secret. */
-export function asSecret(value: unknown): unknown {
+export function asSecret(value: unknown, registry: SecretRegistry = loaderSecrets): unknown {
   if (value instanceof Secret) return value;
-  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value === '' ? value : new Secret(String(value));
-  if (Array.isArray(value)) return value.map(asSecret);
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asSecret(v)]));
+  if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value === '' ? value : new Secret(String(value), registry);
+  if (Array.isArray(value)) return value.map((v) => asSecret(v, registry));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, asSecret(v, registry)]));
   return value;
 }
 
 /** Strings (deeply) that hold a registered secret become Secrets: rendered data keeps its taint. */
-export function markSecrets(value: unknown): unknown {
-  if (typeof value === 'string') return redact(value) === value ? value : new Secret(value);
-  if (Array.isArray(value)) return value.map(markSecrets);
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markSecrets(v)]));
+export function markSecrets(value: unknown, registry: SecretRegistry): unknown {
+  if (typeof value === 'string') return registry.redact(value) === value ? value : new Secret(value, registry);
+  if (Array.isArray(value)) return value.map((v) => markSecrets(v, registry));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, markSecrets(v, registry)]));
   return value;
 }
 

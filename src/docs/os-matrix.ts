@@ -4,6 +4,7 @@
 // sample state. Hand-written prose stays outside the generated region, so the tables cannot drift.
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
+import { SecretRegistry } from '../core/secret.js';
 import type { AccountsBackend, InitBackend, PackageBackend } from '../backends/backends.js';
 import {
   accountsBackends,
@@ -58,6 +59,8 @@ function plannedCommands(opName: string, args: Record<string, unknown>, backends
     controllerPath: (_kind, src) => src,
     renderTemplate: () => '',
     noLog: false,
+    // Documentation examples hold no secrets: an empty registry of their own.
+    secrets: new SecretRegistry(),
   };
   try {
     const resolved = op.resolve(op.schema.parse(args), ctx);

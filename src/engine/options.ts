@@ -1,5 +1,6 @@
 // What the operator asked for on the command line, as the engine sees it.
 import type { Vars } from '../load/model.js';
+import type { SecretRegistry } from '../core/secret.js';
 import type { Interrupt } from './interrupt.js';
 
 export interface RunOptions {
@@ -22,6 +23,8 @@ export interface RunOptions {
   breakLock?: boolean;
   /** Ctrl-C / SIGTERM, fed by the command line: stops new work, then aborts (src/engine/interrupt.ts). */
   interrupt?: Interrupt;
+  /** The run's secret values: every event is redacted with them, secret-bearing file contents are not diffed. */
+  secrets: SecretRegistry;
   /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
   lockDir?: string;
 }

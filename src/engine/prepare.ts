@@ -38,7 +38,7 @@ export function prepareTasks(ctx: HostContext, play: Play, def: TaskDef, ref: Ro
   // Loop items keep their taint: a secret item (or one holding a secret) is a Secret in `item`, so a
   // label or helper computed from it is tracked like the secret itself.
   const single = typeof def.loop === 'string' ? singleRefValue(def.loop, vars) : undefined;
-  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop);
+  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop, ctx.opts.secrets);
   if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
   const loopVar = def.loopVar ?? 'item';
   return items.map((item, i) => {
@@ -98,6 +98,7 @@ export function prepareTask(
     vars,
     backends: ctx.backends,
     noLog: def.noLog,
+    secrets: ctx.opts.secrets,
     controllerPath: (kind, src) => controllerPath(def, kind, src),
     renderTemplate: (file) => renderTemplateFile(file, vars),
   };

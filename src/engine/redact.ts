@@ -1,17 +1,17 @@
 // Events leave the engine redacted: every secret value replaced, file contents dropped (reporters
 // show diffs, never raw bytes), no_log tasks reduced to what ran. Subscribers cannot leak what they
 // never receive.
-import { redact } from '../core/secret.js';
+import type { SecretRegistry } from '../core/secret.js';
 import type { Change } from '../ops/operation.js';
 import type { RunEvent, TaskResult } from './events.js';
 
-function deepRedact<T>(value: T): T {
-  if (typeof value === 'string') return redact(value) as T;
+function deepRedact<T>(value: T, secrets: SecretRegistry): T {
+  if (typeof value === 'string') return secrets.redact(value) as T;
   if (Buffer.isBuffer(value)) return Buffer.alloc(0) as T;
-  if (Array.isArray(value)) return value.map(deepRedact) as T;
+  if (Array.isArray(value)) return value.map((v) => deepRedact(v, secrets)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = deepRedact(v);
+    for (const [k, v] of Object.entries(value)) out[k] = deepRedact(v, secrets);
     return out as T;
   }
   return value;
@@ -22,11 +22,12 @@ function maskNoLog(c: Change): Change {
   return { ...c, diff: c.diff && { path: c.diff.path, before: null, after: null, attrs: c.diff.attrs, masked: 'secret' } };
 }
 
-export function redactResult(r: TaskResult): TaskResult {
-  if (!r.noLog) return deepRedact(r);
-  return deepRedact({ ...r, changes: r.changes.map(maskNoLog), reason: undefined, error: r.error ? 'failed (output hidden: no_log)' : undefined });
+export function redactResult(r: TaskResult, secrets: SecretRegistry): TaskResult {
+  if (!r.noLog) return deepRedact(r, secrets);
+  const masked = { ...r, changes: r.changes.map(maskNoLog), reason: undefined, error: r.error ? 'failed (output hidden: no_log)' : undefined };
+  return deepRedact(masked, secrets);
 }
 
-export function redactEvent(e: RunEvent): RunEvent {
-  return deepRedact(e);
+export function redactEvent(e: RunEvent, secrets: SecretRegistry): RunEvent {
+  return deepRedact(e, secrets);
 }

@@ -4,7 +4,7 @@ import pLimit from 'p-limit';
 import { selectHosts } from '../load/inventory.js';
 import type { ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, Vars } from '../load/model.js';
-import { asSecret } from '../core/secret.js';
+import { asSecret, type SecretRegistry } from '../core/secret.js';
 import { secretVarNames } from '../load/vars.js';
 import type { Emit, RunSummary } from './events.js';
 import { newOwner } from './host-lock.js';
@@ -49,12 +49,12 @@ export async function runPlan(
   rawEmit: Emit,
 ): Promise<RunSummary> {
   const t0 = Date.now();
-  registerCommandLineSecrets(plan, opts.extraVars);
+  registerCommandLineSecrets(plan, opts.extraVars, opts.secrets);
   const interrupt = opts.interrupt;
   // After an abort (a second signal) the run has ended: hosts still busy in the background report nothing more.
   let ended = false;
   const emit: Emit = (e) => {
-    if (!ended) rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result) } : redactEvent(e));
+    if (!ended) rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result, opts.secrets) } : redactEvent(e, opts.secrets));
   };
   const byHost = targets(plan, inventory, opts.limit);
   const hosts = [...byHost.keys()];
@@ -89,8 +89,8 @@ export async function runPlan(
  * A secret_vars value given with -e is on the command line the report shows: register it now, not
  * only when a host resolves the role's variables (a run where no host gets that far must mask it too).
  */
-function registerCommandLineSecrets(plan: Plan, extraVars: Vars): void {
-  for (const name of new Set(plan.plays.flatMap((p) => [...secretVarNames(p)]))) if (Object.hasOwn(extraVars, name)) asSecret(extraVars[name]);
+function registerCommandLineSecrets(plan: Plan, extraVars: Vars, secrets: SecretRegistry): void {
+  for (const name of new Set(plan.plays.flatMap((p) => [...secretVarNames(p)]))) if (Object.hasOwn(extraVars, name)) asSecret(extraVars[name], secrets);
 }
 
 /** Every play on its hosts, batch by batch; a signal or too many failures in a batch stops the run. */

@@ -4,7 +4,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { shQuote } from '../core/quote.js';
-import { secretValues } from '../core/secret.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { commandString } from './path-schema.js';
 import { ownerName } from './name-schema.js';
@@ -75,9 +75,9 @@ const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
  * Does the wanted content hold a secret value (then its old content may hold the old secret too), or
  * either side a private key (a key copied from files/ is a secret nobody tagged)?
  */
-function holdsSecret(content: Buffer, old?: Buffer): boolean {
+function holdsSecret(secrets: SecretRegistry, content: Buffer, old?: Buffer): boolean {
   const text = content.toString('utf8');
-  for (const secret of secretValues()) if (text.includes(secret)) return true;
+  for (const secret of secrets.values()) if (text.includes(secret)) return true;
   return PRIVATE_KEY.test(text) || (old !== undefined && PRIVATE_KEY.test(old.toString('latin1')));
 }
 
@@ -85,7 +85,7 @@ function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], c
   const diff: FileDiff = { path, before: null, after: null, attrs };
   // A secret-bearing file (a password map) shows no content at all: redacting the new value would
   // still print the old one from the host's current file.
-  if (ctx.noLog || holdsSecret(content, st.content)) return { ...diff, masked: 'secret' };
+  if (ctx.noLog || holdsSecret(ctx.secrets, content, st.content)) return { ...diff, masked: 'secret' };
   if (!isText(content) || (st.content && !isText(st.content))) return { ...diff, masked: 'binary' };
   if (st.exists && !st.content && (st.size ?? 0) > DIFF_CONTENT_LIMIT) return { ...diff, masked: 'too large' };
   return { ...diff, before: st.exists ? (st.content ?? Buffer.alloc(0)).toString('utf8') : null, after: content.toString('utf8') };
@@ -110,7 +110,7 @@ export function planFileContent(want: WriteSpec & { follow?: boolean }, st: File
     content: want.content,
   };
   const predicts = [{ resource: fileResource(want.path), value: after }];
-  const secret = ctx.noLog || holdsSecret(want.content);
+  const secret = ctx.noLog || holdsSecret(ctx.secrets, want.content);
   const file: PlannedFile = {
     path: want.path,
     ...contentDigest(want.content, secret),

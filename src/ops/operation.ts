@@ -4,6 +4,7 @@ import type { z } from 'zod';
 import type { Change, FollowUp } from '../core/change.js';
 import type { Facts } from '../facts/facts.js';
 import type { Backends } from '../backends/backends.js';
+import type { SecretRegistry } from '../core/secret.js';
 import type { Vars } from '../core/vars.js';
 import type { StateQuery, StateView } from '../state/query.js';
 import type { ResourceId } from '../state/resource.js';
@@ -89,6 +90,8 @@ export interface OpContext {
   renderTemplate(file: string): string;
   /** The task asked for its diff and output to be hidden (no_log), or content is secret. */
   noLog: boolean;
+  /** The run's secret values: a file holding one shows no diff. */
+  secrets: SecretRegistry;
 }
 
 /** The outcome of running a task's changes, for operations whose changed/failed status depends on output. */

@@ -5,7 +5,7 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../engine/events.js';
 import { FleetplanError, InputError, InputErrors } from '../core/errors.js';
-import { redact } from '../core/secret.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { shQuote } from '../core/quote.js';
 import { writeAtomic } from '../core/write-atomic.js';
 import { renderReport } from './html-page.js';
@@ -22,6 +22,8 @@ export interface HtmlReportOptions {
   version: string;
   /** A dry run was asked for: the page says so even when the run never started (invalid input). */
   check?: boolean;
+  /** The run's secret values (complete only at the end: the page is redacted when written). */
+  secrets: SecretRegistry;
 }
 
 /** The report could not be written (disk full, directory removed during the run). */
@@ -84,10 +86,10 @@ export class HtmlReporter implements Reporter {
     const page = renderReport(this.recorder.record, {
       plan: this.opts.plan,
       // Redacted word by word, before quoting could split a secret.
-      commandLine: this.opts.argv.map((w) => shQuote(redact(w))).join(' '),
+      commandLine: this.opts.argv.map((w) => shQuote(this.opts.secrets.redact(w))).join(' '),
       version: this.opts.version,
       writtenAt: new Date(),
-      stopped: stopped === undefined ? undefined : redact(stopped),
+      stopped: stopped === undefined ? undefined : this.opts.secrets.redact(stopped),
     });
     try {
       // For attaching to a ticket: readable by others, unlike a vault file.

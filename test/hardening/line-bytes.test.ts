@@ -22,6 +22,7 @@ import { operations } from '../../src/ops/registry.js';
 import { applySettings } from '../../src/ops/settings.js';
 import { StateView } from '../../src/state/query.js';
 import { runProcess } from '../run-process.js';
+import { loaderSecrets } from '../../src/core/secret.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');
@@ -37,6 +38,7 @@ const ctx: OpContext = {
   controllerPath: (_k, src) => src,
   renderTemplate: () => '',
   noLog: false,
+  secrets: loaderSecrets,
 };
 
 /** Plans `op` against a file holding `content`, as the engine would after reading it from a host. */

@@ -21,7 +21,7 @@ import { writeRelayInventory } from '../integration/relay-inventory.js';
 import { shQuote } from '../../src/core/quote.js';
 import { InputError } from '../../src/core/errors.js';
 import { redactEvent } from '../../src/engine/redact.js';
-import { Secret, redact } from '../../src/core/secret.js';
+import { Secret, redact, loaderSecrets } from '../../src/core/secret.js';
 import { renderArgs } from '../../src/load/template.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
 
@@ -379,7 +379,7 @@ describe('secrets: property — no helper or combination lets a random secret th
             }
           };
           for (const [k, v] of Object.entries(rendered)) {
-            const event = redactEvent({ type: 'task-start', host: 'h', task: `t ${v}`, detail: { command: v, diff: { path: '/x', before: '', after: `line\n${v}\n` } } } as never);
+            const event = redactEvent({ type: 'task-start', host: 'h', task: `t ${v}`, detail: { command: v, diff: { path: '/x', before: '', after: `line\n${v}\n` } } } as never, loaderSecrets);
             check(`event ${k}`, JSON.stringify(event));
             check(`error ${k}`, redact(new InputError(`bad value ${JSON.stringify(v)} and ${v}`, { host: 'h', task: 't' }).describe()));
           }

@@ -12,6 +12,7 @@ import { parseFacts } from '../../src/facts/gather.js';
 import { operations } from '../../src/ops/registry.js';
 import type { OpContext } from '../../src/ops/operation.js';
 import { StateView } from '../../src/state/query.js';
+import { loaderSecrets } from '../../src/core/secret.js';
 
 const ctx = (backends: OpContext['backends']): OpContext => ({
   host: 'h1',
@@ -21,6 +22,7 @@ const ctx = (backends: OpContext['backends']): OpContext => ({
   controllerPath: (_k, src) => src,
   renderTemplate: () => '',
   noLog: false,
+  secrets: loaderSecrets,
 });
 
 function plan(op: string, args: Record<string, unknown>, c: OpContext, answer: (key: string) => unknown) {

@@ -10,6 +10,7 @@ import type { RunEvent, TaskResult } from '../../src/engine/events.js';
 import { runPlan } from '../../src/engine/run.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
+import { loaderSecrets } from '../../src/core/secret.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-engine-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -26,7 +27,7 @@ async function run(planText: string, opts: { check?: boolean; tags?: string[]; s
   const summary = await runPlan(
     loadPlan(file, { rolesPath: [] }),
     loadInventory(inventoryFile),
-    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], extraVars: {}, lockDir },
+    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], secrets: loaderSecrets, extraVars: {}, lockDir },
     (e) => events.push(e),
   );
   const results = events.flatMap((e) => (e.type === 'task-result' ? [e.result] : []));
@@ -257,7 +258,7 @@ test('a command running past --timeout fails the host with the host and the caus
   const summary = await runPlan(
     loadPlan(file, { rolesPath: [] }),
     loadInventory(inventoryFile),
-    { check: false, forks: 1, tags: [], skipTags: [], extraVars: {}, commandTimeoutMs: 300 },
+    { check: false, forks: 1, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {}, commandTimeoutMs: 300 },
     (e) => events.push(e),
   );
   assert.ok(Date.now() - t0 < 4000);
@@ -343,7 +344,7 @@ tasks:
 `);
   for (const h of ['h1', 'h3', 'h4', 'h5']) writeFileSync(path.join(dir, `serial-${h}`), 'x\n');
   const events: RunEvent[] = [];
-  const summary = await runPlan(loadPlan(planFile, { rolesPath: [] }), loadInventory(multi), { check: true, forks: 5, tags: [], skipTags: [], extraVars: {} }, (e) => events.push(e));
+  const summary = await runPlan(loadPlan(planFile, { rolesPath: [] }), loadInventory(multi), { check: true, forks: 5, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {} }, (e) => events.push(e));
   const started = events.filter((e) => e.type === 'host-start').map((e) => (e as any).host);
   assert.deepEqual(started, ['h1', 'h2'], 'the first batch failed 50% > 40%: no later batch started');
   assert.equal(summary.hosts.h2!.failed, 1);
@@ -397,7 +398,7 @@ test('host lock: a second run is refused naming the holder; --break-lock takes o
     const file = path.join(dir, 'lock-plan.yml');
     writeFileSync(file, plan);
     const events: RunEvent[] = [];
-    const s = await runPlan(loadPlan(file, { rolesPath: [] }), loadInventory(inventoryFile), { check: false, forks: 1, tags: [], skipTags: [], extraVars: {}, breakLock: true, lockDir }, (e) => events.push(e));
+    const s = await runPlan(loadPlan(file, { rolesPath: [] }), loadInventory(inventoryFile), { check: false, forks: 1, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {}, breakLock: true, lockDir }, (e) => events.push(e));
     assert.equal(s.hosts.me!.failed, 0);
     assert.equal(exists(lock), false);
   } finally {

@@ -11,6 +11,7 @@ import type { RunEvent } from '../../src/engine/events.js';
 import { runPlan } from '../../src/engine/run.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
+import { loaderSecrets } from '../../src/core/secret.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-inject-'));
 const pwned = path.join(dir, 'PWNED');
@@ -60,7 +61,7 @@ tasks:
   };
   const cwdBefore = new Set(readdirSync(process.cwd()));
   const events: RunEvent[] = [];
-  const summary = await runPlan(loadPlan(plan, { rolesPath: [] }), loadInventory(inventory), { check: false, forks: 1, tags: [], skipTags: [], extraVars: vars }, (e) => events.push(e));
+  const summary = await runPlan(loadPlan(plan, { rolesPath: [] }), loadInventory(inventory), { check: false, forks: 1, tags: [], skipTags: [], extraVars: vars, secrets: loaderSecrets }, (e) => events.push(e));
   const failures = events.flatMap((e) => (e.type === 'task-result' && e.result.status === 'failed' ? [`${e.result.task}: ${e.result.error}`] : []));
   assert.deepEqual(failures, []);
   assert.equal(summary.hosts.me!.failed, 0);

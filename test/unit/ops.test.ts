@@ -10,6 +10,7 @@ import { operations } from '../../src/ops/registry.js';
 import { Unresolved, type OpContext, type PlanResult } from '../../src/ops/operation.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import { StateView } from '../../src/state/query.js';
+import { loaderSecrets } from '../../src/core/secret.js';
 
 const ctx: OpContext = {
   host: 'h1',
@@ -19,6 +20,7 @@ const ctx: OpContext = {
   controllerPath: (_k, src) => src,
   renderTemplate: () => 'rendered\n',
   noLog: false,
+  secrets: loaderSecrets,
 };
 
 /** Plans `op` with `args`, answering each of its queries with `answer(key)`. */

@@ -3,6 +3,7 @@ import type { HostStats, RunEvent, TaskResult } from '../../src/engine/events.js
 import { redactEvent, redactResult } from '../../src/engine/redact.js';
 import type { Facts } from '../../src/facts/facts.js';
 import type { Change } from '../../src/ops/operation.js';
+import { loaderSecrets } from '../../src/core/secret.js';
 
 export const FACTS: Facts = {
   hostname: 'x', system: 'Linux', kernel: '6.1', arch: 'x86_64', os_family: 'Debian', distribution: 'debian',
@@ -42,7 +43,7 @@ export function events(check: boolean, hosts: Record<string, { tasks?: TaskResul
       st = stats([], { unreachable: true, ms: 10 });
     } else {
       out.push({ type: 'host-facts', host, facts: FACTS, ms: 5 });
-      for (const t of tasks) out.push({ type: 'task-result', result: redactResult(t) });
+      for (const t of tasks) out.push({ type: 'task-result', result: redactResult(t, loaderSecrets) });
       if (h.failed) out.push({ type: 'host-failed', host, error: h.failed });
       st = stats(tasks, h.failed ? { failed: stats(tasks).failed + 1 } : {});
     }
@@ -50,7 +51,7 @@ export function events(check: boolean, hosts: Record<string, { tasks?: TaskResul
     out.push({ type: 'host-done', host, stats: st });
   }
   out.push({ type: 'run-end', summary });
-  return out.map((e) => (e.type === 'task-result' ? e : redactEvent(e)));
+  return out.map((e) => (e.type === 'task-result' ? e : redactEvent(e, loaderSecrets)));
 }
 
 /** `hosts` hosts of `tasks` tasks; every tenth host changes every fifth task (a 40-line file each). */
