@@ -1,35 +1,28 @@
 // `fleetplan dns`: per domain, the DNS records the operator must publish — DKIM keys read from each
-// host (one exec per host), SPF authorising the smarthost, DMARC — in zone-file form.
+// host (one exec per host), SPF authorising the smarthost, DMARC — in zone-file form. Hosts are reached
+// and their variables computed as the engine does (connect-host.ts, host-scope.ts); which variables hold
+// the records, the roles declare (meta.yml `dns_records:`, src/dns/plan-records.ts).
 import type { Command } from 'commander';
 import pLimit from 'p-limit';
-import { zoneFor, parseGenkeyTxt, spfForRelay, type DkimKeyOnHost, type DomainPolicy } from '../dns/records.js';
+import { hostRecords } from '../dns/plan-records.js';
+import { zoneFor, parseGenkeyTxt, type DkimKeyOnHost, type DomainPolicy } from '../dns/records.js';
 import { connectHost } from '../engine/connect-host.js';
+import { hostScope } from '../engine/host-scope.js';
 import { targets } from '../engine/run.js';
 import { ExitCode, FleetplanError } from '../core/errors.js';
 import { gatherFacts } from '../facts/gather.js';
-import type { Play, RoleRef, Vars } from '../load/model.js';
-import { resolveVars } from '../load/resolve-vars.js';
-import { evaluateWhen } from '../load/when.js';
-import { secretVarNames, varsFor } from '../load/vars.js';
 import { readState, uniqueQueries } from '../state/batch.js';
 import { fileQuery } from '../state/file-state.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
 import { visible } from '../report/visible.js';
 
-interface DkimEntry {
-  domain: string;
-  selector: string;
-}
-
-const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
-
 export function registerDns(program: Command): void {
   addInventoryOptions(
     addPlanOptions(program
       .command('dns')
       .description('print the DNS records to publish per domain: DKIM keys read from the hosts, SPF for the smarthost, DMARC')
-      .argument('<plan>', 'the relay plan (its opendkim and postfix_relay roles give domains, selectors and the smarthost)')),
+      .argument('<plan>', 'the relay plan (its roles that declare dns_records: in meta.yml, e.g. opendkim and postfix_relay, give domains, selectors and the smarthost)')),
   ).action((planFile: string, opts: PlanOpts) =>
     guard(async () => {
       const inputs = loadInputs(planFile, opts);
@@ -45,37 +38,14 @@ export function registerDns(program: Command): void {
               const conn = await connectHost(inputs.inventory, host, inputs.extraVars, connectOptions(opts));
               try {
                 const { facts } = await gatherFacts(conn, host);
-                const scope = (play: Play, ref?: RoleRef): Vars =>
-                  resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef: ref, extraVars: inputs.extraVars, facts }), secretVarNames(play));
+                const wanted = hostRecords(plays, hostScope(inputs, host, facts), policies);
                 // Every play's keys are read in one exec.
-                const wanted: Array<{ entry: DkimEntry; query: ReturnType<typeof fileQuery> }> = [];
-                let become = false;
-                for (const play of plays) {
-                  if (play.when !== undefined && !evaluateWhen(play.when, scope(play))) continue;
-                  const roleScope = (name: string) => {
-                    const ref = play.roles.find((r) => r.role.name === name);
-                    return ref ? scope(play, ref) : undefined;
-                  };
-                  const relay = roleScope('postfix_relay') ?? scope(play);
-                  const dkim = roleScope('opendkim');
-                  const entries = dkim && dkim.dkim_enabled !== false ? ((dkim.dkim_keys ?? []) as DkimEntry[]) : [];
-                  for (const entry of entries) {
-                    wanted.push({ entry, query: fileQuery(`${str(dkim!.opendkim_key_dir)}/${entry.domain}/${entry.selector}.txt`, { withContent: true }) });
-                  }
-                  if (entries.length) become ||= Boolean(play.become);
-                  for (const domain of new Set([str(relay.mail_domain), ...entries.map((e) => e.domain)].filter(Boolean))) {
-                    const p = policies.get(domain) ?? { domain, spf: [], dmarc: '' };
-                    if (relay.relay_host) p.spf.push(...spfForRelay(str(relay.relay_host), str(relay.spf_include) || undefined));
-                    const rua = str(relay.dmarc_rua) || `mailto:postmaster@${domain}`;
-                    p.dmarc = `v=DMARC1; p=${str(relay.dmarc_policy) || 'none'}; rua=${rua}`;
-                    policies.set(domain, p);
-                  }
-                }
-                const view = await readState(conn, uniqueQueries(wanted.map((w) => w.query)), { become, label: 'read DKIM keys' });
-                for (const { entry: e, query } of wanted) {
-                  const st = view.get(query);
+                const queries = wanted.keys.map((k) => fileQuery(k.txtPath, { withContent: true }));
+                const view = await readState(conn, uniqueQueries(queries), { become: wanted.become, label: 'read DKIM keys' });
+                wanted.keys.forEach(({ entry: e }, i) => {
+                  const st = view.get(queries[i]!);
                   keys.push({ host, domain: e.domain, selector: e.selector, txt: st.exists && st.content ? parseGenkeyTxt(st.content.toString()) : null });
-                }
+                });
               } finally {
                 await conn.close();
               }

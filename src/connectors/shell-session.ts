@@ -7,8 +7,8 @@
 // follow, `exit` ends only that subshell, and nothing it defines leaks into the next. It arrives as one
 // quoted word that the subshell evaluates, so no byte of it can break the framing. After it, the
 // shell prints an end marker with the script's exit status on stdout and one on stderr, carrying a
-// token unique to the script, so no output can be taken for one.
-import { randomBytes } from 'node:crypto';
+// token unique to the script, so no output can be taken for one (core/framing.ts scriptEnd).
+import { newNonce, scriptEnd } from '../core/framing.js';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { ConnectError, OperationError } from '../core/errors.js';
@@ -89,7 +89,8 @@ export class ShellSession {
       if (this.proc === started) this.proc = undefined;
       throw e;
     }
-    const token = `@@${randomBytes(9).toString('hex')}`;
+    const token = newNonce();
+    const end = scriptEnd(token);
     return new Promise<CommandResult>((resolve, reject) => {
       let timer: NodeJS.Timeout | undefined;
       const settle = (e: Error | undefined, r?: CommandResult) => {
@@ -101,7 +102,7 @@ export class ShellSession {
       };
       this.current = {
         proc, token, out: Buffer.alloc(0), err: Buffer.alloc(0),
-        outMark: Buffer.from(`\n${token} end `), errMark: Buffer.from(`\n${token} end\n`), outAt: -1, errAt: -1,
+        outMark: end.out, errMark: end.err, outAt: -1, errAt: -1,
         start: performance.now(), resolve: (r) => settle(undefined, r), reject: (e) => settle(e),
       };
       if (timeoutMs !== undefined) {
@@ -119,7 +120,7 @@ export class ShellSession {
         Buffer.concat([
           Buffer.from('(eval '),
           shQuoteBytes(body),
-          Buffer.from(`) </dev/null; _fp_rc=$?; printf '\\n${token} end %d\\n' "$_fp_rc"; printf '\\n${token} end\\n' >&2\n`),
+          Buffer.from(`) </dev/null; ${end.shell}\n`),
         ]),
       );
     });

@@ -1,12 +1,47 @@
 // The output framing of host scripts: a snippet's stdout between two marker lines that carry a random
 // nonce, the end marker also carrying the snippet's exit status. Nothing a file or a command prints
 // can forge a marker (it cannot know the nonce), so many snippets share one exec and their outputs
-// are split back exactly, whatever bytes they hold (src/state/batch.ts).
+// are split back exactly, whatever bytes they hold (src/state/batch.ts, the change script of
+// src/engine/executor.ts). A script sent to a long-lived shell ends with the same kind of marker
+// (scriptEnd, src/connectors/shell-session.ts); a query's own tagged lines start with marker()
+// (src/state/file-state.ts).
 import { randomBytes } from 'node:crypto';
 
 /** A fresh nonce for one script: 18 hex digits. */
 export function newNonce(): string {
   return randomBytes(9).toString('hex');
+}
+
+/** The start of every marker line: `@@<nonce>`. */
+export function marker(nonce: string): string {
+  return `@@${nonce}`;
+}
+
+/** An end marker, `@@<nonce> end[ <label>]`; on stdout the exit status follows it. */
+function endMark(nonce: string, label?: string): string {
+  return `${marker(nonce)} end${label === undefined ? '' : ` ${label}`}`;
+}
+
+/**
+ * The end of a script run in a long-lived shell (connectors/shell-session.ts), which streams: no
+ * begin marker (the output starts with the script), an end marker on stdout carrying the exit status
+ * and one on stderr, so the reader knows both streams are complete.
+ */
+export interface ScriptEnd {
+  /** Shell text to run right after the script. */
+  shell: string;
+  /** What to look for in stdout (the exit status and a newline follow) and in stderr. */
+  out: Buffer;
+  err: Buffer;
+}
+
+export function scriptEnd(nonce: string): ScriptEnd {
+  const end = endMark(nonce);
+  return {
+    shell: `_fp_rc=$?; printf '\\n${end} %d\\n' "$_fp_rc"; printf '\\n${end}\\n' >&2`,
+    out: Buffer.from(`\n${end} `),
+    err: Buffer.from(`\n${end}\n`),
+  };
 }
 
 /** One snippet's output and exit status. */
@@ -17,7 +52,7 @@ export interface Frame {
 
 /** Shell lines running `body` in a subshell that reads nothing (the script itself may be on stdin), framed as `label`. */
 export function framedSnippet(nonce: string, label: string, body: string): string[] {
-  return [`printf '@@${nonce} begin ${label}\\n'`, `( ${body}\n) </dev/null`, `printf '\\n@@${nonce} end ${label} %d\\n' "$?"`];
+  return [`printf '${marker(nonce)} begin ${label}\\n'`, `( ${body}\n) </dev/null`, `printf '\\n${endMark(nonce, label)} %d\\n' "$?"`];
 }
 
 /**
@@ -25,8 +60,8 @@ export function framedSnippet(nonce: string, label: string, body: string): strin
  * 'missing' when its begin marker is not there, 'truncated' when its end marker is not.
  */
 export function readFrame(stdout: Buffer, nonce: string, label: string, from = 0): { frame: Frame; next: number } | 'missing' | 'truncated' {
-  const begin = Buffer.from(`@@${nonce} begin ${label}\n`);
-  const endPrefix = Buffer.from(`\n@@${nonce} end ${label} `);
+  const begin = Buffer.from(`${marker(nonce)} begin ${label}\n`);
+  const endPrefix = Buffer.from(`\n${endMark(nonce, label)} `);
   const b = stdout.indexOf(begin, from);
   if (b < 0) return 'missing';
   const start = b + begin.length;

@@ -2,7 +2,7 @@
 // directory beside the target, final owner and mode before the first byte, validate, rename; never
 // through a symbolic link, see writeScript), commands stopping at the first failure, and — in the
 // same exec — a fresh read of the state later tasks need, so planning never uses stale state.
-import { randomBytes } from 'node:crypto';
+import { framedSnippet, newNonce, readFrame } from '../core/framing.js';
 import { evalWord, shQuote } from '../core/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';
 import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } from '../state/batch.js';
@@ -72,28 +72,22 @@ export interface ExecPlan {
 }
 
 /**
- * The whole exec: the changes in a subshell with their output framed, then the refresh batch.
- * The exit status of the changes is carried in the frame, so the refresh always runs.
+ * The whole exec: the changes in a subshell with their output framed (core/framing.ts, the frame the
+ * state batch uses too), then the refresh batch. The exit status of the changes is carried in the
+ * frame, so the refresh always runs.
  */
 export function execScript(changes: readonly Change[], refresh: readonly StateQuery[]): ExecPlan {
-  const nonce = randomBytes(9).toString('hex');
+  const nonce = newNonce();
   const batch = planBatch(refresh);
-  const script = [
-    `printf '@@${nonce} change-begin\\n'`,
-    `(\n${changeScript(changes)}\n) </dev/null`,
-    `printf '\\n@@${nonce} change-end %d\\n' "$?"`,
-    batchScript(batch.run, nonce),
-  ].join('\n');
+  const script = [...framedSnippet(nonce, CHANGE_FRAME, changeScript(changes)), batchScript(batch.run, nonce)].join('\n');
   return { script, nonce, refresh: batch };
 }
 
+/** The label of the changes' frame; the refresh batch numbers its frames, so it cannot clash. */
+const CHANGE_FRAME = 'change';
+
 export function parseExec(stdout: Buffer, plan: ExecPlan): { change: BatchFrame; refresh: BatchFrame[] } {
-  const begin = Buffer.from(`@@${plan.nonce} change-begin\n`);
-  const end = Buffer.from(`\n@@${plan.nonce} change-end `);
-  const b = stdout.indexOf(begin);
-  const e = stdout.indexOf(end, b);
-  if (b < 0 || e < 0) throw new Error('the change script output is truncated (connection lost?)');
-  const nl = stdout.indexOf(0x0a, e + end.length);
-  const change = { out: stdout.subarray(b + begin.length, e), exitCode: Number(stdout.subarray(e + end.length, nl).toString()) };
-  return { change, refresh: parseFrames(stdout.subarray(nl + 1), plan.nonce, plan.refresh.run.length) };
+  const read = readFrame(stdout, plan.nonce, CHANGE_FRAME);
+  if (typeof read === 'string') throw new Error('the change script output is truncated (connection lost?)');
+  return { change: read.frame, refresh: parseFrames(stdout.subarray(read.next), plan.nonce, plan.refresh.run.length) };
 }

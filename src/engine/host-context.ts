@@ -9,8 +9,8 @@ import type { Facts } from '../facts/facts.js';
 import { gatherFacts, parseRaw } from '../facts/gather.js';
 import { selectBackends } from '../backends/select.js';
 import type { Backends } from '../backends/backends.js';
-import type { Play, RoleRef, Vars } from '../load/model.js';
 import type { Emit, HostStats } from './events.js';
+import type { HostScope } from './host-scope.js';
 import type { RunOptions } from './options.js';
 
 export interface HostContext {
@@ -21,8 +21,8 @@ export interface HostContext {
   opts: RunOptions;
   emit: Emit;
   stats: HostStats;
-  /** The host's variables for a task of this role (or of the play itself), all layers merged, facts included. */
-  scope: (play: Play, role?: RoleRef) => Vars;
+  /** The host's variables for a task of this role (or of the play itself), all layers merged, facts included (host-scope.ts). */
+  scope: HostScope;
   /** The run lock this run holds on the host (a real run), and whether it was taken through become. */
   lock?: HostLock & { become: boolean };
 }

@@ -5,12 +5,11 @@
 import { CommandTimeoutError, type CommandResult, type Connection, type ScriptOptions } from '../connectors/connection.js';
 import { performance } from 'node:perf_hooks';
 import { FleetplanError } from '../core/errors.js';
-import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
-import { resolveVars } from '../load/resolve-vars.js';
-import { secretVarNames, varsFor } from '../load/vars.js';
+import type { Inventory, Plan, Play } from '../load/model.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Emit, HostStats } from './events.js';
 import { startHost, type HostContext } from './host-context.js';
+import { hostScope } from './host-scope.js';
 import { releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
 import { signalName } from './interrupt.js';
@@ -97,24 +96,12 @@ export class HostSession {
     try {
       this.ctx = await startHost(
         { host: this.host, conn: this.conn, opts, emit, stats: this.stats },
-        (facts) => this.scopes(facts),
+        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars }, this.host, facts),
         lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
       );
     } catch (err) {
       this.fail(describe(err));
     }
-  }
-
-  /** The host's variables per play and role, resolved once each. */
-  private scopes(facts: HostContext['facts']): HostContext['scope'] {
-    const { plan, inventory, opts } = this.run;
-    const cache = new Map<string, Vars>();
-    return (play: Play, ref?: RoleRef) => {
-      const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
-      let v = cache.get(key);
-      if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host: this.host, play, roleRef: ref, extraVars: opts.extraVars, facts }), secretVarNames(play))));
-      return v;
-    };
   }
 
   /** The host's end: its run lock released, its connection closed. `notRun`: why a stopped run did not provision it. */

@@ -61,7 +61,14 @@ export interface RoleDef {
   handlers: TaskDef[];
   /** meta.yml `secret_vars:`: variable names whose values are secrets however they are supplied. */
   secretVars?: string[];
+  /** meta.yml `dns_records:`: which of its variables hold the DNS records `fleetplan dns` prints. */
+  dnsRecords?: DnsRecordVars;
 }
+
+/** What `fleetplan dns` prints, each field named by a role in meta.yml `dns_records:` (load/keywords/role.ts). */
+export type DnsRecordField = 'dkim_keys' | 'dkim_key_dir' | 'dkim_enabled' | 'mail_domain' | 'relay_host' | 'spf_include' | 'dmarc_policy' | 'dmarc_rua';
+/** Record field → the name of the role variable holding it. */
+export type DnsRecordVars = Partial<Record<DnsRecordField, string>>;
 
 /** One entry of a play's `roles:` list. */
 export interface RoleRef {

@@ -119,8 +119,8 @@ export class RoleLoader {
     }
 
     const metaSrc = yml('meta.yml');
-    const { dependencies, secretVars } = metaSrc ? readRoleMeta(metaSrc, issues) : { dependencies: [], secretVars: [] };
+    const { dependencies, secretVars, dnsRecords } = metaSrc ? readRoleMeta(metaSrc, issues) : { dependencies: [], secretVars: [], dnsRecords: {} };
     if (issues.list.length !== before) return undefined;
-    return { def: { name, dir, defaults, osVars, tasks, handlers, secretVars }, dependencies };
+    return { def: { name, dir, defaults, osVars, tasks, handlers, secretVars, dnsRecords }, dependencies };
   }
 }

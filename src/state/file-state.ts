@@ -1,6 +1,6 @@
 // The state of one path: type, mode, owner, group, size, sha256 — and its content only when the
 // caller's wanted hash differs, so a no-change run ships hashes, not files.
-import { randomBytes } from 'node:crypto';
+import { marker, newNonce } from '../core/framing.js';
 import { shQuote } from '../core/quote.js';
 import type { StateQuery } from './query.js';
 import type { ResourceId } from './resource.js';
@@ -135,7 +135,7 @@ function readFiles(names: string[]): StateQuery<Record<string, FileState>> {
   const specs = names.map(parseSpec);
   const paths = [...new Set(specs.map((s) => s.path))];
   const followed = new Set(specs.filter((s) => s.follow).map((s) => s.path));
-  const mark = `@@${randomBytes(6).toString('hex')}`;
+  const mark = marker(newNonce());
   const list = (ps: string[]) => ps.map(shQuote).join(' ');
   const item = (tag: string, v: string) => `printf '%s\\n%s\\n' '${mark} ${tag}' "${v}"`;
   const compare = specs.some((s) => s.withContent && s.wantSha !== undefined);

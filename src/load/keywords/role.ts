@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import type { SourcePos } from '../../core/errors.js';
 import { didYouMean, type Issues } from '../issues.js';
-import type { Condition, Vars } from '../model.js';
+import type { Condition, DnsRecordField, DnsRecordVars, Vars } from '../model.js';
 import { parseCondition } from '../when.js';
 import { isMap, isScalar, nodeKind, type Node, type YamlSource } from '../yaml.js';
 import { when } from './condition.js';
@@ -80,14 +80,34 @@ export function parseRoleRequest(src: YamlSource, node: Node | null, issues: Iss
   return issues.list.length === before ? req : undefined;
 }
 
-/** A variable name in meta.yml `secret_vars:`. */
-export const secretVarName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+/** A variable name in meta.yml (`secret_vars:`, `dns_records:`). */
+export const variableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+export const secretVarName = variableName;
 
 /** What a role's meta.yml declares. */
 export interface RoleMeta {
   dependencies: RoleRequest[];
   secretVars: string[];
+  dnsRecords: DnsRecordVars;
 }
+
+/**
+ * meta.yml `dns_records:`: which of the role's variables hold what `fleetplan dns` prints, so the
+ * command reads the role's declared outputs instead of knowing its variable names (src/dns/plan-records.ts).
+ */
+export const dnsRecordVars = z
+  .object({
+    dkim_keys: variableName.describe('The list of {domain, selector} DKIM keys the role makes'),
+    dkim_key_dir: variableName.describe('The directory holding <domain>/<selector>.txt, the public key opendkim-genkey wrote'),
+    dkim_enabled: variableName.describe('The switch that turns the DKIM keys off (false: no key records)'),
+    mail_domain: variableName.describe('The domain the host sends mail for (SPF and DMARC records)'),
+    relay_host: variableName.describe('The smarthost SPF must authorise'),
+    spf_include: variableName.describe("The smarthost's SPF domain or mechanisms (empty: derived from the relay host)"),
+    dmarc_policy: variableName.describe('The DMARC policy (none, quarantine, reject)'),
+    dmarc_rua: variableName.describe('Where DMARC aggregate reports go (empty: mailto:postmaster@<domain>)'),
+  })
+  .partial()
+  .strict() satisfies z.ZodType<DnsRecordVars> & { shape: Record<DnsRecordField, z.ZodType> };
 
 const metaKw = keywordsFor<RoleMeta>();
 const ROLE_META = {
@@ -118,6 +138,17 @@ const ROLE_META = {
       }
     },
   ),
+  dns_records: metaKw.plain(
+    dnsRecordVars
+      .nullable()
+      .describe(
+        `Which variables of this role hold what \`fleetplan dns\` prints: record field (${Object.keys(dnsRecordVars.shape).join(', ')}) → variable name; a field not named is read from the variable of its own name`,
+      ),
+    `a mapping of ${Object.keys(dnsRecordVars.shape).join(', ')} to variable names`,
+    (meta, value) => {
+      meta.dnsRecords = value ?? {};
+    },
+  ),
 };
 
 export const ROLE_META_KEYS = Object.keys(ROLE_META);
@@ -127,7 +158,7 @@ export const roleMeta = keywordObject(ROLE_META).nullable().describe("A role's m
 
 /** Read a role's meta.yml (nothing in it: no dependencies, no secret variables). */
 export function readRoleMeta(src: YamlSource, issues: Issues): RoleMeta {
-  const meta: RoleMeta = { dependencies: [], secretVars: [] };
+  const meta: RoleMeta = { dependencies: [], secretVars: [], dnsRecords: {} };
   const root = src.root;
   if (src.value(root) === null) return meta;
   if (!isMap(root)) issues.add(src.pos(root), `meta.yml: expected a mapping, got ${nodeKind(root)}`);

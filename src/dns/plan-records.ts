@@ -1,0 +1,61 @@
+// What a host's plays say `fleetplan dns` must print: the DKIM keys to read from the host and each
+// domain's SPF and DMARC policy. The variables come from the roles' declared outputs (meta.yml
+// `dns_records:`, e.g. opendkim's dkim_keys and key directory, postfix_relay's relay host and DMARC
+// policy), not from names known here; a field a role does not name is read from the variable of the
+// field's own name, and with no role declaring relay fields, from the play's variables.
+import type { DnsRecordField, Play, RoleRef, Vars } from '../load/model.js';
+import { evaluateWhen } from '../load/when.js';
+import { spfForRelay, type DomainPolicy } from './records.js';
+
+export interface DkimEntry {
+  domain: string;
+  selector: string;
+}
+
+/** A DKIM key a play makes on the host: where its public half is. */
+export interface WantedKey {
+  entry: DkimEntry;
+  txtPath: string;
+}
+
+export interface HostRecords {
+  keys: WantedKey[];
+  /** Whether reading the keys needs become (a play making them runs with become). */
+  become: boolean;
+}
+
+const RELAY_FIELDS: DnsRecordField[] = ['mail_domain', 'relay_host', 'spf_include', 'dmarc_policy', 'dmarc_rua'];
+
+const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
+
+/** A role's (or the play's) variables, read by record field. */
+function fieldReader(scope: Vars, ref: RoleRef | undefined) {
+  return (field: DnsRecordField): unknown => scope[ref?.role.dnsRecords?.[field] ?? field];
+}
+
+/**
+ * The keys to read and, merged into `policies`, the domains' policies, for the plays a host runs.
+ * `scope` is the host's variables (engine/host-scope.ts).
+ */
+export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: RoleRef) => Vars, policies: Map<string, DomainPolicy>): HostRecords {
+  const out: HostRecords = { keys: [], become: false };
+  for (const play of plays) {
+    if (play.when !== undefined && !evaluateWhen(play.when, scope(play))) continue;
+    // The first role declaring DKIM keys, and the first declaring relay fields (as `roles:` lists them).
+    const dkimRef = play.roles.find((r) => r.role.dnsRecords?.dkim_keys !== undefined);
+    const relayRef = play.roles.find((r) => RELAY_FIELDS.some((f) => r.role.dnsRecords?.[f] !== undefined));
+    const relay = fieldReader(scope(play, relayRef), relayRef);
+    const dkim = dkimRef && fieldReader(scope(play, dkimRef), dkimRef);
+    const entries = dkim && dkim('dkim_enabled') !== false ? ((dkim('dkim_keys') ?? []) as DkimEntry[]) : [];
+    for (const entry of entries) out.keys.push({ entry, txtPath: `${str(dkim!('dkim_key_dir'))}/${entry.domain}/${entry.selector}.txt` });
+    if (entries.length) out.become ||= Boolean(play.become);
+    for (const domain of new Set([str(relay('mail_domain')), ...entries.map((e) => e.domain)].filter(Boolean))) {
+      const p = policies.get(domain) ?? { domain, spf: [], dmarc: '' };
+      if (relay('relay_host')) p.spf.push(...spfForRelay(str(relay('relay_host')), str(relay('spf_include')) || undefined));
+      const rua = str(relay('dmarc_rua')) || `mailto:postmaster@${domain}`;
+      p.dmarc = `v=DMARC1; p=${str(relay('dmarc_policy')) || 'none'}; rua=${rua}`;
+      policies.set(domain, p);
+    }
+  }
+  return out;
+}
