@@ -3,13 +3,16 @@
 import { randomBytes } from 'node:crypto';
 import type { Connection } from '../connectors/connection.js';
 import { FactError } from '../core/errors.js';
-import type { Facts, InitSystem, OsFamily, PackageManager } from './facts.js';
+import type { ExtendedFacts, Facts, InitSystem, OsFamily, PackageManager } from './facts.js';
+import { localFacts } from './local.js';
+import { freebsdNetwork, linuxNetwork, type Sections } from './network.js';
+import { virtualization } from './virt.js';
 
 // Builtins wherever they do (read, case, parameter expansion): each process costs the host ~1 ms,
 // on every run. Linux gives uname's fields (system, node, release, machine, in that order) and the
 // real uid under /proc, and /etc/passwd names the uid; uname(1) and id(1) are the fallback elsewhere
 // (FreeBSD, kernels before kernel.arch, users only NSS knows).
-export const FACTS_SCRIPT = String.raw`
+export const CORE_FACTS_SCRIPT = String.raw`
 _s=; _m=
 if [ -r /proc/sys/kernel/arch ]; then
   { IFS= read -r _s < /proc/sys/kernel/ostype && IFS= read -r _hn < /proc/sys/kernel/hostname &&
@@ -17,6 +20,7 @@ if [ -r /proc/sys/kernel/arch ]; then
 fi
 if [ -n "$_s" ] && [ -n "$_m" ]; then set -- "$_s" "$_hn" "$_r" "$_m"; else set -- $(uname -snrm); fi
 echo "system=$1"; echo "hostname=$2"; echo "kernel=$3"; echo "arch=$4"
+_sys=$1; _node=$2
 _uid=; _user=
 [ -r /proc/self/status ] && while read -r _k _v _x; do case $_k in Uid:) _uid=$_v; break ;; esac; done < /proc/self/status
 case $_uid in
@@ -39,8 +43,55 @@ done
 if [ -r /etc/os-release ]; then
   while IFS= read -r _l || [ -n "$_l" ]; do echo "os_release.$_l"; done < /etc/os-release
 fi
-exit 0
 `;
+
+// What plans read beyond the OS identity: fqdn, addresses and routes, virtualization, local facts.
+// Linux's network tables come from /proc/net with builtins (no process); FreeBSD's from ifconfig and
+// netstat. Tables are read up to a cap, so a router's full routing table cannot stall the run.
+// Local facts: only regular files (find -type f does not follow symlinks) owned by root and not
+// group/world-writable, in a directory that is the same; the ansible directory first, so a file of
+// the same stem under /etc/fleetplan wins.
+export const EXTENDED_FACTS_SCRIPT = String.raw`
+echo extended=1
+[ -r /etc/hosts ] && while IFS= read -r _l; do case $_l in \#*) ;; *"${'$'}{_node%%.*}"*) echo "hosts=$_l" ;; esac; done < /etc/hosts
+if [ -r /proc/net/route ]; then
+  _n=0; while IFS= read -r _l && [ $_n -lt 4096 ]; do _n=$((_n+1)); echo "r4=$_l"; done < /proc/net/route
+  [ -r /proc/net/fib_trie ] && { _n=0; while IFS= read -r _l && [ $_n -lt 16384 ]; do _n=$((_n+1)); case $_l in *'|-- '*|*'/32 host LOCAL'*) echo "ft=$_l" ;; esac; done < /proc/net/fib_trie; }
+  [ -r /proc/net/if_inet6 ] && while IFS= read -r _l; do echo "a6=$_l"; done < /proc/net/if_inet6
+  [ -r /proc/net/ipv6_route ] && { _n=0; while IFS= read -r _l && [ $_n -lt 4096 ]; do _n=$((_n+1)); case $_l in '00000000000000000000000000000000 00 '*) echo "r6=$_l" ;; esac; done < /proc/net/ipv6_route; }
+elif command -v ifconfig >/dev/null 2>&1; then
+  ifconfig 2>/dev/null | while IFS= read -r _l; do echo "if=$_l"; done
+  netstat -rn 2>/dev/null | while IFS= read -r _l; do echo "nr=$_l"; done
+fi
+for _f in /run/systemd/container /run/host/container-manager; do
+  [ -r $_f ] && { IFS= read -r _l < $_f; echo "virt_container=$_l"; break; } 2>/dev/null
+done
+_l=; { IFS= read -r _l < /proc/1/environ; } 2>/dev/null
+case $_l in *container=*) _l=$(tr '\000' '\n' < /proc/1/environ 2>/dev/null); echo "virt_environ=${'$'}{_l#*container=}" | { IFS= read -r _l; echo "$_l"; } ;; esac
+[ -e /.dockerenv ] && echo virt_dockerenv=1
+[ -e /run/.containerenv ] && echo virt_containerenv=1
+[ -d /proc/vz ] && [ ! -d /proc/bc ] && echo virt_openvz=1
+[ -d /proc/xen ] && echo virt_xen=1
+for _k in sys_vendor:dmi_vendor product_name:dmi_product; do
+  [ -r /sys/class/dmi/id/${'$'}{_k%%:*} ] && { IFS= read -r _l < /sys/class/dmi/id/${'$'}{_k%%:*}; echo "${'$'}{_k#*:}=$_l"; } 2>/dev/null
+done
+if [ "$_sys" = FreeBSD ]; then
+  echo "bsd_jailed=$(sysctl -n security.jail.jailed 2>/dev/null)"; echo "bsd_vm_guest=$(sysctl -n kern.vm_guest 2>/dev/null)"
+fi
+for _d in /etc/ansible/facts.d /etc/fleetplan/facts.d; do
+  [ -d "$_d" ] || continue
+  [ -n "$(find "$_d" -maxdepth 0 -type d -user 0 ! -perm -g+w ! -perm -o+w 2>/dev/null)" ] || continue
+  find "$_d" -maxdepth 1 -type f -user 0 ! -perm -g+w ! -perm -o+w \( -name '*.json' -o -name '*.fact' \) 2>/dev/null | while IFS= read -r _f; do
+    if [ -r "$_f" ]; then
+      echo "lf=$_f"; _n=0
+      while { IFS= read -r _l || [ -n "$_l" ]; } && [ $_n -lt 10000 ]; do _n=$((_n+1)); echo "ll=$_l"; done < "$_f"
+    else echo "le=$_f"; fi
+  done
+done
+`;
+
+/** Everything: what \`fleetplan facts\` and a play that gathers facts run. */
+export const FACTS_SCRIPT = `${CORE_FACTS_SCRIPT}${EXTENDED_FACTS_SCRIPT}exit 0\n`;
 
 export type Raw = Record<string, string>;
 
@@ -115,29 +166,81 @@ const PKG_RULES: Array<(raw: Raw, family: OsFamily, major: number) => PackageMan
   (raw) => (raw['has_apt-get'] ? 'apt' : raw.has_dnf ? 'dnf' : raw.has_yum ? 'yum' : raw.has_pkg ? 'pkg' : undefined),
 ];
 
-export function factsFromRaw(raw: Raw): Facts {
+export function factsFromRaw(raw: Raw, sections: Sections = {}): Facts {
   const identity: Identity = IDENTITY_RULES.map((r) => r(raw)).find(Boolean) ?? {
     os_family: 'unknown',
     distribution: 'unknown',
     distribution_version: '',
   };
-  const major = Number(identity.distribution_version.match(/^\d+/)?.[0] ?? 0);
-  return {
-    hostname: raw.hostname ?? '',
+  const majorText = identity.distribution_version.match(/^\d+/)?.[0] ?? '';
+  const major = Number(majorText || 0);
+  const node = raw.hostname ?? '';
+  const facts: Facts = {
+    hostname: node.split('.')[0]!,
     system: raw.system ?? '',
     kernel: raw.kernel ?? '',
     arch: raw.arch ?? '',
     ...identity,
     distribution_major: major,
+    distribution_major_version: majorText,
+    distribution_release: RELEASE_RULES.map((r) => r(raw, identity)).find((x) => x !== undefined) ?? '',
     init: INIT_RULES.map((r) => r(raw, identity.os_family)).find(Boolean) ?? 'unknown',
     pkg_mgr: PKG_RULES.map((r) => r(raw, identity.os_family, major)).find(Boolean) ?? 'unknown',
     user: raw.user ?? '',
     uid: Number(raw.uid ?? -1),
   };
+  return raw.extended ? { ...facts, ...extendedFacts(raw, sections, node) } : facts;
+}
+
+/** Ordered: os-release's codename, a "(name)" in its VERSION or in redhat-release (Core, Final), FreeBSD's release. */
+const RELEASE_RULES: Array<(raw: Raw, id: Identity) => string | undefined> = [
+  (raw, id) => (id.os_family === 'FreeBSD' ? raw.kernel || id.distribution_version : undefined),
+  (raw) => raw['os_release.VERSION_CODENAME'] || raw['os_release.UBUNTU_CODENAME'] || undefined,
+  (raw) => raw['os_release.VERSION']?.match(/\(([^)]+)\)/)?.[1]?.split(/[ ,]/)[0]?.toLowerCase(),
+  (raw) => raw.redhat_release?.match(/\(([^)]+)\)/)?.[1],
+];
+
+function extendedFacts(raw: Raw, sections: Sections, node: string): ExtendedFacts {
+  const fqdn = fqdnOf(node, sections.hosts ?? []);
+  const net = sections.if || sections.nr ? freebsdNetwork(sections) : linuxNetwork(sections);
+  const local = localFacts(sections.local ?? []);
+  return {
+    fqdn,
+    domain: fqdn.includes('.') ? fqdn.slice(fqdn.indexOf('.') + 1) : '',
+    ...net,
+    ...virtualization(raw),
+    local: Object.fromEntries(Object.keys(local).sort().map((k) => [k, local[k]])),
+  };
+}
+
+/**
+ * As Python's socket.getfqdn() (Ansible's ansible_fqdn) but from /etc/hosts only — a run never waits
+ * on DNS: the node name when it has a dot, else the first dotted name on the first hosts line that
+ * lists it.
+ */
+function fqdnOf(node: string, hostsLines: readonly string[]): string {
+  if (node.includes('.')) return node;
+  for (const l of hostsLines) {
+    const names = l.replace(/#.*$/, '').trim().split(/\s+/).slice(1);
+    if (names.includes(node)) return names.find((n) => n.includes('.')) ?? node;
+  }
+  return node;
+}
+
+/** The repeated lines of the facts output by prefix (r4=, ft=, ...; lf=/ll=/le= together as `local`). */
+export function sectionsOf(text: string): Sections {
+  const out: Sections = {};
+  for (const line of text.split('\n')) {
+    const m = /^(r4|r6|a6|ft|if|nr|hosts|lf|ll|le)=/.exec(line);
+    if (!m) continue;
+    const key = m[1] === 'lf' || m[1] === 'll' || m[1] === 'le' ? 'local' : m[1]!;
+    (out[key] ??= []).push(key === 'local' ? line : line.slice(m[0].length));
+  }
+  return out;
 }
 
 export function parseFacts(text: string): Facts {
-  return factsFromRaw(parseRaw(text));
+  return factsFromRaw(parseRaw(text), sectionsOf(text));
 }
 
 /**
@@ -145,17 +248,19 @@ export function parseFacts(text: string): Facts {
  * lines come back in `extra`, so taking the lock costs no extra round trip. A random marker line
  * separates the two: nothing `extra` prints can be taken for a fact.
  */
-export async function gatherFacts(conn: Connection, host: string, extra = ''): Promise<{ facts: Facts; raw: Raw; extra: Raw }> {
+export async function gatherFacts(conn: Connection, host: string, extra = '', extended = true): Promise<{ facts: Facts; raw: Raw; extra: Raw }> {
   const mark = `@@facts-${randomBytes(8).toString('hex')}`;
-  const res = await conn.script(extra ? `${extra}\necho ${mark}\n${FACTS_SCRIPT}` : FACTS_SCRIPT, { label: 'gather facts' });
+  const script = extended ? FACTS_SCRIPT : `${CORE_FACTS_SCRIPT}exit 0\n`;
+  const res = await conn.script(extra ? `${extra}\necho ${mark}\n${script}` : script, { label: 'gather facts' });
   if (res.exitCode !== 0) {
     throw new FactError(`facts script exited ${res.exitCode}: ${res.stderr.trim().slice(0, 300)}`, { host });
   }
   const out = res.stdout.toString();
   const at = extra ? out.indexOf(`${mark}\n`) : 0;
   if (at < 0) throw new FactError(`facts script printed nothing recognisable`, { host });
-  const raw = parseRaw(extra ? out.slice(at + mark.length + 1) : out);
-  const facts = factsFromRaw(raw);
+  const text = extra ? out.slice(at + mark.length + 1) : out;
+  const raw = parseRaw(text);
+  const facts = factsFromRaw(raw, sectionsOf(text));
   if (!facts.system) throw new FactError(`facts script printed nothing recognisable`, { host });
   return { facts, raw, extra: extra ? parseRaw(out.slice(0, at)) : {} };
 }

@@ -7,7 +7,7 @@ import { loaderSecrets } from '../../src/core/secret.js';
 
 export const FACTS: Facts = {
   hostname: 'x', system: 'Linux', kernel: '6.1', arch: 'x86_64', os_family: 'Debian', distribution: 'debian',
-  distribution_version: '12.11', distribution_major: 12, init: 'systemd', pkg_mgr: 'apt', user: 'root', uid: 0,
+  distribution_version: '12.11', distribution_major: 12, distribution_major_version: '12', distribution_release: 'bookworm', init: 'systemd', pkg_mgr: 'apt', user: 'root', uid: 0,
 };
 
 export function task(host: string, name: string, fields: Partial<TaskResult> = {}): TaskResult {
