@@ -39,9 +39,14 @@ export async function startHost(
   base: Omit<HostContext, 'facts' | 'backends' | 'scope' | 'lock'>,
   scopeFor: (facts: Facts) => HostContext['scope'],
   lock?: HostLock,
+  allFacts = true,
 ): Promise<HostContext> {
   const t0 = Date.now();
-  const { facts, extra } = await gatherFacts(base.conn, base.host, lock ? acquireScript(lock.owner, lock.breakLock, lock.parent) : '');
+  const lockScript = lock ? acquireScript(lock.owner, lock.breakLock, lock.parent) : '';
+  const gathered = await gatherFacts(base.conn, base.host, lockScript, allFacts);
+  const { extra } = gathered;
+  // check_mode is the run's, not the host's: a fact so that plans read it as Ansible's ansible_check_mode.
+  const facts = { ...gathered.facts, check_mode: base.opts.check };
   const held = lock && (await takeLock(base, lock, readLock(extra)));
   base.emit({ type: 'host-facts', host: base.host, facts, ms: Date.now() - t0 });
   return { ...base, facts, backends: selectBackends(facts), scope: scopeFor(facts), lock: held };

@@ -1,21 +1,108 @@
 // A host's variables for a play, or for a role of it: every layer merged (inventory, plan, role
 // defaults and per-OS vars, role parameters, extra vars), facts included, the roles' secret_vars made
-// secrets. Each is resolved once per host and reused by every task of that play or role. The engine
-// (host-session.ts) and `fleetplan dns` read a host's variables through this one function.
+// secrets, and the run's magic variables (groups, hostvars, play_hosts, ...). Each is resolved once
+// per host and reused by every task of that play or role. The engine (host-session.ts) and
+// `fleetplan dns` read a host's variables through this one function.
+import { InputError } from '../core/errors.js';
+import { ANSIBLE_FACT_VARS } from '../facts/aliases.js';
 import type { Facts } from '../facts/facts.js';
+import { groupsOf, lazyHostvars, playHostVars } from '../load/magic-vars.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
+import { selectHosts } from '../load/patterns.js';
 import { resolveVars } from '../load/resolve-vars.js';
 import { secretVarNames, varsFor } from '../load/vars.js';
 
 export type HostScope = (play: Play, role?: RoleRef) => Vars;
 
-export function hostScope(run: { plan: Plan; inventory: Inventory; extraVars: Vars }, host: string, facts: Facts): HostScope {
+interface RunInputs {
+  plan: Plan;
+  inventory: Inventory;
+  extraVars: Vars;
+  /** --limit: play_hosts are the play's hosts after it. */
+  limit?: string;
+  /** The `serial:` batch of a play that holds this host (ansible_play_batch); the play's hosts when absent. */
+  batchOf?: (play: Play, host: string) => readonly string[];
+}
+
+/**
+ * What the hosts of one run share for their variables: the facts of every host as it starts, and per
+ * play its host list and the other hosts' `hostvars` entries (each computed once, when first read).
+ */
+export class RunVars {
+  private readonly gathered = new Map<string, { facts: Facts; play: number }>();
+  private readonly plays = new Map<Play, { index: number; hosts: string[]; entries: Map<string, Vars> }>();
+  constructor(readonly inputs: RunInputs) {}
+
+  /** A host's facts, gathered when it started, during `play`. */
+  started(host: string, facts: Facts, play: Play | undefined): void {
+    if (!this.gathered.has(host)) this.gathered.set(host, { facts, play: play ? this.inputs.plan.plays.indexOf(play) : -1 });
+  }
+
+  private playOf(play: Play) {
+    let p = this.plays.get(play);
+    if (!p) {
+      const { inventory, limit, plan } = this.inputs;
+      const hosts = selectHosts(inventory, play.hosts, limit, { pos: play.hostsPos ?? play.pos });
+      this.plays.set(play, (p = { index: plan.plays.indexOf(play), hosts, entries: new Map() }));
+    }
+    return p;
+  }
+
+  /** groups, play_hosts, ansible_play_batch, ... of `host` in `play` (hostvars: see hostvars()). */
+  magic(play: Play, host: string): Vars {
+    const { hosts } = this.playOf(play);
+    return { groups: groupsOf(this.inputs.inventory), ...playHostVars(hosts, this.inputs.batchOf?.(play, host) ?? hosts) };
+  }
+
+  /**
+   * `hostvars` as `self` sees it in `play`: its own entry is its own variables; another host's are its
+   * inventory and play variables, with its facts when they were gathered before this play began (hosts
+   * start in parallel, so within the play where a host started its facts are not yet everyone's:
+   * reading them then is an error, never a value that depends on timing).
+   */
+  hostvars(play: Play, self: string, own: () => Vars): Vars {
+    const p = this.playOf(play);
+    return lazyHostvars(this.inputs.inventory, (host) => {
+      if (host === self) return own();
+      let entry = p.entries.get(host);
+      if (!entry) p.entries.set(host, (entry = this.entry(play, p.index, host)));
+      return entry;
+    });
+  }
+
+  private entry(play: Play, index: number, host: string): Vars {
+    const { inventory, extraVars } = this.inputs;
+    const g = this.gathered.get(host);
+    const known = g && g.play < index ? g.facts : undefined;
+    const vars = resolveVars(varsFor({ inventory, host, play, extraVars, facts: known, magic: this.magic(play, host) }), secretVarNames(play));
+    if (known) return vars;
+    const why = g
+      ? `host '${host}' started in this play ('${play.name}'), in parallel with the others: its facts are everyone's from the next play on (add an earlier play for it, e.g. "- hosts: ${host}" with "tasks: []")`
+      : `host '${host}' has not run a play of this run before '${play.name}' (facts come from a host when it starts)`;
+    for (const name of ['facts', ...ANSIBLE_FACT_VARS]) {
+      Object.defineProperty(vars, name, {
+        enumerable: false,
+        get: () => {
+          throw new InputError(`hostvars.${host}.${name}: the facts of ${why}`);
+        },
+      });
+    }
+    return vars;
+  }
+}
+
+export function hostScope(run: RunInputs, host: string, facts: Facts, shared = new RunVars(run), firstPlay?: Play): HostScope {
   const { plan, inventory, extraVars } = run;
+  shared.started(host, facts, firstPlay);
   const cache = new Map<string, Vars>();
-  return (play, ref) => {
+  const scope: HostScope = (play, ref) => {
     const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
     let v = cache.get(key);
-    if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts }), secretVarNames(play))));
+    if (!v) {
+      const magic = { ...shared.magic(play, host), hostvars: shared.hostvars(play, host, () => scope(play)) };
+      cache.set(key, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts, magic }), secretVarNames(play))));
+    }
     return v;
   };
+  return scope;
 }

@@ -9,7 +9,7 @@ import type { Inventory, Plan, Play } from '../load/model.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Emit, HostStats } from './events.js';
 import { startHost, type HostContext } from './host-context.js';
-import { hostScope } from './host-scope.js';
+import { hostScope, type RunVars } from './host-scope.js';
 import { releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
 import { signalName } from './interrupt.js';
@@ -23,6 +23,10 @@ export interface RunScope {
   emit: Emit;
   /** This run's owner of the hosts' run locks; none in a dry run. */
   lockOwner?: LockOwner;
+  /** What the hosts' variables share (facts for hostvars, play host lists). */
+  vars?: RunVars;
+  /** Whether a play this host runs gathers facts (`gather_facts:` not false); all facts when absent. */
+  gathersFacts?: (host: string) => boolean;
 }
 
 export class HostSession {
@@ -49,7 +53,7 @@ export class HostSession {
     const wasOut = this.out;
     const interrupt = this.run.opts.interrupt;
     if (interrupt?.signal && !this.out) this.stop(this.ctx ? `before play '${play.name}'` : 'before it started');
-    if (!this.out && !this.ctx) await this.open();
+    if (!this.out && !this.ctx) await this.open(play);
     if (this.ctx && !this.out) {
       try {
         if (!(await runPlay(this.ctx, play))) this.out = true;
@@ -76,7 +80,7 @@ export class HostSession {
     this.run.emit({ type: 'host-failed', host: this.host, error });
   }
 
-  private async open(): Promise<void> {
+  private async open(play: Play): Promise<void> {
     const { opts, emit, inventory, lockOwner } = this.run;
     this.started = Date.now();
     emit({ type: 'host-start', host: this.host });
@@ -96,8 +100,9 @@ export class HostSession {
     try {
       this.ctx = await startHost(
         { host: this.host, conn: this.conn, opts, emit, stats: this.stats },
-        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars }, this.host, facts),
+        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars, limit: opts.limit }, this.host, facts, this.run.vars, play),
         lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
+        this.run.gathersFacts?.(this.host) ?? true,
       );
     } catch (err) {
       this.fail(describe(err));

@@ -9,6 +9,7 @@ import { secretVarNames } from '../load/vars.js';
 import type { Emit, RunSummary } from './events.js';
 import { newOwner } from './host-lock.js';
 import { HostSession, type RunScope } from './host-session.js';
+import { RunVars } from './host-scope.js';
 import { signalName } from './interrupt.js';
 import type { RunOptions } from './options.js';
 import { redactEvent, redactResult } from './redact.js';
@@ -60,7 +61,7 @@ export async function runPlan(
   const hosts = [...byHost.keys()];
   emit({ type: 'run-start', hosts, check: opts.check, plays: plan.plays.map((p) => p.name) });
   const summary: RunSummary = { check: opts.check, hosts: {}, ms: 0 };
-  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner() };
+  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner(), ...factsScope(plan, inventory, opts, byHost) };
   const sessions = new Map(hosts.map((host) => [host, new HostSession(host, byHost.get(host)!.length, scope)]));
   for (const s of sessions.values()) summary.hosts[s.host] = s.stats;
 
@@ -83,6 +84,22 @@ export async function runPlan(
   emit({ type: 'run-end', summary });
   ended = true;
   return summary;
+}
+
+/** What hosts' variables share in this run, and which hosts gather facts (a play without `gather_facts: false`). */
+function factsScope(plan: Plan, inventory: Inventory, opts: RunOptions & ConnectOptions, byHost: Map<string, Play[]>): Pick<RunScope, 'vars' | 'gathersFacts'> {
+  const byPlay = new Map<Play, Map<string, string[]>>();
+  const batchOf = (play: Play, host: string) => {
+    let of = byPlay.get(play);
+    if (!of) {
+      byPlay.set(play, (of = new Map()));
+      const playHosts = [...byHost.keys()].filter((h) => byHost.get(h)!.includes(play));
+      for (const b of batches(playHosts, play.serial)) for (const h of b) of.set(h, b);
+    }
+    return of.get(host) ?? [];
+  };
+  const vars = new RunVars({ plan, inventory, extraVars: opts.extraVars, limit: opts.limit, batchOf });
+  return { vars, gathersFacts: (host) => (byHost.get(host) ?? []).some((p) => p.gatherFacts !== false) };
 }
 
 /**

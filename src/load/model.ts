@@ -100,6 +100,8 @@ export interface Play {
   maxFailPercentage?: number;
   /** Run notified handlers on a host even after a later task failed there. */
   forceHandlers?: boolean;
+  /** false: this play needs no facts beyond the OS identity backends use (`gather_facts: false`). */
+  gatherFacts?: boolean;
   /** Plan file this play came from and its position there. */
   pos: SourcePos;
 }

@@ -5,12 +5,14 @@
 // What counts as defined for a host: its group and host vars, plan vars, extra vars, the role's
 // defaults and params, `default.yml` of the role's per-OS vars, a variable defined in *every* per-OS
 // vars file of the role (whichever file a host picks, it is there), `facts.<name>` for the names in
-// FACT_NAMES, inventory_hostname and group_names.
+// CORE_FACT_NAMES (and EXTENDED_FACT_NAMES when a play of the host gathers facts), their ansible_*
+// names, inventory_hostname, group_names and the magic variables (groups, hostvars, play_hosts, ...).
+// A task guarded by a condition that proves a variable defined (`{x: {defined: true}}`, any other test
+// of x, in its own `when:` or its play's or role entry's) may use it.
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isScalar, visit, type Node } from 'yaml';
 import { InputError, type SourcePos } from '../core/errors.js';
-import { FACT_NAMES } from '../facts/facts.js';
 import { findCycles } from './cycles.js';
 import { groupVarLayers, selectHosts } from './inventory.js';
 import { sortErrors } from './issues.js';
@@ -20,11 +22,11 @@ import { isPlainObject, reveal } from '../core/secret.js';
 import type { TemplateRef } from './template-refs.js';
 import { templatePos, templateRefsOf } from './template.js';
 import { buildHostVars, RESERVED_VARS } from './vars.js';
-import { conditionRefs } from './when.js';
+import { conditionRefs, guardedPaths, isGuarded } from './when.js';
+import { playHostVars } from './magic-vars.js';
+import { OPAQUE, factsKnowledge, type RunKnowledge } from './validate-facts.js';
 import { YamlSource } from './yaml.js';
 
-/** Stand-in for fact values: present, but nothing is known about them. */
-const OPAQUE = Symbol('opaque');
 
 interface Scope {
   known: Vars;
@@ -32,6 +34,8 @@ interface Scope {
   opaque: Set<string>;
   /** Names defined in some but not all per-OS vars files, for a hint. */
   partial: Map<string, string[]>;
+  /** Variable paths a condition around the task proves defined (guardedPaths). */
+  guarded?: ReadonlySet<string>;
 }
 
 interface Finding {
@@ -58,6 +62,7 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
   };
   const only = onlyHosts ? new Set(onlyHosts) : undefined;
   const locate = definitionLocator(plan, inventory);
+  const facts = factsKnowledge(plan, inventory);
 
   for (const play of plan.plays) {
     let hosts: string[];
@@ -86,17 +91,20 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
         if (h !== undefined) found.push([pos, message]);
         report(pos, message, h);
       };
-      const playScope = scopeFor(inventory, host, play, undefined, extraVars);
+      const run: RunKnowledge = { extraVars, facts: facts.of(host), magic: { ...facts.magic, ...playHostVars(hosts, hosts) } };
+      const playScope = scopeFor(inventory, host, play, undefined, run);
       checkVars(playScope, host, reportHost, addError, locate);
       if (play.when) checkWhen(play.when, playScope, host, reportHost);
-      for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, reportHost, addError);
+      const inPlay = [play.when];
+      for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, reportHost, addError, inPlay);
       const done = new Set<RoleRef['role']>();
       for (const ref of play.roles) {
-        const scope = scopeFor(inventory, host, play, ref, extraVars);
+        const scope = scopeFor(inventory, host, play, ref, run);
         checkVars(scope, host, reportHost, addError, locate);
-        if (ref.when) checkWhen(ref.when, scope, host, reportHost);
-        for (const t of ref.role.tasks) checkTask(t, scope, host, reportHost, addError);
-        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, reportHost, addError);
+        if (ref.when) checkWhen(ref.when, { ...scope, guarded: guardedPaths(inPlay) }, host, reportHost);
+        const inRole = [play.when, ref.when];
+        for (const t of ref.role.tasks) checkTask(t, scope, host, reportHost, addError, inRole);
+        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, reportHost, addError, inRole);
         done.add(ref.role);
       }
     }
@@ -120,7 +128,8 @@ function definitionShape(value: unknown): unknown {
   return value === undefined ? undefined : 0;
 }
 
-function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, extraVars: Vars): Scope {
+function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, run: RunKnowledge): Scope {
+  const { extraVars } = run;
   const opaque = new Set<string>();
   const partial = new Map<string, string[]>();
   const osLayers: Vars[] = [];
@@ -137,7 +146,6 @@ function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef |
       else partial.set(k, stems);
     }
   }
-  const facts = Object.fromEntries(FACT_NAMES.map((n) => [n, OPAQUE]));
   const hostEntry = inventory.hosts.get(host);
   const known = buildHostVars({
     roleDefaults: ref?.role.defaults,
@@ -147,9 +155,10 @@ function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef |
     playVars: play.vars,
     roleParams: ref?.params,
     extraVars,
-    facts,
+    facts: run.facts,
     inventoryHostname: host,
     groupNames: hostEntry?.groups.filter((g) => g !== 'all') ?? [],
+    magic: run.magic,
   });
   // Per-OS names are known to exist; a layer above may still give them a concrete value.
   for (const k of opaque) if (k in known) opaque.delete(k);
@@ -159,6 +168,7 @@ function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef |
 /** Does `ref` resolve in `scope`? Returns the undefined prefix ("relay.host") or undefined when fine. */
 function missing(ref: TemplateRef, scope: Scope): string | undefined {
   if (ref.strictParts === 0) return undefined;
+  if (scope.guarded && isGuarded(ref.parts.slice(0, ref.strictParts).join('.'), scope.guarded)) return undefined;
   const [first, ...rest] = ref.parts;
   if (scope.opaque.has(first!)) return undefined;
   if (!Object.prototype.hasOwnProperty.call(scope.known, first!) || scope.known[first!] === undefined) return first;
@@ -179,9 +189,14 @@ function checkTask(
   host: string,
   report: (pos: SourcePos | undefined, message: string, host?: string) => void,
   addError: (e: InputError) => void,
+  /** The conditions around the task (play, role entry, blocks), outermost first. */
+  enclosing: readonly (Condition | undefined)[] = [],
 ): void {
   // A loop's item variable exists only per item: known to exist, its shape not checked.
   if (task.loop !== undefined) scope = { ...scope, opaque: new Set([...scope.opaque, task.loopVar ?? 'item']) };
+  // What the conditions around and on the task prove defined, the task may use.
+  const guarded = guardedPaths([...enclosing, task.when]);
+  if (guarded.size > 0) scope = { ...scope, guarded };
   const check = (refs: TemplateRef[], posOf: (r: TemplateRef) => SourcePos | undefined, prefix: string) => {
     for (const r of refs) {
       if (r.unknownHelper) {
@@ -204,7 +219,7 @@ function checkTask(
     }
   };
 
-  if (task.when) checkWhen(task.when, scope, host, report);
+  if (task.when) checkWhen(task.when, { ...scope, guarded: guardedPaths(enclosing) }, host, report);
 
   // Templated argument strings: errors point at the argument in the plan or role file.
   const templated: Array<[string, unknown]> = Object.entries(task.args);
@@ -235,6 +250,7 @@ function checkWhen(cond: Condition, scope: Scope, host: string, report: Report):
   for (const r of refs) {
     const parts = r.path.split('.');
     if (guarded.has(parts[0]!) || scope.partial.has(parts[0]!)) continue;
+    if (scope.guarded && isGuarded(r.path, scope.guarded)) continue;
     const name = missing({ parts, strictParts: parts.length, original: r.path }, scope);
     if (name) report(r.pos, `when: undefined variable '${name}' (test it with {${r.path}: {defined: true}} if it may be missing)`, host);
   }

@@ -7,7 +7,9 @@
 //   5. plan vars                play `vars:`, then its `vars_files:` in order
 //   6. role params              `- role: x` with `vars:`
 //   7. extra vars               `-e key=value`, `-e @file.yml`, in command-line order
-//   reserved (always set, cannot be overridden): facts, inventory_hostname, group_names
+//   reserved (always set, cannot be overridden): facts, inventory_hostname, group_names, and the
+//   magic variables of magic-vars.ts (groups, hostvars, inventory_hostname_short, play_hosts, ...)
+//   and facts under Ansible's names (facts/aliases.ts: ansible_facts, ansible_fqdn, ...)
 //
 // Layers replace at the top level, never deep-merge (Ansible's default `hash_behaviour=replace`): a
 // host that sets `relay: {host: x}` replaces the whole `relay` mapping from lower layers. This keeps
@@ -16,7 +18,9 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { parse as parseYamlScalar } from 'yaml';
 import { InputError, InputErrors } from '../core/errors.js';
+import { ANSIBLE_FACT_VARS, ansibleVars } from '../facts/aliases.js';
 import type { Facts } from '../facts/facts.js';
+import { MAGIC_VARS, shortName } from './magic-vars.js';
 import { groupVarLayers } from './inventory.js';
 import type { Inventory, Play, RoleDef, RoleRef, Vars } from './model.js';
 import { Issues } from './issues.js';
@@ -24,7 +28,7 @@ import { displayPath } from '../core/paths.js';
 import { isPlainObject } from '../core/secret.js';
 import { YamlSource, isMap, nodeKind } from './yaml.js';
 
-export const RESERVED_VARS = ['facts', 'inventory_hostname', 'group_names'] as const;
+export const RESERVED_VARS: readonly string[] = ['facts', 'inventory_hostname', 'group_names', ...MAGIC_VARS, ...ANSIBLE_FACT_VARS];
 
 export interface VarLayers {
   roleDefaults?: Vars;
@@ -39,6 +43,8 @@ export interface VarLayers {
   facts?: Partial<Facts> | Record<string, unknown>;
   inventoryHostname?: string;
   groupNames?: string[];
+  /** Run-wide magic variables (groups, hostvars, play_hosts, ...: magic-vars.ts). */
+  magic?: Vars;
 }
 
 /** Merge the layers (top-level replace) into the variables a task sees. */
@@ -49,9 +55,13 @@ export function buildHostVars(layers: VarLayers): Vars {
     layers.playVars, layers.roleParams, layers.extraVars,
   ];
   for (const layer of ordered) if (layer) Object.assign(out, layer);
-  if (layers.facts !== undefined) out.facts = layers.facts;
-  if (layers.inventoryHostname !== undefined) out.inventory_hostname = layers.inventoryHostname;
+  if (layers.facts !== undefined) Object.assign(out, { facts: layers.facts }, ansibleVars(layers.facts as Facts));
+  if (layers.inventoryHostname !== undefined) {
+    out.inventory_hostname = layers.inventoryHostname;
+    out.inventory_hostname_short = shortName(layers.inventoryHostname);
+  }
   if (layers.groupNames !== undefined) out.group_names = layers.groupNames;
+  if (layers.magic) Object.assign(out, layers.magic);
   return out;
 }
 
@@ -87,6 +97,8 @@ export interface VarsContext {
   roleRef?: Pick<RoleRef, 'role' | 'params'>;
   extraVars?: Vars;
   facts?: Facts;
+  /** Run-wide magic variables (magic-vars.ts). */
+  magic?: Vars;
 }
 
 /** The variables of one task on one host: every layer of the precedence order, merged. */
@@ -103,6 +115,7 @@ export function varsFor(ctx: VarsContext): Vars {
     facts: ctx.facts,
     inventoryHostname: ctx.host,
     groupNames: host?.groups.filter((g) => g !== 'all'),
+    magic: ctx.magic,
   });
 }
 

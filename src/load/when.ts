@@ -3,6 +3,7 @@
 //   when: {facts.os_family: Debian}                 equals
 //   when: {facts.distribution: [centos, rocky]}     one of
 //   when: {relay.port: {gte: 1024, lt: 65536}}      tests: eq ne in not_in gt gte lt lte defined truthy matches
+//   when: {relay.port: {ne: {var: default_port}}}   {var: path}: another variable's value as the expected value
 //   when: {any: [{a: 1}, {not: {b: 2}}]}            all / any / not combine conditions
 //   when: [{a: 1}, {b: 2}]                          a list means all
 //
@@ -20,8 +21,9 @@ import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.
 /** How each test's value is described when it has the wrong type (undefined: any value will do). */
 const TEST_EXPECTS: Record<ConditionTest, string | undefined> = {
   eq: undefined, ne: undefined,
-  in: 'a list', not_in: 'a list',
-  gt: 'a number or a string', gte: 'a number or a string', lt: 'a number or a string', lte: 'a number or a string',
+  in: 'a list or {var: path}', not_in: 'a list or {var: path}',
+  gt: 'a number, a string or {var: path}', gte: 'a number, a string or {var: path}',
+  lt: 'a number, a string or {var: path}', lte: 'a number, a string or {var: path}',
   defined: 'true or false', truthy: 'true or false',
   matches: 'a regular expression string',
 };
@@ -87,11 +89,17 @@ function parseExpectation(src: YamlSource, node: Node | null, varPath: string, k
     const bad = (expected: string) =>
       issues.add(at, `when: test '${e.key}' of '${varPath}' expects ${expected}, got ${nodeKind(e.value)}`);
     if (!Object.hasOwn(conditionTests.shape, e.key)) {
-      issues.add(src.pos(e.keyNode), `when: unknown test '${e.key}' for '${varPath}' (expected one of ${TESTS.join(', ')})${didYouMean(e.key, TESTS)}`);
+      const hint = e.key === 'var' ? ` (to compare with another variable: {${varPath}: {eq: {var: ${String(v)}}}})` : didYouMean(e.key, TESTS);
+      issues.add(src.pos(e.keyNode), `when: unknown test '${e.key}' for '${varPath}' (expected one of ${TESTS.join(', ')})${hint}`);
       continue;
     }
     const test = e.key as ConditionTest;
-    if (!conditionTests.shape[test].safeParse(v).success) bad(TEST_EXPECTS[test] ?? 'a value');
+    const ref = isPlainObject(v) && 'var' in v ? v.var : undefined;
+    if (ref !== undefined && test !== 'defined' && test !== 'truthy' && test !== 'matches') {
+      if (typeof ref !== 'string' || !VARIABLE_PATH.test(ref) || Object.keys(v as object).length !== 1) {
+        issues.add(at, `when: test '${e.key}' of '${varPath}': {var: ...} expects one variable path (names joined by dots, like relay.port)`);
+      }
+    } else if (!conditionTests.shape[test].safeParse(v).success) bad(TEST_EXPECTS[test] ?? 'a value');
     else if (test === 'matches') {
       try {
         new RegExp(v as string);
@@ -136,13 +144,34 @@ function truthy(v: unknown): boolean {
   return Boolean(v);
 }
 
-function compare(varPath: string, test: string, a: unknown, b: unknown, pos?: SourcePos, secret = false): number {
-  if (typeof a === 'number' && typeof b === 'number') return a - b;
-  if (typeof a === 'string' && typeof b === 'string') return a < b ? -1 : a > b ? 1 : 0;
-  if (typeof b === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a))) return Number(a) - b;
+function compare(varPath: string, test: string, a: unknown, b: Expected, pos?: SourcePos, secret = false): number {
+  const v = b.value;
+  if (typeof a === 'number' && typeof v === 'number') return a - v;
+  if (typeof a === 'string' && typeof v === 'string') return a < v ? -1 : a > v ? 1 : 0;
+  if (typeof v === 'number' && typeof a === 'string' && a.trim() !== '' && !Number.isNaN(Number(a))) return Number(a) - v;
+  if (typeof a === 'number' && typeof v === 'string' && v.trim() !== '' && !Number.isNaN(Number(v))) return a - Number(v);
   // A secret's value never goes into a message, whatever test it failed.
   const shown = secret ? '[redacted]' : JSON.stringify(a);
-  throw new InputError(`cannot compare '${varPath}' (${typeof a} ${shown}) with ${test} ${JSON.stringify(b)}`, { pos });
+  throw new InputError(`cannot compare '${varPath}' (${typeof a} ${shown}) with ${test} ${b.shown}`, { pos });
+}
+
+/** A test's expected value: as written, or (`{var: path}`) another variable's; `shown` is what a message may print. */
+interface Expected {
+  value: unknown;
+  shown: string;
+}
+
+/** The path of `{var: path}`, or undefined for any other value. */
+export function varRefOf(arg: unknown): string | undefined {
+  return isPlainObject(arg) && typeof arg.var === 'string' && Object.keys(arg).length === 1 ? arg.var : undefined;
+}
+
+function expectedValue(varPath: string, test: string, arg: unknown, vars: Vars, pos?: SourcePos): Expected {
+  const ref = varRefOf(arg);
+  if (ref === undefined) return { value: arg, shown: JSON.stringify(arg) };
+  const { value: { found, value }, tainted } = trackSecrets(() => lookupPath(vars, ref));
+  if (!found) throw new InputError(`undefined variable '${ref}' (the ${test} of '${varPath}'; test it with {${ref}: {defined: true}} if it may be missing)`, { pos });
+  return { value, shown: `'${ref}' (${tainted ? '[redacted]' : JSON.stringify(value)})` };
 }
 
 /** Evaluate a condition against a host's vars (facts under `facts.`). Throws on undefined variables. */
@@ -174,18 +203,23 @@ function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos):
     throw new InputError(`undefined variable '${varPath}'${hint}`, { pos });
   }
   if (!tests) return Array.isArray(expected) ? expected.some((e) => same(value, e)) : same(value, expected);
-  for (const [test, arg] of Object.entries(tests)) {
+  for (const [test, raw] of Object.entries(tests)) {
     let ok: boolean;
+    const exp = test === 'defined' || test === 'truthy' || test === 'matches' ? { value: raw, shown: '' } : expectedValue(varPath, test, raw, vars, pos);
+    const arg = exp.value;
+    if ((test === 'in' || test === 'not_in') && !Array.isArray(arg)) {
+      throw new InputError(`'${varPath}': ${test} expects a list, and ${exp.shown} is not one`, { pos });
+    }
     switch (test) {
       case 'defined': ok = true; break;
       case 'eq': ok = same(value, arg); break;
       case 'ne': ok = !same(value, arg); break;
       case 'in': ok = (arg as unknown[]).some((e) => same(value, e)); break;
       case 'not_in': ok = !(arg as unknown[]).some((e) => same(value, e)); break;
-      case 'gt': ok = compare(varPath, test, value, arg, pos, secret) > 0; break;
-      case 'gte': ok = compare(varPath, test, value, arg, pos, secret) >= 0; break;
-      case 'lt': ok = compare(varPath, test, value, arg, pos, secret) < 0; break;
-      case 'lte': ok = compare(varPath, test, value, arg, pos, secret) <= 0; break;
+      case 'gt': ok = compare(varPath, test, value, exp, pos, secret) > 0; break;
+      case 'gte': ok = compare(varPath, test, value, exp, pos, secret) >= 0; break;
+      case 'lt': ok = compare(varPath, test, value, exp, pos, secret) < 0; break;
+      case 'lte': ok = compare(varPath, test, value, exp, pos, secret) <= 0; break;
       case 'truthy': ok = truthy(value) === arg; break;
       case 'matches': ok = new RegExp(arg as string).test(String(value)); break;
       default: throw new InputError(`unknown test '${test}'`, { pos });
@@ -205,7 +239,50 @@ export function conditionRefs(cond: Condition): { path: string; pos?: SourcePos;
   for (const [key, v] of Object.entries(cond)) {
     if (key === 'all' || key === 'any') for (const c of v as Condition[]) out.push(...conditionRefs(c));
     else if (key === 'not') out.push(...conditionRefs(v as Condition));
-    else out.push({ path: key, pos: pos[key], guarded: isPlainObject(v) && 'defined' in v });
+    else {
+      out.push({ path: key, pos: pos[key], guarded: isPlainObject(v) && 'defined' in v });
+      // {a: {eq: {var: b}}} reads b too.
+      if (isPlainObject(v)) for (const arg of Object.values(v)) {
+        const ref = varRefOf(arg);
+        if (ref !== undefined) out.push({ path: ref, pos: pos[key], guarded: false });
+      }
+    }
   }
   return out;
+}
+
+/**
+ * The variable paths certainly defined wherever all of `conds` hold (a task's `when:` with those of
+ * the blocks, role entry and play around it): a path tested with anything but `defined: false` — any
+ * other test of a missing variable is an error, so a condition that held proves it defined — inside
+ * `all:` too, in every branch of an `any:`, or under `not: {x: {defined: false}}`. Validation lets a
+ * task guarded so use those variables (and what is under them).
+ */
+export function guardedPaths(conds: readonly (Condition | undefined)[]): Set<string> {
+  const out = new Set<string>();
+  for (const c of conds) if (c) for (const p of guarantees(c)) out.add(p);
+  return out;
+}
+
+function guarantees(cond: Condition): string[] {
+  const out: string[] = [];
+  for (const [key, v] of Object.entries(cond)) {
+    if (key === 'all') for (const c of v as Condition[]) out.push(...guarantees(c));
+    else if (key === 'any') {
+      const branches = (v as Condition[]).map((c) => new Set(guarantees(c)));
+      if (branches.length > 0) out.push(...[...branches[0]!].filter((p) => branches.every((b) => b.has(p))));
+    } else if (key === 'not') {
+      const inner = Object.entries(v as Condition);
+      const [path, tests] = inner[0] ?? [];
+      if (inner.length === 1 && path && !COMBINATORS.includes(path) && isPlainObject(tests) && tests.defined === false && Object.keys(tests).length === 1) out.push(path);
+    } else if (!(isPlainObject(v) && v.defined === false)) out.push(key);
+  }
+  return out;
+}
+
+/** Is the variable path `p` (or what it lies under, or in) one of `guarded`? `x` guards `x.y`; `x.y` guards `x` too. */
+export function isGuarded(p: string, guarded: ReadonlySet<string>): boolean {
+  if (guarded.size === 0) return false;
+  for (const g of guarded) if (p === g || p.startsWith(`${g}.`) || g.startsWith(`${p}.`)) return true;
+  return false;
 }

@@ -6,16 +6,23 @@ import { z } from 'zod';
 /** A variable path: names joined by dots, list elements by index (`facts.os_family`, `ports.0`). */
 export const VARIABLE_PATH = /^[A-Za-z_][\w-]*(\.[\w-]+)*$/;
 
-const orderable = z.union([z.number(), z.string()]);
+/** Another variable as the expected value: `{a: {eq: {var: b}}}` compares a with b's value. */
+export const varRef = z
+  .object({ var: z.string().regex(VARIABLE_PATH).describe('The variable path whose value is the expected value') })
+  .strict()
+  .describe('The value of another variable, {var: path}; undefined is an error unless a defined test guards it');
+
+const orderable = z.union([z.number(), z.string(), varRef]);
+const list = z.union([z.array(z.unknown()), varRef]);
 
 /** The tests of `{<path>: {<test>: <value>, ...}}`; every test given must hold. */
 export const conditionTests = z
   .object({
-    eq: z.unknown().describe('Equal to this value (YAML numbers and numeric strings compare equal: 12 equals "12")'),
-    ne: z.unknown().describe('Not equal to this value'),
-    in: z.array(z.unknown()).describe('Equal to one of these values'),
-    not_in: z.array(z.unknown()).describe('Equal to none of these values'),
-    gt: orderable.describe('Greater than (numbers numerically, strings alphabetically)'),
+    eq: z.unknown().describe('Equal to this value (YAML numbers and numeric strings compare equal: 12 equals "12"); {var: path}: to that variable\'s value'),
+    ne: z.unknown().describe('Not equal to this value (or {var: path})'),
+    in: list.describe('Equal to one of these values (or of the list in {var: path})'),
+    not_in: list.describe('Equal to none of these values (or of the list in {var: path})'),
+    gt: orderable.describe('Greater than (numbers numerically, strings alphabetically); {var: path} compares with that variable'),
     gte: orderable.describe('Greater than or equal to'),
     lt: orderable.describe('Less than'),
     lte: orderable.describe('Less than or equal to'),

@@ -129,6 +129,15 @@ function playTable(task: z.ZodType, handler: z.ZodType) {
       'true or false',
       (play, v) => { play.forceHandlers = v; },
     ),
+    gather_facts: kw.plain(
+      z
+        .boolean()
+        .describe(
+          'false: gather only the OS identity fleetplan needs to pick backends (facts.os_family, distribution*, init, pkg_mgr, system, kernel, arch, hostname, user, uid, check_mode), not fqdn, addresses, virtualization or local facts — unless another play of the run on the same host gathers them. Facts are gathered once per host and run, in the exec that starts it. Dry run: the same',
+        ),
+      'true or false',
+      (play, v) => { play.gatherFacts = v; },
+    ),
   };
 }
 
