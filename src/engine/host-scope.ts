@@ -76,14 +76,16 @@ export class RunVars {
     const known = g && g.play < index ? g.facts : undefined;
     const vars = resolveVars(varsFor({ inventory, host, play, extraVars, facts: known, magic: this.magic(play, host) }), secretVarNames(play));
     if (known) return vars;
-    const why = g
-      ? `host '${host}' started in this play ('${play.name}'), in parallel with the others: its facts are everyone's from the next play on (add an earlier play for it, e.g. "- hosts: ${host}" with "tasks: []")`
-      : `host '${host}' has not run a play of this run before '${play.name}' (facts come from a host when it starts)`;
+    // Why, worded when read: a host that starts later in this play is still not everyone's until the next.
+    const why = () =>
+      this.gathered.has(host)
+        ? `host '${host}' started in this play ('${play.name}'), in parallel with the others: its facts are everyone's from the next play on (add an earlier play for it, e.g. "- hosts: ${host}" with "tasks: []")`
+        : `host '${host}' has not run a play of this run before '${play.name}' (facts come from a host when it starts)`;
     for (const name of ['facts', ...ANSIBLE_FACT_VARS]) {
       Object.defineProperty(vars, name, {
         enumerable: false,
         get: () => {
-          throw new InputError(`hostvars.${host}.${name}: the facts of ${why}`);
+          throw new InputError(`hostvars.${host}.${name}: the facts of ${why()}`);
         },
       });
     }
