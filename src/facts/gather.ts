@@ -192,12 +192,12 @@ export function factsFromRaw(raw: Raw, sections: Sections = {}): Facts {
   return raw.extended ? { ...facts, ...extendedFacts(raw, sections, node) } : facts;
 }
 
-/** Ordered: os-release's codename, a "(name)" in its VERSION or in redhat-release (Core, Final), FreeBSD's release. */
+/** Ordered: FreeBSD's release, os-release's codename, redhat-release's "(name)" (Core, Final, Blue Onyx), the first word of os-release VERSION's "(name)" (Debian 8: jessie). */
 const RELEASE_RULES: Array<(raw: Raw, id: Identity) => string | undefined> = [
   (raw, id) => (id.os_family === 'FreeBSD' ? raw.kernel || id.distribution_version : undefined),
   (raw) => raw['os_release.VERSION_CODENAME'] || raw['os_release.UBUNTU_CODENAME'] || undefined,
-  (raw) => raw['os_release.VERSION']?.match(/\(([^)]+)\)/)?.[1]?.split(/[ ,]/)[0]?.toLowerCase(),
   (raw) => raw.redhat_release?.match(/\(([^)]+)\)/)?.[1],
+  (raw) => raw['os_release.VERSION']?.match(/\(([^)]+)\)/)?.[1]?.split(/[ ,]/)[0]?.toLowerCase(),
 ];
 
 function extendedFacts(raw: Raw, sections: Sections, node: string): ExtendedFacts {

@@ -21,9 +21,8 @@ import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.
 /** How each test's value is described when it has the wrong type (undefined: any value will do). */
 const TEST_EXPECTS: Record<ConditionTest, string | undefined> = {
   eq: undefined, ne: undefined,
-  in: 'a list or {var: path}', not_in: 'a list or {var: path}',
-  gt: 'a number, a string or {var: path}', gte: 'a number, a string or {var: path}',
-  lt: 'a number, a string or {var: path}', lte: 'a number, a string or {var: path}',
+  in: 'a list', not_in: 'a list',
+  gt: 'a number or a string', gte: 'a number or a string', lt: 'a number or a string', lte: 'a number or a string',
   defined: 'true or false', truthy: 'true or false',
   matches: 'a regular expression string',
 };
@@ -86,8 +85,9 @@ function parseExpectation(src: YamlSource, node: Node | null, varPath: string, k
   for (const e of entries) {
     const v = tests[e.key];
     const at = src.pos(e.value, e.keyNode);
+    const orVar = ['in', 'not_in', 'gt', 'gte', 'lt', 'lte'].includes(e.key) ? ' (or {var: path}: another variable\'s value)' : '';
     const bad = (expected: string) =>
-      issues.add(at, `when: test '${e.key}' of '${varPath}' expects ${expected}, got ${nodeKind(e.value)}`);
+      issues.add(at, `when: test '${e.key}' of '${varPath}' expects ${expected}, got ${nodeKind(e.value)}${orVar}`);
     if (!Object.hasOwn(conditionTests.shape, e.key)) {
       const hint = e.key === 'var' ? ` (to compare with another variable: {${varPath}: {eq: {var: ${String(v)}}}})` : didYouMean(e.key, TESTS);
       issues.add(src.pos(e.keyNode), `when: unknown test '${e.key}' for '${varPath}' (expected one of ${TESTS.join(', ')})${hint}`);

@@ -224,7 +224,12 @@ ${Object.entries(condition.properties ?? {}).map(([k, v]) => `| ${[code(k), r.ty
 ${Object.entries(tests.properties ?? {}).map(([k, v]) => `| ${[code(k), r.type(v as JsonSchema), sentence((v as JsonSchema).description)].map(cell).join(' | ')} |`).join('\n')}
 
 Examples: ${code('when: {facts.os_family: Debian}')}, ${code('when: {facts.init: [systemd, sysv]}')},
-${code('when: {relay_port: {gte: 465}}')}, ${code('when: {any: [{spf_enabled: true}, {not: {dmarc_enabled: false}}]}')}.
+${code('when: {relay_port: {gte: 465}}')}, ${code('when: {any: [{spf_enabled: true}, {not: {dmarc_enabled: false}}]}')},
+${code('when: {relay_port: {ne: {var: default_port}}}')} (another variable's value: ${code('{var: path}')} as the value of a test).
+
+A task whose condition proves a variable defined (${code('{x: {defined: true}}')}, any other test of x, inside
+${code('all')} or in every branch of ${code('any')}, or its play's or role entry's condition) may use that variable:
+${code('fleetplan validate')} does not report it where it is undefined (the task is skipped there). Dry run: conditions are evaluated as in a run.
 
 ## Role entries
 
