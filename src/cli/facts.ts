@@ -42,6 +42,7 @@ export function registerFacts(program: Command): void {
           }),
         ),
       );
+      // --json has every fact (addresses, local facts...); the line per host the ones people look for.
       if (opts.json) {
         process.stdout.write(JSON.stringify(Object.fromEntries(hosts.map((h) => [h, out[h]])), null, 2) + '\n');
       } else {
@@ -52,7 +53,8 @@ export function registerFacts(program: Command): void {
             continue;
           }
           process.stdout.write(visible(
-            `${h}: ${f.distribution} ${f.distribution_version} (family ${f.os_family}), init ${f.init}, packages ${f.pkg_mgr}, hostname ${f.hostname}, ${f.system} ${f.kernel} ${f.arch}`,
+            `${h}: ${f.distribution} ${f.distribution_version} (family ${f.os_family}), init ${f.init}, packages ${f.pkg_mgr}, hostname ${f.hostname}, ${f.system} ${f.kernel} ${f.arch}` +
+              `, fqdn ${f.fqdn}, default ipv4 ${(f.default_ipv4 as { address?: string }).address ?? 'none'}, virtualization ${f.virtualization_type}`,
           ) + '\n');
         }
       }

@@ -74,13 +74,20 @@ export class RunVars {
     const { inventory, extraVars } = this.inputs;
     const g = this.gathered.get(host);
     const known = g && g.play < index ? g.facts : undefined;
-    const vars = resolveVars(varsFor({ inventory, host, play, extraVars, facts: known, magic: this.magic(play, host) }), secretVarNames(play));
-    if (known) return vars;
     // Why, worded when read: a host that starts later in this play is still not everyone's until the next.
     const why = () =>
       this.gathered.has(host)
         ? `host '${host}' started in this play ('${play.name}'), in parallel with the others: its facts are everyone's from the next play on (add an earlier play for it, e.g. "- hosts: ${host}" with "tasks: []")`
         : `host '${host}' has not run a play of this run before '${play.name}' (facts come from a host when it starts)`;
+    let vars: Vars;
+    try {
+      vars = resolveVars(varsFor({ inventory, host, play, extraVars, facts: known, magic: this.magic(play, host) }), secretVarNames(play));
+    } catch (err) {
+      // The entry is resolved whole: a variable of it that reads facts not yet known fails it, saying why.
+      if (!(err instanceof InputError) || known) throw err;
+      throw new InputError(`hostvars.${host}: ${err.message}; the facts of ${why()}`, { pos: err.pos });
+    }
+    if (known) return vars;
     for (const name of ['facts', ...ANSIBLE_FACT_VARS]) {
       Object.defineProperty(vars, name, {
         enumerable: false,

@@ -182,4 +182,14 @@ describe('run-time magic variables (host-scope.ts)', () => {
       assert.equal((later.relay2!.facts as { hostname: string }).hostname, 'relay1');
     }
   });
+
+  it('another host\'s entry whose variables read facts not yet known fails whole, saying why', () => {
+    const run = { plan, inventory, extraVars: {} };
+    const play = { ...plan.plays[0]!, vars: { my_fqdn: '{{facts.fqdn}}' } };
+    const scope = hostScope(run, 'relay1', facts, new RunVars(run), play)(play);
+    assert.equal(scope.my_fqdn, 'relay1.example.org');
+    const hv = scope.hostvars as Record<string, Record<string, unknown>>;
+    assert.equal(hv.relay1!.my_fqdn, 'relay1.example.org');
+    assert.throws(() => hv.relay2!.level, /^InputError: hostvars\.relay2: .*facts.*; the facts of host 'relay2' has not run a play/);
+  });
 });
