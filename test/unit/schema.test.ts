@@ -190,6 +190,7 @@ const STRUCTURAL = new Set([
   '39-secret-on-mapping', '43-extra-vars-file-syntax-error', '44-group-vars-syntax-error', '45-host-vars-not-a-mapping',
   '47-role-meta-unknown-key', '49-changed-when-unknown-key', '50-play-missing-hosts', '51-role-entry-unknown-key',
   '52-inventory-not-a-mapping', '54-play-when-wrong-type', '57-connection-var-bad-value',
+  '63-when-var-ref-not-a-path', '64-when-var-as-test-hint',
 ]);
 
 /** Cases no JSON Schema of one file can express, and why. */
@@ -223,6 +224,8 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '60-tags-and-skip-tags-select-nothing': 'command-line arguments (--tags with --skip-tags)',
   '61-limit-selects-no-plan-host': 'a command-line argument (--limit) against the hosts the plan targets',
   '62-yaml-recursive-alias-in-vars-file': 'an alias inside the node it names: a relation between nodes, below any schema',
+  '65-optional-variable-guarded-by-defined-false': 'which variables a host has depends on its inventory, facts and precedence',
+  '66-gather-facts-false-reads-fqdn': 'which facts a host has depends on every play that targets it (gather_facts)',
 };
 
 interface Expect {
