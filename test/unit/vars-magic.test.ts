@@ -1,7 +1,7 @@
 // h17 variables: comparisons between variables, the defined guards validate honours, the magic
 // variables (groups, hostvars, play_hosts) statically and at run time, facts under Ansible's names.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -118,6 +118,16 @@ describe('validate: defined guards and magic variables', () => {
     hasError(errs, 'unguarded.yml', 6, 16, "undefined variable 'opt3'");
     hasError(errs, 'unguarded.yml', 8, 16, "undefined variable 'other'");
     assert.equal(errs.length, 4, errs.map((e) => e.describe()).join('\n'));
+  });
+
+  it('a role entry\'s when guards the role\'s tasks; the same role unguarded fails', () => {
+    mkdirSync(path.join(dir, 'roles', 'noted'), { recursive: true });
+    writeFileSync(path.join(dir, 'roles', 'noted', 'tasks.yml'), '- command: "echo {{ opt.note }}"\n');
+    const guarded = validate('role-guard', ['- hosts: relays', '  roles:', '    - {role: noted, when: {opt.note: {defined: true}}}']);
+    assert.deepEqual(guarded.map((e) => e.describe()), []);
+    const errs = validate('role-unguarded', ['- hosts: relays', '  roles:', '    - noted']);
+    hasError(errs, 'roles/noted/tasks.yml', 1, 12, "undefined variable 'opt' for hosts relay1, relay2, relay3");
+    assert.equal(errs.length, 1, errs.map((e) => e.describe()).join('\n'));
   });
 
   it('{var: b} in a when is checked like any read; groups, hostvars, play_hosts, inventory_hostname_short and ansible_* facts are known', () => {
