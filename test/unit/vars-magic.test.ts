@@ -193,6 +193,14 @@ describe('run-time magic variables (host-scope.ts)', () => {
     }
   });
 
+  it('play_hosts are the play\'s hosts after --limit; ansible_play_batch the host\'s batch as the run gives it', () => {
+    const run = { plan, inventory, extraVars: {}, limit: 'relay1,relay3', batchOf: () => ['relay3'] };
+    const play = plan.plays[0]!;
+    const scope = hostScope(run, 'relay3', facts, new RunVars(run), play)(play);
+    assert.deepEqual([scope.play_hosts, scope.ansible_play_hosts, scope.ansible_play_batch], [['relay1', 'relay3'], ['relay1', 'relay3'], ['relay3']]);
+    assert.deepEqual(scope.group_names, ['relays', 'debian']);
+  });
+
   it('another host\'s entry whose variables read facts not yet known fails whole, saying why', () => {
     const run = { plan, inventory, extraVars: {} };
     const play = { ...plan.plays[0]!, vars: { my_fqdn: '{{facts.fqdn}}' } };
