@@ -4,6 +4,7 @@ import { z } from 'zod';
 import { DIFF_CONTENT_LIMIT, fileQuery, type FileState } from '../state/file-state.js';
 import { Unresolved, type Operation } from './operation.js';
 import { absolutePath } from './path-schema.js';
+import { checkPath } from './safe-path.js';
 
 const schema = z
   .object({
@@ -20,6 +21,8 @@ type Resolved = { args: Args; query: ReturnType<typeof fileQuery> };
 /** The file's bytes, or why they cannot be registered. */
 function contentOf(src: string, st: FileState): Buffer {
   if (!st.exists) throw new Unresolved(`${src} does not exist`);
+  // A link at src (or a host user's link above it) is refused, naming it, as every file operation does.
+  checkPath(src, st, false);
   if (st.type !== 'file') throw new Error(`${src} is a ${st.type}, not a regular file`);
   if ((st.size ?? 0) > DIFF_CONTENT_LIMIT) throw new Error(`${src} has ${st.size} bytes; slurp reads at most ${DIFF_CONTENT_LIMIT} bytes (1 MiB) — use fetch for larger files`);
   if (st.content === undefined) throw new Error(`${src} could not be read`);
