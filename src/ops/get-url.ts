@@ -18,8 +18,7 @@ const schema = z
   .object({
     url: z
       .string()
-      .url()
-      .refine((u) => /^https?:$/.test(new URL(u).protocol), { message: 'only http:// and https:// URLs are downloaded' })
+      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'only http:// and https:// URLs are downloaded (an absolute URL)' })
       .describe('http:// or https:// URL, downloaded by the controller'),
     dest: absolutePath.describe('File on the host (a file path, not a directory)'),
     checksum: z
