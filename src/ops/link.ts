@@ -35,6 +35,7 @@ const schema = z
   );
 
 type Args = z.infer<typeof schema>;
+export type LinkResolved = Resolved;
 type Resolved = { args: Args; srcPath: string; dest: ReturnType<typeof fileQuery>; destStat: ReturnType<typeof statQuery>; srcStat: ReturnType<typeof statQuery> };
 
 function fail(message: string): string {

@@ -67,6 +67,8 @@ tasks:
     replace: {path: ${D}/replace.conf, regexp: "^listen 80$", replace: "listen 8080"}
   - name: current release link
     link: {src: releases/2, dest: ${D}/current}
+  - name: file state link
+    file: {path: ${D}/settings.ini, src: app.ini, state: link}
   - name: hard link
     link: {src: ${D}/data.txt, dest: ${D}/data.hard, state: hard}
   - name: download
@@ -106,7 +108,7 @@ describe('file-level operations on real hosts', { skip }, () => {
       assert.equal(check.code, 0, check.stderr + check.stdout);
       const c = byName(check.json, host);
       for (const t of ['stat the ini file', 'slurp the ini file']) assert.equal(c[t].status, 'ok', t);
-      for (const t of ['block in block.conf', 'ini port', 'ini new section', 'replace listen', 'current release link', 'hard link', 'download', 'fetch to the controller']) {
+      for (const t of ['block in block.conf', 'ini port', 'ini new section', 'replace listen', 'current release link', 'file state link', 'hard link', 'download', 'fetch to the controller']) {
         assert.equal(c[t].status, 'changed', `${t}: ${JSON.stringify(c[t])}`);
       }
       // Exact diffs: the later ini task is planned against the earlier one's predicted file.
@@ -129,6 +131,7 @@ describe('file-level operations on real hosts', { skip }, () => {
       assert.equal(await root(host, `cat ${D}/app.ini`), c['ini new section'].diff[0].after);
       assert.equal(await root(host, `cat ${D}/replace.conf`), 'listen 8080\nserver x\nlisten 8080\n');
       assert.equal((await root(host, `readlink ${D}/current`)).trim(), 'releases/2');
+      assert.equal((await root(host, `readlink ${D}/settings.ini`)).trim(), 'app.ini');
       assert.equal((await root(host, `[ ${D}/data.txt -ef ${D}/data.hard ] && echo same`)).trim(), 'same');
       assert.equal(await root(host, `cat ${D}/downloaded.txt`), BODY.toString());
       assert.equal((await root(host, `stat -c %a ${D}/downloaded.txt`)).trim(), '640');

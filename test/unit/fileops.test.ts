@@ -200,6 +200,13 @@ describe('link', () => {
     const other = answer(statValue({ type: 'file', inode: 8, dev: 1 }), statValue({ type: 'file', inode: 7, dev: 1 }));
     assert.throws(() => plan('link', { src: '/a', dest: '/srv/current', state: 'hard' }, other), /force/);
   });
+  it("Ansible's file state=link plans exactly as link; src without a link state is an error", () => {
+    const viaFile = plan('file', { path: '/srv/current', src: 'releases/2', state: 'link' }, answer({ kind: 'stat', exists: false }));
+    const viaLink = plan('link', { dest: '/srv/current', src: 'releases/2' }, answer({ kind: 'stat', exists: false }));
+    assert.equal(viaFile.changes[0]!.description, viaLink.changes[0]!.description);
+    assert.equal(operations.get('file')!.schema.safeParse({ path: '/x', src: '/y' }).success, false);
+    assert.equal(operations.get('file')!.schema.safeParse({ path: '/x', state: 'link' }).success, false);
+  });
   it('refuses a host user\'s link among the parents', () => {
     const foreign = () => (key: string) => (key.startsWith('stat:') ? { kind: 'stat', exists: false } : { exists: false, foreignLink: { path: '/home/u/d', owner: 'u' } });
     assert.throws(() => plan('link', { src: '/a', dest: '/home/u/d/l', force: true }, foreign()), /symbolic link owned by u; refusing/);
