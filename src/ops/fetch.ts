@@ -100,6 +100,8 @@ export const fetch: Operation<Args, Resolved> = {
     const diff = st.content ? diffOf(target, old, st.content, [`from ${ctx.host}:${a.src}`], ctx) : { path: target, before: null, after: null, masked: 'too large' as const };
     return { changes: [{ kind: 'run', description: `fetch ${a.src} to ${target}`, command: fetchScript(a), diff }], effects: { predicts } };
   },
+  /** Ansible's fetch result: where the copy is on the controller, and which host file it is. */
+  registerFields: (r) => ({ dest: path.join(r.root, ...r.rel), file: r.args.src }),
   interpret(r, outcome) {
     if (outcome.exitCode !== 0) return { changed: false, failed: `fetch ${r.args.src}: ${outcome.stderr.trim().split('\n').slice(-3).join('\n') || `exit ${outcome.exitCode}`}` };
     const bytes = parseFetched(outcome.stdout, r.args.validate_checksum);

@@ -254,6 +254,8 @@ describe('get_url and fetch', () => {
       assert.equal(c.diff.path, path.join(dir, 'h1', 'etc', 'motd'));
       assert.equal(c.diff.before, null);
       assert.equal(c.diff.after, 'host\n');
+      const { o, r } = prepare('fetch', { src: '/etc/motd', dest: `${dir}/`, flat: true }, () => file('host\n'));
+      assert.deepEqual(o.registerFields!(r, new StateView()), { dest: path.join(dir, 'motd'), file: '/etc/motd' });
       writeControllerFile(dir, ['h1', 'etc', 'motd'], Buffer.from('host\n'));
       assert.deepEqual(plan('fetch', { src: '/etc/motd', dest: dir }, () => file('host\n')).changes, []);
       assert.equal(readFileSync(path.join(dir, 'h1/etc/motd'), 'utf8'), 'host\n');
