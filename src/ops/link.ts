@@ -29,6 +29,8 @@ const schema = z
   .strict()
   .superRefine((a, ctx) => {
     if (a.state === 'hard' && !a.src.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a hard link needs an absolute src' });
+    // A hard link is another name of src's inode: its owner is src's, which a file task manages.
+    if (a.state === 'hard' && (a.owner || a.group)) ctx.addIssue({ code: 'custom', path: [a.owner ? 'owner' : 'group'], message: "a hard link has src's owner and group; set them on src" });
   })
   .describe(
     "Dry run: reads dest and src and shows the link created or replaced (dest's old target, or that a file there would be replaced with force); later tasks see the link. A src an earlier change may create makes the task depend on it.",

@@ -302,6 +302,7 @@ describe('file-level operations: bad arguments name file:line:col', () => {
     ['get-url-md5', '      get_url: {url: "http://x/y", dest: /opt/y, checksum: "md5:abc"}\n', 4, 'sha256:<64 hex digits>'],
     ['get-url-ftp', '      get_url: {url: "ftp://x/y", dest: /opt/y}\n', 4, 'only http:// and https://'],
     ['link-relative-hard', '      link: {src: rel, dest: /srv/l, state: hard}\n', 4, 'a hard link needs an absolute src'],
+    ['link-hard-owner', '      link: {src: /a, dest: /srv/l, state: hard, owner: root}\n', 4, "a hard link has src's owner"],
     ['stat-relative', '      stat: {path: etc/motd}\n', 4, 'must be an absolute path'],
   ];
   for (const [name, task, line, text] of cases) {
