@@ -106,9 +106,8 @@ export const link: Operation<Args, Resolved> = {
     if (same) {
       const attrs = [a.owner && a.owner !== d.owner ? `owner ${d.owner} → ${a.owner}` : '', a.group && a.group !== d.group ? `group ${d.group} → ${a.group}` : ''].filter(Boolean);
       if (!attrs.length || a.state === 'hard') return { changes: [], reason: `${a.dest} is ${a.state === 'hard' ? 'a hard link to' : 'a link to'} ${a.src}`, effects: { predicts } };
-      const owner = `${a.owner ?? ''}${a.group ? `:${a.group}` : ''}`;
-      const command = [enterScript(placeOf(a.dest, st).dir, a.dest), `chown -h -- ${shQuote(owner)} ${shQuote(placeOf(a.dest, st).name)}`].join(' && ');
-      return { changes: [{ kind: 'run', description: `${a.dest}: ${attrs.join(', ')}`, command }], effects: { predicts } };
+      // The link is made again with its owner and renamed over: a chown by name could meet a file swapped in.
+      return { changes: [{ kind: 'run', description: `${a.dest}: ${attrs.join(', ')}`, command: linkScript(a, st) }], effects: { predicts } };
     }
     const old = replaced(a, d, same);
     const change: Change = {

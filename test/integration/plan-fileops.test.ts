@@ -66,7 +66,7 @@ tasks:
   - name: replace listen
     replace: {path: ${D}/replace.conf, regexp: "^listen 80$", replace: "listen 8080"}
   - name: current release link
-    link: {src: releases/2, dest: ${D}/current}
+    link: {src: releases/2, dest: ${D}/current, owner: fleet}
   - name: file state link
     file: {path: ${D}/settings.ini, src: app.ini, state: link}
   - name: hard link
@@ -131,6 +131,7 @@ describe('file-level operations on real hosts', { skip }, () => {
       assert.equal(await root(host, `cat ${D}/app.ini`), c['ini new section'].diff[0].after);
       assert.equal(await root(host, `cat ${D}/replace.conf`), 'listen 8080\nserver x\nlisten 8080\n');
       assert.equal((await root(host, `readlink ${D}/current`)).trim(), 'releases/2');
+      assert.equal((await root(host, `stat -c %U ${D}/current`)).trim(), 'fleet', 'the link itself is owned by fleet');
       assert.equal((await root(host, `readlink ${D}/settings.ini`)).trim(), 'app.ini');
       assert.equal((await root(host, `[ ${D}/data.txt -ef ${D}/data.hard ] && echo same`)).trim(), 'same');
       assert.equal(await root(host, `cat ${D}/downloaded.txt`), BODY.toString());

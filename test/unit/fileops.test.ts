@@ -185,6 +185,9 @@ describe('link', () => {
     assert.match(c.command, /ln -s -- releases\/2 "\$_fp_p\/l"/);
     assert.match(c.command, /_fp_mv "\$_fp_p\/l" current/);
     assert.deepEqual(plan('link', { src: 'releases/2', dest: '/srv/current' }, answer(statValue({ type: 'link', linkTarget: 'releases/2', owner: 'root', group: 'root' }))).changes, []);
+    const chowned = plan('link', { src: 'releases/2', dest: '/srv/current', owner: 'www' }, answer(statValue({ type: 'link', linkTarget: 'releases/2', owner: 'root', group: 'root' })));
+    assert.equal(chowned.changes[0]!.description, '/srv/current: owner root → www');
+    assert.match(chowned.changes[0]!.kind === 'run' ? chowned.changes[0]!.command : '', /chown -h -- www "\$_fp_p\/l" && _fp_mv/);
   });
   it('replaces a link to elsewhere; a file needs force; a directory is refused; a missing src needs force', () => {
     const other = plan('link', { src: '/a', dest: '/srv/current' }, answer(statValue({ type: 'link', linkTarget: '/b' })));
