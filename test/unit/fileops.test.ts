@@ -17,6 +17,8 @@ import { replaceIn } from '../../src/ops/replace.js';
 import { parseFetched } from '../../src/ops/fetch.js';
 import { writeControllerFile } from '../../src/ops/controller-write.js';
 import { StateView } from '../../src/state/query.js';
+import { statQuery } from '../../src/state/stat-state.js';
+import { statFields } from '../../src/ops/stat.js';
 import { loaderSecrets } from '../../src/core/secret.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import { apt } from '../../src/backends/package/apt.js';
@@ -157,6 +159,17 @@ describe('stat and slurp', () => {
     assert.equal(s.mtime, 1700000000);
     const missing = prepare('stat', { path: '/nope' }, () => ({ kind: 'stat', exists: false }));
     assert.deepEqual(missing.o.registerFields!(missing.r, missing.view), { stat: { exists: false, path: '/nope' } });
+  });
+  it("stat parses BSD stat -f and FreeBSD's sha1 output as GNU's (the read is the same on both)", () => {
+    const q = statQuery('/etc/l', { checksum: true });
+    const mark = /'(@@[0-9a-f]+) S'/.exec(q.script)![1]!;
+    const bsd = `${mark} S\nSymbolic Link|755|root|wheel|4|0|0|1700000000|1|99|77\n${mark} L\nmotd\n${mark} C\n`;
+    const l = statFields('/etc/l', q.parse(Buffer.from(bsd), 0), true);
+    assert.deepEqual([l.islnk, l.lnk_target, l.group, l.mode, l.checksum], [true, 'motd', 'wheel', '0755', undefined]);
+    const gnu = `${mark} S\nregular file|640|root|root|3|0|0|1700000001|1|5|6\n${mark} C\n${'b'.repeat(40)}  -\n`;
+    const f = statFields('/etc/l', q.parse(Buffer.from(gnu), 0), true);
+    assert.deepEqual([f.isreg, f.mode, f.checksum, f.mtime], [true, '0640', 'b'.repeat(40), 1700000001]);
+    assert.deepEqual(q.parse(Buffer.from(`${mark} M\n`), 0), { kind: 'stat', exists: false });
   });
   it('stat in a dry run sees an earlier task\'s predicted file (sha1 of the predicted content)', () => {
     const { o, r, view } = prepare('stat', { path: '/etc/new' }, () => ({ kind: 'stat', exists: false }));
