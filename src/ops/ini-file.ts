@@ -10,7 +10,7 @@ const schema = z
   .object({
     path: absolutePath.describe('INI file on the host'),
     section: z.string().nullable().optional().describe('Section name without brackets; omitted or null: the options before the first section'),
-    option: z.string().min(1).optional().describe('Option name; omitted with state absent: the whole section is removed'),
+    option: z.string().min(1).optional().describe("Option name; set in place where it first occurs in the section, other occurrences removed (Ansible's exclusive); omitted with state absent: the whole section is removed"),
     value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Option value (booleans are written true/false)'),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the option (or, without option, the section)'),
     no_extra_spaces: z.boolean().default(false).describe('Write `option=value` instead of `option = value`'),
