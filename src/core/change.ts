@@ -64,5 +64,6 @@ export interface PlannedFile {
 }
 
 export type Change =
-  | { kind: 'run'; description: string; command: string; followUp?: FollowUp; file?: PlannedFile }
+  /** `diff`: a run that changes a file elsewhere than on the host (fetch's controller copy) shows it. */
+  | { kind: 'run'; description: string; command: string; followUp?: FollowUp; file?: PlannedFile; diff?: FileDiff }
   | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff; file?: PlannedFile };

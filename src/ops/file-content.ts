@@ -81,7 +81,7 @@ function holdsSecret(secrets: SecretRegistry, content: Buffer, old?: Buffer): bo
   return PRIVATE_KEY.test(text) || (old !== undefined && PRIVATE_KEY.test(old.toString('latin1')));
 }
 
-function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], ctx: OpContext): FileDiff {
+export function diffOf(path: string, st: FileState, content: Buffer, attrs: string[], ctx: OpContext): FileDiff {
   const diff: FileDiff = { path, before: null, after: null, attrs };
   // A secret-bearing file (a password map) shows no content at all: redacting the new value would
   // still print the old one from the host's current file.

@@ -2,11 +2,10 @@
 // own, e.g. one main.cf parameter, keeping the rest of the distribution's file as it is.
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
-import { fileQuery, type FileState } from '../state/file-state.js';
 import { isTemplated } from '../core/templated.js';
 import { hasLineBreak, joinLines, lineText, newLines, newlineOf, onlyContinuations, sameLine, splitLines, type ByteLine } from './byte-lines.js';
-import { fileAttrs, planFileContent } from './file-content.js';
-import { Unresolved, type Operation } from './operation.js';
+import { fileAttrs } from './file-content.js';
+import { fileEditOperation } from './file-edit.js';
 
 const schema = z
   .object({
@@ -157,21 +156,11 @@ function editByteLines(lines: ByteLine[], a: Args): ByteLine[] {
   return [...before, ...newLines(want!, lines), ...lines.slice(at)];
 }
 
-export const line: Operation<Args, { args: Args; query: ReturnType<typeof fileQuery> }> = {
+export const line = fileEditOperation<Args>({
   name: 'line',
   summary: 'One line or `key = value` setting present or absent in a file, the rest kept as is',
   schema,
-  resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true, follow: args.follow }) }),
-  queries: (r) => [r.query],
-  plan({ args: a, query }, state, ctx) {
-    const st: FileState = state.get(query);
-    if (!st.exists) {
-      if (a.state === 'absent') return { changes: [], reason: `${a.path} does not exist` };
-      if (!a.create) throw new Unresolved(`${a.path} does not exist yet`, 'set create: true to create it');
-    }
-    if (st.exists && st.content === undefined) throw new Error(`${a.path} is too large or not a regular file to edit by line`);
-    // Bytes in, bytes out: whatever the file's encoding, what the edit does not touch stays as it was.
-    const after = editLines(st.content ?? Buffer.alloc(0), a);
-    return planFileContent({ ...a, content: after }, st, ctx);
-  },
-};
+  edit: (content, a) => editLines(content, a),
+  missingHint: 'set create: true to create it',
+  what: 'edit by line',
+});

@@ -127,4 +127,9 @@ export interface Operation<A = any, R = any> {
   supersededBy?(resolved: R): ResourceId | undefined;
   /** The follow-ups this task's changes may ask for: a dry run reports them for a task it cannot plan yet. */
   followUps?(resolved: R): FollowUp[];
+  /**
+   * Op-specific fields of the task's registered result (`register:`), e.g. stat's `{stat: {...}}`:
+   * called after the task with the state the engine knows then (in a dry run, the predictions).
+   */
+  registerFields?(resolved: R, state: StateView): Record<string, unknown>;
 }

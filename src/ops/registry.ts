@@ -13,7 +13,17 @@ import { settings } from './settings.js';
 import { sysrc } from './sysrc.js';
 import { template } from './template.js';
 import { user } from './user.js';
+import { blockinfile } from './blockinfile.js';
+import { iniFile } from './ini-file.js';
+import { replace } from './replace.js';
+import { stat } from './stat.js';
+import { slurp } from './slurp.js';
+import { link } from './link.js';
+import { getUrl } from './get-url.js';
+import { fetch } from './fetch.js';
 
 const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
+// Ansible's file-level operations (issue 17).
+all.push(stat, slurp, fetch, getUrl, blockinfile, iniFile, replace, link);
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

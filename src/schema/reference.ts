@@ -127,6 +127,8 @@ function operationSection(op: Operation, definitions: Record<string, JsonSchema>
   const value = r.definitions[operationRef(op.name)]!;
   const args = r.objectOf(value);
   const lines = [`### ${op.name}`, '', sentence(op.summary), ''];
+  // The schema's own description says what a dry run does with this operation.
+  if (op.schema.description) lines.push(sentence(op.schema.description), '');
   if (op.shorthand) lines.push(`Shorthand: ${code(`${op.name}: <value>`)} is ${code(`${op.name}: {${op.shorthand}: <value>}`)}.`, '');
   lines.push(r.keyTable(args, 'argument'), '');
   return lines.join('\n');
