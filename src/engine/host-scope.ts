@@ -10,12 +10,14 @@ import { secretVarNames, varsFor } from '../load/vars.js';
 export type HostScope = (play: Play, role?: RoleRef) => Vars;
 
 export function hostScope(run: { plan: Plan; inventory: Inventory; extraVars: Vars }, host: string, facts: Facts): HostScope {
-  const { plan, inventory, extraVars } = run;
-  const cache = new Map<string, Vars>();
+  const { inventory, extraVars } = run;
+  // By play, then by role reference (one a task list imports is not among the play's roles:).
+  const cache = new Map<Play, Map<RoleRef | undefined, Vars>>();
   return (play, ref) => {
-    const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
-    let v = cache.get(key);
-    if (!v) cache.set(key, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts }), secretVarNames(play))));
+    let byRef = cache.get(play);
+    if (!byRef) cache.set(play, (byRef = new Map()));
+    let v = byRef.get(ref);
+    if (!v) byRef.set(ref, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts }), secretVarNames(play))));
     return v;
   };
 }

@@ -21,6 +21,7 @@ import type { TemplateRef } from './template-refs.js';
 import { templatePos, templateRefsOf } from './template.js';
 import { buildHostVars, RESERVED_VARS } from './vars.js';
 import { conditionRefs } from './when.js';
+import { eachTask, type TreeVisit } from './task-tree.js';
 import { YamlSource } from './yaml.js';
 
 /** Stand-in for fact values: present, but nothing is known about them. */
@@ -86,17 +87,26 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
         if (h !== undefined) found.push([pos, message]);
         report(pos, message, h);
       };
-      const playScope = scopeFor(inventory, host, play, undefined, extraVars);
-      checkVars(playScope, host, reportHost, addError, locate);
-      if (play.when) checkWhen(play.when, playScope, host, reportHost);
-      for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, reportHost, addError);
-      const done = new Set<RoleRef['role']>();
-      for (const ref of play.roles) {
-        const scope = scopeFor(inventory, host, play, ref, extraVars);
+      const scopes = new Map<RoleRef | undefined, Scope>();
+      const scopeOf = (ref?: RoleRef): Scope => {
+        let scope = scopes.get(ref);
+        if (scope) return scope;
+        scopes.set(ref, (scope = scopeFor(inventory, host, play, ref, extraVars)));
         checkVars(scope, host, reportHost, addError, locate);
-        if (ref.when) checkWhen(ref.when, scope, host, reportHost);
-        for (const t of ref.role.tasks) checkTask(t, scope, host, reportHost, addError);
-        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, reportHost, addError);
+        if (ref?.when) checkWhen(ref.when, scope, host, reportHost);
+        return scope;
+      };
+      const playScope = scopeOf();
+      if (play.when) checkWhen(play.when, playScope, host, reportHost);
+      for (const ref of play.roles) scopeOf(ref);
+      // Every task of the tree with the role around it; what includes, rescues and its own vars bind is known to exist.
+      const check = (t: TaskDef, at: TreeVisit) => checkTask(t, withBound(scopeOf(at.ref), [...at.bound, ...Object.keys(t.vars ?? {})]), host, reportHost, addError);
+      for (const list of [play.preTasks ?? [], play.tasks, play.postTasks ?? []]) eachTask(list, check);
+      for (const ref of play.roles) eachTask(ref.role.tasks, check, { ref, bound: [] });
+      for (const t of play.handlers.filter((h) => !h.role)) checkTask(t, scopeOf(), host, reportHost, addError);
+      const done = new Set<RoleRef['role']>();
+      for (const ref of [...play.roles, ...(play.taskRoles ?? [])]) {
+        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scopeOf(ref), host, reportHost, addError);
         done.add(ref.role);
       }
     }
@@ -154,6 +164,11 @@ function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef |
   // Per-OS names are known to exist; a layer above may still give them a concrete value.
   for (const k of opaque) if (k in known) opaque.delete(k);
   return { known, opaque, partial };
+}
+
+/** `scope` with `names` known to exist, their shape unknown (an include's loop item, a task's vars). */
+function withBound(scope: Scope, names: string[]): Scope {
+  return names.length ? { ...scope, opaque: new Set([...scope.opaque, ...names]) } : scope;
 }
 
 /** Does `ref` resolve in `scope`? Returns the undefined prefix ("relay.host") or undefined when fine. */
