@@ -8,10 +8,9 @@ import { InputError } from '../core/errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { renderString } from '../load/template.js';
 import { includedTasks, readIncludedFile } from '../load/task-tree.js';
-import { evaluateWhen } from '../load/when.js';
 import { operations } from '../ops/registry.js';
 import type { HostContext } from './host-context.js';
-import { loopItems, prepareTasks, type PreparedTask } from './prepare.js';
+import { conditionsHold, loopItems, prepareTasks, type PreparedTask } from './prepare.js';
 import { selectedByTags } from './tag-selection.js';
 import { taskScope, withTaskVars } from './task-vars.js';
 
@@ -85,8 +84,7 @@ function prepareRescue(ctx: HostContext, play: Play, defs: readonly TaskDef[], f
 
 /** include_tasks / include_role on this host: skipped, or a block of its tasks per loop item. */
 function prepareInclude(ctx: HostContext, play: Play, def: TaskDef, frame: Frame): PreparedNode[] {
-  const where = { pos: def.pos, host: ctx.host, task: def.name };
-  if (frame.depth >= MAX_INCLUDE_DEPTH) throw new InputError(`includes nested deeper than ${MAX_INCLUDE_DEPTH} (a file including itself?)`, where);
+  if (frame.depth >= MAX_INCLUDE_DEPTH) throw new InputError(`includes nested deeper than ${MAX_INCLUDE_DEPTH} (a file including itself?)`, { pos: def.pos, host: ctx.host, task: def.name });
   const tagSkip = selectedByTags([...def.tags, ...(frame.ref?.tags ?? []), ...(play.tags ?? [])], ctx.opts);
   if (tagSkip) return [{ kind: 'skipped', def, reason: tagSkip }];
   // The include's own vars are rendered per item (they may use it); its when and loop see the rest.
@@ -95,16 +93,7 @@ function prepareInclude(ctx: HostContext, play: Play, def: TaskDef, frame: Frame
   const bindings: Vars[] = def.loop === undefined ? [{}] : loopItems(ctx, def, scope).map((item) => ({ [loopVar]: item }));
   return bindings.map((binding): PreparedNode => {
     const vars = { ...scope, ...binding };
-    for (const cond of [frame.ref?.when, def.when]) {
-      if (cond === undefined) continue;
-      let ok: boolean;
-      try {
-        ok = evaluateWhen(cond, vars);
-      } catch (err) {
-        throw new InputError(`when: ${(err as Error).message}`, where);
-      }
-      if (!ok) return { kind: 'skipped', def, reason: 'when: condition is false' };
-    }
+    if (!conditionsHold(ctx, def, frame.ref, vars)) return { kind: 'skipped', def, reason: 'when: condition is false' };
     const params = def.vars ? withTaskVars(ctx, vars, def) : vars;
     const outer = { ...frame.outer, ...binding, ...pick(params, Object.keys(def.vars ?? {})) };
     const inner: Frame = { ...frame, outer, depth: frame.depth + 1 };

@@ -83,16 +83,7 @@ export function prepareTask(
 
   const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? []), ...(play.tags ?? [])], ctx.opts);
   if (tagSkip) return inactive(base, tagSkip);
-  for (const cond of [ref?.when, def.when]) {
-    if (cond === undefined) continue;
-    let ok: boolean;
-    try {
-      ok = evaluateWhen(cond, vars);
-    } catch (err) {
-      throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
-    }
-    if (!ok) return inactive(base, 'when: condition is false');
-  }
+  if (!conditionsHold(ctx, def, ref, vars)) return inactive(base, 'when: condition is false');
 
   const rendered = withEnvironment(op, renderArgs(def, vars), play, def, vars);
   const parsed = op.schema.safeParse(rendered);
@@ -123,6 +114,19 @@ export function prepareTask(
     throw new OperationError((err as Error).message, { pos: def.pos, host: ctx.host, task: def.name, cause: err });
   }
   return { ...base, active: true, resolved, opCtx, queries };
+}
+
+/** The role's `when:` and the task's (its blocks' included) hold for these variables. */
+export function conditionsHold(ctx: HostContext, def: TaskDef, ref: RoleRef | undefined, vars: Vars): boolean {
+  for (const cond of [ref?.when, def.when]) {
+    if (cond === undefined) continue;
+    try {
+      if (!evaluateWhen(cond, vars)) return false;
+    } catch (err) {
+      throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
+    }
+  }
+  return true;
 }
 
 /**

@@ -4,10 +4,26 @@
 // imported is read by the structure reader (task-tree.ts) the context carries.
 import { didYouMean } from './issues.js';
 import { readKeywords, type KeywordTable } from './keywords/keyword.js';
-import { STRUCTURE_KEYWORDS, TASK_KEYS, taskKeywordTable, type StructureKey, type TaskKeywordContext } from './keywords/task.js';
+import { STRUCTURE_KEYWORDS, TASK_KEYS, taskKeywordTable, type StructureKey, type StructureReader, type TaskKeywordContext } from './keywords/task.js';
 import type { TaskDef } from './model.js';
-import type { TaskContext } from './task.js';
-import type { MapEntry, Node } from './yaml.js';
+import type { MapEntry, Node, YamlSource } from './yaml.js';
+import type { Operation } from '../ops/operation.js';
+import type { Issues } from './issues.js';
+
+/** Where a task list is read: its file, the operations a task may name, where relative paths and roles are. */
+export interface TaskContext {
+  src: YamlSource;
+  registry: ReadonlyMap<string, Operation>;
+  issues: Issues;
+  baseDir: string;
+  role?: string;
+  roleDir?: string;
+  handler: boolean;
+  /** Reads blocks, imports and includes in this context (src/load/task-tree.ts); absent: none allowed. */
+  structure?: (ctx: TaskContext) => StructureReader;
+  /** Absolute paths of the task files being read, outermost first (an import of one of them is a cycle). */
+  chain?: string[];
+}
 
 /** How messages name each kind. */
 const WHAT: Record<StructureKey, string> = {

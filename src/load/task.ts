@@ -6,8 +6,8 @@ import type { Operation } from '../ops/operation.js';
 import { checkArgs } from './args.js';
 import { Issues, didYouMean } from './issues.js';
 import { readKeywords } from './keywords/keyword.js';
-import { HANDLER_KEYS, STRUCTURE_KEYS, TASK_KEYS, taskKeywordTable, type StructureReader } from './keywords/task.js';
-import { parseStructure } from './task-structure.js';
+import { HANDLER_KEYS, STRUCTURE_KEYS, TASK_KEYS, taskKeywordTable } from './keywords/task.js';
+import { parseStructure, type TaskContext } from './task-structure.js';
 import { isTemplated } from '../core/templated.js';
 import type { TaskDef } from './model.js';
 import { controllerCandidates, displayPath } from '../core/paths.js';
@@ -15,19 +15,7 @@ import { revealDeep } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type MapEntry, type Node } from './yaml.js';
 import { existsSync } from 'node:fs';
 
-export interface TaskContext {
-  src: YamlSource;
-  registry: ReadonlyMap<string, Operation>;
-  issues: Issues;
-  baseDir: string;
-  role?: string;
-  roleDir?: string;
-  handler: boolean;
-  /** Reads blocks, imports and includes in this context (src/load/task-tree.ts); absent: none allowed. */
-  structure?: (ctx: TaskContext) => StructureReader;
-  /** Absolute paths of the task files being read, outermost first (an import of one of them is a cycle). */
-  chain?: string[];
-}
+export type { TaskContext };
 
 /** A list of tasks (`tasks:`, `handlers:`, tasks.yml). Null/empty means none. */
 export function parseTaskList(node: Node | null, ctx: TaskContext, what: string): TaskDef[] {

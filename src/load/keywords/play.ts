@@ -61,6 +61,33 @@ function readTasks(what: 'tasks' | 'pre_tasks' | 'post_tasks' | 'handlers', { sr
   return parseTaskList(node, { src, registry: ctx.registry, issues: ctx.issues, baseDir: ctx.planDir, handler, structure: structureReader(ctx.roles) }, what);
 }
 
+/** The play's other task lists and what its every task gets (pre_tasks, post_tasks, tags, environment). */
+function playTaskKeywords(task: z.ZodType) {
+  const kw = keywordsFor<Play, PlayContext>();
+  return {
+    pre_tasks: kw.structured(
+      z.array(task).nullable().describe('Tasks run before the roles; the handlers they notified run right after them. Dry run: the same order, handlers planned at that point'),
+      (play, at, ctx) => { play.preTasks = readTasks('pre_tasks', at, ctx); },
+    ),
+    post_tasks: kw.structured(
+      z.array(task).nullable().describe('Tasks run after the handlers notified by the roles and tasks have run; their own notified handlers run after them. Dry run: the same order, handlers planned at each point'),
+      (play, at, ctx) => { play.postTasks = readTasks('post_tasks', at, ctx); },
+    ),
+    tags: kw.structured(
+      nameList.nullable().describe('Tag(s) every task of the play carries (its roles\' tasks too), for --tags / --skip-tags. Dry run: the same selection'),
+      (play, { src, node, issues }) => { play.tags = readNames(src, node, 'tags', issues).names; },
+    ),
+    environment: kw.structured(
+      taskEnvironment.describe('Environment variables for the commands of every task of the play (a task\'s or block\'s own environment: wins); exported by the host\'s shell, never on a command line. Dry run: shown in the commands that would run'),
+      (play, at) => {
+        const holder: Pick<TaskDef, 'environment'> = {};
+        readEnvironment(holder, at);
+        if (holder.environment) play.environment = holder.environment;
+      },
+    ),
+  };
+}
+
 /** The play's keyword table, with `tasks:` and `handlers:` items of the given schemas (the generator adds operations). */
 function playTable(task: z.ZodType, handler: z.ZodType) {
   const kw = keywordsFor<Play, PlayContext>();
@@ -103,29 +130,10 @@ function playTable(task: z.ZodType, handler: z.ZodType) {
         }
       },
     ),
-    pre_tasks: kw.structured(
-      z.array(task).nullable().describe('Tasks run before the roles; the handlers they notified run right after them. Dry run: the same order, handlers planned at that point'),
-      (play, at, ctx) => { play.preTasks = readTasks('pre_tasks', at, ctx); },
-    ),
     tasks: kw.structured(z.array(task).nullable().describe('Tasks run after the roles, in order'), (play, at, ctx) => {
       play.tasks = readTasks('tasks', at, ctx);
     }),
-    post_tasks: kw.structured(
-      z.array(task).nullable().describe('Tasks run after the handlers notified by the roles and tasks have run; their own notified handlers run after them. Dry run: the same order, handlers planned at each point'),
-      (play, at, ctx) => { play.postTasks = readTasks('post_tasks', at, ctx); },
-    ),
-    tags: kw.structured(
-      nameList.nullable().describe('Tag(s) every task of the play carries (its roles\' tasks too), for --tags / --skip-tags. Dry run: the same selection'),
-      (play, { src, node, issues }) => { play.tags = readNames(src, node, 'tags', issues).names; },
-    ),
-    environment: kw.structured(
-      taskEnvironment.describe('Environment variables for the commands of every task of the play (a task\'s or block\'s own environment: wins); exported by the host\'s shell, never on a command line. Dry run: shown in the commands that would run'),
-      (play, at) => {
-        const holder: Pick<TaskDef, 'environment'> = {};
-        readEnvironment(holder, at);
-        if (holder.environment) play.environment = holder.environment;
-      },
-    ),
+    ...playTaskKeywords(task),
     handlers: kw.structured(
       z.array(handler).nullable().describe('Tasks run once at the end of the play when notified by a task that changed something'),
       (play, at, ctx) => { play.handlers = readTasks('handlers', at, ctx); },
