@@ -7,7 +7,7 @@
 // in the dry run itself; otherwise its tasks are reported skipped, "runs only if a task in the block fails".
 import type { TaskDef, Vars } from '../load/model.js';
 import { FleetplanError } from '../core/errors.js';
-import { eachTask } from '../load/task-tree.js';
+import { eachTask, reportedAlone } from '../load/task-tree.js';
 import type { StateQuery } from '../state/query.js';
 import type { TaskResult } from './events.js';
 import { signalName } from './interrupt.js';
@@ -121,9 +121,8 @@ export class TreeWalk {
 
   /** Tasks that do not run here, reported skipped (as their structure shows them). */
   private skip(defs: TaskDef[], reason: string): void {
-    eachTask(defs, (def) => {
-      if (def.structure?.kind === 'block' || def.structure?.kind === 'meta') return;
-      reportResult(this.pc.ctx, new ResultBuilder(this.pc.ctx, this.pc.play, def, false).skipped(reason));
+    eachTask(defs, (def, at) => {
+      if (reportedAlone(def, at)) reportResult(this.pc.ctx, new ResultBuilder(this.pc.ctx, this.pc.play, def, false).skipped(reason));
     });
   }
 

@@ -7,7 +7,7 @@ import { FleetplanError, formatPos } from '../core/errors.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Play } from '../load/model.js';
 import { playTaskLists } from '../load/plan.js';
-import { eachTask } from '../load/task-tree.js';
+import { eachTask, reportedAlone } from '../load/task-tree.js';
 import { prepareTasks, type PreparedTask } from './prepare.js';
 import { preparePlayTree, type PreparedNode } from './prepare-tree.js';
 import { FreshConfig } from './superseded.js';
@@ -63,9 +63,8 @@ function selectPlay(ctx: HostContext, play: Play): 'run' | 'skipped' | 'failed' 
     return 'failed';
   }
   if (selected) return 'run';
-  eachTask(playTaskLists(play).flat(), (def) => {
-    if (def.structure?.kind === 'block' || def.structure?.kind === 'meta') return;
-    reportResult(ctx, new ResultBuilder(ctx, play, def, false).skipped('play when: condition is false'));
+  eachTask(playTaskLists(play).flat(), (def, at) => {
+    if (reportedAlone(def, at)) reportResult(ctx, new ResultBuilder(ctx, play, def, false).skipped('play when: condition is false'));
   });
   return 'skipped';
 }

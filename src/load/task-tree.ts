@@ -189,6 +189,13 @@ export interface TreeVisit {
   ref?: RoleRef;
   /** Variables an enclosing include defines per item (its loop variable and vars). */
   bound: string[];
+  /** Inside an include: run (and reported) only when the include runs. */
+  included?: boolean;
+}
+
+/** Whether a task is reported on its own when it does not run: not a block or meta, not inside an include (the include is). */
+export function reportedAlone(def: TaskDef, at: TreeVisit): boolean {
+  return !at.included && def.structure?.kind !== 'block' && def.structure?.kind !== 'meta';
 }
 
 /** Every task of a tree (structure tasks too, before what they hold), with the role and include bindings around it. */
@@ -203,7 +210,7 @@ export function eachTask(tasks: readonly TaskDef[], visit: (def: TaskDef, at: Tr
       eachTask(s.always, visit, inner);
     } else if (s?.kind === 'include' && s.tasks) {
       const bound = [...at.bound, ...Object.keys(t.vars ?? {}), ...(t.loop !== undefined ? [t.loopVar ?? 'item'] : [])];
-      eachTask(s.tasks, visit, { ...at, bound });
+      eachTask(s.tasks, visit, { ...at, bound, included: true });
     }
   }
 }

@@ -190,6 +190,7 @@ const STRUCTURAL = new Set([
   '39-secret-on-mapping', '43-extra-vars-file-syntax-error', '44-group-vars-syntax-error', '45-host-vars-not-a-mapping',
   '47-role-meta-unknown-key', '49-changed-when-unknown-key', '50-play-missing-hosts', '51-role-entry-unknown-key',
   '52-inventory-not-a-mapping', '54-play-when-wrong-type', '57-connection-var-bad-value',
+  '80-rescue-without-block', '83-unknown-key-in-block',
 ]);
 
 /** Cases no JSON Schema of one file can express, and why. */
@@ -223,6 +224,12 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '60-tags-and-skip-tags-select-nothing': 'command-line arguments (--tags with --skip-tags)',
   '61-limit-selects-no-plan-host': 'a command-line argument (--limit) against the hosts the plan targets',
   '62-yaml-recursive-alias-in-vars-file': 'an alias inside the node it names: a relation between nodes, below any schema',
+  '81-import-tasks-file-missing': 'whether an imported file exists is a question for the file system',
+  '82-import-tasks-cycle': 'a cycle runs through several task files',
+  '84-loop-on-block': 'which keywords a task takes depends on whether it is an operation or a block (one task schema for both)',
+  '85-undefined-variable-in-block': 'which variables a host has depends on its inventory, facts and precedence',
+  '86-include-role-missing': 'whether a role directory exists is a question for the file system',
+  '87-handler-block': 'handlers and tasks share one schema; only the loader knows a block is not a handler',
 };
 
 interface Expect {
