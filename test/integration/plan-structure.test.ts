@@ -76,7 +76,9 @@ test('dry run: structure planned in order, rescue only where the dry run itself 
   for (const name of ['a file for the user', 'Debian file', 'imported file', 'role extra file']) assert.ok(find(r.json, name).length > 0, name);
   assert.deepEqual(find(r.json, 'a file for the user').map((t) => t.diff[0].path), ['/root/inc-alice.txt', '/root/inc-bob.txt']);
   assert.deepEqual(find(r.json, 'role file').map((t) => t.diff[0].path), ['/root/role-default.txt', '/root/role-inc-one.txt', '/root/role-inc-two.txt']);
-  assert.match(find(r.json, 'layered environment')[0].commands[0], /export FP_PLAY=from-play/);
+  assert.match(find(r.json, 'layered environment')[0].commands[0], /export FP_PLAY=from-play && export FP_BLOCK=from-block && export FP_TOKEN=/);
+  // A secret in the environment reaches the host only inside the task's script, and no report.
+  assert.ok(!r.stdout.includes('token-s3cr3t-value'), 'the secret is in the dry run report');
   assert.equal(await cat('/etc/demo.conf'), 'MISSING\n');
   assert.equal(await cat('/root/order.log'), 'MISSING\n');
 });
@@ -100,7 +102,8 @@ test('apply: the rescue restores the file, always runs, order and precedence as 
   assert.equal(await cat('/root/planfail.txt'), 'rescued: edit a file that is not there (line)\n');
   assert.equal(await cat('/root/order.log'), 'pre\npre-handler\ntask\nrole-handler\ntask-handler\nafter-flush\nend-handler\npost\npost-handler\n');
   assert.equal(await cat('/root/vars.txt'), 'task block extra\n');
-  assert.equal(await cat('/root/env.txt'), 'from-play from-block from-task\n');
+  assert.equal(await cat('/root/env.txt'), 'from-play from-block from-task token-s3cr3t-value\n');
+  assert.ok(!r.stdout.includes('token-s3cr3t-value') && !r.stderr.includes('token-s3cr3t-value'), 'the secret is in the report');
   assert.equal(await cat('/root/imported.txt'), 'imported\n');
   assert.equal(await cat('/root/inc-alice.txt'), 'owner alice\n');
   assert.equal(await cat('/root/inc-bob.txt'), 'owner bob\n');

@@ -62,7 +62,7 @@ describe('the task tree of the structure fixture', () => {
   it('pushes block vars and environment into each task, the task\'s own winning', () => {
     const t = named(play.tasks, 'layered vars');
     assert.deepEqual(t.vars, { layer: 'block', who: 'task', extra_wins: 'task' });
-    assert.deepEqual(t.environment, { FP_BLOCK: 'from-block' });
+    assert.deepEqual(t.environment, { FP_BLOCK: 'from-block', FP_TOKEN: '{{api_token}}' });
   });
 
   it('expands import_tasks at load time, with positions in the imported file and the import\'s vars', () => {
