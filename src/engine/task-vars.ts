@@ -6,7 +6,6 @@
 // host scope itself: no copy, no rendering.
 import { FleetplanError, InputError } from '../core/errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
-import { resolveVars } from '../load/resolve-vars.js';
 import { renderArgs } from '../load/template.js';
 import type { Operation } from '../ops/operation.js';
 import type { HostContext } from './host-context.js';
@@ -23,14 +22,21 @@ export function taskScope(ctx: HostContext, play: Play, def: TaskDef, ref: RoleR
   return out;
 }
 
-/** `scope` with the task's vars rendered in it (each may use the others and anything in `scope`). */
+/**
+ * `scope` with the task's vars rendered in it, in the order written: each may use the ones before it
+ * and anything in `scope` (nothing else is rendered again: a value already rendered stays as it is).
+ */
 export function withTaskVars(ctx: HostContext, scope: Vars, def: TaskDef): Vars {
-  try {
-    return resolveVars({ ...scope, ...def.vars });
-  } catch (err) {
-    if (!(err instanceof FleetplanError)) throw err;
-    throw new InputError(`vars: ${err.message}`, { pos: def.pos, host: ctx.host, task: def.name });
+  const out: Vars = { ...scope };
+  for (const [name, value] of Object.entries(def.vars ?? {})) {
+    try {
+      out[name] = renderArgs({ args: { [name]: value }, argPos: {}, pos: def.pos }, out)[name];
+    } catch (err) {
+      if (!(err instanceof FleetplanError)) throw err;
+      throw new InputError(`vars: ${name}: ${err.message.replace(/^argument '[^']*': /, '')}`, { pos: def.pos, host: ctx.host, task: def.name });
+    }
   }
+  return out;
 }
 
 /**
