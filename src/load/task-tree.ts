@@ -15,7 +15,8 @@ import type { Condition, IncludedFile, RoleRef, TaskDef } from './model.js';
 import { Issues } from './issues.js';
 import type { Operation } from '../ops/operation.js';
 import { parseTaskList, type TaskContext } from './task.js';
-import { YamlSource } from './yaml.js';
+import { YamlSource, nodeKind } from './yaml.js';
+import { isPlainObject } from '../core/secret.js';
 
 /** What the role loader (role.ts) gives the task tree: a role and its dependencies, in the order they run. */
 export interface RoleSource {
@@ -49,9 +50,12 @@ function chainOf(ctx: TaskContext): string[] {
 
 function readTasksFile(ctx: TaskContext, def: TaskDef, at: KeywordInput, dynamic: boolean): void {
   const { src, node, issues, pos, entry } = at;
-  const name = src.value(node);
+  const value = src.value(node);
+  // Ansible's long form, `include_tasks: {file: x.yml}`, names the file the same way.
+  const name = isPlainObject(value) && Object.keys(value).length === 1 ? value.file : value;
   if (typeof name !== 'string' || name === '') {
-    issues.add(pos, `${entry.key}: expected a file name, got ${typeof name === 'string' ? 'an empty string' : typeof name}`);
+    const apply = isPlainObject(value) && 'apply' in value ? " (apply: is not supported: put the keywords on the included tasks, or use import_tasks)" : '';
+    issues.add(pos, `${entry.key}: expected a file name or {file: <name>}, got ${typeof name === 'string' ? 'an empty string' : nodeKind(node)}${apply}`);
     return;
   }
   const file: IncludedFile = { name, pos, searchDirs: searchDirs(ctx), chain: chainOf(ctx) };

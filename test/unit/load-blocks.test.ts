@@ -151,6 +151,14 @@ tasks:
   });
 });
 
+describe("Ansible's long form", () => {
+  it('include_tasks: {file: x.yml} names the file as the short form does', () => {
+    const plan = planOf({ 'plan.yml': 'hosts: all\ntasks:\n  - include_tasks: {file: x.yml}\n', 'x.yml': '- name: in x\n  command: "true"\n' })();
+    const inc = plan.plays[0]!.tasks[0]!;
+    assert.ok(inc.structure?.kind === 'include' && inc.structure.tasks?.[0]?.name === 'in x');
+  });
+});
+
 describe('bad structure is reported at file:line:col', () => {
   it('a role that imports itself', () => {
     const errors = inputErrors(planOf({ 'plan.yml': 'hosts: all\nroles: [r]\n', 'roles/r/tasks.yml': '- import_role: {name: r}\n' }));
@@ -176,10 +184,11 @@ tasks:
 
   it('a meta action fleetplan does not have, and tasks_from naming no file', () => {
     const errors = inputErrors(planOf({
-      'plan.yml': 'hosts: all\ntasks:\n  - meta: end_play\n  - import_role: {name: r, tasks_from: nope}\n',
+      'plan.yml': 'hosts: all\ntasks:\n  - meta: end_play\n  - import_role: {name: r, tasks_from: nope}\n  - include_tasks: {file: x.yml, apply: {tags: [a]}}\n',
       'roles/r/tasks.yml': '[]\n',
     }));
     hasError(errors, 'plan.yml', 3, 11, 'meta: expected flush_handlers');
     hasError(errors, 'plan.yml', 4, 18, "import_role tasks_from: 'nope.yml' not found");
+    hasError(errors, 'plan.yml', 5, 20, 'apply: is not supported');
   });
 });

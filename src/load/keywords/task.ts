@@ -149,6 +149,9 @@ export function readEnvironment(holder: Pick<TaskDef, 'environment'>, { src, nod
 /** A task list nested in a task (block:, rescue:, always:): its items are tasks (the JSON Schema refers to the task definition). */
 const nestedTasks = z.array(z.unknown().meta({ id: 'block_task' }));
 
+/** A task file to import or include: its name, or Ansible's long form {file: <name>}. */
+const taskFile = z.union([z.string().min(1), z.object({ file: z.string().min(1) }).strict()]);
+
 const roleImport = z
   .object({
     name: z.string().min(1).describe('The role, found as a roles: entry is'),
@@ -192,13 +195,13 @@ const STRUCTURE_TABLE = {
     { needs: 'block' },
   ),
   import_tasks: kw.structured(
-    z.string().min(1).describe(
+    taskFile.describe(
       'A file of tasks inserted here when the plan loads (static): relative to the file importing it (or the role\'s tasks/ directory); when, tags and the other keywords apply to every imported task; checked in full by validate. Dry run: the imported tasks are planned like any task',
     ),
     (def, at, ctx) => ctx?.structure?.tasksFile(def, at, false),
   ),
   include_tasks: kw.structured(
-    z.string().min(1).describe(
+    taskFile.describe(
       'A file of tasks run here, expanded per host when the play starts on it (dynamic): the name may be a template, loop runs the file once per item (the item bound in its tasks), vars are passed to its tasks; when and tags select the include itself, not its tasks (as Ansible). validate checks the file when its name is not a template. Dry run: expanded and planned like any task',
     ),
     (def, at, ctx) => ctx?.structure?.tasksFile(def, at, true),
