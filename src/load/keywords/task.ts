@@ -150,7 +150,7 @@ export function readEnvironment(holder: Pick<TaskDef, 'environment'>, { src, nod
 const nestedTasks = z.array(z.unknown().meta({ id: 'block_task' }));
 
 /** A task file to import or include: its name, or Ansible's long form {file: <name>}. */
-const taskFile = z.union([z.string().min(1), z.object({ file: z.string().min(1) }).strict()]);
+const taskFile = z.union([z.string().min(1), z.object({ file: z.string().min(1).describe('The file of tasks') }).strict()]);
 
 const roleImport = z
   .object({
