@@ -3,6 +3,8 @@ import type { Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import { addInventoryOptions, addPlanOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
+import { playTaskLists } from '../load/plan.js';
+import { eachTask } from '../load/task-tree.js';
 
 export function registerValidate(program: Command): void {
   addInventoryOptions(
@@ -15,7 +17,12 @@ export function registerValidate(program: Command): void {
   ).action((planFile: string, opts: PlanOpts) =>
     guard(async () => {
       const inputs = loadInputs(planFile, opts);
-      const tasks = inputs.plan.plays.reduce((n, p) => n + p.tasks.length + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
+      let tasks = 0;
+      for (const play of inputs.plan.plays) {
+        eachTask(playTaskLists(play).flat(), (t) => {
+          if (t.structure?.kind !== 'block' && t.structure?.kind !== 'meta') tasks++;
+        });
+      }
       process.stdout.write(`${planFile}: valid (${inputs.plan.plays.length} play(s), ${tasks} task(s), ${inputs.hosts.length} host(s))\n`);
       return ExitCode.ok;
     }),

@@ -24,8 +24,10 @@ export interface TaskResult {
   /** In check mode: the earlier task whose unpredictable effects this task's plan depends on. */
   dependsOn?: string;
   error?: string;
-  /** The failure was ignored (ignore_errors). */
+  /** The failure was ignored (ignore_errors, or a rescue caught it). */
   ignored?: boolean;
+  /** The failure was caught by the rescue of a block around the task (also `ignored`: counted as ok). */
+  rescued?: boolean;
   pos?: SourcePos;
   /** The task is no_log: commands, diffs and errors are masked before the result leaves the engine. */
   noLog?: boolean;

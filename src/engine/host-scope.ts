@@ -101,15 +101,17 @@ export class RunVars {
 }
 
 export function hostScope(run: RunInputs, host: string, facts: Facts, shared = new RunVars(run), firstPlay?: Play): HostScope {
-  const { plan, inventory, extraVars } = run;
+  const { inventory, extraVars } = run;
   shared.started(host, facts, firstPlay);
-  const cache = new Map<string, Vars>();
+  // By play, then by role reference (one a task list imports is not among the play's roles:).
+  const cache = new Map<Play, Map<RoleRef | undefined, Vars>>();
   const scope: HostScope = (play, ref) => {
-    const key = `${plan.plays.indexOf(play)}/${ref ? play.roles.indexOf(ref) : '-'}`;
-    let v = cache.get(key);
+    let byRef = cache.get(play);
+    if (!byRef) cache.set(play, (byRef = new Map()));
+    let v = byRef.get(ref);
     if (!v) {
       const magic = { ...shared.magic(play, host), hostvars: shared.hostvars(play, host, () => scope(play)) };
-      cache.set(key, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts, magic }), secretVarNames(play))));
+      byRef.set(ref, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts, magic }), secretVarNames(play))));
     }
     return v;
   };

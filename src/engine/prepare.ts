@@ -13,6 +13,7 @@ import type { StateQuery } from '../state/query.js';
 import type { HostContext } from './host-context.js';
 import { schemaMessage } from './schema-message.js';
 import { selectedByTags } from './tag-selection.js';
+import { taskScope, withEnvironment } from './task-vars.js';
 
 export interface PreparedTask {
   def: TaskDef;
@@ -30,22 +31,31 @@ export interface PreparedTask {
   queries: StateQuery[];
 }
 
-/** A task, or one prepared task per item when it loops. */
-export function prepareTasks(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean): PreparedTask[] {
-  if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler)];
-  const vars = ctx.scope(play, ref);
-  const where = { pos: def.pos, host: ctx.host, task: def.name };
-  // Loop items keep their taint: a secret item (or one holding a secret) is a Secret in `item`, so a
-  // label or helper computed from it is tracked like the secret itself.
-  const single = typeof def.loop === 'string' ? singleRefValue(def.loop, vars) : undefined;
-  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop, ctx.opts.secrets);
-  if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
+/**
+ * A task, or one prepared task per item when it loops. `outer`: what enclosing includes (their loop
+ * item and vars) and a rescue (what failed) bind around it (task-vars.ts).
+ */
+export function prepareTasks(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean, outer?: Vars): PreparedTask[] {
+  if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler, undefined, outer)];
+  const vars = taskScope(ctx, play, def, ref, outer);
+  const items = loopItems(ctx, def, vars);
   const loopVar = def.loopVar ?? 'item';
   return items.map((item, i) => {
     const itemVars = { ...vars, [loopVar]: item };
     const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
     return prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label });
   });
+}
+
+/** The items of a task's (or an include's) `loop:` for this host. */
+export function loopItems(ctx: HostContext, def: TaskDef, vars: Vars): unknown[] {
+  const where = { pos: def.pos, host: ctx.host, task: def.name };
+  // Loop items keep their taint: a secret item (or one holding a secret) is a Secret in `item`, so a
+  // label or helper computed from it is tracked like the secret itself.
+  const single = typeof def.loop === 'string' ? singleRefValue(def.loop, vars) : undefined;
+  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop, ctx.opts.secrets);
+  if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
+  return items;
 }
 
 function labelOf(item: unknown): string {
@@ -61,29 +71,21 @@ export function prepareTask(
   ref: RoleRef | undefined,
   handler: boolean,
   item?: { vars: Vars; label: string },
+  outer?: Vars,
 ): PreparedTask {
   const op = operations.get(def.op);
   if (!op) throw new InputError(`unknown operation '${def.op}'`, { pos: def.pos, host: ctx.host, task: def.name });
-  const vars: Vars = item?.vars ?? ctx.scope(play, ref);
+  const vars: Vars = item?.vars ?? taskScope(ctx, play, def, ref, outer);
   const names = [def.name, ...(def.listen ?? [])];
   const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name });
   const displayName = item ? `${def.name} (${item.label})` : def.name;
   const base = { def, displayName, names, become, op };
 
-  const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? [])], ctx.opts);
+  const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? []), ...(play.tags ?? [])], ctx.opts);
   if (tagSkip) return inactive(base, tagSkip);
-  for (const cond of [ref?.when, def.when]) {
-    if (cond === undefined) continue;
-    let ok: boolean;
-    try {
-      ok = evaluateWhen(cond, vars);
-    } catch (err) {
-      throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
-    }
-    if (!ok) return inactive(base, 'when: condition is false');
-  }
+  if (!conditionsHold(ctx, def, ref, vars)) return inactive(base, 'when: condition is false');
 
-  const rendered = renderArgs(def, vars);
+  const rendered = withEnvironment(op, renderArgs(def, vars), play, def, vars);
   const parsed = op.schema.safeParse(rendered);
   if (!parsed.success) {
     throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
@@ -112,6 +114,19 @@ export function prepareTask(
     throw new OperationError((err as Error).message, { pos: def.pos, host: ctx.host, task: def.name, cause: err });
   }
   return { ...base, active: true, resolved, opCtx, queries };
+}
+
+/** The role's `when:` and the task's (its blocks' included) hold for these variables. */
+export function conditionsHold(ctx: HostContext, def: TaskDef, ref: RoleRef | undefined, vars: Vars): boolean {
+  for (const cond of [ref?.when, def.when]) {
+    if (cond === undefined) continue;
+    try {
+      if (!evaluateWhen(cond, vars)) return false;
+    } catch (err) {
+      throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
+    }
+  }
+  return true;
 }
 
 /**

@@ -64,6 +64,13 @@ export class FreshState {
     for (const q of todo) this.stale.delete(q.key);
   }
 
+  /** Queries never read in this play (tasks prepared after it started: a rescue) are read now, in one batch. */
+  async readMissing(needs: readonly StateQuery[]): Promise<void> {
+    const todo = uniqueQueries(needs).filter((q) => !this.view.has(q.key));
+    if (todo.length === 0) return;
+    await readState(this.conn, todo, { become: this.reading.become, view: this.view, label: `read state: ${this.reading.play} (rescue)` });
+  }
+
   /**
    * A change is about to be made: what `later` tasks need and it may alter is marked stale. Returns
    * what of it the next task needs, for the change's own exec to read again.

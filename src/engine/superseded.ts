@@ -26,6 +26,11 @@ export class FreshConfig {
     for (const r of effects.stops ?? []) this.loaded.delete(resourceKey(r));
   }
 
+  /** The notified handlers ran (meta: flush_handlers, the flush after pre_tasks and after tasks): none is notified now. */
+  flushed(): void {
+    this.notified.clear();
+  }
+
   isNotified(name: string): boolean {
     return this.notified.has(name);
   }

@@ -5,6 +5,7 @@
 import { InputError } from '../core/errors.js';
 import { didYouMean } from '../load/issues.js';
 import type { Plan, RoleRef, TaskDef } from '../load/model.js';
+import { eachTask, type TreeVisit } from '../load/task-tree.js';
 
 export interface TagOptions {
   tags: string[];
@@ -19,10 +20,18 @@ export function selectedByTags(tags: string[], opts: TagOptions): string | undef
   return undefined;
 }
 
-/** The tags of every task of the plan (a role's tags included), handlers aside: tags do not select them. */
+/** The tags of every task of the plan (a role's and the play's included), handlers aside: tags do not select them. */
 function taskTags(plan: Plan): string[][] {
-  const of = (def: TaskDef, ref?: RoleRef) => [...def.tags, ...(ref?.tags ?? [])];
-  return plan.plays.flatMap((play) => [...play.roles.flatMap((ref) => ref.role.tasks.map((t) => of(t, ref))), ...play.tasks.map((t) => of(t))]);
+  const of = (def: TaskDef, ref?: RoleRef, play?: Plan['plays'][number]) => [...def.tags, ...(ref?.tags ?? []), ...(play?.tags ?? [])];
+  return plan.plays.flatMap((play) => {
+    const tags: string[][] = [];
+    const visit = (ref?: RoleRef) => (def: TaskDef, at: TreeVisit) => {
+      if (def.structure?.kind !== 'block' && def.structure?.kind !== 'meta') tags.push(of(def, at.ref ?? ref, play));
+    };
+    for (const ref of play.roles) eachTask(ref.role.tasks, visit(ref));
+    for (const list of [play.preTasks ?? [], play.tasks, play.postTasks ?? []]) eachTask(list, visit());
+    return tags;
+  });
 }
 
 /** Input errors for --tags / --skip-tags that name a tag no task has, or that together select no task. */

@@ -49,6 +49,36 @@ export interface TaskDef {
   pos: SourcePos;
   /** Position of each argument value, keyed by argument name, for pointing at a bad value. */
   argPos: Record<string, SourcePos>;
+  /**
+   * `vars:` of the task, with those of its enclosing blocks and imports below them (merged at load
+   * time, outermost first): above play and role variables, below role parameters and extra vars.
+   */
+  vars?: Vars;
+  /** `environment:` of the task and its enclosing blocks, for the operation's commands (see Operation.envArg). */
+  environment?: Record<string, unknown>;
+  /** Structure instead of an operation (op is then 'block', 'include_tasks', 'include_role' or 'meta'). */
+  structure?: TaskStructure;
+}
+
+/**
+ * A task that is structure, not an operation (src/load/task-tree.ts): a block (also what
+ * `import_tasks` and `import_role` become at load time: `roleRef` then gives its tasks the role's
+ * variables), a dynamic include (`include_tasks`, `include_role`) expanded per host when the play is
+ * prepared — `tasks` read at load time, or `file` when its name is a template — or `meta: flush_handlers`.
+ */
+export type TaskStructure =
+  | { kind: 'block'; block: TaskDef[]; rescue: TaskDef[]; always: TaskDef[]; roleRef?: RoleRef }
+  | { kind: 'include'; tasks?: TaskDef[]; file?: IncludedFile }
+  | { kind: 'meta'; action: 'flush_handlers' };
+
+/** An `include_tasks:` file whose name is a template, found per host when the play is prepared. */
+export interface IncludedFile {
+  name: string;
+  pos: SourcePos;
+  /** Where a relative name is looked for, in order. */
+  searchDirs: string[];
+  /** The task files being read around it (an include of one of them is a cycle). */
+  chain: string[];
 }
 
 export interface RoleDef {
@@ -90,7 +120,17 @@ export interface Play {
   when?: Condition;
   vars: Vars;
   roles: RoleRef[];
+  /** Run before the roles, their notified handlers flushed after them (as Ansible). */
+  preTasks?: TaskDef[];
   tasks: TaskDef[];
+  /** Run after the tasks' notified handlers, then their own handlers. */
+  postTasks?: TaskDef[];
+  /** Tags every task of the play carries (roles' included), for --tags / --skip-tags. */
+  tags?: string[];
+  /** `environment:` for the commands of every task of the play (a task's own wins). */
+  environment?: Record<string, unknown>;
+  /** Roles a task list imports or includes (import_role, include_role): their handlers are the play's too. */
+  taskRoles?: RoleRef[];
   /** Every handler visible in this play (roles' first, in role order, then the play's), in definition order. */
   handlers: TaskDef[];
   become?: boolean;

@@ -13,6 +13,7 @@ import { PLAY_CONTENT_KEYS, PLAY_KEYS, PLAY_KEYWORDS, type PlayContext } from '.
 import type { Plan, Play, TaskDef } from './model.js';
 import { bundledRolesDir } from '../core/paths.js';
 import { RoleLoader } from './role.js';
+import { eachTask, rolesIn } from './task-tree.js';
 import { YamlSource, isMap, isSeq, nodeKind, type Node } from './yaml.js';
 
 export { PLAY_KEYS };
@@ -67,18 +68,28 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
       issues.add(src.pos(e.keyNode), `unknown play key '${e.key}'${didYouMean(e.key, PLAY_KEYS)}${asOp} (expected ${PLAY_KEYS.join(', ')})`);
     }
   }
-  const play: Play = { name: '', hosts: '', vars: {}, roles: [], tasks: [], handlers: [], pos: src.pos(node) };
+  const play: Play = { name: '', hosts: '', vars: {}, roles: [], preTasks: [], tasks: [], postTasks: [], tags: [], taskRoles: [], handlers: [], pos: src.pos(node) };
   readKeywords(PLAY_KEYWORDS, play, src, node, entries, issues, ctx, { what: 'play' });
   if (!PLAY_CONTENT_KEYS.some((k) => entries.some((e) => e.key === k)) && issues.list.length === before) {
     issues.add(src.pos(node), `play: has neither ${PLAY_CONTENT_KEYS.map((k) => `${k}:`).join(' nor ')}`);
   }
   play.name ||= play.hosts;
-  // Handlers visible in the play: each role's once, in role order, then the play's own.
-  const roleDirs = [...new Set(play.roles.map((r) => r.role.dir))];
-  const roleHandlers = roleDirs.flatMap((dir) => play.roles.find((r) => r.role.dir === dir)!.role.handlers);
+  // Roles imported or included by a task list: their handlers are the play's too.
+  play.taskRoles = rolesIn(playTaskLists(play).flat());
+  // Handlers visible in the play: each role's once, in role order (imported ones after), then the play's own.
+  const refs = [...play.roles, ...play.taskRoles];
+  const roleDirs = [...new Set(refs.map((r) => r.role.dir))];
+  const roleHandlers = roleDirs.flatMap((dir) => refs.find((r) => r.role.dir === dir)!.role.handlers);
   play.handlers = [...roleHandlers, ...play.handlers];
-  checkHandlers(play.handlers, [...play.tasks, ...play.roles.flatMap((r) => r.role.tasks)], issues);
+  const tasks: TaskDef[] = [];
+  eachTask(playTaskLists(play).flat(), (t) => tasks.push(t));
+  checkHandlers(play.handlers, tasks, issues);
   return issues.list.length === before ? play : undefined;
+}
+
+/** Every task list of a play, in the order they run: pre_tasks, each role's tasks, tasks, post_tasks. */
+export function playTaskLists(play: Play): TaskDef[][] {
+  return [play.preTasks ?? [], ...play.roles.map((r) => r.role.tasks), play.tasks, play.postTasks ?? []];
 }
 
 /** Unique handler names, and every notify names a handler (or a `listen:` alias) of the play. */

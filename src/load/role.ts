@@ -13,6 +13,7 @@ import { readRoleMeta, type RoleRequest } from './keywords/role.js';
 import type { RoleDef, RoleRef } from './model.js';
 import { displayPath } from '../core/paths.js';
 import { parseTaskList } from './task.js';
+import { structureReader } from './task-tree.js';
 import { readVarsFile } from './vars.js';
 import { YamlSource } from './yaml.js';
 
@@ -34,6 +35,8 @@ export interface RoleSearch {
 
 export class RoleLoader {
   readonly #cache = new Map<string, LoadedRole | undefined>();
+  /** Roles being read: one imported by its own tasks (import_role, include_role) is a cycle. */
+  readonly #reading = new Set<string>();
   constructor(
     private readonly search: RoleSearch,
     private readonly registry: ReadonlyMap<string, Operation>,
@@ -72,6 +75,10 @@ export class RoleLoader {
       this.issues.add(req.pos, `role dependency cycle: ${names.join(' → ')}`);
       return;
     }
+    if (this.#reading.has(dir)) {
+      this.issues.add(req.pos, `role '${path.basename(dir)}' imports itself (import cycle through its tasks)`);
+      return;
+    }
     const isDependency = stack.length > 0;
     if (isDependency && Object.keys(req.params).length === 0 && !req.when && out.some((r) => r.role.dir === dir)) return;
     const loaded = this.load(path.basename(req.name), dir);
@@ -84,7 +91,9 @@ export class RoleLoader {
 
   load(name: string, dir: string): LoadedRole | undefined {
     if (this.#cache.has(dir)) return this.#cache.get(dir);
+    this.#reading.add(dir);
     const loaded = this.#read(name, dir);
+    this.#reading.delete(dir);
     this.#cache.set(dir, loaded);
     return loaded;
   }
@@ -102,7 +111,8 @@ export class RoleLoader {
     }
     const ctx = { registry: this.registry, issues, baseDir: dir, role: name, roleDir: dir };
     const tasksSrc = yml('tasks.yml');
-    const tasks = tasksSrc ? parseTaskList(tasksSrc.root, { ...ctx, src: tasksSrc, handler: false }, 'tasks.yml') : [];
+    const structure = structureReader(this);
+    const tasks = tasksSrc ? parseTaskList(tasksSrc.root, { ...ctx, src: tasksSrc, handler: false, structure }, 'tasks.yml') : [];
     const handlersSrc = yml('handlers.yml');
     const handlers = handlersSrc ? parseTaskList(handlersSrc.root, { ...ctx, src: handlersSrc, handler: true }, 'handlers.yml') : [];
     const defaults = existsSync(file('defaults.yml')) ? issues.try(() => readVarsFile(file('defaults.yml'), 'defaults.yml')) ?? {} : {};

@@ -6,7 +6,8 @@ import type { Operation } from '../ops/operation.js';
 import { checkArgs } from './args.js';
 import { Issues, didYouMean } from './issues.js';
 import { readKeywords } from './keywords/keyword.js';
-import { HANDLER_KEYS, TASK_KEYS, taskKeywordTable } from './keywords/task.js';
+import { HANDLER_KEYS, STRUCTURE_KEYS, TASK_KEYS, taskKeywordTable } from './keywords/task.js';
+import { parseStructure, type TaskContext } from './task-structure.js';
 import { isTemplated } from '../core/templated.js';
 import type { TaskDef } from './model.js';
 import { controllerCandidates, displayPath } from '../core/paths.js';
@@ -14,15 +15,7 @@ import { revealDeep } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type MapEntry, type Node } from './yaml.js';
 import { existsSync } from 'node:fs';
 
-export interface TaskContext {
-  src: YamlSource;
-  registry: ReadonlyMap<string, Operation>;
-  issues: Issues;
-  baseDir: string;
-  role?: string;
-  roleDir?: string;
-  handler: boolean;
-}
+export type { TaskContext };
 
 /** A list of tasks (`tasks:`, `handlers:`, tasks.yml). Null/empty means none. */
 export function parseTaskList(node: Node | null, ctx: TaskContext, what: string): TaskDef[] {
@@ -62,6 +55,8 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
     return undefined;
   }
   const entries = src.entries(node);
+  const structureKey = STRUCTURE_KEYS.find((k) => entries.some((e) => e.key === k));
+  if (structureKey) return parseStructure(node, entries, structureKey, ctx);
   const opEntry = operationEntry(src.pos(node), entries, ctx);
   const op = opEntry ? ctx.registry.get(opEntry.key)! : undefined;
   const { args, argPos } = op && opEntry ? readArguments(op, opEntry, ctx, issues.list.length === before) : { args: {}, argPos: {} };
@@ -80,7 +75,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   };
   if (ctx.role !== undefined) def.role = ctx.role;
   if (ctx.roleDir !== undefined) def.roleDir = ctx.roleDir;
-  readKeywords(taskKeywordTable(ctx.handler), def, src, node, entries, issues, undefined, { what: ctx.handler ? 'handler' : 'task' });
+  readKeywords(taskKeywordTable(ctx.handler), def, src, node, entries, issues, {}, { what: ctx.handler ? 'handler' : 'task' });
   if (!def.name && op) def.name = defaultName(op, args);
   if (op) checkControllerFile(op, def, issues);
   return issues.list.length === before ? def : undefined;
@@ -105,7 +100,8 @@ function operationEntry(taskPos: SourcePos, entries: MapEntry[], ctx: TaskContex
       : `unknown task key '${u.key}'${didYouMean(u.key, [...keys, ...opNames])} (expected ${keys.join(', ')})`;
     issues.add(src.pos(u.keyNode), message);
   }
-  if (opEntries.length === 0 && unknown.length === 0) {
+  // `rescue:` or `always:` without `block:` is reported by them ("only makes sense with block:").
+  if (opEntries.length === 0 && unknown.length === 0 && !entries.some((e) => e.key === 'rescue' || e.key === 'always')) {
     issues.add(taskPos, `task has no operation (expected one of: ${opNames.join(', ')})`);
   }
   return opEntries[0];

@@ -25,6 +25,7 @@ import { buildHostVars, RESERVED_VARS } from './vars.js';
 import { conditionRefs, guardedPaths, isGuarded } from './when.js';
 import { playHostVars } from './magic-vars.js';
 import { OPAQUE, factsKnowledge, type RunKnowledge } from './validate-facts.js';
+import { eachTask, type TreeVisit } from './task-tree.js';
 import { YamlSource } from './yaml.js';
 
 
@@ -92,19 +93,29 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
         report(pos, message, h);
       };
       const run: RunKnowledge = { extraVars, facts: facts.of(host), magic: { ...facts.magic, ...playHostVars(hosts, hosts) } };
-      const playScope = scopeFor(inventory, host, play, undefined, run);
-      checkVars(playScope, host, reportHost, addError, locate);
-      if (play.when) checkWhen(play.when, playScope, host, reportHost);
       const inPlay = [play.when];
-      for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, reportHost, addError, inPlay);
-      const done = new Set<RoleRef['role']>();
-      for (const ref of play.roles) {
-        const scope = scopeFor(inventory, host, play, ref, run);
+      const scopes = new Map<RoleRef | undefined, Scope>();
+      const scopeOf = (ref?: RoleRef): Scope => {
+        let scope = scopes.get(ref);
+        if (scope) return scope;
+        scopes.set(ref, (scope = scopeFor(inventory, host, play, ref, run)));
         checkVars(scope, host, reportHost, addError, locate);
-        if (ref.when) checkWhen(ref.when, { ...scope, guarded: guardedPaths(inPlay) }, host, reportHost);
-        const inRole = [play.when, ref.when];
-        for (const t of ref.role.tasks) checkTask(t, scope, host, reportHost, addError, inRole);
-        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scope, host, reportHost, addError, inRole);
+        if (ref?.when) checkWhen(ref.when, { ...scope, guarded: guardedPaths(inPlay) }, host, reportHost);
+        return scope;
+      };
+      const around = (ref?: RoleRef) => (ref ? [play.when, ref.when] : inPlay);
+      const playScope = scopeOf();
+      if (play.when) checkWhen(play.when, playScope, host, reportHost);
+      for (const ref of play.roles) scopeOf(ref);
+      // Every task of the tree with the role around it; what includes, rescues and its own vars bind is known to exist.
+      const check = (t: TaskDef, at: TreeVisit) =>
+        checkTask(t, withBound(scopeOf(at.ref), [...at.bound, ...Object.keys(t.vars ?? {})]), host, reportHost, addError, around(at.ref));
+      for (const list of [play.preTasks ?? [], play.tasks, play.postTasks ?? []]) eachTask(list, check);
+      for (const ref of play.roles) eachTask(ref.role.tasks, check, { ref, bound: [] });
+      for (const t of play.handlers.filter((h) => !h.role)) checkTask(t, scopeOf(), host, reportHost, addError, inPlay);
+      const done = new Set<RoleRef['role']>();
+      for (const ref of [...play.roles, ...(play.taskRoles ?? [])]) {
+        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scopeOf(ref), host, reportHost, addError, around(ref));
         done.add(ref.role);
       }
     }
@@ -163,6 +174,11 @@ function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef |
   // Per-OS names are known to exist; a layer above may still give them a concrete value.
   for (const k of opaque) if (k in known) opaque.delete(k);
   return { known, opaque, partial };
+}
+
+/** `scope` with `names` known to exist, their shape unknown (an include's loop item, a task's vars). */
+function withBound(scope: Scope, names: string[]): Scope {
+  return names.length ? { ...scope, opaque: new Set([...scope.opaque, ...names]) } : scope;
 }
 
 /** Does `ref` resolve in `scope`? Returns the undefined prefix ("relay.host") or undefined when fine. */

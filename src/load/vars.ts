@@ -120,8 +120,8 @@ export function varsFor(ctx: VarsContext): Vars {
 }
 
 /** The variables the play's roles declare secret (meta.yml `secret_vars:`), for resolveVars. */
-export function secretVarNames(play: { roles?: readonly { role: Pick<RoleDef, 'secretVars'> }[] }): Set<string> {
-  return new Set((play.roles ?? []).flatMap((r) => r.role.secretVars ?? []));
+export function secretVarNames(play: { roles?: readonly { role: Pick<RoleDef, 'secretVars'> }[]; taskRoles?: readonly { role: Pick<RoleDef, 'secretVars'> }[] }): Set<string> {
+  return new Set([...(play.roles ?? []), ...(play.taskRoles ?? [])].flatMap((r) => r.role.secretVars ?? []));
 }
 
 const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;

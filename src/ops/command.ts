@@ -46,6 +46,7 @@ export const command: Operation<Args, Resolved> = {
   summary: 'Run a shell command, made idempotent with creates/removes/unless/onlyif',
   schema,
   shorthand: 'cmd',
+  envArg: 'env',
   resolve(args) {
     for (const k of Object.keys(args.env ?? {})) {
       if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(k)) throw new Error(`env name '${k}' is not a valid variable name`);

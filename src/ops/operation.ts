@@ -109,6 +109,11 @@ export interface Operation<A = any, R = any> {
   schema: z.ZodType<A>;
   /** The argument a bare scalar maps to: `command: "postmap x"` → `{cmd: "postmap x"}`. */
   shorthand?: string;
+  /**
+   * The argument holding the environment variables of the commands it runs (a mapping of names to
+   * values, exported by the host's shell): a task's `environment:` is merged into it, its own values winning.
+   */
+  envArg?: string;
   /** Controller-side work once per host and task: render templates, read files, hash content. */
   resolve(args: A, ctx: OpContext): R;
   /** The state this task needs read from the host. */

@@ -26,6 +26,7 @@ export interface HostBlockOptions {
 /** Ansible's words: "changed", "failed", and in a dry run "would change" / "would run" (handlers). */
 export function statusWord(r: TaskResult): string {
   if (r.status === 'changed' && r.check) return r.handler ? 'would run' : 'would change';
+  if (r.status === 'failed' && r.rescued) return 'failed (rescued)';
   if (r.status === 'failed' && r.ignored) return 'failed (ignored)';
   return r.status;
 }

@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { roleMeta } from '../load/keywords/role.js';
 import { inventory, inventoryVarsFile } from '../load/keywords/inventory.js';
 import { playOf } from '../load/keywords/play.js';
-import { handlerKeywords, taskKeywords } from '../load/keywords/task.js';
+import { handlerKeywords, STRUCTURE_KEYS, taskKeywords } from '../load/keywords/task.js';
 import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import { JSON_SCHEMA_OPTIONS, operationSchema, type JsonSchema } from './operation-schema.js';
@@ -43,8 +43,8 @@ function taskWithOperations(keywords: typeof taskKeywords | typeof handlerKeywor
   return keywords.extend(opKeys).meta({
     ...keywords.meta(),
     id,
-    description: `A ${id}: exactly one operation (${ops.map((op) => op.name).join(', ')}) with its arguments, and keywords`,
-    oneOf: ops.map((op) => ({ required: [op.name] })),
+    description: `A ${id}: exactly one operation (${ops.map((op) => op.name).join(', ')}) with its arguments, and keywords; or structure (${STRUCTURE_KEYS.join(', ')})`,
+    oneOf: [...ops.map((op) => ({ required: [op.name] })), ...STRUCTURE_KEYS.map((k) => ({ required: [k] }))],
   });
 }
 
@@ -103,6 +103,8 @@ export function fileSchema(kind: SchemaKindName, registry: ReadonlyMap<string, O
   const generated = z.toJSONSchema(rootSchema(kind, ops), JSON_SCHEMA_OPTIONS);
   const definitions = generated.definitions as Record<string, JsonSchema> | undefined;
   for (const op of ops) if (definitions?.[operationRef(op.name)]) definitions[operationRef(op.name)] = operationSchema(op);
+  // A block's tasks are tasks (in a role's files, where every item is read as a handler could be: handlers).
+  if (definitions?.block_task) definitions.block_task = { $ref: `#/definitions/${definitions.task ? 'task' : 'handler'}` };
   const { $schema, ...rest } = tidy(generated);
   return { $schema, title: SCHEMA_KINDS[kind].title, ...rest };
 }

@@ -13,6 +13,7 @@ const DEFINITION_NAMES: Record<string, { name: string; plural: string; anchor: s
   play: { name: 'play', plural: 'plays', anchor: 'plays' },
   task: { name: 'task', plural: 'tasks', anchor: 'tasks-and-handlers' },
   handler: { name: 'handler', plural: 'handlers', anchor: 'tasks-and-handlers' },
+  block_task: { name: 'task', plural: 'tasks', anchor: 'tasks-and-handlers' },
   condition: { name: 'condition', plural: 'conditions', anchor: 'conditions-when' },
   role_entry: { name: 'role entry', plural: 'role entries', anchor: 'role-entries' },
   group: { name: 'group', plural: 'groups', anchor: 'groups' },
@@ -188,8 +189,12 @@ ${r.keyTable(d.play!)}
 ## Tasks and handlers
 
 ${sentence(task.description)} Tasks run in order; handlers run once at the end of the play, in the order
-they are defined, when a task that notified them changed something. A role's ${code('tasks.yml')} and
-${code('handlers.yml')} are lists of them.
+they are defined, when a task that notified them changed something (and also right after ${code('pre_tasks')},
+after the roles and ${code('tasks')} before ${code('post_tasks')}, and at ${code('meta: flush_handlers')}, as Ansible).
+A role's ${code('tasks.yml')} and ${code('handlers.yml')} are lists of them. A task may instead be structure:
+${code('block')} (with ${code('rescue')} and ${code('always')}), ${code('import_tasks')} / ${code('import_role')} (read when
+the plan loads), ${code('include_tasks')} / ${code('include_role')} (expanded per host when the play starts on it)
+or ${code('meta')}; each takes the keywords Ansible gives it, and a dry run walks the same structure.
 
 Operation keys: ${ops.map((op) => `[${code(op.name)}](#${op.name})`).join(', ')}. Keywords:
 

@@ -191,6 +191,7 @@ const STRUCTURAL = new Set([
   '47-role-meta-unknown-key', '49-changed-when-unknown-key', '50-play-missing-hosts', '51-role-entry-unknown-key',
   '52-inventory-not-a-mapping', '54-play-when-wrong-type', '57-connection-var-bad-value',
   '63-when-var-ref-not-a-path', '64-when-var-as-test-hint',
+  '80-rescue-without-block', '83-unknown-key-in-block',
 ]);
 
 /** Cases no JSON Schema of one file can express, and why. */
@@ -226,6 +227,12 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '62-yaml-recursive-alias-in-vars-file': 'an alias inside the node it names: a relation between nodes, below any schema',
   '65-optional-variable-guarded-by-defined-false': 'which variables a host has depends on its inventory, facts and precedence',
   '66-gather-facts-false-reads-fqdn': 'which facts a host has depends on every play that targets it (gather_facts)',
+  '81-import-tasks-file-missing': 'whether an imported file exists is a question for the file system',
+  '82-import-tasks-cycle': 'a cycle runs through several task files',
+  '84-loop-on-block': 'which keywords a task takes depends on whether it is an operation or a block (one task schema for both)',
+  '85-undefined-variable-in-block': 'which variables a host has depends on its inventory, facts and precedence',
+  '86-include-role-missing': 'whether a role directory exists is a question for the file system',
+  '87-handler-block': 'handlers and tasks share one schema; only the loader knows a block is not a handler',
 };
 
 interface Expect {

@@ -5,17 +5,18 @@ import path from 'node:path';
 import { z } from 'zod';
 import type { Operation } from '../../ops/operation.js';
 import type { Issues } from '../issues.js';
-import type { Play } from '../model.js';
+import type { Play, TaskDef } from '../model.js';
 import { displayPath } from '../../core/paths.js';
 import type { RoleLoader } from '../role.js';
 import { parseTaskList } from '../task.js';
+import { structureReader } from '../task-tree.js';
 import { readVarsFile } from '../vars.js';
 import { parseCondition } from '../when.js';
 import { isSeq, isUnreadableFile, nodeKind, type Node } from '../yaml.js';
 import { when } from './condition.js';
 import { keywordObject, keywordsFor, listItems, type KeywordInput } from './keyword.js';
 import { parseRoleRequest, roleEntry, varsMapping } from './role.js';
-import { handlerKeywords, taskKeywords } from './task.js';
+import { handlerKeywords, nameList, readEnvironment, readNames, taskEnvironment, taskKeywords } from './task.js';
 
 /** What reading a play needs besides its YAML. */
 export interface PlayContext {
@@ -32,7 +33,7 @@ const SERIAL_PERCENT = /^(100|[1-9]\d?)%$/;
 export const varsFileName = z.string().min(1);
 
 /** A play needs at least one of these (JSON Schema anyOf; the loader says "has neither"). */
-export const PLAY_CONTENT_KEYS = ['tasks', 'roles'] as const;
+export const PLAY_CONTENT_KEYS = ['tasks', 'roles', 'pre_tasks', 'post_tasks'] as const;
 
 /** Each file of `vars_files:`, loaded after `vars:` (later files win); a missing one is named at its entry. */
 function readVarsFiles(play: Play, { src, issues, node, entry }: KeywordInput, ctx: PlayContext): void {
@@ -54,9 +55,37 @@ function readVarsFiles(play: Play, { src, issues, node, entry }: KeywordInput, c
   }
 }
 
-/** The play's task list (`tasks:` or `handlers:`), relative paths resolving against the plan. */
-function readTasks(what: 'tasks' | 'handlers', { src, node }: KeywordInput, ctx: PlayContext) {
-  return parseTaskList(node, { src, registry: ctx.registry, issues: ctx.issues, baseDir: ctx.planDir, handler: what === 'handlers' }, what);
+/** A task list of the play (`tasks:`, `pre_tasks:`, `post_tasks:`, `handlers:`), relative paths resolving against the plan. */
+function readTasks(what: 'tasks' | 'pre_tasks' | 'post_tasks' | 'handlers', { src, node }: KeywordInput, ctx: PlayContext) {
+  const handler = what === 'handlers';
+  return parseTaskList(node, { src, registry: ctx.registry, issues: ctx.issues, baseDir: ctx.planDir, handler, structure: structureReader(ctx.roles) }, what);
+}
+
+/** The play's other task lists and what its every task gets (pre_tasks, post_tasks, tags, environment). */
+function playTaskKeywords(task: z.ZodType) {
+  const kw = keywordsFor<Play, PlayContext>();
+  return {
+    pre_tasks: kw.structured(
+      z.array(task).nullable().describe('Tasks run before the roles; the handlers they notified run right after them. Dry run: the same order, handlers planned at that point'),
+      (play, at, ctx) => { play.preTasks = readTasks('pre_tasks', at, ctx); },
+    ),
+    post_tasks: kw.structured(
+      z.array(task).nullable().describe('Tasks run after the handlers notified by the roles and tasks have run; their own notified handlers run after them. Dry run: the same order, handlers planned at each point'),
+      (play, at, ctx) => { play.postTasks = readTasks('post_tasks', at, ctx); },
+    ),
+    tags: kw.structured(
+      nameList.nullable().describe('Tag(s) every task of the play carries (its roles\' tasks too), for --tags / --skip-tags. Dry run: the same selection'),
+      (play, { src, node, issues }) => { play.tags = readNames(src, node, 'tags', issues).names; },
+    ),
+    environment: kw.structured(
+      taskEnvironment.describe('Environment variables for the commands of every task of the play (a task\'s or block\'s own environment: wins); exported by the host\'s shell, never on a command line. Dry run: shown in the commands that would run'),
+      (play, at) => {
+        const holder: Pick<TaskDef, 'environment'> = {};
+        readEnvironment(holder, at);
+        if (holder.environment) play.environment = holder.environment;
+      },
+    ),
+  };
 }
 
 /** The play's keyword table, with `tasks:` and `handlers:` items of the given schemas (the generator adds operations). */
@@ -104,6 +133,7 @@ function playTable(task: z.ZodType, handler: z.ZodType) {
     tasks: kw.structured(z.array(task).nullable().describe('Tasks run after the roles, in order'), (play, at, ctx) => {
       play.tasks = readTasks('tasks', at, ctx);
     }),
+    ...playTaskKeywords(task),
     handlers: kw.structured(
       z.array(handler).nullable().describe('Tasks run once at the end of the play when notified by a task that changed something'),
       (play, at, ctx) => { play.handlers = readTasks('handlers', at, ctx); },

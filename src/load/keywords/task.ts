@@ -10,6 +10,7 @@ import { isMap, isScalar, isSeq, nodeKind, type Node, type YamlSource } from '..
 import { when } from './condition.js';
 import { keywordObject, keywordsFor, readKeywords, type KeywordInput, type KeywordTable } from './keyword.js';
 import { templateString } from '../../core/templated.js';
+import { Secret } from '../../core/secret.js';
 
 /** A handler or tag name; YAML numbers count as names too. */
 export const nameItem = z.union([z.string(), z.number()]);
@@ -85,7 +86,163 @@ const CHANGED_WHEN_RULES = {
 const CHANGED_WHEN_KEYS = Object.keys(CHANGED_WHEN_RULES);
 export const changedWhenRules = keywordObject(CHANGED_WHEN_RULES);
 
-const kw = keywordsFor<TaskDef>();
+/**
+ * Reading a task's structure (blocks, imports, includes) recurses into task lists and other files,
+ * which the loader does (src/load/task-tree.ts); the keywords below hand their value to it.
+ */
+export interface StructureReader {
+  /** `block:`, `rescue:`, `always:`: the nested task list. */
+  list(def: TaskDef, key: 'block' | 'rescue' | 'always', at: KeywordInput): void;
+  /** `import_tasks:` (static) or `include_tasks:` (dynamic): a file of tasks. */
+  tasksFile(def: TaskDef, at: KeywordInput, dynamic: boolean): void;
+  /** `import_role:` (static) or `include_role:` (dynamic): a role's tasks. */
+  role(def: TaskDef, args: RoleImport, at: KeywordInput, dynamic: boolean): void;
+}
+
+/** What a task keyword reader is given besides the YAML: the structure reader (absent where structure is not allowed). */
+export interface TaskKeywordContext {
+  structure?: StructureReader;
+}
+
+/** The argument of `import_role:` / `include_role:`. */
+export interface RoleImport {
+  name: string;
+  tasks_from?: string;
+}
+
+/** Keys that make a task structure instead of an operation, each the kind of structure it makes. */
+export const STRUCTURE_KEYS = ['block', 'import_tasks', 'include_tasks', 'import_role', 'include_role', 'meta'] as const;
+export type StructureKey = (typeof STRUCTURE_KEYS)[number];
+
+/** The keywords each kind of structure takes (as Ansible): anything else on it is an error naming these. */
+export const STRUCTURE_KEYWORDS: Record<StructureKey, readonly string[]> = {
+  block: ['name', 'when', 'tags', 'become', 'no_log', 'secret', 'ignore_errors', 'vars', 'environment', 'block', 'rescue', 'always'],
+  import_tasks: ['name', 'when', 'tags', 'become', 'no_log', 'secret', 'ignore_errors', 'vars', 'environment', 'import_tasks'],
+  include_tasks: ['name', 'when', 'tags', 'loop', 'loop_control', 'vars', 'include_tasks'],
+  import_role: ['name', 'when', 'tags', 'become', 'no_log', 'secret', 'ignore_errors', 'vars', 'environment', 'import_role'],
+  include_role: ['name', 'when', 'tags', 'loop', 'loop_control', 'vars', 'include_role'],
+  meta: ['name', 'tags', 'meta'],
+};
+
+/** An environment variable name, as the shell that exports it takes it. */
+export const ENV_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+
+/** `environment:` of a task, block or play: names to scalar values (templates allowed). */
+export const taskEnvironment = z.record(z.string().regex(ENV_NAME), z.union([z.string(), z.number(), z.boolean()])).nullable();
+
+/** Read an `environment:` mapping into `holder.environment`, each bad name or value at its line. */
+export function readEnvironment(holder: Pick<TaskDef, 'environment'>, { src, node, issues, pos }: KeywordInput): void {
+  if (src.value(node) === null) return;
+  if (!isMap(node)) {
+    issues.add(pos, `environment: expected a mapping of variable names to values, got ${nodeKind(node)}`);
+    return;
+  }
+  for (const e of src.entries(node)) {
+    const value = src.value(e.value);
+    if (!ENV_NAME.test(e.key)) issues.add(src.pos(e.keyNode), `environment: '${e.key}' is not a variable name (letters, digits and _, not starting with a digit)`);
+    else if (!['string', 'number', 'boolean'].includes(typeof value) && !(value instanceof Secret)) {
+      issues.add(src.pos(e.value, e.keyNode), `environment: ${e.key} expects a string, number or boolean, got ${nodeKind(e.value)}`);
+    } else holder.environment = { ...holder.environment, [e.key]: value };
+  }
+}
+
+/** A task list nested in a task (block:, rescue:, always:): its items are tasks (the JSON Schema refers to the task definition). */
+const nestedTasks = z.array(z.unknown().meta({ id: 'block_task' }));
+
+/** A task file to import or include: its name, or Ansible's long form {file: <name>}. */
+const taskFile = z.union([z.string().min(1), z.object({ file: z.string().min(1).describe('The file of tasks') }).strict()]);
+
+const roleImport = z
+  .object({
+    name: z.string().min(1).describe('The role, found as a roles: entry is'),
+    tasks_from: z.string().min(1).optional().describe('Which file of the role\'s tasks to run instead of tasks.yml: <role>/tasks/<name>.yml (or <role>/<name>.yml)'),
+  })
+  .strict();
+
+const kw = keywordsFor<TaskDef, TaskKeywordContext | undefined>();
+
+/** The structure keywords: each hands its value to the loader's structure reader. */
+const STRUCTURE_TABLE = {
+  vars: kw.plain(
+    z.record(z.string(), z.unknown()).nullable().describe(
+      'Variables for this task (on a block: for every task in it; on import_role/include_role: the role\'s parameters; on include_tasks: for every included task): above play and role variables, below role parameters and extra vars; values may be templates, rendered per host (and per loop item of an include). Dry run: the same',
+    ),
+    'a mapping of variables',
+    (def, v) => { if (v) def.vars = { ...def.vars, ...v }; },
+  ),
+  environment: kw.structured(
+    taskEnvironment.describe(
+      'Environment variables for the commands the task runs (command; on a block: every task in it; the task\'s own env: wins); exported by the host\'s shell from the task\'s script, never on a command line, so a secret value stays out of the process list. Dry run: shown in the command that would run',
+    ),
+    (def, at) => readEnvironment(def, at),
+  ),
+  block: kw.structured(
+    nestedTasks.describe(
+      'Tasks run in order as one block; the block\'s keywords (when, tags, become, ignore_errors, vars, environment, no_log) apply to each of them. Dry run: each task is planned as it would be outside a block',
+    ),
+    (def, at, ctx) => ctx?.structure?.list(def, 'block', at),
+  ),
+  rescue: kw.structured(
+    nestedTasks.describe(
+      'Tasks run when a task of the block fails (the host is then not failed if they succeed); ansible_failed_task ({name, action}) and ansible_failed_result ({msg, rc, stdout, stderr, failed}) hold what failed. Dry run: they run (planned) only when a task of the block fails in the dry run itself (an assertion, a task that cannot be planned); a failure that would only happen when applying cannot be predicted, so they are reported as skipped: "runs only if a task in the block fails"',
+    ),
+    (def, at, ctx) => ctx?.structure?.list(def, 'rescue', at),
+    { needs: 'block' },
+  ),
+  always: kw.structured(
+    nestedTasks.describe('Tasks run after the block (and its rescue) whether it failed or not. Dry run: planned like any task'),
+    (def, at, ctx) => ctx?.structure?.list(def, 'always', at),
+    { needs: 'block' },
+  ),
+  import_tasks: kw.structured(
+    taskFile.describe(
+      'A file of tasks inserted here when the plan loads (static): relative to the file importing it (or the role\'s tasks/ directory); when, tags and the other keywords apply to every imported task; checked in full by validate. Dry run: the imported tasks are planned like any task',
+    ),
+    (def, at, ctx) => ctx?.structure?.tasksFile(def, at, false),
+  ),
+  include_tasks: kw.structured(
+    taskFile.describe(
+      'A file of tasks run here, expanded per host when the play starts on it (dynamic): the name may be a template, loop runs the file once per item (the item bound in its tasks), vars are passed to its tasks; when and tags select the include itself, not its tasks (as Ansible). validate checks the file when its name is not a template. Dry run: expanded and planned like any task',
+    ),
+    (def, at, ctx) => ctx?.structure?.tasksFile(def, at, true),
+  ),
+  import_role: kw.structured(
+    roleImport.describe(
+      'A role\'s tasks inserted here when the plan loads (static), with the role\'s defaults, per-OS vars and handlers; vars: are its parameters, when and tags apply to every task. Dry run: planned like any task',
+    ),
+    (def, at, ctx) => readRoleImport(def, at, ctx, false),
+  ),
+  include_role: kw.structured(
+    roleImport.describe(
+      'A role\'s tasks run here, expanded per host when the play starts on it (dynamic): loop runs them once per item; vars: are its parameters, rendered per host and item; when and tags select the include itself (as Ansible); the role\'s handlers are the play\'s. Dry run: expanded and planned like any task',
+    ),
+    (def, at, ctx) => readRoleImport(def, at, ctx, true),
+  ),
+  meta: kw.plain(
+    z.enum(['flush_handlers']).describe('flush_handlers: run the handlers notified so far now, instead of at the end of the play. Dry run: the notified handlers are planned at that point'),
+    'flush_handlers (the only meta action fleetplan has)',
+    (def) => {
+      def.structure = { kind: 'meta', action: 'flush_handlers' };
+    },
+  ),
+};
+
+/** `import_role:` / `include_role:`: a role name, or a mapping with name and tasks_from. */
+function readRoleImport(def: TaskDef, at: KeywordInput, ctx: TaskKeywordContext | undefined, dynamic: boolean): void {
+  const { src, node, issues, pos, entry } = at;
+  const value = src.value(node);
+  const args = typeof value === 'string' ? { name: value } : value;
+  const parsed = roleImport.safeParse(args);
+  if (!parsed.success) {
+    const keys = Object.keys(roleImport.shape);
+    const unknown = isMap(node) ? src.entries(node).find((e) => !keys.includes(e.key)) : undefined;
+    if (unknown) issues.add(src.pos(unknown.keyNode), `${entry.key}: unknown key '${unknown.key}' (expected ${orList(keys)})${didYouMean(unknown.key, keys)}`);
+    else issues.add(pos, `${entry.key}: expected a role name or a mapping with name: and tasks_from:, got ${nodeKind(node)}`);
+    return;
+  }
+  ctx?.structure?.role(def, parsed.data, at, dynamic);
+}
+
 const TASK_KEYWORDS = {
   name: kw.plain(
     z.string().trim().min(1).describe('What the task ensures, shown in reports (default: the operation and its main argument)'),
@@ -154,6 +311,7 @@ const TASK_KEYWORDS = {
   ignore_errors: kw.plain(z.boolean().describe('A failure of this task is reported but does not stop the host'), 'true or false', (def, v) => {
     def.ignoreErrors = v;
   }),
+  ...STRUCTURE_TABLE,
 };
 
 const HANDLER_KEYWORDS = {
@@ -165,7 +323,7 @@ const HANDLER_KEYWORDS = {
 };
 
 /** The keyword table of a task, or of a handler (which may also have `listen:`). */
-export const taskKeywordTable = (handler: boolean): KeywordTable<TaskDef, undefined> => (handler ? HANDLER_KEYWORDS : TASK_KEYWORDS);
+export const taskKeywordTable = (handler: boolean): KeywordTable<TaskDef, TaskKeywordContext | undefined> => (handler ? HANDLER_KEYWORDS : TASK_KEYWORDS);
 
 export const taskKeywords = keywordObject(TASK_KEYWORDS);
 export const handlerKeywords = keywordObject(HANDLER_KEYWORDS);
