@@ -14,6 +14,7 @@ import type { Plan, Play, TaskDef } from './model.js';
 import { bundledRolesDir } from '../core/paths.js';
 import { RoleLoader } from './role.js';
 import { YamlSource, isMap, isSeq, nodeKind, type Node } from './yaml.js';
+import { ansibleKeyHint } from './ansible-isms/keywords.js';
 
 export { PLAY_KEYS };
 
@@ -64,7 +65,8 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
   for (const e of entries) {
     if (!PLAY_KEYS.includes(e.key)) {
       const asOp = ctx.registry.has(e.key) ? ' (operations go in a task under tasks:)' : '';
-      issues.add(src.pos(e.keyNode), `unknown play key '${e.key}'${didYouMean(e.key, PLAY_KEYS)}${asOp} (expected ${PLAY_KEYS.join(', ')})`);
+      const ansible = ansibleKeyHint(e.key, 'play', ctx.registry);
+      issues.add(src.pos(e.keyNode), ansible ?? `unknown play key '${e.key}'${didYouMean(e.key, PLAY_KEYS)}${asOp} (expected ${PLAY_KEYS.join(', ')})`);
     }
   }
   const play: Play = { name: '', hosts: '', vars: {}, roles: [], tasks: [], handlers: [], pos: src.pos(node) };

@@ -24,6 +24,8 @@ interface KeywordBase {
   required?: string;
   /** Another keyword this one only makes sense with (reported; JSON Schema `dependencies`). */
   needs?: string;
+  /** The keyword this one is another spelling of (Ansible's with_items for loop), for `needs`. */
+  sameAs?: string;
 }
 
 /** A value checked against the schema as a whole: "<label>: expected <expects>, got <what is there>". */
@@ -110,7 +112,7 @@ export function readKeywords<M, C>(
       if (kw.required && opts.missing !== 'caller') issues.add(src.pos(node), missingKeyword(opts.what, key, kw));
       continue;
     }
-    if (kw.needs && !entries.some((e) => e.key === kw.needs)) issues.add(src.pos(entry.keyNode), `${key}: only makes sense with ${kw.needs}:`);
+    if (kw.needs && !entries.some((e) => e.key === kw.needs || table[e.key]?.sameAs === kw.needs)) issues.add(src.pos(entry.keyNode), `${key}: only makes sense with ${kw.needs}:`);
     const at: KeywordInput = { src, issues, entry, node: entry.value, pos: src.pos(entry.value, entry.keyNode) };
     if ('read' in kw) {
       kw.read(model, at, ctx);

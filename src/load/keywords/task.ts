@@ -10,6 +10,7 @@ import { isMap, isScalar, isSeq, nodeKind, type Node, type YamlSource } from '..
 import { when } from './condition.js';
 import { keywordObject, keywordsFor, readKeywords, type KeywordInput, type KeywordTable } from './keyword.js';
 import { templateString } from '../../core/templated.js';
+import { ANSIBLE_LOOP_KEYWORDS } from '../ansible-isms/keywords.js';
 
 /** A handler or tag name; YAML numbers count as names too. */
 export const nameItem = z.union([z.string(), z.number()]);
@@ -154,6 +155,7 @@ const TASK_KEYWORDS = {
   ignore_errors: kw.plain(z.boolean().describe('A failure of this task is reported but does not stop the host'), 'true or false', (def, v) => {
     def.ignoreErrors = v;
   }),
+  ...ANSIBLE_LOOP_KEYWORDS,
 };
 
 const HANDLER_KEYWORDS = {
