@@ -258,3 +258,21 @@ describe("ansible-isms: roles in Ansible's layout", () => {
     hasError(errs, 'roles/r/tasks/main.yml', 2, 3, "argument 'src' of 'copy' is required");
   });
 });
+
+describe('ansible-isms: key=value strings holding templates', () => {
+  it('a {{ … }} with spaces and quotes is one piece of its word', () => {
+    const [t] = tasksOf("  - ansible.builtin.group: name={{ concat 'web' \"-\" suffix }} system=yes\n");
+    assert.deepEqual(opArgs(t!), ['group', { name: "{{ concat 'web' \"-\" suffix }}", system: true }]);
+  });
+
+  it('a string starting key=value whose other words are not: an error, never a shorthand value', () => {
+    hasError(errorsOf('  - ansible.builtin.file: path=/a b c\n'), 'site.yml', 3, 27, 'key=value arguments need every word to be key=value');
+  });
+});
+
+describe('ansible-isms: values and templates that decide the meaning', () => {
+  it("a value Ansible has and fleetplan does not, and user groups as a template, are refused at the value", () => {
+    hasError(errorsOf('  - community.general.sysrc: { name: x_flags, value: "-a", state: value_present }\n'), 'site.yml', 3, 67, 'argument \'state\' of community.general.sysrc: "value_present" has no fleetplan equivalent: value: the whole wanted value');
+    hasError(errorsOf('  - ansible.builtin.user: { name: app, groups: "{{ gs }}" }\n'), 'site.yml', 3, 48, "argument 'groups' of ansible.builtin.user: a template here may render a list or a string: write a list, groups: [\"{{ gs }}\"]");
+  });
+});

@@ -8,7 +8,7 @@ import type { Operation } from '../../ops/operation.js';
 import { checkArgs, fieldSchema } from '../args.js';
 import type { Issues } from '../issues.js';
 import { isMap, isScalar, nodeKind, type Scalar, type MapEntry, type Node, type YamlSource } from '../yaml.js';
-import { freeFormOptions, keyValueString, type KeyValueWord } from './key-value.js';
+import { freeFormOptions, keyValueString, looksKeyValue, type KeyValueWord } from './key-value.js';
 import { aliasOf, moduleName, type ModuleAlias } from './modules.js';
 
 type Args = Record<string, unknown>;
@@ -85,6 +85,10 @@ function readWritten(opEntry: MapEntry, ctx: ArgumentsContext, freeForm: string 
     out.fromString = true;
     return out;
   }
+  if (text !== undefined && looksKeyValue(text)) {
+    issues.add(src.pos(v), `${what}: key=value arguments need every word to be key=value (a value with spaces quoted: dest="/a b"), or write a mapping: ${what}: {…}`);
+    return undefined;
+  }
   if (isScalar(v) && shorthand) {
     out.args[shorthand] = revealDeep(src.value(v));
     out.argPos[shorthand] = src.pos(v);
@@ -112,7 +116,7 @@ export interface Translation {
   op?: string;
   args: Args;
   argPos: Record<string, SourcePos>;
-  /** Refused arguments (argument → hint) and a refused choice of operation ('' → hint). */
+  /** Refused arguments (argument → what is wrong, after "argument 'x' of <module>") and a refused choice of operation ('' → hint). */
   refused: Array<[string, string]>;
 }
 
@@ -121,7 +125,7 @@ export function translate(alias: ModuleAlias, written: Args, writtenPos: Record<
   const out: Translation = { args: {}, argPos: {}, refused: [] };
   for (const [key, value] of Object.entries(written)) {
     const hint = alias.refuse?.[key];
-    if (hint !== undefined) out.refused.push([key, hint]);
+    if (hint !== undefined) out.refused.push([key, `has no fleetplan equivalent: ${hint}`]);
     else if (alias.implied?.[key]?.(value)) continue;
     else {
       const to = alias.rename?.[key] ?? key;
@@ -133,11 +137,12 @@ export function translate(alias: ModuleAlias, written: Args, writtenPos: Record<
     const v = out.args[arg];
     if (typeof v !== 'string' || !Object.hasOwn(spellings, v)) continue;
     const to = spellings[v];
-    if (typeof to === 'string' && to.startsWith('!')) out.refused.push([arg, to.slice(1)]);
+    if (typeof to === 'string' && to.startsWith('!')) out.refused.push([arg, `: ${JSON.stringify(v)} has no fleetplan equivalent: ${to.slice(1)}`]);
     else if (to === undefined) delete out.args[arg];
     else out.args[arg] = to;
   }
-  alias.defaults?.(out.args);
+  const refused = alias.defaults?.(out.args);
+  if (refused) out.refused.push([refused[0], `: ${refused[1]}`]);
   if (out.argPos.dest && out.args.path !== undefined && out.args.dest === undefined) out.argPos.path = out.argPos.dest;
   const op = typeof alias.op === 'string' ? alias.op : alias.op(out.args, registry);
   if (op.startsWith('!')) out.refused.push(['', op.slice(1)]);
@@ -157,7 +162,7 @@ export function readAnsibleArguments(opEntry: MapEntry, ctx: ArgumentsContext, c
   if (native) {
     if (!v || !isScalar(v) || typeof v.value !== 'string') return undefined;
     if (native.name === 'command') return commandString(v as Scalar, opEntry, ctx);
-    if (!keyValueString(v.value)) return undefined;
+    if (!looksKeyValue(v.value)) return undefined;
   }
   const alias = module?.alias;
   const direct = native ?? (module?.op ? registry.get(module.op) : typeof alias?.op === 'string' ? registry.get(alias.op) : undefined);
@@ -169,8 +174,7 @@ export function readAnsibleArguments(opEntry: MapEntry, ctx: ArgumentsContext, c
     const t = translate(alias, args, argPos, registry);
     for (const [arg, hint] of t.refused) {
       const where = arg ? argPos[arg] ?? src.pos(opEntry.keyNode) : src.pos(opEntry.keyNode);
-      const what = arg ? `argument '${arg}' of ${opEntry.key} has no fleetplan equivalent` : `${opEntry.key}`;
-      issues.add(where, `${what}: ${hint}`);
+      issues.add(where, arg ? `argument '${arg}' of ${opEntry.key}${hint.startsWith(':') ? '' : ' '}${hint}` : `${opEntry.key}: ${hint}`);
     }
     if (t.refused.length || !t.op) return null;
     op = registry.get(t.op);

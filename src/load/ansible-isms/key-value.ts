@@ -13,10 +13,17 @@ export interface KeyValueWord {
 
 const KEY = /^([A-Za-z_][A-Za-z0-9_]*)=/;
 
+// A template `{{ x | default('a') }}` is one piece of a word, as Ansible's own splitting keeps it:
+// its spaces and quotes are masked (one character for one, so offsets stay) while shlex splits.
+const MASK: Record<string, string> = { ' ': '\u0001', '\t': '\u0002', "'": '\u0003', '"': '\u0004' };
+const UNMASK = Object.fromEntries(Object.entries(MASK).map(([k, v]) => [v, k]));
+const mask = (text: string) => text.replace(/\{\{[\s\S]*?\}\}/g, (t) => t.replace(/[ \t'"]/g, (c) => MASK[c]!));
+const unmask = (w: string) => w.replace(/[\u0001-\u0004]/g, (c) => UNMASK[c]!);
+
 /** shlex's words, or undefined when the quoting is unbalanced. */
 function words(text: string): string[] | undefined {
   try {
-    return split(text);
+    return split(mask(text)).map(unmask);
   } catch {
     return undefined;
   }
@@ -36,12 +43,15 @@ function keyValues(ws: readonly string[], text: string, from = 0): KeyValueWord[
   return out;
 }
 
+/** Does the string start as Ansible's `key=value` arguments (`path=/x …`)? */
+export const looksKeyValue = (text: string): boolean => KEY.test(text.trimStart());
+
 /**
  * `src=a dest="b c" mode=0644` as words; undefined unless EVERY word is `key=value` (a plain path or
  * name stays what it is: a module's shorthand).
  */
 export function keyValueString(text: string): KeyValueWord[] | undefined {
-  if (!KEY.test(text.trimStart())) return undefined;
+  if (!looksKeyValue(text)) return undefined;
   const ws = words(text);
   return ws && ws.length ? keyValues(ws, text) : undefined;
 }

@@ -28,8 +28,8 @@ export interface ModuleAlias {
   refuse?: Record<string, string>;
   /** Arguments accepted and dropped when their value is what fleetplan always does. */
   implied?: Record<string, (v: unknown) => boolean>;
-  /** Fill in what Ansible defaults to where fleetplan's default differs. */
-  defaults?: (args: Args) => void;
+  /** Fill in what Ansible defaults to where fleetplan's default differs; a string: [argument, hint] refused. */
+  defaults?: (args: Args) => [string, string] | void;
   /** A bare string sets this argument (Ansible's free form). */
   freeForm?: string;
   /** Free-form options Ansible reads from trailing `key=value` words (command: `chdir=/x creates=/y`). */
@@ -171,7 +171,10 @@ export const MODULE_ALIASES: ModuleAlias[] = [
     defaults: (a) => {
       // Ansible's append defaults to false: `groups:` is then the exact list.
       if (a.groups !== undefined && a.append === undefined) a.append = false;
-      if (typeof a.groups === 'string' && !a.groups.includes('{{')) a.groups = a.groups.split(',').map((g) => g.trim()).filter(Boolean);
+      if (typeof a.groups !== 'string') return;
+      // A template renders a list or a comma-separated string: which one is known only per host.
+      if (a.groups.includes('{{')) return ['groups', `a template here may render a list or a string: write a list, groups: [${JSON.stringify(a.groups)}], or a variable holding a list`];
+      a.groups = a.groups.split(',').map((g) => g.trim()).filter(Boolean);
     },
     refuse: {
       password: 'set it with command: {cmd: "chpasswd", …} from a !secret value, or manage /etc/shadow out of band',
