@@ -276,3 +276,11 @@ describe('ansible-isms: values and templates that decide the meaning', () => {
     hasError(errorsOf('  - ansible.builtin.user: { name: app, groups: "{{ gs }}" }\n'), 'site.yml', 3, 48, "argument 'groups' of ansible.builtin.user: a template here may render a list or a string: write a list, groups: [\"{{ gs }}\"]");
   });
 });
+
+describe("ansible-isms: Ansible's unquoted octal mode", () => {
+  it('mode: 0644 under an Ansible module name is "0644"; under fleetplan\'s own operation it stays an error', () => {
+    const [t] = tasksOf('  - ansible.builtin.file:\n      path: /a\n      mode: 0644\n');
+    assert.deepEqual(opArgs(t!), ['file', { path: '/a', mode: '0644' }]);
+    hasError(errorsOf('  - file:\n      path: /a\n      mode: 0644\n'), 'site.yml', 5, 13, "argument 'mode' of 'file': expected string");
+  });
+});

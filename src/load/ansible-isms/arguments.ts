@@ -151,6 +151,16 @@ export function translate(alias: ModuleAlias, written: Args, writtenPos: Record<
 }
 
 /**
+ * `mode: 0644` unquoted: YAML 1.1, which Ansible reads, makes it octal; YAML 1.2 the decimal 644. In a
+ * task written as Ansible's module the octal meaning is the one intended: the digits as written.
+ */
+function octalMode(v: Node | null, args: Args, src: YamlSource): void {
+  const node = isMap(v) ? src.nodeAt(v, ['mode']) : undefined;
+  const written = node && isScalar(node) && typeof node.value === 'number' ? (node as Scalar).source : undefined;
+  if (written && /^0[0-7]{3,4}$/.test(written)) args.mode = written;
+}
+
+/**
  * A task whose operation key is an Ansible module, or whose value is an Ansible argument string.
  * Undefined: neither (read as fleetplan's own); null: reported here.
  */
@@ -170,6 +180,7 @@ export function readAnsibleArguments(opEntry: MapEntry, ctx: ArgumentsContext, c
   if (!written) return null;
   let { args, argPos } = written;
   let op = direct;
+  if (module) octalMode(v, args, src);
   if (alias) {
     const t = translate(alias, args, argPos, registry);
     for (const [arg, hint] of t.refused) {
