@@ -284,3 +284,19 @@ describe("ansible-isms: Ansible's unquoted octal mode", () => {
     hasError(errorsOf('  - file:\n      path: /a\n      mode: 0644\n'), 'site.yml', 5, 13, "argument 'mode' of 'file': expected string");
   });
 });
+
+describe('ansible-isms: Jinja2 in role variables', () => {
+  it("defaults/main.yml and vars/*.yml strings: the Handlebars to write, at the string's line:col", () => {
+    const errs = inputErrors(() =>
+      load(tree({
+        'site.yml': 'hosts: all\nroles: [r]\n',
+        'roles/r/tasks/main.yml': '[]\n',
+        'roles/r/defaults/main.yml': "plain: \"{{ other }}\"\nrelayhost: \"[{{ relay_host }}]:{{ relay_port | default(587) }}\"\n",
+        'roles/r/vars/Debian.yml': 'items: [a, "{% if x %}y{% endif %}"]\n',
+      })),
+    );
+    hasError(errs, 'roles/r/defaults/main.yml', 2, 32, 'Jinja2 expression {{ relay_port | default(587) }}: write {{default relay_port 587}}');
+    hasError(errs, 'roles/r/vars/Debian.yml', 1, 13, 'Jinja2 statement {% if x %}: write {{#if x}}');
+    assert.equal(errs.length, 2, errs.map((e) => e.describe()).join('\n'));
+  });
+});

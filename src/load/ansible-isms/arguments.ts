@@ -36,7 +36,7 @@ interface Written {
 const COMMAND_OPTIONS = ['chdir', 'creates', 'removes'];
 
 /** Where `offset` of a one-line scalar's value is in the file (the scalar's start otherwise). */
-function posInScalar(src: YamlSource, node: Scalar, offset: number): SourcePos {
+export function posInScalar(src: YamlSource, node: Scalar, offset: number): SourcePos {
   const range = node.range;
   const oneLine = typeof node.value === 'string' && !node.value.includes('\n');
   if (!range || !oneLine) return src.pos(node);

@@ -2,13 +2,16 @@
 // bare syntax error, and keep `{% if %}` as text), and in a `.j2` template it renders. Each is an
 // input error at the value (or at the template's line:col) with the Handlebars to write instead.
 import { existsSync } from 'node:fs';
-import type { SourcePos } from '../../core/errors.js';
+import { visit } from 'yaml';
+import { InputError, type SourcePos } from '../../core/errors.js';
 import { readInputText } from '../../core/input-limits.js';
 import { controllerPath, displayPath } from '../../core/paths.js';
 import { isTemplated } from '../../core/templated.js';
 import type { Issues } from '../issues.js';
 import { findJinja } from '../jinja-hint.js';
 import type { TaskDef } from '../model.js';
+import { isScalar, type Scalar, type YamlSource } from '../yaml.js';
+import { posInScalar } from './arguments.js';
 
 /** The strings of a value (lists and mappings too), depth-first. */
 function strings(value: unknown, out: string[] = []): string[] {
@@ -54,4 +57,17 @@ export function checkJinja(def: TaskDef, issues: Issues): void {
     }
   }
   jinjaTemplate(def, issues);
+}
+
+/** Jinja2 in the strings of a vars file (role defaults and vars, vars_files): one error per string. */
+export function jinjaInVars(src: YamlSource): InputError[] {
+  const out: InputError[] = [];
+  visit(src.doc, {
+    Scalar(_key, node) {
+      if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('{')) return;
+      const found = findJinja(node.value);
+      if (found) out.push(new InputError(found.hint, { pos: posInScalar(src, node as Scalar, found.offset) }));
+    },
+  });
+  return out;
 }
