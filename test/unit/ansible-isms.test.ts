@@ -300,3 +300,13 @@ describe('ansible-isms: Jinja2 in role variables', () => {
     assert.equal(errs.length, 2, errs.map((e) => e.describe()).join('\n'));
   });
 });
+
+describe("ansible-isms: YAML 1.1's yes/no for boolean keywords", () => {
+  it('become: yes, ignore_errors: no, no_log: True are booleans; a non-boolean word is still an error', () => {
+    const plan = load(tree({ 'site.yml': 'hosts: all\nbecome: yes\ntasks:\n  - command: "true"\n    ignore_errors: no\n    no_log: True\n    become: off\n' }));
+    const [play] = plan.plays;
+    const [t] = play!.tasks;
+    assert.deepEqual([play!.become, t!.ignoreErrors, t!.noLog, t!.become], [true, false, true, false]);
+    hasError(inputErrors(() => tasksOf('  - command: "true"\n    become: maybe\n')), 'site.yml', 4, 13, 'become: expected true or false');
+  });
+});

@@ -10,6 +10,7 @@ import type { Issues } from '../issues.js';
 import { isMap, isScalar, nodeKind, type Scalar, type MapEntry, type Node, type YamlSource } from '../yaml.js';
 import { freeFormOptions, keyValueString, looksKeyValue, type KeyValueWord } from './key-value.js';
 import { aliasOf, moduleName, type ModuleAlias } from './modules.js';
+import { yamlBoolean } from './booleans.js';
 
 type Args = Record<string, unknown>;
 
@@ -99,15 +100,14 @@ function readWritten(opEntry: MapEntry, ctx: ArgumentsContext, freeForm: string 
   return undefined;
 }
 
-const BOOLEAN_WORDS: Record<string, boolean> = { yes: true, no: false, true: true, false: false, True: true, False: false, on: true, off: false };
-
 /** Ansible's yes/no and numbers written as strings, where the operation wants a boolean or a number. */
 function coerce(op: Operation, args: Args): void {
   for (const [k, v] of Object.entries(args)) {
     if (typeof v !== 'string' || isTemplated(v)) continue;
     const field = fieldSchema(op.schema, k);
     if (!field || field.safeParse(v).success) continue;
-    if (v in BOOLEAN_WORDS && field.safeParse(BOOLEAN_WORDS[v]).success) args[k] = BOOLEAN_WORDS[v];
+    const b = yamlBoolean(v);
+    if (b !== undefined && field.safeParse(b).success) args[k] = b;
     else if (/^-?\d+$/.test(v) && field.safeParse(Number(v)).success) args[k] = Number(v);
   }
 }

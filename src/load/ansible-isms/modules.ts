@@ -9,6 +9,7 @@
 // the FQCN says "Ansible's module", so only the FQCN is translated (the short name gets a hint when
 // its arguments are Ansible's: see arguments.ts).
 import type { Operation } from '../../ops/operation.js';
+import { yamlBoolean } from './booleans.js';
 
 /** Collections whose modules fleetplan may know by their short name. */
 export const COLLECTIONS = ['ansible.builtin', 'ansible.legacy', 'ansible.posix', 'community.general'];
@@ -36,7 +37,7 @@ export interface ModuleAlias {
   freeFormOptions?: string[];
 }
 
-const isTrue = (v: unknown) => v === true || v === 'yes' || v === 'true' || v === 'True';
+const isTrue = (v: unknown) => v === true || yamlBoolean(v) === true;
 const FILE_ATTRS = { dest: 'path', name: 'path', destfile: 'path' };
 const PRESENT = { installed: 'present', removed: 'absent' };
 const NOT_A_FILE_OP = 'fleetplan writes files atomically as root';

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { SourcePos } from '../../core/errors.js';
 import type { Issues } from '../issues.js';
+import { yamlBoolean } from '../ansible-isms/booleans.js';
 import { isSeq, nodeKind, type MapEntry, type Node, type YamlSource } from '../yaml.js';
 
 /** Where a keyword's value was written, and where its problems go. */
@@ -118,7 +119,10 @@ export function readKeywords<M, C>(
       kw.read(model, at, ctx);
       continue;
     }
-    const value = src.value(entry.value);
+    let value = src.value(entry.value);
+    // `become: yes`: Ansible's YAML 1.1 boolean words, where the keyword wants a boolean.
+    const b = yamlBoolean(value);
+    if (b !== undefined && !kw.schema.safeParse(value).success && kw.schema.safeParse(b).success) value = b;
     if (kw.schema.safeParse(value).success) kw.into(model, value, at, ctx);
     else issues.add(at.pos, badValue(kw.label ?? key, kw.expects, nodeKind(entry.value)));
   }
