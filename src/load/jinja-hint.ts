@@ -83,7 +83,8 @@ const wrap = (h: string): string => (/\s/.test(h) && !/^[("]/.test(h) ? `(${h})`
 function mustacheHint(inner: string): string | undefined {
   const body = inner.replace(/^[~\s]+|[~\s]+$/g, '');
   if (/^[#/!>^&@]|^else\b/.test(body)) return undefined; // blocks, comments, partials, else
-  const blockParams = body.replace(/\bas\s*\|[^|]*\|/g, '');
+  // Handlebars' own `|` (block parameters) and anything inside quotes are not Jinja.
+  const blockParams = body.replace(/"[^"]*"|'[^']*'/g, '""').replace(/\bas\s*\|[^|]*\|/g, '');
   const ternary = /^(.+?)\s+if\s+(.+?)\s+else\s+(.+)$/s.exec(body);
   if (ternary) {
     return `{{#if ${jinjaExpression(ternary[2]!).replace(/^\((.*)\)$/, '($1)')}}}{{${jinjaExpression(ternary[1]!)}}}{{else}}{{${jinjaExpression(ternary[3]!)}}}{{/if}}`;

@@ -9,6 +9,7 @@ import { loadPlan } from '../../src/load/plan.js';
 import type { TaskDef } from '../../src/load/model.js';
 import { operations } from '../../src/ops/registry.js';
 import { hasError, inputErrors } from './load-helpers.js';
+import { jinjaHint } from '../../src/load/jinja-hint.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fleetplan-isms-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -308,5 +309,37 @@ describe("ansible-isms: YAML 1.1's yes/no for boolean keywords", () => {
     const [t] = play!.tasks;
     assert.deepEqual([play!.become, t!.ignoreErrors, t!.noLog, t!.become], [true, false, true, false]);
     hasError(inputErrors(() => tasksOf('  - command: "true"\n    become: maybe\n')), 'site.yml', 4, 13, 'become: expected true or false');
+  });
+});
+
+describe('jinjaHint: Jinja2 found, Handlebars left alone', () => {
+  it('valid Handlebars has no hint', () => {
+    for (const t of ['{{ x }}', '{{x.y}}', '{{x.[0]}}', '{{#if a}}b{{else if c}}d{{/if}}', '{{#each xs as |x|}}{{x}}{{/each}}', '{{concat a "|" b}}', '{{join list ", "}}', '{{{raw}}}', '{{~x~}}', '{{!-- c --}}', '{{default x "a ~ b"}}', '{{#if (eq a "x == y")}}', '{{indent t 4 first=true}}', '{{@index}}', '{{../name}}', 'awk \'{print $1}\' ${#arr}']) {
+      assert.equal(jinjaHint(t), undefined, t);
+    }
+  });
+
+  it('each Jinja form gets its Handlebars', () => {
+    const cases: Array<[string, string]> = [
+      ["{{ x | default('a') }}", '{{default x "a"}}'],
+      ['{{ x | lower | trim }}', '{{trim (lower x)}}'],
+      ["{{ a ~ ':' ~ b }}", '{{concat a ":" b}}'],
+      ["{{ 'on' if tls else 'off' }}", '{{#if tls}}{{"on"}}{{else}}{{"off"}}{{/if}}'],
+      ["{{ lookup('env', 'HOME') }}", '{{env "HOME"}}'],
+      ["{{ x['a'] }}", '{{x.a}}'],
+      ['{% if a == "b" %}', '{{#if (eq a "b")}}'],
+      ['{% for k, v in d.items() %}', '{{#each d}}{{@key}} {{this}}{{/each}}'],
+      ['{% endfor %}', '{{/each}}'],
+      ['{# note #}', '{{!-- … --}}'],
+    ];
+    for (const [jinja, hbs] of cases) assert.ok(jinjaHint(`x ${jinja} y`)?.includes(`write ${hbs}`), `${jinja}: ${jinjaHint(jinja)}`);
+  });
+});
+
+describe("ansible-isms: fleetplan's copy with Ansible's content:", () => {
+  it('names the file operation it means there', () => {
+    const errs = errorsOf('  - copy: { content: "x\\n", dest: /etc/x }\n');
+    hasError(errs, 'site.yml', 3, 13, "unknown argument 'content' for 'copy'");
+    hasError(errs, 'site.yml', 3, 13, "(as Ansible's copy module this is file: {content: \"x\\n\", path: \"/etc/x\"}; write ansible.builtin.copy: to have it read so)");
   });
 });
