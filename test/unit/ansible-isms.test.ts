@@ -343,3 +343,10 @@ describe("ansible-isms: fleetplan's copy with Ansible's content:", () => {
     hasError(errs, 'site.yml', 3, 13, "(as Ansible's copy module this is file: {content: \"x\\n\", path: \"/etc/x\"}; write ansible.builtin.copy: to have it read so)");
   });
 });
+
+describe("ansible-isms: Ansible's per-OS vars_files", () => {
+  it('a templated vars_files name says where per-OS variables go', () => {
+    const errs = inputErrors(() => load(tree({ 'site.yml': 'hosts: all\nvars_files:\n  - "vars/{{ ansible_facts.os_family }}.yml"\ntasks: []\n' })));
+    hasError(errs, 'site.yml', 3, 5, "file names are not templates: a role's vars/<os_family>.yml, vars/<distribution>.yml are chosen from facts by themselves");
+  });
+});
