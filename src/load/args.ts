@@ -63,6 +63,12 @@ export function schemaKeys(schema: unknown, path: readonly PropertyKey[] = []): 
   return def?.type === 'object' ? Object.keys(def.shape as object) : [];
 }
 
+/** The schema of one top-level argument, for reading a value written as a string (Ansible's key=value). */
+export function fieldSchema(schema: unknown, key: string): z.ZodType | undefined {
+  const def = schemaAt(schema as AnySchema, []).inner?._zod.def;
+  return def?.type === 'object' ? (def.shape as Record<string, z.ZodType>)[key] : undefined;
+}
+
 export interface ArgProblem {
   pos: SourcePos;
   message: string;
@@ -71,6 +77,8 @@ export interface ArgProblem {
 /**
  * Validate `args` (plain data, Secrets revealed) of `op`. `argsNode` is the YAML node of the op's
  * value (a mapping, or the scalar of a shorthand), `opKeyNode` the op key (blamed for missing args).
+ * `argPos`: where each argument was written when it is not a key of `argsNode` (an Ansible argument
+ * renamed, or a word of a key=value string).
  */
 export function checkArgs(
   op: Operation,
@@ -79,6 +87,7 @@ export function checkArgs(
   argsNode: Node | null,
   opKeyNode: Node,
   shorthandUsed: boolean,
+  argPos?: Record<string, SourcePos>,
 ): ArgProblem[] {
   const result = op.schema.safeParse(args);
   if (result.success) return [];
@@ -94,14 +103,15 @@ export function checkArgs(
 
   for (const issue of result.error.issues as Issue[]) {
     const path = issue.path as PropertyKey[];
-    const at = (p: readonly PropertyKey[]) => src.pos(nodeFor(p), argsNode ?? opKeyNode);
+    const elsewhere = (key: PropertyKey) => (src.nodeAt(argsNode, [key]) ? undefined : argPos?.[String(key)]);
+    const at = (p: readonly PropertyKey[]) => (p.length ? elsewhere(p[0]!) : undefined) ?? src.pos(nodeFor(p), argsNode ?? opKeyNode);
     if (issue.code === 'unrecognized_keys') {
       const known = schemaKeys(schema, path);
       for (const key of issue.keys) {
         const keyNode = src.entries(src.nodeAt(argsNode, path) ?? argsNode).find((e) => e.key === key)?.keyNode;
         const where = path.length ? `'${name(path)}' of '${op.name}'` : `'${op.name}'`;
         problems.push({
-          pos: src.pos(keyNode, argsNode ?? opKeyNode),
+          pos: (path.length ? undefined : elsewhere(key)) ?? src.pos(keyNode, argsNode ?? opKeyNode),
           message: `unknown argument '${key}' for ${where}${didYouMean(key, known)}${known.length ? ` (expected one of: ${known.join(', ')})` : ''}`,
         });
       }

@@ -15,6 +15,7 @@ import { bundledRolesDir } from '../core/paths.js';
 import { RoleLoader } from './role.js';
 import { eachTask, rolesIn } from './task-tree.js';
 import { YamlSource, isMap, isSeq, nodeKind, type Node } from './yaml.js';
+import { ansibleKeyHint } from './ansible-isms/keywords.js';
 
 export { PLAY_KEYS };
 
@@ -65,7 +66,8 @@ function parsePlay(src: YamlSource, node: Node | null, ctx: PlayContext): Play |
   for (const e of entries) {
     if (!PLAY_KEYS.includes(e.key)) {
       const asOp = ctx.registry.has(e.key) ? ' (operations go in a task under tasks:)' : '';
-      issues.add(src.pos(e.keyNode), `unknown play key '${e.key}'${didYouMean(e.key, PLAY_KEYS)}${asOp} (expected ${PLAY_KEYS.join(', ')})`);
+      const ansible = ansibleKeyHint(e.key, 'play', ctx.registry);
+      issues.add(src.pos(e.keyNode), ansible ?? `unknown play key '${e.key}'${didYouMean(e.key, PLAY_KEYS)}${asOp} (expected ${PLAY_KEYS.join(', ')})`);
     }
   }
   const play: Play = { name: '', hosts: '', vars: {}, roles: [], preTasks: [], tasks: [], postTasks: [], tags: [], taskRoles: [], handlers: [], pos: src.pos(node) };

@@ -2,6 +2,7 @@
 //
 //   tasks.yml (required)  handlers.yml  defaults.yml  vars/<Stem>.yml  meta.yml  templates/  files/
 //
+// or the same in Ansible's layout: tasks/main.yml, handlers/main.yml, … (ansible-isms/role-layout.ts).
 // looked up by name in <plan dir>/roles, then each --roles-path / FLEETPLAN_ROLES_PATH directory,
 // then the roles bundled with fleetplan. meta.yml may list `dependencies:` (names or {role, vars}),
 // which run before the role; a dependency cycle (a role needing itself) is an error.
@@ -16,6 +17,7 @@ import { parseTaskList } from './task.js';
 import { structureReader } from './task-tree.js';
 import { readVarsFile } from './vars.js';
 import { YamlSource } from './yaml.js';
+import { roleLayout, type RoleFile } from './ansible-isms/role-layout.js';
 
 const ROLE_FILES = ['tasks.yml', 'handlers.yml', 'defaults.yml', 'meta.yml'];
 
@@ -101,34 +103,32 @@ export class RoleLoader {
   #read(name: string, dir: string): LoadedRole | undefined {
     const issues = this.issues;
     const before = issues.list.length;
-    const file = (f: string) => path.join(dir, f);
-    const yml = (f: string) => (existsSync(file(f)) ? issues.try(() => YamlSource.read(file(f))) : undefined);
-    if (!existsSync(file('tasks.yml'))) {
+    // fleetplan's layout or Ansible's (tasks/main.yml, ...): ansible-isms/role-layout.ts.
+    const layout = roleLayout(dir, issues);
+    if (!layout) return undefined;
+    const { parts } = layout;
+    const yml = (f: RoleFile | undefined) => (f ? issues.try(() => YamlSource.read(f.file)) : undefined);
+    if (!parts.tasks && !layout.ansible) {
       const stray = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !ROLE_FILES.includes(f));
       const hint = stray.length ? ` (found ${stray.join(', ')}${didYouMean(stray[0]!, ['tasks.yml'])})` : '';
-      issues.add({ file: displayPath(dir) }, `role '${name}' has no tasks.yml${hint}`);
+      issues.add({ file: displayPath(dir) }, `role '${name}' has no tasks.yml (nor tasks/main.yml)${hint}`);
       return undefined;
     }
     const ctx = { registry: this.registry, issues, baseDir: dir, role: name, roleDir: dir };
-    const tasksSrc = yml('tasks.yml');
+    const tasksSrc = yml(parts.tasks);
     const structure = structureReader(this);
-    const tasks = tasksSrc ? parseTaskList(tasksSrc.root, { ...ctx, src: tasksSrc, handler: false, structure }, 'tasks.yml') : [];
-    const handlersSrc = yml('handlers.yml');
-    const handlers = handlersSrc ? parseTaskList(handlersSrc.root, { ...ctx, src: handlersSrc, handler: true }, 'handlers.yml') : [];
-    const defaults = existsSync(file('defaults.yml')) ? issues.try(() => readVarsFile(file('defaults.yml'), 'defaults.yml')) ?? {} : {};
+    const tasks = tasksSrc ? parseTaskList(tasksSrc.root, { ...ctx, src: tasksSrc, handler: false, structure }, parts.tasks!.label) : [];
+    const handlersSrc = yml(parts.handlers);
+    const handlers = handlersSrc ? parseTaskList(handlersSrc.root, { ...ctx, src: handlersSrc, handler: true }, parts.handlers!.label) : [];
+    const defaults = parts.defaults ? issues.try(() => readVarsFile(parts.defaults!.file, parts.defaults!.label)) ?? {} : {};
 
     const osVars: RoleDef['osVars'] = {};
-    const varsDir = file('vars');
-    if (isDir(varsDir)) {
-      for (const f of readdirSync(varsDir).sort()) {
-        const m = /^(.+)\.ya?ml$/.exec(f);
-        if (!m) continue;
-        const vars = issues.try(() => readVarsFile(path.join(varsDir, f), `vars/${f}`));
-        if (vars) osVars[m[1]!] = { vars, file: path.join(varsDir, f) };
-      }
+    for (const v of layout.vars) {
+      const vars = issues.try(() => readVarsFile(v.file, v.label));
+      if (vars) osVars[v.stem] = { vars, file: v.file };
     }
 
-    const metaSrc = yml('meta.yml');
+    const metaSrc = yml(parts.meta);
     const { dependencies, secretVars, dnsRecords } = metaSrc ? readRoleMeta(metaSrc, issues) : { dependencies: [], secretVars: [], dnsRecords: {} };
     if (issues.list.length !== before) return undefined;
     return { def: { name, dir, defaults, osVars, tasks, handlers, secretVars, dnsRecords }, dependencies };

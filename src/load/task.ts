@@ -14,6 +14,10 @@ import { controllerCandidates, displayPath } from '../core/paths.js';
 import { revealDeep } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type MapEntry, type Node } from './yaml.js';
 import { existsSync } from 'node:fs';
+import { readAnsibleArguments, shortNameHint } from './ansible-isms/arguments.js';
+import { ansibleKeyHint } from './ansible-isms/keywords.js';
+import { checkJinja } from './ansible-isms/jinja-strings.js';
+import { moduleName } from './ansible-isms/modules.js';
 
 export type { TaskContext };
 
@@ -58,8 +62,10 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   const structureKey = STRUCTURE_KEYS.find((k) => entries.some((e) => e.key === k));
   if (structureKey) return parseStructure(node, entries, structureKey, ctx);
   const opEntry = operationEntry(src.pos(node), entries, ctx);
-  const op = opEntry ? ctx.registry.get(opEntry.key)! : undefined;
-  const { args, argPos } = op && opEntry ? readArguments(op, opEntry, ctx, issues.list.length === before) : { args: {}, argPos: {} };
+  // Ansible's module names and argument strings are read by ansible-isms/arguments.ts.
+  const ansible = opEntry ? readAnsibleArguments(opEntry, ctx, issues.list.length === before) : undefined;
+  const op = ansible === undefined ? (opEntry ? ctx.registry.get(opEntry.key)! : undefined) : ansible?.op;
+  const { args, argPos } = ansible ?? (op && opEntry ? readArguments(op, opEntry, ctx, issues.list.length === before) : { args: {}, argPos: {} });
 
   const def: TaskDef = {
     name: '',
@@ -78,6 +84,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   readKeywords(taskKeywordTable(ctx.handler), def, src, node, entries, issues, {}, { what: ctx.handler ? 'handler' : 'task' });
   if (!def.name && op) def.name = defaultName(op, args);
   if (op) checkControllerFile(op, def, issues);
+  if (op) checkJinja(def, issues);
   return issues.list.length === before ? def : undefined;
 }
 
@@ -88,16 +95,18 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
 function operationEntry(taskPos: SourcePos, entries: MapEntry[], ctx: TaskContext): MapEntry | undefined {
   const { src, issues, registry } = ctx;
   const keys = ctx.handler ? HANDLER_KEYS : TASK_KEYS;
-  const opEntries = entries.filter((e) => registry.has(e.key));
-  const unknown = entries.filter((e) => !registry.has(e.key) && !keys.includes(e.key));
+  const isOp = (key: string) => registry.has(key) || moduleName(key, registry) !== undefined;
+  const opEntries = entries.filter((e) => isOp(e.key));
+  const unknown = entries.filter((e) => !isOp(e.key) && !keys.includes(e.key));
   const opNames = [...registry.keys()];
   for (const extra of opEntries.slice(1)) {
     issues.add(src.pos(extra.keyNode), `a task has exactly one operation: found '${opEntries[0]!.key}' and '${extra.key}' (split them into two tasks)`);
   }
   for (const u of unknown) {
-    const message = opEntries.length === 0
+    const ansible = ansibleKeyHint(u.key, 'task', registry);
+    const message = ansible ?? (opEntries.length === 0
       ? `unknown operation '${u.key}'${didYouMean(u.key, opNames) || didYouMean(u.key, keys)}`
-      : `unknown task key '${u.key}'${didYouMean(u.key, [...keys, ...opNames])} (expected ${keys.join(', ')})`;
+      : `unknown task key '${u.key}'${didYouMean(u.key, [...keys, ...opNames])} (expected ${keys.join(', ')})`);
     issues.add(src.pos(u.keyNode), message);
   }
   // `rescue:` or `always:` without `block:` is reported by them ("only makes sense with block:").
@@ -133,7 +142,9 @@ function readArguments(op: Operation, opEntry: MapEntry, ctx: TaskContext, clean
     cleanSoFar = false;
   }
   if (cleanSoFar || isMap(v) || shorthandUsed) {
-    for (const p of checkArgs(op, args, src, v, opEntry.keyNode, shorthandUsed)) issues.add(p.pos, p.message);
+    const problems = checkArgs(op, args, src, v, opEntry.keyNode, shorthandUsed);
+    const hint = problems.length ? shortNameHint(op, args, ctx.registry) : '';
+    for (const p of problems) issues.add(p.pos, p.message + hint);
   }
   return { args, argPos };
 }

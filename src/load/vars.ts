@@ -27,6 +27,7 @@ import { Issues } from './issues.js';
 import { displayPath } from '../core/paths.js';
 import { isPlainObject } from '../core/secret.js';
 import { YamlSource, isMap, nodeKind } from './yaml.js';
+import { jinjaInVars } from './ansible-isms/jinja-strings.js';
 
 export const RESERVED_VARS: readonly string[] = ['facts', 'inventory_hostname', 'group_names', ...MAGIC_VARS, ...ANSIBLE_FACT_VARS];
 
@@ -198,6 +199,9 @@ export function readVarsFile(file: string, what: string): Vars {
   const src = YamlSource.read(file);
   if (src.value(src.root) === null) return {};
   if (!isMap(src.root)) throw new InputError(`${what}: expected a mapping of variables, got ${nodeKind(src.root)}`, { pos: src.pos(src.root) });
+  // Ansible's roles write Jinja2 here: the Handlebars to write instead, at the string.
+  const jinja = jinjaInVars(src);
+  if (jinja.length) throw jinja.length === 1 ? jinja[0] : new InputErrors(jinja);
   return src.value(src.root) as Vars;
 }
 

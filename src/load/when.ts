@@ -16,6 +16,7 @@ import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
 import { isPlainObject, reveal, trackSecrets } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
+import { whenHint } from './ansible-isms/when-hint.js';
 
 
 /** How each test's value is described when it has the wrong type (undefined: any value will do). */
@@ -46,7 +47,7 @@ function parse(src: YamlSource, node: Node | null, issues: Issues): Condition | 
     return remember({ all }, { all: src.pos(node) });
   }
   if (!node || !isMap(node)) {
-    const hint = node && isScalar(node) && typeof node.value === 'string' ? ' (expressions are not evaluated)' : '';
+    const hint = node && isScalar(node) && typeof node.value === 'string' ? ` (${whenHint(node.value)})` : '';
     issues.add(src.pos(node), `when: expected a mapping of variable paths to values, ${EXAMPLE}; got ${nodeKind(node)}${hint}`);
     return undefined;
   }

@@ -5,6 +5,7 @@
 import { z } from 'zod';
 import type { SourcePos } from '../../core/errors.js';
 import type { Issues } from '../issues.js';
+import { yamlBoolean } from '../ansible-isms/booleans.js';
 import { isSeq, nodeKind, type MapEntry, type Node, type YamlSource } from '../yaml.js';
 
 /** Where a keyword's value was written, and where its problems go. */
@@ -24,6 +25,8 @@ interface KeywordBase {
   required?: string;
   /** Another keyword this one only makes sense with (reported; JSON Schema `dependencies`). */
   needs?: string;
+  /** The keyword this one is another spelling of (Ansible's with_items for loop), for `needs`. */
+  sameAs?: string;
 }
 
 /** A value checked against the schema as a whole: "<label>: expected <expects>, got <what is there>". */
@@ -110,13 +113,16 @@ export function readKeywords<M, C>(
       if (kw.required && opts.missing !== 'caller') issues.add(src.pos(node), missingKeyword(opts.what, key, kw));
       continue;
     }
-    if (kw.needs && !entries.some((e) => e.key === kw.needs)) issues.add(src.pos(entry.keyNode), `${key}: only makes sense with ${kw.needs}:`);
+    if (kw.needs && !entries.some((e) => e.key === kw.needs || table[e.key]?.sameAs === kw.needs)) issues.add(src.pos(entry.keyNode), `${key}: only makes sense with ${kw.needs}:`);
     const at: KeywordInput = { src, issues, entry, node: entry.value, pos: src.pos(entry.value, entry.keyNode) };
     if ('read' in kw) {
       kw.read(model, at, ctx);
       continue;
     }
-    const value = src.value(entry.value);
+    let value = src.value(entry.value);
+    // `become: yes`: Ansible's YAML 1.1 boolean words, where the keyword wants a boolean.
+    const b = yamlBoolean(value);
+    if (b !== undefined && !kw.schema.safeParse(value).success && kw.schema.safeParse(b).success) value = b;
     if (kw.schema.safeParse(value).success) kw.into(model, value, at, ctx);
     else issues.add(at.pos, badValue(kw.label ?? key, kw.expects, nodeKind(entry.value)));
   }

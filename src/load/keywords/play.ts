@@ -49,7 +49,9 @@ function readVarsFiles(play: Play, { src, issues, node, entry }: KeywordInput, c
     try {
       Object.assign(play.vars, readVarsFile(abs, 'vars file'));
     } catch (err) {
-      if (isUnreadableFile(err)) issues.add(src.pos(n), `vars_files: '${f}' not found (looked for ${displayPath(abs)})`);
+      // Ansible's per-OS vars_files pattern: fleetplan's roles choose vars/<os_family>.yml themselves.
+      const perOs = f.includes('{{') ? "; file names are not templates: a role's vars/<os_family>.yml, vars/<distribution>.yml are chosen from facts by themselves" : '';
+      if (isUnreadableFile(err)) issues.add(src.pos(n), `vars_files: '${f}' not found (looked for ${displayPath(abs)})${perOs}`);
       else issues.absorb(err);
     }
   }

@@ -11,6 +11,7 @@ import { isMap, isScalar, nodeKind, type Node, type YamlSource } from '../yaml.j
 import { when } from './condition.js';
 import { keywordObject, keywordsFor, listItems, missingKeyword, readKeywords } from './keyword.js';
 import { nameList } from './task.js';
+import { ansibleKeyHint } from '../ansible-isms/keywords.js';
 
 /** A role named somewhere (play `roles:` or a `dependencies:` entry), not yet resolved. */
 export interface RoleRequest {
@@ -149,6 +150,11 @@ const ROLE_META = {
       meta.dnsRecords = value ?? {};
     },
   ),
+  galaxy_info: metaKw.plain(
+    z.record(z.string(), z.unknown()).nullable().describe("Ansible Galaxy's description of the role (author, platforms, …): accepted and ignored"),
+    'a mapping',
+    () => undefined,
+  ),
 };
 
 export const ROLE_META_KEYS = Object.keys(ROLE_META);
@@ -165,7 +171,8 @@ export function readRoleMeta(src: YamlSource, issues: Issues): RoleMeta {
   const entries = src.entries(root);
   for (const e of entries) {
     if (!Object.hasOwn(ROLE_META, e.key)) {
-      issues.add(src.pos(e.keyNode), `meta.yml: unknown key '${e.key}' (expected ${ROLE_META_KEYS.join(', ')})${didYouMean(e.key, ROLE_META_KEYS)}`);
+      const ansible = ansibleKeyHint(e.key, 'meta', new Map());
+      issues.add(src.pos(e.keyNode), `meta.yml: ${ansible ?? `unknown key '${e.key}' (expected ${ROLE_META_KEYS.join(', ')})${didYouMean(e.key, ROLE_META_KEYS)}`}`);
     }
   }
   if (root) readKeywords(ROLE_META, meta, src, root, entries, issues, undefined, { what: 'meta.yml' });

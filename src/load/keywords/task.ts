@@ -11,6 +11,7 @@ import { when } from './condition.js';
 import { keywordObject, keywordsFor, readKeywords, type KeywordInput, type KeywordTable } from './keyword.js';
 import { templateString } from '../../core/templated.js';
 import { Secret } from '../../core/secret.js';
+import { ANSIBLE_LOOP_KEYWORDS } from '../ansible-isms/keywords.js';
 
 /** A handler or tag name; YAML numbers count as names too. */
 export const nameItem = z.union([z.string(), z.number()]);
@@ -312,6 +313,7 @@ const TASK_KEYWORDS = {
     def.ignoreErrors = v;
   }),
   ...STRUCTURE_TABLE,
+  ...ANSIBLE_LOOP_KEYWORDS,
 };
 
 const HANDLER_KEYWORDS = {
