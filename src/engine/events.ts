@@ -26,6 +26,8 @@ export interface TaskResult {
   error?: string;
   /** The failure was ignored (ignore_errors). */
   ignored?: boolean;
+  /** until/retries: how many times the task ran. */
+  attempts?: number;
   pos?: SourcePos;
   /** The task is no_log: commands, diffs and errors are masked before the result leaves the engine. */
   noLog?: boolean;

@@ -14,7 +14,7 @@ import { DryRun } from './dry-run.js';
 import { signalName } from './interrupt.js';
 import type { HostContext } from './host-context.js';
 import { isNotified, queriesOf, type Lookahead, type PlayContext } from './play-context.js';
-import { runTask } from './task-step.js';
+import { settle } from './settle.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 
 interface PreparedPlay {
@@ -135,28 +135,6 @@ async function runHandlers(pc: PlayContext, handlers: PreparedTask[]): Promise<E
     if (r.status === 'failed' && !p.def.ignoreErrors) return 'failed';
   }
   return 'done';
-}
-
-/**
- * One task (or handler) to the result the play goes on with: its lifecycle (task-step.ts), then what
- * the play makes of the result. This is the seam for the per-task keywords of the plan language:
- * `until`/`retries` repeat runTask here while their condition is false; `failed_when` decides the
- * status here, before ignore_errors; `register` stores the result in the host's scope here (the
- * tasks after a registering one are then prepared after it runs, not all up front). For the play's
- * structure, `block`/`rescue` turns runTasks' list into blocks (a failure in a block runs its rescue
- * instead of ending the tasks), and `run_once` runs the step on one host and hands its result to
- * the others.
- */
-async function settle(pc: PlayContext, p: PreparedTask, handler: boolean, ahead: Lookahead): Promise<TaskResult> {
-  let r: TaskResult;
-  try {
-    r = await runTask(pc, p, handler, ahead);
-  } catch (err) {
-    r = new ResultBuilder(pc.ctx, pc.play, p.def, handler, p.displayName).untimed({ status: 'failed', error: (err as Error).message });
-  }
-  // A handler's failure is not marked ignored (it is counted failed), but with ignore_errors it does not stop the others.
-  if (!handler && r.status === 'failed' && p.def.ignoreErrors) r.ignored = true;
-  return r;
 }
 
 /** Whether a signal stopped the host here; the signal is checked first: what is `left` is worked out only when one came. */

@@ -64,6 +64,13 @@ export class FreshState {
     for (const q of todo) this.stale.delete(q.key);
   }
 
+  /** A task prepared just before it runs (settle.ts): what it needs and was never read, in one read. */
+  async readMissing(needs: readonly StateQuery[], become: boolean): Promise<void> {
+    const todo = uniqueQueries(needs).filter((q) => !this.view.has(q.key));
+    if (todo.length === 0) return;
+    await readState(this.conn, todo, { become: become || this.reading.become, view: this.view, label: `read state: ${this.reading.play} (after a result it uses)` });
+  }
+
   /**
    * A change is about to be made: what `later` tasks need and it may alter is marked stale. Returns
    * what of it the next task needs, for the change's own exec to read again.

@@ -13,6 +13,7 @@ import { controllerCandidates, displayPath } from '../core/paths.js';
 import { revealDeep } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type MapEntry, type Node } from './yaml.js';
 import { existsSync } from 'node:fs';
+import { parseCondition } from './when.js';
 
 export interface TaskContext {
   src: YamlSource;
@@ -138,6 +139,11 @@ function readArguments(op: Operation, opEntry: MapEntry, ctx: TaskContext, clean
   }
   if (cleanSoFar || isMap(v) || shorthandUsed) {
     for (const p of checkArgs(op, args, src, v, opEntry.keyNode, shorthandUsed)) issues.add(p.pos, p.message);
+  }
+  // Conditions (assert's `that`) are read as conditions, with their positions, never rendered.
+  for (const key of op.conditionArgs ?? []) {
+    const entry = v && isMap(v) ? src.entries(v).find((e) => e.key === key) : undefined;
+    if (entry) args[key] = parseCondition(src, entry.value, issues) ?? args[key];
   }
   return { args, argPos };
 }

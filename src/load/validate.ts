@@ -21,6 +21,7 @@ import type { TemplateRef } from './template-refs.js';
 import { templatePos, templateRefsOf } from './template.js';
 import { buildHostVars, RESERVED_VARS } from './vars.js';
 import { conditionRefs } from './when.js';
+import { registeredNames } from './registered.js';
 import { YamlSource } from './yaml.js';
 
 /** Stand-in for fact values: present, but nothing is known about them. */
@@ -58,6 +59,8 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
   };
   const only = onlyHosts ? new Set(onlyHosts) : undefined;
   const locate = definitionLocator(plan, inventory);
+  // register: and set_fact names exist once their task ran: defined, their content unknown here.
+  const runtime = registeredNames(plan);
 
   for (const play of plan.plays) {
     let hosts: string[];
@@ -86,13 +89,13 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
         if (h !== undefined) found.push([pos, message]);
         report(pos, message, h);
       };
-      const playScope = scopeFor(inventory, host, play, undefined, extraVars);
+      const playScope = scopeFor(inventory, host, play, undefined, extraVars, runtime);
       checkVars(playScope, host, reportHost, addError, locate);
       if (play.when) checkWhen(play.when, playScope, host, reportHost);
       for (const t of [...play.tasks, ...play.handlers.filter((h) => !h.role)]) checkTask(t, playScope, host, reportHost, addError);
       const done = new Set<RoleRef['role']>();
       for (const ref of play.roles) {
-        const scope = scopeFor(inventory, host, play, ref, extraVars);
+        const scope = scopeFor(inventory, host, play, ref, extraVars, runtime);
         checkVars(scope, host, reportHost, addError, locate);
         if (ref.when) checkWhen(ref.when, scope, host, reportHost);
         for (const t of ref.role.tasks) checkTask(t, scope, host, reportHost, addError);
@@ -120,7 +123,7 @@ function definitionShape(value: unknown): unknown {
   return value === undefined ? undefined : 0;
 }
 
-function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, extraVars: Vars): Scope {
+function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, extraVars: Vars, runtime: ReadonlySet<string>): Scope {
   const opaque = new Set<string>();
   const partial = new Map<string, string[]>();
   const osLayers: Vars[] = [];
@@ -153,6 +156,7 @@ function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef |
   });
   // Per-OS names are known to exist; a layer above may still give them a concrete value.
   for (const k of opaque) if (k in known) opaque.delete(k);
+  for (const k of runtime) opaque.add(k);
   return { known, opaque, partial };
 }
 

@@ -1,4 +1,5 @@
 // file: a path that holds inline content, or just exists with attributes, or is absent.
+import { fileRegisterFields } from './register-fields.js';
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery } from '../state/file-state.js';
@@ -29,6 +30,7 @@ export const file: Operation<Args, Resolved> = {
     return { args, content, query };
   },
   queries: (r) => [r.query],
+  registerFields: (r, state) => fileRegisterFields(r.args.path, r.query, state),
   plan({ args: a, content, query }, state, ctx) {
     const st = state.get(query);
     if (a.state === 'absent') {

@@ -13,7 +13,11 @@ import { settings } from './settings.js';
 import { sysrc } from './sysrc.js';
 import { template } from './template.js';
 import { user } from './user.js';
+import { assertOp, failOp } from './assert.js';
+import { setFact } from './set-fact.js';
 
 const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
+// The plan's own results: checks and host variables (no change on the host).
+all.push(assertOp, failOp, setFact);
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

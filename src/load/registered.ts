@@ -1,0 +1,27 @@
+// The host variables a plan defines while it runs — `register:` names and `set_fact` keys — known
+// before any run, so `fleetplan validate` treats them as defined (their values exist only at run
+// time), and the engine knows which tasks of a play to prepare only once those values exist.
+import { setFactNames } from '../ops/set-fact.js';
+import type { Plan, Play, TaskDef } from './model.js';
+
+/** Every task and handler of a play, its roles' included. */
+function playDefs(play: Play): TaskDef[] {
+  return [...play.roles.flatMap((r) => [...r.role.tasks, ...r.role.handlers]), ...play.tasks, ...play.handlers];
+}
+
+/** The names one task defines at run time. */
+export function taskRegisteredNames(def: TaskDef): string[] {
+  const names = def.register !== undefined ? [def.register] : [];
+  if (def.op === 'set_fact') names.push(...setFactNames(def.args));
+  return names;
+}
+
+/** The names the tasks and handlers of one play define at run time. */
+export function playRegisteredNames(play: Play): Set<string> {
+  return new Set(playDefs(play).flatMap(taskRegisteredNames));
+}
+
+/** The names a whole plan defines at run time (registered results and set_fact variables). */
+export function registeredNames(plan: Plan): Set<string> {
+  return new Set(plan.plays.flatMap((p) => [...playRegisteredNames(p)]));
+}
