@@ -64,11 +64,16 @@ export class FreshState {
     for (const q of todo) this.stale.delete(q.key);
   }
 
-  /** A task prepared just before it runs (settle.ts): what it needs and was never read, in one read. */
-  async readMissing(needs: readonly StateQuery[], become: boolean): Promise<void> {
-    const todo = uniqueQueries(needs).filter((q) => !this.view.has(q.key));
+  /**
+   * Read these queries now, whatever is known of them: for a task prepared just before it runs (its
+   * queries were in no lookahead, so no change marked them stale), and for the state a registering
+   * task left (settle.ts). One read, only for such tasks.
+   */
+  async readNow(needs: readonly StateQuery[], become: boolean): Promise<void> {
+    const todo = uniqueQueries(needs);
     if (todo.length === 0) return;
-    await readState(this.conn, todo, { become: become || this.reading.become, view: this.view, label: `read state: ${this.reading.play} (after a result it uses)` });
+    await readState(this.conn, todo, { become: become || this.reading.become, view: this.view, label: `read state: ${this.reading.play} (for a task using a result)` });
+    for (const q of todo) this.stale.delete(q.key);
   }
 
   /**

@@ -31,7 +31,7 @@ export async function settle(pc: PlayContext, p: PreparedTask, handler: boolean,
   if (!p.late) return settleOne(pc, p, handler, ahead);
   const items = prepareLate(pc, p, handler);
   if (!Array.isArray(items)) return items;
-  await pc.state.readMissing(items.flatMap((i) => (i.active ? i.queries : [])), items.some((i) => i.active && i.become));
+  await pc.state.readNow(items.flatMap((i) => (i.active ? i.queries : [])), items.some((i) => i.active && i.become));
   // A loop's items but the last are reported here; the first failure (not ignored) ends the task.
   for (const [i, item] of items.entries()) {
     const r = await settleOne(pc, item, handler, ahead);
@@ -85,24 +85,29 @@ async function retried(pc: PlayContext, p: PreparedTask, handler: boolean, ahead
   const until = p.def.until;
   const retries = p.def.retries ?? DEFAULT_RETRIES;
   for (let attempt = 1; ; attempt++) {
-    const r = await attemptOnce(pc, p, handler, ahead);
+    const r = await attemptOnce(pc, p, handler, ahead, until !== undefined ? attempt : undefined);
     if (until === undefined || r.status === 'skipped') return r;
-    r.attempts = attempt;
     let ok: boolean;
     try {
       ok = evaluateWhen(until, currentVars(pc.ctx, p.opCtx?.vars ?? {}));
     } catch (err) {
-      if (err instanceof Deferred) return { ...r, reason: join(r.reason, `until: ${err.message}`) };
-      return { ...r, status: 'failed', error: `until: ${(err as Error).message}` };
+      if (!(err instanceof Deferred)) return { ...r, status: 'failed', error: `until: ${(err as Error).message}` };
+      // How many attempts a real run needs is unknown too: the whole result is.
+      if (p.def.register !== undefined) hostResults(pc.ctx)[p.def.register] = unknownResult(p.displayName);
+      return { ...r, reason: join(r.reason, `until: ${err.message}`) };
     }
     if (ok) return { ...r, reason: join(r.reason, `until holds after ${attempt} attempt(s)`) };
-    if (attempt > retries) return { ...r, status: 'failed', error: join(r.error, `until: not met after ${attempt} attempt(s)`) };
+    if (attempt > retries) {
+      const registered = p.def.register !== undefined ? hostResults(pc.ctx)[p.def.register] : undefined;
+      if (registered && typeof registered === 'object' && !p.loop) (registered as Registered).failed = true;
+      return { ...r, status: 'failed', error: join(r.error, `until: not met after ${attempt} attempt(s)`) };
+    }
     await sleep((p.def.delay ?? DEFAULT_DELAY) * 1000);
   }
 }
 
 /** One run of the task: its step, failed_when over a result that executed nothing, and register. */
-async function attemptOnce(pc: PlayContext, p: PreparedTask, handler: boolean, ahead: Lookahead): Promise<TaskResult> {
+async function attemptOnce(pc: PlayContext, p: PreparedTask, handler: boolean, ahead: Lookahead, attempt?: number): Promise<TaskResult> {
   let r: TaskResult;
   try {
     r = await runTask(pc, p, handler, ahead);
@@ -110,10 +115,11 @@ async function attemptOnce(pc: PlayContext, p: PreparedTask, handler: boolean, a
     r = new ResultBuilder(pc.ctx, pc.play, p.def, handler, p.displayName).untimed({ status: 'failed', error: (err as Error).message });
   }
   const outcome = outcomeOf(r);
+  if (attempt !== undefined) r.attempts = attempt;
   // A task that executed something had failed_when decided with its output (apply-phase.ts).
   if (!outcome) r = failedWhen(pc, p, r);
-  // Registered after a change: what it changed is read again first (only for a task that registers).
-  if (p.def.register !== undefined && r.status === 'changed' && !r.check && p.active) await pc.state.ensureFresh(p.queries, () => []);
+  // Registered after a change: the state it left is read first (only for a task that registers and changed).
+  if (p.def.register !== undefined && r.status === 'changed' && !r.check && p.active && p.op.registerFields) await pc.state.readNow(p.queries, p.become);
   register(pc, p, resultValue(pc, p, r, outcome));
   return r;
 }

@@ -14,6 +14,8 @@ interface JsonTask {
   depends_on?: string;
   error?: string;
   ignored?: boolean;
+  /** until/retries: how many times the task ran. */
+  attempts?: number;
   commands?: string[];
   diff?: FileDiff[];
   /** Each file's content hash and attributes after the task: what a dry run promises the run writes. */
@@ -47,6 +49,7 @@ function jsonTask(r: TaskResult): JsonTask {
     depends_on: r.dependsOn,
     error: r.error,
     ignored: r.ignored,
+    attempts: r.attempts,
     commands: commands.length ? commands : undefined,
     diff: diffs.length ? diffs : undefined,
     files: files.length ? files : undefined,
