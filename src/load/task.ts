@@ -143,7 +143,8 @@ function readArguments(op: Operation, opEntry: MapEntry, ctx: TaskContext, clean
   // Conditions (assert's `that`) are read as conditions, with their positions, never rendered.
   for (const key of op.conditionArgs ?? []) {
     const entry = v && isMap(v) ? src.entries(v).find((e) => e.key === key) : undefined;
-    if (entry) args[key] = parseCondition(src, entry.value, issues) ?? args[key];
+    // A scalar was already refused by the schema (an expression string is not a condition).
+    if (entry && (isMap(entry.value) || isSeq(entry.value))) args[key] = parseCondition(src, entry.value, issues) ?? args[key];
   }
   return { args, argPos };
 }

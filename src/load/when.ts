@@ -176,7 +176,8 @@ function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos):
     const hint = COMBINATORS.includes(varPath) ? '' : ` (test it with {${varPath}: {defined: true}} if it may be missing)`;
     throw new InputError(`undefined variable '${varPath}'${hint}`, { pos });
   }
-  if (isUnknown(value)) throw new Deferred(value.dependsOn);
+  // Only `defined:` can be answered about a value a dry run cannot know (it will exist).
+  if (isUnknown(value) && !(tests && Object.keys(tests).every((t) => t === 'defined'))) throw new Deferred(value.dependsOn);
   if (!tests) return Array.isArray(expected) ? expected.some((e) => same(value, e)) : same(value, expected);
   for (const [test, arg] of Object.entries(tests)) {
     let ok: boolean;
