@@ -4,6 +4,7 @@
 // output) is Unknown (core/unknown.ts), naming the task; what is known stays known. A loop's items
 // are collected in `results`, as Ansible does.
 import { Unknown, unknownResult } from '../core/unknown.js';
+import { Secret, type SecretRegistry } from '../core/secret.js';
 import type { ExecOutcome } from '../ops/operation.js';
 import type { TaskResult } from './events.js';
 import { hostResults } from './host-results.js';
@@ -23,6 +24,21 @@ export function outputFields(outcome: ExecOutcome): Registered {
   return { rc: outcome.exitCode, stdout, stderr, stdout_lines: lines(stdout), stderr_lines: lines(stderr) };
 }
 
+/**
+ * A no_log task's output stays secret where it goes: a template or argument using it is tracked
+ * like any secret (redacted in every report). The exit status is no secret.
+ */
+function secretOutput(fields: Registered, registry: SecretRegistry): Registered {
+  const secret = (s: string) => (s === '' ? s : new Secret(s, registry));
+  return {
+    ...fields,
+    stdout: secret(fields.stdout as string),
+    stderr: secret(fields.stderr as string),
+    stdout_lines: (fields.stdout_lines as string[]).map(secret),
+    stderr_lines: (fields.stderr_lines as string[]).map(secret),
+  };
+}
+
 /** The same fields, unknown: the task would execute, but a dry run does not. */
 function unknownOutput(task: string): Registered {
   const u = new Unknown(task);
@@ -40,7 +56,7 @@ export function resultValue(pc: PlayContext, p: PreparedTask, r: TaskResult, out
     changed: notRun && decidedByOutput ? new Unknown(p.displayName) : r.status === 'changed',
     failed: r.status === 'failed',
     skipped: false,
-    ...(outcome ? outputFields(outcome) : notRun ? unknownOutput(p.displayName) : {}),
+    ...(outcome ? (p.def.noLog ? secretOutput(outputFields(outcome), pc.ctx.opts.secrets) : outputFields(outcome)) : notRun ? unknownOutput(p.displayName) : {}),
     ...(r.error !== undefined ? { msg: r.error } : r.reason !== undefined ? { msg: r.reason } : {}),
   };
   if (r.attempts !== undefined) value.attempts = r.attempts;
