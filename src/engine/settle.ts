@@ -118,8 +118,9 @@ async function attemptOnce(pc: PlayContext, p: PreparedTask, handler: boolean, a
   if (attempt !== undefined) r.attempts = attempt;
   // A task that executed something had failed_when decided with its output (apply-phase.ts).
   if (!outcome) r = failedWhen(pc, p, r);
+  if (p.def.register === undefined) return r;
   // Registered after a change: the state it left is read first (only for a task that registers and changed).
-  if (p.def.register !== undefined && r.status === 'changed' && !r.check && p.active && p.op.registerFields) await pc.state.readNow(p.queries, p.become);
+  if (r.status === 'changed' && !r.check && p.active && p.op.registerFields) await pc.state.readNow(p.queries, p.become);
   register(pc, p, resultValue(pc, p, r, outcome));
   return r;
 }
