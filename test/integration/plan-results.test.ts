@@ -162,3 +162,13 @@ test('check_mode: true reports a change without applying it, even in a real run'
   assert.equal(await onHost('cat /etc/results-checked'), 'checked\n');
   assert.equal(task(r.json, 'output-dependent assertion').reason, 'all assertions passed');
 });
+
+test("register: a no_log task's output stays secret in the tasks that use it", { skip }, async () => {
+  for (const mode of [['--check'], []]) {
+    const r = await run('nolog.yml', ...mode);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout.includes('s3cr3t-token-42'), false, `${mode}: the secret is in the report`);
+    assert.deepEqual(task(r.json, 'use it').commands, ['test [redacted] = [redacted]'], `${mode}`);
+    assert.equal(task(r.json, 'use it').status, 'changed', `${mode}`);
+  }
+});
