@@ -131,7 +131,7 @@ test('assert and fail: evaluated in a dry run when their inputs are known, defer
   assert.equal(deferred.depends_on, 'version probe');
   assert.match(deferred.reason, /^deferred: depends on 'version probe'/);
 
-  for (const [want, name, message] of [['bad-known', 'known input fails', 'want must not be bad-known'], ['fail', 'explicit fail', 'failing on purpose']]) {
+  for (const [want, name, message] of [['bad-known', 'known input fails', 'want must not be bad-known'], ['fail', 'explicit fail', 'failing on purpose'], ['output-fails', 'output says error', 'failed_when holds (exit 0)']]) {
     for (const mode of [['--check'], []]) {
       const r = await run('checks.yml', ...mode, '-e', `want=${want}`);
       assert.notEqual(r.code, 0, `${want} ${mode}: fails`);
