@@ -13,6 +13,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { FleetplanError } from '../core/errors.js';
 import { Deferred, Unknown, unknownResult } from '../core/unknown.js';
 import { evaluateWhen } from '../load/when.js';
+import { taskRegisteredNames } from '../load/registered.js';
 import type { TaskResult } from './events.js';
 import { currentVars, hostResults, setHostVars } from './host-results.js';
 import { outcomeOf } from './outcomes.js';
@@ -68,8 +69,8 @@ function deferred(pc: PlayContext, p: PreparedTask, handler: boolean, dependsOn:
     pc.notifications.changed(p.displayName, p.def.notify);
     pc.dryRun?.changing(p.displayName, { changes: [], effects: { unpredictable: 'may-create-anything' } });
   }
-  if (p.def.register !== undefined) hostResults(pc.ctx)[p.def.register] = unknownResult(dependsOn);
-  if (p.def.op === 'set_fact') for (const k of Object.keys(p.def.args)) if (k !== 'cacheable') hostResults(pc.ctx)[k] = new Unknown(dependsOn);
+  // What it registers or sets is unknown as a whole (any path below a registered result, too).
+  for (const k of taskRegisteredNames(p.def)) hostResults(pc.ctx)[k] = k === p.def.register ? unknownResult(dependsOn) : new Unknown(dependsOn);
   return r;
 }
 

@@ -130,6 +130,9 @@ test('assert and fail: evaluated in a dry run when their inputs are known, defer
   assert.equal(deferred.status, 'ok');
   assert.equal(deferred.depends_on, 'version probe');
   assert.match(deferred.reason, /^deferred: depends on 'version probe'/);
+  // A fact set from unknown output is unknown, and what reads it depends on the same probe.
+  assert.equal(task(ok.json, 'version as a fact').depends_on, 'version probe');
+  assert.equal(task(ok.json, 'the fact holds a version').depends_on, 'version probe');
 
   for (const [want, name, message] of [['bad-known', 'known input fails', 'want must not be bad-known'], ['fail', 'explicit fail', 'failing on purpose'], ['output-fails', 'output says error', 'failed_when holds (exit 0)']]) {
     for (const mode of [['--check'], []]) {
@@ -161,6 +164,7 @@ test('check_mode: true reports a change without applying it, even in a real run'
   assert.equal(await onHost('test -e /etc/results-dry && echo yes || echo no'), 'no\n');
   assert.equal(await onHost('cat /etc/results-checked'), 'checked\n');
   assert.equal(task(r.json, 'output-dependent assertion').reason, 'all assertions passed');
+  assert.equal(task(r.json, 'the fact holds a version').status, 'ok');
 });
 
 test("register: a no_log task's output stays secret in the tasks that use it", { skip }, async () => {
