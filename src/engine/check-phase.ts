@@ -36,6 +36,6 @@ export function unplannable(pc: PlayContext, p: PreparedTask, err: Unresolved, d
  * notified (they would run for real), and the tasks after it meet the state as it is.
  */
 export function checkOnly(planned: PlanResult, result: ResultBuilder): TaskResult {
-  const why = `not applied (check_mode: true)${planned.reason ? `; ${planned.reason}` : ''}`;
+  const why = `check_mode: true: not applied${planned.reason ? `; ${planned.reason}` : ''}`;
   return result.timed({ status: 'changed', changes: planned.changes, reason: why, check: true });
 }
