@@ -3,7 +3,10 @@
 // the changes' exit status and output.
 import type { TaskDef } from '../load/model.js';
 import type { ExecOutcome, PlanResult } from '../ops/operation.js';
-import { decideChanged } from './changed-when.js';
+import { decideChanged, decideFailed, withResult } from './result-conditions.js';
+import { currentVars } from './host-results.js';
+import { withOutcome } from './outcomes.js';
+import { outputFields } from './register.js';
 import type { TaskResult } from './events.js';
 import { execScript, parseExec, type ExecPlan } from './executor.js';
 import { requesterOf, type Lookahead, type PlayContext } from './play-context.js';
@@ -11,7 +14,8 @@ import type { PreparedTask } from './prepare.js';
 import type { ResultBuilder } from './task-result.js';
 
 export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: PlanResult, ahead: Lookahead, result: ResultBuilder): Promise<TaskResult> {
-  const refresh = pc.state.changing(planned, ahead.later(), ahead.next());
+  // A check_mode: false probe in a dry run only reads: nothing it does makes the state read stale.
+  const refresh = pc.dryRun ? [] : pc.state.changing(planned, ahead.later(), ahead.next());
   const plan = execScript(planned.changes, refresh);
   const res = await pc.ctx.conn.script(plan.script, { become: p.become, label: execLabel(p.def, planned), reportedExit: (r) => reportedExit(r, plan) });
   if (res.exitCode !== 0 && res.stdout.length === 0) return result.failed(`exit ${res.exitCode}: ${res.stderr.trim()}`, planned.changes);
@@ -31,10 +35,16 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
     : outcome.exitCode === 0
       ? { changed: true }
       : { changed: false, failed: `exited ${outcome.exitCode}: ${outcome.stderr.trim().split('\n').slice(-5).join('\n')}` };
-  if (verdict.failed) return result.failed(verdict.failed, planned.changes);
-  const changed = decideChanged(p.def.changedWhen, outcome, verdict.changed);
+  // changed_when, then failed_when (which may read `<register>.changed`), over the result so far.
+  const output = { ...outputFields(outcome), skipped: false };
+  const vars = (changed: boolean, failed: boolean) => () => withResult(currentVars(pc.ctx, p.opCtx!.vars), p.def.register, { ...output, changed, failed });
+  const { changedWhen, failedWhen } = p.def;
+  if (verdict.failed && failedWhen === undefined) return withOutcome(result.failed(verdict.failed, planned.changes), outcome);
+  const changed = decideChanged(changedWhen, outcome, verdict.failed ? true : verdict.changed, vars(verdict.changed, verdict.failed !== undefined));
+  const failed = decideFailed(failedWhen, outcome, verdict.failed, vars(changed, verdict.failed !== undefined));
+  if (failed) return withOutcome(result.failed(failed, planned.changes), outcome);
   if (changed) pc.notifications.changed(p.displayName, p.def.notify, planned.effects);
-  return result.timed({ status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason });
+  return withOutcome(result.timed({ status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason }), outcome);
 }
 
 /** How --verbose shows the exec: its commands and the files it writes (just the task's name when no_log). */

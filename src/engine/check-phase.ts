@@ -30,3 +30,12 @@ export function unplannable(pc: PlayContext, p: PreparedTask, err: Unresolved, d
   pc.followUps.addPossible(p.op.followUps?.(p.resolved) ?? [], requesterOf(p));
   return result.timed({ status: 'changed', reason: `depends on '${dependsOn}': ${err.message}`, dependsOn });
 }
+
+/**
+ * check_mode: true in a real run: what the task would change, not applied. Its handlers are not
+ * notified (they would run for real), and the tasks after it meet the state as it is.
+ */
+export function checkOnly(planned: PlanResult, result: ResultBuilder): TaskResult {
+  const why = `check_mode: true: not applied${planned.reason ? `; ${planned.reason}` : ''}`;
+  return result.timed({ status: 'changed', changes: planned.changes, reason: why, check: true });
+}

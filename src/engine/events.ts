@@ -28,6 +28,8 @@ export interface TaskResult {
   ignored?: boolean;
   /** The failure was caught by the rescue of a block around the task (also `ignored`: counted as ok). */
   rescued?: boolean;
+  /** until/retries: how many times the task ran. */
+  attempts?: number;
   pos?: SourcePos;
   /** The task is no_log: commands, diffs and errors are masked before the result leaves the engine. */
   noLog?: boolean;

@@ -17,6 +17,7 @@ import { DryRun } from './dry-run.js';
 import type { HostContext } from './host-context.js';
 import { queriesOf, type PlayContext } from './play-context.js';
 import { interrupted, tasksOf, TreeWalk } from './blocks.js';
+import { taskVars } from './host-results.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 
 interface PreparedPlay {
@@ -56,7 +57,8 @@ function selectPlay(ctx: HostContext, play: Play): 'run' | 'skipped' | 'failed' 
   if (play.when === undefined) return 'run';
   let selected: boolean;
   try {
-    selected = evaluateWhen(play.when, ctx.scope(play));
+    // With what earlier plays registered or set on the host (set_fact).
+    selected = evaluateWhen(play.when, taskVars(ctx, play, undefined, false));
   } catch (err) {
     ctx.emit({ type: 'host-failed', host: ctx.host, error: `play '${play.name}' when: ${(err as Error).message} (${formatPos(play.pos)})` });
     ctx.stats.failed++;

@@ -2,7 +2,9 @@
 // selected (tags, when), what are its arguments for this host (rendered, then validated against the
 // operation's schema), what does it need to read. Errors here name host, task and file position.
 import { InputError, OperationError } from '../core/errors.js';
-import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
+import type { Condition, Play, RoleRef, TaskDef, Vars } from '../load/model.js';
+import { Deferred, findUnknown } from '../core/unknown.js';
+import { taskVars } from './host-results.js';
 import { controllerPath } from '../core/paths.js';
 import { markSecrets, reveal } from '../core/secret.js';
 import { renderArgs, renderString, renderTemplateFile, singleRefValue } from '../load/template.js';
@@ -17,6 +19,17 @@ import { taskScope, withEnvironment } from './task-vars.js';
 
 export interface PreparedTask {
   def: TaskDef;
+  /** The role entry the task came from (its variables), if any. */
+  ref?: RoleRef;
+  /** A looping task's item: its index and how many there are (register collects `results`). */
+  loop?: { index: number; count: number; item: unknown };
+  /**
+   * Prepared only just before it runs (settle.ts): it reads a value registered or set in the play
+   * (or unknown in this dry run). Until then it reads nothing and is counted as one task.
+   */
+  late?: boolean;
+  /** What enclosing includes (their loop item and vars) and a rescue (what failed) bind around it (task-vars.ts). */
+  outer?: Vars;
   /** The name in reports: the task's name, with the loop item's label when it loops. */
   displayName: string;
   /** Names a notify can use: the handler's name and its `listen` aliases. */
@@ -32,28 +45,52 @@ export interface PreparedTask {
 }
 
 /**
- * A task, or one prepared task per item when it loops. `outer`: what enclosing includes (their loop
- * item and vars) and a rescue (what failed) bind around it (task-vars.ts).
+ * Up front, before the play's state is read: a task, or one prepared task per item when it loops — or,
+ * when it reads a value the play registers or sets (or one a dry run cannot know), a placeholder
+ * prepared again just before it runs (prepareNow). `outer`: what enclosing includes (their loop item
+ * and vars) and a rescue (what failed) bind around it.
  */
 export function prepareTasks(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean, outer?: Vars): PreparedTask[] {
-  if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler, undefined, outer)];
-  const vars = taskScope(ctx, play, def, ref, outer);
+  try {
+    return prepareWith(ctx, play, def, ref, handler, taskScope(ctx, play, def, ref, outer, taskVars(ctx, play, ref, true)));
+  } catch (err) {
+    if (!(err instanceof Deferred)) throw err;
+    return [latePlaceholder(ctx, play, def, ref, outer)];
+  }
+}
+
+/** Just before the task runs, with every value the run has set so far. Throws Deferred when one it reads is unknown. */
+export function prepareNow(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean, outer?: Vars): PreparedTask[] {
+  return prepareWith(ctx, play, def, ref, handler, taskScope(ctx, play, def, ref, outer, taskVars(ctx, play, ref, false)));
+}
+
+function latePlaceholder(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, outer?: Vars): PreparedTask {
+  const vars = ctx.scope(play, ref);
+  const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name });
+  const names = [def.name, ...(def.listen ?? [])];
+  return { def, ref, outer, displayName: def.name, names, become, op: operations.get(def.op)!, active: true, late: true, resolved: undefined, queries: [] };
+}
+
+function prepareWith(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean, vars: Vars): PreparedTask[] {
+  if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler, undefined, vars)];
   const items = loopItems(ctx, def, vars);
   const loopVar = def.loopVar ?? 'item';
   return items.map((item, i) => {
     const itemVars = { ...vars, [loopVar]: item };
     const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
-    return prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label });
+    return { ...prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label }), loop: { index: i, count: items.length, item } };
   });
 }
 
-/** The items of a task's (or an include's) `loop:` for this host. */
+/** The items of a task's (or an include's) `loop:` for this host; a list a dry run cannot know defers the task. */
 export function loopItems(ctx: HostContext, def: TaskDef, vars: Vars): unknown[] {
   const where = { pos: def.pos, host: ctx.host, task: def.name };
   // Loop items keep their taint: a secret item (or one holding a secret) is a Secret in `item`, so a
   // label or helper computed from it is tracked like the secret itself.
   const single = typeof def.loop === 'string' ? singleRefValue(def.loop, vars) : undefined;
   const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop, ctx.opts.secrets);
+  const unknown = findUnknown(items);
+  if (unknown) throw new Deferred(unknown.dependsOn);
   if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
   return items;
 }
@@ -71,21 +108,21 @@ export function prepareTask(
   ref: RoleRef | undefined,
   handler: boolean,
   item?: { vars: Vars; label: string },
-  outer?: Vars,
+  scope?: Vars,
 ): PreparedTask {
   const op = operations.get(def.op);
   if (!op) throw new InputError(`unknown operation '${def.op}'`, { pos: def.pos, host: ctx.host, task: def.name });
-  const vars: Vars = item?.vars ?? taskScope(ctx, play, def, ref, outer);
+  const vars: Vars = item?.vars ?? scope ?? ctx.scope(play, ref);
   const names = [def.name, ...(def.listen ?? [])];
   const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name });
   const displayName = item ? `${def.name} (${item.label})` : def.name;
-  const base = { def, displayName, names, become, op };
+  const base = { def, ref, displayName, names, become, op };
 
   const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? []), ...(play.tags ?? [])], ctx.opts);
   if (tagSkip) return inactive(base, tagSkip);
   if (!conditionsHold(ctx, def, ref, vars)) return inactive(base, 'when: condition is false');
 
-  const rendered = withEnvironment(op, renderArgs(def, vars), play, def, vars);
+  const rendered = withEnvironment(op, renderTaskArgs(op, def, vars), play, def, vars);
   const parsed = op.schema.safeParse(rendered);
   if (!parsed.success) {
     throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
@@ -103,11 +140,12 @@ export function prepareTask(
     secrets: ctx.opts.secrets,
     controllerPath: (kind, src) => controllerPath(def, kind, src),
     renderTemplate: (file) => renderTemplateFile(file, vars),
+    condition: (cond) => evaluateWhen(cond as Condition, vars),
   };
   let resolved: unknown;
   let queries: StateQuery[];
   try {
-    resolved = op.resolve(parsed.data, opCtx);
+    resolved = op.resolve(withConditions(op, def, parsed.data), opCtx);
     queries = op.queries(resolved, opCtx);
   } catch (err) {
     if (err instanceof InputError) throw err;
@@ -116,17 +154,40 @@ export function prepareTask(
   return { ...base, active: true, resolved, opCtx, queries };
 }
 
-/** The role's `when:` and the task's (its blocks' included) hold for these variables. */
+/** The role's `when:` and the task's (its blocks' included) hold for these variables; a value a dry run cannot know defers the task. */
 export function conditionsHold(ctx: HostContext, def: TaskDef, ref: RoleRef | undefined, vars: Vars): boolean {
   for (const cond of [ref?.when, def.when]) {
     if (cond === undefined) continue;
     try {
       if (!evaluateWhen(cond, vars)) return false;
     } catch (err) {
+      if (err instanceof Deferred) throw err;
       throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
     }
   }
   return true;
+}
+
+/**
+ * The arguments rendered for the host — except those holding conditions (assert's `that`), which stay
+ * as the loader parsed them (with their positions) for the operation to evaluate. A rendered value
+ * that is unknown in this dry run defers the task.
+ */
+function renderTaskArgs(op: Operation, def: TaskDef, vars: Vars): Record<string, unknown> {
+  const conditions = op.conditionArgs ?? [];
+  const plain = conditions.length ? { ...def, args: Object.fromEntries(Object.entries(def.args).filter(([k]) => !conditions.includes(k))) } : def;
+  const rendered = renderArgs(plain, vars);
+  const unknown = findUnknown(rendered);
+  if (unknown) throw new Deferred(unknown.dependsOn);
+  for (const k of conditions) if (k in def.args) rendered[k] = def.args[k];
+  return rendered;
+}
+
+/** The schema's output with the condition arguments as parsed (zod copies objects, which loses their positions). */
+function withConditions(op: Operation, def: TaskDef, data: unknown): unknown {
+  const conditions = op.conditionArgs ?? [];
+  if (!conditions.length || data === null || typeof data !== 'object') return data;
+  return { ...data, ...Object.fromEntries(conditions.filter((k) => k in def.args).map((k) => [k, def.args[k]])) };
 }
 
 /**
@@ -142,7 +203,7 @@ export function hostBecome(vars: Vars, where: { pos?: TaskDef['pos']; host?: str
   throw new InputError(`${name} must be true or false, got ${JSON.stringify(value)}`, where);
 }
 
-function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'op'>, reason: string): PreparedTask {
+function inactive(base: Pick<PreparedTask, 'def' | 'ref' | 'displayName' | 'names' | 'become' | 'op'>, reason: string): PreparedTask {
   return {
     ...base,
     active: false,

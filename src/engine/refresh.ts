@@ -72,6 +72,18 @@ export class FreshState {
   }
 
   /**
+   * Read these queries now, whatever is known of them: for a task prepared just before it runs (its
+   * queries were in no lookahead, so no change marked them stale), and for the state a registering
+   * task left (settle.ts). One read, only for such tasks.
+   */
+  async readNow(needs: readonly StateQuery[], become: boolean): Promise<void> {
+    const todo = uniqueQueries(needs);
+    if (todo.length === 0) return;
+    await readState(this.conn, todo, { become: become || this.reading.become, view: this.view, label: `read state: ${this.reading.play} (for a task using a result)` });
+    for (const q of todo) this.stale.delete(q.key);
+  }
+
+  /**
    * A change is about to be made: what `later` tasks need and it may alter is marked stale. Returns
    * what of it the next task needs, for the change's own exec to read again.
    */

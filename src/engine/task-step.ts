@@ -8,7 +8,7 @@
 import { Unresolved, type OpContext, type PlanResult } from '../ops/operation.js';
 import type { TaskResult } from './events.js';
 import { applyPhase } from './apply-phase.js';
-import { checkPhase, unplannable } from './check-phase.js';
+import { checkOnly, checkPhase, unplannable } from './check-phase.js';
 import type { Lookahead, PlayContext } from './play-context.js';
 import type { PreparedTask } from './prepare.js';
 import { ResultBuilder } from './task-result.js';
@@ -26,7 +26,10 @@ export async function runTask(pc: PlayContext, p: PreparedTask, handler: boolean
     pc.dryRun?.unchanged(planned);
     return result.ok(planned.reason);
   }
-  return pc.dryRun ? checkPhase(pc, pc.dryRun, p, planned, result) : applyPhase(pc, p, planned, ahead, result);
+  // check_mode: false runs a (read-only) probe in a dry run too; check_mode: true never applies.
+  if (pc.dryRun && p.def.checkMode !== false) return checkPhase(pc, pc.dryRun, p, planned, result);
+  if (!pc.dryRun && p.def.checkMode === true) return checkOnly(planned, result);
+  return applyPhase(pc, p, planned, ahead, result);
 }
 
 /** The operation plans against the state read (or predicted); a task that cannot be planned ends here. */

@@ -10,9 +10,11 @@ import { renderArgs } from '../load/template.js';
 import type { Operation } from '../ops/operation.js';
 import type { HostContext } from './host-context.js';
 
-/** The variables `def` sees on this host; `outer`: what enclosing includes (and a rescue) bind. */
-export function taskScope(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, outer?: Vars): Vars {
-  const base = ctx.scope(play, ref);
+/**
+ * The variables `def` sees on this host; `outer`: what enclosing includes (and a rescue) bind; `base`:
+ * the play's (or role's) variables with what the run set so far (register, set_fact: host-results.ts).
+ */
+export function taskScope(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, outer?: Vars, base: Vars = ctx.scope(play, ref)): Vars {
   if (!def.vars && !outer) return base;
   const extra = Object.keys(ctx.opts.extraVars);
   const out = def.vars ? withTaskVars(ctx, base, def) : { ...base };

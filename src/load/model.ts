@@ -13,8 +13,20 @@ export type Condition =
   /** variable path (e.g. "facts.os_family") → expected: scalar (equal), list (one of), or a test object. */
   | { [varPath: string]: unknown };
 
-/** How a task decides whether it reported a change (command-like operations). */
-export type ChangedWhen = boolean | { rc?: number | number[]; stdout_contains?: string; stdout_not_contains?: string };
+/** Rules on a command's exit code and output (the changed_when / failed_when mapping form). */
+export interface OutputRules {
+  rc?: number | number[];
+  stdout_contains?: string;
+  stdout_not_contains?: string;
+}
+
+/**
+ * How a task decides whether it changed (changed_when) or failed (failed_when): a boolean, rules on
+ * a command's exit code and output, or a declarative condition over variables — the task's own
+ * registered result among them (`register: out` + `failed_when: {out.rc: {gt: 1}}`).
+ */
+export type ChangedWhen = boolean | OutputRules | { condition: Condition };
+export type FailedWhen = ChangedWhen;
 
 export interface TaskDef {
   name: string;
@@ -37,6 +49,15 @@ export interface TaskDef {
   /** Per-task override of the host's become setting. */
   become?: boolean;
   changedWhen?: ChangedWhen;
+  failedWhen?: FailedWhen;
+  /** The name the task's result is stored under in the host's variables (Ansible's register). */
+  register?: string;
+  /** Repeat the task until this holds over its result (with register), up to `retries` more times, `delay` seconds apart. */
+  until?: Condition;
+  retries?: number;
+  delay?: number;
+  /** false: run even in a dry run (a read-only probe); true: always only report what it would do. */
+  checkMode?: boolean;
   /** Mask this task's diff, commands and output in every report. */
   noLog: boolean;
   ignoreErrors: boolean;

@@ -18,6 +18,7 @@ import { readAnsibleArguments, shortNameHint } from './ansible-isms/arguments.js
 import { ansibleKeyHint } from './ansible-isms/keywords.js';
 import { checkJinja } from './ansible-isms/jinja-strings.js';
 import { moduleName } from './ansible-isms/modules.js';
+import { parseCondition } from './when.js';
 
 export type { TaskContext };
 
@@ -145,6 +146,12 @@ function readArguments(op: Operation, opEntry: MapEntry, ctx: TaskContext, clean
     const problems = checkArgs(op, args, src, v, opEntry.keyNode, shorthandUsed);
     const hint = problems.length ? shortNameHint(op, args, ctx.registry) : '';
     for (const p of problems) issues.add(p.pos, p.message + hint);
+  }
+  // Conditions (assert's `that`) are read as conditions, with their positions, never rendered.
+  for (const key of op.conditionArgs ?? []) {
+    const entry = v && isMap(v) ? src.entries(v).find((e) => e.key === key) : undefined;
+    // A scalar was already refused by the schema (an expression string is not a condition).
+    if (entry && (isMap(entry.value) || isSeq(entry.value))) args[key] = parseCondition(src, entry.value, issues) ?? args[key];
   }
   return { args, argPos };
 }

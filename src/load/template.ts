@@ -10,6 +10,8 @@ import { displayPath } from '../core/paths.js';
 import { Secret, isPlainObject, redact, registerSecret, reveal, revealDeep, trackSecrets } from '../core/secret.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
+import { Deferred, findUnknown } from '../core/unknown.js';
+import { guardUnknownArgs } from './unknown-helpers.js';
 
 /** A private Handlebars environment: our helpers, nothing global. */
 import { shQuote } from '../core/quote.js';
@@ -104,6 +106,7 @@ hbs.log = (level: unknown, ...message: unknown[]) => {
 };
 
 taintHelpers(hbs);
+guardUnknownArgs(hbs);
 
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing'];
 
@@ -194,6 +197,8 @@ export function renderString(text: string, vars: Vars, origin: Origin = {}): unk
   if (single) {
     const { found, value } = lookupPath(vars, single[1]!);
     if (!found) throw located(origin, undefined, `undefined variable '${single[1]}'`);
+    const unknown = findUnknown(value);
+    if (unknown) throw new Deferred(unknown.dependsOn);
     if (value !== null && typeof value === 'object') return revealDeep(value);
     if (typeof value === 'string') return value;
     if (typeof value === 'number' || typeof value === 'boolean') return value;

@@ -26,6 +26,7 @@ import { conditionRefs, guardedPaths, isGuarded } from './when.js';
 import { playHostVars } from './magic-vars.js';
 import { OPAQUE, factsKnowledge, type RunKnowledge } from './validate-facts.js';
 import { eachTask, type TreeVisit } from './task-tree.js';
+import { registeredNames } from './registered.js';
 import { YamlSource } from './yaml.js';
 
 
@@ -64,6 +65,8 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
   const only = onlyHosts ? new Set(onlyHosts) : undefined;
   const locate = definitionLocator(plan, inventory);
   const facts = factsKnowledge(plan, inventory);
+  // register: and set_fact names exist once their task ran: defined, their content unknown here.
+  const runtime = registeredNames(plan);
 
   for (const play of plan.plays) {
     let hosts: string[];
@@ -98,7 +101,7 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
       const scopeOf = (ref?: RoleRef): Scope => {
         let scope = scopes.get(ref);
         if (scope) return scope;
-        scopes.set(ref, (scope = scopeFor(inventory, host, play, ref, run)));
+        scopes.set(ref, (scope = scopeFor(inventory, host, play, ref, run, runtime)));
         checkVars(scope, host, reportHost, addError, locate);
         if (ref?.when) checkWhen(ref.when, { ...scope, guarded: guardedPaths(inPlay) }, host, reportHost);
         return scope;
@@ -139,7 +142,7 @@ function definitionShape(value: unknown): unknown {
   return value === undefined ? undefined : 0;
 }
 
-function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, run: RunKnowledge): Scope {
+function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef | undefined, run: RunKnowledge, runtime: ReadonlySet<string>): Scope {
   const { extraVars } = run;
   const opaque = new Set<string>();
   const partial = new Map<string, string[]>();
@@ -173,6 +176,7 @@ function scopeFor(inventory: Inventory, host: string, play: Play, ref: RoleRef |
   });
   // Per-OS names are known to exist; a layer above may still give them a concrete value.
   for (const k of opaque) if (k in known) opaque.delete(k);
+  for (const k of runtime) opaque.add(k);
   return { known, opaque, partial };
 }
 

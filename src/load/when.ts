@@ -15,6 +15,7 @@ import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
 import { isPlainObject, reveal, trackSecrets } from '../core/secret.js';
+import { Deferred, isUnknown } from '../core/unknown.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 import { whenHint } from './ansible-isms/when-hint.js';
 
@@ -122,6 +123,8 @@ export function lookupPath(vars: Vars, varPath: string): { found: boolean; value
   let cur: unknown = vars;
   for (const part of varPath.split('.')) {
     cur = reveal(cur);
+    // Below a value a dry run cannot know, everything is unknown (core/unknown.ts).
+    if (isUnknown(cur)) return { found: true, value: cur };
     if (cur === null || typeof cur !== 'object' || !Object.prototype.hasOwnProperty.call(cur, part)) return { found: false, value: undefined };
     cur = (cur as Record<string, unknown>)[part];
   }
@@ -203,6 +206,8 @@ function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos):
     const hint = COMBINATORS.includes(varPath) ? '' : ` (test it with {${varPath}: {defined: true}} if it may be missing)`;
     throw new InputError(`undefined variable '${varPath}'${hint}`, { pos });
   }
+  // Only `defined:` can be answered about a value a dry run cannot know (it will exist).
+  if (isUnknown(value) && !(tests && Object.keys(tests).every((t) => t === 'defined'))) throw new Deferred(value.dependsOn);
   if (!tests) return Array.isArray(expected) ? expected.some((e) => same(value, e)) : same(value, expected);
   for (const [test, raw] of Object.entries(tests)) {
     let ok: boolean;

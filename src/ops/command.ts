@@ -79,6 +79,7 @@ export const command: Operation<Args, Resolved> = {
       effects: { unpredictable: a.creates === undefined ? 'may-create-anything' : 'other-changes' },
     };
   },
+  registerFields: (r) => ({ cmd: r.args.cmd }),
   interpret(_r, outcome) {
     if (outcome.exitCode === 0) return { changed: true };
     const detail = (outcome.stderr.trim() || outcome.stdout.trim()).split('\n').slice(-5).join('\n');

@@ -1,5 +1,6 @@
 // copy and template: a file whose content comes from the controller (role files/ or templates/),
 // planned by the shared file-content planner. The two differ only in how the content is produced.
+import { fileRegisterFields } from './register-fields.js';
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery } from '../state/file-state.js';
@@ -33,6 +34,7 @@ export function controllerFileOperation(spec: {
       return { args, content, query: fileQuery(args.dest, { wantSha: sha256(content), withContent: true, follow: args.follow }) };
     },
     queries: (r) => [r.query],
+    registerFields: (r, state) => ({ ...fileRegisterFields(r.args.dest, r.query, state), dest: r.args.dest }),
     plan: ({ args, content, query }, state, ctx) => planFileContent({ ...args, path: args.dest, content }, state.get(query), ctx),
   };
 }

@@ -1,4 +1,5 @@
 // directory: a directory (and its parents) with owner, group and mode, or absent (recursively).
+import { fileRegisterFields } from './register-fields.js';
 import { absolutePath } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { z } from 'zod';
@@ -27,6 +28,7 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
   shorthand: 'path',
   resolve: (args) => ({ args, query: fileQuery(args.path, { follow: args.follow }) }),
   queries: (r) => [r.query],
+  registerFields: (r, state) => fileRegisterFields(r.args.path, r.query, state),
   plan({ args: a, query }, state) {
     const st = state.get(query);
     if (a.state === 'absent') {

@@ -1,4 +1,5 @@
 // file: a path that holds inline content, or just exists with attributes, or is absent.
+import { fileRegisterFields } from './register-fields.js';
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery } from '../state/file-state.js';
@@ -49,6 +50,7 @@ export const file: Operation<Args, Resolved> = {
     return { args, content, query };
   },
   queries: (r, ctx) => (r.link ? link.queries(r.link, ctx) : [r.query]),
+  registerFields: (r, state) => (r.link ? {} : fileRegisterFields(r.args.path, r.query, state)),
   plan({ args: a, content, query, link: linked }, state, ctx) {
     if (linked) return link.plan(linked, state, ctx);
     const st = state.get(query);

@@ -92,6 +92,12 @@ export interface OpContext {
   noLog: boolean;
   /** The run's secret values: a file holding one shows no diff. */
   secrets: SecretRegistry;
+  /**
+   * Evaluate a declarative condition (an argument named in `conditionArgs`) against the task's
+   * variables. Throws when a variable is undefined, or Deferred (core/unknown.ts) when a dry run
+   * cannot know a value it reads.
+   */
+  condition?(cond: unknown): boolean;
 }
 
 /** The outcome of running a task's changes, for operations whose changed/failed status depends on output. */
@@ -133,8 +139,18 @@ export interface Operation<A = any, R = any> {
   /** The follow-ups this task's changes may ask for: a dry run reports them for a task it cannot plan yet. */
   followUps?(resolved: R): FollowUp[];
   /**
-   * Op-specific fields of the task's registered result (`register:`), e.g. stat's `{stat: {...}}`:
-   * called after the task with the state the engine knows then (in a dry run, the predictions).
+   * `register:`: the operation's own fields of the task's result (a file's path and state, a package's
+   * version), added to {changed, failed, skipped, rc, stdout, ...}; called after the task with the state
+   * the engine knows then (in a dry run, as predicted).
    */
   registerFields?(resolved: R, state: StateView): Record<string, unknown>;
+  /**
+   * Arguments that hold declarative conditions (assert's `that`): the loader checks them as conditions
+   * (load/when.ts) instead of rendering them as templates, and `resolve` evaluates them with ctx.condition.
+   */
+  conditionArgs?: readonly string[];
+  /** Runs on the controller and never changes the host (assert, fail, set_fact): a deferred one would not change anything either. */
+  controllerOnly?: boolean;
+  /** Host variables the task sets (set_fact), visible to the later tasks and plays on the host. */
+  setsVars?(resolved: R): Record<string, unknown>;
 }

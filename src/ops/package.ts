@@ -50,6 +50,17 @@ export const pkg: Operation<Args, Resolved> = {
     return { args, names, backend, query };
   },
   queries: (r) => [r.query],
+  registerFields({ names, query }, state) {
+    let raw: Record<string, PackageState> = {};
+    try {
+      raw = state.get(query);
+    } catch {
+      // Not read (a task prepared but never planned): nothing known.
+    }
+    const version = (n: string) => state.prediction<PackageState>(packageResource(n))?.installed ?? raw[n]?.installed ?? null;
+    const versions = Object.fromEntries(names.map((n) => [n, version(n)]));
+    return names.length === 1 ? { version: versions[names[0]!], versions } : { versions };
+  },
   plan({ args, names, backend, query }, state) {
     const raw = state.get(query);
     const current = (n: string): PackageState => state.prediction<PackageState>(packageResource(n)) ?? raw[n] ?? { installed: null };

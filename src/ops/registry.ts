@@ -21,9 +21,13 @@ import { slurp } from './slurp.js';
 import { link } from './link.js';
 import { getUrl } from './get-url.js';
 import { fetch } from './fetch.js';
+import { assertOp, failOp } from './assert.js';
+import { setFact } from './set-fact.js';
 
 const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
 // Ansible's file-level operations (issue 17).
 all.push(stat, slurp, fetch, getUrl, blockinfile, iniFile, replace, link);
+// The plan's own results: checks and host variables (no change on the host).
+all.push(assertOp, failOp, setFact);
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

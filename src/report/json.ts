@@ -16,6 +16,8 @@ interface JsonTask {
   ignored?: boolean;
   /** The failure was caught by a block's rescue (also `ignored`). */
   rescued?: boolean;
+  /** until/retries: how many times the task ran. */
+  attempts?: number;
   commands?: string[];
   diff?: FileDiff[];
   /** Each file's content hash and attributes after the task: what a dry run promises the run writes. */
@@ -50,6 +52,7 @@ function jsonTask(r: TaskResult): JsonTask {
     error: r.error,
     ignored: r.ignored,
     rescued: r.rescued,
+    attempts: r.attempts,
     commands: commands.length ? commands : undefined,
     diff: diffs.length ? diffs : undefined,
     files: files.length ? files : undefined,

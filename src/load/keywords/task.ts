@@ -4,10 +4,10 @@
 import { z } from 'zod';
 import type { SourcePos } from '../../core/errors.js';
 import { didYouMean, orList, type Issues } from '../issues.js';
-import type { ChangedWhen, TaskDef } from '../model.js';
+import type { ChangedWhen, OutputRules, TaskDef } from '../model.js';
 import { parseCondition } from '../when.js';
 import { isMap, isScalar, isSeq, nodeKind, type Node, type YamlSource } from '../yaml.js';
-import { when } from './condition.js';
+import { condition, when } from './condition.js';
 import { keywordObject, keywordsFor, readKeywords, type KeywordInput, type KeywordTable } from './keyword.js';
 import { templateString } from '../../core/templated.js';
 import { Secret } from '../../core/secret.js';
@@ -65,7 +65,7 @@ const LOOP_CONTROL = {
 const LOOP_CONTROL_KEYS = Object.keys(LOOP_CONTROL);
 export const loopControl = keywordObject(LOOP_CONTROL).describe('How a loop names its items (needs loop:)');
 
-type ChangedWhenRules = Exclude<ChangedWhen, boolean>;
+type ChangedWhenRules = OutputRules;
 const rulesKw = keywordsFor<ChangedWhenRules>();
 const CHANGED_WHEN_RULES = {
   rc: rulesKw.plain(
@@ -86,6 +86,40 @@ const CHANGED_WHEN_RULES = {
 };
 const CHANGED_WHEN_KEYS = Object.keys(CHANGED_WHEN_RULES);
 export const changedWhenRules = keywordObject(CHANGED_WHEN_RULES);
+/** The condition form of changed_when/failed_when: a list, or a mapping of dotted paths (`out.rc`) or all/any/not. */
+const resultCondition = z.union([
+  z.array(condition),
+  z
+    .record(z.string().regex(/^(all|any|not|[A-Za-z_][\w-]*(\.[\w-]+)+)$/), z.unknown())
+    .describe('A condition over the registered result: dotted variable paths (out.rc, out.stdout) and their expected values, or all/any/not'),
+]);
+const resultRule = z.union([z.boolean(), changedWhenRules, resultCondition]);
+
+/**
+ * changed_when / failed_when: a boolean; rules (a mapping of rc, stdout_contains, stdout_not_contains);
+ * or a declarative condition — a list, or a mapping naming a variable path with a dot (`out.rc`) or
+ * all/any/not. A mapping of plain names stays the rules form, so a misspelled rule is still reported.
+ */
+function readResultRule(key: string, at: KeywordInput): ChangedWhen | undefined {
+  const v = at.src.value(at.node);
+  if (typeof v === 'boolean') return v;
+  const isCondition = (at.node && isSeq(at.node)) || (isMap(at.node) && at.src.entries(at.node).some((e) => e.key.includes('.') || ['all', 'any', 'not'].includes(e.key)));
+  if (isCondition) {
+    const condition = parseCondition(at.src, at.node, at.issues);
+    return condition && { condition };
+  }
+  if (!isMap(at.node)) {
+    at.issues.add(at.pos, `${key}: expected true, false, a mapping with ${CHANGED_WHEN_KEYS.join(', ')} or a condition such as {out.rc: 0}; got ${nodeKind(at.node)}`);
+    return undefined;
+  }
+  const rules: ChangedWhenRules = {};
+  readSubKeywords(key, CHANGED_WHEN_RULES, rules, at, (k) =>
+    `unknown key '${k}' (expected ${orList(CHANGED_WHEN_KEYS)})${didYouMean(k, CHANGED_WHEN_KEYS)}; or a condition over a variable path, such as {out.rc: 0}`);
+  return rules;
+}
+
+/** Names the engine defines itself: a registered result must not hide them. */
+const RESERVED_RESULT_NAMES = ['facts', 'item', 'inventory_hostname', 'group_names', 'hostvars', 'groups'];
 
 /**
  * Reading a task's structure (blocks, imports, includes) recurses into task lists and other files,
@@ -286,20 +320,20 @@ const TASK_KEYWORDS = {
     (def, v) => { def.become = v; },
   ),
   changed_when: kw.structured(
-    z
-      .union([z.boolean(), changedWhenRules])
-      .describe('When a command counts as a change: false (never, e.g. a read-only check), true (always), or rules on its exit code and output'),
-    (def, at) => {
-      const v = at.src.value(at.node);
-      if (typeof v === 'boolean') def.changedWhen = v;
-      else if (!isMap(at.node)) {
-        at.issues.add(at.pos, `changed_when: expected true, false or a mapping with ${CHANGED_WHEN_KEYS.join(', ')}; got ${nodeKind(at.node)}`);
-      } else {
-        const rules: ChangedWhenRules = {};
-        readSubKeywords('changed_when', CHANGED_WHEN_RULES, rules, at, (key) => `unknown key '${key}' (expected ${orList(CHANGED_WHEN_KEYS)})${didYouMean(key, CHANGED_WHEN_KEYS)}`);
-        def.changedWhen = rules;
-      }
-    },
+    resultRule.describe(
+      'When the task counts as a change: false (never, e.g. a read-only check), true (always), rules on its exit code and output, ' +
+        'or a condition over its registered result (`register: out` + `changed_when: {out.rc: 2}`; a list: all of them). ' +
+        "Dry run: a task that does not run in check mode has no output, so a change decided by its output is reported as depending on it",
+    ),
+    (def, at) => { def.changedWhen = readResultRule('changed_when', at); },
+  ),
+  failed_when: kw.structured(
+    resultRule.describe(
+      'When the task counts as failed, instead of its exit status: true, false (never fails), rules on its exit code and output ' +
+        '(they say when it FAILS), or a condition over its registered result (`register: out` + `failed_when: {out.rc: {gt: 1}}`; a list: all of them). ' +
+        'Evaluated before ignore_errors. Dry run: evaluated when its inputs are known; one over the output of a task that does not run in check mode is reported as deferred',
+    ),
+    (def, at) => { def.failedWhen = readResultRule('failed_when', at); },
   ),
   no_log: kw.plain(z.boolean().describe("Hide this task's diff, commands, output and loop labels in every report"), 'true or false', (def, v) => {
     def.noLog = v;
@@ -314,6 +348,46 @@ const TASK_KEYWORDS = {
   }),
   ...STRUCTURE_TABLE,
   ...ANSIBLE_LOOP_KEYWORDS,
+  register: kw.plain(
+    z
+      .string()
+      .regex(LOOP_VAR)
+      .refine((n) => !RESERVED_RESULT_NAMES.includes(n))
+      .describe(
+        "Store the task's result in this host variable for later tasks, plays, conditions and templates: {changed, failed, skipped, rc, stdout, stderr, " +
+          'stdout_lines, stderr_lines, msg} plus the operation\'s fields (a file\'s path and state, a package\'s version); with a loop, `<name>.results` ' +
+          "lists each item's. Dry run: what a task that does not run in check mode would output is unknown — a task whose when:, arguments or " +
+          "template use it is reported as deferred, depending on that task; what is known (changed as predicted, a file's state) stays usable",
+      ),
+    `a variable name (letters, digits, _) other than ${RESERVED_RESULT_NAMES.join(', ')}`,
+    (def, v) => { def.register = v; },
+  ),
+  until: kw.structured(
+    when.describe(
+      'Repeat the task until this condition over its registered result holds (`until: {out.stdout: {matches: ready}}`), up to `retries` more ' +
+        'times, `delay` seconds apart; the result reports the attempts. Dry run: a task that does not run in check mode is reported as deferred ' +
+        '(not repeated); a check_mode: false probe is repeated for real',
+    ),
+    (def, { src, node, issues }) => { def.until = parseCondition(src, node, issues); },
+    { needs: 'register' },
+  ),
+  retries: kw.plain(z.int().min(0).max(1000).describe('With until: how many times to try again after the first attempt (default 3)'), 'a whole number from 0 to 1000', (def, v) => {
+    def.retries = v;
+  }, { needs: 'until' }),
+  delay: kw.plain(z.number().min(0).max(3600).describe('With until: seconds to wait between attempts (default 5)'), 'a number of seconds from 0 to 3600', (def, v) => {
+    def.delay = v;
+  }, { needs: 'until' }),
+  check_mode: kw.plain(
+    z
+      .boolean()
+      .describe(
+        'false: run this task even in a dry run — for read-only probes whose result later tasks use (its result is then real, not unknown); ' +
+          'true: never apply it, only report what it would do, even in a real run (its handlers are not notified). ' +
+          'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host)',
+      ),
+    'true or false',
+    (def, v) => { def.checkMode = v; },
+  ),
 };
 
 const HANDLER_KEYWORDS = {
