@@ -6,7 +6,7 @@ import { FleetplanError, formatPos } from '../core/errors.js';
 import { evaluateWhen } from '../load/when.js';
 import type { Play, RoleRef, TaskDef } from '../load/model.js';
 import type { TaskResult } from './events.js';
-import { prepareTasks, type PreparedTask } from './prepare.js';
+import { prepareTasks, readingBecome, type PreparedTask } from './prepare.js';
 import { FreshConfig } from './superseded.js';
 import { FollowUps } from './follow-ups.js';
 import { FreshState } from './refresh.js';
@@ -16,6 +16,8 @@ import type { HostContext } from './host-context.js';
 import { isNotified, queriesOf, type Lookahead, type PlayContext } from './play-context.js';
 import { runTask } from './task-step.js';
 import { ResultBuilder, reportResult } from './task-result.js';
+import { coordinated, itemsAt, stoppedByFatal } from './coordinate.js';
+import type { PlayBatch } from './play-batch.js';
 
 interface PreparedPlay {
   tasks: PreparedTask[];
@@ -26,14 +28,16 @@ interface PreparedPlay {
 type Ended = 'done' | 'failed' | 'interrupted';
 
 /** Runs one play on one host. Returns false when the host failed (later plays are not run on it). */
-export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
+export async function runPlay(ctx: HostContext, play: Play, batch?: PlayBatch): Promise<boolean> {
   const selected = selectPlay(ctx, play);
   if (selected !== 'run') return selected === 'skipped';
   const prepared = preparePlay(ctx, play);
   if (!prepared) return false;
   const pc = await readPlayState(ctx, play, prepared);
   if (!pc) return false;
+  pc.batch = batch;
   const tasks = await runTasks(pc, prepared);
+  batch?.leave(ctx.host);
   if (tasks === 'interrupted') return false;
   let failed = tasks === 'failed';
   // Handlers: once, in definition order, only if notified — after a failure only with force_handlers.
@@ -89,7 +93,7 @@ function preparePlay(ctx: HostContext, play: Play): PreparedPlay | undefined {
 
 /** One batched read of everything every active task and handler needs; the play's context around it. */
 async function readPlayState(ctx: HostContext, play: Play, { tasks, handlers }: PreparedPlay): Promise<PlayContext | undefined> {
-  const become = [...tasks, ...handlers].some((p) => p.become);
+  const become = readingBecome([...tasks, ...handlers]);
   let state: FreshState;
   try {
     state = await FreshState.read(ctx.conn, [...queriesOf(tasks), ...queriesOf(handlers)], { become, play: play.name });
@@ -112,11 +116,13 @@ async function runTasks(pc: PlayContext, { tasks, handlers }: PreparedPlay): Pro
       // The handlers to run are known only once every task ran: the first of them reads what is stale.
       next: () => tasks.slice(i + 1).find((t) => t.active)?.queries ?? [],
     };
-    const r = await settle(pc, p, false, ahead);
+    if (stoppedByFatal(pc)) return 'failed';
+    const { items, k } = itemsAt(tasks, i);
+    const r = await coordinated(pc, items, k, () => settle(pc, p, false, ahead));
     reportResult(pc.ctx, r);
     if (r.status === 'failed' && !r.ignored) return 'failed';
   }
-  return 'done';
+  return stoppedByFatal(pc) ? 'failed' : 'done';
 }
 
 /** The notified handlers in definition order; the first failure (without ignore_errors) stops them. */

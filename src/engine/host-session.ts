@@ -12,6 +12,7 @@ import { startHost, type HostContext } from './host-context.js';
 import { hostScope } from './host-scope.js';
 import { releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
+import type { PlayBatch } from './play-batch.js';
 import { signalName } from './interrupt.js';
 import type { RunOptions } from './options.js';
 
@@ -45,18 +46,19 @@ export class HostSession {
    * One play on this host, connecting first when it is the host's first; at its last play (or when
    * the host is out) the host finishes. Returns whether the host went out during this play.
    */
-  async play(play: Play): Promise<boolean> {
+  async play(play: Play, batch?: PlayBatch): Promise<boolean> {
     const wasOut = this.out;
     const interrupt = this.run.opts.interrupt;
     if (interrupt?.signal && !this.out) this.stop(this.ctx ? `before play '${play.name}'` : 'before it started');
     if (!this.out && !this.ctx) await this.open();
     if (this.ctx && !this.out) {
       try {
-        if (!(await runPlay(this.ctx, play))) this.out = true;
+        if (!(await runPlay(this.ctx, play, batch))) this.out = true;
       } catch (err) {
         this.fail(describe(err));
       }
     }
+    batch?.leave(this.host);
     this.playsLeft--;
     if (this.out || this.playsLeft === 0) await this.finish();
     return this.out && !wasOut;

@@ -7,6 +7,7 @@ import type { StateQuery } from '../state/query.js';
 import type { DryRun } from './dry-run.js';
 import type { FollowUps } from './follow-ups.js';
 import type { HostContext } from './host-context.js';
+import type { PlayBatch } from './play-batch.js';
 import type { PreparedTask } from './prepare.js';
 import type { FreshState } from './refresh.js';
 import type { FreshConfig } from './superseded.js';
@@ -21,6 +22,8 @@ export interface PlayContext {
   /** Which handlers were notified, and when services were (re)started (a handler may have nothing left to do). */
   notifications: FreshConfig;
   followUps: FollowUps;
+  /** The hosts running this play alongside (run_once, throttle, any_errors_fatal); absent when run alone. */
+  batch?: PlayBatch;
 }
 
 /**

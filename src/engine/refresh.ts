@@ -15,7 +15,7 @@
 // everything is re-read.
 // A write's `validate` command is taken to only read (documented in docs/plans.md).
 import path from 'node:path';
-import type { Connection } from '../connectors/connection.js';
+import type { BecomeRequest, Connection } from '../connectors/connection.js';
 import type { PlanResult } from '../ops/operation.js';
 import { readState, uniqueQueries, type BatchFrame, type BatchPlan } from '../state/batch.js';
 import type { FileState } from '../state/file-state.js';
@@ -47,11 +47,11 @@ export class FreshState {
   private constructor(
     readonly view: StateView,
     private readonly conn: Connection,
-    private readonly reading: { become: boolean; play: string },
+    private readonly reading: { become: BecomeRequest; play: string },
   ) {}
 
   /** One batched read of everything the play's tasks and handlers need. */
-  static async read(conn: Connection, queries: StateQuery[], reading: { become: boolean; play: string }): Promise<FreshState> {
+  static async read(conn: Connection, queries: StateQuery[], reading: { become: BecomeRequest; play: string }): Promise<FreshState> {
     const view = await readState(conn, uniqueQueries(queries), { become: reading.become, label: `read state: ${reading.play}` });
     return new FreshState(view, conn, reading);
   }

@@ -13,7 +13,8 @@ import { settings } from './settings.js';
 import { sysrc } from './sysrc.js';
 import { template } from './template.js';
 import { user } from './user.js';
+import { waitFor } from './wait-for.js';
 
-const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
+const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc, waitFor];
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));
