@@ -28,10 +28,11 @@ const schema = z
     msg: z.string().optional().describe('Message of the failure when the timeout passes'),
   })
   .strict()
-  .refine((a) => (a.port === undefined) !== (a.path === undefined), { message: 'give exactly one of port or path' })
-  .refine((a) => a.search_regex === undefined || a.path !== undefined, { message: 'search_regex needs path' })
+  .refine((a) => (a.port === undefined) !== (a.path === undefined), { message: 'give exactly one of port or path', path: ['port'] })
+  .refine((a) => a.search_regex === undefined || a.path !== undefined, { message: 'search_regex needs path', path: ['search_regex'] })
   .refine((a) => a.search_regex === undefined || a.state === undefined || a.state === 'present' || a.state === 'started', {
     message: 'search_regex waits for a match: state must be present',
+    path: ['state'],
   });
 
 type Args = z.infer<typeof schema>;
