@@ -14,7 +14,7 @@ import { DryRun } from './dry-run.js';
 import { signalName } from './interrupt.js';
 import type { HostContext } from './host-context.js';
 import { isNotified, queriesOf, type Lookahead, type PlayContext } from './play-context.js';
-import { runTask } from './task-step.js';
+import { runMaybeDelegated } from './delegate.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 import { coordinated, itemsAt, stoppedByFatal } from './coordinate.js';
 import type { PlayBatch } from './play-batch.js';
@@ -156,7 +156,7 @@ async function runHandlers(pc: PlayContext, handlers: PreparedTask[]): Promise<E
 async function settle(pc: PlayContext, p: PreparedTask, handler: boolean, ahead: Lookahead): Promise<TaskResult> {
   let r: TaskResult;
   try {
-    r = await runTask(pc, p, handler, ahead);
+    r = await runMaybeDelegated(pc, p, handler, ahead);
   } catch (err) {
     r = new ResultBuilder(pc.ctx, pc.play, p.def, handler, p.displayName).untimed({ status: 'failed', error: (err as Error).message });
   }

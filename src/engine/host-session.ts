@@ -13,6 +13,7 @@ import { hostScope } from './host-scope.js';
 import { releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
 import type { PlayBatch } from './play-batch.js';
+import type { DelegateHost, DelegatePool, Lender } from './delegate-pool.js';
 import { signalName } from './interrupt.js';
 import type { RunOptions } from './options.js';
 
@@ -24,9 +25,10 @@ export interface RunScope {
   emit: Emit;
   /** This run's owner of the hosts' run locks; none in a dry run. */
   lockOwner?: LockOwner;
+  delegates?: DelegatePool;
 }
 
-export class HostSession {
+export class HostSession implements Lender {
   readonly stats: HostStats = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, ms: 0 };
   started = 0;
   private conn?: Connection;
@@ -34,6 +36,9 @@ export class HostSession {
   /** Unreachable, locked or failed: no further play runs here. */
   out = false;
   finished = false;
+  /** Delegated tasks of other hosts using this connection: the host's end waits for them. */
+  private readonly lent = new Set<Promise<unknown>>();
+  private opening?: Promise<void>;
 
   constructor(
     readonly host: string,
@@ -50,7 +55,11 @@ export class HostSession {
     const wasOut = this.out;
     const interrupt = this.run.opts.interrupt;
     if (interrupt?.signal && !this.out) this.stop(this.ctx ? `before play '${play.name}'` : 'before it started');
-    if (!this.out && !this.ctx) await this.open();
+    if (!this.out && !this.ctx) {
+      this.opening = this.open();
+      await this.opening;
+      this.opening = undefined;
+    }
     if (this.ctx && !this.out) {
       try {
         if (!(await runPlay(this.ctx, play, batch))) this.out = true;
@@ -62,6 +71,18 @@ export class HostSession {
     this.playsLeft--;
     if (this.out || this.playsLeft === 0) await this.finish();
     return this.out && !wasOut;
+  }
+
+  /** This host's connection for another host's delegated task, while it is connected. */
+  async lend<T>(use: (d: DelegateHost) => Promise<T>): Promise<{ value: T } | undefined> {
+    // Connecting right now: wait for it rather than open a second connection to the host.
+    if (!this.ctx && this.opening) await this.opening;
+    const ctx = this.ctx;
+    if (!ctx || this.finished) return undefined;
+    const using = use({ name: this.host, conn: ctx.conn, facts: ctx.facts, backends: ctx.backends });
+    this.lent.add(using);
+    void using.finally(() => this.lent.delete(using)).catch(() => undefined);
+    return { value: await using };
   }
 
   /** Ctrl-C or SIGTERM came before this host's next step: it starts nothing more. */
@@ -101,6 +122,7 @@ export class HostSession {
         (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars }, this.host, facts),
         lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
       );
+      this.ctx.delegates = this.run.delegates;
     } catch (err) {
       this.fail(describe(err));
     }
@@ -117,6 +139,7 @@ export class HostSession {
       this.run.emit({ type: 'host-failed', host: this.host, error: `not run: ${notRun}` });
     }
     if (this.conn) {
+      await Promise.allSettled([...this.lent]);
       const l = this.ctx?.lock;
       if (l) await this.conn.script(releaseScript(l.owner, l.parent), { label: 'release run lock', become: l.become }).catch(() => undefined);
       this.stats.execs = this.conn.execCount;

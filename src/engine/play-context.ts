@@ -35,9 +35,9 @@ export interface Lookahead {
   next: () => StateQuery[];
 }
 
-/** The queries of the tasks that will run (not skipped by tags or when:). */
+/** The queries of the tasks that will run here (not skipped by tags or when:, nor delegated: their delegate reads its own). */
 export function queriesOf(tasks: readonly PreparedTask[]): StateQuery[] {
-  return tasks.filter((p) => p.active).flatMap((p) => p.queries);
+  return tasks.filter((p) => p.active && p.def.delegateTo === undefined).flatMap((p) => p.queries);
 }
 
 export function isNotified(pc: PlayContext, handler: PreparedTask): boolean {

@@ -24,6 +24,8 @@ export interface PreparedTask {
   active: boolean;
   skipReason?: string;
   become: boolean;
+  /** The role entry it came from (a delegated task is prepared again for its delegate with it). */
+  ref?: RoleRef;
   /** A task's (or its play's) become_user / become_method, over the host's; only with become. */
   becomeAs?: { user?: string; method?: BecomeMethod };
   op: Operation;
@@ -74,7 +76,7 @@ export function prepareTask(
   const user = def.becomeUser ?? play.becomeUser;
   const method = def.becomeMethod ?? play.becomeMethod;
   const becomeAs = become && (user || method) ? { ...(user ? { user } : {}), ...(method ? { method } : {}) } : undefined;
-  const base = { def, displayName, names, become, ...(becomeAs ? { becomeAs } : {}), op };
+  const base = { def, displayName, names, become, ...(becomeAs ? { becomeAs } : {}), ...(ref ? { ref } : {}), op };
 
   const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? [])], ctx.opts);
   if (tagSkip) return inactive(base, tagSkip);
@@ -148,7 +150,7 @@ export function readingBecome(tasks: readonly PreparedTask[]): BecomeRequest {
   return asked.length === 1 && asked[0] !== '{}' ? (JSON.parse(asked[0]!) as BecomeRequest) : true;
 }
 
-function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'becomeAs' | 'op'>, reason: string): PreparedTask {
+function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'becomeAs' | 'ref' | 'op'>, reason: string): PreparedTask {
   return {
     ...base,
     active: false,

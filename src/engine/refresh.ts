@@ -56,6 +56,12 @@ export class FreshState {
     return new FreshState(view, conn, reading);
   }
 
+  /** Queries not read yet (a delegated task's, whose delegate's state grows task by task) are read now. */
+  async include(queries: readonly StateQuery[]): Promise<void> {
+    const todo = uniqueQueries(queries).filter((q) => !this.view.has(q.key));
+    if (todo.length) await readState(this.conn, todo, { become: this.reading.become, view: this.view, label: `read state: ${this.reading.play}` });
+  }
+
   /** Before a task plans: when it needs anything stale, that is read — with every stale query of `later` tasks, at once. */
   async ensureFresh(needs: readonly StateQuery[], later: () => StateQuery[]): Promise<void> {
     if (!needs.some((q) => this.stale.has(q.key))) return;

@@ -12,6 +12,7 @@ import { signalName } from './interrupt.js';
 import type { RunOptions } from './options.js';
 import { redactEvent, redactResult } from './redact.js';
 import { PlayBatch } from './play-batch.js';
+import { DelegatePool } from './delegate-pool.js';
 import { Semaphore } from './semaphore.js';
 
 export type { ConnectOptions };
@@ -69,8 +70,10 @@ export async function runPlan(
   const hosts = [...byHost.keys()];
   emit({ type: 'run-start', hosts, check: opts.check, plays: plan.plays.map((p) => p.name) });
   const summary: RunSummary = { check: opts.check, hosts: {}, ms: 0 };
-  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner() };
-  const sessions = new Map(hosts.map((host) => [host, new HostSession(host, byHost.get(host)!.length, scope)]));
+  let sessions = new Map<string, HostSession>();
+  const delegates = new DelegatePool(inventory, opts.extraVars, opts, (name) => sessions.get(name));
+  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner(), delegates };
+  sessions = new Map(hosts.map((host) => [host, new HostSession(host, byHost.get(host)!.length, scope)]));
   for (const s of sessions.values()) summary.hosts[s.host] = s.stats;
 
   const unsubscribe = interrupt?.onSignal(() => {
@@ -86,6 +89,7 @@ export async function runPlan(
     await Promise.race([running, interrupt.aborting]);
   } else await running;
   unsubscribe?.();
+  await delegates.close();
   if (interrupt?.hard) for (const s of sessions.values()) if (!s.finished) s.abandon();
   summary.interrupted = interrupt?.signal;
   summary.ms = Date.now() - t0;

@@ -47,6 +47,8 @@ export interface TaskDef {
   throttle?: number;
   /** A failure of this task on any host stops the play on every host after it (as the play's any_errors_fatal). */
   anyErrorsFatal?: boolean;
+  /** Run over this host's connection (an inventory host, or localhost for the controller), with this host's variables. */
+  delegateTo?: string;
   /** Per-task become user and method (sudo, su, doas), over the host's and the play's. */
   becomeUser?: string;
   becomeMethod?: BecomeMethod;

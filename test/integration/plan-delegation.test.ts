@@ -4,7 +4,7 @@
 // list, any_errors_fatal, become with su, doas and sudo and become_user, and wait_for. Each in a dry
 // run, a real run and, where it changes something, a re-run that changes nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { down, up, type Fleet } from '../fleet/fleet.js';
@@ -257,4 +257,83 @@ test('wait_for: port open and closed, path present and absent, regex in a file, 
   assert.notEqual(failed.code, 0);
   assert.equal(task(failed.json, H1, 'never opens').status, 'failed');
   assert.match(task(failed.json, H1, 'never opens').error, /timed out after 2 s waiting for port 2526 on 127\.0\.0\.1 to be open/);
+});
+
+const logins = async (h: string) => Number((await sh(h, 'grep -c "Accepted publickey" /var/log/sshd.log || true')).trim());
+
+test('delegate_to an inventory host outside the play: lands on the delegate, with the delegating host\'s variables', { skip, timeout: 120_000 }, async () => {
+  const plan = planFile(`
+- hosts: freebsd-1
+  vars: { greeting: hello }
+  tasks:
+    - name: to the other
+      file: { path: /var/tmp/delegated, content: "{{greeting}} from {{inventory_hostname}}\\n" }
+      delegate_to: freebsd-2
+`);
+  const check = await apply(plan, '--check', '--diff');
+  assert.equal(check.code, 0, check.stderr);
+  const planned = task(check.json, H1, 'to the other');
+  assert.equal(planned.status, 'changed');
+  assert.match(planned.reason, /^freebsd-1 → freebsd-2/);
+  assert.equal(await sh(H2, 'test -e /var/tmp/delegated && echo yes || echo no'), 'no\n', 'a dry run changes nothing');
+
+  const run = await apply(plan);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(task(run.json, H1, 'to the other').status, 'changed');
+  assert.equal(await sh(H2, 'cat /var/tmp/delegated'), 'hello from freebsd-1\n');
+  assert.equal(await sh(H1, 'test -e /var/tmp/delegated && echo yes || echo no'), 'no\n');
+  assert.equal(run.json.hosts[H2], undefined, 'the delegate is not a host of the play');
+
+  const again = await apply(plan);
+  assert.equal(task(again.json, H1, 'to the other').status, 'ok');
+});
+
+test('delegate_to a host of the same play shares its one connection', { skip, timeout: 120_000 }, async () => {
+  const plan = planFile(`
+- hosts: all
+  tasks:
+    - name: collect
+      file: { path: "/var/tmp/from-{{inventory_hostname}}", content: "{{inventory_hostname}}\\n" }
+      delegate_to: freebsd-2
+`);
+  const before = await logins(H2);
+  const run = await apply(plan);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(await logins(H2), before + 1, 'one SSH login on freebsd-2 for its own tasks and the delegated ones');
+  assert.equal(await sh(H2, 'cat /var/tmp/from-freebsd-1 /var/tmp/from-freebsd-2'), 'freebsd-1\nfreebsd-2\n');
+  assert.equal(await sh(H1, 'ls /var/tmp/from-* 2>/dev/null | wc -l'), '0\n');
+  const again = await apply(plan);
+  for (const h of [H1, H2]) assert.equal(task(again.json, h, 'collect').status, 'ok', h);
+});
+
+test('delegate_to localhost writes on the controller; an unknown delegate fails naming the task', { skip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(out, 'controller-'));
+  const plan = planFile(`
+- hosts: all
+  tasks:
+    - name: on the controller
+      file: { path: "${dir}/{{inventory_hostname}}.txt", content: "{{inventory_hostname}}\\n" }
+      delegate_to: localhost
+`);
+  const check = await apply(plan, '--check');
+  assert.equal(check.code, 0, check.stderr);
+  assert.match(task(check.json, H1, 'on the controller').reason, /^freebsd-1 → localhost/);
+  assert.equal(existsSync(path.join(dir, 'freebsd-1.txt')), false);
+  const run = await apply(plan);
+  assert.equal(run.code, 0, run.stderr);
+  assert.equal(readFileSync(path.join(dir, 'freebsd-1.txt'), 'utf8'), 'freebsd-1\n');
+  assert.equal(readFileSync(path.join(dir, 'freebsd-2.txt'), 'utf8'), 'freebsd-2\n');
+  const again = await apply(plan);
+  for (const h of [H1, H2]) assert.equal(task(again.json, h, 'on the controller').status, 'ok', h);
+
+  const bad = planFile(`
+- hosts: freebsd-1
+  tasks:
+    - name: nowhere
+      file: { path: /var/tmp/nowhere, content: "x\\n" }
+      delegate_to: "{{ 'nosuch' }}"
+`.replace("{{ 'nosuch' }}", 'nosuch'));
+  const r = await apply(bad);
+  assert.notEqual(r.code, 0);
+  assert.match(task(r.json, H1, 'nowhere').error, /delegate_to: "nosuch" is not a host of the inventory \(nor localhost\) .*plan-\d+\.yml:4:7/);
 });

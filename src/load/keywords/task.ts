@@ -179,6 +179,16 @@ const TASK_KEYWORDS = {
     'true or false',
     (def, v) => { def.anyErrorsFatal = v; },
   ),
+  delegate_to: kw.plain(
+    z
+      .string()
+      .min(1)
+      .describe(
+        "Run this task on another host — an inventory host (over its own connection, shared with its own tasks) or localhost (the controller) — with this host's variables and the delegate's facts; reported as \"<host> → <delegate>\". Dry run: the delegate's state is read and diffed, nothing is executed",
+      ),
+    'a host name (or "{{a variable}}")',
+    (def, v) => { def.delegateTo = v; },
+  ),
   become_user: kw.plain(
     becomeUser.describe("User this task's commands run as through become (default: the host's become_user, else root); sets nothing by itself, become: true does. Dry run: state is read as that user too"),
     'a user name',
