@@ -196,7 +196,7 @@ test('become: su (from root) to another user, doas and sudo (from the fleet user
 
 });
 
-test('become: su from a non-root login needs become_password', { skip, timeout: 120_000 }, async () => {
+test('become: su from a non-root login needs become_password, the target user\'s, fed on stdin', { skip, timeout: 120_000 }, async () => {
   const plan = planFile(`
 - hosts: all
   tasks:
@@ -209,6 +209,17 @@ test('become: su from a non-root login needs become_password', { skip, timeout: 
   assert.notEqual(r.code, 0);
   assert.match(JSON.stringify(r.json.hosts[H1]), /su as fleet needs become_password/);
   assert.equal(await sh(H1, 'test -e /var/tmp/by-su-root && echo yes || echo no'), 'no\n');
+
+  // With root's password it is fed after su's prompt (never on the command line); a wrong one is named.
+  await fleet.exec(H1, "echo 'root:Su-test-pw-1' | chpasswd");
+  const wrong = await apply(plan, '-e', 'ssh_user=fleet', '-e', 'become_password=not-it', '--limit', H1);
+  assert.notEqual(wrong.code, 0);
+  assert.match(JSON.stringify(wrong.json.hosts[H1]), /become \(su root\) failed .*Authentication failure/);
+  assert.doesNotMatch(wrong.stdout, /not-it/);
+  const right = await apply(plan, '-e', 'ssh_user=fleet', '-e', 'become_password=Su-test-pw-1', '--limit', H1);
+  assert.equal(right.code, 0, right.stderr);
+  assert.equal(await sh(H1, 'cat /var/tmp/by-su-root'), 'root\n');
+  assert.doesNotMatch(right.stdout, /Su-test-pw-1/);
 });
 
 test('wait_for: port open and closed, path present and absent, regex in a file, timeout fails', { skip, timeout: 120_000 }, async () => {
