@@ -14,8 +14,7 @@ import { gatherFacts } from '../facts/gather.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
 
-/** The names that mean the controller, unless the inventory defines a host of that name. */
-export const CONTROLLER_NAMES = ['localhost', '127.0.0.1'];
+import { CONTROLLER_NAMES } from '../load/delegate-check.js';
 
 export interface DelegateHost {
   name: string;

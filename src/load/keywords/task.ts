@@ -187,7 +187,10 @@ const TASK_KEYWORDS = {
         "Run this task on another host — an inventory host (over its own connection, shared with its own tasks) or localhost (the controller) — with this host's variables and the delegate's facts; reported as \"<host> → <delegate>\". Dry run: the delegate's state is read and diffed, nothing is executed",
       ),
     'a host name (or "{{a variable}}")',
-    (def, v) => { def.delegateTo = v; },
+    (def, v, at) => {
+      def.delegateTo = v;
+      def.argPos.delegate_to = at.pos;
+    },
   ),
   become_user: kw.plain(
     becomeUser.describe("User this task's commands run as through become (default: the host's become_user, else root); sets nothing by itself, become: true does. Dry run: state is read as that user too"),
