@@ -4,7 +4,7 @@
 // list, any_errors_fatal, become with su, doas and sudo and become_user, and wait_for. Each in a dry
 // run, a real run and, where it changes something, a re-run that changes nothing.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { down, up, type Fleet } from '../fleet/fleet.js';
@@ -349,4 +349,35 @@ test('delegate_to localhost writes on the controller; an unknown delegate fails 
   const r = await apply(bad);
   assert.notEqual(r.code, 0);
   assert.match(task(r.json, H1, 'nowhere').error, /delegate_to: "nosuch" is not a host of the inventory \(nor localhost\) .*plan-\d+\.yml:5:7/);
+});
+
+test('run_once with delegate_to localhost and a loop: every item once, on the controller; any_errors_fatal on one task', { skip, timeout: 120_000 }, async () => {
+  const dir = mkdtempSync(path.join(out, 'once-local-'));
+  const plan = planFile(`
+- hosts: all
+  tasks:
+    - name: once on the controller
+      file: { path: "${dir}/{{item}}", content: "{{inventory_hostname}}\\n" }
+      loop: [a, b]
+      run_once: true
+      delegate_to: localhost
+    - name: fatal here
+      command: "test $(hostname) != freebsd-1"
+      any_errors_fatal: true
+    - name: after
+      command: "touch /var/tmp/after-fatal-task"
+`);
+  const check = await apply(plan, '--check');
+  assert.equal(check.code, 0, check.stderr);
+  assert.deepEqual(readdirSync(dir), []);
+  const run = await apply(plan);
+  assert.notEqual(run.code, 0);
+  assert.equal(readFileSync(path.join(dir, 'a'), 'utf8'), 'freebsd-1\n');
+  assert.equal(readFileSync(path.join(dir, 'b'), 'utf8'), 'freebsd-1\n');
+  const items = (h: string) => (run.json.hosts[h].tasks as any[]).filter((t) => t.name.startsWith('once on the controller'));
+  assert.deepEqual(items(H1).map((t) => t.reason.split(':')[0]), ['freebsd-1 → localhost', 'freebsd-1 → localhost']);
+  assert.deepEqual(items(H2).map((t) => [t.status, t.reason.split(':')[0]]), [['changed', 'run once on freebsd-1'], ['changed', 'run once on freebsd-1']]);
+  assert.equal(task(run.json, H1, 'fatal here').status, 'failed');
+  assert.equal(task(run.json, H2, 'after'), undefined, 'freebsd-2 stopped after the fatal task');
+  assert.equal(await sh(H2, 'test -e /var/tmp/after-fatal-task && echo yes || echo no'), 'no\n');
 });

@@ -7,6 +7,7 @@ import { Semaphore } from '../../src/engine/semaphore.js';
 import { PlayBatch } from '../../src/engine/play-batch.js';
 import { becomeRefusal, wrapBecome } from '../../src/connectors/become.js';
 import { becomeTarget, type BecomeSettings } from '../../src/connectors/connection.js';
+import { buildAddress } from '../../src/connectors/address.js';
 import type { TaskDef } from '../../src/load/model.js';
 
 test('serial as a list: the sizes in turn, the last repeating; percentages of the play hosts', () => {
@@ -69,6 +70,13 @@ test('become: sudo, doas and su wrap the command; a task may change user and met
   assert.equal(wrapBecome('id', becomeTarget(host, { method: 'su', user: 'fleet' }), 'root').command, 'su fleet -c id');
   assert.equal(wrapBecome('id', becomeTarget(host, { method: 'doas' }), 'root').command, 'id', 'already root: nothing to wrap');
   assert.equal(becomeTarget(host, false), undefined);
+});
+
+test('become_method from the inventory: sudo, su or doas (ansible_become_method too)', () => {
+  const opts = { inventoryDir: '/tmp' };
+  assert.equal(buildAddress('web1', { become_method: 'doas' }, opts).become.method, 'doas');
+  assert.equal(buildAddress('web1', { ansible_become_method: 'su', ansible_become_user: 'www' }, opts).become.user, 'www');
+  assert.equal(buildAddress('web1', {}, opts).become.method, 'sudo');
 });
 
 test('become: su from a non-root login needs the password, fed after its prompt, never on the command line', () => {
