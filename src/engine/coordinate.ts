@@ -35,7 +35,7 @@ export async function coordinated(pc: PlayContext, items: PreparedTask[], k: num
   else r = await step();
   if (!fatalFor(pc, p)) return r;
   if (r.status === 'failed' && !r.ignored) {
-    batch.fatal ??= { task: p.displayName, host };
+    batch.fatal ??= { task: p.displayName, host, def: p.def };
     batch.wake();
   } else if (k === items.length - 1) {
     // Every host finishes this task before any goes on, so none is past it when another fails it.
@@ -45,10 +45,14 @@ export async function coordinated(pc: PlayContext, items: PreparedTask[], k: num
   return r;
 }
 
-/** After a fatal failure elsewhere (any_errors_fatal): this host stops before its next task. */
+/**
+ * After a fatal failure elsewhere (any_errors_fatal): this host stops before its next task — once it
+ * finished the task that failed there, as every host of the batch runs that task (Ansible's hosts
+ * move task by task together; here a host that was behind catches up to it first).
+ */
 export function stoppedByFatal(pc: PlayContext): boolean {
   const fatal = pc.batch?.fatal;
-  if (!fatal || fatal.host === pc.ctx.host) return false;
+  if (!fatal || fatal.host === pc.ctx.host || !pc.batch!.hasFinished(fatal.def, pc.ctx.host)) return false;
   pc.ctx.stats.failed++;
   pc.ctx.emit({ type: 'host-failed', host: pc.ctx.host, error: `stopped: '${fatal.task}' failed on ${fatal.host} (any_errors_fatal)` });
   return true;

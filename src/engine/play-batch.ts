@@ -16,8 +16,8 @@ export class PlayBatch {
   private readonly finished = new Map<TaskDef, Set<string>>();
   private readonly throttles = new Map<TaskDef, Semaphore>();
   private wakers: Array<() => void> = [];
-  /** The first failure of a task with any_errors_fatal: every host stops after that task. */
-  fatal?: { task: string; host: string };
+  /** The first failure of a task with any_errors_fatal: every host stops once it finished that task. */
+  fatal?: { task: string; host: string; def: TaskDef };
 
   constructor(
     /** The batch's hosts, in inventory order (run_once picks the first it can). */
@@ -55,6 +55,10 @@ export class PlayBatch {
     this.finished.set(def, done);
     done.add(host);
     this.wake();
+  }
+
+  hasFinished(def: TaskDef, host: string): boolean {
+    return this.finished.get(def)?.has(host) ?? false;
   }
 
   /** Hosts still in the play that have not finished `def`. */
