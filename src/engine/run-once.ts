@@ -61,6 +61,8 @@ export async function runOnce(pc: PlayContext, batch: PlayBatch, items: Prepared
   const theirs = await batch.until(() => slot.results[k] ?? (slot.done || batch.hasLeft(runner) ? null : undefined));
   const builder = new ResultBuilder(pc.ctx, pc.play, p.def, false, p.displayName);
   if (theirs === null) return builder.skipped(`run once on ${runner}, which ${slot.done ? 'had no such item' : 'stopped before it'}`);
+  // A change there notifies this host's handlers too, as Ansible copies the result to every host.
+  if (theirs.status === 'changed') pc.notifications.changed(p.displayName, p.def.notify);
   return adopt(host, theirs, runner);
 }
 

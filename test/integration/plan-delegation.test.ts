@@ -385,3 +385,24 @@ test('run_once with delegate_to localhost and a loop: every item once, on the co
   assert.equal(task(run.json, H2, 'after'), undefined, 'freebsd-2 stopped after the fatal task');
   assert.equal(await sh(H2, 'test -e /var/tmp/after-fatal-task && echo yes || echo no'), 'no\n');
 });
+
+test('run_once: a change notifies the handlers of every host of the batch (the result is theirs too)', { skip, timeout: 120_000 }, async () => {
+  const plan = planFile(`
+- hosts: all
+  tasks:
+    - name: once, notifying
+      command: { cmd: "true > /var/tmp/once-notify", creates: /var/tmp/once-notify }
+      run_once: true
+      notify: mark
+  handlers:
+    - name: mark
+      command: "hostname > /var/tmp/handler-ran"
+`);
+  const check = await apply(plan, '--check');
+  for (const h of [H1, H2]) assert.equal((check.json.hosts[h].tasks as any[]).find((t) => t.handler && t.name === 'mark')?.status, 'changed', h);
+  const run = await apply(plan);
+  assert.equal(run.code, 0, run.stderr);
+  for (const h of [H1, H2]) assert.equal(await sh(h, 'cat /var/tmp/handler-ran'), `${h}\n`);
+  const again = await apply(plan);
+  for (const h of [H1, H2]) assert.equal((again.json.hosts[h].tasks as any[]).some((t) => t.handler), false, `${h}: nothing notified on a re-run`);
+});
