@@ -6,7 +6,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { InputError } from '../core/errors.js';
 import { connectionVars, type ConnectionVar, type ConnectionVarName } from './connection-vars.js';
 import { reveal } from '../core/secret.js';
-import type { HostAddress } from './connection.js';
+import type { BecomeMethod, HostAddress } from './connection.js';
 import { resolveSshConfig } from './ssh-config.js';
 
 export interface BuildAddressOptions {
@@ -74,12 +74,11 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   const connVar = str('connection') as 'ssh' | 'local' | undefined; // checked even when overridden
   const connection = opts.connectionOverride ?? connVar ?? 'ssh';
 
-  str('become_method'); // sudo is the only method: anything else is an input error
   const becomePassword = secret('become_password');
   const become = {
     enabled: bool('become') ?? false,
     user: str('become_user') ?? 'root',
-    method: 'sudo' as const,
+    method: (str('become_method') ?? 'sudo') as BecomeMethod,
     ...(becomePassword !== undefined ? { password: becomePassword } : {}),
   };
 

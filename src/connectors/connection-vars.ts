@@ -68,19 +68,19 @@ export const connectionVars = {
     aliases: ['ansible_become'],
   },
   become_user: {
-    schema: nonEmpty.describe('User sudo runs commands as (default: root)'),
+    schema: nonEmpty.describe('User become runs commands as (default: root)'),
     expects: 'a non-empty string',
     aliases: ['ansible_become_user'],
   },
   become_password: {
-    schema: z.union([z.string(), z.number()]).describe('sudo password, written only after sudo prompts for it (without one: sudo -n)'),
+    schema: z.union([z.string(), z.number()]).describe('become password, written only after sudo (or su) prompts for it (without one: sudo -n); for su from a non-root login, the target user\'s password; doas takes none (it needs a nopass rule)'),
     expects: 'a string',
     aliases: ['ansible_become_password', 'ansible_become_pass'],
     secret: true,
   },
   become_method: {
-    schema: z.literal('sudo').describe('How to become another user: sudo, the only method supported'),
-    expects: '"sudo" (the only method supported)',
+    schema: z.enum(['sudo', 'su', 'doas']).describe('How to become another user: sudo (default), su (from root, or with the target user\'s become_password) or doas (a nopass rule; FreeBSD has no sudo in base)'),
+    expects: 'sudo, su or doas',
     aliases: ['ansible_become_method'],
   },
 } satisfies Record<string, ConnectionVar>;

@@ -17,8 +17,11 @@ export interface ExecOptions {
    * never into the command string: Linux caps one argument at 128 KiB.
    */
   stdin?: string | Buffer;
-  /** Wrap the command in privilege escalation (sudo) as configured for the host. */
-  become?: boolean;
+  /**
+   * Wrap the command in privilege escalation as configured for the host (true), or as another
+   * user or method than the host's (a task's become_user / become_method).
+   */
+  become?: BecomeRequest;
   /** What this exec is for, for --verbose ("facts", "read state", the task's commands). Not sent anywhere. */
   label?: string;
   /**
@@ -49,14 +52,26 @@ export interface Connection {
   readonly execCount: number;
 }
 
+/** How become reaches the other user (src/connectors/become.ts says what each needs). */
+export type BecomeMethod = 'sudo' | 'su' | 'doas';
+
 export interface BecomeSettings {
   enabled: boolean;
   /** Target user, default root. */
   user: string;
-  /** `sudo` only for now. */
-  method: 'sudo';
-  /** Sent on stdin (`sudo -S`), never on the command line. */
+  method: BecomeMethod;
+  /** Sent on stdin after the method's prompt (sudo -S, su), never on the command line. */
   password?: string;
+}
+
+/** Become as the host is set up (true), or with another user and/or method; false/absent: the login user. */
+export type BecomeRequest = boolean | { user?: string; method?: BecomeMethod };
+
+/** The become a command asked for, over the host's settings; undefined: none. */
+export function becomeTarget(host: BecomeSettings, req: BecomeRequest | undefined): BecomeSettings | undefined {
+  if (!req) return undefined;
+  if (req === true) return host;
+  return { ...host, ...(req.user ? { user: req.user } : {}), ...(req.method ? { method: req.method } : {}) };
 }
 
 /** Everything needed to reach one host, after inventory vars and ~/.ssh/config are merged. */

@@ -4,8 +4,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { ConnectError } from '../core/errors.js';
-import { attachIo, wrapBecome, type WrappedCommand } from './become.js';
-import { addressLabel, CommandTimeoutError, type CommandResult, type Connection, type HostAddress, type ExecOptions, type ScriptOptions } from './connection.js';
+import { attachIo, describeBecome, wrapBecome, type WrappedCommand } from './become.js';
+import { addressLabel, becomeTarget, CommandTimeoutError, type CommandResult, type Connection, type HostAddress, type ExecOptions, type ScriptOptions } from './connection.js';
 import { ScriptShells, type ShellProcess } from './shell-session.js';
 
 export async function connectLocal(addr: HostAddress): Promise<Connection> {
@@ -47,7 +47,7 @@ class LocalConnection implements Connection {
   }
 
   run(command: string, opts: ExecOptions = {}): Promise<CommandResult> {
-    const wrapped = wrapBecome(command, opts.become ? this.addr.become : undefined, this.loginUser);
+    const wrapped = wrapBecome(command, becomeTarget(this.addr.become, opts.become), this.loginUser);
     const start = performance.now();
     return new Promise((resolve, reject) => {
       // Own process group, so a timeout kills the whole command tree, not just sh (an orphaned
@@ -74,7 +74,7 @@ class LocalConnection implements Connection {
         const exitCode = code ?? 128;
         const becomeWhy = io.becomeFailure(exitCode);
         if (becomeWhy) {
-          return reject(new ConnectError(`become (sudo -u ${wrapped.becomeUser}) failed on ${this.label}: ${becomeWhy}`, { host: this.addr.name }));
+          return reject(new ConnectError(`become (${describeBecome(wrapped)}) failed on ${this.label}: ${becomeWhy}`, { host: this.addr.name }));
         }
         resolve({
           stdout: io.stdout(),

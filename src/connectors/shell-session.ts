@@ -12,9 +12,9 @@ import { newNonce, scriptEnd } from '../core/framing.js';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { ConnectError, OperationError } from '../core/errors.js';
-import { sudoRefusal, wrapBecome, type WrappedCommand } from './become.js';
+import { becomeRefusal, describeBecome, wrapBecome, type WrappedCommand } from './become.js';
 import { shQuoteBytes } from '../core/quote.js';
-import { CommandTimeoutError, type BecomeSettings, type CommandResult, type ExecOptions, type ScriptOptions } from './connection.js';
+import { becomeTarget, CommandTimeoutError, type BecomeSettings, type CommandResult, type ExecOptions, type ScriptOptions } from './connection.js';
 
 /** A started `sh -s` (an exec channel, or a local child process). */
 export interface ShellProcess {
@@ -200,9 +200,9 @@ export class ScriptShells {
   constructor(private readonly t: ShellTransport) {}
 
   run(script: string | Buffer, opts: ScriptOptions = {}): Promise<CommandResult> {
-    const wrapped = wrapBecome('sh -s', opts.become ? this.t.become : undefined, this.t.loginUser);
+    const wrapped = wrapBecome('sh -s', becomeTarget(this.t.become, opts.become), this.t.loginUser);
     if (wrapped.handshake) return this.t.runOnce('sh -s', { ...opts, stdin: script });
-    const id = wrapped.becomeUser ?? '';
+    const id = wrapped.becomeUser === undefined ? '' : `${wrapped.becomeMethod} ${wrapped.becomeUser}`;
     let shell = this.shells.get(id);
     if (!shell) {
       shell = new ShellSession({
@@ -210,8 +210,8 @@ export class ScriptShells {
         host: this.t.host,
         start: () => this.t.start(wrapped),
         explainEnd: (code, stderr) => {
-          const why = wrapped.becomeUser && code !== 0 ? sudoRefusal(stderr) : undefined;
-          return why ? new ConnectError(`become (sudo -u ${wrapped.becomeUser}) failed on ${this.t.label}: ${why}`, { host: this.t.host }) : undefined;
+          const why = wrapped.becomeUser && code !== 0 ? becomeRefusal(stderr, wrapped.becomeMethod) : undefined;
+          return why ? new ConnectError(`become (${describeBecome(wrapped)}) failed on ${this.t.label}: ${why}`, { host: this.t.host }) : undefined;
         },
       });
       this.shells.set(id, shell);

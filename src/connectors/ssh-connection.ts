@@ -5,9 +5,10 @@ import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import type { Client as ClientType } from 'ssh2';
 import { ConnectError } from '../core/errors.js';
-import { attachIo, wrapBecome, type WrappedCommand } from './become.js';
+import { attachIo, describeBecome, wrapBecome, type WrappedCommand } from './become.js';
 import {
   addressLabel,
+  becomeTarget,
   CommandTimeoutError,
   type CommandResult,
   type Connection,
@@ -133,7 +134,7 @@ export class SshConnection implements Connection {
   }
 
   private exec(command: string, opts: ExecOptions): Promise<CommandResult> {
-    const wrapped = wrapBecome(command, opts.become ? this.addr.become : undefined, this.addr.user);
+    const wrapped = wrapBecome(command, becomeTarget(this.addr.become, opts.become), this.addr.user);
     const start = performance.now();
     return new Promise<CommandResult>((resolve, reject) => {
       let done = false;
@@ -168,7 +169,7 @@ export class SshConnection implements Connection {
           }
           const becomeWhy = io.becomeFailure(exit.code);
           if (becomeWhy) {
-            return finish(new ConnectError(`become (sudo -u ${wrapped.becomeUser}) failed on ${this.label}: ${becomeWhy}`, { host: this.addr.name }));
+            return finish(new ConnectError(`become (${describeBecome(wrapped)}) failed on ${this.label}: ${becomeWhy}`, { host: this.addr.name }));
           }
           finish(undefined, {
             stdout: io.stdout(),

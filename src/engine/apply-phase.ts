@@ -10,14 +10,14 @@ import { outputFields } from './register.js';
 import type { TaskResult } from './events.js';
 import { execScript, parseExec, type ExecPlan } from './executor.js';
 import { requesterOf, type Lookahead, type PlayContext } from './play-context.js';
-import type { PreparedTask } from './prepare.js';
+import { becomeRequest, type PreparedTask } from './prepare.js';
 import type { ResultBuilder } from './task-result.js';
 
 export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: PlanResult, ahead: Lookahead, result: ResultBuilder): Promise<TaskResult> {
   // A check_mode: false probe in a dry run only reads: nothing it does makes the state read stale.
   const refresh = pc.dryRun ? [] : pc.state.changing(planned, ahead.later(), ahead.next());
   const plan = execScript(planned.changes, refresh);
-  const res = await pc.ctx.conn.script(plan.script, { become: p.become, label: execLabel(p.def, planned), reportedExit: (r) => reportedExit(r, plan) });
+  const res = await pc.ctx.conn.script(plan.script, { become: becomeRequest(p), label: execLabel(p.def, planned), reportedExit: (r) => reportedExit(r, plan) });
   if (res.exitCode !== 0 && res.stdout.length === 0) return result.failed(`exit ${res.exitCode}: ${res.stderr.trim()}`, planned.changes);
   let parsed: ReturnType<typeof parseExec>;
   try {

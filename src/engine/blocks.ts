@@ -15,6 +15,7 @@ import { isNotified, queriesOf, type Lookahead, type PlayContext } from './play-
 import { FAILURE_PLACEHOLDER, prepareNodes, type PreparedNode } from './prepare-tree.js';
 import type { PreparedTask } from './prepare.js';
 import { settle } from './settle.js';
+import { coordinated, itemsAt, stoppedByFatal } from './coordinate.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 
 /** How a list of tasks ended; a failure names the task, for a rescue. */
@@ -70,7 +71,11 @@ export class TreeWalk {
     const i = this.index.get(p) ?? this.at;
     this.at = i;
     if (interrupted(pc, () => ({ tasks: this.order.slice(i), handlers: this.handlers.filter((h) => isNotified(pc, h)) }))) return { status: 'interrupted' };
-    const r = await settle(pc, p, false, this.ahead(i, this.index.has(p)));
+    if (stoppedByFatal(pc)) return { status: 'failed' };
+    const known = this.index.has(p);
+    // run_once, throttle and any_errors_fatal meet the other hosts of the batch here (coordinate.ts).
+    const { items, k } = known ? itemsAt(this.order, i) : { items: [p], k: 0 };
+    const r = await coordinated(pc, items, k, () => settle(pc, p, false, this.ahead(i, known)));
     const failed = r.status === 'failed' && !r.ignored;
     // Caught by a rescue: counted as ok (the rescue's own result decides the host).
     if (failed && catching) r.ignored = r.rescued = true;

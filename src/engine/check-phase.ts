@@ -13,8 +13,10 @@ export function checkPhase(pc: PlayContext, dryRun: DryRun, p: PreparedTask, pla
   // Something created here may already be created by an earlier package install or command.
   const dependsOn = dryRun.changing(p.displayName, planned);
   // changed_when: false tasks report ok in both modes; output-dependent ones say so.
-  const status = t.changedWhen === false ? 'ok' : 'changed';
-  const reason = typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
+  const status = t.changedWhen === false || p.op.observesOnly ? 'ok' : 'changed';
+  const reason = p.op.observesOnly
+    ? `would ${planned.reason} (not evaluated in a dry run)`
+    : typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
   const why = dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
   if (status === 'changed') pc.notifications.changed(p.displayName, t.notify, planned.effects);
   return result.timed({ status, changes: planned.changes, reason: why, dependsOn });

@@ -11,6 +11,7 @@ import { selectBackends } from '../backends/select.js';
 import type { Backends } from '../backends/backends.js';
 import type { Emit, HostStats } from './events.js';
 import type { HostScope } from './host-scope.js';
+import type { DelegatePool } from './delegate-pool.js';
 import type { RunOptions } from './options.js';
 
 export interface HostContext {
@@ -23,6 +24,8 @@ export interface HostContext {
   stats: HostStats;
   /** The host's variables for a task of this role (or of the play itself), all layers merged, facts included (host-scope.ts). */
   scope: HostScope;
+  /** The hosts of delegate_to tasks (delegate-pool.ts). */
+  delegates?: DelegatePool;
   /** The run lock this run holds on the host (a real run), and whether it was taken through become. */
   lock?: HostLock & { become: boolean };
 }
@@ -36,7 +39,7 @@ export interface HostLock {
 
 /** Facts (and, for a real run, the host's run lock, in the same exec); throws when the host is locked. */
 export async function startHost(
-  base: Omit<HostContext, 'facts' | 'backends' | 'scope' | 'lock'>,
+  base: Omit<HostContext, 'facts' | 'backends' | 'scope' | 'lock' | 'delegates'>,
   scopeFor: (facts: Facts) => HostContext['scope'],
   lock?: HostLock,
   allFacts = true,

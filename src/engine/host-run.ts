@@ -8,7 +8,7 @@ import { evaluateWhen } from '../load/when.js';
 import type { Play } from '../load/model.js';
 import { playTaskLists } from '../load/plan.js';
 import { eachTask, reportedAlone } from '../load/task-tree.js';
-import { prepareTasks, type PreparedTask } from './prepare.js';
+import { prepareTasks, readingBecome, type PreparedTask } from './prepare.js';
 import { preparePlayTree, type PreparedNode } from './prepare-tree.js';
 import { FreshConfig } from './superseded.js';
 import { FollowUps } from './follow-ups.js';
@@ -18,6 +18,8 @@ import type { HostContext } from './host-context.js';
 import { queriesOf, type PlayContext } from './play-context.js';
 import { interrupted, tasksOf, TreeWalk } from './blocks.js';
 import { taskVars } from './host-results.js';
+import { stoppedByFatal } from './coordinate.js';
+import type { PlayBatch } from './play-batch.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 
 interface PreparedPlay {
@@ -26,17 +28,21 @@ interface PreparedPlay {
 }
 
 /** Runs one play on one host. Returns false when the host failed (later plays are not run on it). */
-export async function runPlay(ctx: HostContext, play: Play): Promise<boolean> {
+export async function runPlay(ctx: HostContext, play: Play, batch?: PlayBatch): Promise<boolean> {
   const selected = selectPlay(ctx, play);
   if (selected !== 'run') return selected === 'skipped';
   const prepared = preparePlay(ctx, play);
   if (!prepared) return false;
   const pc = await readPlayState(ctx, play, prepared);
   if (!pc) return false;
+  pc.batch = batch;
   const walk = new TreeWalk(pc, prepared.nodes, prepared.handlers);
   const tasks = await walk.run(prepared.nodes);
+  // A fatal failure elsewhere (any_errors_fatal) after this host's last task still stops it.
+  const fatal = tasks.status === 'done' && stoppedByFatal(pc);
+  batch?.leave(ctx.host);
   if (tasks.status === 'interrupted') return false;
-  let failed = tasks.status === 'failed';
+  let failed = tasks.status === 'failed' || fatal;
   // Handlers: once, in definition order, only if notified — after a failure only with force_handlers.
   if (!failed || play.forceHandlers || ctx.opts.forceHandlers) {
     const handlers = await walk.flush(() => []);
@@ -90,7 +96,7 @@ function preparePlay(ctx: HostContext, play: Play): PreparedPlay | undefined {
 /** One batched read of everything every active task and handler needs; the play's context around it. */
 async function readPlayState(ctx: HostContext, play: Play, { nodes, handlers }: PreparedPlay): Promise<PlayContext | undefined> {
   const tasks = tasksOf(nodes);
-  const become = [...tasks, ...handlers].some((p) => p.become);
+  const become = readingBecome([...tasks, ...handlers]);
   let state: FreshState;
   try {
     state = await FreshState.read(ctx.conn, [...queriesOf(tasks), ...queriesOf(handlers)], { become, play: play.name });

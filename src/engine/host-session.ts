@@ -12,6 +12,8 @@ import { startHost, type HostContext } from './host-context.js';
 import { hostScope, type RunVars } from './host-scope.js';
 import { releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
+import type { PlayBatch } from './play-batch.js';
+import type { DelegateHost, DelegatePool, Lender } from './delegate-pool.js';
 import { signalName } from './interrupt.js';
 import type { RunOptions } from './options.js';
 
@@ -27,9 +29,11 @@ export interface RunScope {
   vars?: RunVars;
   /** Whether a play this host runs gathers facts (`gather_facts:` not false); all facts when absent. */
   gathersFacts?: (host: string) => boolean;
+  /** Connections of delegates outside the run's hosts, and the sessions of those inside (delegate-pool.ts). */
+  delegates?: DelegatePool;
 }
 
-export class HostSession {
+export class HostSession implements Lender {
   readonly stats: HostStats = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: false, execs: 0, ms: 0 };
   started = 0;
   private conn?: Connection;
@@ -37,6 +41,9 @@ export class HostSession {
   /** Unreachable, locked or failed: no further play runs here. */
   out = false;
   finished = false;
+  /** Delegated tasks of other hosts using this connection: the host's end waits for them. */
+  private readonly lent = new Set<Promise<unknown>>();
+  private opening?: Promise<void>;
 
   constructor(
     readonly host: string,
@@ -49,21 +56,38 @@ export class HostSession {
    * One play on this host, connecting first when it is the host's first; at its last play (or when
    * the host is out) the host finishes. Returns whether the host went out during this play.
    */
-  async play(play: Play): Promise<boolean> {
+  async play(play: Play, batch?: PlayBatch): Promise<boolean> {
     const wasOut = this.out;
     const interrupt = this.run.opts.interrupt;
     if (interrupt?.signal && !this.out) this.stop(this.ctx ? `before play '${play.name}'` : 'before it started');
-    if (!this.out && !this.ctx) await this.open(play);
+    if (!this.out && !this.ctx) {
+      this.opening = this.open(play);
+      await this.opening;
+      this.opening = undefined;
+    }
     if (this.ctx && !this.out) {
       try {
-        if (!(await runPlay(this.ctx, play))) this.out = true;
+        if (!(await runPlay(this.ctx, play, batch))) this.out = true;
       } catch (err) {
         this.fail(describe(err));
       }
     }
+    batch?.leave(this.host);
     this.playsLeft--;
     if (this.out || this.playsLeft === 0) await this.finish();
     return this.out && !wasOut;
+  }
+
+  /** This host's connection for another host's delegated task, while it is connected. */
+  async lend<T>(use: (d: DelegateHost) => Promise<T>): Promise<{ value: T } | undefined> {
+    // Connecting right now: wait for it rather than open a second connection to the host.
+    if (!this.ctx && this.opening) await this.opening;
+    const ctx = this.ctx;
+    if (!ctx || this.finished) return undefined;
+    const using = use({ name: this.host, conn: ctx.conn, facts: ctx.facts, backends: ctx.backends });
+    this.lent.add(using);
+    void using.finally(() => this.lent.delete(using)).catch(() => undefined);
+    return { value: await using };
   }
 
   /** Ctrl-C or SIGTERM came before this host's next step: it starts nothing more. */
@@ -104,6 +128,7 @@ export class HostSession {
         lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
         this.run.gathersFacts?.(this.host) ?? true,
       );
+      this.ctx.delegates = this.run.delegates;
     } catch (err) {
       this.fail(describe(err));
     }
@@ -120,6 +145,7 @@ export class HostSession {
       this.run.emit({ type: 'host-failed', host: this.host, error: `not run: ${notRun}` });
     }
     if (this.conn) {
+      await Promise.allSettled([...this.lent]);
       const l = this.ctx?.lock;
       if (l) await this.conn.script(releaseScript(l.owner, l.parent), { label: 'release run lock', become: l.become }).catch(() => undefined);
       this.stats.execs = this.conn.execCount;

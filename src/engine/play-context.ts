@@ -7,6 +7,7 @@ import type { StateQuery } from '../state/query.js';
 import type { DryRun } from './dry-run.js';
 import type { FollowUps } from './follow-ups.js';
 import type { HostContext } from './host-context.js';
+import type { PlayBatch } from './play-batch.js';
 import type { PreparedTask } from './prepare.js';
 import type { FreshState } from './refresh.js';
 import type { FreshConfig } from './superseded.js';
@@ -21,6 +22,8 @@ export interface PlayContext {
   /** Which handlers were notified, and when services were (re)started (a handler may have nothing left to do). */
   notifications: FreshConfig;
   followUps: FollowUps;
+  /** The hosts running this play alongside (run_once, throttle, any_errors_fatal); absent when run alone. */
+  batch?: PlayBatch;
 }
 
 /**
@@ -32,9 +35,9 @@ export interface Lookahead {
   next: () => StateQuery[];
 }
 
-/** The queries of the tasks that will run (not skipped by tags or when:). */
+/** The queries of the tasks that will run here (not skipped by tags or when:, nor delegated: their delegate reads its own). */
 export function queriesOf(tasks: readonly PreparedTask[]): StateQuery[] {
-  return tasks.filter((p) => p.active).flatMap((p) => p.queries);
+  return tasks.filter((p) => p.active && p.def.delegateTo === undefined).flatMap((p) => p.queries);
 }
 
 export function isNotified(pc: PlayContext, handler: PreparedTask): boolean {

@@ -2,9 +2,10 @@
 // selected (tags, when), what are its arguments for this host (rendered, then validated against the
 // operation's schema), what does it need to read. Errors here name host, task and file position.
 import { InputError, OperationError } from '../core/errors.js';
-import type { Condition, Play, RoleRef, TaskDef, Vars } from '../load/model.js';
+import type { BecomeMethod, Condition, Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { Deferred, findUnknown } from '../core/unknown.js';
 import { taskVars } from './host-results.js';
+import type { BecomeRequest } from '../connectors/connection.js';
 import { controllerPath } from '../core/paths.js';
 import { markSecrets, reveal } from '../core/secret.js';
 import { renderArgs, renderString, renderTemplateFile, singleRefValue } from '../load/template.js';
@@ -19,7 +20,7 @@ import { taskScope, withEnvironment } from './task-vars.js';
 
 export interface PreparedTask {
   def: TaskDef;
-  /** The role entry the task came from (its variables), if any. */
+  /** The role entry the task came from (its variables; a delegated or late task is prepared again with it), if any. */
   ref?: RoleRef;
   /** A looping task's item: its index and how many there are (register collects `results`). */
   loop?: { index: number; count: number; item: unknown };
@@ -37,6 +38,8 @@ export interface PreparedTask {
   active: boolean;
   skipReason?: string;
   become: boolean;
+  /** A task's (or its play's) become_user / become_method, over the host's; only with become. */
+  becomeAs?: { user?: string; method?: BecomeMethod };
   op: Operation;
   resolved: unknown;
   /** Absent for tasks that will not run (tags, when). */
@@ -116,7 +119,10 @@ export function prepareTask(
   const names = [def.name, ...(def.listen ?? [])];
   const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name });
   const displayName = item ? `${def.name} (${item.label})` : def.name;
-  const base = { def, ref, displayName, names, become, op };
+  const user = def.becomeUser ?? play.becomeUser;
+  const method = def.becomeMethod ?? play.becomeMethod;
+  const becomeAs = become && (user || method) ? { ...(user ? { user } : {}), ...(method ? { method } : {}) } : undefined;
+  const base = { def, displayName, names, become, ...(becomeAs ? { becomeAs } : {}), ...(ref ? { ref } : {}), op };
 
   const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? []), ...(play.tags ?? [])], ctx.opts);
   if (tagSkip) return inactive(base, tagSkip);
@@ -203,7 +209,22 @@ export function hostBecome(vars: Vars, where: { pos?: TaskDef['pos']; host?: str
   throw new InputError(`${name} must be true or false, got ${JSON.stringify(value)}`, where);
 }
 
-function inactive(base: Pick<PreparedTask, 'def' | 'ref' | 'displayName' | 'names' | 'become' | 'op'>, reason: string): PreparedTask {
+/** How a task's execs become: not at all, as the host is set up, or as its become_user / become_method. */
+export function becomeRequest(p: Pick<PreparedTask, 'become' | 'becomeAs'>): BecomeRequest {
+  return p.become ? (p.becomeAs ?? true) : false;
+}
+
+/**
+ * How the play's state is read: with become when any task becomes; as those tasks' user and method
+ * when they all agree, else as the host is set up (tasks become other users for what they DO).
+ */
+export function readingBecome(tasks: readonly PreparedTask[]): BecomeRequest {
+  const asked = [...new Set(tasks.filter((t) => t.become).map((t) => JSON.stringify(t.becomeAs ?? {})))];
+  if (asked.length === 0) return false;
+  return asked.length === 1 && asked[0] !== '{}' ? (JSON.parse(asked[0]!) as BecomeRequest) : true;
+}
+
+function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'becomeAs' | 'ref' | 'op'>, reason: string): PreparedTask {
   return {
     ...base,
     active: false,

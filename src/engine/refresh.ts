@@ -15,7 +15,7 @@
 // everything is re-read.
 // A write's `validate` command is taken to only read (documented in docs/plans.md).
 import path from 'node:path';
-import type { Connection } from '../connectors/connection.js';
+import type { BecomeRequest, Connection } from '../connectors/connection.js';
 import type { PlanResult } from '../ops/operation.js';
 import { readState, uniqueQueries, type BatchFrame, type BatchPlan } from '../state/batch.js';
 import type { FileState } from '../state/file-state.js';
@@ -47,13 +47,19 @@ export class FreshState {
   private constructor(
     readonly view: StateView,
     private readonly conn: Connection,
-    private readonly reading: { become: boolean; play: string },
+    private readonly reading: { become: BecomeRequest; play: string },
   ) {}
 
   /** One batched read of everything the play's tasks and handlers need. */
-  static async read(conn: Connection, queries: StateQuery[], reading: { become: boolean; play: string }): Promise<FreshState> {
+  static async read(conn: Connection, queries: StateQuery[], reading: { become: BecomeRequest; play: string }): Promise<FreshState> {
     const view = await readState(conn, uniqueQueries(queries), { become: reading.become, label: `read state: ${reading.play}` });
     return new FreshState(view, conn, reading);
+  }
+
+  /** Queries not read yet (a delegated task's, whose delegate's state grows task by task) are read now. */
+  async include(queries: readonly StateQuery[]): Promise<void> {
+    const todo = uniqueQueries(queries).filter((q) => !this.view.has(q.key));
+    if (todo.length) await readState(this.conn, todo, { become: this.reading.become, view: this.view, label: `read state: ${this.reading.play}` });
   }
 
   /** Before a task plans: when it needs anything stale, that is read — with every stale query of `later` tasks, at once. */

@@ -1,6 +1,5 @@
 // The run: plays in order, hosts in parallel (at most --forks, in serial batches when asked), each
 // host over one connection for the whole run. A failed or unreachable host never stops the others.
-import pLimit from 'p-limit';
 import { selectHosts } from '../load/inventory.js';
 import type { ConnectOptions } from './connect-host.js';
 import type { Inventory, Plan, Play, Vars } from '../load/model.js';
@@ -13,6 +12,9 @@ import { RunVars } from './host-scope.js';
 import { signalName } from './interrupt.js';
 import type { RunOptions } from './options.js';
 import { redactEvent, redactResult } from './redact.js';
+import { PlayBatch } from './play-batch.js';
+import { DelegatePool } from './delegate-pool.js';
+import { Semaphore } from './semaphore.js';
 
 export type { ConnectOptions };
 
@@ -27,13 +29,21 @@ export function targets(plan: Plan, inventory: Inventory, limit?: string): Map<s
   return byHost;
 }
 
-/** A play's hosts in batches: all at once, or `serial` hosts (or percent of them) at a time. */
-export function batches<T>(hosts: T[], serial: number | string | undefined): T[][] {
+/**
+ * A play's hosts in batches: all at once, or `serial` hosts (or percent of the play's hosts) at a
+ * time; a list gives the sizes of the batches in turn, its last size repeating (as Ansible).
+ */
+export function batches<T>(hosts: T[], serial: number | string | Array<number | string> | undefined): T[][] {
   if (serial === undefined || hosts.length === 0) return [hosts];
-  const size =
-    typeof serial === 'number' ? serial : Math.max(1, Math.floor((hosts.length * Number(serial.slice(0, -1))) / 100));
+  const sizes = (Array.isArray(serial) ? serial : [serial]).map((s) =>
+    typeof s === 'number' ? s : Math.max(1, Math.floor((hosts.length * Number(s.slice(0, -1))) / 100)),
+  );
   const out: T[][] = [];
-  for (let i = 0; i < hosts.length; i += size) out.push(hosts.slice(i, i + size));
+  for (let i = 0, b = 0; i < hosts.length; b++) {
+    const size = sizes[Math.min(b, sizes.length - 1)]!;
+    out.push(hosts.slice(i, i + size));
+    i += size;
+  }
   return out;
 }
 
@@ -61,8 +71,10 @@ export async function runPlan(
   const hosts = [...byHost.keys()];
   emit({ type: 'run-start', hosts, check: opts.check, plays: plan.plays.map((p) => p.name) });
   const summary: RunSummary = { check: opts.check, hosts: {}, ms: 0 };
-  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner(), ...factsScope(plan, inventory, opts, byHost) };
-  const sessions = new Map(hosts.map((host) => [host, new HostSession(host, byHost.get(host)!.length, scope)]));
+  let sessions = new Map<string, HostSession>();
+  const delegates = new DelegatePool(inventory, opts.extraVars, opts, (name) => sessions.get(name));
+  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner(), delegates, ...factsScope(plan, inventory, opts, byHost) };
+  sessions = new Map(hosts.map((host) => [host, new HostSession(host, byHost.get(host)!.length, scope)]));
   for (const s of sessions.values()) summary.hosts[s.host] = s.stats;
 
   const unsubscribe = interrupt?.onSignal(() => {
@@ -78,6 +90,7 @@ export async function runPlan(
     await Promise.race([running, interrupt.aborting]);
   } else await running;
   unsubscribe?.();
+  await delegates.close();
   if (interrupt?.hard) for (const s of sessions.values()) if (!s.finished) s.abandon();
   summary.interrupted = interrupt?.signal;
   summary.ms = Date.now() - t0;
@@ -112,17 +125,20 @@ function registerCommandLineSecrets(plan: Plan, extraVars: Vars, secrets: Secret
 
 /** Every play on its hosts, batch by batch; a signal or too many failures in a batch stops the run. */
 async function runPlays(plan: Plan, byHost: Map<string, Play[]>, sessions: Map<string, HostSession>, opts: RunOptions): Promise<void> {
-  const limit = pLimit(Math.max(1, opts.forks));
+  const forks = new Semaphore(Math.max(1, opts.forks));
   const interrupt = opts.interrupt;
   let aborted: string | undefined;
   for (const play of plan.plays) {
     const playHosts = [...byHost.keys()].filter((h) => byHost.get(h)!.includes(play));
     for (const batch of batches(playHosts, play.serial)) {
       if (aborted) break;
-      const failedHere = await Promise.all(batch.map((host) => limit(() => sessions.get(host)!.play(play))));
+      const together = new PlayBatch(batch, forks);
+      const failedHere = await Promise.all(batch.map((host) => forks.with(() => sessions.get(host)!.play(play, together))));
       const failures = failedHere.filter(Boolean).length;
       if (interrupt?.signal) {
         aborted = `interrupted by ${signalName(interrupt.signal)}`;
+      } else if (together.fatal) {
+        aborted = `'${together.fatal.task}' failed on ${together.fatal.host} (any_errors_fatal in '${play.name}')`;
       } else if (play.maxFailPercentage !== undefined && (failures / batch.length) * 100 > play.maxFailPercentage) {
         aborted = `${failures} of ${batch.length} host(s) in a batch of '${play.name}' failed, more than max_fail_percentage ${play.maxFailPercentage}%`;
       }

@@ -2,7 +2,8 @@
 // the play makes of the result — the seam for the per-task keywords of the plan language, one
 // function per keyword:
 //   late preparation   a task reading a value registered or set in the play is prepared now (prepare.ts)
-//   until/retries      runTask again, `delay` seconds apart, until the condition over the result holds
+//   delegate_to        the step runs on the delegate (delegate.ts), else runTask (task-step.ts)
+//   until/retries      the step again, `delay` seconds apart, until the condition over the result holds
 //   failed_when        the status of a task that executed nothing (executed ones: apply-phase.ts)
 //   register           the result stored in the host's variables (register.ts)
 //   set_fact           the variables stored for the later tasks and plays on the host
@@ -22,7 +23,7 @@ import { prepareNow, type PreparedTask } from './prepare.js';
 import type { Lookahead, PlayContext } from './play-context.js';
 import { register, resultValue, type Registered } from './register.js';
 import { decideFailed, withResult } from './result-conditions.js';
-import { runTask } from './task-step.js';
+import { runMaybeDelegated } from './delegate.js';
 
 /** Ansible's defaults for until. */
 const DEFAULT_RETRIES = 3;
@@ -111,7 +112,7 @@ async function retried(pc: PlayContext, p: PreparedTask, handler: boolean, ahead
 async function attemptOnce(pc: PlayContext, p: PreparedTask, handler: boolean, ahead: Lookahead, attempt?: number): Promise<TaskResult> {
   let r: TaskResult;
   try {
-    r = await runTask(pc, p, handler, ahead);
+    r = await runMaybeDelegated(pc, p, handler, ahead);
   } catch (err) {
     r = new ResultBuilder(pc.ctx, pc.play, p.def, handler, p.displayName).untimed({ status: 'failed', error: (err as Error).message });
   }

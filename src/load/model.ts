@@ -2,8 +2,9 @@
 // the YAML position of everything so that later errors can still point at the operator's file.
 import type { SourcePos } from '../core/errors.js';
 import type { Vars } from '../core/vars.js';
+import type { BecomeMethod } from '../connectors/connection.js';
 
-export type { Vars };
+export type { Vars, BecomeMethod };
 
 /** A declarative condition (no JavaScript is ever evaluated from plan files). See src/load/when.ts. */
 export type Condition =
@@ -61,6 +62,17 @@ export interface TaskDef {
   /** Mask this task's diff, commands and output in every report. */
   noLog: boolean;
   ignoreErrors: boolean;
+  /** Run on one host of the play's batch; the others report its result (src/engine/run-once.ts). */
+  runOnce?: boolean;
+  /** At most this many hosts run this task at once. */
+  throttle?: number;
+  /** A failure of this task on any host stops the play on every host after it (as the play's any_errors_fatal). */
+  anyErrorsFatal?: boolean;
+  /** Run over this host's connection (an inventory host, or localhost for the controller), with this host's variables. */
+  delegateTo?: string;
+  /** Per-task become user and method (sudo, su, doas), over the host's and the play's. */
+  becomeUser?: string;
+  becomeMethod?: BecomeMethod;
   /** Role the task came from, if any, and its directory (templates/ and files/ are looked up there). */
   role?: string;
   roleDir?: string;
@@ -155,8 +167,12 @@ export interface Play {
   /** Every handler visible in this play (roles' first, in role order, then the play's), in definition order. */
   handlers: TaskDef[];
   become?: boolean;
-  /** Run the play on hosts in batches of this many (or this percentage of the play's hosts). */
-  serial?: number | string;
+  /** Run the play on hosts in batches of this many (or this percentage of the play's hosts); a list: batch sizes, the last repeating. */
+  serial?: number | string | Array<number | string>;
+  /** A failed task on any host stops the play on every host after that task. */
+  anyErrorsFatal?: boolean;
+  becomeUser?: string;
+  becomeMethod?: BecomeMethod;
   /** Stop the run when more than this percentage of a batch's hosts failed. */
   maxFailPercentage?: number;
   /** Run notified handlers on a host even after a later task failed there. */

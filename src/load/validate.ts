@@ -15,6 +15,7 @@ import { isScalar, visit, type Node } from 'yaml';
 import { InputError, type SourcePos } from '../core/errors.js';
 import { findCycles } from './cycles.js';
 import { groupVarLayers, selectHosts } from './inventory.js';
+import { checkDelegates } from './delegate-check.js';
 import { sortErrors } from './issues.js';
 import type { Condition, Inventory, Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
 import { controllerPath } from '../core/paths.js';
@@ -124,6 +125,7 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
     }
   }
 
+  for (const e of checkDelegates(plan, inventory)) addError(e);
   for (const f of findings.values()) {
     const who = f.hosts.length === 0 ? '' : f.hosts.length === 1 ? ` for host ${f.hosts[0]}` : ` for hosts ${f.hosts.slice(0, 5).join(', ')}${f.hosts.length > 5 ? ` (+${f.hosts.length - 5} more)` : ''}`;
     errors.push(new InputError(`${f.message}${who}`, { pos: f.pos }));

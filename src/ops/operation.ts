@@ -136,6 +136,11 @@ export interface Operation<A = any, R = any> {
    * handler, leaves nothing for it to do (a restart of a service that was started since).
    */
   supersededBy?(resolved: R): ResourceId | undefined;
+  /**
+   * Its "change" only observes the host (wait_for): a real run reports ok or failed, never changed; a
+   * dry run reports ok "would <reason> (not evaluated in a dry run)" and runs nothing.
+   */
+  observesOnly?: boolean;
   /** The follow-ups this task's changes may ask for: a dry run reports them for a task it cannot plan yet. */
   followUps?(resolved: R): FollowUp[];
   /**

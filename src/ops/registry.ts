@@ -23,11 +23,14 @@ import { getUrl } from './get-url.js';
 import { fetch } from './fetch.js';
 import { assertOp, failOp } from './assert.js';
 import { setFact } from './set-fact.js';
+import { waitFor } from './wait-for.js';
 
 const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
 // Ansible's file-level operations (issue 17).
 all.push(stat, slurp, fetch, getUrl, blockinfile, iniFile, replace, link);
 // The plan's own results: checks and host variables (no change on the host).
 all.push(assertOp, failOp, setFact);
+// Waiting for the host (a port, a path, a line in a file).
+all.push(waitFor);
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

@@ -3,7 +3,7 @@
 // for a frame. Queries of one name group (services, packages, files) are merged first: one process
 // reads all their names.
 import { framedSnippet, newNonce, readFrame, type Frame } from '../core/framing.js';
-import type { Connection } from '../connectors/connection.js';
+import type { BecomeRequest, Connection } from '../connectors/connection.js';
 import { PRELUDE } from './prelude.js';
 import type { StateQuery } from './query.js';
 import { StateView } from './query.js';
@@ -99,7 +99,7 @@ export function planBatch(queries: readonly StateQuery[]): BatchPlan {
 export async function readState(
   conn: Connection,
   queries: readonly StateQuery[],
-  opts: { become: boolean; view?: StateView; label?: string },
+  opts: { become: BecomeRequest; view?: StateView; label?: string },
 ): Promise<StateView> {
   const view = opts.view ?? new StateView();
   if (queries.length === 0) return view;

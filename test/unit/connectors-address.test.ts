@@ -96,7 +96,7 @@ test('bad values are InputErrors naming the host and the var', () => {
     [{ ssh_user: ['a'] }, /host web1: ssh_user must be a non-empty string/],
     [{ become: 'maybe' }, /host web1: become must be true or false/],
     [{ connection: 'winrm' }, /host web1: connection must be "ssh" or "local"/],
-    [{ become_method: 'doas' }, /become_method/],
+    [{ become_method: 'pbrun' }, /host web1: become_method must be sudo, su or doas/],
     [{ ssh_private_key_file: [1] }, /ssh_private_key_file/],
     [{ ssh_proxy_jump: 'a@b@c' }, /ssh_proxy_jump/],
   ];

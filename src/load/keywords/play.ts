@@ -16,7 +16,7 @@ import { isSeq, isUnreadableFile, nodeKind, type Node } from '../yaml.js';
 import { when } from './condition.js';
 import { keywordObject, keywordsFor, listItems, type KeywordInput } from './keyword.js';
 import { parseRoleRequest, roleEntry, varsMapping } from './role.js';
-import { handlerKeywords, nameList, readEnvironment, readNames, taskEnvironment, taskKeywords } from './task.js';
+import { becomeMethod, becomeUser, handlerKeywords, nameList, readEnvironment, readNames, taskEnvironment, taskKeywords } from './task.js';
 
 /** What reading a play needs besides its YAML. */
 export interface PlayContext {
@@ -28,6 +28,7 @@ export interface PlayContext {
 
 /** Hosts per batch: a count, or a percentage of the play's hosts. */
 const SERIAL_PERCENT = /^(100|[1-9]\d?)%$/;
+const serialSize = z.union([z.int().positive(), z.string().regex(SERIAL_PERCENT)]);
 
 /** A file named in vars_files:. */
 export const varsFileName = z.string().min(1);
@@ -90,6 +91,37 @@ function playTaskKeywords(task: z.ZodType) {
   };
 }
 
+/** How the play rolls through its hosts and becomes: batches, failure limits, become user and method. */
+function rollingKeywords() {
+  const kw = keywordsFor<Play, PlayContext>();
+  return {
+    // Rolling changes: hosts in batches (a count or "N%"), stopping when too many of a batch fail.
+    serial: kw.plain(
+      z
+        .union([serialSize, z.array(serialSize).min(1)])
+        .describe('Roll the play through the hosts in batches of this many hosts, or of this percentage ("25%"); a list gives the batch sizes in turn, the last repeating ([1, 5, "50%"])'),
+      'a positive whole number of hosts, a percentage like "25%", or a list of them',
+      (play, v) => { play.serial = v; },
+    ),
+    any_errors_fatal: kw.plain(
+      z.boolean().describe('A failed task on any host stops the play (and the run) on every host once they all finished that task. Dry run: the same, for a failure the dry run finds'),
+      'true or false',
+      (play, v) => { play.anyErrorsFatal = v; },
+    ),
+    become_user: kw.plain(becomeUser.describe('User every task runs as through become, unless a task says otherwise'), 'a user name', (play, v) => {
+      play.becomeUser = v;
+    }),
+    become_method: kw.plain(becomeMethod.describe('How tasks become become_user: sudo, su or doas, unless a task says otherwise'), 'sudo, su or doas', (play, v) => {
+      play.becomeMethod = v;
+    }),
+    max_fail_percentage: kw.plain(
+      z.number().min(0).max(100).describe('Stop the run when more than this percentage of the hosts of a batch failed'),
+      'a number from 0 to 100',
+      (play, v) => { play.maxFailPercentage = v; },
+    ),
+  };
+}
+
 /** The play's keyword table, with `tasks:` and `handlers:` items of the given schemas (the generator adds operations). */
 function playTable(task: z.ZodType, handler: z.ZodType) {
   const kw = keywordsFor<Play, PlayContext>();
@@ -143,19 +175,7 @@ function playTable(task: z.ZodType, handler: z.ZodType) {
     become: kw.plain(z.boolean().describe('Run every task with sudo (true) unless a task says otherwise'), 'true or false', (play, v) => {
       play.become = v;
     }),
-    // Rolling changes: hosts in batches (a count or "N%"), stopping when too many of a batch fail.
-    serial: kw.plain(
-      z
-        .union([z.int().positive(), z.string().regex(SERIAL_PERCENT)])
-        .describe('Roll the play through the hosts in batches of this many hosts, or of this percentage ("25%")'),
-      'a positive whole number of hosts or a percentage like "25%"',
-      (play, v) => { play.serial = v; },
-    ),
-    max_fail_percentage: kw.plain(
-      z.number().min(0).max(100).describe('Stop the run when more than this percentage of the hosts of a batch failed'),
-      'a number from 0 to 100',
-      (play, v) => { play.maxFailPercentage = v; },
-    ),
+    ...rollingKeywords(),
     force_handlers: kw.plain(
       z.boolean().describe('Run notified handlers on a host even after a later task failed there'),
       'true or false',

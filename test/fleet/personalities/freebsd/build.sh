@@ -16,7 +16,7 @@ printf '#!/bin/sh\nexit 101\n' > "$T/usr/sbin/policy-rc.d"; chmod 755 "$T/usr/sb
 echo "deb [trusted=yes] $MIRROR bookworm main" > "$T/etc/apt/sources.list.d/fleet-build.list"
 cp /etc/resolv.conf "$T/etc/resolv.conf.fleet"; mv "$T/etc/resolv.conf.fleet" "$T/etc/resolv.conf" 2>/dev/null || true
 in_root apt-get update -q
-in_root apt-get install -y -q --no-install-recommends bmake tree opendmarc postfix-policyd-spf-perl
+in_root apt-get install -y -q --no-install-recommends bmake tree opendmarc postfix-policyd-spf-perl opendoas
 rm -f "$T/etc/apt/sources.list.d/fleet-build.list" "$T/usr/sbin/policy-rc.d"
 rm -rf "$T"/var/lib/apt/lists/* "$T"/var/cache/apt/*.bin "$T"/var/cache/apt/archives/*.deb
 : > "$T/etc/resolv.conf"
@@ -33,7 +33,7 @@ stash $S/debian/postfix /usr/sbin/{postalias,postcat,postconf,postdrop,postfix,p
 rm -f "$T/usr/bin/mailq" "$T/usr/bin/newaliases"
 for f in "$T"/usr/sbin/opendkim*; do [ -e "$f" ] && mv "$f" "$T$S/debian/opendkim/"; done
 for f in "$T"/usr/sbin/opendmarc*; do [ -e "$f" ] && mv "$f" "$T$S/debian/opendmarc/"; done
-stash $S/debian/bin /usr/bin/tree /usr/sbin/postfix-policyd-spf-perl
+stash $S/debian/bin /usr/bin/tree /usr/sbin/postfix-policyd-spf-perl /usr/bin/doas
 
 # --- hide Debian's package/init tooling and identity
 rm -f "$T"/usr/bin/apt* "$T"/usr/bin/dpkg* "$T"/usr/sbin/dpkg-* "$T"/usr/bin/deb-systemd-* \
@@ -144,6 +144,12 @@ R=$(pl pkg); mkdir -p "$R/usr/local/sbin"; cp -a "$T/usr/local/sbin/pkg" "$R/usr
 R=$(pl ca_root_nss); mkdir -p "$R/usr/local/share/certs" "$R/etc/ssl"
 cp "$T/etc/ssl/certs/ca-certificates.crt" "$R/usr/local/share/certs/ca-root-nss.crt"
 R=$(pl sudo); mkdir -p "$R/usr/local/bin"; ln -s /usr/bin/sudo "$R/usr/local/bin/sudo"
+# FreeBSD's doas (security/doas) is /usr/local/bin/doas reading /usr/local/etc/doas.conf; Debian's
+# opendoas (setuid, kept by the stash) reads /etc/doas.conf, so that is a link to FreeBSD's file.
+R=$(pl doas); mkdir -p "$R/usr/local/bin" "$R/usr/local/etc" "$R/etc"
+ln -s $S/debian/bin/doas "$R/usr/local/bin/doas"; ln -s /usr/local/etc/doas.conf "$R/etc/doas.conf"
+printf '%s\n' '# Example: permit :wheel' 'permit nopass keepenv root' > "$R/usr/local/etc/doas.conf.sample"
+rm -f "$T/etc/doas.conf"
 R=$(pl bash); mkdir -p "$R/usr/local/bin"; ln -s /usr/bin/bash "$R/usr/local/bin/bash"
 R=$(pl python311); mkdir -p "$R/usr/local/bin"; ln -s /usr/bin/python3.11 "$R/usr/local/bin/python3.11"
 R=$(pl perl5); mkdir -p "$R/usr/local/bin"; ln -s /usr/bin/perl "$R/usr/local/bin/perl"
@@ -153,5 +159,9 @@ find "$T" -xdev \( -uid "$dk_uid" -o -uid "$pf_uid" \) -not -path "$T/var/cache/
 [ "$dm_uid" != none ] && { find "$T" -xdev -uid "$dm_uid" -exec chown -h 0 {} + 2>/dev/null || true; }
 
 # A fresh install's package set: pkg and a few base-like ports.
-in_root /usr/local/sbin/pkg install -yq pkg ca_root_nss sudo bash python311 perl5
+in_root /usr/local/sbin/pkg install -yq pkg ca_root_nss sudo doas bash python311 perl5
 test -f "$T/var/db/pkg/local.json"
+# The operator's doas rule, as on a FreeBSD host provisioned by this fleet: the fleet user may run
+# anything as any user without a password (doas reads passwords only from a terminal).
+printf 'permit nopass fleet\npermit nopass root\n' > "$T/usr/local/etc/doas.conf"
+chmod 600 "$T/usr/local/etc/doas.conf"
