@@ -64,5 +64,6 @@ export interface PlannedFile {
 }
 
 export type Change =
-  | { kind: 'run'; description: string; command: string; followUp?: FollowUp; file?: PlannedFile }
+  /** `diff`: what a command rewrites that is no file of its own to write (a user's crontab through crontab(1)). */
+  | { kind: 'run'; description: string; command: string; followUp?: FollowUp; file?: PlannedFile; diff?: FileDiff }
   | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff; file?: PlannedFile };

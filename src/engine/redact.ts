@@ -18,7 +18,7 @@ function deepRedact<T>(value: T, secrets: SecretRegistry): T {
 }
 
 function maskNoLog(c: Change): Change {
-  if (c.kind === 'run') return { ...c, description: 'run [redacted: no_log]', command: '[redacted: no_log]' };
+  if (c.kind === 'run') return { ...c, description: 'run [redacted: no_log]', command: '[redacted: no_log]', diff: undefined };
   return { ...c, diff: c.diff && { path: c.diff.path, before: null, after: null, attrs: c.diff.attrs, masked: 'secret' } };
 }
 

@@ -13,7 +13,12 @@ import { settings } from './settings.js';
 import { sysrc } from './sysrc.js';
 import { template } from './template.js';
 import { user } from './user.js';
+import { sysctl } from './sysctl.js';
+import { cron } from './cron.js';
+import { debconf } from './debconf.js';
 
 const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
+// Issue 17, system operations (h17-sysops).
+all.push(sysctl, cron, debconf);
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

@@ -80,7 +80,7 @@ function plural(n: number, word: string): string {
 }
 
 function renderChange(ch: Change): Markup {
-  if (ch.kind === 'run') return html`<pre class="change cmd">$ ${ch.command}</pre>`;
+  if (ch.kind === 'run' && !ch.diff) return html`<pre class="change cmd">$ ${ch.command}</pre>`;
   if (!ch.diff) return html`<div class="change desc">${ch.description}</div>`;
   const lines = diffLines(ch.diff).map((l) => html`<div class="l ${l.kind}">${l.text}</div>`);
   return html`<div class="change diff"><div>${lines}</div></div>`;

@@ -34,7 +34,7 @@ interface JsonHost {
 }
 
 function jsonTask(r: TaskResult): JsonTask {
-  const diffs = r.changes.flatMap((c) => (c.kind === 'write' && c.diff ? [c.diff] : []));
+  const diffs = r.changes.flatMap((c) => (c.diff ? [c.diff] : []));
   const commands = r.changes.flatMap((c) => (c.kind === 'run' ? [c.command] : []));
   const files = r.changes.flatMap((c) => (c.file ? [c.file] : []));
   return {
