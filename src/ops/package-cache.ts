@@ -44,7 +44,8 @@ const ago = (age: number | null) => (age === null ? 'no record of an update' : `
  * later tasks. `force`: a repository definition changed, so the indexes are stale whatever their age.
  */
 export function planCacheUpdate(w: CacheWanted, state: StateView, force = false): { changes: Change[]; predicts: Prediction[]; fresh?: string } {
-  const { age } = state.get(w.query);
+  // Forced (a repository changed): the age does not matter, and the task need not read it.
+  const age = force ? null : state.get(w.query).age;
   if (!force && !cacheIsStale(age, w.validFor)) {
     return { changes: [], predicts: [], fresh: `package cache ${ago(age)} (valid for ${w.validFor} s)` };
   }
