@@ -91,7 +91,7 @@ export const debconf: Operation<Args, Resolved> = {
   schema,
   resolve(args, ctx) {
     if (ctx.facts.os_family !== 'Debian') {
-      throw new Error(`debconf exists only on Debian and its derivatives; ${ctx.host} is ${ctx.facts.distribution} ${ctx.facts.distribution_version} (os_family ${ctx.facts.os_family}) — guard the task with when: {os_family: Debian}`);
+      throw new Error(`debconf exists only on Debian and its derivatives; ${ctx.host} is ${ctx.facts.distribution} ${ctx.facts.distribution_version} (os_family ${ctx.facts.os_family}) — guard the task with when: {facts.os_family: Debian}`);
     }
     const want = debconfValue(args.vtype, args.value);
     if (args.vtype === 'password' && want !== '') ctx.secrets.register(want);

@@ -65,6 +65,9 @@ export function editRepoFile(content: string, name: string, section: string[] | 
     // A blank line before the next section stays with it.
     const keep = end < lines.length && lines[end - 1]!.trim() === '' ? end - 1 : end;
     out = [...lines.slice(0, start), ...(section ?? []), ...lines.slice(keep)];
+    // A removed first or last section leaves no blank line at the file's start or end.
+    while (out.length && out[0]!.trim() === '') out.shift();
+    while (out.length && out.at(-1)!.trim() === '') out.pop();
   }
   return out.some((l) => /^\s*\[/.test(l)) ? `${out.join('\n')}\n` : null;
 }
