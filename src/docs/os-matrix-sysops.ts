@@ -5,18 +5,21 @@ import { sysctlBackends, sysctlRules } from '../backends/sysctl.js';
 import { cacheUpdateCommand } from '../backends/package/cache.js';
 import { crontabWrite } from '../backends/cron.js';
 
-const code = (s: string) => `\`${s.replace(/\|/g, '\\|')}\``;
-const row = (cells: string[]) => `| ${cells.join(' | ')} |`;
-const table = (head: string[], rows: string[][]) => [row(head), row(head.map(() => '---')), ...rows.map(row)].join('\n');
+/** The page's own markdown helpers (os-matrix.ts), so both parts format alike. */
+interface Markdown {
+  code(s: string): string;
+  table(head: string[], rows: string[][]): string;
+}
 
-function chosen(name: string): string {
+function chosen(name: string, { code }: Markdown): string {
   return sysctlRules
     .filter((r) => r.backend === name)
     .map((r) => Object.entries(r.when).map(([f, v]) => `${code(`facts.${f}`)} = ${code(v)}`).join(' and '))
     .join(', or ');
 }
 
-export function sysopsSection(): string[] {
+export function sysopsSection(md: Markdown): string[] {
+  const { code, table } = md;
   return [
     '### System operations',
     '',
@@ -24,7 +27,7 @@ export function sysopsSection(): string[] {
     '',
     table(
       ['sysctl backend', 'chosen when', 'default file', 'line', 'sets the running value with'],
-      Object.entries(sysctlBackends).map(([n, b]) => [code(n), chosen(n), code(b.defaultFile), code(`vm.swappiness${b.separator}10`), code(b.set('vm.swappiness', '10'))]),
+      Object.entries(sysctlBackends).map(([n, b]) => [code(n), chosen(n, md), code(b.defaultFile), code(`vm.swappiness${b.separator}10`), code(b.set('vm.swappiness', '10'))]),
     ),
     '',
     '**package caches** (`update_cache`, `cache_valid_time`): the age is the stamp file\'s, on the host\'s clock.',

@@ -270,7 +270,7 @@ export function renderOsMatrix(): string {
     ...packageCommands(),
     ...serviceCommands(),
     ...accountCommands(),
-    ...sysopsSection(),
+    ...sysopsSection({ code, table }),
     END_MARKER,
   ].join('\n');
 }

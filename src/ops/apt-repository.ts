@@ -107,12 +107,15 @@ const debSchema = z
     uris: list.optional().describe('Repository URIs'),
     suites: list.optional().describe('Suites, e.g. bookworm (a flat repository: "./")'),
     components: list.optional().describe('Components, e.g. main'),
-    types: z.union([z.enum(['deb', 'deb-src']), z.array(z.enum(['deb', 'deb-src'])).min(1)]).default('deb'),
+    types: z.union([z.enum(['deb', 'deb-src']), z.array(z.enum(['deb', 'deb-src'])).min(1)]).default('deb').describe('deb (binary packages) and/or deb-src'),
     signed_by: absolutePath.optional().describe('Key file the repository is signed with, e.g. /etc/apt/keyrings/example.asc (must exist)'),
-    architectures: list.optional(),
-    enabled: z.boolean().default(true),
+    architectures: list.optional().describe('Only these architectures, e.g. amd64'),
+    enabled: z.boolean().default(true).describe('false writes Enabled: no (the source stays defined)'),
     trusted: z.boolean().optional().describe('Trusted: yes — no signature check (local file: repositories only)'),
-    state: z.enum(['present', 'absent']).default('present'),
+    state: z
+      .enum(['present', 'absent'])
+      .default('present')
+      .describe('absent removes the .sources file. Dry run: shows the diff of the file (and the apt-get update with update_cache)'),
     update_cache: updateCache(false),
   })
   .strict()

@@ -36,7 +36,7 @@ const schema = z
     weekday: field('day of week', '0-6'),
     special_time: z.enum(SPECIAL).optional().describe('@reboot, @daily, …: instead of the five time fields'),
     user: accountName.default('root').describe("Whose crontab (crontab -u); with cron_file, the user the job runs as"),
-    state: z.enum(['present', 'absent']).default('present'),
+    state: z.enum(['present', 'absent']).default('present').describe('absent removes the entry (and a cron_file left without entries)'),
     disabled: z.boolean().default(false).describe('Keep the entry, commented out'),
     cron_file: z
       .string()

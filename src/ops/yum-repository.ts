@@ -16,13 +16,13 @@ const yumSchema = z
     name: repoFileName.describe('Repository id: the [section] name, e.g. epel'),
     description: oneLineValue('a description').optional().describe('The name= line (default: the id)'),
     baseurl: urls.optional().describe('Base URL(s); $releasever and $basearch are yum variables, kept as written'),
-    metalink: oneLineValue('a URL').optional(),
-    mirrorlist: oneLineValue('a URL').optional(),
-    gpgcheck: z.boolean().optional(),
+    metalink: oneLineValue('a URL').optional().describe('Metalink URL (EPEL uses one)'),
+    mirrorlist: oneLineValue('a URL').optional().describe('Mirror list URL'),
+    gpgcheck: z.boolean().optional().describe('Check package signatures (gpgcheck=1)'),
     gpgkey: urls.optional().describe('Key URL(s), e.g. file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-7'),
-    enabled: z.boolean().default(true),
+    enabled: z.boolean().default(true).describe('false: defined but not used unless enabled per command (--enablerepo)'),
     file: repoFileName.optional().describe('File under reposdir without .repo; default: the name'),
-    reposdir: absolutePath.default('/etc/yum.repos.d'),
+    reposdir: absolutePath.default('/etc/yum.repos.d').describe('Directory of the .repo files'),
     state: z
       .enum(['present', 'absent'])
       .default('present')
@@ -103,13 +103,13 @@ const pkgSchema = z
   .object({
     name: repoFileName.describe('Repository name: the file /usr/local/etc/pkg/repos/<name>.conf and its block (FreeBSD: overrides the base repository)'),
     url: oneLineValue('a URL').optional().describe('e.g. pkg+http://pkg.FreeBSD.org/${ABI}/latest (${ABI} is pkg\'s variable, kept as written)'),
-    enabled: z.boolean().default(true),
-    mirror_type: z.enum(['srv', 'http', 'none']).optional(),
-    signature_type: z.enum(['none', 'pubkey', 'fingerprints']).optional(),
+    enabled: z.boolean().default(true).describe('false writes enabled: no — with only a name, it disables a repository defined elsewhere (name: FreeBSD)'),
+    mirror_type: z.enum(['srv', 'http', 'none']).optional().describe('How pkg finds mirrors'),
+    signature_type: z.enum(['none', 'pubkey', 'fingerprints']).optional().describe('How pkg checks the catalogue'),
     pubkey: absolutePath.optional().describe('With signature_type: pubkey'),
     fingerprints: absolutePath.optional().describe('With signature_type: fingerprints, e.g. /usr/share/keys/pkg'),
-    priority: z.number().int().optional(),
-    state: z.enum(['present', 'absent']).default('present'),
+    priority: z.number().int().optional().describe('Higher wins between repositories'),
+    state: z.enum(['present', 'absent']).default('present').describe('absent removes the .conf file'),
     update_cache: z.boolean().default(false).describe('After a change to the file, refresh the catalogue (pkg update). Dry run: shows the file diff and the pkg update it would run'),
   })
   .strict();
