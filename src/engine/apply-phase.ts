@@ -3,6 +3,7 @@
 // the changes' exit status and output.
 import type { TaskDef } from '../load/model.js';
 import type { ExecOutcome, PlanResult } from '../ops/operation.js';
+import { hostHandle } from './await-host.js';
 import { decideChanged } from './changed-when.js';
 import type { TaskResult } from './events.js';
 import { execScript, parseExec, type ExecPlan } from './executor.js';
@@ -11,7 +12,8 @@ import type { PreparedTask } from './prepare.js';
 import type { ResultBuilder } from './task-result.js';
 
 export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: PlanResult, ahead: Lookahead, result: ResultBuilder): Promise<TaskResult> {
-  const refresh = pc.state.changing(planned, ahead.later(), ahead.next());
+  // A task that waits for the host (reboot) reads nothing in its exec: the host it read would be gone.
+  const refresh = pc.state.changing(planned, ahead.later(), p.op.awaitHost ? [] : ahead.next());
   const plan = execScript(planned.changes, refresh);
   const res = await pc.ctx.conn.script(plan.script, { become: p.become, label: execLabel(p.def, planned), reportedExit: (r) => reportedExit(r, plan) });
   if (res.exitCode !== 0 && res.stdout.length === 0) return result.failed(`exit ${res.exitCode}: ${res.stderr.trim()}`, planned.changes);
@@ -32,6 +34,8 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
       ? { changed: true }
       : { changed: false, failed: `exited ${outcome.exitCode}: ${outcome.stderr.trim().split('\n').slice(-5).join('\n')}` };
   if (verdict.failed) return result.failed(verdict.failed, planned.changes);
+  const waited = p.op.awaitHost ? await p.op.awaitHost(p.resolved, outcome, hostHandle(pc.ctx, p.become)) : {};
+  if (waited.failed) return result.failed(waited.failed, planned.changes);
   const changed = decideChanged(p.def.changedWhen, outcome, verdict.changed);
   if (changed) pc.notifications.changed(p.displayName, p.def.notify, planned.effects);
   return result.timed({ status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason });

@@ -18,9 +18,10 @@ import { cron } from './cron.js';
 import { debconf } from './debconf.js';
 import { aptRepository, deb822Repository } from './apt-repository.js';
 import { pkgRepository, yumRepository } from './yum-repository.js';
+import { reboot } from './reboot.js';
 
 const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
 // Issue 17, system operations (h17-sysops).
-all.push(sysctl, cron, debconf, aptRepository, deb822Repository, yumRepository, pkgRepository);
+all.push(sysctl, cron, debconf, aptRepository, deb822Repository, yumRepository, pkgRepository, reboot);
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

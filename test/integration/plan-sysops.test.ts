@@ -151,3 +151,28 @@ test('package repositories and update_cache: check → apply → zero-change re-
     repoState,
   );
 });
+
+test('reboot: the dry run never reboots and defers what follows; apply reboots, waits for the new boot, re-reads the host', { skip }, async () => {
+  const plan = path.join(fixtures, 'sysops-reboot.yml');
+  const bootId = async () => (await fleet.exec('deb-sysv-1', 'cat /proc/sys/kernel/random/boot_id')).stdout.trim();
+  const first = await bootId();
+  const checked = await fleetplan(['apply', plan, '-i', fleet.inventoryPath, '--check', '--json']);
+  assert.equal(checked.code, 0, checked.stderr + checked.stdout);
+  const tasks = checked.json.hosts['deb-sysv-1'].tasks;
+  assert.equal(tasks.find((t: any) => t.name === 'reboot').status, 'changed');
+  assert.equal(tasks.find((t: any) => t.name === 'the file on /run again').depends_on, 'reboot', 'a dry run cannot know what the reboot leaves');
+  assert.equal(await bootId(), first, 'the dry run did not reboot');
+  const applied = await fleetplan(['apply', plan, '-i', fleet.inventoryPath, '--json']);
+  assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+  assertPredicted(checked.json, applied.json, 'deb-sysv-1');
+  assert.deepEqual(tasksWith(applied.json, 'deb-sysv-1', 'changed'), ['a file on /run', 'reboot', 'the file on /run again'], 'the file went with the reboot and came back');
+  const after = await fleet.exec('deb-sysv-1', 'cat /proc/sys/kernel/random/boot_id; cat /run/fleet-marker; wc -l < /var/log/fleet-shutdown.log; test -e /var/run/fleetplan/lock && echo locked || echo unlocked');
+  const [boot, marker, shutdowns, lock] = after.stdout.trim().split('\n');
+  assert.notEqual(boot, first, 'a new boot');
+  assert.equal(marker, 'before');
+  assert.equal(shutdowns, '1', 'shutdown -r ran once');
+  assert.equal(lock, 'unlocked', 'the run lock taken again after the reboot was released at the end');
+  // Settings persisted by the earlier plans survive it (the disk), the running sysctl is the boot's again.
+  const persisted = await fleet.exec('deb-sysv-1', 'cat /etc/sysctl.d/99-fleetplan.conf');
+  assert.equal(persisted.stdout, 'net.ipv4.ip_forward = 1\n');
+});

@@ -19,6 +19,7 @@ import type { OpContext, PlanResult } from '../../src/ops/operation.js';
 import { Unresolved } from '../../src/ops/operation.js';
 import { operations } from '../../src/ops/registry.js';
 import { editRepoFile } from '../../src/ops/yum-repository.js';
+import { bootBefore } from '../../src/ops/reboot.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import { StateView } from '../../src/state/query.js';
 import { resourceKey } from '../../src/state/resource.js';
@@ -240,4 +241,49 @@ test('new resources have distinct keys', () => {
     resourceKey({ kind: 'package-cache', name: 'a' }),
   ];
   assert.equal(new Set(keys).size, keys.length);
+});
+
+test('reboot: reads the boot identity, then schedules shutdown -r in the background; defers every later task in a dry run', () => {
+  const linux = planTwice('reboot', {}, () => ({}));
+  assert.equal(
+    commands(linux.first)[0],
+    "_fp_b=$(cat /proc/sys/kernel/random/boot_id) && printf '%s%s\\n' '@@fleetplan-boot ' \"$_fp_b\" && { ( trap '' HUP; sleep 1; shutdown -r now 'Reboot initiated by fleetplan' ) </dev/null >/dev/null 2>&1 & }",
+  );
+  assert.equal(linux.first.effects?.unpredictable, 'restarts-the-host');
+  assert.equal(linux.second.changes.length, 1, 'a reboot always reboots (as in Ansible)');
+  const bsd = planTwice('reboot', { pre_reboot_delay: 5, msg: "it's time" }, () => ({}), context(freebsd));
+  assert.match(commands(bsd.first)[0]!, /^_fp_b=\$\(sysctl -n kern.boottime\) .*sleep 5; shutdown -r now 'it'\\''s time'/);
+  assert.equal(bootBefore('noise\n@@fleetplan-boot 1234-abcd\n'), '1234-abcd');
+  assert.equal(bootBefore('nothing'), undefined);
+  const schema = operations.get('reboot')!.schema;
+  assert.equal(schema.safeParse({ msg: '-h now' }).success, false, 'a message is never an option');
+  assert.equal(schema.safeParse({ reboot_timeout: 0 }).success, false);
+});
+
+test('reboot: waits for a new boot through reconnects, takes the lock again, then test_command; fails at the deadline', async () => {
+  const o = operations.get('reboot')!;
+  const r = o.resolve(o.schema.parse({ reboot_timeout: 5, test_command: 'true' }), context());
+  const log: string[] = [];
+  let boots = ['old', 'old', 'new'];
+  const host = {
+    async reconnect() {
+      log.push('reconnect');
+    },
+    async relock() {
+      log.push('relock');
+    },
+    async script(text: string) {
+      log.push(text);
+      return { exitCode: 0, stdout: text === 'true' ? '' : `${boots.shift() ?? 'new'}\n`, stderr: '' };
+    },
+  };
+  const done = await o.awaitHost!(r, { exitCode: 0, stdout: '@@fleetplan-boot old\n', stderr: '' }, host);
+  assert.deepEqual(done, {});
+  assert.deepEqual(log.filter((l) => l === 'reconnect').length, 3, 'until the identity changed');
+  assert.deepEqual(log.slice(-2), ['relock', 'true']);
+  boots = [];
+  const never = o.resolve(o.schema.parse({ reboot_timeout: 1 }), context());
+  const stuck = { ...host, script: async () => ({ exitCode: 0, stdout: 'old\n', stderr: '' }) };
+  const failed = await o.awaitHost!(never, { exitCode: 0, stdout: '@@fleetplan-boot old\n', stderr: '' }, stuck);
+  assert.match(failed.failed!, /did not come back with a new boot within 1 s: still the boot from before the reboot/);
 });
