@@ -172,7 +172,7 @@ test('reboot: the dry run never reboots and defers what follows; apply reboots, 
   assert.equal(marker, 'before');
   assert.equal(shutdowns, '1', 'shutdown -r ran once');
   assert.equal(lock, 'unlocked', 'the run lock taken again after the reboot was released at the end');
-  // Settings persisted by the earlier plans survive it (the disk), the running sysctl is the boot's again.
+  // What the earlier plans persisted survives it (the overlay is the disk).
   const persisted = await fleet.exec('deb-sysv-1', 'cat /etc/sysctl.d/99-fleetplan.conf');
   assert.equal(persisted.stdout, 'net.ipv4.ip_forward = 1\n');
 });
