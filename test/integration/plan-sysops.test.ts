@@ -62,14 +62,14 @@ after(async () => {
 /** One host's files and tools, as a string to compare before and after. */
 const SYSOPS_STATE =
   'sysctl -n net.ipv4.ip_forward; cat /etc/sysctl.d/99-fleetplan.conf /etc/sysctl.conf /etc/cron.d/fleet-cleanup /var/spool/cron/crontabs/fleet 2>/dev/null | grep -v "^#\\|^$"; ' +
-  'if command -v debconf-communicate >/dev/null && [ -e /etc/debian_version ]; then printf "GET postfix/mailname\\nGET postfix/main_mailer_type\\n" | debconf-communicate 2>/dev/null; fi';
+  'if command -v debconf-communicate >/dev/null && [ -e /etc/debian_version ]; then printf "GET postfix/mailname\\nGET postfix/main_mailer_type\\nGET fleet/relay_password\\n" | debconf-communicate 2>/dev/null; fi';
 
 async function hostState(name: string): Promise<string> {
   return (await fleet.exec(name, SYSOPS_STATE)).stdout;
 }
 
 /** check → nothing touched → apply = check → `verify` → re-run: nothing changes. */
-async function checkApplyRerun(plan: string, verify: (host: string, os: string, state: string) => void, touched: (name: string) => Promise<string> = hostState) {
+async function checkApplyRerun(plan: string, verify: (host: string, os: string, state: string) => void, touched: (name: string) => Promise<string> = hostState, secret?: string) {
   const before = Object.fromEntries(await Promise.all(fleet.hosts.map(async (h) => [h.name, await touched(h.name)] as const)));
   const checked = await fleetplan(['apply', plan, '-i', fleet.inventoryPath, '--check', '--json']);
   assert.equal(checked.code, 0, checked.stderr + checked.stdout);
@@ -80,6 +80,7 @@ async function checkApplyRerun(plan: string, verify: (host: string, os: string, 
   }
   const applied = await fleetplan(['apply', plan, '-i', fleet.inventoryPath, '--json']);
   assert.equal(applied.code, 0, applied.stderr + applied.stdout);
+  if (secret) for (const r of [checked, applied]) assert.ok(!(r.stdout + r.stderr).includes(secret), 'a password answer never appears in a report');
   for (const h of fleet.hosts) {
     assert.deepEqual(tasksWith(applied.json, h.name, 'failed'), [], `${h.name}: ${JSON.stringify(applied.json.hosts[h.name])}`);
     assertPredicted(checked.json, applied.json, h.name);
@@ -96,13 +97,13 @@ test('sysctl, cron, debconf: check → apply → zero-change re-run on each pers
     const lines = state.trim().split('\n');
     const cronFile = ['30 2 * * * root find /var/tmp -name \'*.old\' -delete'];
     const expected: Record<string, string[]> = {
-      'debian-sysv': ['1', 'net.ipv4.ip_forward = 1', ...cronFile, '*/15 * * * * /usr/local/bin/rotate-logs', '0 relay.fleet.test', '0 Satellite system'],
+      'debian-sysv': ['1', 'net.ipv4.ip_forward = 1', ...cronFile, '*/15 * * * * /usr/local/bin/rotate-logs', '0 relay.fleet.test', '0 Satellite system', '0 Tr0ub4dor&3'],
       centos7: ['1', 'net.ipv4.ip_forward = 1', ...cronFile],
       // FreeBSD keeps its settings in /etc/sysctl.conf (its comments filtered out above).
       freebsd: ['1', 'net.ipv4.ip_forward=1', ...cronFile, '*/15 * * * * /usr/local/bin/rotate-logs'],
     };
     assert.deepEqual(lines, expected[os], `${host}:\n${state}`);
-  });
+  }, hostState, 'Tr0ub4dor&3');
   // The dry run said what it would do, per task (a diff of the cron file, the running value's change).
   const deb = checked.hosts['deb-sysv-1'].tasks;
   const forward = deb.find((t: any) => t.name === 'forward IPv4');
