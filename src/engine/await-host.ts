@@ -18,6 +18,7 @@ export function hostHandle(ctx: HostContext, become: boolean): HostHandle {
       if (!conn.reconnect) throw new Error(`the connection to ${ctx.host} cannot be opened again`);
       await conn.reconnect();
     },
+    interrupted: () => Boolean(ctx.opts.interrupt?.signal),
     async relock() {
       const lock = ctx.lock;
       if (!lock) return;

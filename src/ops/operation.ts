@@ -144,4 +144,6 @@ export interface HostHandle {
   reconnect(): Promise<void>;
   /** The host's run lock taken again (a reboot cleared /var/run); a no-op in a dry run. */
   relock(): Promise<void>;
+  /** Ctrl-C or SIGTERM came: a wait stops at once (the task fails saying so). */
+  interrupted(): boolean;
 }

@@ -49,6 +49,7 @@ async function awaitNewBoot(host: HostHandle, bootTime: string, before: string, 
   let last = 'the host did not answer';
   while (Date.now() < deadline) {
     await sleep(1000);
+    if (host.interrupted()) throw new Error('interrupted while waiting');
     try {
       await host.reconnect();
       const r = await host.script(bootTime, { timeoutMs: 10_000 });
@@ -95,6 +96,7 @@ export const reboot: Operation<Args, Resolved> = {
     if (a.post_reboot_delay) await sleep(a.post_reboot_delay * 1000);
     let last = '';
     do {
+      if (host.interrupted()) return { failed: 'interrupted while waiting for test_command to succeed' };
       const r = await host.script(a.test_command, { timeoutMs: 30_000 });
       if (r.exitCode === 0) return {};
       last = `exit ${r.exitCode}: ${r.stderr.trim().split('\n').slice(-2).join(' ')}`;

@@ -272,6 +272,7 @@ test('reboot: waits for a new boot through reconnects, takes the lock again, the
     async relock() {
       log.push('relock');
     },
+    interrupted: () => false,
     async script(text: string) {
       log.push(text);
       return { exitCode: 0, stdout: text === 'true' ? '' : `${boots.shift() ?? 'new'}\n`, stderr: '' };
@@ -286,4 +287,19 @@ test('reboot: waits for a new boot through reconnects, takes the lock again, the
   const stuck = { ...host, script: async () => ({ exitCode: 0, stdout: 'old\n', stderr: '' }) };
   const failed = await o.awaitHost!(never, { exitCode: 0, stdout: '@@fleetplan-boot old\n', stderr: '' }, stuck);
   assert.match(failed.failed!, /did not come back with a new boot within 1 s: still the boot from before the reboot/);
+});
+
+test('reboot: Ctrl-C while waiting for the host stops the wait, failing the task', async () => {
+  const o = operations.get('reboot')!;
+  const r = o.resolve(o.schema.parse({ reboot_timeout: 30 }), context());
+  const host = {
+    reconnect: async () => undefined,
+    relock: async () => undefined,
+    interrupted: () => true,
+    script: async () => ({ exitCode: 0, stdout: 'old\n', stderr: '' }),
+  };
+  const t0 = Date.now();
+  const res = await o.awaitHost!(r, { exitCode: 0, stdout: '@@fleetplan-boot old\n', stderr: '' }, host);
+  assert.match(res.failed!, /interrupted while waiting/);
+  assert.ok(Date.now() - t0 < 5000, 'not the whole reboot_timeout');
 });
