@@ -38,6 +38,10 @@ const schema = z
     user: accountName.default('root').describe("Whose crontab (crontab -u); with cron_file, the user the job runs as"),
     state: z.enum(['present', 'absent']).default('present').describe('absent removes the entry (and a cron_file left without entries)'),
     disabled: z.boolean().default(false).describe('Keep the entry, commented out'),
+    env: z
+      .boolean()
+      .default(false)
+      .describe('The entry is a variable of the table (`name=job`, e.g. MAILTO), kept at its top, without a marker (as Ansible)'),
     cron_file: z
       .string()
       .regex(/^(\/etc\/cron\.d\/)?[A-Za-z0-9_-]+$/, 'a file name under /etc/cron.d of letters, digits, _ and - (cron ignores names with a dot)')
@@ -48,6 +52,10 @@ const schema = z
   })
   .strict()
   .refine((a) => a.state === 'absent' || a.job !== undefined, { message: 'cron needs `job` when state is present', path: ['job'] })
+  .refine((a) => !a.env || (/^[A-Za-z_][A-Za-z0-9_]*$/.test(a.name) && !a.special_time && !a.disabled && timeFields(a).every((f) => f === '*')), {
+    message: 'with env, `name` is a variable name ([A-Za-z_][A-Za-z0-9_]*) and no time field, special_time or disabled applies',
+    path: ['env'],
+  })
   .refine((a) => !a.special_time || timeFields(a).every((f) => f === '*'), {
     message: '`special_time` excludes minute, hour, day, month and weekday',
     path: ['special_time'],
@@ -72,9 +80,29 @@ interface Resolved {
 
 /** The job line as cron reads it: time (or @special), the user with cron_file, the command; `#` when disabled. */
 export function jobLine(a: Args): string {
+  if (a.env) return `${a.name}=${a.job}`;
   const when = a.special_time ? `@${a.special_time}` : timeFields(a).join(' ');
   return `${a.disabled ? '#' : ''}${when} ${a.cron_file ? `${a.user} ` : ''}${a.job}`;
 }
+
+/** The table with the variable `name` set to `line` (null: removed): replaced in place, or added after the other variables at the top. Pure. */
+export function editCronEnv(table: string, name: string, line: string | null): string {
+  const lines = table === '' ? [] : table.replace(/\n$/, '').split('\n');
+  const isVar = (l: string) => /^\s*[A-Za-z_][A-Za-z0-9_]*\s*=/.test(l);
+  const at = lines.findIndex((l) => new RegExp(`^\\s*${name}\\s*=`).test(l));
+  if (at >= 0) lines.splice(at, 1, ...(line === null ? [] : [line]));
+  else if (line !== null) {
+    // After the last variable above the first entry (a marker or a job line), else at the very top.
+    const entry = (l: string) => l.startsWith(CRON_MARKER) || l.startsWith(ANSIBLE_MARKER) || (!isVar(l) && !/^\s*(#.*)?$/.test(l));
+    const first = lines.findIndex(entry);
+    let top = 0;
+    for (let i = 0; i < (first < 0 ? lines.length : first); i++) if (isVar(lines[i]!)) top = i + 1;
+    lines.splice(top, 0, line);
+  }
+  return lines.length ? `${lines.join('\n')}\n` : '';
+}
+
+const editTable = (a: Args, table: string, entry: string | null) => (a.env ? editCronEnv(table, a.name, entry) : editCrontab(table, a.name, entry));
 
 /**
  * The table with the named entry set to `entry` (null: removed). The entry is found by its marker
@@ -93,12 +121,12 @@ export function editCrontab(table: string, name: string, entry: string | null): 
 function planCrontab(r: Resolved, cur: Crontab, ctx: OpContext): PlanResult {
   const a = r.args;
   if (!cur.available) throw new Error(`no crontab(1) on ${ctx.host}: install cron (cron on Debian, cronie on CentOS), or use cron_file`);
-  const after = editCrontab(cur.content, a.name, r.entry);
+  const after = editTable(a, cur.content, r.entry);
   if (after === cur.content) return { changes: [], reason: `${a.user}'s crontab ${r.entry === null ? 'has no' : 'has the'} entry ${a.name}` };
   const diff: FileDiff = ctx.noLog
     ? { path: `crontab -u ${a.user}`, before: null, after: null, masked: 'secret' }
     : { path: `crontab -u ${a.user}`, before: cur.content, after };
-  const verb = r.entry === null ? 'remove' : cur.content === editCrontab(cur.content, a.name, null) ? 'add' : 'update';
+  const verb = r.entry === null ? 'remove' : cur.content === editTable(a, cur.content, null) ? 'add' : 'update';
   return {
     changes: [{ kind: 'run', description: `${verb} cron entry ${a.name} in ${a.user}'s crontab`, command: crontabWrite(a.user, after), diff }],
     effects: { predicts: [{ resource: { kind: 'crontab', name: a.user }, value: { available: true, content: after } satisfies Crontab }] },
@@ -123,7 +151,7 @@ export const cron: Operation<Args, Resolved> = {
     if (!st.exists && r.entry === null) return { changes: [], reason: `${path} does not exist` };
     if (st.exists && st.content === undefined) throw new Unresolved(`${path} is too large or not a regular file`);
     const before = (st.content ?? Buffer.alloc(0)).toString('utf8');
-    const after = editCrontab(before, r.args.name, r.entry);
+    const after = editTable(r.args, before, r.entry);
     // The last entry gone: the file goes too (an empty file in /etc/cron.d is clutter).
     if (after === '' && st.exists) return planRemoval(path, st, false, `remove ${path} (its last entry ${r.args.name})`);
     return planFileContent({ path, content: Buffer.from(after), mode: '0644' }, st, ctx);

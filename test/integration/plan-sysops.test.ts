@@ -97,10 +97,10 @@ test('sysctl, cron, debconf: check → apply → zero-change re-run on each pers
     const lines = state.trim().split('\n');
     const cronFile = ['30 2 * * * root find /var/tmp -name \'*.old\' -delete'];
     const expected: Record<string, string[]> = {
-      'debian-sysv': ['1', 'net.ipv4.ip_forward = 1', ...cronFile, '*/15 * * * * /usr/local/bin/rotate-logs', '0 relay.fleet.test', '0 Satellite system', '0 Tr0ub4dor&3'],
+      'debian-sysv': ['1', 'net.ipv4.ip_forward = 1', ...cronFile, 'MAILTO=postmaster@fleet.test', '*/15 * * * * /usr/local/bin/rotate-logs', '0 relay.fleet.test', '0 Satellite system', '0 Tr0ub4dor&3'],
       centos7: ['1', 'net.ipv4.ip_forward = 1', ...cronFile],
       // FreeBSD keeps its settings in /etc/sysctl.conf (its comments filtered out above).
-      freebsd: ['1', 'net.ipv4.ip_forward=1', ...cronFile, '*/15 * * * * /usr/local/bin/rotate-logs'],
+      freebsd: ['1', 'net.ipv4.ip_forward=1', ...cronFile, 'MAILTO=postmaster@fleet.test', '*/15 * * * * /usr/local/bin/rotate-logs'],
     };
     assert.deepEqual(lines, expected[os], `${host}:\n${state}`);
   }, hostState, 'Tr0ub4dor&3');

@@ -13,7 +13,7 @@ import { rpmBackend } from '../../src/backends/package/rpm.js';
 import { SecretRegistry } from '../../src/core/secret.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import { editSources, sourceFileName } from '../../src/ops/apt-repository.js';
-import { editCrontab } from '../../src/ops/cron.js';
+import { editCronEnv, editCrontab } from '../../src/ops/cron.js';
 import { debconfValue } from '../../src/ops/debconf.js';
 import type { OpContext, PlanResult } from '../../src/ops/operation.js';
 import { Unresolved } from '../../src/ops/operation.js';
@@ -302,4 +302,18 @@ test('reboot: Ctrl-C while waiting for the host stops the wait, failing the task
   const res = await o.awaitHost!(r, { exitCode: 0, stdout: '@@fleetplan-boot old\n', stderr: '' }, host);
   assert.match(res.failed!, /interrupted while waiting/);
   assert.ok(Date.now() - t0 < 5000, 'not the whole reboot_timeout');
+});
+
+test('cron env: a variable of the table, after the others at the top, replaced in place, removed', () => {
+  const table = 'SHELL=/bin/sh\n#fleetplan: x\n@daily x\n';
+  assert.equal(editCronEnv(table, 'MAILTO', 'MAILTO=root'), 'SHELL=/bin/sh\nMAILTO=root\n#fleetplan: x\n@daily x\n');
+  assert.equal(editCronEnv('#fleetplan: x\n@daily x\n', 'MAILTO', 'MAILTO=a'), 'MAILTO=a\n#fleetplan: x\n@daily x\n');
+  assert.equal(editCronEnv('MAILTO=a\n@daily x\n', 'MAILTO', 'MAILTO=b'), 'MAILTO=b\n@daily x\n');
+  assert.equal(editCronEnv('MAILTO=a\n', 'MAILTO', null), '');
+  const { first, second } = planTwice('cron', { name: 'MAILTO', env: true, job: 'ops@example.org' }, () => ({ available: true, content: '@daily x\n' }));
+  assert.equal(first.changes[0]!.kind === 'run' && first.changes[0]!.diff?.after, 'MAILTO=ops@example.org\n@daily x\n');
+  assert.deepEqual(second.changes, []);
+  const schema = operations.get('cron')!.schema;
+  assert.equal(schema.safeParse({ name: 'not a var', env: true, job: 'x' }).success, false);
+  assert.equal(schema.safeParse({ name: 'MAILTO', env: true, job: 'x', hour: 3 }).success, false);
 });
