@@ -26,6 +26,16 @@ export interface PackageBackend {
   query(names: string[], opts?: { candidate?: boolean }): StateQuery<Record<string, PackageState>>;
   install(names: string[]): string;
   remove(names: string[]): string;
+  /** Refreshing the repository indexes (update_cache); absent: this backend has no cache to refresh. */
+  readonly cache?: PackageCache;
+}
+
+/** How a package manager refreshes its indexes, and the stamp file whose age says when it last did. */
+export interface PackageCache {
+  /** The refresh command; the package operation touches `stamp` after it succeeds. */
+  readonly update: string;
+  /** The file whose modification time is the last successful refresh. */
+  readonly stamp: string;
 }
 
 export interface ServiceState {

@@ -109,3 +109,13 @@ export function anyGrammarProblem(grammars: readonly NameGrammar[], name: string
   if (grammars.some((g) => nameProblem(g, name) === undefined)) return undefined;
   return `not a name any backend accepts: ${grammars.map((g) => `${g.what} is ${g.rule}`).join('; ')}`;
 }
+
+// sysctl(8) names, Linux and FreeBSD alike: dot-separated components of letters, digits, _ - and
+// (Linux interface names in net.*.conf.<if>) @ :; never a leading - (an option), no `/` (Linux reads
+// it as the separator, so `..` could leave /proc/sys), no `=` (it would split name from value).
+export const SYSCTL_NAME: NameGrammar = {
+  what: 'a sysctl name',
+  rule: 'dot-separated [A-Za-z0-9_][A-Za-z0-9_@:-]* components',
+  pattern: /^[A-Za-z0-9_][A-Za-z0-9_@:-]*(?:\.[A-Za-z0-9_][A-Za-z0-9_@:-]*)*$/,
+  max: 255,
+};

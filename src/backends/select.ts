@@ -51,7 +51,7 @@ export const accountsRules: readonly SelectionRule[] = [
   { when: { system: 'Linux' }, backend: 'shadow-utils' },
 ];
 
-function pick<T>(rules: readonly SelectionRule[], registry: Record<string, T>, facts: Facts): T | undefined {
+export function pick<T>(rules: readonly SelectionRule[], registry: Record<string, T>, facts: Facts): T | undefined {
   const hit = rules.find((r) => Object.entries(r.when).every(([fact, value]) => String(facts[fact as keyof Facts]) === value));
   return hit ? registry[hit.backend] : undefined;
 }

@@ -48,6 +48,12 @@ export interface Connection {
    */
   script(text: string | Buffer, opts?: ScriptOptions): Promise<CommandResult>;
   close(): Promise<void>;
+  /**
+   * Closes this connection and opens a new one to the same host with the same settings (the engine's
+   * connections only: the reboot operation waits for the host to come back through it). Throws when
+   * the host cannot be reached; the old connection is closed whatever happens.
+   */
+  reconnect?(): Promise<void>;
   /** How many exec sessions this connection opened (for --verbose and tests, not for the benchmark). */
   readonly execCount: number;
 }

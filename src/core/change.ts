@@ -64,6 +64,9 @@ export interface PlannedFile {
 }
 
 export type Change =
-  /** `diff`: a run that changes a file elsewhere than on the host (fetch's controller copy) shows it. */
+  /**
+   * `diff`: a run that changes a file elsewhere than on the host (fetch's controller copy), or content
+   * that is no file of its own to write (a user's crontab through crontab(1)), shows it.
+   */
   | { kind: 'run'; description: string; command: string; followUp?: FollowUp; file?: PlannedFile; diff?: FileDiff }
   | { kind: 'write'; description: string; write: WriteSpec; diff?: FileDiff; file?: PlannedFile };

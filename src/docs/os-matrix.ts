@@ -23,6 +23,7 @@ import type { OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import { PRELUDE } from '../state/prelude.js';
 import { StateView } from '../state/query.js';
+import { sysopsSection } from './os-matrix-sysops.js';
 
 export const BEGIN_MARKER = '<!-- BEGIN GENERATED: npm run docs (src/docs/os-matrix.ts); edit the code, not this region -->';
 export const END_MARKER = '<!-- END GENERATED -->';
@@ -269,6 +270,7 @@ export function renderOsMatrix(): string {
     ...packageCommands(),
     ...serviceCommands(),
     ...accountCommands(),
+    ...sysopsSection({ code, table }),
     END_MARKER,
   ].join('\n');
 }

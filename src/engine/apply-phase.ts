@@ -7,6 +7,7 @@ import { decideChanged, decideFailed, withResult } from './result-conditions.js'
 import { currentVars } from './host-results.js';
 import { withOutcome } from './outcomes.js';
 import { outputFields } from './register.js';
+import { hostHandle } from './await-host.js';
 import type { TaskResult } from './events.js';
 import { execScript, parseExec, type ExecPlan } from './executor.js';
 import { requesterOf, type Lookahead, type PlayContext } from './play-context.js';
@@ -14,8 +15,9 @@ import { becomeRequest, type PreparedTask } from './prepare.js';
 import type { ResultBuilder } from './task-result.js';
 
 export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: PlanResult, ahead: Lookahead, result: ResultBuilder): Promise<TaskResult> {
-  // A check_mode: false probe in a dry run only reads: nothing it does makes the state read stale.
-  const refresh = pc.dryRun ? [] : pc.state.changing(planned, ahead.later(), ahead.next());
+  // A check_mode: false probe in a dry run only reads: nothing it does makes the state read stale. A
+  // task that waits for the host (reboot) reads nothing in its exec: the host it read would be gone.
+  const refresh = pc.dryRun ? [] : pc.state.changing(planned, ahead.later(), p.op.awaitHost ? [] : ahead.next());
   const plan = execScript(planned.changes, refresh);
   const res = await pc.ctx.conn.script(plan.script, { become: becomeRequest(p), label: execLabel(p.def, planned), reportedExit: (r) => reportedExit(r, plan) });
   if (res.exitCode !== 0 && res.stdout.length === 0) return result.failed(`exit ${res.exitCode}: ${res.stderr.trim()}`, planned.changes);
@@ -40,6 +42,10 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
   const vars = (changed: boolean, failed: boolean) => () => withResult(currentVars(pc.ctx, p.opCtx!.vars), p.def.register, { ...output, changed, failed });
   const { changedWhen, failedWhen } = p.def;
   if (verdict.failed && failedWhen === undefined) return withOutcome(result.failed(verdict.failed, planned.changes), outcome);
+  if (!verdict.failed && p.op.awaitHost) {
+    const waited = await p.op.awaitHost(p.resolved, outcome, hostHandle(pc.ctx, p.become));
+    if (waited.failed) return withOutcome(result.failed(waited.failed, planned.changes), outcome);
+  }
   const changed = decideChanged(changedWhen, outcome, verdict.failed ? true : verdict.changed, vars(verdict.changed, verdict.failed !== undefined));
   const failed = decideFailed(failedWhen, outcome, verdict.failed, vars(changed, verdict.failed !== undefined));
   if (failed) return withOutcome(result.failed(failed, planned.changes), outcome);

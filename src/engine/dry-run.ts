@@ -10,6 +10,8 @@ export class DryRun {
   private lastUnpredictable: string | undefined;
   /** The last change that may create files nobody declared (a package install). */
   private lastCreator: string | undefined;
+  /** A change that restarts the host (reboot): every task after it depends on it. */
+  restartedBy: string | undefined;
 
   constructor(private readonly view: StateView) {}
 
@@ -35,7 +37,8 @@ export class DryRun {
     const effects = planned.effects ?? {};
     const dependsOn = effects.creates?.length ? this.lastCreator : undefined;
     if (effects.unpredictable !== undefined) this.lastUnpredictable = task;
-    if (effects.unpredictable === 'may-create-anything') this.lastCreator = task;
+    if (effects.unpredictable === 'may-create-anything' || effects.unpredictable === 'restarts-the-host') this.lastCreator = task;
+    if (effects.unpredictable === 'restarts-the-host') this.restartedBy = task;
     return dependsOn;
   }
 

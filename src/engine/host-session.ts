@@ -119,7 +119,7 @@ export class HostSession implements Lender {
     }
     // Interrupted while connecting (nothing done on the host yet): stop waiting for the handshake.
     if (!conn) return this.stop('while connecting');
-    this.conn = observed(conn, this.host, emit, opts.commandTimeoutMs);
+    this.conn = observed(conn, this.host, emit, opts.commandTimeoutMs, () => connectHost(inventory, this.host, opts.extraVars, opts));
     if (opts.interrupt?.signal) return this.stop('before it started');
     try {
       this.ctx = await startHost(
@@ -190,7 +190,10 @@ async function interruptible(connecting: Promise<Connection>, opts: RunOptions):
 }
 
 /** Reports every command and script (for --verbose) without the engine printing anything itself, and applies --timeout. */
-function observed(conn: Connection, host: string, emit: Emit, timeoutMs: number | undefined): Connection {
+function observed(first: Connection, host: string, emit: Emit, timeoutMs: number | undefined, connect: () => Promise<Connection>): Connection {
+  // The connection of the moment: a reboot replaces it (reconnect), everything else keeps using this wrapper.
+  let conn = first;
+  let execsBefore = 0;
   const watch = async (shownAs: string, opts: ScriptOptions | undefined, go: (o: ScriptOptions) => Promise<CommandResult>) => {
     const shown = { type: 'command', host, command: opts?.label ?? shownAs, become: Boolean(opts?.become) } as const;
     const t0 = performance.now();
@@ -208,9 +211,14 @@ function observed(conn: Connection, host: string, emit: Emit, timeoutMs: number 
   return {
     label: conn.label,
     get execCount() {
-      return conn.execCount;
+      return execsBefore + conn.execCount;
     },
     close: () => conn.close(),
+    async reconnect() {
+      execsBefore += conn.execCount;
+      await conn.close().catch(() => undefined);
+      conn = await connect();
+    },
     run: (command, opts) => watch(command, opts, (o) => conn.run(command, { ...o, stdin: opts?.stdin })),
     script: (text, opts) => watch('sh script', opts, (o) => conn.script(text, o)),
   };

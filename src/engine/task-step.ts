@@ -34,6 +34,8 @@ export async function runTask(pc: PlayContext, p: PreparedTask, handler: boolean
 
 /** The operation plans against the state read (or predicted); a task that cannot be planned ends here. */
 function plan(pc: PlayContext, p: PreparedTask, opCtx: OpContext, result: ResultBuilder): PlanResult | TaskResult {
+  const rebootedBy = pc.dryRun?.restartedBy;
+  if (rebootedBy !== undefined) return unplannable(pc, p, new Unresolved(`the host reboots first ('${rebootedBy}')`), rebootedBy, result);
   try {
     return p.op.plan(p.resolved, pc.state.view, opCtx);
   } catch (err) {

@@ -38,8 +38,10 @@ export interface Effects {
    * Real run: everything is read again after it. 'may-create-anything': in addition, it may create
    * files, directories or accounts nobody declared (a package install, a command without `creates`),
    * so a later task that `creates` something is reported as depending on this one, not promised.
+   * 'restarts-the-host' (reboot): nothing read before it holds after it (/run, processes, the boot), so
+   * a dry run reports EVERY later task as depending on it, planned or not.
    */
-  unpredictable?: 'other-changes' | 'may-create-anything';
+  unpredictable?: 'other-changes' | 'may-create-anything' | 'restarts-the-host';
   /**
    * What the change creates that does not exist yet (file, directory, user, group). Dry run: after a
    * change that may create anything, it may exist by then, so the task is reported as depending on
@@ -158,4 +160,21 @@ export interface Operation<A = any, R = any> {
   controllerOnly?: boolean;
   /** Host variables the task sets (set_fact), visible to the later tasks and plays on the host. */
   setsVars?(resolved: R): Record<string, unknown>;
+  /**
+   * Real run only, after the changes ran without failing: what the task still waits for on the host
+   * (reboot: the host back with a new boot, then its test command). Nothing of the state read before
+   * is trusted afterwards: every later query is read again. Returns why the task failed, if it did.
+   */
+  awaitHost?(resolved: R, outcome: ExecOutcome, host: HostHandle): Promise<{ failed?: string }>;
+}
+
+/** The host as awaitHost sees it: scripts on the connection of the moment, and a new connection. */
+export interface HostHandle {
+  script(text: string, opts?: { timeoutMs?: number; become?: boolean }): Promise<ExecOutcome>;
+  /** Closes the connection and opens a new one; throws while the host cannot be reached. */
+  reconnect(): Promise<void>;
+  /** The host's run lock taken again (a reboot cleared /var/run); a no-op in a dry run. */
+  relock(): Promise<void>;
+  /** Ctrl-C or SIGTERM came: a wait stops at once (the task fails saying so). */
+  interrupted(): boolean;
 }

@@ -24,6 +24,13 @@ import { fetch } from './fetch.js';
 import { assertOp, failOp } from './assert.js';
 import { setFact } from './set-fact.js';
 import { waitFor } from './wait-for.js';
+import { sysctl } from './sysctl.js';
+import { cron } from './cron.js';
+import { debconf } from './debconf.js';
+import { aptRepository, deb822Repository } from './apt-repository.js';
+import { pkgRepository, yumRepository } from './yum-repository.js';
+import { reboot } from './reboot.js';
+
 
 const all: Operation[] = [file, copy, template, directory, line, settings, command, pkg, service, user, group, sysrc];
 // Ansible's file-level operations (issue 17).
@@ -32,5 +39,7 @@ all.push(stat, slurp, fetch, getUrl, blockinfile, iniFile, replace, link);
 all.push(assertOp, failOp, setFact);
 // Waiting for the host (a port, a path, a line in a file).
 all.push(waitFor);
+// System operations.
+all.push(sysctl, cron, debconf, aptRepository, deb822Repository, yumRepository, pkgRepository, reboot);
 
 export const operations: ReadonlyMap<string, Operation> = new Map(all.map((op) => [op.name, op]));

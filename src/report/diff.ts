@@ -61,7 +61,8 @@ export function renderDiff(d: FileDiff, c: Colors): string {
 /** A change as the operator reads it: the diff of a write, or the exact command of a run. */
 export function renderChange(ch: Change, c: Colors): string {
   if (ch.kind === 'write') return ch.diff ? renderDiff(ch.diff, c) : c.dim(`    ${ch.description}`);
-  if (ch.diff) return renderDiff(ch.diff, c);
+  // A command that rewrites content (crontab -u x -) shows that content's diff, not the content as a command line.
+  if (ch.diff) return `${renderDiff(ch.diff, c)}\n${c.dim(`    ${ch.description}`)}`;
   return ch.command
     .split('\n')
     .map((l, i) => c.magenta(`    ${i === 0 ? '$ ' : '  '}${l}`))

@@ -9,7 +9,15 @@ export type ResourceId =
   | { readonly kind: 'user'; readonly name: string }
   | { readonly kind: 'group'; readonly name: string }
   /** A FreeBSD rc.conf variable as set in one file. */
-  | { readonly kind: 'sysrc'; readonly file: string; readonly name: string };
+  | { readonly kind: 'sysrc'; readonly file: string; readonly name: string }
+  /** A kernel parameter's running value (sysctl). */
+  | { readonly kind: 'sysctl'; readonly name: string }
+  /** One user's crontab (crontab -u <name>). */
+  | { readonly kind: 'crontab'; readonly name: string }
+  /** One debconf question's value and seen flag. */
+  | { readonly kind: 'debconf'; readonly name: string }
+  /** The package manager's cache of repository indexes (apt lists, dnf metadata, pkg catalogue). */
+  | { readonly kind: 'package-cache'; readonly name: string };
 
 /** The identity of a resource as a map key: equal keys, same resource. */
 export function resourceKey(r: ResourceId): string {

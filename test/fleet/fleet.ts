@@ -239,7 +239,18 @@ cd /
 # Idle loop as PID 1: dash waits with wait3(-1), so daemons' orphans re-parented to it are reaped
 # while it sits in "wait". (Inline: the host's files are gone after the pivot.)
 # A personality's boot step (e.g. FreeBSD's rc) runs as PID 1's child before the host counts as ready.
-exec /bin/sh -c '[ -x /etc/fleet-boot ] && /etc/fleet-boot; touch /run/fleet-ready; trap "exit 0" TERM INT; while :; do sleep 3600 & wait $! || true; done'
+# SIGUSR1 (sent by the shutdown -r stand-in, see REBOOT_STANDIN) emulates a reboot without leaving the
+# namespaces: every other process killed, a fresh /run, a new boot_id (bound over the kernel's, as
+# lxcfs does for containers), the boot step again. The overlay (the "disk") is kept.
+exec /bin/sh -c 'boot() { [ -x /etc/fleet-boot ] && /etc/fleet-boot; touch /run/fleet-ready; }; reboot() { kill -TERM -1 2>/dev/null; sleep 1; kill -KILL -1 2>/dev/null; umount /proc/sys/kernel/random/boot_id 2>/dev/null; umount -l /run; mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run; mkdir -p -m 1777 /run/lock; mkdir -p -m 0755 /run/sshd; cat /proc/sys/kernel/random/uuid > /run/fleet-boot-id; mount --bind /run/fleet-boot-id /proc/sys/kernel/random/boot_id; boot; }; boot; trap "exit 0" TERM INT; trap reboot USR1; while :; do sleep 3600 & wait $! || true; done'
+`;
+
+/** shutdown(8) on the hosts PID 1 of which is SYSV_INIT: only `-r`, which asks PID 1 to emulate a reboot. */
+const REBOOT_STANDIN = `#!/bin/sh
+# test fleet stand-in for shutdown(8): only -r (reboot), emulated by PID 1 (test/fleet/fleet.ts)
+[ "$1" = -r ] || { echo "shutdown: only -r is emulated on this test host" >&2; exit 1; }
+echo "$(date) shutdown $*" >> /var/log/fleet-shutdown.log
+kill -USR1 1
 `;
 
 /**
@@ -290,6 +301,7 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
   if (state.sshd === 'light') appendFileSync(join(m, 'etc/ssh/sshd_config.d/fleet.conf'), 'UsePAM no\n');
   const def = personality(h.os);
   await def.prepare?.(m, h.name);
+  if (def.boot !== 'systemd') writeFileSync(join(m, 'usr/local/sbin/shutdown'), REBOOT_STANDIN, { mode: 0o755 });
 
   const consoleLog = join(h.dir, 'console.log');
   const logFd = openSync(consoleLog, 'a');

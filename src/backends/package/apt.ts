@@ -41,4 +41,5 @@ export const apt: PackageBackend = {
   },
   install: (names) => `${APT} install ${words(names)}`,
   remove: (names) => `${APT} remove ${words(names)}`,
+  cache: { update: `${APT} update`, stamp: '/var/lib/apt/periodic/update-success-stamp' },
 };

@@ -47,4 +47,5 @@ export const freebsdPkg: PackageBackend = {
   },
   install: (names) => `${PKG} install -y ${words(names)}`,
   remove: (names) => `${PKG} delete -y ${words(names)}`,
+  cache: { update: `${PKG} update -q`, stamp: '/var/db/pkg/fleetplan-update-stamp' },
 };

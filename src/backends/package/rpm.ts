@@ -42,5 +42,6 @@ export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
     },
     install: (names) => `${tool} -y install ${words(names)}`,
     remove: (names) => `${tool} -y remove ${words(names)}`,
+    cache: { update: `${tool} -q -y makecache`, stamp: `/var/cache/${tool}/fleetplan-makecache-stamp` },
   };
 }
