@@ -9,9 +9,6 @@
 // names, inventory_hostname, group_names and the magic variables (groups, hostvars, play_hosts, ...).
 // A task guarded by a condition that proves a variable defined (`{x: {defined: true}}`, any other test
 // of x, in its own `when:` or its play's or role entry's) may use it.
-import { existsSync, readdirSync, statSync } from 'node:fs';
-import path from 'node:path';
-import { isScalar, visit, type Node } from 'yaml';
 import { InputError, type SourcePos } from '../core/errors.js';
 import { findCycles } from './cycles.js';
 import { groupVarLayers, selectHosts } from './inventory.js';
@@ -28,7 +25,9 @@ import { playHostVars } from './magic-vars.js';
 import { OPAQUE, factsKnowledge, type RunKnowledge } from './validate-facts.js';
 import { eachTask, type TreeVisit } from './task-tree.js';
 import { registeredNames } from './registered.js';
-import { YamlSource } from './yaml.js';
+import { definitionLocator, type Locator } from './definition-locator.js';
+
+export { definitionLocator, type Locator };
 
 
 interface Scope {
@@ -97,31 +96,7 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
         report(pos, message, h);
       };
       const run: RunKnowledge = { extraVars, facts: facts.of(host), magic: { ...facts.magic, ...playHostVars(hosts, hosts) } };
-      const inPlay = [play.when];
-      const scopes = new Map<RoleRef | undefined, Scope>();
-      const scopeOf = (ref?: RoleRef): Scope => {
-        let scope = scopes.get(ref);
-        if (scope) return scope;
-        scopes.set(ref, (scope = scopeFor(inventory, host, play, ref, run, runtime)));
-        checkVars(scope, host, reportHost, addError, locate);
-        if (ref?.when) checkWhen(ref.when, { ...scope, guarded: guardedPaths(inPlay) }, host, reportHost);
-        return scope;
-      };
-      const around = (ref?: RoleRef) => (ref ? [play.when, ref.when] : inPlay);
-      const playScope = scopeOf();
-      if (play.when) checkWhen(play.when, playScope, host, reportHost);
-      for (const ref of play.roles) scopeOf(ref);
-      // Every task of the tree with the role around it; what includes, rescues and its own vars bind is known to exist.
-      const check = (t: TaskDef, at: TreeVisit) =>
-        checkTask(t, withBound(scopeOf(at.ref), [...at.bound, ...Object.keys(t.vars ?? {})]), host, reportHost, addError, around(at.ref));
-      for (const list of [play.preTasks ?? [], play.tasks, play.postTasks ?? []]) eachTask(list, check);
-      for (const ref of play.roles) eachTask(ref.role.tasks, check, { ref, bound: [] });
-      for (const t of play.handlers.filter((h) => !h.role)) checkTask(t, scopeOf(), host, reportHost, addError, inPlay);
-      const done = new Set<RoleRef['role']>();
-      for (const ref of [...play.roles, ...(play.taskRoles ?? [])]) {
-        if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scopeOf(ref), host, reportHost, addError, around(ref));
-        done.add(ref.role);
-      }
+      checkPlayOnHost({ inventory, play, host, run, runtime, report: reportHost, addError, locate });
     }
   }
 
@@ -131,6 +106,47 @@ export function validatePlanVars(plan: Plan, inventory: Inventory, extraVars: Va
     errors.push(new InputError(`${f.message}${who}`, { pos: f.pos }));
   }
   return sortErrors(errors);
+}
+
+/** What one host of a play is checked with. */
+interface PlayCheck {
+  inventory: Inventory;
+  play: Play;
+  host: string;
+  run: RunKnowledge;
+  runtime: ReadonlySet<string>;
+  report: Report;
+  addError: (e: InputError) => void;
+  locate: ReturnType<typeof definitionLocator>;
+}
+
+/** Every task, handler, role entry and condition of one play, for one host. */
+function checkPlayOnHost({ inventory, play, host, run, runtime, report, addError, locate }: PlayCheck): void {
+  const inPlay = [play.when];
+  const scopes = new Map<RoleRef | undefined, Scope>();
+  const scopeOf = (ref?: RoleRef): Scope => {
+    let scope = scopes.get(ref);
+    if (scope) return scope;
+    scopes.set(ref, (scope = scopeFor(inventory, host, play, ref, run, runtime)));
+    checkVars(scope, host, report, addError, locate);
+    if (ref?.when) checkWhen(ref.when, { ...scope, guarded: guardedPaths(inPlay) }, host, report);
+    return scope;
+  };
+  const around = (ref?: RoleRef) => (ref ? [play.when, ref.when] : inPlay);
+  const playScope = scopeOf();
+  if (play.when) checkWhen(play.when, playScope, host, report);
+  for (const ref of play.roles) scopeOf(ref);
+  // Every task of the tree with the role around it; what includes, rescues and its own vars bind is known to exist.
+  const check = (t: TaskDef, at: TreeVisit) =>
+    checkTask(t, withBound(scopeOf(at.ref), [...at.bound, ...Object.keys(t.vars ?? {})]), host, report, addError, around(at.ref));
+  for (const list of [play.preTasks ?? [], play.tasks, play.postTasks ?? []]) eachTask(list, check);
+  for (const ref of play.roles) eachTask(ref.role.tasks, check, { ref, bound: [] });
+  for (const t of play.handlers.filter((h) => !h.role)) checkTask(t, scopeOf(), host, report, addError, inPlay);
+  const done = new Set<RoleRef['role']>();
+  for (const ref of [...play.roles, ...(play.taskRoles ?? [])]) {
+    if (!done.has(ref.role)) for (const t of ref.role.handlers) checkTask(t, scopeOf(ref), host, report, addError, around(ref));
+    done.add(ref.role);
+  }
 }
 
 /**
@@ -325,70 +341,4 @@ function checkVars(scope: Scope, host: string, report: Report, addError: (e: Inp
   findCycles(edges.keys(), (name) => (edges.get(name) ?? []).map((next) => [next, next] as const), (cycle, next) => {
     report(locate(next, strings(scope.known[next], [])[0]), `variables reference each other in a cycle: ${cycle.join(' → ')}`, host);
   });
-}
-
-/** Where a variable with this value (a scalar somewhere in it) is defined, for messages: file:line:col of the value. */
-export type Locator = (name: string, value: unknown) => SourcePos | undefined;
-
-/**
- * Variables carry no positions once merged; look the definition up in the files that can hold it
- * (plan, inventory, group_vars/, host_vars/, each role's defaults.yml and vars/), first match wins.
- */
-export function definitionLocator(plan: Plan, inventory: Inventory): Locator {
-  let files: string[] | undefined;
-  const sources = new Map<string, YamlSource | undefined>();
-  const yamlFiles = (dir: string): string[] => {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-    return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
-  };
-  const candidates = (): string[] => {
-    const invDir = path.dirname(inventory.file);
-    const roleDirs = [...new Set(plan.plays.flatMap((p) => p.roles.map((r) => r.role.dir)))];
-    return [
-      plan.file,
-      ...yamlFiles(path.join(invDir, 'host_vars')),
-      inventory.file,
-      ...yamlFiles(path.join(invDir, 'group_vars')),
-      ...roleDirs.flatMap((d) => [...yamlFiles(path.join(d, 'vars')), path.join(d, 'defaults.yml')]),
-    ];
-  };
-  const cache = new Map<string, SourcePos | undefined>();
-  return (name, text) => {
-    const key = `${name}\0${String(text)}`;
-    if (cache.has(key)) return cache.get(key);
-    files ??= candidates();
-    let found: SourcePos | undefined;
-    for (const f of files) {
-      if (!sources.has(f)) {
-        let src: YamlSource | undefined;
-        try {
-          src = existsSync(f) ? YamlSource.read(f) : undefined;
-        } catch {
-          src = undefined;
-        }
-        sources.set(f, src);
-      }
-      const src = sources.get(f);
-      if (!src) continue;
-      visit(src.doc, {
-        Pair(_, pair) {
-          const k = pair.key as Node | null;
-          if (!k || !isScalar(k) || String(k.value) !== name) return undefined;
-          const v = pair.value as Node | null;
-          const holds = (n: Node | null): boolean => {
-            let hit = false;
-            if (n && isScalar(n)) return text === undefined || n.value === text;
-            if (n) visit(n, { Scalar(__, sc) { if (sc.value === text) { hit = true; return visit.BREAK; } return undefined; } });
-            return hit;
-          };
-          if (!holds(v)) return undefined;
-          found = src.pos(v, k);
-          return visit.BREAK;
-        },
-      });
-      if (found) break;
-    }
-    cache.set(key, found);
-    return found;
-  };
 }

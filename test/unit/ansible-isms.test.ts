@@ -112,8 +112,11 @@ describe('ansible-isms: FQCN and Ansible module names become operations', () => 
     hasError(errs, 'site.yml', 6, 21, "argument 'insertbefore' of ansible.builtin.lineinfile has no fleetplan equivalent: insert_after:");
   });
 
-  it('a state that is another operation, and unknown modules, are named at the key', () => {
-    hasError(errorsOf('  - ansible.builtin.file: { path: /a, state: link, src: /b }\n'), 'site.yml', 3, 5, 'ansible.builtin.file: links are not an operation yet');
+  it('file with state: link is fleetplan\'s file with state: link (the link operation)', () => {
+    assert.deepEqual(tasksOf('  - ansible.builtin.file: { dest: /a, state: link, src: /b }\n').map(opArgs), [['file', { path: '/a', state: 'link', src: '/b' }]]);
+  });
+
+  it('unknown modules are named at the key', () => {
     hasError(errorsOf('  - ansible.builtin.debug: { msg: hi }\n'), 'site.yml', 3, 5, "unknown operation 'ansible.builtin.debug': Ansible's debug module is not a fleetplan operation: reports show");
     hasError(errorsOf('  - community.mysql.mysql_db: { name: x }\n'), 'site.yml', 3, 5, "'community.mysql' is not a collection fleetplan reads");
   });

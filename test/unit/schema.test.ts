@@ -194,10 +194,14 @@ const STRUCTURAL = new Set([
   '80-rescue-without-block', '83-unknown-key-in-block',
   // h17-sysops
   '72-cron-file-with-a-dot', '73-debconf-unknown-vtype',
+  // h17-delegate
+  '90-become-method-unknown', '92-serial-list-zero', '93-throttle-zero',
 ]);
 
 /** Cases no JSON Schema of one file can express, and why. */
 const NOT_EXPRESSIBLE: Record<string, string> = {
+  '91-wait-for-port-and-path': 'exactly one of two arguments: the editor schema lists both as optional',
+  '94-delegate-to-unknown-host': 'whether a host name is in the inventory is a question for another file',
   '18-notify-undefined-handler': 'notify names a handler defined elsewhere (a cross-reference, possibly into a role)',
   '19-duplicate-handler-names': 'names must be unique across the items of a list (a relation between items)',
   '20-missing-role': 'whether a role directory exists is a question for the file system',

@@ -55,9 +55,8 @@ function fileOp(args: Args, registry: ReadonlyMap<string, Operation>): string {
     return 'file';
   }
   if (state === 'absent') return 'file';
-  if (state === 'link' || state === 'hard') {
-    return registry.has('link') ? "!state: link is the link operation: write link: (see docs/plan-language.md)" : '!links are not an operation yet: command: {cmd: "ln -s …", creates: <path>}';
-  }
+  // fleetplan's file takes Ansible's link states itself (with src and force), as the link operation.
+  if (state === 'link' || state === 'hard') return registry.has('link') ? 'file' : '!links are not an operation yet: command: {cmd: "ln -s …", creates: <path>}';
   return `!state: '${String(state)}' decides which operation this is: write it literally (directory, file, absent, touch)`;
 }
 
@@ -100,7 +99,6 @@ export const MODULE_ALIASES: ModuleAlias[] = [
     rename: FILE_ATTRS,
     refuse: {
       recurse: 'directory sets the directory itself; for a whole tree: command: {cmd: "chown -R …"} with unless:',
-      src: 'links: command: {cmd: "ln -s …", creates: <path>}',
       access_time: NOT_A_FILE_OP + ' and keeps times as they are',
       modification_time: NOT_A_FILE_OP + ' and keeps times as they are',
     },

@@ -137,3 +137,6 @@ export function listItems({ src, issues, node, pos, entry }: KeywordInput, expec
   }
   return node.items as Node[];
 }
+
+/** A variable name a keyword binds (loop_var, register): letters, digits and _, not starting with a digit. */
+export const VARIABLE_NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;

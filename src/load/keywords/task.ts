@@ -8,10 +8,14 @@ import type { ChangedWhen, OutputRules, TaskDef } from '../model.js';
 import { parseCondition } from '../when.js';
 import { isMap, isScalar, isSeq, nodeKind, type Node, type YamlSource } from '../yaml.js';
 import { condition, when } from './condition.js';
-import { keywordObject, keywordsFor, readKeywords, type KeywordInput, type KeywordTable } from './keyword.js';
+import { VARIABLE_NAME, keywordObject, keywordsFor, readKeywords, type KeywordInput, type KeywordTable } from './keyword.js';
 import { templateString } from '../../core/templated.js';
 import { Secret } from '../../core/secret.js';
 import { ANSIBLE_LOOP_KEYWORDS } from '../ansible-isms/keywords.js';
+import { PLACEMENT_KEYWORDS } from './task-placement.js';
+import { RESULT_KEYWORDS } from './task-results.js';
+
+export { becomeMethod, becomeUser } from './task-placement.js';
 
 /** A handler or tag name; YAML numbers count as names too. */
 export const nameItem = z.union([z.string(), z.number()]);
@@ -19,7 +23,7 @@ export const nameItem = z.union([z.string(), z.number()]);
 export const nameList = z.union([nameItem, z.array(nameItem)]);
 
 /** A name a loop item is bound to, usable in templates as `{{<name>}}`. */
-export const LOOP_VAR = /^[A-Za-z_][A-Za-z0-9_]*$/;
+export const LOOP_VAR = VARIABLE_NAME;
 
 /** A string or a list of strings (notify, tags, listen) as written, with the position of each name. */
 export function readNames(src: YamlSource, node: Node | null, what: string, issues: Issues): { names: string[]; pos: SourcePos[] } {
@@ -118,8 +122,6 @@ function readResultRule(key: string, at: KeywordInput): ChangedWhen | undefined 
   return rules;
 }
 
-/** Names the engine defines itself: a registered result must not hide them. */
-const RESERVED_RESULT_NAMES = ['facts', 'item', 'inventory_hostname', 'group_names', 'hostvars', 'groups'];
 
 /**
  * Reading a task's structure (blocks, imports, includes) recurses into task lists and other files,
@@ -278,9 +280,6 @@ function readRoleImport(def: TaskDef, at: KeywordInput, ctx: TaskKeywordContext 
   ctx?.structure?.role(def, parsed.data, at, dynamic);
 }
 
-/** A user name for become_user (grammar as the user operation's names, so it is never shell framing). */
-export const becomeUser = z.string().regex(/^[A-Za-z0-9_][A-Za-z0-9_.-]{0,31}$/);
-export const becomeMethod = z.enum(['sudo', 'su', 'doas']);
 
 const TASK_KEYWORDS = {
   name: kw.plain(
@@ -352,90 +351,8 @@ const TASK_KEYWORDS = {
   }),
   ...STRUCTURE_TABLE,
   ...ANSIBLE_LOOP_KEYWORDS,
-  register: kw.plain(
-    z
-      .string()
-      .regex(LOOP_VAR)
-      .refine((n) => !RESERVED_RESULT_NAMES.includes(n))
-      .describe(
-        "Store the task's result in this host variable for later tasks, plays, conditions and templates: {changed, failed, skipped, rc, stdout, stderr, " +
-          'stdout_lines, stderr_lines, msg} plus the operation\'s fields (a file\'s path and state, a package\'s version); with a loop, `<name>.results` ' +
-          "lists each item's. Dry run: what a task that does not run in check mode would output is unknown — a task whose when:, arguments or " +
-          "template use it is reported as deferred, depending on that task; what is known (changed as predicted, a file's state) stays usable",
-      ),
-    `a variable name (letters, digits, _) other than ${RESERVED_RESULT_NAMES.join(', ')}`,
-    (def, v) => { def.register = v; },
-  ),
-  until: kw.structured(
-    when.describe(
-      'Repeat the task until this condition over its registered result holds (`until: {out.stdout: {matches: ready}}`), up to `retries` more ' +
-        'times, `delay` seconds apart; the result reports the attempts. Dry run: a task that does not run in check mode is reported as deferred ' +
-        '(not repeated); a check_mode: false probe is repeated for real',
-    ),
-    (def, { src, node, issues }) => { def.until = parseCondition(src, node, issues); },
-    { needs: 'register' },
-  ),
-  retries: kw.plain(z.int().min(0).max(1000).describe('With until: how many times to try again after the first attempt (default 3)'), 'a whole number from 0 to 1000', (def, v) => {
-    def.retries = v;
-  }, { needs: 'until' }),
-  delay: kw.plain(z.number().min(0).max(3600).describe('With until: seconds to wait between attempts (default 5)'), 'a number of seconds from 0 to 3600', (def, v) => {
-    def.delay = v;
-  }, { needs: 'until' }),
-  check_mode: kw.plain(
-    z
-      .boolean()
-      .describe(
-        'false: run this task even in a dry run — for read-only probes whose result later tasks use (its result is then real, not unknown); ' +
-          'true: never apply it, only report what it would do, even in a real run (its handlers are not notified). ' +
-          'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host)',
-      ),
-    'true or false',
-    (def, v) => { def.checkMode = v; },
-  ),
-  run_once: kw.plain(
-    z
-      .boolean()
-      .describe(
-        "Run on one host of the play's batch — the first in inventory order that reaches the task to run it (a host that failed or skips it is passed over) — and report its result on every other host as \"run once on <host>\" (a change notifies their handlers too; a handler ignores run_once). Dry run: the same, planned on that one host",
-      ),
-    'true or false',
-    (def, v) => { def.runOnce = v; },
-  ),
-  throttle: kw.plain(
-    z.int().positive().describe('At most this many hosts of the batch run this task at the same time. Dry run: the same'),
-    'a positive whole number',
-    (def, v) => { def.throttle = v; },
-  ),
-  any_errors_fatal: kw.plain(
-    z
-      .boolean()
-      .describe('A failure of this task on any host stops the play (and the run) on every host once they all finished this task. Dry run: the same, for a failure the dry run finds'),
-    'true or false',
-    (def, v) => { def.anyErrorsFatal = v; },
-  ),
-  delegate_to: kw.plain(
-    z
-      .string()
-      .min(1)
-      .describe(
-        "Run this task on another host — an inventory host (over its own connection, shared with its own tasks) or localhost (the controller) — with this host's variables and the delegate's facts; reported as \"<host> → <delegate>\". Dry run: the delegate's state is read and diffed, nothing is executed",
-      ),
-    'a host name (or "{{a variable}}")',
-    (def, v, at) => {
-      def.delegateTo = v;
-      def.argPos.delegate_to = at.pos;
-    },
-  ),
-  become_user: kw.plain(
-    becomeUser.describe("User this task's commands run as through become (default: the host's become_user, else root); sets nothing by itself, become: true does. Dry run: state is read as that user too"),
-    'a user name',
-    (def, v) => { def.becomeUser = v; },
-  ),
-  become_method: kw.plain(
-    becomeMethod.describe("How this task becomes become_user: sudo, su or doas (default: the play's, then the host's become_method, else sudo)"),
-    'sudo, su or doas',
-    (def, v) => { def.becomeMethod = v; },
-  ),
+  ...RESULT_KEYWORDS,
+  ...PLACEMENT_KEYWORDS,
 };
 
 const HANDLER_KEYWORDS = {
