@@ -69,6 +69,7 @@ function deferred(pc: PlayContext, p: PreparedTask, handler: boolean, dependsOn:
   if (!p.op.controllerOnly) {
     pc.notifications.changed(p.displayName, p.def.notify);
     pc.dryRun?.changing(p.displayName, { changes: [], effects: { unpredictable: 'may-create-anything' } });
+    pc.dryRun?.noteChange(p.displayName);
   }
   // What it registers or sets is unknown as a whole (any path below a registered result, too).
   for (const k of taskRegisteredNames(p.def)) hostResults(pc.ctx)[k] = k === p.def.register ? unknownResult(dependsOn) : new Unknown(dependsOn);
