@@ -1,6 +1,7 @@
 // `fleetplan validate`: everything apply checks before contacting a host, and nothing else.
 import type { Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
+import { runSecrets } from './run-secrets.js';
 import { addInventoryOptions, addPlanOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
 
@@ -14,7 +15,7 @@ export function registerValidate(program: Command): void {
     ),
   ).action((planFile: string, opts: PlanOpts) =>
     guard(async () => {
-      const inputs = loadInputs(planFile, opts);
+      const inputs = loadInputs(planFile, opts, runSecrets);
       const tasks = inputs.plan.plays.reduce((n, p) => n + p.tasks.length + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
       process.stdout.write(`${planFile}: valid (${inputs.plan.plays.length} play(s), ${tasks} task(s), ${inputs.hosts.length} host(s))\n`);
       return ExitCode.ok;

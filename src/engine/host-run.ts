@@ -56,7 +56,7 @@ function selectPlay(ctx: HostContext, play: Play): 'run' | 'skipped' | 'failed' 
   if (play.when === undefined) return 'run';
   let selected: boolean;
   try {
-    selected = evaluateWhen(play.when, ctx.scope(play));
+    selected = evaluateWhen(play.when, ctx.scope(play), ctx.opts.secrets);
   } catch (err) {
     ctx.emit({ type: 'host-failed', host: ctx.host, error: `play '${play.name}' when: ${(err as Error).message} (${formatPos(play.pos)})` });
     ctx.stats.failed++;

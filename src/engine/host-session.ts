@@ -96,7 +96,7 @@ export class HostSession {
     try {
       this.ctx = await startHost(
         { host: this.host, conn: this.conn, opts, emit, stats: this.stats },
-        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars }, this.host, facts),
+        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars, secrets: opts.secrets }, this.host, facts),
         lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
       );
     } catch (err) {

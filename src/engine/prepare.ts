@@ -38,12 +38,12 @@ export function prepareTasks(ctx: HostContext, play: Play, def: TaskDef, ref: Ro
   // Loop items keep their taint: a secret item (or one holding a secret) is a Secret in `item`, so a
   // label or helper computed from it is tracked like the secret itself.
   const single = typeof def.loop === 'string' ? singleRefValue(def.loop, vars) : undefined;
-  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop, ctx.opts.secrets);
+  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars, ctx.opts.secrets).loop, ctx.opts.secrets);
   if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
   const loopVar = def.loopVar ?? 'item';
   return items.map((item, i) => {
     const itemVars = { ...vars, [loopVar]: item };
-    const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
+    const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, ctx.opts.secrets, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
     return prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label });
   });
 }
@@ -76,14 +76,14 @@ export function prepareTask(
     if (cond === undefined) continue;
     let ok: boolean;
     try {
-      ok = evaluateWhen(cond, vars);
+      ok = evaluateWhen(cond, vars, ctx.opts.secrets);
     } catch (err) {
       throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
     }
     if (!ok) return inactive(base, 'when: condition is false');
   }
 
-  const rendered = renderArgs(def, vars);
+  const rendered = renderArgs(def, vars, ctx.opts.secrets);
   const parsed = op.schema.safeParse(rendered);
   if (!parsed.success) {
     throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
@@ -100,7 +100,7 @@ export function prepareTask(
     noLog: def.noLog,
     secrets: ctx.opts.secrets,
     controllerPath: (kind, src) => controllerPath(def, kind, src),
-    renderTemplate: (file) => renderTemplateFile(file, vars),
+    renderTemplate: (file) => renderTemplateFile(file, vars, ctx.opts.secrets),
   };
   let resolved: unknown;
   let queries: StateQuery[];

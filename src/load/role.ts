@@ -5,6 +5,7 @@
 // looked up by name in <plan dir>/roles, then each --roles-path / FLEETPLAN_ROLES_PATH directory,
 // then the roles bundled with fleetplan. meta.yml may list `dependencies:` (names or {role, vars}),
 // which run before the role; a dependency cycle (a role needing itself) is an error.
+import type { SecretRegistry } from '../core/secret.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Operation } from '../ops/operation.js';
@@ -30,6 +31,8 @@ export interface RoleSearch {
   planDir: string;
   rolesPath: readonly string[];
   bundledRolesDir: string;
+  /** The run's secret registry (role files may hold `!secret`/`!vault` values). */
+  secrets: SecretRegistry;
 }
 
 export class RoleLoader {
@@ -93,7 +96,7 @@ export class RoleLoader {
     const issues = this.issues;
     const before = issues.list.length;
     const file = (f: string) => path.join(dir, f);
-    const yml = (f: string) => (existsSync(file(f)) ? issues.try(() => YamlSource.read(file(f))) : undefined);
+    const yml = (f: string) => (existsSync(file(f)) ? issues.try(() => YamlSource.read(file(f), this.search.secrets)) : undefined);
     if (!existsSync(file('tasks.yml'))) {
       const stray = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !ROLE_FILES.includes(f));
       const hint = stray.length ? ` (found ${stray.join(', ')}${didYouMean(stray[0]!, ['tasks.yml'])})` : '';
@@ -105,7 +108,7 @@ export class RoleLoader {
     const tasks = tasksSrc ? parseTaskList(tasksSrc.root, { ...ctx, src: tasksSrc, handler: false }, 'tasks.yml') : [];
     const handlersSrc = yml('handlers.yml');
     const handlers = handlersSrc ? parseTaskList(handlersSrc.root, { ...ctx, src: handlersSrc, handler: true }, 'handlers.yml') : [];
-    const defaults = existsSync(file('defaults.yml')) ? issues.try(() => readVarsFile(file('defaults.yml'), 'defaults.yml')) ?? {} : {};
+    const defaults = existsSync(file('defaults.yml')) ? issues.try(() => readVarsFile(file('defaults.yml'), 'defaults.yml', this.search.secrets)) ?? {} : {};
 
     const osVars: RoleDef['osVars'] = {};
     const varsDir = file('vars');
@@ -113,7 +116,7 @@ export class RoleLoader {
       for (const f of readdirSync(varsDir).sort()) {
         const m = /^(.+)\.ya?ml$/.exec(f);
         if (!m) continue;
-        const vars = issues.try(() => readVarsFile(path.join(varsDir, f), `vars/${f}`));
+        const vars = issues.try(() => readVarsFile(path.join(varsDir, f), `vars/${f}`, this.search.secrets));
         if (vars) osVars[m[1]!] = { vars, file: path.join(varsDir, f) };
       }
     }

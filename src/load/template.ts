@@ -7,7 +7,7 @@ import { InputError, type SourcePos } from '../core/errors.js';
 import type { TaskDef, Vars } from './model.js';
 import { checkRendered, limitLoopOutput, readInputText } from '../core/input-limits.js';
 import { displayPath } from '../core/paths.js';
-import { Secret, isPlainObject, redact, registerSecret, reveal, revealDeep, trackSecrets } from '../core/secret.js';
+import { Secret, isPlainObject, reveal, revealDeep, type SecretRegistry } from '../core/secret.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 
@@ -17,7 +17,17 @@ import { shQuote } from '../core/quote.js';
 export const hbs = Handlebars.create();
 limitLoopOutput(hbs);
 
-type HelperOptions = { hash?: Record<string, unknown> };
+type HelperOptions = { hash?: Record<string, unknown>; data?: RenderData };
+/** Handlebars' `data` of one render: the run's secret registry, for helpers (options.data.secrets). */
+interface RenderData {
+  secrets: SecretRegistry;
+}
+/** The registry of the render a helper was called from (its last argument is Handlebars' options). */
+export function renderSecrets(options: unknown): SecretRegistry {
+  const secrets = (options as HelperOptions | undefined)?.data?.secrets;
+  if (!secrets) throw new Error('a helper was called outside a fleetplan render (no secret registry)');
+  return secrets;
+}
 const isOptions = (v: unknown): v is HelperOptions => typeof v === 'object' && v !== null && 'hash' in v && 'name' in v;
 
 // The last argument of a helper is Handlebars' options object; these read their real arguments only.
@@ -40,7 +50,7 @@ const envValue = (name: unknown): string => {
 };
 hbs.registerHelper('env', (name: unknown) => envValue(name));
 /** `{{secret_env "NAME"}}`: the same, and the value is a secret: redacted in every report. */
-hbs.registerHelper('secret_env', (name: unknown) => new Secret(envValue(name)));
+hbs.registerHelper('secret_env', (name: unknown, options: unknown) => new Secret(envValue(name), renderSecrets(options)));
 /** `{{shquote x}}`: one POSIX-sh word, whatever x holds (quotes, $(…), newlines) — for values put into commands. */
 hbs.registerHelper('shquote', (value: unknown) => shQuote(String(reveal(value) ?? '')));
 /** `{{concat a ":" b}}`: strings joined, for building one value to quote or compare. */
@@ -75,9 +85,10 @@ export function taintHelpers(env: typeof hbs): void {
     const wrapped = Object.assign(
       function (this: unknown, ...args: unknown[]) {
         const options = args.at(-1) as { fn?: unknown } | undefined;
-        const { value, tainted } = trackSecrets(() => fn.apply(this, args));
+        const secrets = renderSecrets(options);
+        const { value, tainted } = secrets.track(() => fn.apply(this, args));
         if (!tainted || options?.fn !== undefined || value instanceof Secret) return value;
-        if ((typeof value === 'string' && value !== '') || typeof value === 'number') return new Secret(String(value));
+        if ((typeof value === 'string' && value !== '') || typeof value === 'number') return new Secret(String(value), secrets);
         return value;
       },
       { [WRAPPED]: true as const },
@@ -89,9 +100,10 @@ export function taintHelpers(env: typeof hbs): void {
 /** `{{log ...}}`: a debugging aid that never prints a secret (or anything computed from one). */
 const hbsLog = hbs.helpers.log as (...args: unknown[]) => unknown;
 hbs.registerHelper('log', function (this: unknown, ...args: unknown[]) {
+  const secrets = renderSecrets(args.at(-1));
   const shown = args.slice(0, -1).map((a) => {
-    const { value, tainted } = trackSecrets(() => (typeof a === 'string' ? a : String(a)));
-    return tainted ? '[redacted]' : redact(value);
+    const { value, tainted } = secrets.track(() => (typeof a === 'string' ? a : String(a)));
+    return tainted ? '[redacted]' : secrets.redact(value);
   });
   return hbsLog.call(this, ...shown, args.at(-1));
 });
@@ -119,7 +131,7 @@ const compileOptions = { noEscape: true, strict: true } as const;
 export interface Compiled {
   source: string;
   ast: unknown;
-  render: (vars: Vars) => string;
+  render: (vars: Vars, secrets: SecretRegistry) => string;
 }
 
 /** Where a template came from, for messages: a file, or an argument at a plan position. */
@@ -140,7 +152,7 @@ function compile(source: string, origin: Origin): Compiled {
     throw toInputError(err, source, undefined, origin);
   }
   const fn = hbs.compile(ast as hbs.AST.Program, compileOptions);
-  return { source, ast, render: (vars) => fn(vars) };
+  return { source, ast, render: (vars, secrets) => fn(vars, { data: { secrets } satisfies RenderData }) };
 }
 
 const fileCache = new Map<string, { mtimeMs: number; size: number; compiled: Compiled }>();
@@ -161,10 +173,10 @@ export function compileTemplateFile(file: string): Compiled {
   return compiled;
 }
 
-export function renderTemplateFile(file: string, vars: Vars): string {
+export function renderTemplateFile(file: string, vars: Vars, secrets: SecretRegistry): string {
   const c = compileTemplateFile(file);
   try {
-    return checkRendered(c.render(vars), () => 'template', { file: displayPath(file) });
+    return checkRendered(c.render(vars, secrets), () => 'template', { file: displayPath(file) });
   } catch (err) {
     throw toInputError(err, c.source, c.ast, { file });
   }
@@ -186,9 +198,9 @@ const SINGLE_REF = /^\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}$/;
 /**
  * Render one templated string. `"{{ ports }}"` alone yields the variable's own value (a list stays a
  * list, so schemas can check it); anything else renders to a string. Strings without `{{` are
- * returned unchanged.
+ * returned unchanged. `secrets`: the run's registry (helpers create and track Secrets in it).
  */
-export function renderString(text: string, vars: Vars, origin: Origin = {}): unknown {
+export function renderString(text: string, vars: Vars, secrets: SecretRegistry, origin: Origin = {}): unknown {
   if (!text.includes('{{')) return text;
   const single = SINGLE_REF.exec(text);
   if (single) {
@@ -201,25 +213,25 @@ export function renderString(text: string, vars: Vars, origin: Origin = {}): unk
   }
   const c = compileString(text, origin);
   try {
-    return checkRendered(c.render(vars), () => origin.what ?? 'value', origin.pos);
+    return checkRendered(c.render(vars, secrets), () => origin.what ?? 'value', origin.pos);
   } catch (err) {
     throw toInputError(err, c.source, c.ast, origin);
   }
 }
 
 /** Render every string (deeply) in a task's arguments; Secrets become plain strings (and are recorded). */
-export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars: Vars): Record<string, unknown> {
+export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars: Vars, secrets: SecretRegistry): Record<string, unknown> {
   const walk = (v: unknown, origin: Origin): unknown => {
     if (v instanceof Secret) {
-      registerSecret(v.toString());
+      secrets.register(v.toString());
       return v.toString();
     }
     if (typeof v === 'string') {
-      const { value: out, tainted } = trackSecrets(() => renderString(v, vars, origin));
+      const { value: out, tainted } = secrets.track(() => renderString(v, vars, secrets, origin));
       // Every secret a render read and every helper output computed from one is registered, so the
       // value shows "user:[redacted]". Should a render have touched a secret and none of it be
       // recognisable in the output, the whole output is the secret.
-      if (tainted && typeof out === 'string' && redact(out) === out) registerSecret(out);
+      if (tainted && typeof out === 'string' && secrets.redact(out) === out) secrets.register(out);
       return out;
     }
     if (Array.isArray(v)) return v.map((x) => walk(x, origin));

@@ -16,7 +16,7 @@ import { groupVarLayers, selectHosts } from './inventory.js';
 import { sortErrors } from './issues.js';
 import type { Condition, Inventory, Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
 import { controllerPath } from '../core/paths.js';
-import { isPlainObject, reveal } from '../core/secret.js';
+import { isPlainObject, reveal, SecretRegistry } from '../core/secret.js';
 import type { TemplateRef } from './template-refs.js';
 import { templatePos, templateRefsOf } from './template.js';
 import { buildHostVars, RESERVED_VARS } from './vars.js';
@@ -324,7 +324,8 @@ export function definitionLocator(plan: Plan, inventory: Inventory): Locator {
       if (!sources.has(f)) {
         let src: YamlSource | undefined;
         try {
-          src = existsSync(f) ? YamlSource.read(f) : undefined;
+          // Read again only to find where a value is written: the run's registry already holds its secrets.
+          src = existsSync(f) ? YamlSource.read(f, new SecretRegistry()) : undefined;
         } catch {
           src = undefined;
         }

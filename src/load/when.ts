@@ -13,7 +13,7 @@ import { InputError, type SourcePos } from '../core/errors.js';
 import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
-import { isPlainObject, reveal, trackSecrets } from '../core/secret.js';
+import { isPlainObject, reveal, type SecretRegistry } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 
 
@@ -145,25 +145,28 @@ function compare(varPath: string, test: string, a: unknown, b: unknown, pos?: So
   throw new InputError(`cannot compare '${varPath}' (${typeof a} ${shown}) with ${test} ${JSON.stringify(b)}`, { pos });
 }
 
-/** Evaluate a condition against a host's vars (facts under `facts.`). Throws on undefined variables. */
-export function evaluateWhen(cond: Condition, vars: Vars): boolean {
+/**
+ * Evaluate a condition against a host's vars (facts under `facts.`). Throws on undefined variables.
+ * `secrets`: the run's registry, which tells whether a compared value is a secret (kept out of messages).
+ */
+export function evaluateWhen(cond: Condition, vars: Vars, secrets: SecretRegistry): boolean {
   const pos = positions.get(cond) ?? {};
   for (const [key, expected] of Object.entries(cond)) {
     if (key === 'all') {
-      if (!(expected as Condition[]).every((c) => evaluateWhen(c, vars))) return false;
+      if (!(expected as Condition[]).every((c) => evaluateWhen(c, vars, secrets))) return false;
     } else if (key === 'any') {
-      if (!(expected as Condition[]).some((c) => evaluateWhen(c, vars))) return false;
+      if (!(expected as Condition[]).some((c) => evaluateWhen(c, vars, secrets))) return false;
     } else if (key === 'not') {
-      if (evaluateWhen(expected as Condition, vars)) return false;
-    } else if (!check(key, expected, vars, pos[key])) {
+      if (evaluateWhen(expected as Condition, vars, secrets)) return false;
+    } else if (!check(key, expected, vars, secrets, pos[key])) {
       return false;
     }
   }
   return true;
 }
 
-function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos): boolean {
-  const { value: { found, value }, tainted: secret } = trackSecrets(() => lookupPath(vars, varPath));
+function check(varPath: string, expected: unknown, vars: Vars, secrets: SecretRegistry, pos?: SourcePos): boolean {
+  const { value: { found, value }, tainted: secret } = secrets.track(() => lookupPath(vars, varPath));
   const tests = isPlainObject(expected) ? expected : undefined;
   if (tests && 'defined' in tests) {
     if (!found) return tests.defined === false;

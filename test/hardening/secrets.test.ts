@@ -21,9 +21,12 @@ import { writeRelayInventory } from '../integration/relay-inventory.js';
 import { shQuote } from '../../src/core/quote.js';
 import { InputError } from '../../src/core/errors.js';
 import { redactEvent } from '../../src/engine/redact.js';
-import { Secret, redact, loaderSecrets } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { renderArgs } from '../../src/load/template.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');
@@ -366,10 +369,10 @@ describe('secrets: property — no helper or combination lets a random secret th
     try {
       fc.assert(
         fc.property(secretArb, (s) => {
-          const base = { pw: new Secret(s), list: [new Secret(s), 'z'], derived: `{{pw}}-d` };
-          const vars = resolveVars(base);
+          const base = { pw: new Secret(s, testSecrets), list: [new Secret(s, testSecrets), 'z'], derived: `{{pw}}-d` };
+          const vars = resolveVars(base, testSecrets);
           const args: Record<string, string> = Object.fromEntries(templates.map((x, i) => [`a${i}`, x.tpl]));
-          const rendered = renderArgs({ args, argPos: {}, pos: undefined as never }, vars) as Record<string, string>;
+          const rendered = renderArgs({ args, argPos: {}, pos: undefined as never }, vars, testSecrets) as Record<string, string>;
           const forbidden = templates.flatMap((x) => x.t(s)).filter((f) => f.length >= 4);
           const staticText = templates.map((x) => x.tpl).join('\n') + '[redacted]';
           const check = (what: string, text: string) => {
@@ -379,9 +382,9 @@ describe('secrets: property — no helper or combination lets a random secret th
             }
           };
           for (const [k, v] of Object.entries(rendered)) {
-            const event = redactEvent({ type: 'task-start', host: 'h', task: `t ${v}`, detail: { command: v, diff: { path: '/x', before: '', after: `line\n${v}\n` } } } as never, loaderSecrets);
+            const event = redactEvent({ type: 'task-start', host: 'h', task: `t ${v}`, detail: { command: v, diff: { path: '/x', before: '', after: `line\n${v}\n` } } } as never, testSecrets);
             check(`event ${k}`, JSON.stringify(event));
-            check(`error ${k}`, redact(new InputError(`bad value ${JSON.stringify(v)} and ${v}`, { host: 'h', task: 't' }).describe()));
+            check(`error ${k}`, testSecrets.redact(new InputError(`bad value ${JSON.stringify(v)} and ${v}`, { host: 'h', task: 't' }).describe()));
           }
           for (const l of logged.splice(0)) check('log', l);
         }),

@@ -25,6 +25,10 @@ import { operations } from '../../src/ops/registry.js';
 import { encryptVault } from '../../src/vault/crypto.js';
 import { fileSchema, operationRef, SCHEMA_KINDS, type SchemaKindName } from '../../src/schema/file-schemas.js';
 import type { JsonSchema } from '../../src/schema/operation-schema.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Compiled to dist/test/unit: the files checked are those of the source tree.
@@ -324,7 +328,7 @@ describe('the loader and the plan schema agree', () => {
         writeFileSync(path.join(dir, 'plan.yml'), text);
         let loaderError = '';
         try {
-          loadPlan(path.join(dir, 'plan.yml'), { rolesPath: [] });
+          loadPlan(path.join(dir, 'plan.yml'), { rolesPath: [], secrets: testSecrets });
         } catch (err) {
           if (!(err instanceof InputError || err instanceof InputErrors)) throw err;
           loaderError = err.message;

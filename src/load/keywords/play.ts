@@ -1,6 +1,7 @@
 // The keywords of a play, declared once (keyword.ts): the loader (src/load/plan.ts) reads a play's keys
 // with this table, the editor JSON Schema and the plan language reference are generated from it
 // (src/schema), which plugs in tasks with their operations.
+import type { SecretRegistry } from '../../core/secret.js';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Operation } from '../../ops/operation.js';
@@ -23,6 +24,8 @@ export interface PlayContext {
   registry: ReadonlyMap<string, Operation>;
   roles: RoleLoader;
   planDir: string;
+  /** The run's secret registry (vars_files may hold secrets). */
+  secrets: SecretRegistry;
 }
 
 /** Hosts per batch: a count, or a percentage of the play's hosts. */
@@ -46,7 +49,7 @@ function readVarsFiles(play: Play, { src, issues, node, entry }: KeywordInput, c
     }
     const abs = path.resolve(ctx.planDir, f);
     try {
-      Object.assign(play.vars, readVarsFile(abs, 'vars file'));
+      Object.assign(play.vars, readVarsFile(abs, 'vars file', ctx.secrets));
     } catch (err) {
       if (isUnreadableFile(err)) issues.add(src.pos(n), `vars_files: '${f}' not found (looked for ${displayPath(abs)})`);
       else issues.absorb(err);
