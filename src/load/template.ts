@@ -7,13 +7,13 @@ import { InputError, type SourcePos } from '../core/errors.js';
 import type { TaskDef, Vars } from './model.js';
 import { checkRendered, limitLoopOutput, readInputText } from '../core/input-limits.js';
 import { displayPath } from '../core/paths.js';
-import { Secret, isPlainObject, reveal, revealDeep, type SecretRegistry } from '../core/secret.js';
+import { Secret, isPlainObject, markSecrets, revealDeep, type SecretRegistry } from '../core/secret.js';
+import { registerHelpers } from './helpers/index.js';
+import { renderSecretsOf } from './helpers/helper.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 
 /** A private Handlebars environment: our helpers, nothing global. */
-import { shQuote } from '../core/quote.js';
-
 export const hbs = Handlebars.create();
 limitLoopOutput(hbs);
 
@@ -22,53 +22,9 @@ type HelperOptions = { hash?: Record<string, unknown>; data?: RenderData };
 interface RenderData {
   secrets: SecretRegistry;
 }
-/** The registry of the render a helper was called from (its last argument is Handlebars' options). */
-export function renderSecrets(options: unknown): SecretRegistry {
-  const secrets = (options as HelperOptions | undefined)?.data?.secrets;
-  if (!secrets) throw new Error('a helper was called outside a fleetplan render (no secret registry)');
-  return secrets;
-}
-const isOptions = (v: unknown): v is HelperOptions => typeof v === 'object' && v !== null && 'hash' in v && 'name' in v;
 
-// The last argument of a helper is Handlebars' options object; these read their real arguments only.
-hbs.registerHelper('default', (value: unknown, fallback: unknown) =>
-  value === undefined || value === null || isOptions(value) ? (isOptions(fallback) ? '' : fallback) : value);
-hbs.registerHelper('join', (list: unknown, sep: unknown) => {
-  const s = isOptions(sep) || sep === undefined ? ', ' : String(sep);
-  return Array.isArray(list) ? list.map((x) => String(reveal(x))).join(s) : String(reveal(list) ?? '');
-});
-hbs.registerHelper('eq', (a: unknown, b: unknown) => reveal(a) === reveal(b));
-hbs.registerHelper('ne', (a: unknown, b: unknown) => reveal(a) !== reveal(b));
-hbs.registerHelper('upper', (s: unknown) => String(reveal(s) ?? '').toUpperCase());
-hbs.registerHelper('lower', (s: unknown) => String(reveal(s) ?? '').toLowerCase());
-/** `{{env "NAME"}}`: an environment variable of the controller; unset is an error, never "". */
-const envValue = (name: unknown): string => {
-  const key = String(reveal(name));
-  const v = process.env[key];
-  if (v === undefined) throw new Error(`environment variable ${key} is not set`);
-  return v;
-};
-hbs.registerHelper('env', (name: unknown) => envValue(name));
-/** `{{secret_env "NAME"}}`: the same, and the value is a secret: redacted in every report. */
-hbs.registerHelper('secret_env', (name: unknown, options: unknown) => new Secret(envValue(name), renderSecrets(options)));
-/** `{{shquote x}}`: one POSIX-sh word, whatever x holds (quotes, $(…), newlines) — for values put into commands. */
-hbs.registerHelper('shquote', (value: unknown) => shQuote(String(reveal(value) ?? '')));
-/** `{{concat a ":" b}}`: strings joined, for building one value to quote or compare. */
-hbs.registerHelper('concat', (...args: unknown[]) =>
-  args
-    .slice(0, -1)
-    .map((a) => String(reveal(a) ?? ''))
-    .join(''));
-/** `{{indent text 4}}`: indent every line but the first (as Jinja's indent); `first=true` the first too. */
-hbs.registerHelper('indent', (text: unknown, width: unknown, options?: HelperOptions) => {
-  const opts = isOptions(width) ? width : options;
-  const n = typeof width === 'number' ? width : 2;
-  const pad = ' '.repeat(n);
-  return String(reveal(text) ?? '')
-    .split('\n')
-    .map((line, i) => ((i > 0 || opts?.hash?.first === true) && line !== '' ? pad + line : line))
-    .join('\n');
-});
+// The helpers (src/load/helpers/, one file per group); their last argument is Handlebars' options.
+registerHelpers(hbs);
 
 /**
  * Taint through helpers, for every helper at once (ours and Handlebars' own, and any registered
@@ -85,11 +41,13 @@ export function taintHelpers(env: typeof hbs): void {
     const wrapped = Object.assign(
       function (this: unknown, ...args: unknown[]) {
         const options = args.at(-1) as { fn?: unknown } | undefined;
-        const secrets = renderSecrets(options);
+        const secrets = renderSecretsOf(options);
         const { value, tainted } = secrets.track(() => fn.apply(this, args));
         if (!tainted || options?.fn !== undefined || value instanceof Secret) return value;
         if ((typeof value === 'string' && value !== '') || typeof value === 'number') return new Secret(String(value), secrets);
-        return value;
+        // A list or mapping computed from a secret (sort, combine, from_json...): every string in it
+        // that holds a secret value becomes a Secret again.
+        return markSecrets(value, secrets);
       },
       { [WRAPPED]: true as const },
     );
@@ -100,7 +58,7 @@ export function taintHelpers(env: typeof hbs): void {
 /** `{{log ...}}`: a debugging aid that never prints a secret (or anything computed from one). */
 const hbsLog = hbs.helpers.log as (...args: unknown[]) => unknown;
 hbs.registerHelper('log', function (this: unknown, ...args: unknown[]) {
-  const secrets = renderSecrets(args.at(-1));
+  const secrets = renderSecretsOf(args.at(-1) as HelperOptions);
   const shown = args.slice(0, -1).map((a) => {
     const { value, tainted } = secrets.track(() => (typeof a === 'string' ? a : String(a)));
     return tainted ? '[redacted]' : secrets.redact(value);
