@@ -7,6 +7,7 @@ import { controllerPath } from '../core/paths.js';
 import { markSecrets, reveal } from '../core/secret.js';
 import { renderArgs, renderString, renderTemplateFile, singleRefValue } from '../load/template.js';
 import { evaluateWhen } from '../load/when.js';
+import { coerceTyped } from '../load/args.js';
 import type { Operation, OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import type { StateQuery } from '../state/query.js';
@@ -84,7 +85,7 @@ export function prepareTask(
   }
 
   const rendered = renderArgs(def, vars, ctx.opts.secrets);
-  const parsed = op.schema.safeParse(rendered);
+  const parsed = op.schema.safeParse(coerceTyped(op.schema, rendered));
   if (!parsed.success) {
     throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
       pos: def.pos,

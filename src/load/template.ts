@@ -9,6 +9,8 @@ import { checkRendered, limitLoopOutput, readInputText } from '../core/input-lim
 import { displayPath } from '../core/paths.js';
 import { Secret, isPlainObject, markSecrets, revealDeep, type SecretRegistry } from '../core/secret.js';
 import { registerHelpers } from './helpers/index.js';
+import { JINJA_FILTER_HELPERS, jinjaHint } from './jinja-hint.js';
+import { didYouMean } from './issues.js';
 import { renderSecretsOf } from './helpers/helper.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
@@ -84,6 +86,14 @@ export function helperNames(): ReadonlySet<string> {
   return (helpers ??= new Set([...BUILTIN_HELPERS, ...Object.keys(hbs.helpers)]));
 }
 
+/** "unknown helper 'joinn' (did you mean 'join'?)", or the helper a Jinja filter name stands for. */
+export function unknownHelperMessage(name: string): string {
+  const mapped = JINJA_FILTER_HELPERS[name];
+  const usable = [...helperNames()].filter((n) => !n.endsWith('Missing'));
+  const hint = mapped !== undefined && mapped !== name ? ` (Jinja's '${name}' filter is the '${mapped}' helper here)` : didYouMean(name, usable);
+  return `unknown helper '${name}'${hint}`;
+}
+
 const compileOptions = { noEscape: true, strict: true } as const;
 
 export interface Compiled {
@@ -104,6 +114,13 @@ interface Origin {
 
 function compile(source: string, origin: Origin): Compiled {
   let ast: unknown;
+  // Jinja (an Ansible template) is answered with its Handlebars form; `{% if %}` would otherwise
+  // pass as text into the file, `{{ x | f }}` fail as a bare syntax error.
+  const jinja = source.includes('{') ? jinjaHint(source) : undefined;
+  if (jinja) {
+    const at = lineColumn(source, jinja.offset);
+    throw located(origin, at.line, jinja.message, at.column);
+  }
   try {
     ast = hbs.parse(source);
   } catch (err) {
@@ -257,7 +274,7 @@ function toInputError(err: unknown, source: string, ast: unknown, origin: Origin
     // Report the whole path up to the missing segment: `relay.host`, not just `host`.
     const full = at ? at.parts.slice(0, at.parts.indexOf(name) + 1).join('.') || name : name;
     const helperCall = at ? isHelperPosition(ast, at.loc) : false;
-    return located(origin, e.lineNumber, helperCall ? `unknown helper '${name}'` : `undefined variable '${full}'`, e.column);
+    return located(origin, e.lineNumber, helperCall ? unknownHelperMessage(name) : `undefined variable '${full}'`, e.column);
   }
   // A parent segment was undefined in a helper parameter: `{{default a.b "x"}}` without `a`.
   const reading = /Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(msg) ?? /Cannot use 'in' operator to search for '([^']+)'/.exec(msg);

@@ -18,7 +18,9 @@ import type { Condition, Inventory, Plan, Play, RoleRef, TaskDef, Vars } from '.
 import { controllerPath } from '../core/paths.js';
 import { isPlainObject, reveal, SecretRegistry } from '../core/secret.js';
 import type { TemplateRef } from './template-refs.js';
-import { templatePos, templateRefsOf } from './template.js';
+import { templatePos, templateRefsOf, unknownHelperMessage } from './template.js';
+import { typedRefProblem } from './args.js';
+import { operations } from '../ops/registry.js';
 import { buildHostVars, RESERVED_VARS } from './vars.js';
 import { conditionRefs } from './when.js';
 import { YamlSource } from './yaml.js';
@@ -185,7 +187,7 @@ function checkTask(
   const check = (refs: TemplateRef[], posOf: (r: TemplateRef) => SourcePos | undefined, prefix: string) => {
     for (const r of refs) {
       if (r.unknownHelper) {
-        report(posOf(r), `${prefix}unknown helper '${r.original}'`);
+        report(posOf(r), `${prefix}${unknownHelperMessage(r.original)}`);
         continue;
       }
       const name = missing(r, scope);
@@ -212,6 +214,13 @@ function checkTask(
   for (const [arg, value] of templated) {
     const origin = { pos: task.argPos[arg] ?? task.pos, what: arg === 'loop' ? 'loop' : `argument '${arg}'` };
     for (const s of strings(value, [])) safely(() => check(templateRefsOf(s, origin), () => origin.pos, `${origin.what}: `));
+  }
+
+  // Typed arguments from a variable: `enabled: "{{x}}"` with x "maybe" fails here, not on a host.
+  const op = operations.get(task.op);
+  for (const [arg, value] of op ? Object.entries(task.args) : []) {
+    const problem = typeof value === 'string' ? typedRefProblem(op!, arg, value, scope.known) : undefined;
+    if (problem) report(task.argPos[arg] ?? task.pos, `argument '${arg}' of '${task.op}': ${problem}`, host);
   }
 
   // Template files: errors point into the template at the reference.
@@ -273,7 +282,7 @@ function checkVars(scope: Scope, host: string, report: Report, addError: (e: Inp
       }
       for (const r of refs) {
         if (r.unknownHelper) {
-          report(locate(name, text), `${what}: unknown helper '${r.original}'`);
+          report(locate(name, text), `${what}: ${unknownHelperMessage(r.original)}`);
           continue;
         }
         const root = r.parts[0]!;

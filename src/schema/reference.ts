@@ -7,6 +7,7 @@ import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import { fileSchema, operationRef, SCHEMA_KINDS } from './file-schemas.js';
 import { TEMPLATE_STRING, type JsonSchema } from './operation-schema.js';
+import { helpersReference } from './helpers-reference.js';
 
 /** How a named definition reads in a type column, and where it is documented. */
 const DEFINITION_NAMES: Record<string, { name: string; plural: string; anchor: string }> = {
@@ -173,6 +174,7 @@ the JSON Schemas editors use to check and complete them: ${joinOr(schemaList)}; 
 - [Plays](#plays)
 - [Tasks and handlers](#tasks-and-handlers)
 - [Conditions (when)](#conditions-when)
+- [Template helpers](#template-helpers)
 - [Role entries](#role-entries) and [meta.yml](#metayml)
 - [Operations](#operations): ${ops.map((op) => `[${op.name}](#${op.name})`).join(', ')}
 - [Inventories](#inventories): [groups](#groups), [connection variables](#connection-variables)
@@ -226,6 +228,7 @@ ${Object.entries(tests.properties ?? {}).map(([k, v]) => `| ${[code(k), r.type(v
 Examples: ${code('when: {facts.os_family: Debian}')}, ${code('when: {facts.init: [systemd, sysv]}')},
 ${code('when: {relay_port: {gte: 465}}')}, ${code('when: {any: [{spf_enabled: true}, {not: {dmarc_enabled: false}}]}')}.
 
+${helpersReference()}
 ## Role entries
 
 ${sentence(d.role_entry!.description)}

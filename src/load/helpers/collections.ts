@@ -49,7 +49,7 @@ export const collectionHelpers: HelperDef[] = [
   {
     name: 'sort',
     args: 'list [attribute="name"] [reverse=true] [case_sensitive=true]',
-    ansible: "list | sort, list | sort(attribute='name')",
+    ansible: ['list | sort', "list | sort(attribute='name')"],
     does: 'The list sorted: numbers by value, strings case-insensitively (as Jinja); by an attribute of each item with `attribute=`.',
     example: '{{join (sort domains) " "}}',
     fn: ([l], options) => {
@@ -63,7 +63,7 @@ export const collectionHelpers: HelperDef[] = [
   {
     name: 'unique',
     args: 'list',
-    ansible: 'list | unique',
+    ansible: ['list | unique'],
     does: 'The list without repeated items (the first of each kept, in order).',
     example: '{{join (unique relays) ","}}',
     fn: ([l]) => {
@@ -77,7 +77,7 @@ export const collectionHelpers: HelperDef[] = [
   {
     name: 'combine',
     args: 'mapping mapping... [recursive=true] [list_merge="replace|keep|append|prepend"]',
-    ansible: 'a | combine(b, recursive=true, list_merge=...)',
+    ansible: ['a | combine(b, recursive=true, list_merge=...)'],
     does: 'One mapping: the keys of all, later ones winning. `recursive=true` merges nested mappings instead of replacing them; `list_merge` says what two lists under one key become (default: the later replaces).',
     example: '{{#each (combine defaults overrides recursive=true)}}{{@key}} = {{this}}\n{{/each}}',
     fn: (args, options) => {
@@ -90,7 +90,7 @@ export const collectionHelpers: HelperDef[] = [
   {
     name: 'dict2items',
     args: 'mapping [key_name="key"] [value_name="value"]',
-    ansible: 'x | dict2items',
+    ansible: ['x | dict2items'],
     does: 'A list of `{key, value}` items, one per key of the mapping, in its order.',
     example: '{{#each (dict2items users)}}{{key}}: {{value.uid}}\n{{/each}}',
     fn: ([m], options) => {
@@ -102,7 +102,7 @@ export const collectionHelpers: HelperDef[] = [
   {
     name: 'items2dict',
     args: 'list [key_name="key"] [value_name="value"]',
-    ansible: 'x | items2dict',
+    ansible: ['x | items2dict'],
     does: 'A mapping from a list of `{key, value}` items (the inverse of dict2items).',
     example: '{{to_json (items2dict pairs)}}',
     fn: ([l], options) => {
@@ -116,7 +116,7 @@ export const collectionHelpers: HelperDef[] = [
   {
     name: 'map_attr',
     args: 'list attribute',
-    ansible: "list | map(attribute='name')",
+    ansible: ["list | map(attribute='name')"],
     does: 'The given attribute (a dotted path) of every item of the list; an item without it is an error.',
     example: '{{join (map_attr relays "address") ", "}}',
     fn: ([l, attr]) => list('map_attr', l).map((x) => attribute('map_attr', x, text('map_attr', attr, 'attribute'))),

@@ -20,7 +20,7 @@ export const encodingHelpers: HelperDef[] = [
   {
     name: 'to_json',
     args: 'value [indent=2]',
-    ansible: 'x | to_json, x | to_nice_json',
+    ansible: ['x | to_json', 'x | to_nice_json'],
     does: 'The value as JSON text; `indent=n` spreads it over lines.',
     example: '{{to_json settings indent=2}}',
     fn: ([v], options) => {
@@ -31,7 +31,7 @@ export const encodingHelpers: HelperDef[] = [
   {
     name: 'to_yaml',
     args: 'value',
-    ansible: 'x | to_yaml, x | to_nice_yaml',
+    ansible: ['x | to_yaml', 'x | to_nice_yaml'],
     does: 'The value as YAML text (block style, ending in a newline).',
     example: '{{to_yaml settings}}',
     fn: ([v]) => yamlStringify(revealDeep(v) ?? null),
@@ -39,7 +39,7 @@ export const encodingHelpers: HelperDef[] = [
   {
     name: 'from_json',
     args: 'string',
-    ansible: 'x | from_json',
+    ansible: ['x | from_json'],
     does: 'The value JSON text stands for (a mapping, list, string, number...); invalid JSON is an error.',
     example: '{{#each (from_json ports_json)}}…{{/each}}',
     fn: ([s]) => {
@@ -53,7 +53,7 @@ export const encodingHelpers: HelperDef[] = [
   {
     name: 'b64encode',
     args: 'string',
-    ansible: 'x | b64encode',
+    ansible: ['x | b64encode'],
     does: 'The UTF-8 bytes of the string in base64.',
     example: '{{b64encode (concat user ":" password)}}',
     fn: ([s]) => Buffer.from(text('b64encode', s), 'utf8').toString('base64'),
@@ -61,7 +61,7 @@ export const encodingHelpers: HelperDef[] = [
   {
     name: 'b64decode',
     args: 'string',
-    ansible: 'x | b64decode',
+    ansible: ['x | b64decode'],
     does: 'The base64 text decoded as UTF-8; text that is not base64 is an error.',
     example: '{{b64decode encoded_banner}}',
     fn: ([s]) => {
@@ -73,7 +73,7 @@ export const encodingHelpers: HelperDef[] = [
   {
     name: 'hash',
     args: 'string [algorithm]',
-    ansible: "x | hash('sha256')",
+    ansible: ["x | hash('sha256')"],
     does: `The hex digest of the string's UTF-8 bytes; algorithm one of ${DIGESTS.join(', ')} (default sha1, as Ansible).`,
     example: '{{hash mailname "sha256"}}',
     fn: ([s, algo]) => {
@@ -85,7 +85,7 @@ export const encodingHelpers: HelperDef[] = [
   {
     name: 'password_hash',
     args: 'password [scheme] [salt] [rounds=n]',
-    ansible: "pw | password_hash('sha512', 'salt')",
+    ansible: ["pw | password_hash('sha512', 'salt')"],
     does: 'A crypt(3) hash for /etc/shadow-style files: scheme sha512 ($6$, default) or sha256 ($5$). Give a salt (up to 16 of [./0-9A-Za-z]) for the same hash on every run; without one a random salt makes every run a change, as in Ansible.',
     example: '{{password_hash relay_password "sha512" password_salt}}',
     fn: ([pw, scheme, salt], options) => {

@@ -14,7 +14,7 @@ export const environmentHelpers: HelperDef[] = [
   {
     name: 'env',
     args: 'name',
-    ansible: "lookup('env', 'NAME')",
+    ansible: ["lookup('env', 'NAME')"],
     does: "The controller's environment variable; unset is an error, never an empty string.",
     example: '{{env "RELAY_HOST"}}',
     fn: ([name]) => envValue('env', name),
@@ -22,7 +22,7 @@ export const environmentHelpers: HelperDef[] = [
   {
     name: 'secret_env',
     args: 'name',
-    ansible: "lookup('env', 'NAME') with no_log",
+    ansible: ["lookup('env', 'NAME') with no_log"],
     does: 'As env, and the value is a secret: redacted in every report.',
     example: '{{secret_env "RELAY_PASSWORD"}}',
     fn: ([name], options) => new Secret(envValue('secret_env', name), renderSecretsOf(options)),

@@ -15,8 +15,8 @@ export interface HelperDef {
   name: string;
   /** Arguments as written in a template: `value fallback [also_empty]`. */
   args: string;
-  /** The Ansible (Jinja) filter, test or lookup this replaces. */
-  ansible: string;
+  /** The Ansible (Jinja) filters, tests or lookups this replaces. */
+  ansible: readonly string[];
   /** What it returns, in one or two sentences. */
   does: string;
   /** A call as written in a template. */

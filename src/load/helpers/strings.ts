@@ -27,7 +27,7 @@ function dirname(p: string): string {
 const unary = (name: string, ansible: string, does: string, example: string, f: (s: string) => string): HelperDef => ({
   name,
   args: 'string',
-  ansible,
+  ansible: [ansible],
   does,
   example,
   fn: ([s]) => f(text(name, s)),
@@ -42,7 +42,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'replace',
     args: 'string old new',
-    ansible: "x | replace('a', 'b')",
+    ansible: ["x | replace('a', 'b')"],
     does: 'The string with every occurrence of old replaced by new (literal text, not a pattern).',
     example: '{{replace domain "." "_"}}',
     fn: ([s, from, to]) => text('replace', s).split(text('replace', from, 'old')).join(text('replace', to, 'new')),
@@ -50,7 +50,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'regex_replace',
     args: 'string pattern replacement [ignorecase=true] [multiline=true]',
-    ansible: "x | regex_replace('re', 'r')",
+    ansible: ["x | regex_replace('re', 'r')"],
     does: 'Every match of the pattern (JavaScript syntax, which Python\'s everyday syntax is) replaced; `\\1` and `\\g<name>` in the replacement are groups, as in Ansible.',
     example: '{{regex_replace hostname "\\.example\\.org$" ""}}',
     fn: ([s, pattern, replacement], options) =>
@@ -59,7 +59,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'regex_search',
     args: 'string pattern [ignorecase=true] [multiline=true]',
-    ansible: "x | regex_search('re')",
+    ansible: ["x | regex_search('re')"],
     does: 'The first match of the pattern, or "" when there is none (false in `{{#if}}`).',
     example: '{{#if (regex_search facts.kernel "^6\\.")}}…{{/if}}',
     fn: ([s, pattern], options) => regex('regex_search', pattern, options, false).exec(text('regex_search', s))?.[0] ?? '',
@@ -70,7 +70,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'split',
     args: 'string [separator]',
-    ansible: "x | split(',')",
+    ansible: ["x | split(',')"],
     does: 'A list of the parts between separators; without one, the words between runs of white space (as Python).',
     example: '{{#each (split relay_hosts ",")}}…{{/each}}',
     fn: ([s, sep]) => {
@@ -81,7 +81,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'join',
     args: 'list [separator]',
-    ansible: "list | join(', ')",
+    ansible: ["list | join(', ')"],
     does: 'The items as text joined by the separator (default ", "); a single value is itself.',
     example: '{{join domains " "}}',
     fn: ([l, sep]) => {
@@ -94,7 +94,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'concat',
     args: 'value...',
-    ansible: "a ~ ':' ~ b",
+    ansible: ["a ~ ':' ~ b"],
     does: 'The values as text, joined with nothing between them.',
     example: '{{concat user ":" password}}',
     fn: (args) => args.map((a) => String(reveal(a) ?? '')).join(''),
@@ -102,7 +102,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'indent',
     args: 'text [width] [first=true]',
-    ansible: 'x | indent(4)',
+    ansible: ['x | indent(4)'],
     does: 'Every line but the first indented by width spaces (default 2); `first=true` the first too. Empty lines stay empty.',
     example: '{{indent certificate 4}}',
     fn: ([t, width], options) => {
@@ -116,7 +116,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'shquote',
     args: 'value',
-    ansible: 'x | quote',
+    ansible: ['x | quote'],
     does: 'One POSIX-sh word, whatever the value holds (quotes, $(…), newlines): for values put into commands.',
     example: 'postmap -q {{shquote key}} /etc/postfix/map',
     fn: ([v]) => shQuote(String(reveal(v) ?? '')),
@@ -124,7 +124,7 @@ export const stringHelpers: HelperDef[] = [
   {
     name: 'list',
     args: 'value...',
-    ansible: '[a, b]',
+    ansible: ['[a, b]'],
     does: 'A list of the values (for helpers that take one).',
     example: '{{join (list a b) ","}}',
     fn: (args) => [...args],

@@ -17,7 +17,7 @@ export const valueHelpers: HelperDef[] = [
   {
     name: 'default',
     args: 'value fallback [also_when_empty]',
-    ansible: "x | default(y), x | default(y, true)",
+    ansible: ['x | default(y)', 'x | default(y, true)'],
     does: 'The value, or the fallback when it is undefined or null. With a third argument `true`, also when it is empty or false ("", 0, false, an empty list or mapping), as `default(y, true)`.',
     example: '{{default relay_port 25}}',
     fn: ([value, fallback, alsoEmpty]) => {
@@ -28,7 +28,7 @@ export const valueHelpers: HelperDef[] = [
   {
     name: 'bool',
     args: 'value',
-    ansible: 'x | bool',
+    ansible: ['x | bool'],
     does: `A boolean from a boolean, 1/0 or a string (${BOOLEAN_WORDS}, y/n, t/f; case-insensitive). Anything else is an error.`,
     example: '{{#if (bool tls_enabled)}}…{{/if}}',
     fn: ([value]) => {
@@ -39,7 +39,7 @@ export const valueHelpers: HelperDef[] = [
   {
     name: 'int',
     args: 'value',
-    ansible: 'x | int',
+    ansible: ['x | int'],
     does: 'A whole number from a number (truncated), a numeric string or a boolean (1/0). Anything else is an error (Jinja would give 0 silently).',
     example: '{{int relay_port}}',
     fn: ([value]) => {
@@ -52,7 +52,7 @@ export const valueHelpers: HelperDef[] = [
   {
     name: 'ternary',
     args: 'condition if_true if_false',
-    ansible: 'cond | ternary(a, b)',
+    ansible: ['cond | ternary(a, b)'],
     does: 'if_true when the condition is true (Python truthiness: not false, null, 0, "", empty), else if_false.',
     example: '{{ternary tls "smtps" "smtp"}}',
     fn: ([cond, yes, no]) => (pythonTruthy(cond) ? yes : no),
@@ -60,7 +60,7 @@ export const valueHelpers: HelperDef[] = [
   {
     name: 'eq',
     args: 'a b',
-    ansible: 'a == b',
+    ansible: ['a == b'],
     does: 'Whether a and b are equal (strictly: 25 is not "25").',
     example: '{{#if (eq facts.os_family "Debian")}}…{{/if}}',
     fn: ([a, b]) => reveal(a) === reveal(b),
@@ -68,7 +68,7 @@ export const valueHelpers: HelperDef[] = [
   {
     name: 'ne',
     args: 'a b',
-    ansible: 'a != b',
+    ansible: ['a != b'],
     does: 'Whether a and b differ.',
     example: '{{#if (ne mode "off")}}…{{/if}}',
     fn: ([a, b]) => reveal(a) !== reveal(b),
@@ -76,7 +76,7 @@ export const valueHelpers: HelperDef[] = [
   {
     name: 'length',
     args: 'value',
-    ansible: 'x | length',
+    ansible: ['x | length'],
     does: 'The number of characters of a string, items of a list or keys of a mapping.',
     example: '{{length relays}}',
     fn: ([value]) => {
@@ -94,7 +94,7 @@ function typeTests(): HelperDef[] {
   const test = (name: string, ansible: string, what: string, pred: (v: unknown) => boolean): HelperDef => ({
     name,
     args: 'value',
-    ansible,
+    ansible: [ansible],
     does: `Whether the value is ${what}. An undefined value is none.`,
     example: `{{#if (${name} x)}}…{{/if}}`,
     fn: ([value]) => pred(reveal(value)),
