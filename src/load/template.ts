@@ -176,7 +176,8 @@ const SINGLE_REF = /^\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}$/;
  * returned unchanged. `secrets`: the run's registry (helpers create and track Secrets in it).
  */
 export function renderString(text: string, vars: Vars, secrets: SecretRegistry, origin: Origin = {}): unknown {
-  if (!text.includes('{{')) return text;
+  // `{%` alone: Jinja, which compiling answers with the Handlebars form (jinja-hint.ts).
+  if (!text.includes('{{') && !text.includes('{%')) return text;
   const single = SINGLE_REF.exec(text);
   if (single) {
     const { found, value } = lookupPath(vars, single[1]!);

@@ -253,7 +253,8 @@ const RESERVED = new Set<string>(RESERVED_VARS);
 
 /** The template strings somewhere in a value (nested lists and mappings too), in order. */
 function strings(v: unknown, out: string[]): string[] {
-  if (typeof v === 'string' && v.includes('{{')) out.push(v);
+  // `{%`: a Jinja statement in an argument, which the template compiler answers with a hint.
+  if (typeof v === 'string' && (v.includes('{{') || v.includes('{%'))) out.push(v);
   else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
   else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
   return out;
