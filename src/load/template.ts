@@ -306,6 +306,10 @@ function toInputError(err: unknown, source: string, ast: unknown, origin: Origin
   if (e.lineNumber !== undefined) {
     return located(origin, e.lineNumber, `template error: ${msg.replace(/ - \d+:\d+$/, '')}`, e.column);
   }
+  // A helper refused its arguments (helpers/helper.ts): point at the (first) call of that helper.
+  const helper = /^helper '([^']+)':/.exec(msg)?.[1];
+  const call = helper && ast ? allPaths(ast).find((p) => p.original === helper) : undefined;
+  if (call?.loc) return located(origin, call.loc.start.line, `template error: ${msg}`, call.loc.start.column);
   return located(origin, undefined, `template error: ${msg}`);
 }
 

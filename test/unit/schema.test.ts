@@ -227,6 +227,10 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '60-tags-and-skip-tags-select-nothing': 'command-line arguments (--tags with --skip-tags)',
   '61-limit-selects-no-plan-host': 'a command-line argument (--limit) against the hosts the plan targets',
   '62-yaml-recursive-alias-in-vars-file': 'an alias inside the node it names: a relation between nodes, below any schema',
+  '80-template-jinja-filter': 'the problem is Jinja syntax inside a .hbs template',
+  '81-argument-jinja-statement': 'Jinja syntax inside a string argument (any string is a valid argument value)',
+  '82-typed-argument-not-a-boolean': 'the value of a variable (a template string is valid where a boolean is expected)',
+  '83-template-jinja-filter-name': 'the problem is inside a .hbs template',
 };
 
 interface Expect {

@@ -5,7 +5,10 @@ import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { HELPERS } from '../../src/load/helpers/index.js';
-import { renderArgs, renderString } from '../../src/load/template.js';
+import { renderArgs, renderString, renderTemplateFile } from '../../src/load/template.js';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 
 /** A fresh registry per test that looks at what was registered. */
 const fresh = () => new SecretRegistry();
@@ -221,6 +224,14 @@ describe('helpers: secret taint flows through every helper', () => {
     assert.equal(secrets.redact(String(value)), 'user=relay;pw=[redacted];');
     const plain = secrets.track(() => render('{{to_json plain}}', vars, secrets));
     assert.equal(plain.tainted, false);
+  });
+
+  it('a helper refusing its argument in a template file is an error at the call: file:line:col', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-helpers-'));
+    const file = path.join(dir, 'relay.conf.hbs');
+    writeFileSync(file, '# managed\nport = {{int relay_port}}\n');
+    assert.throws(() => renderTemplateFile(file, { relay_port: 'smtp' }, fresh()), (e: unknown) =>
+      e instanceof InputError && e.pos!.line === 2 && e.pos!.col === 10 && e.message === 'template error: helper \'int\': cannot read a string "smtp" as a number');
   });
 
   it('every declared helper is documented: name, arguments, Ansible equivalent, description, example', () => {
