@@ -14,6 +14,8 @@
 /** The secret values of one run, and the taint scope of the renders that read them. */
 export class SecretRegistry {
   readonly #known = new Set<string>();
+  /** Values registered (each adds its forms to `#known`). */
+  readonly #registered = new Set<string>();
   /** `#known`, longest first; sorted again only when a secret was added (every string of every event is redacted). */
   #longestFirst: string[] | undefined;
   /** Set when a Secret of this registry is read inside the innermost track scope. */
@@ -21,11 +23,12 @@ export class SecretRegistry {
 
   /** Record a value as secret (a Secret does on creation; also an unwrapped task argument, a passphrase). */
   register(value: string): void {
-    if (value === '' || this.#known.has(value)) return;
-    this.#known.add(value);
+    if (value === '' || this.#registered.has(value)) return;
+    this.#registered.add(value);
     // The forms a value takes inside a shell word or a JSON string (commands quote with shQuote, error
-    // texts may hold JSON.stringify): masked as well as the raw value.
-    for (const form of [value.replaceAll("'", "'\\''"), JSON.stringify(value).slice(1, -1)]) if (form !== value) this.#known.add(form);
+    // texts may hold JSON.stringify): masked as well as the raw value. A value may already be known as
+    // another's form (`a\\b` is the JSON form of `a\b`): its own forms are added all the same.
+    for (const form of [value, value.replaceAll("'", "'\\''"), JSON.stringify(value).slice(1, -1)]) this.#known.add(form);
     this.#longestFirst = undefined;
   }
 
