@@ -9,7 +9,8 @@ import { describeValue, didYouMean } from './issues.js';
 import { isTemplated } from '../core/templated.js';
 import type { YamlSource, Node } from './yaml.js';
 import { BOOLEAN_WORDS, asBoolean, asNumber } from './helpers/truth.js';
-import { isPlainObject, reveal } from '../core/secret.js';
+import { isPlainObject, reveal, SecretRegistry } from '../core/secret.js';
+import { renderString, templateRefsOf } from './template.js';
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = { _zod: { def: Record<string, unknown> }; description?: string };
@@ -115,6 +116,37 @@ export function typedRefProblem(op: Operation, arg: string, text: string, known:
   if (typeof cur === 'symbol' || cur === undefined || (typeof cur === 'string' && cur.includes('{{'))) return undefined;
   const problem = typedValueProblem(op.schema, [arg], cur);
   return problem && `${problem} (from variable '${ref}')`;
+}
+
+/**
+ * For validation: an argument rendered from variables all known before any host is contacted (no
+ * facts, no loop item, none itself a template) — `enabled: "{{#if tls}}yes{{else}}no{{/if}}"` — is
+ * rendered now and must be the boolean or number the operation expects.
+ */
+export function typedTemplateProblem(op: Operation, arg: string, text: string, known: Record<string, unknown>, opaque: ReadonlySet<string>): string | undefined {
+  if (!text.includes('{{') || expectedScalar(op.schema, [arg]) === undefined) return undefined;
+  const single = typedRefProblem(op, arg, text, known);
+  if (single !== undefined || SINGLE_REF.test(text)) return single;
+  let refs;
+  try {
+    refs = templateRefsOf(text, {});
+  } catch {
+    return undefined; // a syntax error: reported by the template checks
+  }
+  const staticValue = (v: unknown): boolean => {
+    v = reveal(v);
+    if (typeof v === 'symbol' || (typeof v === 'string' && v.includes('{{'))) return false;
+    if (Array.isArray(v)) return v.every(staticValue);
+    return isPlainObject(v) ? Object.values(v).every(staticValue) : true;
+  };
+  if (refs.some((r) => r.unknownHelper || opaque.has(r.parts[0]!) || !Object.hasOwn(known, r.parts[0]!) || !staticValue(known[r.parts[0]!]))) return undefined;
+  let rendered: unknown;
+  try {
+    rendered = renderString(text, known, new SecretRegistry());
+  } catch {
+    return undefined; // undefined variables and helper errors: reported by the template checks or at run time
+  }
+  return typedValueProblem(op.schema, [arg], rendered);
 }
 
 export interface ArgProblem {

@@ -19,7 +19,7 @@ import { controllerPath } from '../core/paths.js';
 import { isPlainObject, reveal, SecretRegistry } from '../core/secret.js';
 import type { TemplateRef } from './template-refs.js';
 import { templatePos, templateRefsOf, unknownHelperMessage } from './template.js';
-import { typedRefProblem } from './args.js';
+import { typedTemplateProblem } from './args.js';
 import { operations } from '../ops/registry.js';
 import { buildHostVars, RESERVED_VARS } from './vars.js';
 import { conditionRefs } from './when.js';
@@ -219,7 +219,7 @@ function checkTask(
   // Typed arguments from a variable: `enabled: "{{x}}"` with x "maybe" fails here, not on a host.
   const op = operations.get(task.op);
   for (const [arg, value] of op ? Object.entries(task.args) : []) {
-    const problem = typeof value === 'string' ? typedRefProblem(op!, arg, value, scope.known) : undefined;
+    const problem = typeof value === 'string' ? typedTemplateProblem(op!, arg, value, scope.known, scope.opaque) : undefined;
     if (problem) report(task.argPos[arg] ?? task.pos, `argument '${arg}' of '${task.op}': ${problem}`, host);
   }
 

@@ -2,7 +2,7 @@
 // numbers; a variable known before any host is contacted that is neither fails validation.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { coerceTyped, typedRefProblem } from '../../src/load/args.js';
+import { coerceTyped, typedRefProblem, typedTemplateProblem } from '../../src/load/args.js';
 import { operations } from '../../src/ops/registry.js';
 
 const service = operations.get('service')!;
@@ -27,5 +27,18 @@ describe('typed arguments', () => {
     assert.equal(typedRefProblem(service, 'enabled', '{{start}}', { start: '{{other}}' }), undefined, 'a derived value renders later');
     assert.equal(typedRefProblem(service, 'enabled', '{{facts.x}}', { facts: Symbol('opaque') }), undefined, 'facts are known only on the host');
     assert.equal(typedRefProblem(service, 'name', '{{start}}', { start: 'maybe' }), undefined, 'a string argument');
+  });
+
+  it('validate: a template over known variables is rendered and checked; facts, items and derived values are left to run time', () => {
+    const none = new Set<string>();
+    assert.equal(typedTemplateProblem(service, 'enabled', '{{#if tls}}yes{{else}}no{{/if}}', { tls: true }, none), undefined);
+    assert.equal(typedTemplateProblem(service, 'enabled', '{{bool start}}', { start: 'on' }, none), undefined);
+    assert.equal(typedTemplateProblem(service, 'enabled', '{{#if tls}}sometimes{{/if}}', { tls: true }, none), 'expected a boolean (yes/no, true/false, on/off, 1/0), got string "sometimes"');
+    assert.equal(typedTemplateProblem(group, 'gid', '{{int base}}0', { base: '12' }, none), undefined);
+    assert.equal(typedTemplateProblem(group, 'gid', 'g{{base}}', { base: '12' }, none), 'expected a number, got string "g12"');
+    assert.equal(typedTemplateProblem(service, 'enabled', '{{#if facts.x}}maybe{{/if}}', { facts: Symbol('opaque') }, none), undefined, 'facts');
+    assert.equal(typedTemplateProblem(service, 'enabled', '{{#if item}}maybe{{/if}}', {}, new Set(['item'])), undefined, 'a loop item');
+    assert.equal(typedTemplateProblem(service, 'enabled', '{{#if d}}maybe{{/if}}', { d: '{{other}}' }, none), undefined, 'a derived variable');
+    assert.equal(typedTemplateProblem(service, 'enabled', '{{start}}', { start: 'maybe' }, none), "expected a boolean (yes/no, true/false, on/off, 1/0), got string \"maybe\" (from variable 'start')");
   });
 });
