@@ -35,7 +35,9 @@ every report like ${c('pw')} itself.
 
 Typed arguments: where an operation's argument is a boolean, a rendered string ${BOOLEAN_WORDS} (Ansible's
 truthy strings) is that boolean; where it is a number, a rendered numeric string is that number
-(${c('enabled: "{{start_at_boot}}"')} with ${c('start_at_boot: "no"')} works). Dry run: helpers run the same in
+(${c('enabled: "{{start_at_boot}}"')} with ${c('start_at_boot: "no"')} works). ${c('fleetplan validate')} renders such an
+argument when every variable it reads is known before any host is contacted and rejects what is neither;
+one that reads facts or a loop item is checked when the task is prepared on its host. Dry run: helpers run the same in
 ${c('--check')} as in a real run (they only compute; ${c('password_hash')} without a salt is the one helper whose
 output differs per run).
 
