@@ -24,11 +24,43 @@ export interface JinjaHint {
   message: string;
 }
 
-const STATEMENT = /\{%-?\s*(if|elif|else|endif|for|endfor|set|raw|endraw|macro|endmacro|include|import|block|endblock|with|endwith|filter|endfilter)\b([^%]*?)-?%\}/;
-const COMMENT = /(?<!\{)\{#[^{}]*?#\}/;
-/** `{{ expr | filter(args) | ... }}` — a pipe that is not Handlebars' `as |x|` block parameter. */
-const FILTERED = /\{\{-?\s*([^{}|]*?[^{}|\s])\s*\|\s*([A-Za-z_][\w.]*)\s*(\([^{}]*?\))?\s*((?:\|\s*[A-Za-z_][\w.]*\s*(?:\([^{}]*?\))?\s*)*)-?\}\}/;
-const INLINE_IF = /\{\{-?\s*([^{}]+?)\s+if\s+([^{}]+?)\s+else\s+([^{}]+?)\s*-?\}\}/;
+const STATEMENT_KEYWORDS = new Set(['if', 'elif', 'else', 'endif', 'for', 'endfor', 'set', 'raw', 'endraw', 'macro', 'endmacro', 'include', 'import', 'block', 'endblock', 'with', 'endwith', 'filter', 'endfilter']);
+/** Longest tag body looked at: a template is scanned whole when it compiles, in linear time. */
+const MAX_BODY = 400;
+
+/** Each `open … close` tag of the text (bodies up to MAX_BODY characters, on one line). */
+function* tags(text: string, open: string, close: string): Generator<{ offset: number; body: string; whole: string }> {
+  for (let i = text.indexOf(open); i >= 0; i = text.indexOf(open, i + open.length)) {
+    // Only a window after each opening is searched, so even `{{{{{{…` costs linear time.
+    const start = i + open.length;
+    const end = text.slice(start, start + MAX_BODY + close.length).indexOf(close);
+    if (end < 0) continue;
+    const body = text.slice(start, start + end);
+    if (!body.includes('\n')) yield { offset: i, body, whole: text.slice(i, start + end + close.length) };
+  }
+}
+
+/** Split at top-level `sep` (outside quotes and brackets). */
+function splitTop(text: string, sep: string): string[] {
+  const out: string[] = [];
+  let depth = 0;
+  let quote = '';
+  let cur = '';
+  for (const ch of text) {
+    if (quote) quote = ch === quote ? '' : quote;
+    else if (ch === "'" || ch === '"') quote = ch;
+    else if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (ch === sep && depth === 0) {
+      out.push(cur);
+      cur = '';
+      continue;
+    }
+    cur += ch;
+  }
+  out.push(cur);
+  return out;
+}
 
 const STATEMENT_FORMS: Record<string, string> = {
   if: '{{#if x}}…{{else}}…{{/if}} (comparisons as {{#if (eq a b)}})',
@@ -62,33 +94,11 @@ function handlebarsArg(arg: string): string {
   return a;
 }
 
-/** Split a filter's argument list at top-level commas. */
-function splitArgs(list: string): string[] {
-  const out: string[] = [];
-  let depth = 0;
-  let quote = '';
-  let cur = '';
-  for (const ch of list) {
-    if (quote) quote = ch === quote ? '' : quote;
-    else if (ch === "'" || ch === '"') quote = ch;
-    else if ('([{'.includes(ch)) depth++;
-    else if (')]}'.includes(ch)) depth--;
-    else if (ch === ',' && depth === 0) {
-      out.push(cur);
-      cur = '';
-      continue;
-    }
-    cur += ch;
-  }
-  if (cur.trim() !== '') out.push(cur);
-  return out;
-}
-
 /** `x | default('a') | upper` → `{{upper (default x "a")}}`. */
 export function handlebarsFormOfFilters(expr: string, filters: readonly { name: string; args?: string }[]): string {
   let value = expr.trim().replace(/\['(\w+)'\]/g, '.$1');
   for (const [i, f] of filters.entries()) {
-    let args = f.args !== undefined ? splitArgs(f.args.slice(1, -1)).map(handlebarsArg) : [];
+    let args = f.args !== undefined ? splitTop(f.args.slice(1, -1), ',').filter((x) => x.trim() !== '').map(handlebarsArg) : [];
     let name = helperForFilter(f.name);
     if (f.name === 'map') {
       const attr = args.find((a) => a.startsWith('attribute='));
@@ -101,28 +111,37 @@ export function handlebarsFormOfFilters(expr: string, filters: readonly { name: 
   return `{{${value}}}`;
 }
 
-function parseFilterChain(first: string, firstArgs: string | undefined, rest: string): { name: string; args?: string }[] {
-  const chain = [{ name: first, args: firstArgs }];
-  for (const m of rest.matchAll(/\|\s*([A-Za-z_][\w.]*)\s*(\([^{}]*?\))?/g)) chain.push({ name: m[1]!, args: m[2] });
-  return chain;
+/** `expr | f(a) | g` → the expression and its filters; undefined when the body is no filter chain. */
+function filterChain(body: string): { expr: string; filters: { name: string; args?: string }[] } | undefined {
+  const parts = splitTop(body.replace(/^-|-$/g, ''), '|');
+  if (parts.length < 2 || parts[0]!.trim() === '' || /\bas\s*$/.test(parts[0]!)) return undefined;
+  const filters: { name: string; args?: string }[] = [];
+  for (const p of parts.slice(1)) {
+    const m = /^\s*([A-Za-z_][\w.]*)\s*(\(.*\))?\s*$/s.exec(p);
+    if (!m) return undefined;
+    filters.push({ name: m[1]!, args: m[2] });
+  }
+  return { expr: parts[0]!, filters };
 }
 
 /** The first Jinja construct in `text`, with the Handlebars to write instead; undefined when none. */
 export function jinjaHint(text: string): JinjaHint | undefined {
-  const found: JinjaHint[] = [];
-  const st = STATEMENT.exec(text);
-  if (st) {
-    const form = statementForm(st[1]!, st[2]!.trim());
-    found.push({ offset: st.index, message: `Jinja statement '${st[0]}' is not Handlebars: write ${form ?? 'it with Handlebars blocks ({{#if}}, {{#each}}) and helpers'}` });
+  for (const t of tags(text, '{%', '%}')) {
+    const m = /^-?\s*(\w+)\b(.*?)-?$/s.exec(t.body);
+    if (!m || !STATEMENT_KEYWORDS.has(m[1]!)) continue;
+    const form = statementForm(m[1]!, m[2]!.trim());
+    return { offset: t.offset, message: `Jinja statement '${t.whole}' is not Handlebars: write ${form ?? 'it with Handlebars blocks ({{#if}}, {{#each}}) and helpers'}` };
   }
-  const cm = COMMENT.exec(text);
-  if (cm) found.push({ offset: cm.index, message: 'a Jinja comment {# … #} is not Handlebars: write {{!-- … --}}' });
-  const fl = FILTERED.exec(text);
-  if (fl && !/\bas\s*$/.test(fl[1]!)) {
-    const chain = parseFilterChain(fl[2]!, fl[3], fl[4] ?? '');
-    found.push({ offset: fl.index, message: `Jinja filter syntax '${fl[0]}' is not Handlebars: write ${handlebarsFormOfFilters(fl[1]!, chain)} (helpers take the value first)` });
+  for (const t of tags(text, '{{', '}}')) {
+    if (/^[#/!>^&{~]|^\s*else\b/.test(t.body)) continue; // Handlebars blocks, comments, partials
+    const chain = filterChain(t.body);
+    if (chain) return { offset: t.offset, message: `Jinja filter syntax '${t.whole}' is not Handlebars: write ${handlebarsFormOfFilters(chain.expr, chain.filters)} (helpers take the value first)` };
+    const inl = /^-?\s*(.+?)\s+if\s+(.+?)\s+else\s+(.+?)\s*-?$/.exec(t.body);
+    if (inl) return { offset: t.offset, message: `a Jinja inline if '${t.whole}' is not Handlebars: write {{ternary ${inl[2]} ${handlebarsArg(inl[1]!)} ${handlebarsArg(inl[3]!)}}}` };
   }
-  const inl = INLINE_IF.exec(text);
-  if (inl) found.push({ offset: inl.index, message: `a Jinja inline if '${inl[0]}' is not Handlebars: write {{ternary ${inl[2]} ${handlebarsArg(inl[1]!)} ${handlebarsArg(inl[3]!)}}}` });
-  return found.sort((a, b) => a.offset - b.offset)[0];
+  for (const t of tags(text, '{#', '#}')) {
+    if (t.offset > 0 && text[t.offset - 1] === '{') continue; // `{{#if}}`
+    return { offset: t.offset, message: 'a Jinja comment {# … #} is not Handlebars: write {{!-- … --}}' };
+  }
+  return undefined;
 }
