@@ -48,7 +48,7 @@ export const RESULT_KEYWORDS = {
       .describe(
         'false: run this task even in a dry run — for read-only probes whose result later tasks use (its result is then real, not unknown); ' +
           'true: never apply it, only report what it would do, even in a real run (its handlers are not notified). ' +
-          'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host)',
+          'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host); when it reads a value only the real run knows it is deferred, reported ok (a probe changes nothing)',
       ),
     'true or false',
     (def, v) => { def.checkMode = v; },
