@@ -74,7 +74,7 @@ function deferred(pc: PlayContext, p: PreparedTask, handler: boolean, dependsOn:
   }
   // What it registers or sets is unknown as a whole (any path below a registered result, too); what it
   // sets is its delegate's with delegate_facts (the register stays here).
-  const to = factsDelegate(pc, p, currentVars(pc.ctx, pc.ctx.scope(pc.play, p.ref)));
+  const to = p.def.delegateFacts ? factsDelegate(pc, p, currentVars(pc.ctx, pc.ctx.scope(pc.play, p.ref))) : undefined;
   for (const k of taskRegisteredNames(p.def)) {
     if (k === p.def.register) hostResults(pc.ctx)[k] = unknownResult(dependsOn);
     else if (to !== undefined) pc.ctx.delegates!.facts.set(to, pc.play, { [k]: new Unknown(dependsOn) });
