@@ -7,6 +7,10 @@
 // Hosts are reached exactly as fleetplan reaches them: the inventory's vars through connectHost.
 import { connectHost } from '../src/engine/connect-host.js';
 import { loadInventory } from '../src/load/inventory.js';
+import { SecretRegistry } from '../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const SERVICES = ['sendmail', 'postfix', 'opendkim'];
 const PACKAGE_QUERY = `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' postfix libsasl2-modules opendkim opendkim-tools`;
@@ -26,7 +30,7 @@ async function main(): Promise<void> {
   const [inventoryFile, personality, forks] = process.argv.slice(2);
   const command = floorCommand(personality ?? '');
   if (!inventoryFile || !command) throw new Error('usage: floor.js <inventory.yml> <debian-sysv|debian-systemd> <forks>');
-  const inventory = loadInventory(inventoryFile);
+  const inventory = loadInventory(inventoryFile, testSecrets);
   const hosts = [...inventory.hosts.keys()];
   let next = 0;
   let failed = 0;

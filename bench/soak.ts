@@ -14,7 +14,10 @@ import { loadInventory } from '../src/load/inventory.js';
 import { loadPlan } from '../src/load/plan.js';
 import { up } from '../test/fleet/fleet.js';
 import { writeRelayInventory } from '../test/integration/relay-inventory.js';
-import { loaderSecrets } from '../src/core/secret.js';
+import { SecretRegistry } from '../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const repo = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const opts = new Command()
@@ -33,13 +36,13 @@ async function main(): Promise<number> {
   const out = mkdtempSync('/tmp/fleetplan-soak-');
   const fleet = await up({ os: opts.personality, count: opts.hosts, out: path.join(out, 'fleet') });
   try {
-    const inv = loadInventory(writeRelayInventory(fleet, path.join(out, 'inventory.yml'), { relayPassword: 'soak-relay-password' }));
-    const plan = loadPlan(path.join(repo, 'plans/relay.yml'), { rolesPath: [] });
+    const inv = loadInventory(writeRelayInventory(fleet, path.join(out, 'inventory.yml'), { relayPassword: 'soak-relay-password' }), testSecrets);
+    const plan = loadPlan(path.join(repo, 'plans/relay.yml'), { rolesPath: [], secrets: testSecrets });
     const run = async () => {
       let changed = 0;
       let failed = 0;
       const t0 = Date.now();
-      const summary = await runPlan(plan, inv, { check: false, forks: opts.forks, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {} }, (e: RunEvent) => {
+      const summary = await runPlan(plan, inv, { check: false, forks: opts.forks, tags: [], skipTags: [], secrets: testSecrets, extraVars: {} }, (e: RunEvent) => {
         if (e.type === 'task-result' && e.result.status === 'changed') changed++;
         if ((e.type === 'task-result' && e.result.status === 'failed' && !e.result.ignored) || e.type === 'host-failed' || e.type === 'host-unreachable') failed++;
       });

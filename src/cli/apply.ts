@@ -59,7 +59,7 @@ export function registerApply(program: Command): void {
       .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
-      const inputs = loadInputs(planFile, opts);
+      const inputs = loadInputs(planFile, opts, runSecrets);
       const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
       if (tagErrors.length) throw new InputErrors(tagErrors);
       const human = opts.json ? process.stderr : process.stdout;

@@ -9,6 +9,7 @@ import type { Inventory, Vars } from '../load/model.js';
 import { splitPathList } from '../core/paths.js';
 import { parseExtraVars } from '../load/vars.js';
 import { runSecrets } from './run-secrets.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { colorWanted, type OutputStream } from '../report/terminal.js';
 import { visible } from '../report/visible.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
@@ -73,9 +74,9 @@ export interface CommonOpts {
   color: boolean;
 }
 
-export function readInventory(file: string): Inventory {
+export function readInventory(file: string, secrets: SecretRegistry): Inventory {
   if (!existsSync(file)) throw new InputError(`inventory file not found`, { pos: { file } });
-  return loadInventory(path.resolve(file));
+  return loadInventory(path.resolve(file), secrets);
 }
 
 export function rolesPath(cli: string[] | undefined): string[] {
@@ -84,8 +85,8 @@ export function rolesPath(cli: string[] | undefined): string[] {
   );
 }
 
-export function extraVars(args: string[] | undefined): Vars {
-  return parseExtraVars(args ?? []);
+export function extraVars(args: string[] | undefined, secrets: SecretRegistry): Vars {
+  return parseExtraVars(args ?? [], secrets);
 }
 
 /** Colour for this stream: --no-color and NO_COLOR say no, FORCE_COLOR yes, else only on a terminal. */

@@ -10,6 +10,7 @@ import { connectHost } from '../engine/connect-host.js';
 import { hostScope } from '../engine/host-scope.js';
 import { targets } from '../engine/run.js';
 import { ExitCode, FleetplanError } from '../core/errors.js';
+import { runSecrets } from './run-secrets.js';
 import { gatherFacts } from '../facts/gather.js';
 import { readState, uniqueQueries } from '../state/batch.js';
 import { fileQuery } from '../state/file-state.js';
@@ -25,7 +26,7 @@ export function registerDns(program: Command): void {
       .argument('<plan>', 'the relay plan (its roles that declare dns_records: in meta.yml, e.g. opendkim and postfix_relay, give domains, selectors and the smarthost)')),
   ).action((planFile: string, opts: PlanOpts) =>
     guard(async () => {
-      const inputs = loadInputs(planFile, opts);
+      const inputs = loadInputs(planFile, opts, runSecrets);
       const byHost = targets(inputs.plan, inputs.inventory, opts.limit);
       const keys: DkimKeyOnHost[] = [];
       const policies = new Map<string, DomainPolicy>();
@@ -38,7 +39,7 @@ export function registerDns(program: Command): void {
               const conn = await connectHost(inputs.inventory, host, inputs.extraVars, connectOptions(opts));
               try {
                 const { facts } = await gatherFacts(conn, host);
-                const wanted = hostRecords(plays, hostScope(inputs, host, facts), policies);
+                const wanted = hostRecords(plays, hostScope(inputs, host, facts), policies, inputs.secrets);
                 // Every play's keys are read in one exec.
                 const queries = wanted.keys.map((k) => fileQuery(k.txtPath, { withContent: true }));
                 const view = await readState(conn, uniqueQueries(queries), { become: wanted.become, label: 'read DKIM keys' });

@@ -19,7 +19,7 @@ export function registerFacts(program: Command): void {
       .option('--json', 'one JSON document keyed by host', false),
   ).action((opts: CommonOpts & { json: boolean }) =>
     guard(async () => {
-      const inventory = readInventory(opts.inventory);
+      const inventory = readInventory(opts.inventory, runSecrets);
       const hosts = selectHosts(inventory, 'all', opts.limit);
       if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...inventory.hosts.keys()], 'in the inventory');
       const limit = pLimit(opts.forks);

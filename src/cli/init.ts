@@ -67,7 +67,7 @@ function vaultedPassword(o: InitOpts, file: string): RelayPassword {
     if (prompt('Confirm relay password: ') !== value) throw new InputError('the relay passwords do not match');
   }
   runSecrets.register(value);
-  return { vaultText: encryptVault(value, vaultPassphrase(file, { confirm: true })) };
+  return { vaultText: encryptVault(value, vaultPassphrase(file, runSecrets, { confirm: true })) };
 }
 
 /** Today as YYYYMMDD: DKIM selectors conventionally carry the key's date. */
@@ -79,7 +79,7 @@ function initRelay(dir: string, o: InitOpts): void {
   checkSettings(o);
   // Refuse before importing hosts or asking for any password: a refusal costs the operator nothing.
   checkScaffoldTargets(dir, RELAY_FILES, o);
-  const hosts = o.hosts !== undefined ? importHosts(o.hosts, o.limit) : undefined;
+  const hosts = o.hosts !== undefined ? importHosts(o.hosts, runSecrets, o.limit) : undefined;
   const groupVarsFile = path.join(dir, 'group_vars', 'relays.yml');
   const password: RelayPassword = o.vault ? vaultedPassword(o, groupVarsFile) : { env: o.passwordEnv };
   const files = relayScaffold({

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { buildAddress } from '../connectors/address.js';
 import { InputError, InputErrors } from '../core/errors.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { targets } from '../engine/run.js';
 import { hostVars } from '../load/inventory.js';
 import { didYouMean } from '../load/issues.js';
@@ -17,21 +18,24 @@ export interface Inputs {
   inventory: Inventory;
   extraVars: Vars;
   hosts: string[];
+  /** The run's secret registry, which everything loaded registered its secrets into. */
+  secrets: SecretRegistry;
 }
 
 export function loadInputs(
   planFile: string,
   opts: { inventory: string; limit?: string; extraVars?: string[]; rolesPath?: string[]; sshConfig?: string; connection?: 'ssh' | 'local' },
+  secrets: SecretRegistry,
 ): Inputs {
   if (!existsSync(planFile)) throw new InputError('plan file not found', { pos: { file: planFile } });
-  const vars = extraVars(opts.extraVars);
-  const inventory = readInventory(opts.inventory);
-  const plan = loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath) });
+  const vars = extraVars(opts.extraVars, secrets);
+  const inventory = readInventory(opts.inventory, secrets);
+  const plan = loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath), secrets });
   const hosts = [...targets(plan, inventory, opts.limit).keys()];
   if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...targets(plan, inventory).keys()]);
   const errors = [...validatePlanVars(plan, inventory, vars, hosts), ...addressErrors(plan, inventory, hosts, vars, opts)];
   if (errors.length) throw new InputErrors(errors);
-  return { plan, inventory, extraVars: vars, hosts };
+  return { plan, inventory, extraVars: vars, hosts, secrets };
 }
 
 /** A --limit that leaves no host to run on is a mistake, not a run that does nothing and exits 0. */

@@ -1,6 +1,7 @@
 // `fleetplan validate`: everything apply checks before contacting a host, and nothing else.
 import type { Command } from 'commander';
 import { ExitCode } from '../core/errors.js';
+import { runSecrets } from './run-secrets.js';
 import { addInventoryOptions, addPlanOptions, guard, type PlanOpts } from './common.js';
 import { loadInputs } from './inputs.js';
 import { playTaskLists } from '../load/plan.js';
@@ -16,7 +17,7 @@ export function registerValidate(program: Command): void {
     ),
   ).action((planFile: string, opts: PlanOpts) =>
     guard(async () => {
-      const inputs = loadInputs(planFile, opts);
+      const inputs = loadInputs(planFile, opts, runSecrets);
       let tasks = 0;
       for (const play of inputs.plan.plays) {
         eachTask(playTaskLists(play).flat(), (t) => {

@@ -11,6 +11,7 @@ import { displayPath } from '../core/paths.js';
 import { DEFAULT_SCRYPT, VaultError, decryptVault, encryptVault, isVaultText, parseVaultHeader, type ScryptParams } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, vaultPassphrase } from '../vault/passphrase.js';
 import { writeAtomic } from '../core/write-atomic.js';
+import { runSecrets } from './run-secrets.js';
 import { fileCommandGuard, vaultPasswordFileOption } from './common.js';
 
 const at = (file: string, err: unknown): never => {
@@ -42,7 +43,7 @@ function encryptFiles(files: string[], opts: { output?: string }): void {
     if (isVaultText(text)) throw new VaultError('already encrypted', { pos: { file: displayPath(f) } });
     return text;
   });
-  const pass = vaultPassphrase(files.map(displayPath).join(', '), { confirm: true });
+  const pass = vaultPassphrase(files.map(displayPath).join(', '), runSecrets, { confirm: true });
   files.forEach((f, i) => {
     output(opts.output ?? f, encryptVault(texts[i]!, pass));
     if (opts.output !== '-') process.stderr.write(`encrypted ${displayPath(f)}${opts.output ? ` into ${displayPath(opts.output)}` : ''}\n`);
@@ -63,7 +64,7 @@ function decryptFiles(files: string[], opts: { output?: string }): void {
     let plain: string;
     try {
       parseVaultHeader(texts[i]!);
-      plain = decryptVault(texts[i]!, vaultPassphrase(displayPath(f))).toString('utf8');
+      plain = decryptVault(texts[i]!, vaultPassphrase(displayPath(f), runSecrets)).toString('utf8');
     } catch (err) {
       return at(f, err);
     }
@@ -94,14 +95,14 @@ async function editFile(file: string): Promise<void> {
     if (!isVaultText(text)) throw new VaultError(`not encrypted (no $FLEETPLAN_VAULT header); encrypt it first with 'fleetplan vault encrypt'`, { pos: { file: displayPath(file) } });
     try {
       params = parseVaultHeader(text).scrypt;
-      pass = vaultPassphrase(displayPath(file));
+      pass = vaultPassphrase(displayPath(file), runSecrets);
       plain = decryptVault(text, pass).toString('utf8');
     } catch (err) {
       return at(file, err);
     }
   } else {
     if (!existsSync(path.dirname(path.resolve(file)))) throw new VaultError('directory does not exist', { pos: { file: displayPath(file) } });
-    pass = vaultPassphrase(displayPath(file), { confirm: true });
+    pass = vaultPassphrase(displayPath(file), runSecrets, { confirm: true });
   }
 
   const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-vault-'));
@@ -156,7 +157,7 @@ function encryptString(opts: { name?: string }): void {
     value = readFileSync(0, 'utf8').replace(/\r?\n$/, '');
   }
   if (value === '') throw new InputError('nothing to encrypt (empty value)');
-  const pass = vaultPassphrase('the value', { confirm: true });
+  const pass = vaultPassphrase('the value', runSecrets, { confirm: true });
   const body = encryptVault(value, pass).trimEnd().split('\n').map((l) => `  ${l}`).join('\n');
   process.stdout.write(`${opts.name !== undefined ? `${opts.name}: ` : ''}!vault |\n${body}\n`);
 }

@@ -6,14 +6,16 @@
 // a template render, a helper call or a derived variable knows it saw a secret (marks values, not
 // names; see SecretRegistry.track).
 //
-// The registry is an object, one per run: the command line creates it and hands it to the engine, the
-// operations (through their context) and the reporters. The loader (YAML tags, templates, vault,
-// variable resolution) still registers into `loaderSecrets`, which the command line passes on as the
-// run's registry; making the loader take it from its context is the remaining step (issue 16).
+// The registry is an object, one per run: the command line creates it and hands it to the loader (YAML
+// tags, vault, templates, variable resolution, conditions), the engine, the operations (through their
+// context) and the reporters. There is no process-global registry: whoever creates a Secret names the
+// registry it belongs to.
 
 /** The secret values of one run, and the taint scope of the renders that read them. */
 export class SecretRegistry {
   readonly #known = new Set<string>();
+  /** Values registered (each adds its forms to `#known`). */
+  readonly #registered = new Set<string>();
   /** `#known`, longest first; sorted again only when a secret was added (every string of every event is redacted). */
   #longestFirst: string[] | undefined;
   /** Set when a Secret of this registry is read inside the innermost track scope. */
@@ -21,11 +23,12 @@ export class SecretRegistry {
 
   /** Record a value as secret (a Secret does on creation; also an unwrapped task argument, a passphrase). */
   register(value: string): void {
-    if (value === '' || this.#known.has(value)) return;
-    this.#known.add(value);
+    if (value === '' || this.#registered.has(value)) return;
+    this.#registered.add(value);
     // The forms a value takes inside a shell word or a JSON string (commands quote with shQuote, error
-    // texts may hold JSON.stringify): masked as well as the raw value.
-    for (const form of [value.replaceAll("'", "'\\''"), JSON.stringify(value).slice(1, -1)]) if (form !== value) this.#known.add(form);
+    // texts may hold JSON.stringify): masked as well as the raw value. A value may already be known as
+    // another's form (`a\\b` is the JSON form of `a\b`): its own forms are added all the same.
+    for (const form of [value, value.replaceAll("'", "'\\''"), JSON.stringify(value).slice(1, -1)]) this.#known.add(form);
     this.#longestFirst = undefined;
   }
 
@@ -64,18 +67,10 @@ export class SecretRegistry {
   }
 }
 
-/** The registry the loader registers into until it takes the run's registry from its context (see above). */
-export const loaderSecrets = new SecretRegistry();
-
-/** `loaderSecrets.track`: for the loader's renders and derived variables. */
-export function trackSecrets<T>(fn: () => T): { value: T; tainted: boolean } {
-  return loaderSecrets.track(fn);
-}
-
 export class Secret {
   readonly #value: string;
   readonly #registry: SecretRegistry;
-  constructor(value: string, registry: SecretRegistry = loaderSecrets) {
+  constructor(value: string, registry: SecretRegistry) {
     this.#value = value;
     this.#registry = registry;
     registry.register(value);
@@ -94,23 +89,8 @@ export class Secret {
   }
 }
 
-/** `loaderSecrets.values()`. */
-export function secretValues(): ReadonlySet<string> {
-  return loaderSecrets.values();
-}
-
-/** `loaderSecrets.register`. */
-export function registerSecret(value: string): void {
-  loaderSecrets.register(value);
-}
-
-/** `loaderSecrets.redact`. */
-export function redact(text: string): string {
-  return loaderSecrets.redact(text);
-}
-
 /** A value declared secret by name: every string or number in it (deeply) becomes a Secret. */
-export function asSecret(value: unknown, registry: SecretRegistry = loaderSecrets): unknown {
+export function asSecret(value: unknown, registry: SecretRegistry): unknown {
   if (value instanceof Secret) return value;
   if (typeof value === 'string' || typeof value === 'number' || typeof value === 'bigint') return value === '' ? value : new Secret(String(value), registry);
   if (Array.isArray(value)) return value.map((v) => asSecret(v, registry));

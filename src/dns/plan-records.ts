@@ -5,6 +5,7 @@
 // field's own name, and with no role declaring relay fields, from the play's variables.
 import type { DnsRecordField, Play, RoleRef, Vars } from '../load/model.js';
 import { evaluateWhen } from '../load/when.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { spfForRelay, type DomainPolicy } from './records.js';
 
 export interface DkimEntry {
@@ -35,12 +36,12 @@ function fieldReader(scope: Vars, ref: RoleRef | undefined) {
 
 /**
  * The keys to read and, merged into `policies`, the domains' policies, for the plays a host runs.
- * `scope` is the host's variables (engine/host-scope.ts).
+ * `scope` is the host's variables (engine/host-scope.ts); `secrets` the run's registry.
  */
-export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: RoleRef) => Vars, policies: Map<string, DomainPolicy>): HostRecords {
+export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: RoleRef) => Vars, policies: Map<string, DomainPolicy>, secrets: SecretRegistry): HostRecords {
   const out: HostRecords = { keys: [], become: false };
   for (const play of plays) {
-    if (play.when !== undefined && !evaluateWhen(play.when, scope(play))) continue;
+    if (play.when !== undefined && !evaluateWhen(play.when, scope(play), secrets)) continue;
     // The first role declaring DKIM keys, and the first declaring relay fields (as `roles:` lists them).
     const dkimRef = play.roles.find((r) => r.role.dnsRecords?.dkim_keys !== undefined);
     const relayRef = play.roles.find((r) => RELAY_FIELDS.some((f) => r.role.dnsRecords?.[f] !== undefined));

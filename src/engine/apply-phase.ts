@@ -46,8 +46,8 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
     const waited = await p.op.awaitHost(p.resolved, outcome, hostHandle(pc.ctx, p.become));
     if (waited.failed) return withOutcome(result.failed(waited.failed, planned.changes), outcome);
   }
-  const changed = decideChanged(changedWhen, outcome, verdict.failed ? true : verdict.changed, vars(verdict.changed, verdict.failed !== undefined));
-  const failed = decideFailed(failedWhen, outcome, verdict.failed, vars(changed, verdict.failed !== undefined));
+  const changed = decideChanged(changedWhen, outcome, verdict.failed ? true : verdict.changed, pc.ctx.opts.secrets, vars(verdict.changed, verdict.failed !== undefined));
+  const failed = decideFailed(failedWhen, outcome, verdict.failed, pc.ctx.opts.secrets, vars(changed, verdict.failed !== undefined));
   if (failed) return withOutcome(result.failed(failed, planned.changes), outcome);
   if (changed) pc.notifications.changed(p.displayName, p.def.notify, planned.effects);
   return withOutcome(result.timed({ status: changed ? 'changed' : 'ok', changes: planned.changes, reason: planned.reason }), outcome);

@@ -7,18 +7,27 @@ import { requesterOf, type PlayContext } from './play-context.js';
 import type { PreparedTask } from './prepare.js';
 import type { ResultBuilder } from './task-result.js';
 
-export function checkPhase(pc: PlayContext, dryRun: DryRun, p: PreparedTask, planned: PlanResult, result: ResultBuilder): TaskResult {
+/**
+ * `probeAfter`: a check_mode: false probe not run because that earlier change would alter what it
+ * reads — reported (and registered) as not known, depending on it.
+ */
+export function checkPhase(pc: PlayContext, dryRun: DryRun, p: PreparedTask, planned: PlanResult, result: ResultBuilder, probeAfter?: string): TaskResult {
   const t = p.def;
   pc.followUps.add(planned.changes, requesterOf(p));
   // Something created here may already be created by an earlier package install or command.
-  const dependsOn = dryRun.changing(p.displayName, planned);
+  const dependsOn = dryRun.changing(p.displayName, planned) ?? probeAfter;
   // changed_when: false tasks report ok in both modes; output-dependent ones say so.
   const status = t.changedWhen === false || p.op.observesOnly ? 'ok' : 'changed';
   const reason = p.op.observesOnly
     ? `would ${planned.reason} (not evaluated in a dry run)`
     : typeof t.changedWhen === 'object' ? `${planned.reason ?? ''} (change depends on its output)`.trim() : planned.reason;
-  const why = dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
-  if (status === 'changed') pc.notifications.changed(p.displayName, t.notify, planned.effects);
+  const why = probeAfter
+    ? `not run in a dry run: '${probeAfter}' would change the host before it${reason ? `; ${reason}` : ''}`
+    : dependsOn ? `unless '${dependsOn}' already does it${reason ? `; ${reason}` : ''}` : reason;
+  if (status === 'changed') {
+    pc.notifications.changed(p.displayName, t.notify, planned.effects);
+    dryRun.noteChange(p.displayName);
+  }
   return result.timed({ status, changes: planned.changes, reason: why, dependsOn });
 }
 
@@ -29,6 +38,7 @@ export function checkPhase(pc: PlayContext, dryRun: DryRun, p: PreparedTask, pla
  */
 export function unplannable(pc: PlayContext, p: PreparedTask, err: Unresolved, dependsOn: string, result: ResultBuilder): TaskResult {
   pc.notifications.changed(p.displayName, p.def.notify);
+  pc.dryRun?.noteChange(p.displayName);
   pc.followUps.addPossible(p.op.followUps?.(p.resolved) ?? [], requesterOf(p));
   return result.timed({ status: 'changed', reason: `depends on '${dependsOn}': ${err.message}`, dependsOn });
 }

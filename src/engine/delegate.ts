@@ -24,7 +24,7 @@ const delegateStates = new WeakMap<PlayContext, Map<string, PlayContext>>();
 /** The delegate's name for this task: its delegate_to, rendered with this host's variables. */
 function delegateName(pc: PlayContext, p: PreparedTask): string {
   const where = { pos: p.def.pos, host: pc.ctx.host, task: p.def.name };
-  const name = renderString(p.def.delegateTo!, p.opCtx!.vars, { pos: p.def.pos, what: 'delegate_to' });
+  const name = renderString(p.def.delegateTo!, p.opCtx!.vars, pc.ctx.opts.secrets, { pos: p.def.pos, what: 'delegate_to' });
   if (typeof name !== 'string' || !pc.ctx.delegates?.knows(name)) {
     throw new InputError(`delegate_to: ${JSON.stringify(name)} is not a host of the inventory (nor localhost)`, where);
   }

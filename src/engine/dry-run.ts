@@ -12,6 +12,11 @@ export class DryRun {
   private lastCreator: string | undefined;
   /** A change that restarts the host (reboot): every task after it depends on it. */
   restartedBy: string | undefined;
+  /**
+   * The last task reported as a change: a read-only probe run for real in a dry run (check_mode:
+   * false) after it would read the host as it is, not as the real run would find it.
+   */
+  lastChange: string | undefined;
 
   constructor(private readonly view: StateView) {}
 
@@ -21,6 +26,11 @@ export class DryRun {
    */
   dependsOn(err: unknown): string | undefined {
     return err instanceof Unresolved ? this.lastUnpredictable : undefined;
+  }
+
+  /** A task is reported as a change (or as one depending on an earlier change). */
+  noteChange(task: string): void {
+    this.lastChange = task;
   }
 
   /** A task with nothing to do: later tasks see the state it leaves (its predictions). */

@@ -64,7 +64,7 @@ function selectPlay(ctx: HostContext, play: Play): 'run' | 'skipped' | 'failed' 
   let selected: boolean;
   try {
     // With what earlier plays registered or set on the host (set_fact).
-    selected = evaluateWhen(play.when, taskVars(ctx, play, undefined, false));
+    selected = evaluateWhen(play.when, taskVars(ctx, play, undefined, false), ctx.opts.secrets);
   } catch (err) {
     ctx.emit({ type: 'host-failed', host: ctx.host, error: `play '${play.name}' when: ${(err as Error).message} (${formatPos(play.pos)})` });
     ctx.stats.failed++;

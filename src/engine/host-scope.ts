@@ -5,6 +5,7 @@
 // `fleetplan dns` read a host's variables through this one function.
 import { InputError } from '../core/errors.js';
 import { ANSIBLE_FACT_VARS } from '../facts/aliases.js';
+import type { SecretRegistry } from '../core/secret.js';
 import type { Facts } from '../facts/facts.js';
 import { groupsOf, lazyHostvars, playHostVars } from '../load/magic-vars.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
@@ -18,6 +19,7 @@ interface RunInputs {
   plan: Plan;
   inventory: Inventory;
   extraVars: Vars;
+  secrets: SecretRegistry;
   /** --limit: play_hosts are the play's hosts after it. */
   limit?: string;
   /** The `serial:` batch of a play that holds this host (ansible_play_batch); the play's hosts when absent. */
@@ -81,7 +83,7 @@ export class RunVars {
         : `host '${host}' has not run a play of this run before '${play.name}' (facts come from a host when it starts)`;
     let vars: Vars;
     try {
-      vars = resolveVars(varsFor({ inventory, host, play, extraVars, facts: known, magic: this.magic(play, host) }), secretVarNames(play));
+      vars = resolveVars(varsFor({ inventory, host, play, extraVars, facts: known, magic: this.magic(play, host) }), this.inputs.secrets, secretVarNames(play));
     } catch (err) {
       // The entry is resolved whole: a variable of it that reads facts not yet known fails it, saying why.
       if (!(err instanceof InputError) || known) throw err;
@@ -101,7 +103,7 @@ export class RunVars {
 }
 
 export function hostScope(run: RunInputs, host: string, facts: Facts, shared = new RunVars(run), firstPlay?: Play): HostScope {
-  const { inventory, extraVars } = run;
+  const { inventory, extraVars, secrets } = run;
   shared.started(host, facts, firstPlay);
   // By play, then by role reference (one a task list imports is not among the play's roles:).
   const cache = new Map<Play, Map<RoleRef | undefined, Vars>>();
@@ -111,7 +113,7 @@ export function hostScope(run: RunInputs, host: string, facts: Facts, shared = n
     let v = byRef.get(ref);
     if (!v) {
       const magic = { ...shared.magic(play, host), hostvars: shared.hostvars(play, host, () => scope(play)) };
-      byRef.set(ref, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts, magic }), secretVarNames(play))));
+      byRef.set(ref, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts, magic }), secrets, secretVarNames(play))));
     }
     return v;
   };

@@ -124,7 +124,7 @@ export class HostSession implements Lender {
     try {
       this.ctx = await startHost(
         { host: this.host, conn: this.conn, opts, emit, stats: this.stats },
-        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars, limit: opts.limit }, this.host, facts, this.run.vars, play),
+        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars, limit: opts.limit, secrets: opts.secrets }, this.host, facts, this.run.vars, play),
         lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
         this.run.gathersFacts?.(this.host) ?? true,
       );

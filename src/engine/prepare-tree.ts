@@ -107,9 +107,9 @@ function includeSource(ctx: HostContext, def: TaskDef, vars: Vars): TaskDef[] {
   if (s?.kind !== 'include') return [];
   if (s.tasks) return s.tasks;
   const file = s.file!;
-  const name = renderString(file.name, vars, { pos: file.pos, what: 'include_tasks' });
+  const name = renderString(file.name, vars, ctx.opts.secrets, { pos: file.pos, what: 'include_tasks' });
   if (typeof name !== 'string' || name === '') throw new InputError(`include_tasks: the file name rendered to ${JSON.stringify(name)}`, { pos: file.pos, host: ctx.host, task: def.name });
-  return readIncludedFile(def, file, name, operations);
+  return readIncludedFile(def, file, name, operations, ctx.opts.secrets);
 }
 
 function pick(vars: Vars, keys: string[]): Vars {

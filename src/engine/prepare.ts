@@ -7,9 +7,10 @@ import { Deferred, findUnknown } from '../core/unknown.js';
 import { taskVars } from './host-results.js';
 import type { BecomeRequest } from '../connectors/connection.js';
 import { controllerPath } from '../core/paths.js';
-import { markSecrets, reveal } from '../core/secret.js';
+import { markSecrets, reveal, type SecretRegistry } from '../core/secret.js';
 import { renderArgs, renderString, renderTemplateFile, singleRefValue } from '../load/template.js';
 import { evaluateWhen } from '../load/when.js';
+import { coerceTyped } from '../load/args.js';
 import type { Operation, OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import type { StateQuery } from '../state/query.js';
@@ -80,7 +81,7 @@ function prepareWith(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | 
   const loopVar = def.loopVar ?? 'item';
   return items.map((item, i) => {
     const itemVars = { ...vars, [loopVar]: item };
-    const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
+    const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, ctx.opts.secrets, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
     return { ...prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label }), loop: { index: i, count: items.length, item } };
   });
 }
@@ -91,7 +92,7 @@ export function loopItems(ctx: HostContext, def: TaskDef, vars: Vars): unknown[]
   // Loop items keep their taint: a secret item (or one holding a secret) is a Secret in `item`, so a
   // label or helper computed from it is tracked like the secret itself.
   const single = typeof def.loop === 'string' ? singleRefValue(def.loop, vars) : undefined;
-  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars).loop, ctx.opts.secrets);
+  const items = markSecrets(single ? reveal(single.value) : renderArgs({ args: { loop: def.loop }, argPos: {}, pos: def.pos }, vars, ctx.opts.secrets).loop, ctx.opts.secrets);
   const unknown = findUnknown(items);
   if (unknown) throw new Deferred(unknown.dependsOn);
   if (!Array.isArray(items)) throw new InputError(`loop: expected a list, got ${items === null ? 'null' : typeof items}`, where);
@@ -128,8 +129,8 @@ export function prepareTask(
   if (tagSkip) return inactive(base, tagSkip);
   if (!conditionsHold(ctx, def, ref, vars)) return inactive(base, 'when: condition is false');
 
-  const rendered = withEnvironment(op, renderTaskArgs(op, def, vars), play, def, vars);
-  const parsed = op.schema.safeParse(rendered);
+  const rendered = withEnvironment(op, renderTaskArgs(op, def, vars, ctx.opts.secrets), play, def, vars, ctx.opts.secrets);
+  const parsed = op.schema.safeParse(coerceTyped(op.schema, rendered));
   if (!parsed.success) {
     throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
       pos: def.pos,
@@ -145,8 +146,8 @@ export function prepareTask(
     noLog: def.noLog,
     secrets: ctx.opts.secrets,
     controllerPath: (kind, src) => controllerPath(def, kind, src),
-    renderTemplate: (file) => renderTemplateFile(file, vars),
-    condition: (cond) => evaluateWhen(cond as Condition, vars),
+    renderTemplate: (file) => renderTemplateFile(file, vars, ctx.opts.secrets),
+    condition: (cond) => evaluateWhen(cond as Condition, vars, ctx.opts.secrets),
   };
   let resolved: unknown;
   let queries: StateQuery[];
@@ -165,7 +166,7 @@ export function conditionsHold(ctx: HostContext, def: TaskDef, ref: RoleRef | un
   for (const cond of [ref?.when, def.when]) {
     if (cond === undefined) continue;
     try {
-      if (!evaluateWhen(cond, vars)) return false;
+      if (!evaluateWhen(cond, vars, ctx.opts.secrets)) return false;
     } catch (err) {
       if (err instanceof Deferred) throw err;
       throw new InputError(`when: ${(err as Error).message}`, { pos: def.pos, host: ctx.host, task: def.name });
@@ -179,10 +180,10 @@ export function conditionsHold(ctx: HostContext, def: TaskDef, ref: RoleRef | un
  * as the loader parsed them (with their positions) for the operation to evaluate. A rendered value
  * that is unknown in this dry run defers the task.
  */
-function renderTaskArgs(op: Operation, def: TaskDef, vars: Vars): Record<string, unknown> {
+function renderTaskArgs(op: Operation, def: TaskDef, vars: Vars, secrets: SecretRegistry): Record<string, unknown> {
   const conditions = op.conditionArgs ?? [];
   const plain = conditions.length ? { ...def, args: Object.fromEntries(Object.entries(def.args).filter(([k]) => !conditions.includes(k))) } : def;
-  const rendered = renderArgs(plain, vars);
+  const rendered = renderArgs(plain, vars, secrets);
   const unknown = findUnknown(rendered);
   if (unknown) throw new Deferred(unknown.dependsOn);
   for (const k of conditions) if (k in def.args) rendered[k] = def.args[k];

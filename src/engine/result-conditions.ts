@@ -5,6 +5,7 @@
 // decided first, so failed_when may read `<name>.changed` (as Ansible).
 import type { ChangedWhen, Condition, OutputRules, Vars } from '../load/model.js';
 import { evaluateWhen } from '../load/when.js';
+import type { SecretRegistry } from '../core/secret.js';
 import type { ExecOutcome } from '../ops/operation.js';
 
 /** Whether rules on exit code and output all hold. */
@@ -17,25 +18,25 @@ function rulesHold(rules: OutputRules, outcome: ExecOutcome): boolean {
 }
 
 /** A rule over a result: the boolean, the rules over `outcome`, or the condition over `vars()`. */
-function holds(rule: ChangedWhen, outcome: ExecOutcome | undefined, vars: () => Vars): boolean {
+function holds(rule: ChangedWhen, outcome: ExecOutcome | undefined, secrets: SecretRegistry, vars: () => Vars): boolean {
   if (typeof rule === 'boolean') return rule;
-  if ('condition' in rule) return evaluateWhen(rule.condition as Condition, vars());
+  if ('condition' in rule) return evaluateWhen(rule.condition as Condition, vars(), secrets);
   // Rules read a command's output: without one (nothing ran) they cannot hold.
   return outcome !== undefined && rulesHold(rule, outcome);
 }
 
 /** changed_when: whether the task counts as a change (`byDefault`: what the operation said). */
-export function decideChanged(rule: ChangedWhen | undefined, outcome: ExecOutcome | undefined, byDefault: boolean, vars: () => Vars = () => ({})): boolean {
-  return rule === undefined ? byDefault : holds(rule, outcome, vars);
+export function decideChanged(rule: ChangedWhen | undefined, outcome: ExecOutcome | undefined, byDefault: boolean, secrets: SecretRegistry, vars: () => Vars = () => ({})): boolean {
+  return rule === undefined ? byDefault : holds(rule, outcome, secrets, vars);
 }
 
 /**
  * failed_when: whether the task failed. Without it, the operation's verdict (`failed`, its message);
  * with it, failed_when alone decides: its message when it holds, undefined when it does not.
  */
-export function decideFailed(rule: ChangedWhen | undefined, outcome: ExecOutcome | undefined, failed: string | undefined, vars: () => Vars): string | undefined {
+export function decideFailed(rule: ChangedWhen | undefined, outcome: ExecOutcome | undefined, failed: string | undefined, secrets: SecretRegistry, vars: () => Vars): string | undefined {
   if (rule === undefined) return failed;
-  if (!holds(rule, outcome, vars)) return undefined;
+  if (!holds(rule, outcome, secrets, vars)) return undefined;
   return failed ?? `failed_when holds${outcome ? ` (exit ${outcome.exitCode})` : ''}`;
 }
 

@@ -111,7 +111,7 @@ function factsScope(plan: Plan, inventory: Inventory, opts: RunOptions & Connect
     }
     return of.get(host) ?? [];
   };
-  const vars = new RunVars({ plan, inventory, extraVars: opts.extraVars, limit: opts.limit, batchOf });
+  const vars = new RunVars({ plan, inventory, extraVars: opts.extraVars, limit: opts.limit, secrets: opts.secrets, batchOf });
   return { vars, gathersFacts: (host) => (byHost.get(host) ?? []).some((p) => p.gatherFacts !== false) };
 }
 

@@ -69,6 +69,7 @@ function deferred(pc: PlayContext, p: PreparedTask, handler: boolean, dependsOn:
   if (!p.op.controllerOnly) {
     pc.notifications.changed(p.displayName, p.def.notify);
     pc.dryRun?.changing(p.displayName, { changes: [], effects: { unpredictable: 'may-create-anything' } });
+    pc.dryRun?.noteChange(p.displayName);
   }
   // What it registers or sets is unknown as a whole (any path below a registered result, too).
   for (const k of taskRegisteredNames(p.def)) hostResults(pc.ctx)[k] = k === p.def.register ? unknownResult(dependsOn) : new Unknown(dependsOn);
@@ -91,7 +92,7 @@ async function retried(pc: PlayContext, p: PreparedTask, handler: boolean, ahead
     if (until === undefined || r.status === 'skipped') return r;
     let ok: boolean;
     try {
-      ok = evaluateWhen(until, currentVars(pc.ctx, p.opCtx?.vars ?? {}));
+      ok = evaluateWhen(until, currentVars(pc.ctx, p.opCtx?.vars ?? {}), pc.ctx.opts.secrets);
     } catch (err) {
       if (!(err instanceof Deferred)) return { ...r, status: 'failed', error: `until: ${(err as Error).message}` };
       // How many attempts a real run needs is unknown too: the whole result is.
@@ -133,7 +134,7 @@ function failedWhen(pc: PlayContext, p: PreparedTask, r: TaskResult): TaskResult
   if (rule === undefined || r.status === 'skipped') return r;
   const value: Registered = resultValue(pc, p, r, undefined);
   try {
-    const failed = decideFailed(rule, undefined, r.status === 'failed' ? r.error : undefined, () => withResult(currentVars(pc.ctx, p.opCtx?.vars ?? {}), p.def.register, value));
+    const failed = decideFailed(rule, undefined, r.status === 'failed' ? r.error : undefined, pc.ctx.opts.secrets, () => withResult(currentVars(pc.ctx, p.opCtx?.vars ?? {}), p.def.register, value));
     if (failed) return { ...r, status: 'failed', error: failed };
     // failed_when says it did not fail: a failed plan is reported ok, with why it failed.
     if (r.status === 'failed') return { ...r, status: 'ok', error: undefined, reason: join(r.reason, `failed_when does not hold: ${r.error}`) };

@@ -26,8 +26,11 @@ export async function runTask(pc: PlayContext, p: PreparedTask, handler: boolean
     pc.dryRun?.unchanged(planned);
     return result.ok(planned.reason);
   }
-  // check_mode: false runs a (read-only) probe in a dry run too; check_mode: true never applies.
-  if (pc.dryRun && p.def.checkMode !== false) return checkPhase(pc, pc.dryRun, p, planned, result);
+  // check_mode: false runs a (read-only) probe in a dry run too — unless an earlier task would change
+  // the host first: what it reads then is not what the real run reads, so it is not run and its result
+  // is unknown. check_mode: true never applies.
+  const probeAfter = pc.dryRun && p.def.checkMode === false ? pc.dryRun.lastChange : undefined;
+  if (pc.dryRun && (p.def.checkMode !== false || probeAfter !== undefined)) return checkPhase(pc, pc.dryRun, p, planned, result, probeAfter);
   if (!pc.dryRun && p.def.checkMode === true) return checkOnly(planned, result);
   return applyPhase(pc, p, planned, ahead, result);
 }

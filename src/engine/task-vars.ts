@@ -8,6 +8,7 @@ import { FleetplanError, InputError } from '../core/errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { renderArgs } from '../load/template.js';
 import type { Operation } from '../ops/operation.js';
+import type { SecretRegistry } from '../core/secret.js';
 import type { HostContext } from './host-context.js';
 
 /**
@@ -32,7 +33,7 @@ export function withTaskVars(ctx: HostContext, scope: Vars, def: TaskDef): Vars 
   const out: Vars = { ...scope };
   for (const [name, value] of Object.entries(def.vars ?? {})) {
     try {
-      out[name] = renderArgs({ args: { [name]: value }, argPos: {}, pos: def.pos }, out)[name];
+      out[name] = renderArgs({ args: { [name]: value }, argPos: {}, pos: def.pos }, out, ctx.opts.secrets)[name];
     } catch (err) {
       if (!(err instanceof FleetplanError)) throw err;
       throw new InputError(`vars: ${name}: ${err.message.replace(/^argument '[^']*': /, '')}`, { pos: def.pos, host: ctx.host, task: def.name });
@@ -46,9 +47,9 @@ export function withTaskVars(ctx: HostContext, scope: Vars, def: TaskDef): Vars 
  * merged into the operation's environment argument, the argument's own values winning. Operations
  * whose commands take no environment ignore it, as Ansible's modules that run nothing do.
  */
-export function withEnvironment(op: Operation, args: Record<string, unknown>, play: Play, def: TaskDef, vars: Vars): Record<string, unknown> {
+export function withEnvironment(op: Operation, args: Record<string, unknown>, play: Play, def: TaskDef, vars: Vars, secrets: SecretRegistry): Record<string, unknown> {
   if (!op.envArg || (!play.environment && !def.environment)) return args;
-  const env = renderArgs({ args: { ...play.environment, ...def.environment }, argPos: {}, pos: def.pos }, vars);
+  const env = renderArgs({ args: { ...play.environment, ...def.environment }, argPos: {}, pos: def.pos }, vars, secrets);
   const own = args[op.envArg];
   return { ...args, [op.envArg]: { ...env, ...(own !== null && typeof own === 'object' ? own : {}) } };
 }

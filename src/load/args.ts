@@ -8,6 +8,9 @@ import type { Operation } from '../ops/operation.js';
 import { describeValue, didYouMean } from './issues.js';
 import { isTemplated } from '../core/templated.js';
 import type { YamlSource, Node } from './yaml.js';
+import { BOOLEAN_WORDS, asBoolean, asNumber } from './helpers/truth.js';
+import { isPlainObject, reveal, SecretRegistry } from '../core/secret.js';
+import { renderString, templateRefsOf } from './template.js';
 
 type Issue = z.core.$ZodIssue;
 type AnySchema = { _zod: { def: Record<string, unknown> }; description?: string };
@@ -69,6 +72,89 @@ export function fieldSchema(schema: unknown, key: string): z.ZodType | undefined
   return def?.type === 'object' ? (def.shape as Record<string, z.ZodType>)[key] : undefined;
 }
 
+/** 'boolean' or 'number' when that is what the schema expects at `path` of the arguments. */
+function expectedScalar(schema: unknown, path: readonly PropertyKey[]): 'boolean' | 'number' | undefined {
+  const type = schemaAt(schema as AnySchema, path).inner?._zod.def.type;
+  return type === 'boolean' || type === 'number' ? type : undefined;
+}
+
+/**
+ * Typed arguments accept rendered values: where the schema expects a boolean, a string Ansible reads as
+ * one (yes/no, true/false, on/off, 1/0) is that boolean; where it expects a number, a numeric string is
+ * that number. Anything else is left for the schema to reject.
+ */
+export function coerceTyped(schema: unknown, value: unknown, path: readonly PropertyKey[] = []): unknown {
+  if (typeof value === 'string') {
+    const want = expectedScalar(schema, path);
+    const v = want === 'boolean' ? asBoolean(value) : want === 'number' ? asNumber(value) : undefined;
+    return v ?? value;
+  }
+  if (Array.isArray(value)) return value.map((x, i) => coerceTyped(schema, x, [...path, i]));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, coerceTyped(schema, x, [...path, k])]));
+  return value;
+}
+
+/** Why `value` (known before any host is contacted) cannot be the boolean or number expected at `path`. */
+export function typedValueProblem(schema: unknown, path: readonly PropertyKey[], value: unknown): string | undefined {
+  const want = expectedScalar(schema, path);
+  if (want === 'boolean' && asBoolean(value) === undefined) return `expected a boolean (${BOOLEAN_WORDS}), got ${describeValue(value)}`;
+  if (want === 'number' && asNumber(value) === undefined) return `expected a number, got ${describeValue(value)}`;
+  return undefined;
+}
+
+const SINGLE_REF = /^\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}$/;
+
+/**
+ * For validation: an argument that is exactly one variable (`enabled: "{{start}}"`) whose value is
+ * known before any host is contacted, and cannot be the boolean or number the operation expects.
+ */
+export function typedRefProblem(op: Operation, arg: string, text: string, known: Record<string, unknown>): string | undefined {
+  const ref = SINGLE_REF.exec(text)?.[1];
+  if (ref === undefined) return undefined;
+  let cur: unknown = known;
+  for (const part of ref.split('.')) {
+    cur = reveal(cur);
+    if (!isPlainObject(cur) || !Object.hasOwn(cur, part)) return undefined;
+    cur = cur[part];
+  }
+  cur = reveal(cur);
+  // Facts and per-host unknowns are symbols here; a value that is itself a template renders later.
+  if (typeof cur === 'symbol' || cur === undefined || (typeof cur === 'string' && cur.includes('{{'))) return undefined;
+  const problem = typedValueProblem(op.schema, [arg], cur);
+  return problem && `${problem} (from variable '${ref}')`;
+}
+
+/**
+ * For validation: an argument rendered from variables all known before any host is contacted (no
+ * facts, no loop item, none itself a template) — `enabled: "{{#if tls}}yes{{else}}no{{/if}}"` — is
+ * rendered now and must be the boolean or number the operation expects.
+ */
+export function typedTemplateProblem(op: Operation, arg: string, text: string, known: Record<string, unknown>, opaque: ReadonlySet<string>): string | undefined {
+  if (!text.includes('{{') || expectedScalar(op.schema, [arg]) === undefined) return undefined;
+  const single = typedRefProblem(op, arg, text, known);
+  if (single !== undefined || SINGLE_REF.test(text)) return single;
+  let refs;
+  try {
+    refs = templateRefsOf(text, {});
+  } catch {
+    return undefined; // a syntax error: reported by the template checks
+  }
+  const staticValue = (v: unknown): boolean => {
+    v = reveal(v);
+    if (typeof v === 'symbol' || (typeof v === 'string' && v.includes('{{'))) return false;
+    if (Array.isArray(v)) return v.every(staticValue);
+    return isPlainObject(v) ? Object.values(v).every(staticValue) : true;
+  };
+  if (refs.some((r) => r.unknownHelper || opaque.has(r.parts[0]!) || !Object.hasOwn(known, r.parts[0]!) || !staticValue(known[r.parts[0]!]))) return undefined;
+  let rendered: unknown;
+  try {
+    rendered = renderString(text, known, new SecretRegistry());
+  } catch {
+    return undefined; // undefined variables and helper errors: reported by the template checks or at run time
+  }
+  return typedValueProblem(op.schema, [arg], rendered);
+}
+
 export interface ArgProblem {
   pos: SourcePos;
   message: string;
@@ -89,7 +175,7 @@ export function checkArgs(
   shorthandUsed: boolean,
   argPos?: Record<string, SourcePos>,
 ): ArgProblem[] {
-  const result = op.schema.safeParse(args);
+  const result = op.schema.safeParse(coerceTyped(op.schema, args));
   if (result.success) return [];
   const schema = op.schema as unknown as AnySchema;
   const problems: ArgProblem[] = [];

@@ -4,6 +4,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isScalar, visit, type Node } from 'yaml';
 import type { SourcePos } from '../core/errors.js';
+import { SecretRegistry } from '../core/secret.js';
 import type { Inventory, Plan } from './model.js';
 import { YamlSource } from './yaml.js';
 
@@ -42,7 +43,8 @@ export function definitionLocator(plan: Plan, inventory: Inventory): Locator {
       if (!sources.has(f)) {
         let src: YamlSource | undefined;
         try {
-          src = existsSync(f) ? YamlSource.read(f) : undefined;
+          // Read again only to find where a value is written: the run's registry already holds its secrets.
+          src = existsSync(f) ? YamlSource.read(f, new SecretRegistry()) : undefined;
         } catch {
           src = undefined;
         }

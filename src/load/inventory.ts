@@ -11,6 +11,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError, type SourcePos } from '../core/errors.js';
+import type { SecretRegistry } from '../core/secret.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars } from './model.js';
 import { findCycles } from './cycles.js';
 import { Issues, didYouMean, orList } from './issues.js';
@@ -35,9 +36,10 @@ interface HostDraft {
   pos: SourcePos;
 }
 
-export function loadInventory(file: string): Inventory {
+/** `secrets`: the run's registry, which the inventory's and its vars files' secrets register into. */
+export function loadInventory(file: string, secrets: SecretRegistry): Inventory {
   const issues = new Issues();
-  const src = YamlSource.read(file);
+  const src = YamlSource.read(file, secrets);
   const { groups, hosts } = new InventoryReader(src, issues).read();
   for (const h of hosts.values()) {
     if (groups.has(h.name)) issues.add(h.pos, `'${h.name}' is both a host and a group`);
@@ -48,8 +50,8 @@ export function loadInventory(file: string): Inventory {
 
   // Files beside the inventory override its inline vars (top-level keys replace).
   const dir = path.dirname(src.abs);
-  for (const g of groups.values()) Object.assign(g.vars, issues.try(() => varFiles(dir, 'group_vars', g.name)) ?? {});
-  for (const h of hosts.values()) Object.assign(h.vars, issues.try(() => varFiles(dir, 'host_vars', h.name)) ?? {});
+  for (const g of groups.values()) Object.assign(g.vars, issues.try(() => varFiles(dir, 'group_vars', g.name, secrets)) ?? {});
+  for (const h of hosts.values()) Object.assign(h.vars, issues.try(() => varFiles(dir, 'host_vars', h.name, secrets)) ?? {});
   issues.throwIfAny();
   return buildInventory(src.abs, groups, hosts);
 }
@@ -187,7 +189,7 @@ export function groupVarLayers(inventory: Inventory, hostName: string): Vars[] {
 }
 
 /** `<dir>/<kind>/<name>.yml|.yaml`, then `<dir>/<kind>/<name>/*.yml` in name order; must be mappings. */
-function varFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string): Vars {
+function varFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string, secrets: SecretRegistry): Vars {
   const base = path.join(dir, kind, name);
   const files: string[] = [];
   for (const ext of ['.yml', '.yaml']) if (existsSync(base + ext)) files.push(base + ext);
@@ -197,7 +199,7 @@ function varFiles(dir: string, kind: 'group_vars' | 'host_vars', name: string): 
   const issues = new Issues();
   const out: Vars = {};
   for (const f of files) {
-    const src = issues.try(() => YamlSource.read(f));
+    const src = issues.try(() => YamlSource.read(f, secrets));
     if (!src) continue;
     const v = src.value(src.root);
     if (v === null || v === undefined) continue;

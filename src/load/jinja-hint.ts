@@ -1,139 +1,147 @@
-// Jinja2 written where fleetplan reads Handlebars (plan strings, templates): the first Jinja-only
-// construct of a text and the Handlebars to write instead. Only a hint for a message: nothing here
-// is evaluated, and a text that is valid Handlebars (`{{ x }}`, `{{#if x}}`, `{{x.[0]}}`) has none.
-//
-//   {{ x | default('a') }}   → {{default x "a"}}          (filters become helpers, chained inside out)
-//   {{ a ~ ':' ~ b }}        → {{concat a ":" b}}
-//   {{ x if c else y }}      → {{#if c}}{{x}}{{else}}{{y}}{{/if}}
-//   {{ lookup('env', 'X') }} → {{env "X"}}
-//   {{ x['a'] }}, {{ x[0] }} → {{x.a}}, {{x.[0]}}
-//   {% if a == b %} … {% endif %}, {% for k in ks %} … {% endfor %}, {# … #}
+// Jinja written where fleetplan reads Handlebars (a .hbs template, a templated argument, a plan
+// value): found and answered with the Handlebars form, so an Ansible author learns the translation
+// from the error. Never evaluated, only rewritten as text for the message. Also used for plan-level
+// YAML (Ansible-isms).
 
-export interface JinjaFound {
-  /** Where the construct starts in the text. */
-  offset: number;
-  /** What it is and what to write instead. */
-  hint: string;
-}
-
-/** A Jinja string literal as a Handlebars one ("…"); other operands as they are. */
-const operand = (s: string): string => {
-  const t = s.trim();
-  const q = /^'(.*)'$/.exec(t) ?? /^"(.*)"$/.exec(t);
-  if (q) return JSON.stringify(q[1]);
-  return t
-    .replace(/\[\s*['"]([\w-]+)['"]\s*\]/g, '.$1')
-    .replace(/\[\s*(\d+)\s*\]/g, '.[$1]');
+/** Jinja filters whose helper has another name here (the rest keep their Ansible name). */
+export const JINJA_FILTER_HELPERS: Readonly<Record<string, string>> = {
+  quote: 'shquote',
+  map: 'map_attr',
+  to_nice_json: 'to_json',
+  to_nice_yaml: 'to_yaml',
+  d: 'default',
+  count: 'length',
+  string: 'concat',
+  list: 'list',
 };
 
-/** Split on a separator outside quotes and brackets. */
-export function splitTop(text: string, sep: RegExp): string[] {
+/** The helper for a Jinja filter name (its own name when none is mapped). */
+export const helperForFilter = (filter: string): string => JINJA_FILTER_HELPERS[filter] ?? filter;
+
+export interface JinjaHint {
+  /** Offset of the Jinja construct in the text. */
+  offset: number;
+  message: string;
+}
+
+const STATEMENT_KEYWORDS = new Set(['if', 'elif', 'else', 'endif', 'for', 'endfor', 'set', 'raw', 'endraw', 'macro', 'endmacro', 'include', 'import', 'block', 'endblock', 'with', 'endwith', 'filter', 'endfilter']);
+/** Longest tag body looked at: a template is scanned whole when it compiles, in linear time. */
+const MAX_BODY = 400;
+
+/** Each `open … close` tag of the text (bodies up to MAX_BODY characters, on one line). */
+function* tags(text: string, open: string, close: string): Generator<{ offset: number; body: string; whole: string }> {
+  for (let i = text.indexOf(open); i >= 0; i = text.indexOf(open, i + open.length)) {
+    // Only a window after each opening is searched, so even `{{{{{{…` costs linear time.
+    const start = i + open.length;
+    const end = text.slice(start, start + MAX_BODY + close.length).indexOf(close);
+    if (end < 0) continue;
+    const body = text.slice(start, start + end);
+    if (!body.includes('\n')) yield { offset: i, body, whole: text.slice(i, start + end + close.length) };
+  }
+}
+
+/** Split at top-level `sep` (outside quotes and brackets). */
+function splitTop(text: string, sep: string): string[] {
   const out: string[] = [];
   let depth = 0;
   let quote = '';
-  let start = 0;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quote) {
-      if (c === quote) quote = '';
-    } else if (c === '"' || c === "'") quote = c;
-    else if ('([{'.includes(c)) depth++;
-    else if (')]}'.includes(c)) depth--;
-    else if (depth === 0) {
-      const m = sep.exec(text.slice(i));
-      if (m && m.index === 0) {
-        out.push(text.slice(start, i));
-        start = i + m[0].length;
-        i = start - 1;
-      }
+  let cur = '';
+  for (const ch of text) {
+    if (quote) quote = ch === quote ? '' : quote;
+    else if (ch === "'" || ch === '"') quote = ch;
+    else if ('([{'.includes(ch)) depth++;
+    else if (')]}'.includes(ch)) depth--;
+    else if (ch === sep && depth === 0) {
+      out.push(cur);
+      cur = '';
+      continue;
     }
+    cur += ch;
   }
-  out.push(text.slice(start));
+  out.push(cur);
   return out;
 }
 
-/** `name(a, 'b')` → `name a "b"`; `name` → `name`. */
-function call(text: string, first?: string): string {
-  const m = /^\s*([\w.]+)\s*(?:\((.*)\))?\s*$/s.exec(text);
-  if (!m) return text.trim();
-  const args = m[2] !== undefined && m[2].trim() !== '' ? splitTop(m[2], /,\s*/).map((a) => operand(a.replace(/^\s*\w+\s*=\s*/, ''))) : [];
-  return [m[1]!, ...(first !== undefined ? [first] : []), ...args].join(' ');
+const STATEMENT_FORMS: Record<string, string> = {
+  if: '{{#if x}}…{{else}}…{{/if}} (comparisons as {{#if (eq a b)}})',
+  elif: '{{#if a}}…{{else if b}}…{{else}}…{{/if}}',
+  else: '{{#if x}}…{{else}}…{{/if}}',
+  endif: '{{#if x}}…{{/if}}',
+  for: '{{#each list}}…{{this}}…{{/each}} (or {{#each list as |item|}}…{{item}}…{{/each}}; over a mapping {{@key}} and {{this}})',
+  endfor: '{{#each list}}…{{/each}}',
+  set: 'a variable in vars: (it may reference other variables)',
+  with: '{{#with x}}…{{/with}}',
+  endwith: '{{#with x}}…{{/with}}',
+};
+
+/** The Handlebars for a statement, with the author's own names when they are plain. */
+function statementForm(keyword: string, rest: string): string | undefined {
+  const path = /^[A-Za-z_][\w.]*$/;
+  if (keyword === 'if' && path.test(rest)) return `{{#if ${rest}}}…{{else}}…{{/if}}`;
+  const loop = /^(\w+)\s+in\s+([A-Za-z_][\w.]*)$/.exec(rest);
+  if (keyword === 'for' && loop) return `{{#each ${loop[2]} as |${loop[1]}|}}…{{${loop[1]}}}…{{/each}}`;
+  return STATEMENT_FORMS[keyword];
 }
 
-const COMPARISONS: Record<string, string> = { '==': 'eq', '!=': 'ne' };
-
-/** A Jinja expression as a Handlebars expression (the inside of `{{…}}` or a sub-expression). */
-export function jinjaExpression(expr: string): string {
-  const e = expr.trim();
-  const lookup = /^lookup\(\s*['"]env['"]\s*,\s*(['"][^'"]*['"])\s*\)$/.exec(e);
-  if (lookup) return `env ${operand(lookup[1]!)}`;
-  const cmp = /^(.+?)\s*(==|!=)\s*(.+)$/.exec(e);
-  if (cmp) return `(${COMPARISONS[cmp[2]!]} ${operand(cmp[1]!)} ${operand(cmp[3]!)})`;
-  const concat = splitTop(e, /\s*~\s*/);
-  if (concat.length > 1) return `concat ${concat.map((p) => wrap(jinjaExpression(p))).join(' ')}`;
-  const [head, ...filters] = splitTop(e, /\s*\|\s*/);
-  if (filters.length === 0) return /^\w+\(/.test(e) ? call(e) : operand(e);
-  return filters.reduce((inner, f, i) => call(f, i === 0 ? wrap(operand(head!)) : `(${inner})`), '');
+/** A Jinja value or argument as a Handlebars one: 'a' → "a", name=value kept, the rest as written. */
+function handlebarsArg(arg: string): string {
+  const a = arg.trim();
+  const quoted = /^'((?:[^'\\]|\\.)*)'$/.exec(a);
+  if (quoted) return JSON.stringify(quoted[1]!.replace(/\\'/g, "'"));
+  const kw = /^(\w+)\s*=\s*(.+)$/s.exec(a);
+  if (kw) return `${kw[1]}=${handlebarsArg(kw[2]!)}`;
+  if (a === 'True' || a === 'False') return a.toLowerCase();
+  return a;
 }
 
-/** An expression used as a parameter: a call goes in parentheses. */
-const wrap = (h: string): string => (/\s/.test(h) && !/^[("]/.test(h) ? `(${h})` : h);
-
-/** `{{ … }}` with Jinja-only syntax inside: what to write instead, or undefined when it is Handlebars. */
-function mustacheHint(inner: string): string | undefined {
-  const body = inner.replace(/^[~\s]+|[~\s]+$/g, '');
-  if (/^[#/!>^&@]|^else\b/.test(body)) return undefined; // blocks, comments, partials, else
-  // Handlebars' own `|` (block parameters) and anything inside quotes are not Jinja.
-  const blockParams = body.replace(/"[^"]*"|'[^']*'/g, '""').replace(/\bas\s*\|[^|]*\|/g, '');
-  const ternary = /^(.+?)\s+if\s+(.+?)\s+else\s+(.+)$/s.exec(body);
-  if (ternary) {
-    return `{{#if ${jinjaExpression(ternary[2]!).replace(/^\((.*)\)$/, '($1)')}}}{{${jinjaExpression(ternary[1]!)}}}{{else}}{{${jinjaExpression(ternary[3]!)}}}{{/if}}`;
-  }
-  const jinjaOnly = /\||\s~\s|\w~\w|==|!=|\w\(|\w\[|\s(?:and|or|in|is)\s|^not\s|\s\+\s/.test(blockParams);
-  if (!jinjaOnly) return undefined;
-  const h = jinjaExpression(body);
-  return `{{${h.replace(/^\((.*)\)$/, '$1')}}}`;
-}
-
-/** `{% … %}`: the Handlebars block for a Jinja statement. */
-function statementHint(stmt: string): string {
-  const m = /^(\w+)\s*(.*)$/s.exec(stmt.trim());
-  const [kw, rest] = m ? [m[1]!, m[2]!.trim()] : ['', ''];
-  const cond = () => {
-    const e = jinjaExpression(rest.replace(/\s+is\s+defined$/, ''));
-    return e.startsWith('(') ? e : e.split(' ').length > 1 ? `(${e})` : e;
-  };
-  switch (kw) {
-    case 'if': return `{{#if ${cond()}}}`;
-    case 'elif': return `{{else if ${cond()}}}`;
-    case 'else': return '{{else}}';
-    case 'endif': return '{{/if}}';
-    case 'for': {
-      const f = /^(\w+)(?:\s*,\s*(\w+))?\s+in\s+(.+?)(?:\.items\(\))?$/.exec(rest);
-      if (!f) return '{{#each list as |item|}}…{{/each}}';
-      return f[2] ? `{{#each ${operand(f[3]!)}}}{{@key}} {{this}}{{/each}} (the key is {{@key}}, the value {{this}})` : `{{#each ${operand(f[3]!)} as |${f[1]}|}}…{{${f[1]}}}…{{/each}}`;
+/** `x | default('a') | upper` → `{{upper (default x "a")}}`. */
+export function handlebarsFormOfFilters(expr: string, filters: readonly { name: string; args?: string }[]): string {
+  let value = expr.trim().replace(/\['(\w+)'\]/g, '.$1');
+  for (const [i, f] of filters.entries()) {
+    let args = f.args !== undefined ? splitTop(f.args.slice(1, -1), ',').filter((x) => x.trim() !== '').map(handlebarsArg) : [];
+    let name = helperForFilter(f.name);
+    if (f.name === 'map') {
+      const attr = args.find((a) => a.startsWith('attribute='));
+      args = attr ? [attr.slice('attribute='.length)] : args;
+      name = attr ? 'map_attr' : `map ${args.join(' ')} (no helper: compute it in a variable)`;
     }
-    case 'endfor': return '{{/each}}';
-    case 'set': return 'a variable (vars: or defaults) computed from the others, then {{name}}';
-    case 'raw': return 'escaped braces: \\{{ is a literal {{';
-    default: return 'no Handlebars equivalent: compute the value in a variable (include, macro, block and extends do not exist)';
+    const call = `${name} ${[value, ...args].join(' ')}`;
+    value = i === filters.length - 1 ? call : `(${call})`;
   }
+  return `{{${value}}}`;
 }
 
-/** The first Jinja-only construct in `text`, or undefined. */
-export function findJinja(text: string): JinjaFound | undefined {
-  const re = /\{%-?([\s\S]*?)-?%\}|(?<!\{)\{#[\s\S]*?#\}|\{\{(?!\{)([\s\S]*?)\}\}/g;
-  for (const m of text.matchAll(re)) {
-    const written = m[0].length > 60 ? `${m[0].slice(0, 57)}...` : m[0];
-    if (m[1] !== undefined) return { offset: m.index, hint: `Jinja2 statement ${written}: write ${statementHint(m[1])}` };
-    if (m[0].startsWith('{#')) return { offset: m.index, hint: `Jinja2 comment ${written}: write {{!-- … --}}` };
-    const h = mustacheHint(m[2] ?? '');
-    if (h) return { offset: m.index, hint: `Jinja2 expression ${written}: write ${h} (Handlebars helpers, docs/coming-from-ansible.md)` };
+/** `expr | f(a) | g` → the expression and its filters; undefined when the body is no filter chain. */
+function filterChain(body: string): { expr: string; filters: { name: string; args?: string }[] } | undefined {
+  const parts = splitTop(body.replace(/^-|-$/g, ''), '|');
+  if (parts.length < 2 || parts[0]!.trim() === '' || /\bas\s*$/.test(parts[0]!)) return undefined;
+  const filters: { name: string; args?: string }[] = [];
+  for (const p of parts.slice(1)) {
+    const m = /^\s*([A-Za-z_][\w.]*)\s*(\(.*\))?\s*$/s.exec(p);
+    if (!m) return undefined;
+    filters.push({ name: m[1]!, args: m[2] });
+  }
+  return { expr: parts[0]!, filters };
+}
+
+/** The first Jinja construct in `text`, with the Handlebars to write instead; undefined when none. */
+export function jinjaHint(text: string): JinjaHint | undefined {
+  for (const t of tags(text, '{%', '%}')) {
+    const m = /^-?\s*(\w+)\b(.*?)-?$/s.exec(t.body);
+    if (!m || !STATEMENT_KEYWORDS.has(m[1]!)) continue;
+    const form = statementForm(m[1]!, m[2]!.trim());
+    return { offset: t.offset, message: `Jinja statement '${t.whole}' is not Handlebars: write ${form ?? 'it with Handlebars blocks ({{#if}}, {{#each}}) and helpers'}` };
+  }
+  for (const t of tags(text, '{{', '}}')) {
+    if (/^[#/!>^&{~]|^\s*else\b/.test(t.body)) continue; // Handlebars blocks, comments, partials
+    const chain = filterChain(t.body);
+    if (chain) return { offset: t.offset, message: `Jinja filter syntax '${t.whole}' is not Handlebars: write ${handlebarsFormOfFilters(chain.expr, chain.filters)} (helpers take the value first)` };
+    const inl = /^-?\s*(.+?)\s+if\s+(.+?)\s+else\s+(.+?)\s*-?$/.exec(t.body);
+    if (inl) return { offset: t.offset, message: `a Jinja inline if '${t.whole}' is not Handlebars: write {{ternary ${inl[2]} ${handlebarsArg(inl[1]!)} ${handlebarsArg(inl[3]!)}}}` };
+  }
+  for (const t of tags(text, '{#', '#}')) {
+    if (t.offset > 0 && text[t.offset - 1] === '{') continue; // `{{#if}}`
+    return { offset: t.offset, message: 'a Jinja comment {# … #} is not Handlebars: write {{!-- … --}}' };
   }
   return undefined;
-}
-
-/** What to write instead of the first Jinja-only construct of `text`, or undefined when there is none. */
-export function jinjaHint(text: string): string | undefined {
-  return findJinja(text)?.hint;
 }

@@ -11,6 +11,7 @@ import { Issues, didYouMean } from './issues.js';
 import { readKeywords } from './keywords/keyword.js';
 import { PLAY_CONTENT_KEYS, PLAY_KEYS, PLAY_KEYWORDS, type PlayContext } from './keywords/play.js';
 import type { Plan, Play, TaskDef } from './model.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { bundledRolesDir } from '../core/paths.js';
 import { RoleLoader } from './role.js';
 import { eachTask, rolesIn } from './task-tree.js';
@@ -26,16 +27,18 @@ export interface LoadPlanOptions {
   registry?: ReadonlyMap<string, Operation>;
   /** Roles shipped with fleetplan, searched last (default: <package root>/roles). */
   bundledRolesDir?: string;
+  /** The run's secret registry: `!secret`, `!vault`, vault files and `secret_env` register into it. */
+  secrets: SecretRegistry;
 }
 
 export function loadPlan(file: string, opts: LoadPlanOptions): Plan {
   const issues = new Issues();
   const abs = path.resolve(file);
-  const src = YamlSource.read(abs);
+  const src = YamlSource.read(abs, opts.secrets);
   const planDir = path.dirname(abs);
   const registry = opts.registry ?? operations;
   const roles = new RoleLoader(
-    { planDir, rolesPath: opts.rolesPath, bundledRolesDir: opts.bundledRolesDir ?? bundledRolesDir() },
+    { planDir, rolesPath: opts.rolesPath, bundledRolesDir: opts.bundledRolesDir ?? bundledRolesDir(), secrets: opts.secrets },
     registry,
     issues,
   );
@@ -48,7 +51,7 @@ export function loadPlan(file: string, opts: LoadPlanOptions): Plan {
 
   const plays: Play[] = [];
   for (const node of playNodes) {
-    const play = parsePlay(src, node, { issues, registry, roles, planDir });
+    const play = parsePlay(src, node, { issues, registry, roles, planDir, secrets: opts.secrets });
     if (play) plays.push(play);
   }
   issues.throwIfAny();

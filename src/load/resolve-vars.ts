@@ -3,14 +3,17 @@
 // sees final values and a derived value is defined in one place (as Ansible users expect).
 import { InputError } from '../core/errors.js';
 import type { Vars } from './model.js';
-import { asSecret, isPlainObject, Secret, trackSecrets } from '../core/secret.js';
+import { asSecret, isPlainObject, Secret, type SecretRegistry } from '../core/secret.js';
 import { renderString, singleRefValue, templateRefsOf } from './template.js';
 import { RESERVED_VARS } from './vars.js';
 
 const RESERVED = new Set<string>(RESERVED_VARS);
 
-/** `secret`: names whose values are secrets however given (roles' `secret_vars:`), made Secrets here. */
-export function resolveVars(vars: Vars, secret: ReadonlySet<string> = new Set()): Vars {
+/**
+ * `secrets`: the run's registry (derived Secrets belong to it). `secret`: names whose values are
+ * secrets however given (roles' `secret_vars:`), made Secrets here.
+ */
+export function resolveVars(vars: Vars, secrets: SecretRegistry, secret: ReadonlySet<string> = new Set()): Vars {
   const out: Vars = { ...vars };
   const state = new Map<string, 'doing' | 'done'>();
 
@@ -20,7 +23,7 @@ export function resolveVars(vars: Vars, secret: ReadonlySet<string> = new Set())
     if (s === 'doing') throw new InputError(`variables reference each other in a cycle: ${[...chain, name].join(' → ')}`);
     state.set(name, 'doing');
     const value = render(vars[name], [...chain, name]);
-    out[name] = secret.has(name) ? asSecret(value) : value;
+    out[name] = secret.has(name) ? asSecret(value, secrets) : value;
     state.set(name, 'done');
   };
 
@@ -38,8 +41,8 @@ export function resolveVars(vars: Vars, secret: ReadonlySet<string> = new Set())
       // pw's Secret, `x: "{{pw}}-suffix"` becomes one, so `{{upper x}}` is tracked like `{{upper pw}}`.
       const single = singleRefValue(value, out);
       if (single) return single.value;
-      const { value: rendered, tainted } = trackSecrets(() => renderString(value, out, origin));
-      return tainted && typeof rendered === 'string' ? new Secret(rendered) : rendered;
+      const { value: rendered, tainted } = secrets.track(() => renderString(value, out, secrets, origin));
+      return tainted && typeof rendered === 'string' ? new Secret(rendered, secrets) : rendered;
     }
     if (Array.isArray(value)) return value.map((v) => render(v, chain));
     if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, chain)]));

@@ -6,6 +6,7 @@
 // looked up by name in <plan dir>/roles, then each --roles-path / FLEETPLAN_ROLES_PATH directory,
 // then the roles bundled with fleetplan. meta.yml may list `dependencies:` (names or {role, vars}),
 // which run before the role; a dependency cycle (a role needing itself) is an error.
+import type { SecretRegistry } from '../core/secret.js';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Operation } from '../ops/operation.js';
@@ -33,6 +34,8 @@ export interface RoleSearch {
   planDir: string;
   rolesPath: readonly string[];
   bundledRolesDir: string;
+  /** The run's secret registry (role files may hold `!secret`/`!vault` values). */
+  secrets: SecretRegistry;
 }
 
 export class RoleLoader {
@@ -107,24 +110,24 @@ export class RoleLoader {
     const layout = roleLayout(dir, issues);
     if (!layout) return undefined;
     const { parts } = layout;
-    const yml = (f: RoleFile | undefined) => (f ? issues.try(() => YamlSource.read(f.file)) : undefined);
+    const yml = (f: RoleFile | undefined) => (f ? issues.try(() => YamlSource.read(f.file, this.search.secrets)) : undefined);
     if (!parts.tasks && !layout.ansible) {
       const stray = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !ROLE_FILES.includes(f));
       const hint = stray.length ? ` (found ${stray.join(', ')}${didYouMean(stray[0]!, ['tasks.yml'])})` : '';
       issues.add({ file: displayPath(dir) }, `role '${name}' has no tasks.yml (nor tasks/main.yml)${hint}`);
       return undefined;
     }
-    const ctx = { registry: this.registry, issues, baseDir: dir, role: name, roleDir: dir };
+    const ctx = { registry: this.registry, secrets: this.search.secrets, issues, baseDir: dir, role: name, roleDir: dir };
     const tasksSrc = yml(parts.tasks);
     const structure = structureReader(this);
     const tasks = tasksSrc ? parseTaskList(tasksSrc.root, { ...ctx, src: tasksSrc, handler: false, structure }, parts.tasks!.label) : [];
     const handlersSrc = yml(parts.handlers);
     const handlers = handlersSrc ? parseTaskList(handlersSrc.root, { ...ctx, src: handlersSrc, handler: true }, parts.handlers!.label) : [];
-    const defaults = parts.defaults ? issues.try(() => readVarsFile(parts.defaults!.file, parts.defaults!.label)) ?? {} : {};
+    const defaults = parts.defaults ? issues.try(() => readVarsFile(parts.defaults!.file, parts.defaults!.label, this.search.secrets)) ?? {} : {};
 
     const osVars: RoleDef['osVars'] = {};
     for (const v of layout.vars) {
-      const vars = issues.try(() => readVarsFile(v.file, v.label));
+      const vars = issues.try(() => readVarsFile(v.file, v.label, this.search.secrets));
       if (vars) osVars[v.stem] = { vars, file: v.file };
     }
 

@@ -9,6 +9,7 @@ import type { TaskDef } from './model.js';
 import type { MapEntry, Node, YamlSource } from './yaml.js';
 import type { Operation } from '../ops/operation.js';
 import type { Issues } from './issues.js';
+import type { SecretRegistry } from '../core/secret.js';
 
 /** Where a task list is read: its file, the operations a task may name, where relative paths and roles are. */
 export interface TaskContext {
@@ -19,6 +20,8 @@ export interface TaskContext {
   role?: string;
   roleDir?: string;
   handler: boolean;
+  /** The run's secrets: `!secret` values of an included file are registered there. */
+  secrets: SecretRegistry;
   /** Reads blocks, imports and includes in this context (src/load/task-tree.ts); absent: none allowed. */
   structure?: (ctx: TaskContext) => StructureReader;
   /** Absolute paths of the task files being read, outermost first (an import of one of them is a cycle). */

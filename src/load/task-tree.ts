@@ -12,6 +12,7 @@ import type { RoleRequest } from './keywords/role.js';
 import type { KeywordInput } from './keywords/keyword.js';
 import type { StructureReader, RoleImport } from './keywords/task.js';
 import type { Condition, IncludedFile, RoleRef, TaskDef } from './model.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { Issues } from './issues.js';
 import type { Operation } from '../ops/operation.js';
 import { parseTaskList, type TaskContext } from './task.js';
@@ -85,7 +86,7 @@ function readFile(file: IncludedFile, ctx: Omit<TaskContext, 'src'>, key: string
     issues.add(file.pos, `${key}: import cycle: ${names.join(' → ')}`);
   }
   issues.throwIfAny();
-  const src = YamlSource.read(found!);
+  const src = YamlSource.read(found!, ctx.secrets);
   const inner = new Issues();
   const tasks = parseTaskList(src.root, { ...ctx, issues: inner, src, chain: [...file.chain, found!] }, displayPath(found!));
   inner.throwIfAny();
@@ -97,8 +98,8 @@ function readFile(file: IncludedFile, ctx: Omit<TaskContext, 'src'>, key: string
  * an import would have been (roles cannot be imported from such a file: they must be known when the
  * plan loads, for their handlers). Throws InputErrors.
  */
-export function readIncludedFile(def: TaskDef, file: IncludedFile, name: string, registry: ReadonlyMap<string, Operation>): TaskDef[] {
-  const ctx = { registry, issues: new Issues(), baseDir: def.baseDir, role: def.role, roleDir: def.roleDir, handler: false, structure: structureReader(undefined) };
+export function readIncludedFile(def: TaskDef, file: IncludedFile, name: string, registry: ReadonlyMap<string, Operation>, secrets: SecretRegistry): TaskDef[] {
+  const ctx = { registry, secrets, issues: new Issues(), baseDir: def.baseDir, role: def.role, roleDir: def.roleDir, handler: false, structure: structureReader(undefined) };
   return readFile({ ...file, name }, ctx, 'include_tasks');
 }
 

@@ -7,60 +7,28 @@ import { InputError, type SourcePos } from '../core/errors.js';
 import type { TaskDef, Vars } from './model.js';
 import { checkRendered, limitLoopOutput, readInputText } from '../core/input-limits.js';
 import { displayPath } from '../core/paths.js';
-import { Secret, isPlainObject, redact, registerSecret, reveal, revealDeep, trackSecrets } from '../core/secret.js';
+import { Secret, isPlainObject, markSecrets, revealDeep, type SecretRegistry } from '../core/secret.js';
+import { registerHelpers } from './helpers/index.js';
+import { JINJA_FILTER_HELPERS, jinjaHint } from './jinja-hint.js';
+import { didYouMean } from './issues.js';
+import { renderSecretsOf } from './helpers/helper.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 import { Deferred, findUnknown } from '../core/unknown.js';
 import { guardUnknownArgs } from './unknown-helpers.js';
 
 /** A private Handlebars environment: our helpers, nothing global. */
-import { shQuote } from '../core/quote.js';
-
 export const hbs = Handlebars.create();
 limitLoopOutput(hbs);
 
-type HelperOptions = { hash?: Record<string, unknown> };
-const isOptions = (v: unknown): v is HelperOptions => typeof v === 'object' && v !== null && 'hash' in v && 'name' in v;
+type HelperOptions = { hash?: Record<string, unknown>; data?: RenderData };
+/** Handlebars' `data` of one render: the run's secret registry, for helpers (options.data.secrets). */
+interface RenderData {
+  secrets: SecretRegistry;
+}
 
-// The last argument of a helper is Handlebars' options object; these read their real arguments only.
-hbs.registerHelper('default', (value: unknown, fallback: unknown) =>
-  value === undefined || value === null || isOptions(value) ? (isOptions(fallback) ? '' : fallback) : value);
-hbs.registerHelper('join', (list: unknown, sep: unknown) => {
-  const s = isOptions(sep) || sep === undefined ? ', ' : String(sep);
-  return Array.isArray(list) ? list.map((x) => String(reveal(x))).join(s) : String(reveal(list) ?? '');
-});
-hbs.registerHelper('eq', (a: unknown, b: unknown) => reveal(a) === reveal(b));
-hbs.registerHelper('ne', (a: unknown, b: unknown) => reveal(a) !== reveal(b));
-hbs.registerHelper('upper', (s: unknown) => String(reveal(s) ?? '').toUpperCase());
-hbs.registerHelper('lower', (s: unknown) => String(reveal(s) ?? '').toLowerCase());
-/** `{{env "NAME"}}`: an environment variable of the controller; unset is an error, never "". */
-const envValue = (name: unknown): string => {
-  const key = String(reveal(name));
-  const v = process.env[key];
-  if (v === undefined) throw new Error(`environment variable ${key} is not set`);
-  return v;
-};
-hbs.registerHelper('env', (name: unknown) => envValue(name));
-/** `{{secret_env "NAME"}}`: the same, and the value is a secret: redacted in every report. */
-hbs.registerHelper('secret_env', (name: unknown) => new Secret(envValue(name)));
-/** `{{shquote x}}`: one POSIX-sh word, whatever x holds (quotes, $(…), newlines) — for values put into commands. */
-hbs.registerHelper('shquote', (value: unknown) => shQuote(String(reveal(value) ?? '')));
-/** `{{concat a ":" b}}`: strings joined, for building one value to quote or compare. */
-hbs.registerHelper('concat', (...args: unknown[]) =>
-  args
-    .slice(0, -1)
-    .map((a) => String(reveal(a) ?? ''))
-    .join(''));
-/** `{{indent text 4}}`: indent every line but the first (as Jinja's indent); `first=true` the first too. */
-hbs.registerHelper('indent', (text: unknown, width: unknown, options?: HelperOptions) => {
-  const opts = isOptions(width) ? width : options;
-  const n = typeof width === 'number' ? width : 2;
-  const pad = ' '.repeat(n);
-  return String(reveal(text) ?? '')
-    .split('\n')
-    .map((line, i) => ((i > 0 || opts?.hash?.first === true) && line !== '' ? pad + line : line))
-    .join('\n');
-});
+// The helpers (src/load/helpers/, one file per group); their last argument is Handlebars' options.
+registerHelpers(hbs);
 
 /**
  * Taint through helpers, for every helper at once (ours and Handlebars' own, and any registered
@@ -77,10 +45,13 @@ export function taintHelpers(env: typeof hbs): void {
     const wrapped = Object.assign(
       function (this: unknown, ...args: unknown[]) {
         const options = args.at(-1) as { fn?: unknown } | undefined;
-        const { value, tainted } = trackSecrets(() => fn.apply(this, args));
+        const secrets = renderSecretsOf(options);
+        const { value, tainted } = secrets.track(() => fn.apply(this, args));
         if (!tainted || options?.fn !== undefined || value instanceof Secret) return value;
-        if ((typeof value === 'string' && value !== '') || typeof value === 'number') return new Secret(String(value));
-        return value;
+        if ((typeof value === 'string' && value !== '') || typeof value === 'number') return new Secret(String(value), secrets);
+        // A list or mapping computed from a secret (sort, combine, from_json...): every string in it
+        // that holds a secret value becomes a Secret again.
+        return markSecrets(value, secrets);
       },
       { [WRAPPED]: true as const },
     );
@@ -91,9 +62,10 @@ export function taintHelpers(env: typeof hbs): void {
 /** `{{log ...}}`: a debugging aid that never prints a secret (or anything computed from one). */
 const hbsLog = hbs.helpers.log as (...args: unknown[]) => unknown;
 hbs.registerHelper('log', function (this: unknown, ...args: unknown[]) {
+  const secrets = renderSecretsOf(args.at(-1) as HelperOptions);
   const shown = args.slice(0, -1).map((a) => {
-    const { value, tainted } = trackSecrets(() => (typeof a === 'string' ? a : String(a)));
-    return tainted ? '[redacted]' : redact(value);
+    const { value, tainted } = secrets.track(() => (typeof a === 'string' ? a : String(a)));
+    return tainted ? '[redacted]' : secrets.redact(value);
   });
   return hbsLog.call(this, ...shown, args.at(-1));
 });
@@ -117,12 +89,20 @@ export function helperNames(): ReadonlySet<string> {
   return (helpers ??= new Set([...BUILTIN_HELPERS, ...Object.keys(hbs.helpers)]));
 }
 
+/** "unknown helper 'joinn' (did you mean 'join'?)", or the helper a Jinja filter name stands for. */
+export function unknownHelperMessage(name: string): string {
+  const mapped = JINJA_FILTER_HELPERS[name];
+  const usable = [...helperNames()].filter((n) => !n.endsWith('Missing'));
+  const hint = mapped !== undefined && mapped !== name ? ` (Jinja's '${name}' filter is the '${mapped}' helper here)` : didYouMean(name, usable);
+  return `unknown helper '${name}'${hint}`;
+}
+
 const compileOptions = { noEscape: true, strict: true } as const;
 
 export interface Compiled {
   source: string;
   ast: unknown;
-  render: (vars: Vars) => string;
+  render: (vars: Vars, secrets: SecretRegistry) => string;
 }
 
 /** Where a template came from, for messages: a file, or an argument at a plan position. */
@@ -137,13 +117,20 @@ interface Origin {
 
 function compile(source: string, origin: Origin): Compiled {
   let ast: unknown;
+  // Jinja (an Ansible template) is answered with its Handlebars form; `{% if %}` would otherwise
+  // pass as text into the file, `{{ x | f }}` fail as a bare syntax error.
+  const jinja = source.includes('{') ? jinjaHint(source) : undefined;
+  if (jinja) {
+    const at = lineColumn(source, jinja.offset);
+    throw located(origin, at.line, jinja.message, at.column);
+  }
   try {
     ast = hbs.parse(source);
   } catch (err) {
     throw toInputError(err, source, undefined, origin);
   }
   const fn = hbs.compile(ast as hbs.AST.Program, compileOptions);
-  return { source, ast, render: (vars) => fn(vars) };
+  return { source, ast, render: (vars, secrets) => fn(vars, { data: { secrets } satisfies RenderData }) };
 }
 
 const fileCache = new Map<string, { mtimeMs: number; size: number; compiled: Compiled }>();
@@ -164,10 +151,10 @@ export function compileTemplateFile(file: string): Compiled {
   return compiled;
 }
 
-export function renderTemplateFile(file: string, vars: Vars): string {
+export function renderTemplateFile(file: string, vars: Vars, secrets: SecretRegistry): string {
   const c = compileTemplateFile(file);
   try {
-    return checkRendered(c.render(vars), () => 'template', { file: displayPath(file) });
+    return checkRendered(c.render(vars, secrets), () => 'template', { file: displayPath(file) });
   } catch (err) {
     throw toInputError(err, c.source, c.ast, { file });
   }
@@ -189,10 +176,11 @@ const SINGLE_REF = /^\{\{\s*([A-Za-z_][\w-]*(?:\.[\w-]+)*)\s*\}\}$/;
 /**
  * Render one templated string. `"{{ ports }}"` alone yields the variable's own value (a list stays a
  * list, so schemas can check it); anything else renders to a string. Strings without `{{` are
- * returned unchanged.
+ * returned unchanged. `secrets`: the run's registry (helpers create and track Secrets in it).
  */
-export function renderString(text: string, vars: Vars, origin: Origin = {}): unknown {
-  if (!text.includes('{{')) return text;
+export function renderString(text: string, vars: Vars, secrets: SecretRegistry, origin: Origin = {}): unknown {
+  // `{%` alone: Jinja, which compiling answers with the Handlebars form (jinja-hint.ts).
+  if (!text.includes('{{') && !text.includes('{%')) return text;
   const single = SINGLE_REF.exec(text);
   if (single) {
     const { found, value } = lookupPath(vars, single[1]!);
@@ -206,25 +194,25 @@ export function renderString(text: string, vars: Vars, origin: Origin = {}): unk
   }
   const c = compileString(text, origin);
   try {
-    return checkRendered(c.render(vars), () => origin.what ?? 'value', origin.pos);
+    return checkRendered(c.render(vars, secrets), () => origin.what ?? 'value', origin.pos);
   } catch (err) {
     throw toInputError(err, c.source, c.ast, origin);
   }
 }
 
 /** Render every string (deeply) in a task's arguments; Secrets become plain strings (and are recorded). */
-export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars: Vars): Record<string, unknown> {
+export function renderArgs(task: Pick<TaskDef, 'args' | 'argPos' | 'pos'>, vars: Vars, secrets: SecretRegistry): Record<string, unknown> {
   const walk = (v: unknown, origin: Origin): unknown => {
     if (v instanceof Secret) {
-      registerSecret(v.toString());
+      secrets.register(v.toString());
       return v.toString();
     }
     if (typeof v === 'string') {
-      const { value: out, tainted } = trackSecrets(() => renderString(v, vars, origin));
+      const { value: out, tainted } = secrets.track(() => renderString(v, vars, secrets, origin));
       // Every secret a render read and every helper output computed from one is registered, so the
       // value shows "user:[redacted]". Should a render have touched a secret and none of it be
       // recognisable in the output, the whole output is the secret.
-      if (tainted && typeof out === 'string' && redact(out) === out) registerSecret(out);
+      if (tainted && typeof out === 'string' && secrets.redact(out) === out) secrets.register(out);
       return out;
     }
     if (Array.isArray(v)) return v.map((x) => walk(x, origin));
@@ -292,7 +280,7 @@ function toInputError(err: unknown, source: string, ast: unknown, origin: Origin
     // Report the whole path up to the missing segment: `relay.host`, not just `host`.
     const full = at ? at.parts.slice(0, at.parts.indexOf(name) + 1).join('.') || name : name;
     const helperCall = at ? isHelperPosition(ast, at.loc) : false;
-    return located(origin, e.lineNumber, helperCall ? `unknown helper '${name}'` : `undefined variable '${full}'`, e.column);
+    return located(origin, e.lineNumber, helperCall ? unknownHelperMessage(name) : `undefined variable '${full}'`, e.column);
   }
   // A parent segment was undefined in a helper parameter: `{{default a.b "x"}}` without `a`.
   const reading = /Cannot read properties of (?:undefined|null) \(reading '([^']+)'\)/.exec(msg) ?? /Cannot use 'in' operator to search for '([^']+)'/.exec(msg);
@@ -323,6 +311,10 @@ function toInputError(err: unknown, source: string, ast: unknown, origin: Origin
   if (e.lineNumber !== undefined) {
     return located(origin, e.lineNumber, `template error: ${msg.replace(/ - \d+:\d+$/, '')}`, e.column);
   }
+  // A helper refused its arguments (helpers/helper.ts): point at the (first) call of that helper.
+  const helper = /^helper '([^']+)':/.exec(msg)?.[1];
+  const call = helper && ast ? allPaths(ast).find((p) => p.original === helper) : undefined;
+  if (call?.loc) return located(origin, call.loc.start.line, `template error: ${msg}`, call.loc.start.column);
   return located(origin, undefined, `template error: ${msg}`);
 }
 

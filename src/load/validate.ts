@@ -16,9 +16,11 @@ import { checkDelegates } from './delegate-check.js';
 import { sortErrors } from './issues.js';
 import type { Condition, Inventory, Plan, Play, RoleRef, TaskDef, Vars } from './model.js';
 import { controllerPath } from '../core/paths.js';
-import { isPlainObject, reveal } from '../core/secret.js';
+import { isPlainObject, reveal, SecretRegistry } from '../core/secret.js';
 import type { TemplateRef } from './template-refs.js';
-import { templatePos, templateRefsOf } from './template.js';
+import { templatePos, templateRefsOf, unknownHelperMessage } from './template.js';
+import { typedTemplateProblem } from './args.js';
+import { operations } from '../ops/registry.js';
 import { buildHostVars, RESERVED_VARS } from './vars.js';
 import { conditionRefs, guardedPaths, isGuarded } from './when.js';
 import { playHostVars } from './magic-vars.js';
@@ -238,7 +240,7 @@ function checkTask(
   const check = (refs: TemplateRef[], posOf: (r: TemplateRef) => SourcePos | undefined, prefix: string) => {
     for (const r of refs) {
       if (r.unknownHelper) {
-        report(posOf(r), `${prefix}unknown helper '${r.original}'`);
+        report(posOf(r), `${prefix}${unknownHelperMessage(r.original)}`);
         continue;
       }
       const name = missing(r, scope);
@@ -265,6 +267,13 @@ function checkTask(
   for (const [arg, value] of templated) {
     const origin = { pos: task.argPos[arg] ?? task.pos, what: arg === 'loop' ? 'loop' : `argument '${arg}'` };
     for (const s of strings(value, [])) safely(() => check(templateRefsOf(s, origin), () => origin.pos, `${origin.what}: `));
+  }
+
+  // Typed arguments from a variable: `enabled: "{{x}}"` with x "maybe" fails here, not on a host.
+  const op = operations.get(task.op);
+  for (const [arg, value] of op ? Object.entries(task.args) : []) {
+    const problem = typeof value === 'string' ? typedTemplateProblem(op!, arg, value, scope.known, scope.opaque) : undefined;
+    if (problem) report(task.argPos[arg] ?? task.pos, `argument '${arg}' of '${task.op}': ${problem}`, host);
   }
 
   // Template files: errors point into the template at the reference.
@@ -298,7 +307,8 @@ const RESERVED = new Set<string>(RESERVED_VARS);
 
 /** The template strings somewhere in a value (nested lists and mappings too), in order. */
 function strings(v: unknown, out: string[]): string[] {
-  if (typeof v === 'string' && v.includes('{{')) out.push(v);
+  // `{%`: a Jinja statement in an argument, which the template compiler answers with a hint.
+  if (typeof v === 'string' && (v.includes('{{') || v.includes('{%'))) out.push(v);
   else if (Array.isArray(v)) v.forEach((x) => strings(x, out));
   else if (isPlainObject(v)) Object.values(v).forEach((x) => strings(x, out));
   return out;
@@ -327,7 +337,7 @@ function checkVars(scope: Scope, host: string, report: Report, addError: (e: Inp
       }
       for (const r of refs) {
         if (r.unknownHelper) {
-          report(locate(name, text), `${what}: unknown helper '${r.original}'`);
+          report(locate(name, text), `${what}: ${unknownHelperMessage(r.original)}`);
           continue;
         }
         const root = r.parts[0]!;

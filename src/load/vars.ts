@@ -25,7 +25,7 @@ import { groupVarLayers } from './inventory.js';
 import type { Inventory, Play, RoleDef, RoleRef, Vars } from './model.js';
 import { Issues } from './issues.js';
 import { displayPath } from '../core/paths.js';
-import { isPlainObject } from '../core/secret.js';
+import { isPlainObject, type SecretRegistry } from '../core/secret.js';
 import { YamlSource, isMap, nodeKind } from './yaml.js';
 import { jinjaInVars } from './ansible-isms/jinja-strings.js';
 
@@ -132,7 +132,7 @@ const NAME_RE = /^[A-Za-z_][A-Za-z0-9_]*$/;
  * number, `on=true` a boolean; a leading-zero number such as `mode=0644` stays a string), `@file.yml`
  * (a mapping), or an inline mapping `{"a": 1}`.
  */
-export function parseExtraVars(args: readonly string[], cwd = process.cwd()): Vars {
+export function parseExtraVars(args: readonly string[], secrets: SecretRegistry, cwd = process.cwd()): Vars {
   const issues = new Issues();
   const out: Vars = {};
   for (const arg of args) {
@@ -143,7 +143,7 @@ export function parseExtraVars(args: readonly string[], cwd = process.cwd()): Va
         issues.add({ file: displayPath(file) }, `cannot read file: not found (-e '${arg}')`);
         continue;
       }
-      const src = issues.try(() => YamlSource.read(file));
+      const src = issues.try(() => YamlSource.read(file, secrets));
       if (!src) continue;
       if (src.value(src.root) === null) continue;
       if (!isMap(src.root)) {
@@ -155,7 +155,7 @@ export function parseExtraVars(args: readonly string[], cwd = process.cwd()): Va
       let v: unknown;
       try {
         // The loader's own parse, so an inline mapping has the same alias, depth and size limits as a file.
-        const src = YamlSource.parse(arg, path.join(cwd, '-e'));
+        const src = YamlSource.parse(arg, path.join(cwd, '-e'), secrets);
         v = src.value(src.root);
       } catch (err) {
         const first = err instanceof InputErrors ? err.errors[0]! : err;
@@ -195,8 +195,8 @@ function scalar(text: string): unknown {
 }
 
 /** Read a vars file (vars_files, role defaults, per-OS vars): a mapping or empty. */
-export function readVarsFile(file: string, what: string): Vars {
-  const src = YamlSource.read(file);
+export function readVarsFile(file: string, what: string, secrets: SecretRegistry): Vars {
+  const src = YamlSource.read(file, secrets);
   if (src.value(src.root) === null) return {};
   if (!isMap(src.root)) throw new InputError(`${what}: expected a mapping of variables, got ${nodeKind(src.root)}`, { pos: src.pos(src.root) });
   // Ansible's roles write Jinja2 here: the Handlebars to write instead, at the string.

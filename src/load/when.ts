@@ -14,7 +14,7 @@ import { InputError, type SourcePos } from '../core/errors.js';
 import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
-import { isPlainObject, reveal, trackSecrets } from '../core/secret.js';
+import { isPlainObject, reveal, type SecretRegistry } from '../core/secret.js';
 import { Deferred, isUnknown, PENDING } from '../core/unknown.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 import { whenHint } from './ansible-isms/when-hint.js';
@@ -170,33 +170,36 @@ export function varRefOf(arg: unknown): string | undefined {
   return isPlainObject(arg) && typeof arg.var === 'string' && Object.keys(arg).length === 1 ? arg.var : undefined;
 }
 
-function expectedValue(varPath: string, test: string, arg: unknown, vars: Vars, pos?: SourcePos): Expected {
+function expectedValue(varPath: string, test: string, arg: unknown, vars: Vars, secrets: SecretRegistry, pos?: SourcePos): Expected {
   const ref = varRefOf(arg);
   if (ref === undefined) return { value: arg, shown: JSON.stringify(arg) };
-  const { value: { found, value }, tainted } = trackSecrets(() => lookupPath(vars, ref));
+  const { value: { found, value }, tainted } = secrets.track(() => lookupPath(vars, ref));
   if (!found) throw new InputError(`undefined variable '${ref}' (the ${test} of '${varPath}'; test it with {${ref}: {defined: true}} if it may be missing)`, { pos });
   return { value, shown: `'${ref}' (${tainted ? '[redacted]' : JSON.stringify(value)})` };
 }
 
-/** Evaluate a condition against a host's vars (facts under `facts.`). Throws on undefined variables. */
-export function evaluateWhen(cond: Condition, vars: Vars): boolean {
+/**
+ * Evaluate a condition against a host's vars (facts under `facts.`). Throws on undefined variables.
+ * `secrets`: the run's registry, which tells whether a compared value is a secret (kept out of messages).
+ */
+export function evaluateWhen(cond: Condition, vars: Vars, secrets: SecretRegistry): boolean {
   const pos = positions.get(cond) ?? {};
   for (const [key, expected] of Object.entries(cond)) {
     if (key === 'all') {
-      if (!(expected as Condition[]).every((c) => evaluateWhen(c, vars))) return false;
+      if (!(expected as Condition[]).every((c) => evaluateWhen(c, vars, secrets))) return false;
     } else if (key === 'any') {
-      if (!(expected as Condition[]).some((c) => evaluateWhen(c, vars))) return false;
+      if (!(expected as Condition[]).some((c) => evaluateWhen(c, vars, secrets))) return false;
     } else if (key === 'not') {
-      if (evaluateWhen(expected as Condition, vars)) return false;
-    } else if (!check(key, expected, vars, pos[key])) {
+      if (evaluateWhen(expected as Condition, vars, secrets)) return false;
+    } else if (!check(key, expected, vars, secrets, pos[key])) {
       return false;
     }
   }
   return true;
 }
 
-function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos): boolean {
-  const { value: { found, value }, tainted: secret } = trackSecrets(() => lookupPath(vars, varPath));
+function check(varPath: string, expected: unknown, vars: Vars, secrets: SecretRegistry, pos?: SourcePos): boolean {
+  const { value: { found, value }, tainted: secret } = secrets.track(() => lookupPath(vars, varPath));
   const tests = isPlainObject(expected) ? expected : undefined;
   if (tests && 'defined' in tests) {
     // A name the play sets later (set_fact, register) is neither defined nor undefined before that task
@@ -214,7 +217,7 @@ function check(varPath: string, expected: unknown, vars: Vars, pos?: SourcePos):
   if (!tests) return Array.isArray(expected) ? expected.some((e) => same(value, e)) : same(value, expected);
   for (const [test, raw] of Object.entries(tests)) {
     let ok: boolean;
-    const exp = test === 'defined' || test === 'truthy' || test === 'matches' ? { value: raw, shown: '' } : expectedValue(varPath, test, raw, vars, pos);
+    const exp = test === 'defined' || test === 'truthy' || test === 'matches' ? { value: raw, shown: '' } : expectedValue(varPath, test, raw, vars, secrets, pos);
     const arg = exp.value;
     if ((test === 'in' || test === 'not_in') && !Array.isArray(arg)) {
       throw new InputError(`'${varPath}': ${test} expects a list, and ${exp.shown} is not one`, { pos });

@@ -9,7 +9,7 @@ import {
 import { InputError, InputErrors, type SourcePos } from '../core/errors.js';
 import { MAX_YAML_DEPTH, readInputText } from '../core/input-limits.js';
 import { displayPath } from '../core/paths.js';
-import { Secret } from '../core/secret.js';
+import { Secret, type SecretRegistry } from '../core/secret.js';
 import { yamlLimitProblem } from './yaml-limits.js';
 import { isVaultText, markSecretLeaves, openVaultFile, vaultTag } from '../vault/load.js';
 
@@ -17,18 +17,18 @@ export { isMap, isScalar, isSeq, isAlias };
 export type { Node, YAMLMap, YAMLSeq, Scalar };
 
 /** `password: !secret hunter2` → a Secret that renders as the value but is redacted in reports. */
-const secretTag: ScalarTag = {
+const secretTag = (secrets: SecretRegistry): ScalarTag => ({
   tag: '!secret',
   identify: (v) => v instanceof Secret,
-  resolve: (str) => new Secret(str),
+  resolve: (str) => new Secret(str, secrets),
   stringify: () => '[redacted]',
-};
+});
 
 /**
  * `password: !secret_env RELAY_PASSWORD` (a Secret) and `host: !env RELAY_HOST`: a controller
  * environment variable, read when the file loads, so an unset one is an input error at its position.
  */
-const envTag = (tag: string, secret: boolean): ScalarTag => ({
+const envTag = (tag: string, secrets: SecretRegistry | undefined): ScalarTag => ({
   tag,
   identify: () => false,
   resolve(name: string, onError: (message: string) => void) {
@@ -37,17 +37,26 @@ const envTag = (tag: string, secret: boolean): ScalarTag => ({
       onError(`${tag}: environment variable ${name} is not set`);
       return '';
     }
-    return secret ? new Secret(value) : value;
+    return secrets ? new Secret(value, secrets) : value;
   },
 });
 
-const parseOptions = {
-  customTags: [secretTag, envTag('!env', false), envTag('!secret_env', true), vaultTag] as ScalarTag[],
-  uniqueKeys: true,
-  prettyErrors: false,
-  // `<<: *defaults` is common in Ansible var files.
-  merge: true,
-};
+/** The parse options of one run: its tags create Secrets of that run's registry. */
+const optionsByRegistry = new WeakMap<SecretRegistry, object>();
+function parseOptions(secrets: SecretRegistry): object {
+  let o = optionsByRegistry.get(secrets);
+  if (!o) {
+    o = {
+      customTags: [secretTag(secrets), envTag('!env', undefined), envTag('!secret_env', secrets), vaultTag(secrets)] as ScalarTag[],
+      uniqueKeys: true,
+      prettyErrors: false,
+      // `<<: *defaults` is common in Ansible var files.
+      merge: true,
+    };
+    optionsByRegistry.set(secrets, o);
+  }
+  return o;
+}
 
 export interface MapEntry {
   key: string;
@@ -78,8 +87,11 @@ export class YamlSource {
     this.lc = lc;
   }
 
-  /** Read and parse `file`; syntax errors, duplicate keys and unknown tags throw InputError(s). */
-  static read(file: string): YamlSource {
+  /**
+   * Read and parse `file`; syntax errors, duplicate keys and unknown tags throw InputError(s).
+   * `secrets`: the run's registry, which `!secret`, `!secret_env`, `!vault` and vault files register into.
+   */
+  static read(file: string, secrets: SecretRegistry): YamlSource {
     const abs = path.resolve(file);
     let text: string;
     try {
@@ -93,16 +105,16 @@ export class YamlSource {
     }
     // A whole file encrypted with `fleetplan vault`: decrypted in memory, every string in it a Secret.
     if (isVaultText(text)) {
-      const src = YamlSource.parse(openVaultFile(text, displayPath(abs)), abs);
-      markSecretLeaves(src.doc);
+      const src = YamlSource.parse(openVaultFile(text, displayPath(abs), secrets), abs, secrets);
+      markSecretLeaves(src.doc, secrets);
       return src;
     }
-    return YamlSource.parse(text, abs);
+    return YamlSource.parse(text, abs, secrets);
   }
 
-  static parse(text: string, file: string): YamlSource {
+  static parse(text: string, file: string, secrets: SecretRegistry): YamlSource {
     const lc = new LineCounter();
-    const doc = parseDocument(text, { ...parseOptions, lineCounter: lc });
+    const doc = parseDocument(text, { ...parseOptions(secrets), lineCounter: lc });
     const src = new YamlSource(path.resolve(file), doc, lc);
     // Too deep for the parser's own recursion: blame the first level past the limit, not the point
     // where the stack ran out.

@@ -8,7 +8,7 @@ import { CONNECTION_PATH_VARS, CONNECTION_VARS, HOST_ADDRESS_VARS } from '../con
 import { InputError } from '../core/errors.js';
 import { hostVars, loadInventory, selectHosts } from '../load/inventory.js';
 import type { Vars } from '../load/model.js';
-import { Secret } from '../core/secret.js';
+import { Secret, type SecretRegistry } from '../core/secret.js';
 
 export interface ImportedHosts {
   /** The inventory they came from (absolute). */
@@ -28,9 +28,10 @@ function portablePath(value: unknown, sourceDir: string): unknown {
   return path.resolve(sourceDir, value);
 }
 
-export function importHosts(inventoryFile: string, limit?: string): ImportedHosts {
+/** `secrets`: the run's registry (the inventory's secrets register into it; they are left out of the copy). */
+export function importHosts(inventoryFile: string, secrets: SecretRegistry, limit?: string): ImportedHosts {
   if (!existsSync(inventoryFile)) throw new InputError('inventory file not found (--hosts)', { pos: { file: inventoryFile } });
-  const inventory = loadInventory(path.resolve(inventoryFile));
+  const inventory = loadInventory(path.resolve(inventoryFile), secrets);
   const names = selectHosts(inventory, 'all', limit);
   if (names.length === 0) {
     throw new InputError(limit ? `--limit '${limit}' selects no host of this inventory` : 'the inventory has no hosts', { pos: { file: inventoryFile } });

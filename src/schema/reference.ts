@@ -7,6 +7,7 @@ import type { Operation } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
 import { fileSchema, operationRef, SCHEMA_KINDS } from './file-schemas.js';
 import { TEMPLATE_STRING, type JsonSchema } from './operation-schema.js';
+import { helpersReference } from './helpers-reference.js';
 
 /** How a named definition reads in a type column, and where it is documented. */
 const DEFINITION_NAMES: Record<string, { name: string; plural: string; anchor: string }> = {
@@ -176,6 +177,7 @@ the JSON Schemas editors use to check and complete them: ${joinOr(schemaList)}; 
 - [Plays](#plays)
 - [Tasks and handlers](#tasks-and-handlers)
 - [Conditions (when)](#conditions-when)
+- [Template helpers](#template-helpers)
 - [Role entries](#role-entries) and [meta.yml](#metayml)
 - [Operations](#operations): ${ops.map((op) => `[${op.name}](#${op.name})`).join(', ')}
 - [Inventories](#inventories): [groups](#groups), [connection variables](#connection-variables)
@@ -238,6 +240,7 @@ A task whose condition proves a variable defined (${code('{x: {defined: true}}')
 ${code('all')} or in every branch of ${code('any')}, or its play's or role entry's condition) may use that variable:
 ${code('fleetplan validate')} does not report it where it is undefined (the task is skipped there). Dry run: conditions are evaluated as in a run.
 
+${helpersReference()}
 ## Role entries
 
 ${sentence(d.role_entry!.description)}

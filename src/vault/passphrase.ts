@@ -10,7 +10,7 @@
 import { spawnSync } from 'node:child_process';
 import { InputError } from '../core/errors.js';
 import { readInputText } from '../core/input-limits.js';
-import { registerSecret } from '../core/secret.js';
+import type { SecretRegistry } from '../core/secret.js';
 import { displayPath } from '../core/paths.js';
 import { VaultError } from './crypto.js';
 
@@ -44,16 +44,19 @@ export function setVaultPasswordFile(file: string | undefined): void {
 export function setVaultPassphrase(passphrase: string | undefined): void {
   cached = passphrase;
   if (passphrase === undefined) passwordFile = fromEnv = undefined;
-  else registerSecret(passphrase);
 }
 
 /**
  * The passphrase, from the first source that has one (remembered for the rest of the run).
  * `what` names what needs it ("group_vars/all.yml"), for the prompt and the error.
- * `confirm`: a prompt asks twice (for encrypting).
+ * `confirm`: a prompt asks twice (for encrypting). The passphrase is registered as a secret of
+ * `secrets` (the run's registry) on every call, so whichever run uses it masks it.
  */
-export function vaultPassphrase(what: string, opts: { confirm?: boolean } = {}): string {
-  if (cached !== undefined) return cached;
+export function vaultPassphrase(what: string, secrets: SecretRegistry, opts: { confirm?: boolean } = {}): string {
+  if (cached !== undefined) {
+    secrets.register(cached);
+    return cached;
+  }
   takeVaultPasswordEnv();
   let p: string;
   if (passwordFile !== undefined) {
@@ -76,7 +79,7 @@ export function vaultPassphrase(what: string, opts: { confirm?: boolean } = {}):
   } else {
     throw new VaultError(`encrypted (fleetplan vault) and no vault passphrase was given: ${HOW_TO_GIVE}`);
   }
-  registerSecret(p);
+  secrets.register(p);
   cached = p;
   return p;
 }

@@ -22,6 +22,10 @@ import { ConsoleReporter } from '../../src/report/console.js';
 import { JsonReporter } from '../../src/report/json.js';
 import { encryptVault } from '../../src/vault/crypto.js';
 import { FakeStream } from '../unit/fake-terminal.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const CLI = path.join(root, 'dist/fleetplan.js');
@@ -177,19 +181,19 @@ describe('sizes', () => {
     const vars: Record<string, unknown> = { v40: 'x'.repeat(16) };
     for (let i = 0; i < 40; i++) vars[`v${i}`] = `{{v${i + 1}}}{{v${i + 1}}}`;
     assert.throws(
-      () => resolveVars(vars),
+      () => resolveVars(vars, testSecrets),
       (err: unknown) => err instanceof InputError && /^variable 'v20' renders to more than 10 MB \(16 MB\); is a variable repeating itself\?$/.test(err.message),
     );
     // Below the limit the same chain resolves, so the limit is what stopped it.
     const short: Record<string, unknown> = { v10: 'x' };
     for (let i = 0; i < 10; i++) short[`v${i}`] = `{{v${i + 1}}}{{v${i + 1}}}`;
-    assert.equal((resolveVars(short).v0 as string).length, 1024);
+    assert.equal((resolveVars(short, testSecrets).v0 as string).length, 1024);
   });
 
   it('stops: a task argument that repeats a large variable past the rendered-value limit', () => {
     const big = 'y'.repeat(MAX_RENDERED_CHARS / 4 + 1);
     assert.throws(
-      () => renderString('{{b}}{{b}}{{b}}{{b}}', { b: big }, { what: "argument 'content'", pos: { file: 'plan.yml', line: 4, col: 5 } }),
+      () => renderString('{{b}}{{b}}{{b}}{{b}}', { b: big }, testSecrets, { what: "argument 'content'", pos: { file: 'plan.yml', line: 4, col: 5 } }),
       (err: unknown) => err instanceof InputError && err.message.startsWith("argument 'content' renders to more than 10 MB") && err.pos?.line === 4,
     );
   });
@@ -198,13 +202,13 @@ describe('sizes', () => {
     const l = Array.from({ length: 1000 }, (_, i) => i);
     const nested = '{{#each l}}{{#each @root.l}}{{#each @root.l}}twenty characters..{{/each}}{{/each}}{{/each}}';
     assert.throws(
-      () => renderString(nested, { l }, { what: "argument 'content'", pos: { file: 'plan.yml', line: 4, col: 5 } }),
+      () => renderString(nested, { l }, testSecrets, { what: "argument 'content'", pos: { file: 'plan.yml', line: 4, col: 5 } }),
       (err: unknown) =>
         err instanceof InputError && err.pos?.line === 4 && /^argument 'content': template error: an \{\{#each\}\} loop renders more than 10 MB/.test(err.message),
     );
     // Loops still work: items, @index, else, block parameters, mappings.
-    assert.equal(renderString('{{#each l}}{{@index}}:{{this}} {{else}}none{{/each}}', { l: [1, 2] }), '0:1 1:2 ');
-    assert.equal(renderString('{{#each e}}x{{else}}none{{/each}}|{{#each m as |v k|}}{{k}}={{v}};{{/each}}', { e: [], m: { a: 1, b: 2 } }), 'none|a=1;b=2;');
+    assert.equal(renderString('{{#each l}}{{@index}}:{{this}} {{else}}none{{/each}}', { l: [1, 2] }, testSecrets), '0:1 1:2 ');
+    assert.equal(renderString('{{#each e}}x{{else}}none{{/each}}|{{#each m as |v k|}}{{k}}={{v}};{{/each}}', { e: [], m: { a: 1, b: 2 } }, testSecrets), 'none|a=1;b=2;');
   });
 
   it('stops: a doubling chain through the real command line (the failing host and variable named, no crash)', async () => {

@@ -22,7 +22,10 @@ import { operations } from '../../src/ops/registry.js';
 import { applySettings } from '../../src/ops/settings.js';
 import { StateView } from '../../src/state/query.js';
 import { runProcess } from '../run-process.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');
@@ -38,7 +41,7 @@ const ctx: OpContext = {
   controllerPath: (_k, src) => src,
   renderTemplate: () => '',
   noLog: false,
-  secrets: loaderSecrets,
+  secrets: testSecrets,
 };
 
 /** Plans `op` against a file holding `content`, as the engine would after reading it from a host. */

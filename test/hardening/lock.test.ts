@@ -27,6 +27,10 @@ import { loadInventory } from '../../src/load/inventory.js';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
 import { fleetplan } from '../integration/cli.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 
@@ -222,7 +226,7 @@ describe('run lock, on real hosts with a host user planting', { skip }, () => {
     // And the facts of that very exec are the host's own: SysV, whatever the record says.
     for (const owner of ['fleet', 'root']) {
       await fleet.exec(SYSV, `chown ${owner} /var/run/fleetplan/lock`);
-      const conn = await connectHost(loadInventory(fleet.inventoryPath), SYSV, {}, {});
+      const conn = await connectHost(loadInventory(fleet.inventoryPath, testSecrets), SYSV, {}, {});
       try {
         const { facts, extra } = await gatherFacts(conn, SYSV, acquireScript(newOwner(), false));
         assert.equal(facts.init, 'sysv', `record owned by ${owner}`);

@@ -21,9 +21,14 @@ import { writeRelayInventory } from '../integration/relay-inventory.js';
 import { shQuote } from '../../src/core/quote.js';
 import { InputError } from '../../src/core/errors.js';
 import { redactEvent } from '../../src/engine/redact.js';
-import { Secret, redact, loaderSecrets } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { renderArgs } from '../../src/load/template.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
+import { createHash } from 'node:crypto';
+import { encrypt as cryptHash } from 'unixcrypt';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');
@@ -346,6 +351,17 @@ describe('secrets: property — no helper or combination lets a random secret th
     { tpl: '{{upper derived}}', t: (s) => [upper(`${s}-d`)] },
     { tpl: '{{indent (shquote derived) 2}}', t: (s) => [indent(shQuote(`${s}-d`), 2)] },
     { tpl: '{{log pw}}{{log (upper derived)}}x', t: (s) => [s, upper(s)] },
+    // The Ansible-filter helpers (src/load/helpers/): their outputs from a secret are secrets too.
+    { tpl: 'auth {{b64encode (concat "u:" pw)}}', t: (s) => [Buffer.from(`u:${s}`).toString('base64')] },
+    { tpl: '{{hash pw "sha256"}}', t: (s) => [createHash('sha256').update(s).digest('hex')] },
+    { tpl: '{{password_hash pw "sha512" "fleetsalt"}}', t: (s) => [cryptHash(s, '$6$fleetsalt')] },
+    { tpl: '{{to_json (combine (items2dict (dict2items m)) m)}}', t: (s) => [JSON.stringify({ k: s })] },
+    { tpl: '{{join (map_attr (dict2items m) "value") ","}}', t: (s) => [s] },
+    { tpl: '{{join (sort (unique list)) "|"}}', t: (s) => [s] },
+    { tpl: '{{regex_escape pw}}', t: (s) => [s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&')] },
+    { tpl: '{{replace (trim pw) "Q" "R"}}', t: (s) => [s.trim().split('Q').join('R')] },
+    { tpl: '{{regex_replace pw "^Q" "P"}}', t: (s) => [`P${s.slice(1)}`] },
+    { tpl: '{{ternary (length pw) derived "no"}}', t: (s) => [`${s}-d`] },
   ];
   // Secrets with quotes, newlines, regex metacharacters, unicode and escape sequences.
   const piece = fc.oneof(
@@ -366,10 +382,10 @@ describe('secrets: property — no helper or combination lets a random secret th
     try {
       fc.assert(
         fc.property(secretArb, (s) => {
-          const base = { pw: new Secret(s), list: [new Secret(s), 'z'], derived: `{{pw}}-d` };
-          const vars = resolveVars(base);
+          const base = { pw: new Secret(s, testSecrets), list: [new Secret(s, testSecrets), 'z'], derived: `{{pw}}-d`, m: { k: new Secret(s, testSecrets) } };
+          const vars = resolveVars(base, testSecrets);
           const args: Record<string, string> = Object.fromEntries(templates.map((x, i) => [`a${i}`, x.tpl]));
-          const rendered = renderArgs({ args, argPos: {}, pos: undefined as never }, vars) as Record<string, string>;
+          const rendered = renderArgs({ args, argPos: {}, pos: undefined as never }, vars, testSecrets) as Record<string, string>;
           const forbidden = templates.flatMap((x) => x.t(s)).filter((f) => f.length >= 4);
           const staticText = templates.map((x) => x.tpl).join('\n') + '[redacted]';
           const check = (what: string, text: string) => {
@@ -379,9 +395,9 @@ describe('secrets: property — no helper or combination lets a random secret th
             }
           };
           for (const [k, v] of Object.entries(rendered)) {
-            const event = redactEvent({ type: 'task-start', host: 'h', task: `t ${v}`, detail: { command: v, diff: { path: '/x', before: '', after: `line\n${v}\n` } } } as never, loaderSecrets);
+            const event = redactEvent({ type: 'task-start', host: 'h', task: `t ${v}`, detail: { command: v, diff: { path: '/x', before: '', after: `line\n${v}\n` } } } as never, testSecrets);
             check(`event ${k}`, JSON.stringify(event));
-            check(`error ${k}`, redact(new InputError(`bad value ${JSON.stringify(v)} and ${v}`, { host: 'h', task: 't' }).describe()));
+            check(`error ${k}`, testSecrets.redact(new InputError(`bad value ${JSON.stringify(v)} and ${v}`, { host: 'h', task: 't' }).describe()));
           }
           for (const l of logged.splice(0)) check('log', l);
         }),

@@ -17,7 +17,10 @@ import { largeRun } from '../unit/report-events.js';
 import { chromiumMissing, dumpDom, pngSize, screenshot } from './chromium.js';
 import { fleetplan, repoRoot } from './cli.js';
 import { writeRelayInventory } from './relay-inventory.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const noChromium = chromiumMissing();
 const chromiumSkip = noChromium ? skipOrFail(noChromium) : false;
@@ -104,7 +107,7 @@ test('relay.yml --check --diff --report: rendered by Chromium', { skip, timeout:
 
 test('200 hosts × 30 tasks: Chromium renders every host, the unchanged ones collapsed', { skip: chromiumSkip, timeout: 120_000 }, async () => {
   const file = path.join(out, 'large.html');
-  const reporter = new HtmlReporter({ file, plan: 'site.yml', argv: ['apply', 'site.yml', '--check'], version: 'test', secrets: loaderSecrets });
+  const reporter = new HtmlReporter({ file, plan: 'site.yml', argv: ['apply', 'site.yml', '--check'], version: 'test', secrets: testSecrets });
   for (const e of largeRun(200, 30)) reporter.handle(e);
   const t0 = Date.now();
   const { doc } = parsePage(await dumpDom(file));

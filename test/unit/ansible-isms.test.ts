@@ -9,7 +9,8 @@ import { loadPlan } from '../../src/load/plan.js';
 import type { TaskDef } from '../../src/load/model.js';
 import { operations } from '../../src/ops/registry.js';
 import { hasError, inputErrors } from './load-helpers.js';
-import { jinjaHint } from '../../src/load/jinja-hint.js';
+import { jinjaHint } from '../../src/load/ansible-isms/jinja-expression.js';
+import { SecretRegistry } from '../../src/core/secret.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fleetplan-isms-'));
 after(() => rmSync(root, { recursive: true, force: true }));
@@ -25,7 +26,7 @@ function tree(files: Record<string, string>): string {
   return path.join(dir, 'site.yml');
 }
 
-const load = (file: string) => loadPlan(file, { rolesPath: [], bundledRolesDir: path.join(root, 'none'), registry: operations });
+const load = (file: string) => loadPlan(file, { rolesPath: [], bundledRolesDir: path.join(root, 'none'), registry: operations, secrets: new SecretRegistry() });
 /** The tasks of a one-play plan whose tasks: are `tasks` (YAML, indented as a list). */
 const tasksOf = (tasks: string, files: Record<string, string> = {}): TaskDef[] => load(tree({ 'site.yml': `hosts: all\ntasks:\n${tasks}`, ...files })).plays[0]!.tasks;
 const errorsOf = (tasks: string, files: Record<string, string> = {}) => inputErrors(() => tasksOf(tasks, files));

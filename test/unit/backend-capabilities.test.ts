@@ -12,7 +12,10 @@ import { parseFacts } from '../../src/facts/gather.js';
 import { operations } from '../../src/ops/registry.js';
 import type { OpContext } from '../../src/ops/operation.js';
 import { StateView } from '../../src/state/query.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const ctx = (backends: OpContext['backends']): OpContext => ({
   host: 'h1',
@@ -22,7 +25,7 @@ const ctx = (backends: OpContext['backends']): OpContext => ({
   controllerPath: (_k, src) => src,
   renderTemplate: () => '',
   noLog: false,
-  secrets: loaderSecrets,
+  secrets: testSecrets,
 });
 
 function plan(op: string, args: Record<string, unknown>, c: OpContext, answer: (key: string) => unknown) {

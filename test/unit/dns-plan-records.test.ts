@@ -3,6 +3,10 @@ import { test } from 'node:test';
 import { hostRecords } from '../../src/dns/plan-records.js';
 import type { DomainPolicy } from '../../src/dns/records.js';
 import type { DnsRecordVars, Play, RoleRef, Vars } from '../../src/load/model.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const role = (name: string, dnsRecords: DnsRecordVars, vars: Vars): RoleRef =>
   ({ role: { name, dir: name, defaults: {}, osVars: {}, tasks: [], handlers: [], dnsRecords }, params: vars }) as unknown as RoleRef;
@@ -18,7 +22,7 @@ test('dns: the records come from the variables a role declares in meta.yml dns_r
   });
   const relay = role('smarthost', { relay_host: 'upstream', dmarc_policy: 'policy' }, { upstream: '[192.0.2.7]', policy: 'reject', mail_domain: 'example.org' });
   const policies = new Map<string, DomainPolicy>();
-  const r = hostRecords([play([keys, relay])], scope, policies);
+  const r = hostRecords([play([keys, relay])], scope, policies, testSecrets);
   assert.deepEqual(r.keys, [{ entry: { domain: 'example.org', selector: 's1' }, txtPath: '/var/keys/example.org/s1.txt' }]);
   assert.equal(r.become, true);
   assert.deepEqual([...policies.values()], [{ domain: 'example.org', spf: ['ip4:192.0.2.7'], dmarc: 'v=DMARC1; p=reject; rua=mailto:postmaster@example.org' }]);
@@ -27,7 +31,7 @@ test('dns: the records come from the variables a role declares in meta.yml dns_r
 test('dns: no role declaring relay fields: the play variables of the fields own names; dkim_enabled false: no keys', () => {
   const keys = role('signer', { dkim_keys: 'k', dkim_enabled: 'on' }, { k: [{ domain: 'example.org', selector: 's1' }], on: false });
   const policies = new Map<string, DomainPolicy>();
-  const r = hostRecords([play([keys], { mail_domain: 'example.net', relay_host: 'smtp.relay.example.com' }, false)], scope, policies);
+  const r = hostRecords([play([keys], { mail_domain: 'example.net', relay_host: 'smtp.relay.example.com' }, false)], scope, policies, testSecrets);
   assert.deepEqual(r, { keys: [], become: false });
   assert.deepEqual([...policies.values()], [{ domain: 'example.net', spf: ['include:relay.example.com'], dmarc: 'v=DMARC1; p=none; rua=mailto:postmaster@example.net' }]);
 });

@@ -25,9 +25,12 @@ import { FleetplanError } from '../../src/core/errors.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import { packageRoot } from '../../src/core/paths.js';
 import { resolveVars } from '../../src/load/resolve-vars.js';
-import { revealDeep } from '../../src/core/secret.js';
+import { revealDeep, SecretRegistry } from '../../src/core/secret.js';
 import { varsFor } from '../../src/load/vars.js';
 import { operations } from '../../src/ops/registry.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const root = packageRoot();
 const docs = [path.join(root, 'README.md'), ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => path.join(root, 'docs', f))];
@@ -137,7 +140,7 @@ function withEnv<T>(blocks: Block[], fn: () => T): T {
 /** Loads a plan the way `fleetplan validate` does; an input error fails with its file:line:col. */
 function validate(b: Block, plan: string, inventory: string, extra: string[]) {
   try {
-    return loadInputs(plan, { inventory, extraVars: extra, rolesPath: [] });
+    return loadInputs(plan, { inventory, extraVars: extra, rolesPath: [] }, testSecrets);
   } catch (err) {
     const detail = err instanceof FleetplanError ? err.describe() : (err as Error).stack;
     assert.fail(`${where(b)}: the ${b.kind} shown in the docs does not validate:\n${detail}`);
@@ -233,7 +236,7 @@ function checkVars(b: Block, plans: Array<[Block, string]>, inventory: string): 
   const roleRef = b.attrs.role ? play.roles.find((r) => r.role.name === b.attrs.role) : undefined;
   const fixture = path.join(root, 'test/unit/fixtures/facts', `${b.attrs.os ?? 'debian12'}.json`);
   const facts = parseFacts((JSON.parse(readFileSync(fixture, 'utf8')) as { output: string }).output);
-  const vars = revealDeep(resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef, extraVars: inputs.extraVars, facts }))) as Record<string, unknown>;
+  const vars = revealDeep(resolveVars(varsFor({ inventory: inputs.inventory, host, play, roleRef, extraVars: inputs.extraVars, facts }), testSecrets)) as Record<string, unknown>;
   const expected = parseYaml(b.body) as Record<string, unknown>;
   const actual = Object.fromEntries(Object.keys(expected).map((k) => [k, vars[k]]));
   assert.deepEqual(actual, expected, `${where(b)}: the variables shown differ from what ${host} gets`);

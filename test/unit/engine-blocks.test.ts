@@ -10,7 +10,9 @@ import type { RunEvent, TaskResult } from '../../src/engine/events.js';
 import { runPlan } from '../../src/engine/run.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+const secrets = new SecretRegistry();
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-engine-blocks-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -23,9 +25,9 @@ async function run(planText: string, check = false) {
   writeFileSync(file, planText.replaceAll('DIR', dir));
   const events: RunEvent[] = [];
   const summary = await runPlan(
-    loadPlan(file, { rolesPath: [] }),
-    loadInventory(inventoryFile),
-    { check, forks: 1, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {}, lockDir },
+    loadPlan(file, { rolesPath: [], secrets }),
+    loadInventory(inventoryFile, secrets),
+    { check, forks: 1, tags: [], skipTags: [], secrets, extraVars: {}, lockDir },
     (e) => events.push(e),
   );
   const results = events.flatMap((e) => (e.type === 'task-result' ? [e.result] : []));

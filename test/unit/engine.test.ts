@@ -10,7 +10,10 @@ import type { RunEvent, TaskResult } from '../../src/engine/events.js';
 import { runPlan } from '../../src/engine/run.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-engine-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -25,9 +28,9 @@ async function run(planText: string, opts: { check?: boolean; tags?: string[]; s
   writeFileSync(file, planText.replaceAll('DIR', dir));
   const events: RunEvent[] = [];
   const summary = await runPlan(
-    loadPlan(file, { rolesPath: [] }),
-    loadInventory(inventoryFile),
-    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], secrets: loaderSecrets, extraVars: {}, lockDir },
+    loadPlan(file, { rolesPath: [], secrets: testSecrets }),
+    loadInventory(inventoryFile, testSecrets),
+    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], secrets: testSecrets, extraVars: {}, lockDir },
     (e) => events.push(e),
   );
   const results = events.flatMap((e) => (e.type === 'task-result' ? [e.result] : []));
@@ -256,9 +259,9 @@ test('a command running past --timeout fails the host with the host and the caus
   const events: RunEvent[] = [];
   const t0 = Date.now();
   const summary = await runPlan(
-    loadPlan(file, { rolesPath: [] }),
-    loadInventory(inventoryFile),
-    { check: false, forks: 1, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {}, commandTimeoutMs: 300 },
+    loadPlan(file, { rolesPath: [], secrets: testSecrets }),
+    loadInventory(inventoryFile, testSecrets),
+    { check: false, forks: 1, tags: [], skipTags: [], secrets: testSecrets, extraVars: {}, commandTimeoutMs: 300 },
     (e) => events.push(e),
   );
   assert.ok(Date.now() - t0 < 4000);
@@ -344,7 +347,7 @@ tasks:
 `);
   for (const h of ['h1', 'h3', 'h4', 'h5']) writeFileSync(path.join(dir, `serial-${h}`), 'x\n');
   const events: RunEvent[] = [];
-  const summary = await runPlan(loadPlan(planFile, { rolesPath: [] }), loadInventory(multi), { check: true, forks: 5, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {} }, (e) => events.push(e));
+  const summary = await runPlan(loadPlan(planFile, { rolesPath: [], secrets: testSecrets }), loadInventory(multi, testSecrets), { check: true, forks: 5, tags: [], skipTags: [], secrets: testSecrets, extraVars: {} }, (e) => events.push(e));
   const started = events.filter((e) => e.type === 'host-start').map((e) => (e as any).host);
   assert.deepEqual(started, ['h1', 'h2'], 'the first batch failed 50% > 40%: no later batch started');
   assert.equal(summary.hosts.h2!.failed, 1);
@@ -398,7 +401,7 @@ test('host lock: a second run is refused naming the holder; --break-lock takes o
     const file = path.join(dir, 'lock-plan.yml');
     writeFileSync(file, plan);
     const events: RunEvent[] = [];
-    const s = await runPlan(loadPlan(file, { rolesPath: [] }), loadInventory(inventoryFile), { check: false, forks: 1, tags: [], skipTags: [], secrets: loaderSecrets, extraVars: {}, breakLock: true, lockDir }, (e) => events.push(e));
+    const s = await runPlan(loadPlan(file, { rolesPath: [], secrets: testSecrets }), loadInventory(inventoryFile, testSecrets), { check: false, forks: 1, tags: [], skipTags: [], secrets: testSecrets, extraVars: {}, breakLock: true, lockDir }, (e) => events.push(e));
     assert.equal(s.hosts.me!.failed, 0);
     assert.equal(exists(lock), false);
   } finally {

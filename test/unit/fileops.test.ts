@@ -19,7 +19,7 @@ import { writeControllerFile } from '../../src/ops/controller-write.js';
 import { StateView } from '../../src/state/query.js';
 import { statQuery } from '../../src/state/stat-state.js';
 import { statFields } from '../../src/ops/stat.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
 import { parseFacts } from '../../src/facts/gather.js';
 import { apt } from '../../src/backends/package/apt.js';
 import { systemd } from '../../src/backends/init/systemd.js';
@@ -35,7 +35,7 @@ const ctx: OpContext = {
   controllerPath: (_k, src) => src,
   renderTemplate: () => '',
   noLog: false,
-  secrets: loaderSecrets,
+  secrets: new SecretRegistry(),
 };
 
 /** Resolves `op` with `args` and answers each query with `answer(key)`; returns the op, resolved and view. */
@@ -309,7 +309,7 @@ describe('file-level operations: bad arguments name file:line:col', () => {
   const load = (name: string, task: string) => {
     const f = path.join(dir, `${name}.yml`);
     writeFileSync(f, `- hosts: all\n  tasks:\n    - name: t\n${task}`);
-    return inputErrors(() => loadPlan(f, { rolesPath: [], bundledRolesDir: dir }));
+    return inputErrors(() => loadPlan(f, { rolesPath: [], bundledRolesDir: dir, secrets: new SecretRegistry() }));
   };
   const cases: [string, string, number, string][] = [
     ['replace-bad-regexp', "      replace: {path: /etc/x, regexp: '(unclosed'}\n", 4, 'not a valid regular expression'],

@@ -6,6 +6,10 @@ import { buildAddress } from '../../src/connectors/address.js';
 import { InputError } from '../../src/core/errors.js';
 import { hostBecome } from '../../src/engine/prepare.js';
 import { YamlSource } from '../../src/load/yaml.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 test('become: booleans, yes/no/true/false strings (any case), ansible_become, unset', () => {
   assert.equal(hostBecome({}), false);
@@ -19,7 +23,7 @@ test('become: booleans, yes/no/true/false strings (any case), ansible_become, un
 });
 
 test('become: what an inventory says in YAML reaches the engine and the connector alike', () => {
-  const src = YamlSource.parse('become: no\n', 'inventory.yml');
+  const src = YamlSource.parse('become: no\n', 'inventory.yml', testSecrets);
   const vars = src.value(src.root) as Record<string, unknown>;
   assert.equal(vars.become, 'no', 'YAML 1.2 keeps no a string');
   assert.equal(hostBecome(vars), false);

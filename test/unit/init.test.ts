@@ -10,9 +10,12 @@ import { after, afterEach, before, describe, it } from 'node:test';
 import { runProcess } from '../run-process.js';
 import { buildAddress } from '../../src/connectors/address.js';
 import { hostVars, loadInventory } from '../../src/load/inventory.js';
-import { Secret } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { YamlSource } from '../../src/load/yaml.js';
 import { setVaultPassphrase } from '../../src/vault/passphrase.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');
@@ -87,7 +90,7 @@ describe('fleetplan init relay', () => {
       if (/^\w+:/.test(l)) assert.match(lines[i - 1]!, /^#/, `no comment above '${l}'`);
     }
     const values = withRelayPassword(() => {
-      const src = YamlSource.read(path.join(dir, 'group_vars/relays.yml'));
+      const src = YamlSource.read(path.join(dir, 'group_vars/relays.yml'), testSecrets);
       return src.value(src.root) as Record<string, unknown>;
     });
     assert.equal(values.relay_host, 'smtp.provider.example');
@@ -98,7 +101,7 @@ describe('fleetplan init relay', () => {
     assert.ok(values.relay_password instanceof Secret);
     assert.equal(String(values.relay_password), RELAY_PASSWORD);
 
-    const inv = withRelayPassword(() => loadInventory(path.join(dir, 'inventory.yml')));
+    const inv = withRelayPassword(() => loadInventory(path.join(dir, 'inventory.yml'), testSecrets));
     assert.deepEqual([...inv.hosts.keys()], ['relay1', 'relay2']);
     assert.equal(hostVars(inv, 'relay1').ssh_host, '192.0.2.10');
 
@@ -170,7 +173,7 @@ describe('fleetplan init relay', () => {
     for (const f of FILES) assert.ok(!readFileSync(path.join(dir, f), 'utf8').includes(RELAY_PASSWORD), `${f} holds the password`);
 
     setVaultPassphrase(VAULT_PASS);
-    const src = YamlSource.read(path.join(dir, 'group_vars/relays.yml'));
+    const src = YamlSource.read(path.join(dir, 'group_vars/relays.yml'), testSecrets);
     const value = (src.value(src.root) as Record<string, unknown>).relay_password;
     assert.ok(value instanceof Secret);
     assert.equal(String(value), RELAY_PASSWORD);
@@ -227,8 +230,8 @@ describe('fleetplan init relay', () => {
     assert.match(text, /^#\s+bsd1: ssh_password$/m);
     assert.match(text, /ssh_private_key_file: ~\/\.ssh\/bsd_key/, '~ paths stay portable');
 
-    const before = loadInventory(path.join(src, 'inventory.yml'));
-    const after = withRelayPassword(() => loadInventory(path.join(dir, 'inventory.yml')));
+    const before = loadInventory(path.join(src, 'inventory.yml'), testSecrets);
+    const after = withRelayPassword(() => loadInventory(path.join(dir, 'inventory.yml'), testSecrets));
     assert.deepEqual([...after.hosts.keys()], ['mx 1', 'mx2', 'bsd1']);
     for (const h of after.hosts.keys()) assert.ok(after.hosts.get(h)!.groups.includes('relays'));
     const noConfig = path.join(base, 'no-ssh-config');
@@ -250,7 +253,7 @@ describe('fleetplan init relay', () => {
     const limited = fresh();
     const l = await cli(['init', 'relay', limited, '--hosts', path.join(src, 'inventory.yml'), '--limit', 'debian'], base);
     assert.equal(l.code, 0, l.stderr);
-    assert.deepEqual([...withRelayPassword(() => loadInventory(path.join(limited, 'inventory.yml'))).hosts.keys()], ['mx 1', 'mx2']);
+    assert.deepEqual([...withRelayPassword(() => loadInventory(path.join(limited, 'inventory.yml'), testSecrets)).hosts.keys()], ['mx 1', 'mx2']);
   });
 
   it('--hosts that cannot be used: an input error naming the file, nothing written', async () => {

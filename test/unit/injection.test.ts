@@ -11,7 +11,10 @@ import type { RunEvent } from '../../src/engine/events.js';
 import { runPlan } from '../../src/engine/run.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-inject-'));
 const pwned = path.join(dir, 'PWNED');
@@ -61,7 +64,7 @@ tasks:
   };
   const cwdBefore = new Set(readdirSync(process.cwd()));
   const events: RunEvent[] = [];
-  const summary = await runPlan(loadPlan(plan, { rolesPath: [] }), loadInventory(inventory), { check: false, forks: 1, tags: [], skipTags: [], extraVars: vars, secrets: loaderSecrets }, (e) => events.push(e));
+  const summary = await runPlan(loadPlan(plan, { rolesPath: [], secrets: testSecrets }), loadInventory(inventory, testSecrets), { check: false, forks: 1, tags: [], skipTags: [], extraVars: vars, secrets: testSecrets }, (e) => events.push(e));
   const failures = events.flatMap((e) => (e.type === 'task-result' && e.result.status === 'failed' ? [`${e.result.task}: ${e.result.error}`] : []));
   assert.deepEqual(failures, []);
   assert.equal(summary.hosts.me!.failed, 0);

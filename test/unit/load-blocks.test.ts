@@ -13,9 +13,11 @@ import { loadPlan } from '../../src/load/plan.js';
 import { eachTask } from '../../src/load/task-tree.js';
 import { validatePlanVars } from '../../src/load/validate.js';
 import { hasError, inputErrors } from './load-helpers.js';
+import { SecretRegistry } from '../../src/core/secret.js';
 
 const fixture = path.join(packageRoot(), 'test/integration/fixtures/structure/plan.yml');
-const opts = { rolesPath: [], bundledRolesDir: path.join(packageRoot(), 'roles') };
+const secrets = new SecretRegistry();
+const opts = { rolesPath: [], bundledRolesDir: path.join(packageRoot(), 'roles'), secrets };
 const tmp = mkdtempSync(path.join(tmpdir(), 'fleetplan-load-blocks-'));
 after(() => rmSync(tmp, { recursive: true, force: true }));
 
@@ -97,7 +99,7 @@ describe('the task tree of the structure fixture', () => {
 
   it('is valid for validate: loop items, include vars and what failed are known where they are bound', () => {
     writeFileSync(path.join(tmp, 'inventory.yml'), 'all:\n  hosts:\n    h1: {}\n');
-    const inv = loadInventory(path.join(tmp, 'inventory.yml'));
+    const inv = loadInventory(path.join(tmp, 'inventory.yml'), secrets);
     assert.deepEqual(validatePlanVars(plan, inv, { extra_wins: 'x' }).map((e) => e.describe()), []);
   });
 });

@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { hostVars, loadInventory, selectHosts } from '../../src/load/inventory.js';
-import { Secret, secretValues } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { fix, hasError, inputErrors } from './load-helpers.js';
 
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
+
 describe('loadInventory', () => {
-  const inv = loadInventory(fix('inventory', 'inventory.yml'));
+  const inv = loadInventory(fix('inventory', 'inventory.yml'), testSecrets);
 
   it('reads nested groups; a host in several groups is one host', () => {
     assert.deepEqual([...inv.hosts.keys()], ['bastion', 'relay1', 'relay2', 'relay3', 'web1', 'web2', 'db1']);
@@ -32,36 +35,36 @@ describe('loadInventory', () => {
     assert.ok(pw instanceof Secret);
     assert.equal(`${pw}`, 'hunter2');
     assert.equal(JSON.stringify({ pw }), '{"pw":"[redacted]"}');
-    assert.ok(secretValues().has('hunter2'));
+    assert.ok(testSecrets.values().has('hunter2'));
   });
 
   it('rejects unknown group keys with a suggestion', () => {
-    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'unknown-key.yml')));
+    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'unknown-key.yml'), testSecrets));
     hasError(errs, 'unknown-key.yml', 4, 7, "unknown key 'hots' in group 'web'");
     hasError(errs, 'unknown-key.yml', 4, 7, "did you mean 'hosts'?");
   });
 
   it('rejects cycles in children', () => {
-    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'cycle.yml')));
+    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'cycle.yml'), testSecrets));
     hasError(errs, 'cycle.yml', 7, 13, 'group cycle: a → b → a');
   });
 
   it('rejects a host named like a group', () => {
-    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'host-group.yml')));
+    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'host-group.yml'), testSecrets));
     hasError(errs, 'host-group.yml', 5, 9, "'db' is both a host and a group");
   });
 
   it('reports YAML syntax errors and duplicate keys with positions', () => {
-    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'syntax.yml')));
+    const errs = inputErrors(() => loadInventory(fix('bad-inventory', 'syntax.yml'), testSecrets));
     assert.ok(errs.every((e) => e.pos?.file.endsWith('syntax.yml') && e.pos.line !== undefined && e.pos.col !== undefined));
     assert.ok(errs.some((e) => e.message.startsWith('YAML syntax error')), errs.map((e) => e.describe()).join('\n'));
-    const dup = inputErrors(() => loadInventory(fix('bad-inventory', 'dup.yml')));
+    const dup = inputErrors(() => loadInventory(fix('bad-inventory', 'dup.yml'), testSecrets));
     hasError(dup, 'dup.yml', 4, 5, 'duplicate key');
   });
 });
 
 describe('selectHosts', () => {
-  const inv = loadInventory(fix('inventory', 'inventory.yml'));
+  const inv = loadInventory(fix('inventory', 'inventory.yml'), testSecrets);
   const sel = (p: string, limit?: string) => selectHosts(inv, p, limit);
 
   it('all, *, groups (with descendants), hosts', () => {

@@ -2,8 +2,12 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { loadPlan } from '../../src/load/plan.js';
 import { fix, hasError, inputErrors, registry } from './load-helpers.js';
+import { SecretRegistry } from '../../src/core/secret.js';
 
-const opts = { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry };
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
+
+const opts = { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry, secrets: testSecrets };
 const load = (file: string) => loadPlan(fix(...file.split('/')), opts);
 
 describe('loadPlan: a valid plan', () => {

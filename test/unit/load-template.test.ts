@@ -5,11 +5,14 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import type { TaskDef } from '../../src/load/model.js';
-import { Secret, secretValues } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { renderArgs, renderString, renderTemplateFile } from '../../src/load/template.js';
 import { fix } from './load-helpers.js';
 
-const render = (text: string, vars: Record<string, unknown>) => renderString(text, vars);
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
+
+const render = (text: string, vars: Record<string, unknown>) => renderString(text, vars, testSecrets);
 
 describe('templates', () => {
   it('{{log}} writes to stderr, never to stdout (where --json goes)', () => {
@@ -19,7 +22,7 @@ describe('templates', () => {
     process.stdout.write = ((chunk: string) => (out.push(String(chunk)), true)) as typeof process.stdout.write;
     console.error = (...m: unknown[]) => void err.push(m.join(' '));
     try {
-      assert.equal(renderString('a{{log "from the template"}}b', {}), 'ab');
+      assert.equal(renderString('a{{log "from the template"}}b', {}, testSecrets), 'ab');
     } finally {
       process.stdout.write = o;
       console.error = e;
@@ -30,10 +33,10 @@ describe('templates', () => {
 
   it('strict: an undefined variable names the template file, line, column and variable', () => {
     const file = fix('bad', 'roles', 'ok', 'templates', 'ok.conf.hbs');
-    assert.throws(() => renderTemplateFile(file, { relay_port: 25 }), (e: unknown) =>
+    assert.throws(() => renderTemplateFile(file, { relay_port: 25 }, testSecrets), (e: unknown) =>
       e instanceof InputError && e.pos!.file.endsWith('ok.conf.hbs') && e.pos!.line === 3 && e.pos!.col === 11 &&
       e.message === "undefined variable 'relay_hots'" && /ok\.conf\.hbs:3:11: undefined variable 'relay_hots'$/.test(e.describe()));
-    assert.equal(renderTemplateFile(file, { relay_port: 25, relay_hots: 'mx', deb_only: 1, list: [1, 2] }), '# managed\nport = 25\nhost = mx\ndeb = 1\n12\n');
+    assert.equal(renderTemplateFile(file, { relay_port: 25, relay_hots: 'mx', deb_only: 1, list: [1, 2] }, testSecrets), '# managed\nport = 25\nhost = mx\ndeb = 1\n12\n');
   });
 
   it('strict: nested paths name the full missing path; null renders empty', () => {
@@ -61,8 +64,8 @@ describe('templates', () => {
   });
 
   it('secrets render as their value', () => {
-    assert.equal(render('pw={{pw}}', { pw: new Secret('abc123') }), 'pw=abc123');
-    assert.ok(secretValues().has('abc123'));
+    assert.equal(render('pw={{pw}}', { pw: new Secret('abc123', testSecrets) }), 'pw=abc123');
+    assert.ok(testSecrets.values().has('abc123'));
   });
 
   it('renderArgs renders deeply; errors point at the argument in the plan file', () => {
@@ -71,8 +74,8 @@ describe('templates', () => {
       argPos: { path: { file: 'plans/site.yml', line: 12, col: 15 }, env: { file: 'plans/site.yml', line: 13, col: 14 } },
       pos: { file: 'plans/site.yml', line: 10, col: 7 },
     } satisfies Pick<TaskDef, 'args' | 'argPos' | 'pos'>;
-    assert.deepEqual(renderArgs(task, { name: 'motd', a: 1 }), { path: '/etc/motd', env: { A: 1, L: ['motd-x'] }, n: 3 });
-    assert.throws(() => renderArgs(task, { name: 'motd' }), (e: unknown) =>
+    assert.deepEqual(renderArgs(task, { name: 'motd', a: 1 }, testSecrets), { path: '/etc/motd', env: { A: 1, L: ['motd-x'] }, n: 3 });
+    assert.throws(() => renderArgs(task, { name: 'motd' }, testSecrets), (e: unknown) =>
       e instanceof InputError && e.describe() === "plans/site.yml:13:14: argument 'env': undefined variable 'a'");
   });
 
@@ -86,12 +89,12 @@ describe('templates', () => {
     const file = path.join(dir, 't.hbs');
     writeFileSync(file, 'one {{x}}');
     utimesSync(file, 1000, 1000);
-    assert.equal(renderTemplateFile(file, { x: 1 }), 'one 1');
+    assert.equal(renderTemplateFile(file, { x: 1 }, testSecrets), 'one 1');
     writeFileSync(file, 'two {{x}}');
     utimesSync(file, 1000, 1000);
     writeFileSync(file, 'two {{x}}'); // same size as before; the mtime below tells the change
     utimesSync(file, 2000, 2000);
-    assert.equal(renderTemplateFile(file, { x: 1 }), 'two 1');
+    assert.equal(renderTemplateFile(file, { x: 1 }, testSecrets), 'two 1');
     rmSync(dir, { recursive: true, force: true });
   });
 });

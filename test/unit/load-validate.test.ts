@@ -7,9 +7,13 @@ import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
 import { validatePlanVars } from '../../src/load/validate.js';
 import { fix, hasError, registry } from './load-helpers.js';
+import { SecretRegistry } from '../../src/core/secret.js';
 
-const opts = { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry };
-const inventory = loadInventory(fix('inventory', 'inventory.yml'));
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
+
+const opts = { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry, secrets: testSecrets };
+const inventory = loadInventory(fix('inventory', 'inventory.yml'), testSecrets);
 
 describe('validatePlanVars', () => {
   it('a plan whose variables all resolve has no errors (defaults, OS vars in every file, facts, each/if/default)', () => {
@@ -42,7 +46,7 @@ describe('validatePlanVars', () => {
         '        r1: { ssh_host: 10.0.0.1 }', '        r2: { ssh_host: 10.0.0.2 }', '        r3: { ssh_host: 10.0.0.3 }',
         '        r4: { ssh_host: 10.0.0.4, nope: 1 }', '        r5: { ssh_host: 10.0.0.5, motd: "{{ greeting }}" }', '',
       ].join('\n'));
-      const inv = loadInventory(path.join(dir, 'inventory.yml'));
+      const inv = loadInventory(path.join(dir, 'inventory.yml'), testSecrets);
       const plan = loadPlan(fix('bad', 'undefined-var.yml'), opts);
       const errs = validatePlanVars(plan, inv, {});
       hasError(errs, 'bad/undefined-var.yml', 5, 16, "argument 'cmd': undefined variable 'nope' for hosts r1, r2, r3, r5");

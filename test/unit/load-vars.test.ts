@@ -4,6 +4,10 @@ import type { Facts } from '../../src/facts/facts.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { buildHostVars, osVarsFiles, parseExtraVars, varsFor } from '../../src/load/vars.js';
 import { fix, hasError, inputErrors } from './load-helpers.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 describe('variable precedence', () => {
   it('layers replace at the top level in the documented order', () => {
@@ -41,7 +45,7 @@ describe('variable precedence', () => {
   });
 
   it('varsFor combines inventory, play, role and facts for one host', () => {
-    const inventory = loadInventory(fix('inventory', 'inventory.yml'));
+    const inventory = loadInventory(fix('inventory', 'inventory.yml'), testSecrets);
     const role = { name: 'r', dir: '/r', defaults: { level: 'default', d: 1 }, osVars: { Debian: { vars: { os: 'deb' }, file: '' } }, tasks: [], handlers: [] };
     const facts = { os_family: 'Debian', distribution: 'debian', distribution_major: 12 } as Facts;
     const v = varsFor({ inventory, host: 'relay3', play: { vars: { p: 1 } }, roleRef: { role, params: { q: 2 } }, extraVars: { e: 3 }, facts });
@@ -54,11 +58,11 @@ describe('variable precedence', () => {
 
 describe('parseExtraVars', () => {
   it('key=value as YAML scalars, @file, inline mappings, later wins', () => {
-    const v = parseExtraVars(['port=25', 'on=true', 'name=web 1', 'mode=0644', 'empty=', 'x=a: b', `@${fix('vars', 'extra.yml')}`, '{"port": 100}']);
+    const v = parseExtraVars(['port=25', 'on=true', 'name=web 1', 'mode=0644', 'empty=', 'x=a: b', `@${fix('vars', 'extra.yml')}`, '{"port": 100}'], testSecrets);
     assert.deepEqual(v, { port: 100, on: true, name: 'web 1', mode: '0644', empty: '', x: 'a: b', from_file: 1 });
   });
   it('errors name the argument', () => {
-    const errs = inputErrors(() => parseExtraVars(['novalue', '1x=2', '@/nonexistent/file.yml', `@${fix('vars', 'notmap.yml')}`]));
+    const errs = inputErrors(() => parseExtraVars(['novalue', '1x=2', '@/nonexistent/file.yml', `@${fix('vars', 'notmap.yml')}`], testSecrets));
     assert.ok(errs.some((e) => e.message === "-e 'novalue': expected key=value, @file.yml or {mapping}"));
     assert.ok(errs.some((e) => e.message.startsWith("-e '1x=2': '1x' is not a variable name")));
     assert.ok(errs.some((e) => e.pos?.file === '/nonexistent/file.yml' && e.message.startsWith('cannot read file')));

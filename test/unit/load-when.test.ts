@@ -3,28 +3,31 @@ import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import { Issues } from '../../src/load/issues.js';
 import type { Condition } from '../../src/load/model.js';
-import { Secret } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { evaluateWhen, parseCondition } from '../../src/load/when.js';
 import { YamlSource } from '../../src/load/yaml.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const vars = {
   facts: { os_family: 'Debian', distribution: 'debian', distribution_major: 12 },
   relay: { enabled: true, port: 587, hosts: [] as string[] },
   name: 'web1',
-  token: new Secret('s3cret'),
+  token: new Secret('s3cret', testSecrets),
   empty: '',
   nothing: null,
 };
 
 /** Parse a YAML condition as the loader does (so the shape checks apply too). */
 function cond(yaml: string): Condition {
-  const src = YamlSource.parse(yaml, 'when.yml');
+  const src = YamlSource.parse(yaml, 'when.yml', testSecrets);
   const issues = new Issues();
   const c = parseCondition(src, src.root, issues);
   assert.equal(issues.list.length, 0, issues.list.map((e) => e.describe()).join('\n'));
   return c!;
 }
-const ev = (yaml: string) => evaluateWhen(cond(yaml), vars);
+const ev = (yaml: string) => evaluateWhen(cond(yaml), vars, testSecrets);
 
 describe('evaluateWhen truth table', () => {
   const table: [string, boolean][] = [

@@ -1,12 +1,15 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { InputError, InputErrors } from '../../src/core/errors.js';
-import { Secret, redact } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { YamlSource } from '../../src/load/yaml.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const errorsOf = (text: string): InputError[] => {
   try {
-    YamlSource.parse(text, 'x.yml');
+    YamlSource.parse(text, 'x.yml', testSecrets);
   } catch (e) {
     if (e instanceof InputErrors) return e.errors;
     if (e instanceof InputError) return [e];
@@ -17,22 +20,22 @@ const errorsOf = (text: string): InputError[] => {
 
 describe('yaml', () => {
   it('positions of keys and values by path', () => {
-    const src = YamlSource.parse('plays:\n  - tasks:\n      - file: {path: /x}\n', 'x.yml');
+    const src = YamlSource.parse('plays:\n  - tasks:\n      - file: {path: /x}\n', 'x.yml', testSecrets);
     assert.deepEqual(src.keyPos(['plays', 0, 'tasks']), { file: 'x.yml', line: 2, col: 5 });
     assert.deepEqual(src.valuePos(['plays', 0, 'tasks', 0, 'file', 'path']), { file: 'x.yml', line: 3, col: 22 });
     assert.equal(src.valuePos(['plays', 1]), undefined);
   });
 
   it('merge keys expand, own keys win', () => {
-    const src = YamlSource.parse('base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\n', 'x.yml');
+    const src = YamlSource.parse('base: &b {a: 1, b: 2}\nx:\n  <<: *b\n  b: 3\n', 'x.yml', testSecrets);
     assert.deepEqual(src.entries(src.nodeAt(src.root, ['x'])).map((e) => [e.key, src.value(e.value)]), [['a', 1], ['b', 3]]);
   });
 
   it('!secret wraps scalars; only scalars; unknown tags and duplicate keys are errors', () => {
-    const src = YamlSource.parse('pw: !secret "p@ss w0rd"\n', 'x.yml');
+    const src = YamlSource.parse('pw: !secret "p@ss w0rd"\n', 'x.yml', testSecrets);
     const pw = (src.value(src.root) as { pw: Secret }).pw;
     assert.ok(pw instanceof Secret);
-    assert.equal(redact('login with p@ss w0rd now'), 'login with [redacted] now');
+    assert.equal(testSecrets.redact('login with p@ss w0rd now'), 'login with [redacted] now');
     assert.match(errorsOf('pw: !secret\n  - a\n')[0]!.message, /!secret applies to a scalar/);
     const [tag] = errorsOf('a: 1\nb: !vault x\n');
     assert.deepEqual([tag!.pos?.line, tag!.pos?.col], [2, 4]);
@@ -45,11 +48,11 @@ describe('environment tags', () => {
   it('!env and !secret_env read the controller environment at load time; unset is an error at its position', () => {
     process.env.FLEETPLAN_TEST_ENV = 'from-env';
     process.env.FLEETPLAN_TEST_SECRET = 's3cr3t-from-env';
-    const src = YamlSource.parse('a: !env FLEETPLAN_TEST_ENV\nb: !secret_env FLEETPLAN_TEST_SECRET\n', 'x.yml');
+    const src = YamlSource.parse('a: !env FLEETPLAN_TEST_ENV\nb: !secret_env FLEETPLAN_TEST_SECRET\n', 'x.yml', testSecrets);
     const v = src.value(src.root) as { a: string; b: Secret };
     assert.equal(v.a, 'from-env');
     assert.ok(v.b instanceof Secret);
-    assert.equal(redact('pw s3cr3t-from-env'), 'pw [redacted]');
+    assert.equal(testSecrets.redact('pw s3cr3t-from-env'), 'pw [redacted]');
     delete process.env.FLEETPLAN_TEST_MISSING;
     const [e] = errorsOf('x: 1\npw: !secret_env FLEETPLAN_TEST_MISSING\n');
     assert.equal(e!.describe(), 'x.yml:2:5: !secret_env: environment variable FLEETPLAN_TEST_MISSING is not set');

@@ -10,7 +10,10 @@ import { operations } from '../../src/ops/registry.js';
 import { Unresolved, type OpContext, type PlanResult } from '../../src/ops/operation.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import { StateView } from '../../src/state/query.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const ctx: OpContext = {
   host: 'h1',
@@ -20,7 +23,7 @@ const ctx: OpContext = {
   controllerPath: (_k, src) => src,
   renderTemplate: () => 'rendered\n',
   noLog: false,
-  secrets: loaderSecrets,
+  secrets: testSecrets,
 };
 
 /** Plans `op` with `args`, answering each of its queries with `answer(key)`. */

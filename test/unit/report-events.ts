@@ -3,7 +3,10 @@ import type { HostStats, RunEvent, TaskResult } from '../../src/engine/events.js
 import { redactEvent, redactResult } from '../../src/engine/redact.js';
 import type { Facts } from '../../src/facts/facts.js';
 import type { Change } from '../../src/ops/operation.js';
-import { loaderSecrets } from '../../src/core/secret.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of the runs these events come from (each command run has one); tests register into it. */
+export const testSecrets = new SecretRegistry();
 
 export const FACTS: Facts = {
   hostname: 'x', system: 'Linux', kernel: '6.1', arch: 'x86_64', os_family: 'Debian', distribution: 'debian',
@@ -43,7 +46,7 @@ export function events(check: boolean, hosts: Record<string, { tasks?: TaskResul
       st = stats([], { unreachable: true, ms: 10 });
     } else {
       out.push({ type: 'host-facts', host, facts: FACTS, ms: 5 });
-      for (const t of tasks) out.push({ type: 'task-result', result: redactResult(t, loaderSecrets) });
+      for (const t of tasks) out.push({ type: 'task-result', result: redactResult(t, testSecrets) });
       if (h.failed) out.push({ type: 'host-failed', host, error: h.failed });
       st = stats(tasks, h.failed ? { failed: stats(tasks).failed + 1 } : {});
     }
@@ -51,7 +54,7 @@ export function events(check: boolean, hosts: Record<string, { tasks?: TaskResul
     out.push({ type: 'host-done', host, stats: st });
   }
   out.push({ type: 'run-end', summary });
-  return out.map((e) => (e.type === 'task-result' ? e : redactEvent(e, loaderSecrets)));
+  return out.map((e) => (e.type === 'task-result' ? e : redactEvent(e, testSecrets)));
 }
 
 /** `hosts` hosts of `tasks` tasks; every tenth host changes every fifth task (a 40-line file each). */

@@ -14,11 +14,11 @@ import { after, describe, test } from 'node:test';
 import { runProcess } from '../run-process.js';
 import type { RunEvent } from '../../src/engine/events.js';
 import { InputError, InputErrors } from '../../src/core/errors.js';
-import { Secret, loaderSecrets } from '../../src/core/secret.js';
+import { Secret } from '../../src/core/secret.js';
 import { SCRIPT } from '../../src/report/html-assets.js';
 import { HtmlReporter, ReportError } from '../../src/report/html.js';
 import { attr, byClass, byTag, elements, text, parsePage, type El } from './html-dom.js';
-import { events, largeRun, run, task, write } from './report-events.js';
+import { events, largeRun, run, task, testSecrets, write } from './report-events.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');
@@ -32,7 +32,7 @@ const fresh = () => {
 };
 
 function report(file: string, evs: RunEvent[], argv = ['apply', 'site.yml', '--check', '--report', file]): string {
-  const r = new HtmlReporter({ file, plan: 'site.yml', argv, version: '9.9.9', secrets: loaderSecrets });
+  const r = new HtmlReporter({ file, plan: 'site.yml', argv, version: '9.9.9', secrets: testSecrets });
   for (const e of evs) r.handle(e);
   return readFileSync(file, 'utf8');
 }
@@ -90,7 +90,7 @@ describe('HTML report from engine events', () => {
   });
 
   test('secrets: neither in the page nor in its command line; secret files say only that they change', () => {
-    const secret = new Secret('Unit-S3cret-9d1f').toString();
+    const secret = new Secret('Unit-S3cret-9d1f', testSecrets).toString();
     const file = path.join(fresh(), 'run.html');
     const page = report(
       file,
@@ -158,7 +158,7 @@ describe('HTML report from engine events', () => {
     const file = path.join(d, 'run.html');
     writeFileSync(file, 'previous report');
     const before = statSync(file).ino;
-    const r = new HtmlReporter({ file, plan: 'site.yml', argv: [], version: '9.9.9', secrets: loaderSecrets });
+    const r = new HtmlReporter({ file, plan: 'site.yml', argv: [], version: '9.9.9', secrets: testSecrets });
     const evs = events(true, { a: { tasks: [task('a', 't')] } });
     for (const e of evs.slice(0, -1)) r.handle(e);
     assert.equal(readFileSync(file, 'utf8'), 'previous report', 'nothing is written before the run ends');
@@ -183,15 +183,15 @@ describe('HTML report from engine events', () => {
 
   test('a report that cannot be written: refused before the run, or a ReportError after it', () => {
     const d = fresh();
-    assert.throws(() => new HtmlReporter({ file: path.join(d, 'no/such/dir/run.html'), plan: 'p', argv: [], version: '1', secrets: loaderSecrets }), (e: unknown) => {
+    assert.throws(() => new HtmlReporter({ file: path.join(d, 'no/such/dir/run.html'), plan: 'p', argv: [], version: '1', secrets: testSecrets }), (e: unknown) => {
       assert.ok(e instanceof InputError);
       assert.match(e.describe(), /no\/such\/dir\/run\.html: --report: directory .* does not exist/);
       return true;
     });
-    assert.throws(() => new HtmlReporter({ file: d, plan: 'p', argv: [], version: '1', secrets: loaderSecrets }), /--report: is a directory/);
+    assert.throws(() => new HtmlReporter({ file: d, plan: 'p', argv: [], version: '1', secrets: testSecrets }), /--report: is a directory/);
     const sub = path.join(d, 'gone');
     mkdirSync(sub);
-    const r = new HtmlReporter({ file: path.join(sub, 'run.html'), plan: 'p', argv: [], version: '1', secrets: loaderSecrets });
+    const r = new HtmlReporter({ file: path.join(sub, 'run.html'), plan: 'p', argv: [], version: '1', secrets: testSecrets });
     rmSync(sub, { recursive: true });
     const evs = events(true, { a: {} });
     for (const e of evs.slice(0, -1)) r.handle(e);
@@ -204,7 +204,7 @@ describe('HTML report from engine events', () => {
 
   test('a run that stops early leaves a page with what was recorded and why', () => {
     const file = path.join(fresh(), 'run.html');
-    const r = new HtmlReporter({ file, plan: 'site.yml', argv: [], version: '9.9.9', secrets: loaderSecrets });
+    const r = new HtmlReporter({ file, plan: 'site.yml', argv: [], version: '9.9.9', secrets: testSecrets });
     const evs = events(true, { a: { tasks: [task('a', 'first', { status: 'changed' })] }, b: {} });
     for (const e of evs.slice(0, 4)) r.handle(e); // run-start, a's start, facts and first task result
     assert.equal(r.stopped(new Error('socket hang up')), undefined);
@@ -214,7 +214,7 @@ describe('HTML report from engine events', () => {
     assert.deepEqual(cells(rowOf(doc, 'a')).slice(0, 4), ['a', 'not finished', '0', '1']);
 
     const early = path.join(fresh(), 'run.html');
-    const r2 = new HtmlReporter({ file: early, plan: 'site.yml', argv: [], version: '9.9.9', secrets: loaderSecrets });
+    const r2 = new HtmlReporter({ file: early, plan: 'site.yml', argv: [], version: '9.9.9', secrets: testSecrets });
     r2.stopped(new InputErrors([new InputError("unknown operation 'fiel'", { pos: { file: 'site.yml', line: 4, col: 5 } })]));
     const page2 = parsePage(readFileSync(early, 'utf8'));
     assert.equal(

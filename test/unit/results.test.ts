@@ -19,6 +19,9 @@ import { operations } from '../../src/ops/registry.js';
 import { decideChanged, decideFailed, withResult } from '../../src/engine/result-conditions.js';
 import { outputFields } from '../../src/engine/register.js';
 import { hasError, inputErrors } from './load-helpers.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+const testSecrets = new SecretRegistry();
 
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-results-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -28,7 +31,7 @@ function planFile(text: string): string {
   writeFileSync(file, text);
   return file;
 }
-const load = (text: string) => loadPlan(planFile(text), { rolesPath: [], registry: operations });
+const load = (text: string) => loadPlan(planFile(text), { rolesPath: [], registry: operations, secrets: testSecrets });
 const errorsOf = (text: string) => inputErrors(() => load(text));
 
 const GOOD = `- hosts: all
@@ -91,7 +94,7 @@ describe('loader: per-task result keywords', () => {
     - file: {path: "/tmp/{{short}}", content: "{{hn.stdout}} {{undefined_one}}"}
       when: {hn.rc: 0}
 `);
-    const errors = validatePlanVars(loadPlan(file, { rolesPath: [], registry: operations }), loadInventory(inv), {});
+    const errors = validatePlanVars(loadPlan(file, { rolesPath: [], registry: operations, secrets: testSecrets }), loadInventory(inv, testSecrets), {});
     assert.deepEqual(errors.map((e) => e.message), ["argument 'content': undefined variable 'undefined_one' for host h1"]);
   });
 });
@@ -130,29 +133,29 @@ describe('a value a dry run cannot know', () => {
     assert.throws(fn, (err: unknown) => err instanceof Deferred && err.dependsOn === task && err.message === `deferred: depends on '${task}'`);
 
   it('conditions reading it throw Deferred naming the task; known parts stay usable', () => {
-    deferredOn(() => evaluateWhen({ 'out.rc': 0 } as Condition, vars), 'probe');
-    deferredOn(() => evaluateWhen({ 'out.stdout': { matches: 'x' } } as Condition, vars), 'probe');
-    deferredOn(() => evaluateWhen({ 'whole.stat.exists': true } as Condition, vars), 'deferred task');
-    assert.equal(evaluateWhen({ 'out.changed': true } as Condition, vars), true);
-    assert.equal(evaluateWhen({ 'out.rc': { defined: true } } as Condition, vars), true);
+    deferredOn(() => evaluateWhen({ 'out.rc': 0 } as Condition, vars, testSecrets), 'probe');
+    deferredOn(() => evaluateWhen({ 'out.stdout': { matches: 'x' } } as Condition, vars, testSecrets), 'probe');
+    deferredOn(() => evaluateWhen({ 'whole.stat.exists': true } as Condition, vars, testSecrets), 'deferred task');
+    assert.equal(evaluateWhen({ 'out.changed': true } as Condition, vars, testSecrets), true);
+    assert.equal(evaluateWhen({ 'out.rc': { defined: true } } as Condition, vars, testSecrets), true);
     // any: a known branch that holds decides without reading the unknown one.
-    assert.equal(evaluateWhen({ any: [{ n: 1 }, { 'out.rc': 0 }] } as Condition, vars), true);
+    assert.equal(evaluateWhen({ any: [{ n: 1 }, { 'out.rc': 0 }] } as Condition, vars, testSecrets), true);
   });
 
   it('defined: on a name the play sets later (pending) is decided when the task runs, not before', () => {
     const pending = { later: unknownResult(PENDING) };
     for (const defined of [true, false]) {
-      assert.throws(() => evaluateWhen({ later: { defined } } as Condition, pending), (err: unknown) => err instanceof Deferred && err.dependsOn === PENDING);
+      assert.throws(() => evaluateWhen({ later: { defined } } as Condition, pending, testSecrets), (err: unknown) => err instanceof Deferred && err.dependsOn === PENDING);
     }
   });
 
   it('templates reading it throw Deferred: a whole value, inside text, in a helper, in a block', () => {
-    deferredOn(() => renderString('{{out.stdout}}', vars), 'probe');
-    deferredOn(() => renderString('rc={{out.rc}}!', vars), 'probe');
-    deferredOn(() => renderString('{{default out.stdout "x"}}', vars), 'probe');
-    deferredOn(() => renderString('{{#if out.stdout}}yes{{/if}}', vars), 'probe');
-    deferredOn(() => renderString('{{whole.stat.path}}', vars), 'deferred task');
-    assert.equal(renderString('{{#if out.changed}}yes{{/if}}', vars), 'yes');
+    deferredOn(() => renderString('{{out.stdout}}', vars, testSecrets), 'probe');
+    deferredOn(() => renderString('rc={{out.rc}}!', vars, testSecrets), 'probe');
+    deferredOn(() => renderString('{{default out.stdout "x"}}', vars, testSecrets), 'probe');
+    deferredOn(() => renderString('{{#if out.stdout}}yes{{/if}}', vars, testSecrets), 'probe');
+    deferredOn(() => renderString('{{whole.stat.path}}', vars, testSecrets), 'deferred task');
+    assert.equal(renderString('{{#if out.changed}}yes{{/if}}', vars, testSecrets), 'yes');
   });
 });
 
@@ -161,18 +164,18 @@ describe('conditions over a result', () => {
   const result = (rc: number) => () => withResult({}, 'out', { rc, changed: true });
 
   it('failed_when decides alone when given: rules, conditions, booleans', () => {
-    assert.equal(decideFailed(undefined, ran, 'exited 3', result(3)), 'exited 3');
-    assert.equal(decideFailed({ condition: { 'out.rc': { gt: 3 } } as Condition }, ran, 'exited 3', result(3)), undefined);
-    assert.match(decideFailed({ condition: { 'out.rc': { gt: 1 } } as Condition }, ran, undefined, result(3))!, /failed_when holds/);
-    assert.match(decideFailed({ stdout_contains: 'three' }, ran, undefined, result(3))!, /exit 3/);
-    assert.equal(decideFailed(false, ran, 'exited 3', result(3)), undefined);
+    assert.equal(decideFailed(undefined, ran, 'exited 3', testSecrets, result(3)), 'exited 3');
+    assert.equal(decideFailed({ condition: { 'out.rc': { gt: 3 } } as Condition }, ran, 'exited 3', testSecrets, result(3)), undefined);
+    assert.match(decideFailed({ condition: { 'out.rc': { gt: 1 } } as Condition }, ran, undefined, testSecrets, result(3))!, /failed_when holds/);
+    assert.match(decideFailed({ stdout_contains: 'three' }, ran, undefined, testSecrets, result(3))!, /exit 3/);
+    assert.equal(decideFailed(false, ran, 'exited 3', testSecrets, result(3)), undefined);
   });
 
   it('changed_when: rules read the output, a condition the registered result', () => {
-    assert.equal(decideChanged({ rc: [0, 3] }, ran, false), true);
-    assert.equal(decideChanged({ stdout_not_contains: 'three' }, ran, true), false);
-    assert.equal(decideChanged({ condition: { 'out.rc': 0 } as Condition }, ran, true, result(3)), false);
-    assert.equal(decideChanged(undefined, ran, true), true);
+    assert.equal(decideChanged({ rc: [0, 3] }, ran, false, testSecrets), true);
+    assert.equal(decideChanged({ stdout_not_contains: 'three' }, ran, true, testSecrets), false);
+    assert.equal(decideChanged({ condition: { 'out.rc': 0 } as Condition }, ran, true, testSecrets, result(3)), false);
+    assert.equal(decideChanged(undefined, ran, true, testSecrets), true);
   });
 
   it('registered output: final newline stripped, lines split, as Ansible', () => {

@@ -25,6 +25,10 @@ import { operations } from '../../src/ops/registry.js';
 import { encryptVault } from '../../src/vault/crypto.js';
 import { fileSchema, operationRef, SCHEMA_KINDS, type SchemaKindName } from '../../src/schema/file-schemas.js';
 import type { JsonSchema } from '../../src/schema/operation-schema.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 // Compiled to dist/test/unit: the files checked are those of the source tree.
@@ -243,6 +247,10 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '71-cron-special-time-with-minute': 'special_time excludes the time fields: a relation between arguments',
   '74-apt-repository-not-a-source-line': 'a refinement of the line (deb or deb-src first) beyond the schema',
   '75-package-without-name-or-cache': 'name is required unless update_cache: a relation between arguments',
+  '95-template-jinja-filter': 'the problem is Jinja syntax inside a .hbs template',
+  '96-argument-jinja-statement': 'Jinja syntax inside a string argument (any string is a valid argument value)',
+  '97-typed-argument-not-a-boolean': 'the value of a variable (a template string is valid where a boolean is expected)',
+  '98-template-jinja-filter-name': 'the problem is inside a .hbs template',
 };
 
 interface Expect {
@@ -344,7 +352,7 @@ describe('the loader and the plan schema agree', () => {
         writeFileSync(path.join(dir, 'plan.yml'), text);
         let loaderError = '';
         try {
-          loadPlan(path.join(dir, 'plan.yml'), { rolesPath: [] });
+          loadPlan(path.join(dir, 'plan.yml'), { rolesPath: [], secrets: testSecrets });
         } catch (err) {
           if (!(err instanceof InputError || err instanceof InputErrors)) throw err;
           loaderError = err.message;

@@ -16,16 +16,18 @@ import { loadPlan } from '../../src/load/plan.js';
 import { validatePlanVars } from '../../src/load/validate.js';
 import { evaluateWhen, guardedPaths, parseCondition } from '../../src/load/when.js';
 import { YamlSource } from '../../src/load/yaml.js';
-import { Secret } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
+
+const testSecrets = new SecretRegistry();
 import { fix, hasError, registry } from './load-helpers.js';
 
 function cond(yaml: string, issues = new Issues()): Condition | undefined {
-  const src = YamlSource.parse(yaml, 'when.yml');
+  const src = YamlSource.parse(yaml, 'when.yml', testSecrets);
   return parseCondition(src, src.root, issues);
 }
 
 describe('when: {var: path} compares two variables', () => {
-  const vars = { a: 5, b: 5, c: 7, s: 'x', list: [1, 5], name: 'relay1', pw: new Secret('hunter2'), n: '5' };
+  const vars = { a: 5, b: 5, c: 7, s: 'x', list: [1, 5], name: 'relay1', pw: new Secret('hunter2', testSecrets), n: '5' };
   const table: [string, boolean][] = [
     ['a: {eq: {var: b}}', true], ['a: {eq: {var: c}}', false], ['a: {ne: {var: c}}', true], ['a: {ne: {var: b}}', false],
     ['c: {gt: {var: a}}', true], ['a: {gt: {var: c}}', false], ['a: {gte: {var: b}}', true], ['a: {lt: {var: c}}', true],
@@ -33,12 +35,12 @@ describe('when: {var: path} compares two variables', () => {
     ['n: {eq: {var: a}}', true], ['a: {lte: {var: n}}', true],
     ['{b: {defined: true}, a: {eq: {var: b}}}', true],
   ];
-  for (const [yaml, want] of table) it(`${yaml} → ${want}`, () => assert.equal(evaluateWhen(cond(yaml)!, vars), want));
+  for (const [yaml, want] of table) it(`${yaml} → ${want}`, () => assert.equal(evaluateWhen(cond(yaml)!, vars, testSecrets), want));
 
   it('an undefined referenced variable is an error naming it and the test; a non-list for in too; secrets stay hidden', () => {
-    assert.throws(() => evaluateWhen(cond('a: {eq: {var: nope}}')!, vars), (e: InputError) => /undefined variable 'nope' \(the eq of 'a'/.test(e.message) && e.pos?.line === 1);
-    assert.throws(() => evaluateWhen(cond('a: {in: {var: s}}')!, vars), /in expects a list, and 's' \("x"\) is not one/);
-    assert.throws(() => evaluateWhen(cond('a: {gt: {var: pw}}')!, vars), (e: Error) => e.message.includes('[redacted]') && !e.message.includes('hunter2'));
+    assert.throws(() => evaluateWhen(cond('a: {eq: {var: nope}}')!, vars, testSecrets), (e: InputError) => /undefined variable 'nope' \(the eq of 'a'/.test(e.message) && e.pos?.line === 1);
+    assert.throws(() => evaluateWhen(cond('a: {in: {var: s}}')!, vars, testSecrets), /in expects a list, and 's' \("x"\) is not one/);
+    assert.throws(() => evaluateWhen(cond('a: {gt: {var: pw}}')!, vars, testSecrets), (e: Error) => e.message.includes('[redacted]') && !e.message.includes('hunter2'));
   });
 
   it('bad {var:} forms are load errors with positions; a bare {var:} test gets the eq form as a hint', () => {
@@ -74,8 +76,8 @@ describe('guardedPaths: what a condition that held proves defined', () => {
 describe('validate: defined guards and magic variables', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fp-h17vars-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const inventory = loadInventory(fix('inventory', 'inventory.yml'));
-  const opts = { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry };
+  const inventory = loadInventory(fix('inventory', 'inventory.yml'), testSecrets);
+  const opts = { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry, secrets: testSecrets };
   const validate = (name: string, lines: string[], extra = {}) => {
     const file = path.join(dir, `${name}.yml`);
     writeFileSync(file, lines.join('\n') + '\n');
@@ -156,8 +158,8 @@ describe('validate: defined guards and magic variables', () => {
 });
 
 describe('run-time magic variables (host-scope.ts)', () => {
-  const inventory = loadInventory(fix('inventory', 'inventory.yml'));
-  const plan = loadPlan(fix('site', 'site.yml'), { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry });
+  const inventory = loadInventory(fix('inventory', 'inventory.yml'), testSecrets);
+  const plan = loadPlan(fix('site', 'site.yml'), { rolesPath: [fix('rolespath')], bundledRolesDir: fix('bundled'), registry, secrets: testSecrets });
   const facts = parseFacts('system=Linux\nhostname=relay1\nos_release.ID=debian\nos_release.VERSION_ID=12\nos_release.VERSION_CODENAME=bookworm\nextended=1\nhosts=127.0.1.1 relay1.example.org relay1\n');
 
   it('groups has every group with its hosts (children included), all and ungrouped', () => {
@@ -170,7 +172,7 @@ describe('run-time magic variables (host-scope.ts)', () => {
   });
 
   it('a host sees its own facts and Ansible names; another host\'s facts only from the play after the one it started in', () => {
-    const run = { plan, inventory, extraVars: {}, limit: 'relays' };
+    const run = { plan, inventory, extraVars: {}, limit: 'relays', secrets: testSecrets };
     const shared = new RunVars(run);
     const play = plan.plays[0]!;
     const scope = hostScope(run, 'relay1', { ...facts, check_mode: true }, shared, play)(play);
@@ -194,7 +196,7 @@ describe('run-time magic variables (host-scope.ts)', () => {
   });
 
   it('play_hosts are the play\'s hosts after --limit; ansible_play_batch the host\'s batch as the run gives it', () => {
-    const run = { plan, inventory, extraVars: {}, limit: 'relay1,relay3', batchOf: () => ['relay3'] };
+    const run = { plan, inventory, extraVars: {}, limit: 'relay1,relay3', secrets: testSecrets, batchOf: () => ['relay3'] };
     const play = plan.plays[0]!;
     const scope = hostScope(run, 'relay3', facts, new RunVars(run), play)(play);
     assert.deepEqual([scope.play_hosts, scope.ansible_play_hosts, scope.ansible_play_batch], [['relay1', 'relay3'], ['relay1', 'relay3'], ['relay3']]);
@@ -202,7 +204,7 @@ describe('run-time magic variables (host-scope.ts)', () => {
   });
 
   it('another host\'s entry whose variables read facts not yet known fails whole, saying why', () => {
-    const run = { plan, inventory, extraVars: {} };
+    const run = { plan, inventory, extraVars: {}, secrets: testSecrets };
     const play = { ...plan.plays[0]!, vars: { my_fqdn: '{{facts.fqdn}}' } };
     const scope = hostScope(run, 'relay1', facts, new RunVars(run), play)(play);
     assert.equal(scope.my_fqdn, 'relay1.example.org');

@@ -10,9 +10,12 @@ import { runProcess } from '../run-process.js';
 import { buildAddress } from '../../src/connectors/address.js';
 import { hostVars, loadInventory } from '../../src/load/inventory.js';
 import { YamlSource } from '../../src/load/yaml.js';
-import { Secret } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { decryptVault, encryptVault, parseVaultHeader } from '../../src/vault/crypto.js';
 import { setVaultPassphrase } from '../../src/vault/passphrase.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const main = path.join(root, 'dist/fleetplan.js');
@@ -140,7 +143,7 @@ describe('fleetplan vault (CLI)', () => {
     assert.match(r.stdout, /^api_key: !vault \|\n {2}\$FLEETPLAN_VAULT;1;/);
     assert.ok(!r.stdout.includes('k3y-Value'));
     setVaultPassphrase(PASS);
-    const src = YamlSource.parse(`other: 1\n${r.stdout}`, 'x.yml');
+    const src = YamlSource.parse(`other: 1\n${r.stdout}`, 'x.yml', testSecrets);
     const v = (src.value(src.root) as { api_key: unknown }).api_key;
     assert.ok(v instanceof Secret);
     assert.equal(String(v), 'k3y-Value');
@@ -151,7 +154,7 @@ describe('fleetplan vault (CLI)', () => {
     writeFileSync(at('inv', 'inventory.yml'), 'all:\n  hosts:\n    h1:\n');
     writeFileSync(at('inv', 'host_vars', 'h1.yml'), encryptVault('ssh_host: 192.0.2.7\nbecome: true\nbecome_password: "sudo-Pw-1"\n', PASS, FAST));
     setVaultPassphrase(PASS);
-    const inv = loadInventory(at('inv', 'inventory.yml'));
+    const inv = loadInventory(at('inv', 'inventory.yml'), testSecrets);
     const addr = buildAddress('h1', hostVars(inv, 'h1'), { inventoryDir: at('inv'), sshConfigFile: '/dev/null' });
     assert.equal(addr.host, '192.0.2.7');
     assert.equal(addr.become.password, 'sudo-Pw-1');

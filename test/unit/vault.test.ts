@@ -6,12 +6,15 @@ import path from 'node:path';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { InputError, InputErrors } from '../../src/core/errors.js';
 import { loadInventory } from '../../src/load/inventory.js';
-import { Secret, redact } from '../../src/core/secret.js';
+import { Secret, SecretRegistry } from '../../src/core/secret.js';
 import { parseExtraVars, readVarsFile } from '../../src/load/vars.js';
 import {
   DEFAULT_SCRYPT, VaultError, WRONG_PASSPHRASE, decryptVault, encryptVault, isVaultText, parseVaultHeader,
 } from '../../src/vault/crypto.js';
 import { VAULT_PASSWORD_ENV, setVaultPassphrase, setVaultPasswordFile, vaultPassphrase } from '../../src/vault/passphrase.js';
+
+/** The secret registry of this file's runs (each command run has one). */
+const testSecrets = new SecretRegistry();
 
 /** Cheap parameters for tests (recorded in the header, so decryption uses them too). */
 const FAST = { N: 1024, r: 8, p: 1 };
@@ -121,17 +124,17 @@ describe('vault passphrase sources', () => {
     writeFileSync(f, 'from file\n');
     process.env[VAULT_PASSWORD_ENV] = 'from env';
     setVaultPasswordFile(f);
-    assert.equal(vaultPassphrase('x'), 'from file');
+    assert.equal(vaultPassphrase('x', testSecrets), 'from file');
     setVaultPasswordFile(undefined);
-    assert.equal(vaultPassphrase('x'), 'from env');
+    assert.equal(vaultPassphrase('x', testSecrets), 'from env');
     setVaultPasswordFile(path.join(dir, 'missing'));
-    assert.throws(() => vaultPassphrase('x'), /cannot read the vault password file .*missing: ENOENT/);
+    assert.throws(() => vaultPassphrase('x', testSecrets), /cannot read the vault password file .*missing: ENOENT/);
     // The passphrase itself is a secret: redacted wherever it might show.
-    assert.equal(redact('pw is from file'), 'pw is [redacted]');
+    assert.equal(testSecrets.redact('pw is from file'), 'pw is [redacted]');
   });
 
   it('no source and no terminal: an error naming the options', () => {
-    withoutTty(() => assert.throws(() => vaultPassphrase('x'), /no vault passphrase was given: give it with --vault-password-file <file> or the FLEETPLAN_VAULT_PASSWORD environment variable/));
+    withoutTty(() => assert.throws(() => vaultPassphrase('x', testSecrets), /no vault passphrase was given: give it with --vault-password-file <file> or the FLEETPLAN_VAULT_PASSWORD environment variable/));
   });
 });
 
@@ -165,11 +168,11 @@ describe('vault in variables', () => {
 
   it('encrypted group_vars/host_vars, inline !vault, vars files and -e @file load as Secrets', () => {
     setVaultPassphrase(PASS);
-    const inv = loadInventory(at('inventory.yml'));
+    const inv = loadInventory(at('inventory.yml'), testSecrets);
     const g = inv.groups.get('all')!.vars;
     const h = inv.hosts.get('h1')!.vars;
-    const f = readVarsFile(at('vars.yml'), 'vars file');
-    const e = parseExtraVars([`@${at('extra.yml')}`]);
+    const f = readVarsFile(at('vars.yml'), 'vars file', testSecrets);
+    const e = parseExtraVars([`@${at('extra.yml')}`], testSecrets);
     const nested = g.nested as { list: unknown[]; port: unknown };
     const secrets = [g.group_secret, nested.list[0], h.inline, f.file_secret, e.extra_secret];
     for (const s of secrets) assert.ok(s instanceof Secret, `${String(s)} is a Secret`);
@@ -180,24 +183,24 @@ describe('vault in variables', () => {
     assert.equal(h.plain, 'visible');
     // Redacted in serialisation and in any text.
     assert.equal(JSON.stringify({ g, h, f, e }).match(/Secret-\d/g), null);
-    assert.equal(redact(`x ${secrets.join(' ')} y visible`), 'x [redacted] [redacted] [redacted] [redacted] [redacted] y visible');
+    assert.equal(testSecrets.redact(`x ${secrets.join(' ')} y visible`), 'x [redacted] [redacted] [redacted] [redacted] [redacted] y visible');
   });
 
   it('no passphrase: an input error naming each encrypted file (and the !vault position)', () => {
     withoutTty(() => {
-      const errs = errorsOf(() => loadInventory(at('inventory.yml')));
+      const errs = errorsOf(() => loadInventory(at('inventory.yml'), testSecrets));
       const text = errs.map((x) => x.describe()).join('\n');
       assert.match(text, /group_vars\/all\.yml: encrypted \(fleetplan vault\) and no vault passphrase was given: give it with --vault-password-file/);
       assert.match(text, /host_vars\/h1\.yml:2:9: !vault: encrypted \(fleetplan vault\) and no vault passphrase was given/);
-      const [vf] = errorsOf(() => readVarsFile(at('vars.yml'), 'vars file'));
+      const [vf] = errorsOf(() => readVarsFile(at('vars.yml'), 'vars file', testSecrets));
       assert.match(vf!.describe(), /vars\.yml: encrypted .*FLEETPLAN_VAULT_PASSWORD/);
-      assert.match(errorsOf(() => parseExtraVars([`@${at('extra.yml')}`]))[0]!.describe(), /extra\.yml: encrypted/);
+      assert.match(errorsOf(() => parseExtraVars([`@${at('extra.yml')}`], testSecrets))[0]!.describe(), /extra\.yml: encrypted/);
     });
   });
 
   it('a wrong passphrase: an input error naming the file', () => {
     setVaultPassphrase('not it');
-    const [err] = errorsOf(() => readVarsFile(at('vars.yml'), 'vars file'));
+    const [err] = errorsOf(() => readVarsFile(at('vars.yml'), 'vars file', testSecrets));
     assert.match(err!.describe(), /vars\.yml: wrong passphrase or file modified/);
   });
 });

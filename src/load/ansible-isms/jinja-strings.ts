@@ -8,7 +8,7 @@ import { readInputText } from '../../core/input-limits.js';
 import { controllerPath, displayPath } from '../../core/paths.js';
 import { isTemplated } from '../../core/templated.js';
 import type { Issues } from '../issues.js';
-import { findJinja } from '../jinja-hint.js';
+import { findJinja } from './jinja-expression.js';
 import type { TaskDef } from '../model.js';
 import { isScalar, type Scalar, type YamlSource } from '../yaml.js';
 import { posInScalar } from './arguments.js';

@@ -1,6 +1,7 @@
 // The keywords of a play, declared once (keyword.ts): the loader (src/load/plan.ts) reads a play's keys
 // with this table, the editor JSON Schema and the plan language reference are generated from it
 // (src/schema), which plugs in tasks with their operations.
+import type { SecretRegistry } from '../../core/secret.js';
 import path from 'node:path';
 import { z } from 'zod';
 import type { Operation } from '../../ops/operation.js';
@@ -24,6 +25,8 @@ export interface PlayContext {
   registry: ReadonlyMap<string, Operation>;
   roles: RoleLoader;
   planDir: string;
+  /** The run's secret registry (vars_files may hold secrets). */
+  secrets: SecretRegistry;
 }
 
 /** Hosts per batch: a count, or a percentage of the play's hosts. */
@@ -48,7 +51,7 @@ function readVarsFiles(play: Play, { src, issues, node, entry }: KeywordInput, c
     }
     const abs = path.resolve(ctx.planDir, f);
     try {
-      Object.assign(play.vars, readVarsFile(abs, 'vars file'));
+      Object.assign(play.vars, readVarsFile(abs, 'vars file', ctx.secrets));
     } catch (err) {
       // Ansible's per-OS vars_files pattern: fleetplan's roles choose vars/<os_family>.yml themselves.
       const perOs = f.includes('{{') ? "; file names are not templates: a role's vars/<os_family>.yml, vars/<distribution>.yml are chosen from facts by themselves" : '';
@@ -61,7 +64,7 @@ function readVarsFiles(play: Play, { src, issues, node, entry }: KeywordInput, c
 /** A task list of the play (`tasks:`, `pre_tasks:`, `post_tasks:`, `handlers:`), relative paths resolving against the plan. */
 function readTasks(what: 'tasks' | 'pre_tasks' | 'post_tasks' | 'handlers', { src, node }: KeywordInput, ctx: PlayContext) {
   const handler = what === 'handlers';
-  return parseTaskList(node, { src, registry: ctx.registry, issues: ctx.issues, baseDir: ctx.planDir, handler, structure: structureReader(ctx.roles) }, what);
+  return parseTaskList(node, { src, registry: ctx.registry, secrets: ctx.secrets, issues: ctx.issues, baseDir: ctx.planDir, handler, structure: structureReader(ctx.roles) }, what);
 }
 
 /** The play's other task lists and what its every task gets (pre_tasks, post_tasks, tags, environment). */
