@@ -2,7 +2,8 @@
 // reference (docs/plan-language.md, generated from the keyword tables and the operation registry):
 // every task keyword, handler keyword, play keyword and operation has a row naming it, every key the
 // table's fleetplan column names (written `key:`, as in YAML) exists, and every row says what a dry run
-// does. A keyword added without a row, or a row naming a key that was renamed or removed, fails here.
+// does; every template helper is named too. A keyword added without a row, or a row naming a key that
+// was renamed or removed, fails here.
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -12,6 +13,7 @@ import { PLAY_KEYS } from '../../src/load/keywords/play.js';
 import { ROLE_ENTRY_KEYS, ROLE_META_KEYS } from '../../src/load/keywords/role.js';
 import { HANDLER_KEYS, TASK_KEYS } from '../../src/load/keywords/task.js';
 import { operations } from '../../src/ops/registry.js';
+import { helperNames } from '../../src/load/template.js';
 
 const DOC = path.join(packageRoot(), 'docs/coming-from-ansible.md');
 
@@ -87,6 +89,14 @@ test('every task, handler and play keyword and every operation of the reference 
   const missing = (kind: string, keys: readonly string[]) => keys.filter((k) => !named.has(k)).map((k) => `${kind} '${k}'`);
   const all = [...missing('task keyword', TASK_KEYS), ...missing('handler keyword', HANDLER_KEYS), ...missing('play keyword', PLAY_KEYS), ...missing('operation', OPS)];
   assert.deepEqual(all, [], `missing from the "Construct by construct" table of docs/coming-from-ansible.md (name each as \`key:\` in the fleetplan column): ${all.join(', ')}`);
+});
+
+test("every template helper (Ansible's filters) is named in the table", () => {
+  const spans = rows.flatMap((r) => [...r.fleetplan.matchAll(/`([^`]+)`/g)].map((m) => m[1]!));
+  const handlebars = new Set(['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing']);
+  const ours = [...helperNames()].filter((h) => !handlebars.has(h) && !h.startsWith('__'));
+  const missing = ours.filter((h) => !spans.some((s) => new RegExp(`(^|[{(\\s])${h}(\\s|}|\\)|$)`).test(s)));
+  assert.deepEqual(missing, [], `helpers missing from the "Construct by construct" table: ${missing.join(', ')}`);
 });
 
 test('the parser: escaped pipes stay in their cell, group rows are skipped, keys are read from `key:` spans only', () => {
