@@ -253,7 +253,7 @@ test('the same layout with Ansible-isms fleetplan cannot take: validate fails wi
     has(52, 3, "unknown operation 'ansible.builtin.debug': Ansible's debug module is not a fleetplan operation");
     has(53, 3, "'with_dict' is not supported: loop: \"{{dict2items x}}\"");
     has(57, 9, 'when: expected a mapping of variable paths to values, e.g. {facts.os_family: Debian}; got string "web_extra is defined" (expressions are not evaluated: write when: {web_extra: {defined: true}})');
-    has(59, 36, "argument 'content': Jinja2 expression {{ motd | default('hi') }}: write {{default motd \"hi\"}}");
+    has(59, 36, "argument 'content': Jinja expression '{{ motd | default('hi') }}' is not Handlebars: write {{default motd \"hi\"}}");
     const sessionsAfter = (await fleet.exec(host, 'grep -c "Starting session" /var/log/sshd.log || true')).stdout.trim();
     assert.equal(sessionsAfter, sessionsBefore, 'validate contacts no host');
   } finally {

@@ -9,7 +9,7 @@ import { loadPlan } from '../../src/load/plan.js';
 import type { TaskDef } from '../../src/load/model.js';
 import { operations } from '../../src/ops/registry.js';
 import { hasError, inputErrors } from './load-helpers.js';
-import { jinjaHint } from '../../src/load/ansible-isms/jinja-expression.js';
+import { jinjaHint } from '../../src/load/jinja-hint.js';
 import { SecretRegistry } from '../../src/core/secret.js';
 
 const root = mkdtempSync(path.join(tmpdir(), 'fleetplan-isms-'));
@@ -218,9 +218,14 @@ describe('ansible-isms: loops and keywords', () => {
 
 describe('ansible-isms: Jinja2 and string conditions', () => {
   it('Jinja in an argument: the Handlebars to write, at the argument', () => {
-    hasError(errorsOf("  - file: { path: /a, content: \"{{ x | default('a') }}\" }\n"), 'site.yml', 3, 32, "argument 'content': Jinja2 expression {{ x | default('a') }}: write {{default x \"a\"}}");
-    hasError(errorsOf('  - file:\n      path: /a\n      content: "{% if tls %}yes{% endif %}"\n'), 'site.yml', 5, 16, "argument 'content': Jinja2 statement {% if tls %}: write {{#if tls}}");
-    hasError(errorsOf('  - command: "echo {{item}}"\n    loop: "{{ xs | list }}"\n'), 'site.yml', 4, 11, 'loop: Jinja2 expression {{ xs | list }}: write {{list xs}}');
+    hasError(errorsOf("  - file: { path: /a, content: \"{{ x | default('a') }}\" }\n"), 'site.yml', 3, 32, "argument 'content': Jinja expression '{{ x | default('a') }}' is not Handlebars: write {{default x \"a\"}}");
+    hasError(errorsOf('  - file:\n      path: /a\n      content: "{% if tls %}yes{% endif %}"\n'), 'site.yml', 5, 16, "argument 'content': Jinja statement '{% if tls %}' is not Handlebars: write {{#if tls}}…{{else}}…{{/if}}");
+    hasError(errorsOf('  - command: "echo {{item}}"\n    loop: "{{ xs | list }}"\n'), 'site.yml', 4, 11, "loop: Jinja expression '{{ xs | list }}' is not Handlebars: write {{list xs}}");
+  });
+
+  it('a plan argument with Jinja gets one message, not one per check', () => {
+    const errs = errorsOf('  - file:\n      path: /a\n      content: "{% if tls %}465{% else %}25{% endif %} {{ x | default(1) }}"\n');
+    assert.equal(errs.filter((e) => e.message.includes('Jinja')).length, 1, errs.map((e) => e.describe()).join('\n'));
   });
 
   it('a .j2 template with Jinja syntax: at its line:col in the template; one with plain {{ x }} renders as Handlebars', () => {
@@ -313,8 +318,8 @@ describe('ansible-isms: Jinja2 in role variables', () => {
         'roles/r/vars/Debian.yml': 'items: [a, "{% if x %}y{% endif %}"]\n',
       })),
     );
-    hasError(errs, 'roles/r/defaults/main.yml', 2, 32, 'Jinja2 expression {{ relay_port | default(587) }}: write {{default relay_port 587}}');
-    hasError(errs, 'roles/r/vars/Debian.yml', 1, 13, 'Jinja2 statement {% if x %}: write {{#if x}}');
+    hasError(errs, 'roles/r/defaults/main.yml', 2, 32, "Jinja expression '{{ relay_port | default(587) }}' is not Handlebars: write {{default relay_port 587}}");
+    hasError(errs, 'roles/r/vars/Debian.yml', 1, 13, "Jinja statement '{% if x %}' is not Handlebars: write {{#if x}}…{{else}}…{{/if}}");
     assert.equal(errs.length, 2, errs.map((e) => e.describe()).join('\n'));
   });
 });
@@ -341,7 +346,7 @@ describe('jinjaHint: Jinja2 found, Handlebars left alone', () => {
       ["{{ x | default('a') }}", '{{default x "a"}}'],
       ['{{ x | lower | trim }}', '{{trim (lower x)}}'],
       ["{{ a ~ ':' ~ b }}", '{{concat a ":" b}}'],
-      ["{{ 'on' if tls else 'off' }}", '{{#if tls}}{{"on"}}{{else}}{{"off"}}{{/if}}'],
+      ["{{ 'on' if tls else 'off' }}", '{{ternary tls "on" "off"}}'],
       ["{{ lookup('env', 'HOME') }}", '{{env "HOME"}}'],
       ["{{ x['a'] }}", '{{x.a}}'],
       ['{% if a == "b" %}', '{{#if (eq a "b")}}'],
@@ -349,7 +354,7 @@ describe('jinjaHint: Jinja2 found, Handlebars left alone', () => {
       ['{% endfor %}', '{{/each}}'],
       ['{# note #}', '{{!-- … --}}'],
     ];
-    for (const [jinja, hbs] of cases) assert.ok(jinjaHint(`x ${jinja} y`)?.includes(`write ${hbs}`), `${jinja}: ${jinjaHint(jinja)}`);
+    for (const [jinja, hbs] of cases) assert.ok(jinjaHint(`x ${jinja} y`)?.message.includes(`write ${hbs}`), `${jinja}: ${jinjaHint(jinja)?.message}`);
   });
 });
 

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { describe, it } from 'node:test';
 import { InputError } from '../../src/core/errors.js';
 import { SecretRegistry } from '../../src/core/secret.js';
-import { handlebarsFormOfFilters, jinjaHint } from '../../src/load/jinja-hint.js';
+import { jinjaHint } from '../../src/load/jinja-hint.js';
 import { renderString, renderTemplateFile, unknownHelperMessage } from '../../src/load/template.js';
 
 describe('Jinja → Handlebars hints', () => {
@@ -17,15 +17,36 @@ describe('Jinja → Handlebars hints', () => {
     assert.match(jinjaHint("{{ hosts | map(attribute='name') | join(',') }}")!.message, /write \{\{join \(map_attr hosts "name"\) ","\}\}/);
     assert.match(jinjaHint('{{ cmd|quote }}')!.message, /write \{\{shquote cmd\}\}/);
     assert.match(jinjaHint('{{ a | combine(b, recursive=True) }}')!.message, /write \{\{combine a b recursive=true\}\}/);
-    assert.equal(handlebarsFormOfFilters("x['y']", [{ name: 'to_nice_json' }]), '{{to_json x.y}}');
+    assert.match(jinjaHint("{{ x['y'] | to_nice_json }}")!.message, /write \{\{to_json x\.y\}\}/);
   });
 
   it('statements, comments and inline ifs', () => {
-    assert.match(jinjaHint('a\n{% if tls %}x{% endif %}')!.message, /Jinja statement '\{% if tls %\}' is not Handlebars: write \{\{#if tls\}\}…\{\{else\}\}…\{\{\/if\}\}/);
+    assert.match(jinjaHint('a\n{% if tls %}x{% endif %}')!.message, /^Jinja statement '\{% if tls %\}' is not Handlebars: write \{\{#if tls\}\}…\{\{else\}\}…\{\{\/if\}\}/);
     assert.match(jinjaHint('{% for d in domains %}{{ d }}{% endfor %}')!.message, /write \{\{#each domains as \|d\|\}\}…\{\{d\}\}…\{\{\/each\}\}/);
     assert.match(jinjaHint('{# note #}')!.message, /\{\{!-- … --\}\}/);
-    assert.match(jinjaHint("{{ 'smtps' if tls else 'smtp' }}")!.message, /write \{\{ternary tls "smtps" "smtp"\}\}/);
+    assert.match(jinjaHint("{{ 'smtps' if tls else 'smtp' }}")!.message, /^Jinja expression '\{\{ 'smtps' if tls else 'smtp' \}\}' is not Handlebars: write \{\{ternary tls "smtps" "smtp"\}\}/);
     assert.equal(jinjaHint('a\n{% if tls %}')!.offset, 2);
+  });
+
+  it('the first construct in the text, whichever kind; sub-expressions, concatenation, subscripts, comparisons', () => {
+    assert.equal(jinjaHint('a {# c #} {% if x %}')!.offset, 2);
+    assert.equal(jinjaHint('{{ x | int }} {% if x %}')!.offset, 0);
+    assert.match(jinjaHint('{{ a ~ (b | default("x")) }}')!.message, /write \{\{concat a \(default b "x"\)\}\}/);
+    assert.match(jinjaHint("{{ x['a'][0] }}")!.message, /write \{\{x\.a\.\[0\]\}\}/);
+    assert.match(jinjaHint('{% if a != 1 %}')!.message, /write \{\{#if \(ne a 1\)\}\}/);
+    assert.match(jinjaHint("{{ lookup('env', 'HOME') }}")!.message, /write \{\{env "HOME"\}\}/);
+  });
+
+  it('a filter without a helper, and what no Handlebars expression can say, are named as such', () => {
+    assert.match(jinjaHint('{{ x | frobnicate }}')!.message, /no helper for 'frobnicate': compute the value in a variable/);
+    assert.match(jinjaHint('{{ a and b }}')!.message, /Handlebars has no and\/or\/in\/is or arithmetic/);
+    assert.doesNotMatch(jinjaHint('{{ x | upper }}')!.message, /no helper/);
+  });
+
+  it('linear time on texts built to make a scanner backtrack', () => {
+    const started = Date.now();
+    for (const t of ['{{'.repeat(200_000), '{% '.repeat(200_000), '{#'.repeat(200_000), `{{ x${' '.repeat(390)}}}`.repeat(2000), '{{ a if '.repeat(50) + '}}', `{{ ${'a ~ '.repeat(90)}b }}`]) jinjaHint(t);
+    assert.ok(Date.now() - started < 2000, `took ${Date.now() - started} ms`);
   });
 
   it('Handlebars itself is never taken for Jinja', () => {

@@ -8,7 +8,7 @@ import { readInputText } from '../../core/input-limits.js';
 import { controllerPath, displayPath } from '../../core/paths.js';
 import { isTemplated } from '../../core/templated.js';
 import type { Issues } from '../issues.js';
-import { findJinja } from './jinja-expression.js';
+import { jinjaHint } from '../jinja-hint.js';
 import type { TaskDef } from '../model.js';
 import { isScalar, type Scalar, type YamlSource } from '../yaml.js';
 import { posInScalar } from './arguments.js';
@@ -34,11 +34,11 @@ function jinjaTemplate(def: TaskDef, issues: Issues): void {
   const file = controllerPath(def, 'templates', src);
   if (!existsSync(file)) return; // reported as a missing source
   const text = readInputText(file, { file: displayPath(file) });
-  const found = findJinja(text);
+  const found = jinjaHint(text);
   if (!found) return;
   issues.add(
     { file: displayPath(file), ...lineCol(text, found.offset) },
-    `${found.hint}; fleetplan templates are Handlebars: convert ${src} and name it ${src.replace(/\.j2$/, '.hbs')}`,
+    `${found.message}; fleetplan templates are Handlebars: convert ${src} and name it ${src.replace(/\.j2$/, '.hbs')}`,
   );
 }
 
@@ -49,9 +49,9 @@ export function checkJinja(def: TaskDef, issues: Issues): void {
   for (const [what, value, pos] of values) {
     for (const s of strings(value)) {
       if (!s.includes('{')) continue;
-      const found = findJinja(s);
+      const found = jinjaHint(s);
       if (found) {
-        issues.add(pos, `${what}: ${found.hint}`);
+        issues.add(pos, `${what}: ${found.message}`);
         break;
       }
     }
@@ -65,8 +65,8 @@ export function jinjaInVars(src: YamlSource): InputError[] {
   visit(src.doc, {
     Scalar(_key, node) {
       if (!isScalar(node) || typeof node.value !== 'string' || !node.value.includes('{')) return;
-      const found = findJinja(node.value);
-      if (found) out.push(new InputError(found.hint, { pos: posInScalar(src, node as Scalar, found.offset) }));
+      const found = jinjaHint(node.value);
+      if (found) out.push(new InputError(found.message, { pos: posInScalar(src, node as Scalar, found.offset) }));
     },
   });
   return out;

@@ -1,7 +1,7 @@
 // Ansible's string `when:` expressions, as the declarative condition to write instead. fleetplan never
 // evaluates an expression: this only builds the hint of the "expected a mapping" error, for the forms
 // Ansible roles use most (tests, comparisons, and/or/not); any other expression gets the general form.
-import { splitTop } from './jinja-expression.js';
+import { splitTop } from '../jinja-hint.js';
 
 /** Ansible's fact variables → fleetplan's facts (docs/plans.md#facts). */
 const FACTS: Record<string, string> = {

@@ -48,7 +48,9 @@ export const RESULT_KEYWORDS = {
       .describe(
         'false: run this task even in a dry run — for read-only probes whose result later tasks use (its result is then real, not unknown); ' +
           'true: never apply it, only report what it would do, even in a real run (its handlers are not notified). ' +
-          'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host)',
+          'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host) — unless an earlier ' +
+          'task of the play would change the host first: it would then read the host as the real run will not find it, so it is not run, ' +
+          'its result is unknown and what reads it is deferred',
       ),
     'true or false',
     (def, v) => { def.checkMode = v; },
