@@ -61,12 +61,14 @@ function prepareLate(pc: PlayContext, p: PreparedTask, handler: boolean): Prepar
  * (it notifies its handlers, and later tasks it may affect depend on it), as an unplannable task is.
  */
 function deferred(pc: PlayContext, p: PreparedTask, handler: boolean, dependsOn: string): TaskResult {
+  // A check_mode: false task is a read-only probe (the keyword's contract): deferred, it changes nothing.
+  const changesNothing = p.op.controllerOnly || p.def.checkMode === false;
   const r = new ResultBuilder(pc.ctx, pc.play, p.def, handler).untimed({
-    status: p.op.controllerOnly ? 'ok' : 'changed',
+    status: changesNothing ? 'ok' : 'changed',
     reason: `deferred: depends on '${dependsOn}'`,
     dependsOn,
   });
-  if (!p.op.controllerOnly) {
+  if (!changesNothing) {
     pc.notifications.changed(p.displayName, p.def.notify);
     pc.dryRun?.changing(p.displayName, { changes: [], effects: { unpredictable: 'may-create-anything' } });
     pc.dryRun?.noteChange(p.displayName);

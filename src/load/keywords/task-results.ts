@@ -50,7 +50,7 @@ export const RESULT_KEYWORDS = {
           'true: never apply it, only report what it would do, even in a real run (its handlers are not notified). ' +
           'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host) — unless an earlier ' +
           'task of the play would change the host first: it would then read the host as the real run will not find it, so it is not run, ' +
-          'its result is unknown and what reads it is deferred',
+          'its result is unknown and what reads it is deferred; when it reads a value only the real run knows it is deferred too, reported ok (a probe changes nothing)',
       ),
     'true or false',
     (def, v) => { def.checkMode = v; },
