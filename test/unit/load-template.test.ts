@@ -73,6 +73,10 @@ describe('templates', () => {
     assert.equal(render('n={{split s ","}}', { s: 'x,y' }), 'n=x,y');
   });
 
+  it("{{#unless (helper …)}} inside {{#each}}: Handlebars' unless calls if without the render's data, and that is fine", () => {
+    assert.equal(render('{{#each l}}{{#unless (eq this ../x)}}{{this}}{{/unless}}{{/each}}', { l: ['a', 'b'], x: 'a' }), 'b');
+  });
+
   it('secrets render as their value', () => {
     assert.equal(render('pw={{pw}}', { pw: new Secret('abc123', testSecrets) }), 'pw=abc123');
     assert.ok(testSecrets.values().has('abc123'));
