@@ -13,6 +13,7 @@ import type { Facts } from '../facts/facts.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { connectHost, type ConnectOptions } from './connect-host.js';
+import type { DelegatedFacts } from './delegated-facts.js';
 
 import { CONTROLLER_NAMES } from '../load/delegate-check.js';
 
@@ -39,6 +40,8 @@ export class DelegatePool {
     private readonly extraVars: Vars,
     private readonly opts: ConnectOptions,
     private readonly lenders: (name: string) => Lender | undefined,
+    /** What delegate_facts tasks set for their delegates (delegated-facts.ts). */
+    readonly facts: DelegatedFacts,
   ) {}
 
   /** Whether `name` can be delegated to: an inventory host or the controller. */

@@ -6,6 +6,7 @@
 // checked or applied there. The result is this host's, named "host → delegate". Handlers it
 // notifies are this host's. Dry run: the delegate's state is read and diffed, nothing is executed.
 import { InputError, formatPos } from '../core/errors.js';
+import type { Vars } from '../load/model.js';
 import { renderString } from '../load/template.js';
 import type { TaskResult } from './events.js';
 import { DryRun } from './dry-run.js';
@@ -22,13 +23,29 @@ import { ResultBuilder, reportResult } from './task-result.js';
 const delegateStates = new WeakMap<PlayContext, Map<string, PlayContext>>();
 
 /** The delegate's name for this task: its delegate_to, rendered with this host's variables. */
-function delegateName(pc: PlayContext, p: PreparedTask): string {
+function delegateName(pc: PlayContext, p: PreparedTask, vars: Vars = p.opCtx!.vars): string {
   const where = { pos: p.def.pos, host: pc.ctx.host, task: p.def.name };
-  const name = renderString(p.def.delegateTo!, p.opCtx!.vars, pc.ctx.opts.secrets, { pos: p.def.pos, what: 'delegate_to' });
+  const name = renderString(p.def.delegateTo!, vars, pc.ctx.opts.secrets, { pos: p.def.pos, what: 'delegate_to' });
   if (typeof name !== 'string' || !pc.ctx.delegates?.knows(name)) {
     throw new InputError(`delegate_to: ${JSON.stringify(name)} is not a host of the inventory (nor localhost)`, where);
   }
   return name;
+}
+
+/**
+ * delegate_facts: the delegate the variables this task sets belong to; undefined when they are this
+ * host's (no delegate_facts, or delegated to itself). `vars`: this host's, for a task a dry run could
+ * not prepare (its delegate_to is rendered with them; one that reads an unknown value stays here).
+ */
+export function factsDelegate(pc: PlayContext, p: PreparedTask, vars?: Vars): string | undefined {
+  if (!p.def.delegateFacts || p.def.delegateTo === undefined) return undefined;
+  let name: string;
+  try {
+    name = delegateName(pc, p, vars);
+  } catch {
+    return undefined;
+  }
+  return name === pc.ctx.host ? undefined : name;
 }
 
 /** The task run on its delegate, or on this host when it is not delegated (or to itself). */

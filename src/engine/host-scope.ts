@@ -12,6 +12,7 @@ import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { selectHosts } from '../load/patterns.js';
 import { resolveVars } from '../load/resolve-vars.js';
 import { secretVarNames, varsFor } from '../load/vars.js';
+import type { DelegatedFacts } from './delegated-facts.js';
 
 export type HostScope = (play: Play, role?: RoleRef) => Vars;
 
@@ -24,6 +25,8 @@ interface RunInputs {
   limit?: string;
   /** The `serial:` batch of a play that holds this host (ansible_play_batch); the play's hosts when absent. */
   batchOf?: (play: Play, host: string) => readonly string[];
+  /** What delegate_facts tasks of earlier plays set for a host: in its hostvars entry (delegated-facts.ts). */
+  delegated?: DelegatedFacts;
 }
 
 /**
@@ -111,7 +114,7 @@ export class RunVars {
       if (!(err instanceof InputError) || known) throw err;
       throw new InputError(`hostvars.${host}: ${err.message}; the facts of ${why()}`, { pos: err.pos });
     }
-    Object.assign(vars, this.resultsBefore(host, index));
+    Object.assign(vars, this.resultsBefore(host, index), this.inputs.delegated?.before(host, play));
     if (known) return vars;
     for (const name of ['facts', ...ANSIBLE_FACT_VARS]) {
       Object.defineProperty(vars, name, {

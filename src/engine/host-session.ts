@@ -10,7 +10,7 @@ import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Emit, HostStats } from './events.js';
 import { startHost, type HostContext } from './host-context.js';
 import { hostScope, type RunVars } from './host-scope.js';
-import { hostResults } from './host-results.js';
+import { hostResults, setHostVars } from './host-results.js';
 import { releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
 import type { PlayBatch } from './play-batch.js';
@@ -67,6 +67,9 @@ export class HostSession implements Lender {
       this.opening = undefined;
     }
     if (this.ctx && !this.out) {
+      // What earlier plays' delegate_facts tasks set for this host is its own from this play on.
+      const delegated = this.run.delegates?.facts.take(this.host, play);
+      if (delegated) setHostVars(this.ctx, delegated);
       try {
         if (!(await runPlay(this.ctx, play, batch))) this.out = true;
       } catch (err) {

@@ -14,6 +14,7 @@ import type { RunOptions } from './options.js';
 import { redactEvent, redactResult } from './redact.js';
 import { PlayBatch } from './play-batch.js';
 import { DelegatePool } from './delegate-pool.js';
+import { DelegatedFacts } from './delegated-facts.js';
 import { Semaphore } from './semaphore.js';
 
 export type { ConnectOptions };
@@ -72,8 +73,8 @@ export async function runPlan(
   emit({ type: 'run-start', hosts, check: opts.check, plays: plan.plays.map((p) => p.name) });
   const summary: RunSummary = { check: opts.check, hosts: {}, ms: 0 };
   let sessions = new Map<string, HostSession>();
-  const delegates = new DelegatePool(inventory, opts.extraVars, opts, (name) => sessions.get(name));
-  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner(), delegates, ...factsScope(plan, inventory, opts, byHost) };
+  const delegates = new DelegatePool(inventory, opts.extraVars, opts, (name) => sessions.get(name), new DelegatedFacts(plan));
+  const scope: RunScope = { plan, inventory, opts, emit, lockOwner: opts.check ? undefined : newOwner(), delegates, ...factsScope(plan, inventory, opts, byHost, delegates.facts) };
   sessions = new Map(hosts.map((host) => [host, new HostSession(host, byHost.get(host)!.length, scope)]));
   for (const s of sessions.values()) summary.hosts[s.host] = s.stats;
 
@@ -100,7 +101,7 @@ export async function runPlan(
 }
 
 /** What hosts' variables share in this run, and which hosts gather facts (a play without `gather_facts: false`). */
-function factsScope(plan: Plan, inventory: Inventory, opts: RunOptions & ConnectOptions, byHost: Map<string, Play[]>): Pick<RunScope, 'vars' | 'gathersFacts'> {
+function factsScope(plan: Plan, inventory: Inventory, opts: RunOptions & ConnectOptions, byHost: Map<string, Play[]>, delegated: DelegatedFacts): Pick<RunScope, 'vars' | 'gathersFacts'> {
   const byPlay = new Map<Play, Map<string, string[]>>();
   const batchOf = (play: Play, host: string) => {
     let of = byPlay.get(play);
@@ -111,7 +112,7 @@ function factsScope(plan: Plan, inventory: Inventory, opts: RunOptions & Connect
     }
     return of.get(host) ?? [];
   };
-  const vars = new RunVars({ plan, inventory, extraVars: opts.extraVars, limit: opts.limit, secrets: opts.secrets, batchOf });
+  const vars = new RunVars({ plan, inventory, extraVars: opts.extraVars, limit: opts.limit, secrets: opts.secrets, batchOf, delegated });
   return { vars, gathersFacts: (host) => (byHost.get(host) ?? []).some((p) => p.gatherFacts !== false) };
 }
 

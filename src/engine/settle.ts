@@ -6,7 +6,8 @@
 //   until/retries      the step again, `delay` seconds apart, until the condition over the result holds
 //   failed_when        the status of a task that executed nothing (executed ones: apply-phase.ts)
 //   register           the result stored in the host's variables (register.ts)
-//   set_fact           the variables stored for the later tasks and plays on the host
+//   set_fact           the variables stored for the later tasks and plays on the host (or, with
+//                      delegate_facts, on its delegate from the next play on: delegated-facts.ts)
 //   ignore_errors      a failure reported, not stopping the host
 // In a dry run, a value only a real run can know is Unknown (core/unknown.ts): a task reading it is
 // reported deferred, naming the task it depends on.
@@ -23,7 +24,7 @@ import { prepareNow, type PreparedTask } from './prepare.js';
 import type { Lookahead, PlayContext } from './play-context.js';
 import { register, resultValue, type Registered } from './register.js';
 import { decideFailed, withResult } from './result-conditions.js';
-import { runMaybeDelegated } from './delegate.js';
+import { factsDelegate, runMaybeDelegated } from './delegate.js';
 
 /** Ansible's defaults for until. */
 const DEFAULT_RETRIES = 3;
@@ -73,8 +74,14 @@ function deferred(pc: PlayContext, p: PreparedTask, handler: boolean, dependsOn:
     pc.dryRun?.changing(p.displayName, { changes: [], effects: { unpredictable: 'may-create-anything' } });
     pc.dryRun?.noteChange(p.displayName);
   }
-  // What it registers or sets is unknown as a whole (any path below a registered result, too).
-  for (const k of taskRegisteredNames(p.def)) hostResults(pc.ctx)[k] = k === p.def.register ? unknownResult(dependsOn) : new Unknown(dependsOn);
+  // What it registers or sets is unknown as a whole (any path below a registered result, too); what it
+  // sets is its delegate's with delegate_facts (the register stays here).
+  const to = p.def.delegateFacts ? factsDelegate(pc, p, currentVars(pc.ctx, pc.ctx.scope(pc.play, p.ref))) : undefined;
+  for (const k of taskRegisteredNames(p.def)) {
+    if (k === p.def.register) hostResults(pc.ctx)[k] = unknownResult(dependsOn);
+    else if (to !== undefined) pc.ctx.delegates!.facts.set(to, pc.play, { [k]: new Unknown(dependsOn) });
+    else hostResults(pc.ctx)[k] = new Unknown(dependsOn);
+  }
   return r;
 }
 
@@ -147,10 +154,13 @@ function failedWhen(pc: PlayContext, p: PreparedTask, r: TaskResult): TaskResult
   }
 }
 
-/** set_fact: the variables it set, for the later tasks and plays on the host. */
+/** set_fact: the variables it set, for the later tasks and plays on the host — or its delegate's (delegate_facts). */
 function setFacts(pc: PlayContext, p: PreparedTask, r: TaskResult): void {
   if (!p.op.setsVars || p.resolved === undefined || (r.status !== 'ok' && r.status !== 'changed')) return;
-  setHostVars(pc.ctx, p.op.setsVars(p.resolved));
+  const vars = p.op.setsVars(p.resolved);
+  const to = factsDelegate(pc, p);
+  if (to === undefined) setHostVars(pc.ctx, vars);
+  else pc.ctx.delegates!.facts.set(to, pc.play, vars);
 }
 
 /** ignore_errors: a task's failure is marked ignored. A handler's is not (it is counted failed), but does not stop the others. */

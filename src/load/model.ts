@@ -70,6 +70,8 @@ export interface TaskDef {
   anyErrorsFatal?: boolean;
   /** Run over this host's connection (an inventory host, or localhost for the controller), with this host's variables. */
   delegateTo?: string;
+  /** delegate_facts: what the task sets (set_fact) belongs to the delegate. */
+  delegateFacts?: boolean;
   /** Per-task become user and method (sudo, su, doas), over the host's and the play's. */
   becomeUser?: string;
   becomeMethod?: BecomeMethod;

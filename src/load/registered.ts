@@ -37,3 +37,12 @@ export function playRegisteredNames(play: Play): Set<string> {
 export function registeredNames(plan: Plan): Set<string> {
   return new Set(plan.plays.flatMap((p) => [...playRegisteredNames(p)]));
 }
+
+/**
+ * The set_fact names a plan sets on a delegate (delegate_facts): at run time they are in that host's
+ * hostvars entry from the next play on, so validate treats them as defined in every host's entry.
+ */
+export function delegatedFactNames(plan: Plan): Set<string> {
+  const defs = plan.plays.flatMap(playDefs).filter((d) => d.delegateFacts && d.delegateTo !== undefined && d.op === 'set_fact');
+  return new Set(defs.flatMap((d) => setFactNames(d.args)));
+}

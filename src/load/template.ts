@@ -45,10 +45,10 @@ export function taintHelpers(env: typeof hbs): void {
     if (fn[WRAPPED]) continue;
     const wrapped = Object.assign(
       function (this: unknown, ...args: unknown[]) {
-        const options = args.at(-1) as { fn?: unknown; data?: unknown } | undefined;
-        // Handlebars' own block helpers call each other without the render's data (`unless` calls `if`
-        // with only fn/inverse/hash): the outer call is tracked already, and a block's body tracks itself.
-        if (options?.fn !== undefined && options.data === undefined) return fn.apply(this, args);
+        const options = args.at(-1) as { fn?: unknown; data?: { secrets?: unknown } } | undefined;
+        // Handlebars' own `unless` calls `if` with options of its making, without the render's data:
+        // the `unless` around it tracks that call already.
+        if (name === 'if' && options?.data === undefined) return fn.apply(this, args);
         const secrets = renderSecretsOf(options);
         const { value, tainted } = secrets.track(() => fn.apply(this, args));
         if (!tainted || options?.fn !== undefined || value instanceof Secret) return value;

@@ -5,6 +5,7 @@ import { CORE_FACT_NAMES, EXTENDED_FACT_NAMES } from '../facts/facts.js';
 import { groupVarLayers, selectHosts } from './inventory.js';
 import { groupsOf, lazyHostvars } from './magic-vars.js';
 import type { Inventory, Plan, Vars } from './model.js';
+import { delegatedFactNames } from './registered.js';
 import { buildHostVars } from './vars.js';
 
 /** Stand-in for fact values: present, but nothing is known about them. */
@@ -21,8 +22,8 @@ export interface RunKnowledge {
 
 /**
  * The facts each host will have (extended ones only when one of its plays gathers facts) and the
- * run-wide magic variables; `hostvars.<h>` is h's inventory variables with its facts, computed when a
- * template reads it.
+ * run-wide magic variables; `hostvars.<h>` is h's inventory variables with its facts (and the names
+ * delegate_facts tasks set), computed when a template reads it.
  */
 export function factsKnowledge(plan: Plan, inventory: Inventory): { of: (host: string) => Vars; magic: Vars } {
   const gathering = new Set<string>();
@@ -37,13 +38,15 @@ export function factsKnowledge(plan: Plan, inventory: Inventory): { of: (host: s
   const core = Object.fromEntries(CORE_FACT_NAMES.map((n) => [n, OPAQUE]));
   const all = { ...core, ...Object.fromEntries(EXTENDED_FACT_NAMES.map((n) => [n, OPAQUE])) };
   const of = (host: string) => (gathering.has(host) ? all : core);
+  // What delegate_facts tasks set: defined in a hostvars entry (the delegate's, known only at run time).
+  const delegated = Object.fromEntries([...delegatedFactNames(plan)].map((n) => [n, OPAQUE]));
   const entries = new Map<string, Vars>();
   const hostvars = lazyHostvars(inventory, (h) => {
     let e = entries.get(h);
     if (!e) {
       const entry = inventory.hosts.get(h);
       const layers = { groupVars: groupVarLayers(inventory, h), hostVars: entry?.vars, facts: of(h), inventoryHostname: h };
-      entries.set(h, (e = buildHostVars({ ...layers, groupNames: entry?.groups.filter((g) => g !== 'all') ?? [] })));
+      entries.set(h, (e = { ...buildHostVars({ ...layers, groupNames: entry?.groups.filter((g) => g !== 'all') ?? [] }), ...delegated }));
     }
     return e;
   });

@@ -112,3 +112,17 @@ describe('templates', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 });
+
+describe('unless (Handlebars calls if without the render data)', () => {
+  it('renders at the top level, with a helper subexpression, and inside each', () => {
+    assert.equal(renderString('{{#unless x}}n{{else}}y{{/unless}}', { x: 'a' }, testSecrets), 'y');
+    assert.equal(renderString('{{#unless (eq x "b")}}n{{/unless}}', { x: 'a' }, testSecrets), 'n');
+    assert.equal(renderString('{{#each list}}{{#unless (eq this ../x)}}{{this}}{{/unless}}{{/each}}', { list: ['a', 'b', 'c'], x: 'b' }, testSecrets), 'ac');
+  });
+
+  it('a secret tested by unless still taints what the block renders', () => {
+    const s = new SecretRegistry();
+    const out = renderString('{{#unless off}}{{pw}}{{/unless}}', { off: false, pw: new Secret('unless-s3cret', s) }, s);
+    assert.equal(s.redact(String(out)), '[redacted]');
+  });
+});

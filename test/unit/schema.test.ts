@@ -200,6 +200,8 @@ const STRUCTURAL = new Set([
   '72-cron-file-with-a-dot', '73-debconf-unknown-vtype',
   // h17-delegate
   '90-become-method-unknown', '92-serial-list-zero', '93-throttle-zero',
+  // h17-dfacts
+  '99-delegate-facts-without-delegate-to',
 ]);
 
 /** Cases no JSON Schema of one file can express, and why. */

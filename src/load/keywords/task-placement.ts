@@ -1,6 +1,6 @@
 // The keywords that say where and how often a task runs, and as whom: run_once, throttle,
-// any_errors_fatal, delegate_to, become_user, become_method (engine: coordinate.ts, delegate.ts,
-// connectors/become.ts). Spread into the task keyword table (task.ts).
+// any_errors_fatal, delegate_to, delegate_facts, become_user, become_method (engine: coordinate.ts, delegate.ts,
+// delegated-facts.ts, connectors/become.ts). Spread into the task keyword table (task.ts).
 import { z } from 'zod';
 import type { TaskDef } from '../model.js';
 import { keywordsFor } from './keyword.js';
@@ -46,6 +46,16 @@ export const PLACEMENT_KEYWORDS = {
       def.delegateTo = v;
       def.argPos.delegate_to = at.pos;
     },
+  ),
+  delegate_facts: kw.plain(
+    z
+      .boolean()
+      .describe(
+        "With delegate_to: the variables this task sets (set_fact) belong to the delegate, not to this host (register: stays this host's). Hosts run a play in parallel, so they are the delegate's from the next play on: its own tasks of later plays read them, and every host's hostvars.<delegate> has them (this host does not). Without it (false) they are this host's. Dry run: the same; set_fact runs on the controller and its values, known or unknown, go to the delegate",
+      ),
+    'true or false',
+    (def, v) => { def.delegateFacts = v; },
+    { needs: 'delegate_to' },
   ),
   become_user: kw.plain(
     becomeUser.describe("User this task's commands run as through become (default: the host's become_user, else root); sets nothing by itself, become: true does. Dry run: state is read as that user too"),
