@@ -36,7 +36,25 @@ interface RunInputs {
 export class RunVars {
   private readonly gathered = new Map<string, { facts: Facts; play: number }>();
   private readonly plays = new Map<Play, { index: number; hosts: string[]; entries: Map<string, Vars> }>();
+  /** What each host registered or set (set_fact) by the end of each play it ran, by play index. */
+  private readonly results = new Map<string, { play: number; vars: Vars }[]>();
   constructor(readonly inputs: RunInputs) {}
+
+  /** The host finished `play` with these run-time variables (register, set_fact): a copy is kept. */
+  played(host: string, play: Play, vars: Vars): void {
+    let list = this.results.get(host);
+    if (!list) this.results.set(host, (list = []));
+    list.push({ play: this.inputs.plan.plays.indexOf(play), vars: { ...vars } });
+  }
+
+  /**
+   * What `host` registered or set by the end of its last play before play `index`: plays end on every
+   * host before the next begins, so this never depends on timing (what it sets during the current
+   * play is its own until the next).
+   */
+  private resultsBefore(host: string, index: number): Vars | undefined {
+    return [...(this.results.get(host) ?? [])].reverse().find((r) => r.play < index)?.vars;
+  }
 
   /** A host's facts, gathered when it started, during `play`. */
   started(host: string, facts: Facts, play: Play | undefined): void {
@@ -61,14 +79,18 @@ export class RunVars {
 
   /**
    * `hostvars` as `self` sees it in `play`: its own entry is its own variables; another host's are its
-   * inventory and play variables, with its facts when they were gathered before this play began (hosts
+   * inventory and play variables, with its facts when they were gathered before this play began; in
+   * both, what the host registered or set in the plays before this one (hosts
    * start in parallel, so within the play where a host started its facts are not yet everyone's:
    * reading them then is an error, never a value that depends on timing).
    */
   hostvars(play: Play, self: string, own: () => Vars): Vars {
     const p = this.playOf(play);
     return lazyHostvars(this.inputs.inventory, (host) => {
-      if (host === self) return own();
+      if (host === self) {
+        const earlier = this.resultsBefore(host, p.index);
+        return earlier ? { ...own(), ...earlier } : own();
+      }
       let entry = p.entries.get(host);
       if (!entry) p.entries.set(host, (entry = this.entry(play, p.index, host)));
       return entry;
@@ -92,7 +114,7 @@ export class RunVars {
       if (!(err instanceof InputError) || known) throw err;
       throw new InputError(`hostvars.${host}: ${err.message}; the facts of ${why()}`, { pos: err.pos });
     }
-    Object.assign(vars, this.inputs.delegated?.before(host, play));
+    Object.assign(vars, this.resultsBefore(host, index), this.inputs.delegated?.before(host, play));
     if (known) return vars;
     for (const name of ['facts', ...ANSIBLE_FACT_VARS]) {
       Object.defineProperty(vars, name, {

@@ -10,7 +10,7 @@ import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Emit, HostStats } from './events.js';
 import { startHost, type HostContext } from './host-context.js';
 import { hostScope, type RunVars } from './host-scope.js';
-import { setHostVars } from './host-results.js';
+import { hostResults, setHostVars } from './host-results.js';
 import { releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
 import type { PlayBatch } from './play-batch.js';
@@ -75,6 +75,7 @@ export class HostSession implements Lender {
       } catch (err) {
         this.fail(describe(err));
       }
+      this.run.vars?.played(this.host, play, hostResults(this.ctx));
     }
     batch?.leave(this.host);
     this.playsLeft--;

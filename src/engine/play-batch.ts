@@ -6,6 +6,7 @@
 // batch larger than --forks cannot wait forever on hosts that have no slot to get there.
 import type { TaskDef } from '../load/model.js';
 import { Semaphore } from './semaphore.js';
+import { coordinationKey as key } from './coordination-key.js';
 
 /** Where a host stands with one task: reached it (and was it to run there), or not yet. */
 type Arrival = 'active' | 'inactive';
@@ -27,15 +28,15 @@ export class PlayBatch {
 
   /** The host reached `def` (the first time: a loop's later items change nothing). */
   arrive(def: TaskDef, host: string, arrival: Arrival): void {
-    const seen = this.arrivals.get(def) ?? new Map<string, Arrival>();
-    this.arrivals.set(def, seen);
+    const seen = this.arrivals.get(key(def)) ?? new Map<string, Arrival>();
+    this.arrivals.set(key(def), seen);
     if (seen.has(host)) return;
     seen.set(host, arrival);
     this.wake();
   }
 
   arrival(def: TaskDef, host: string): Arrival | undefined {
-    return this.arrivals.get(def)?.get(host);
+    return this.arrivals.get(key(def))?.get(host);
   }
 
   /** The host is done with the play's tasks (finished, failed, unreachable): nobody waits for it any more. */
@@ -51,19 +52,19 @@ export class PlayBatch {
 
   /** The host finished `def` (every item of it). */
   finish(def: TaskDef, host: string): void {
-    const done = this.finished.get(def) ?? new Set<string>();
-    this.finished.set(def, done);
+    const done = this.finished.get(key(def)) ?? new Set<string>();
+    this.finished.set(key(def), done);
     done.add(host);
     this.wake();
   }
 
   hasFinished(def: TaskDef, host: string): boolean {
-    return this.finished.get(def)?.has(host) ?? false;
+    return this.finished.get(key(def))?.has(host) ?? false;
   }
 
   /** Hosts still in the play that have not finished `def`. */
   unfinished(def: TaskDef): string[] {
-    return this.hosts.filter((h) => !this.left.has(h) && !this.finished.get(def)?.has(h));
+    return this.hosts.filter((h) => !this.left.has(h) && !this.finished.get(key(def))?.has(h));
   }
 
   /** Something another host may be waiting for happened. */
@@ -91,8 +92,8 @@ export class PlayBatch {
 
   /** The throttle of a task: at most `n` hosts of the batch run it at once. */
   throttle(def: TaskDef, n: number): Semaphore {
-    let s = this.throttles.get(def);
-    if (!s) this.throttles.set(def, (s = new Semaphore(n)));
+    let s = this.throttles.get(key(def));
+    if (!s) this.throttles.set(key(def), (s = new Semaphore(n)));
     return s;
   }
 }

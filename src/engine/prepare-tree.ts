@@ -8,6 +8,7 @@ import { InputError } from '../core/errors.js';
 import type { Play, RoleRef, TaskDef, Vars } from '../load/model.js';
 import { renderString } from '../load/template.js';
 import { includedTasks, readIncludedFile } from '../load/task-tree.js';
+import { shareIncluded } from './coordination-key.js';
 import { operations } from '../ops/registry.js';
 import type { HostContext } from './host-context.js';
 import { conditionsHold, loopItems, prepareTasks, type PreparedTask } from './prepare.js';
@@ -91,13 +92,15 @@ function prepareInclude(ctx: HostContext, play: Play, def: TaskDef, frame: Frame
   const scope = taskScope(ctx, play, { ...def, vars: undefined }, frame.ref, frame.outer);
   const loopVar = def.loopVar ?? 'item';
   const bindings: Vars[] = def.loop === undefined ? [{}] : loopItems(ctx, def, scope).map((item) => ({ [loopVar]: item }));
-  return bindings.map((binding): PreparedNode => {
+  return bindings.map((binding, i): PreparedNode => {
     const vars = { ...scope, ...binding };
     if (!conditionsHold(ctx, def, frame.ref, vars)) return { kind: 'skipped', def, reason: 'when: condition is false' };
     const params = def.vars ? withTaskVars(ctx, vars, def) : vars;
     const outer = { ...frame.outer, ...binding, ...pick(params, Object.keys(def.vars ?? {})) };
     const inner: Frame = { ...frame, outer, depth: frame.depth + 1 };
-    return { kind: 'block', def, block: prepareNodes(ctx, play, includedTasks(def, includeSource(ctx, def, vars)), inner), rescue: [], always: [], frame: inner };
+    const tasks = includedTasks(def, includeSource(ctx, def, vars));
+    shareIncluded(def, i, tasks);
+    return { kind: 'block', def, block: prepareNodes(ctx, play, tasks, inner), rescue: [], always: [], frame: inner };
   });
 }
 

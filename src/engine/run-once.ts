@@ -9,6 +9,7 @@ import type { PlayBatch } from './play-batch.js';
 import type { PlayContext } from './play-context.js';
 import type { PreparedTask } from './prepare.js';
 import { ResultBuilder } from './task-result.js';
+import { coordinationKey } from './coordination-key.js';
 
 interface OnceSlot {
   runner?: string;
@@ -23,8 +24,8 @@ const slots = new WeakMap<PlayBatch, Map<TaskDef, OnceSlot>>();
 function slotOf(batch: PlayBatch, def: TaskDef): OnceSlot {
   let byDef = slots.get(batch);
   if (!byDef) slots.set(batch, (byDef = new Map()));
-  let slot = byDef.get(def);
-  if (!slot) byDef.set(def, (slot = { results: [], done: false }));
+  let slot = byDef.get(coordinationKey(def));
+  if (!slot) byDef.set(coordinationKey(def), (slot = { results: [], done: false }));
   return slot;
 }
 

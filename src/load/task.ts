@@ -16,6 +16,7 @@ import { YamlSource, isMap, isScalar, isSeq, nodeKind, type MapEntry, type Node 
 import { existsSync } from 'node:fs';
 import { readAnsibleArguments, shortNameHint } from './ansible-isms/arguments.js';
 import { ansibleKeyHint } from './ansible-isms/keywords.js';
+import { structureShortNames } from './ansible-isms/structure-fqcn.js';
 import { checkJinja } from './ansible-isms/jinja-strings.js';
 import { moduleName } from './ansible-isms/modules.js';
 import { parseCondition } from './when.js';
@@ -59,7 +60,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
     issues.add(src.pos(node), `${ctx.handler ? 'handler' : 'task'}: expected a mapping (an operation and its arguments), got ${nodeKind(node)}`);
     return undefined;
   }
-  const entries = src.entries(node);
+  const entries = structureShortNames(src.entries(node));
   const structureKey = STRUCTURE_KEYS.find((k) => entries.some((e) => e.key === k));
   if (structureKey) return parseStructure(node, entries, structureKey, ctx);
   const opEntry = operationEntry(src.pos(node), entries, ctx);

@@ -12,6 +12,7 @@ import { registerHelpers } from './helpers/index.js';
 import { JINJA_FILTER_HELPERS, jinjaHint } from './jinja-hint.js';
 import { didYouMean } from './issues.js';
 import { renderSecretsOf } from './helpers/helper.js';
+import { registerValueCapture, valueOfCall } from './helper-value.js';
 import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 import { Deferred, findUnknown } from '../core/unknown.js';
@@ -81,6 +82,7 @@ hbs.log = (level: unknown, ...message: unknown[]) => {
 };
 
 taintHelpers(hbs);
+registerValueCapture(hbs);
 guardUnknownArgs(hbs);
 
 const BUILTIN_HELPERS = ['if', 'unless', 'each', 'with', 'lookup', 'log', 'blockHelperMissing', 'helperMissing'];
@@ -106,6 +108,8 @@ export interface Compiled {
   source: string;
   ast: unknown;
   render: (vars: Vars, secrets: SecretRegistry) => string;
+  /** One helper call's list or mapping value (helper-value.ts); undefined: render the text. */
+  value?: (vars: Vars, secrets: SecretRegistry) => unknown;
 }
 
 /** Where a template came from, for messages: a file, or an argument at a plan position. */
@@ -133,7 +137,9 @@ function compile(source: string, origin: Origin): Compiled {
     throw toInputError(err, source, undefined, origin);
   }
   const fn = hbs.compile(ast as hbs.AST.Program, compileOptions);
-  return { source, ast, render: (vars, secrets) => fn(vars, { data: { secrets } satisfies RenderData }) };
+  const call = valueOfCall(hbs, ast, compileOptions);
+  const value = call && ((vars: Vars, secrets: SecretRegistry) => call(vars, { secrets } satisfies RenderData));
+  return { source, ast, render: (vars, secrets) => fn(vars, { data: { secrets } satisfies RenderData }), ...(value && { value }) };
 }
 
 const fileCache = new Map<string, { mtimeMs: number; size: number; compiled: Compiled }>();
@@ -197,6 +203,8 @@ export function renderString(text: string, vars: Vars, secrets: SecretRegistry, 
   }
   const c = compileString(text, origin);
   try {
+    const value = c.value?.(vars, secrets);
+    if (value !== undefined) return value;
     return checkRendered(c.render(vars, secrets), () => origin.what ?? 'value', origin.pos);
   } catch (err) {
     throw toInputError(err, c.source, c.ast, origin);

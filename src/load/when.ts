@@ -15,7 +15,7 @@ import type { Condition, Vars } from './model.js';
 import { Issues, didYouMean } from './issues.js';
 import { COMBINATORS, TESTS, VARIABLE_PATH, conditionTests, type ConditionTest } from './keywords/condition.js';
 import { isPlainObject, reveal, type SecretRegistry } from '../core/secret.js';
-import { Deferred, isUnknown } from '../core/unknown.js';
+import { Deferred, isUnknown, PENDING } from '../core/unknown.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type Node } from './yaml.js';
 import { whenHint } from './ansible-isms/when-hint.js';
 
@@ -202,6 +202,9 @@ function check(varPath: string, expected: unknown, vars: Vars, secrets: SecretRe
   const { value: { found, value }, tainted: secret } = secrets.track(() => lookupPath(vars, varPath));
   const tests = isPlainObject(expected) ? expected : undefined;
   if (tests && 'defined' in tests) {
+    // A name the play sets later (set_fact, register) is neither defined nor undefined before that task
+    // ran: decided when the task is prepared again, just before it runs (engine/host-results.ts).
+    if (isUnknown(value) && value.dependsOn === PENDING) throw new Deferred(PENDING);
     if (!found) return tests.defined === false;
     if (tests.defined === false) return false;
   }

@@ -25,6 +25,8 @@ ${c('{{#each list}}…{{/each}}')} (${c('{{@key}}')} and ${c('{{this}}')} over a
 variables and without HTML escaping. Jinja's filters are these helpers, called before their arguments:
 ${c("{{ x | default('a') }}")} is ${c('{{default x "a"}}')}, and ${c("{{ hosts | map(attribute='name') | join(',') }}")} is
 ${c('{{join (map_attr hosts "name") ","}}')}. Named options are written ${c('key=value')} after the arguments.
+A value that is exactly one helper call giving a list or a mapping is that list or mapping, as a value
+that is one variable is the variable's value: ${c('loop: "{{dict2items relay_params}}"')} loops over its items.
 A helper given a value it cannot use fails the render with an error naming the helper; an unknown
 helper, and Jinja syntax (${c('{{ x | filter }}')}, ${c('{% if %}')}), are reported by ${c('fleetplan validate')} at
 file:line:col with the Handlebars form.

@@ -90,6 +90,27 @@ test('run_once: a host that skips the task (when:) is passed over, the next one 
   assert.equal(await sh(H1, 'test -e /var/tmp/once-2 && echo yes || echo no'), 'no\n');
 });
 
+test('run_once inside include_tasks: once per batch for each item of a looping include, as a task of the play', { skip, timeout: 120_000 }, async () => {
+  writeFileSync(path.join(out, 'once-inc.yml'), '- name: once inside\n  command: "hostname >> /var/tmp/once-inc-{{n}}"\n  run_once: true\n');
+  const plan = planFile(`
+- hosts: all
+  tasks:
+    - include_tasks: once-inc.yml
+      loop: [a, b]
+      loop_control: { loop_var: n }
+`);
+  const run = await apply(plan);
+  assert.equal(run.code, 0, run.stderr);
+  const results = (h: string) => (run.json.hosts[h].tasks as any[]).filter((t) => t.name === 'once inside');
+  assert.equal(results(H1).length, 2);
+  assert.ok(results(H1).every((t) => t.status === 'changed' && !/run once on/.test(t.reason ?? '')), JSON.stringify(results(H1)));
+  assert.ok(results(H2).every((t) => t.status === 'changed' && /^run once on freebsd-1/.test(t.reason)), JSON.stringify(results(H2)));
+  for (const n of ['a', 'b']) {
+    assert.equal(await sh(H1, `cat /var/tmp/once-inc-${n}`), 'freebsd-1\n', `item ${n} ran once, on freebsd-1`);
+    assert.equal(await sh(H2, `test -e /var/tmp/once-inc-${n} && echo yes || echo no`), 'no\n');
+  }
+});
+
 test('throttle: 1 runs the task on one host at a time (the intervals it records do not overlap)', { skip, timeout: 120_000 }, async () => {
   const plan = planFile(`
 - hosts: all

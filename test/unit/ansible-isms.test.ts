@@ -108,6 +108,19 @@ describe('ansible-isms: FQCN and Ansible module names become operations', () => 
     assert.deepEqual(opArgs(t!), ['directory', { path: '/srv/d' }]);
   });
 
+  it('structure modules by FQCN: ansible.builtin.include_tasks / import_tasks / meta are the structure keys', () => {
+    const ts = tasksOf(
+      [
+        '  - ansible.builtin.import_tasks: more.yml',
+        '  - ansible.builtin.include_tasks: "more.yml"',
+        '  - ansible.builtin.meta: flush_handlers',
+      ].join('\n') + '\n',
+      { 'more.yml': '- file: { path: /srv/m }\n' },
+    );
+    assert.deepEqual(ts.map((t) => t.op), ['block', 'include_tasks', 'meta']);
+    hasError(errorsOf('  - ansible.builtin.meta: end_play\n'), 'site.yml', 3, 27, 'end_play');
+  });
+
   it('an argument without a clean equivalent is refused at its value, naming what to write', () => {
     const errs = errorsOf('  - ansible.builtin.lineinfile:\n      path: /etc/a\n      line: a=1\n      insertbefore: BOF\n');
     hasError(errs, 'site.yml', 6, 21, "argument 'insertbefore' of ansible.builtin.lineinfile has no fleetplan equivalent: insert_after:");

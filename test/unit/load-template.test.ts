@@ -63,6 +63,20 @@ describe('templates', () => {
     assert.equal(render('plain {x}', {}), 'plain {x}');
   });
 
+  it('one helper call yields its list or mapping (loop: "{{dict2items d}}"); a scalar result renders as text', () => {
+    assert.deepEqual(render('{{dict2items d}}', { d: { a: '1', b: '2' } }), [{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+    assert.deepEqual(render('{{ dict2items (combine d e) }}', { d: { a: '1' }, e: { b: '2' } }), [{ key: 'a', value: '1' }, { key: 'b', value: '2' }]);
+    assert.deepEqual(render('{{split s ","}}', { s: 'x,y' }), ['x', 'y']);
+    assert.deepEqual(render('{{combine d e}}', { d: { a: 1 }, e: { a: 2 } }), { a: 2 });
+    assert.equal(render('{{join l ","}}', { l: ['x', 'y'] }), 'x,y');
+    assert.equal(render('{{length l}}', { l: ['x', 'y'] }), '2');
+    assert.equal(render('n={{split s ","}}', { s: 'x,y' }), 'n=x,y');
+  });
+
+  it("{{#unless (helper …)}} inside {{#each}}: Handlebars' unless calls if without the render's data, and that is fine", () => {
+    assert.equal(render('{{#each l}}{{#unless (eq this ../x)}}{{this}}{{/unless}}{{/each}}', { l: ['a', 'b'], x: 'a' }), 'b');
+  });
+
   it('secrets render as their value', () => {
     assert.equal(render('pw={{pw}}', { pw: new Secret('abc123', testSecrets) }), 'pw=abc123');
     assert.ok(testSecrets.values().has('abc123'));

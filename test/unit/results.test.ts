@@ -7,7 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, describe, it } from 'node:test';
-import { Deferred, Unknown, unknownResult } from '../../src/core/unknown.js';
+import { Deferred, PENDING, Unknown, unknownResult } from '../../src/core/unknown.js';
 import { loadInventory } from '../../src/load/inventory.js';
 import { loadPlan } from '../../src/load/plan.js';
 import { registeredNames } from '../../src/load/registered.js';
@@ -140,6 +140,13 @@ describe('a value a dry run cannot know', () => {
     assert.equal(evaluateWhen({ 'out.rc': { defined: true } } as Condition, vars, testSecrets), true);
     // any: a known branch that holds decides without reading the unknown one.
     assert.equal(evaluateWhen({ any: [{ n: 1 }, { 'out.rc': 0 }] } as Condition, vars, testSecrets), true);
+  });
+
+  it('defined: on a name the play sets later (pending) is decided when the task runs, not before', () => {
+    const pending = { later: unknownResult(PENDING) };
+    for (const defined of [true, false]) {
+      assert.throws(() => evaluateWhen({ later: { defined } } as Condition, pending, testSecrets), (err: unknown) => err instanceof Deferred && err.dependsOn === PENDING);
+    }
   });
 
   it('templates reading it throw Deferred: a whole value, inside text, in a helper, in a block', () => {

@@ -195,6 +195,23 @@ describe('run-time magic variables (host-scope.ts)', () => {
     }
   });
 
+  it('hostvars holds what a host registered or set in the plays before this one (its own entry too), not in this one', () => {
+    const run = { plan, inventory, extraVars: {}, limit: 'relays', secrets: testSecrets };
+    const shared = new RunVars(run);
+    const [first, second] = [plan.plays[0]!, plan.plays[1] ?? plan.plays[0]!];
+    assert.notEqual(first, second, 'the fixture plan has two plays');
+    hostScope(run, 'relay2', facts, shared, first);
+    const own = hostScope(run, 'relay1', facts, shared, first);
+    shared.played('relay2', first, { record: 'relay2 TXT' });
+    shared.played('relay1', first, { record: 'relay1 TXT' });
+    const now = own(first).hostvars as Record<string, Record<string, unknown>>;
+    assert.equal(now.relay2!.record, undefined, 'set in the same play: not everyone\'s yet');
+    assert.equal(now.relay1!.record, undefined);
+    const later = own(second).hostvars as Record<string, Record<string, unknown>>;
+    assert.equal(later.relay2!.record, 'relay2 TXT');
+    assert.equal(later.relay1!.record, 'relay1 TXT');
+  });
+
   it('play_hosts are the play\'s hosts after --limit; ansible_play_batch the host\'s batch as the run gives it', () => {
     const run = { plan, inventory, extraVars: {}, limit: 'relay1,relay3', secrets: testSecrets, batchOf: () => ['relay3'] };
     const play = plan.plays[0]!;

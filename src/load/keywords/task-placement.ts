@@ -17,7 +17,7 @@ export const PLACEMENT_KEYWORDS = {
     z
       .boolean()
       .describe(
-        "Run on one host of the play's batch — the first in inventory order that reaches the task to run it (a host that failed or skips it is passed over) — and report its result on every other host as \"run once on <host>\" (a change notifies their handlers too; a handler ignores run_once). Dry run: the same, planned on that one host",
+        "Run on one host of the play's batch — the first in inventory order that reaches the task to run it (a host that failed or skips it is passed over) — and report its result on every other host as \"run once on <host>\" (a change notifies their handlers too; a handler ignores run_once). A task of include_tasks/include_role runs once per batch for each item of the include. Dry run: the same, planned on that one host",
       ),
     'true or false',
     (def, v) => { def.runOnce = v; },
