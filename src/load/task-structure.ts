@@ -73,20 +73,7 @@ export function parseStructure(node: Node, entries: MapEntry[], key: StructureKe
       issues.add(src.pos(e.keyNode), `'${e.key}' is not allowed on ${what}${hint(key, e.key)} (allowed: ${allowed.join(', ')})`);
     }
   }
-  const def: TaskDef = {
-    name: '',
-    op: key === 'import_tasks' || key === 'import_role' ? 'block' : key,
-    args: {},
-    notify: [],
-    tags: [],
-    noLog: false,
-    ignoreErrors: false,
-    baseDir: ctx.roleDir ?? ctx.baseDir,
-    pos: src.pos(node),
-    argPos: {},
-  };
-  if (ctx.role !== undefined) def.role = ctx.role;
-  if (ctx.roleDir !== undefined) def.roleDir = ctx.roleDir;
+  const def = newTaskDef(ctx, src.pos(node), key === 'import_tasks' || key === 'import_role' ? 'block' : key, {}, {});
   const full = taskKeywordTable(false);
   const table: KeywordTable<TaskDef, TaskKeywordContext> = Object.fromEntries(Object.entries(full).filter(([k]) => allowed.includes(k)));
   const reader: TaskKeywordContext = ctx.structure ? { structure: ctx.structure(ctx) } : {};
@@ -94,4 +81,12 @@ export function parseStructure(node: Node, entries: MapEntry[], key: StructureKe
   readKeywords(table, def, src, node, entries, issues, reader, { what });
   def.name ||= defaultName(key, def, src.value(entries.find((e) => e.key === key)!.value));
   return issues.list.length === before ? def : undefined;
+}
+
+/** A task as the loader starts it, before its keywords are read: its operation (or structure), place and role. */
+export function newTaskDef(ctx: Omit<TaskContext, 'src'>, pos: TaskDef['pos'], op: string, args: TaskDef['args'], argPos: TaskDef['argPos']): TaskDef {
+  const def: TaskDef = { name: '', op, args, notify: [], tags: [], noLog: false, ignoreErrors: false, baseDir: ctx.roleDir ?? ctx.baseDir, pos, argPos };
+  if (ctx.role !== undefined) def.role = ctx.role;
+  if (ctx.roleDir !== undefined) def.roleDir = ctx.roleDir;
+  return def;
 }

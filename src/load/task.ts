@@ -7,7 +7,7 @@ import { checkArgs } from './args.js';
 import { Issues, didYouMean } from './issues.js';
 import { readKeywords } from './keywords/keyword.js';
 import { HANDLER_KEYS, STRUCTURE_KEYS, TASK_KEYS, taskKeywordTable } from './keywords/task.js';
-import { parseStructure, type TaskContext } from './task-structure.js';
+import { newTaskDef, parseStructure, type TaskContext } from './task-structure.js';
 import { isTemplated } from '../core/templated.js';
 import type { TaskDef } from './model.js';
 import { controllerCandidates, displayPath } from '../core/paths.js';
@@ -69,20 +69,7 @@ export function parseTask(node: Node | null, ctx: TaskContext): TaskDef | undefi
   const op = ansible === undefined ? (opEntry ? ctx.registry.get(opEntry.key)! : undefined) : ansible?.op;
   const { args, argPos } = ansible ?? (op && opEntry ? readArguments(op, opEntry, ctx, issues.list.length === before) : { args: {}, argPos: {} });
 
-  const def: TaskDef = {
-    name: '',
-    op: op?.name ?? '',
-    args,
-    notify: [],
-    tags: [],
-    noLog: false,
-    ignoreErrors: false,
-    baseDir: ctx.roleDir ?? ctx.baseDir,
-    pos: src.pos(node),
-    argPos,
-  };
-  if (ctx.role !== undefined) def.role = ctx.role;
-  if (ctx.roleDir !== undefined) def.roleDir = ctx.roleDir;
+  const def = newTaskDef(ctx, src.pos(node), op?.name ?? '', args, argPos);
   readKeywords(taskKeywordTable(ctx.handler), def, src, node, entries, issues, {}, { what: ctx.handler ? 'handler' : 'task' });
   if (!def.name && op) def.name = defaultName(op, args);
   if (op) checkControllerFile(op, def, issues);
