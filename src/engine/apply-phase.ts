@@ -15,9 +15,11 @@ import { becomeRequest, type PreparedTask } from './prepare.js';
 import type { ResultBuilder } from './task-result.js';
 
 export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: PlanResult, ahead: Lookahead, result: ResultBuilder): Promise<TaskResult> {
-  // A check_mode: false probe in a dry run only reads: nothing it does makes the state read stale. A
-  // task that waits for the host (reboot) reads nothing in its exec: the host it read would be gone.
-  const refresh = pc.dryRun ? [] : pc.state.changing(planned, ahead.later(), p.op.awaitHost ? [] : ahead.next());
+  // A read-only probe makes nothing stale: a check_mode: false task in a dry run, and in a real run one
+  // that also says it never changes anything (changed_when: false) — the documented probe. A task that
+  // waits for the host (reboot) reads nothing in its exec: the host it read would be gone.
+  const probe = p.def.checkMode === false && (pc.dryRun !== undefined || p.def.changedWhen === false);
+  const refresh = probe ? [] : pc.state.changing(planned, ahead.later(), p.op.awaitHost ? [] : ahead.next());
   const plan = execScript(planned.changes, refresh);
   const res = await pc.ctx.conn.script(plan.script, { become: becomeRequest(p), label: execLabel(p.def, planned), reportedExit: (r) => reportedExit(r, plan) });
   if (res.exitCode !== 0 && res.stdout.length === 0) return result.failed(`exit ${res.exitCode}: ${res.stderr.trim()}`, planned.changes);

@@ -197,3 +197,13 @@ test('check_mode: false: a dry run does not run a probe after a change it would 
   assert.equal(task(again.json, 'the marker reads ready').depends_on, undefined);
   assert.deepEqual(tasksWith(again.json, HOST, 'changed'), []);
 });
+
+test('a read-only probe (check_mode: false, changed_when: false) makes nothing stale: no state is read again after it', { skip }, async () => {
+  const first = await run('probe-reads.yml');
+  assert.equal(first.code, 0, first.stderr);
+  const r = await fleetplan(['apply', path.join(fixtures, 'probe-reads.yml'), '-i', fleet.inventoryPath, '--verbose']);
+  assert.equal(r.code, 0, r.stderr);
+  const again = r.stdout.split('\n').filter((l) => /read state again/.test(l));
+  // Only the play with the plain command reads again; the probe's play does not.
+  assert.deepEqual(again.map((l) => l.replace(/.*read state again: /, '')), ['commands do'], r.stdout);
+});

@@ -50,7 +50,8 @@ export const RESULT_KEYWORDS = {
           'true: never apply it, only report what it would do, even in a real run (its handlers are not notified). ' +
           'Dry run: a check_mode: false task runs for real, and must only read (a dry run holds no run lock on the host) — unless an earlier ' +
           'task of the play would change the host first: it would then read the host as the real run will not find it, so it is not run, ' +
-          'its result is unknown and what reads it is deferred; when it reads a value only the real run knows it is deferred too, reported ok (a probe changes nothing)',
+          'its result is unknown and what reads it is deferred; when it reads a value only the real run knows it is deferred too, reported ok (a probe changes nothing). ' +
+          'With changed_when: false as well it is a read-only probe in a real run too: the state read before it is not read again after it',
       ),
     'true or false',
     (def, v) => { def.checkMode = v; },
