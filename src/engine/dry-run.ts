@@ -13,12 +13,19 @@ export class DryRun {
   /** A change that restarts the host (reboot): every task after it depends on it. */
   restartedBy: string | undefined;
   /**
-   * The last task reported as a change: a read-only probe run for real in a dry run (check_mode:
-   * false) after it would read the host as it is, not as the real run would find it.
+   * The last task reported as a change on this host, in this play or an earlier one (the host's
+   * record, shared by its plays): a read-only probe run for real in a dry run (check_mode: false)
+   * after it would read the host as it is, not as the real run would find it.
    */
-  lastChange: string | undefined;
+  get lastChange(): string | undefined {
+    return this.changes.last;
+  }
 
-  constructor(private readonly view: StateView) {}
+  constructor(
+    private readonly view: StateView,
+    /** What the host's earlier plays would change (a new play reads the host afresh). */
+    private readonly changes: { last?: string } = {},
+  ) {}
 
   /**
    * A task could not be planned: when the state it needs would only exist after an earlier change
@@ -30,7 +37,7 @@ export class DryRun {
 
   /** A task is reported as a change (or as one depending on an earlier change). */
   noteChange(task: string): void {
-    this.lastChange = task;
+    this.changes.last = task;
   }
 
   /** A task with nothing to do: later tasks see the state it leaves (its predictions). */

@@ -26,6 +26,8 @@ export interface HostContext {
   scope: HostScope;
   /** The hosts of delegate_to tasks (delegate-pool.ts). */
   delegates?: DelegatePool;
+  /** A dry run: the last task any play on this host would change (dry-run.ts), across its plays. */
+  dryRunChanges?: { last?: string };
   /** The run lock this run holds on the host (a real run), and whether it was taken through become. */
   lock?: HostLock & { become: boolean };
 }

@@ -105,6 +105,6 @@ async function readPlayState(ctx: HostContext, play: Play, { nodes, handlers }: 
     ctx.stats.failed++;
     return undefined;
   }
-  const dryRun = ctx.opts.check ? new DryRun(state.view) : undefined;
+  const dryRun = ctx.opts.check ? new DryRun(state.view, (ctx.dryRunChanges ??= {})) : undefined;
   return { ctx, play, state, dryRun, notifications: new FreshConfig(), followUps: new FollowUps() };
 }

@@ -207,3 +207,15 @@ test('a read-only probe (check_mode: false, changed_when: false) makes nothing s
   // Only the play with the plain command reads again; the probe's play does not.
   assert.deepEqual(again.map((l) => l.replace(/.*read state again: /, '')), ['commands do'], r.stdout);
 });
+
+test('check_mode: false: a probe in a later play is not run in a dry run after an earlier play would change the host', { skip }, async () => {
+  const fresh = await run('probe-after-play.yml', '--check');
+  assert.equal(fresh.code, 0, fresh.stderr);
+  assert.equal(task(fresh.json, 'read the play marker').depends_on, 'marker in an earlier play');
+  assert.match(task(fresh.json, 'the play marker reads ready').reason, /^deferred: depends on 'read the play marker'/);
+  const real = await run('probe-after-play.yml');
+  assert.equal(real.code, 0, real.stderr);
+  const again = await run('probe-after-play.yml', '--check');
+  assert.equal(task(again.json, 'the play marker reads ready').depends_on, undefined);
+  assert.deepEqual(tasksWith(again.json, HOST, 'changed'), []);
+});
