@@ -12,10 +12,6 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
-import { apt } from '../../src/backends/package/apt.js';
-import { systemd } from '../../src/backends/init/systemd.js';
-import { shadowUtils } from '../../src/backends/accounts/shadow-utils.js';
-import { parseFacts } from '../../src/facts/gather.js';
 import { editLines } from '../../src/ops/line.js';
 import type { OpContext, PlanResult } from '../../src/ops/operation.js';
 import { operations } from '../../src/ops/registry.js';
@@ -23,6 +19,7 @@ import { applySettings } from '../../src/ops/settings.js';
 import { StateView } from '../../src/state/query.js';
 import { runProcess } from '../run-process.js';
 import { SecretRegistry } from '../../src/core/secret.js';
+import { debianOpContext } from '../unit/op-context.js';
 
 /** The secret registry of this file's runs (each command run has one). */
 const testSecrets = new SecretRegistry();
@@ -33,16 +30,7 @@ const sha = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const latin1 = (s: string) => Buffer.from(s, 'latin1');
 const base = { path: '/x', separator: ' = ', continuation: false, state: 'present' as const, create: false };
 
-const ctx: OpContext = {
-  host: 'h1',
-  facts: parseFacts('system=Linux\nos_release.ID=debian\nhas_apt-get=1\nrun_systemd=1\n'),
-  vars: {},
-  backends: { package: apt, init: systemd, accounts: shadowUtils },
-  controllerPath: (_k, src) => src,
-  renderTemplate: () => '',
-  noLog: false,
-  secrets: testSecrets,
-};
+const ctx: OpContext = debianOpContext({ secrets: testSecrets });
 
 /** Plans `op` against a file holding `content`, as the engine would after reading it from a host. */
 function planOn(op: 'line' | 'settings', args: Record<string, unknown>, content: Buffer): PlanResult {

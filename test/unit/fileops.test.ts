@@ -20,23 +20,11 @@ import { StateView } from '../../src/state/query.js';
 import { statQuery } from '../../src/state/stat-state.js';
 import { statFields } from '../../src/ops/stat.js';
 import { SecretRegistry } from '../../src/core/secret.js';
-import { parseFacts } from '../../src/facts/gather.js';
-import { apt } from '../../src/backends/package/apt.js';
-import { systemd } from '../../src/backends/init/systemd.js';
-import { shadowUtils } from '../../src/backends/accounts/shadow-utils.js';
 import { hasError, inputErrors } from './load-helpers.js';
 import { httpServerProcess, type HttpFixture } from './http-server-process.js';
+import { debianOpContext } from './op-context.js';
 
-const ctx: OpContext = {
-  host: 'h1',
-  facts: parseFacts('system=Linux\nos_release.ID=debian\nhas_apt-get=1\nrun_systemd=1\n'),
-  vars: {},
-  backends: { package: apt, init: systemd, accounts: shadowUtils },
-  controllerPath: (_k, src) => src,
-  renderTemplate: () => '',
-  noLog: false,
-  secrets: new SecretRegistry(),
-};
+const ctx: OpContext = debianOpContext();
 
 /** Resolves `op` with `args` and answers each query with `answer(key)`; returns the op, resolved and view. */
 function prepare(op: string, args: Record<string, unknown>, answer: (key: string) => unknown, c: OpContext = ctx) {

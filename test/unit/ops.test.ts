@@ -3,28 +3,17 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { apt } from '../../src/backends/package/apt.js';
-import { systemd } from '../../src/backends/init/systemd.js';
-import { shadowUtils } from '../../src/backends/accounts/shadow-utils.js';
-import { parseFacts } from '../../src/facts/gather.js';
 import { operations } from '../../src/ops/registry.js';
 import { Unresolved, type OpContext, type PlanResult } from '../../src/ops/operation.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import { StateView } from '../../src/state/query.js';
 import { SecretRegistry } from '../../src/core/secret.js';
+import { debianOpContext } from './op-context.js';
 
 /** The secret registry of this file's runs (each command run has one). */
 const testSecrets = new SecretRegistry();
 
-const ctx: OpContext = {
-  host: 'h1',
-  facts: parseFacts('system=Linux\nos_release.ID=debian\nhas_apt-get=1\nrun_systemd=1\n'),
-  vars: {},
-  backends: { package: apt, init: systemd, accounts: shadowUtils },
-  controllerPath: (_k, src) => src,
-  renderTemplate: () => 'rendered\n',
-  noLog: false,
-  secrets: testSecrets,
-};
+const ctx: OpContext = debianOpContext({ renderTemplate: () => 'rendered\n', secrets: testSecrets });
 
 /** Plans `op` with `args`, answering each of its queries with `answer(key)`. */
 function plan(op: string, args: Record<string, unknown>, answer: (key: string) => unknown, view = new StateView()): PlanResult {
