@@ -8,8 +8,10 @@ import { shQuote } from '../core/quote.js';
 import type { Operation } from './operation.js';
 import { absolutePath } from './path-schema.js';
 
-/** A host name or an IPv4/IPv6 address: data, quoted, never shell. */
-const hostName = z.string().regex(/^[A-Za-z0-9_.:-]{1,253}$/, 'expected a host name or an IP address');
+/** A host name or an IPv4/IPv6 address: data, quoted, never shell — and never an option of nc (no leading '-'). */
+const hostName = z
+  .string()
+  .regex(/^[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,252}$/, "expected a host name or an IP address, not starting with '-' (nc would read it as an option)");
 const seconds = z.int().min(0).max(86_400);
 
 const schema = z

@@ -55,6 +55,11 @@ describe('names and paths at validate time (no host contacted, exit 4, file:line
     assert.match(err, /plan:6:32: argument 'name\.1' of 'package': a package name must not start with '-'/);
   });
 
+  it('stops: a wait_for host that nc reads as an option (-e…)', async () => {
+    const err = await refused('wait-for-option', '  - name: evil\n    wait_for: { host: "-e/bin/sh", port: 25, timeout: 1 }\n');
+    assert.match(err, /plan:4:23: argument 'host' of 'wait_for': expected a host name or an IP address, not starting with '-' \(nc would read it as an option\)/);
+  });
+
   it('stops: a service name escaping /etc/init.d (../../x/evil.sh)', async () => {
     const err = await refused(
       'svc-escape',
