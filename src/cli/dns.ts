@@ -26,7 +26,7 @@ export function registerDns(program: Command): void {
       .description('print the DNS records to publish per domain: DKIM keys read from the hosts, SPF for the smarthost, DMARC')
       .argument('<plan>', 'the relay plan (its roles that declare dns_records: in meta.yml, e.g. opendkim and postfix_relay, give domains, selectors and the smarthost)')
       .option('--publish', "send the records to each domain's primary by RFC 2136 dynamic update with TSIG (dns_update variable), removing stale ones fleetplan owns")
-      .option('--check', 'with --publish: show the record diff against what the server serves now, send nothing')),
+      .option('-C, --check', 'with --publish: show the record diff against what the server serves now, send nothing')),
   ).action((planFile: string, opts: PlanOpts & { publish?: boolean; check?: boolean }) =>
     guard(async () => {
       if (opts.check && !opts.publish) throw new InputError('--check goes with --publish (without it, dns prints the records and changes nothing)');

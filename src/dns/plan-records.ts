@@ -34,7 +34,7 @@ export interface HostRecords {
   become: boolean;
 }
 
-const RELAY_FIELDS: DnsRecordField[] = ['mail_domain', 'relay_host', 'spf_include', 'spf_all', 'spf_relay_group', 'dmarc_policy', 'dmarc_rua'];
+const RELAY_FIELDS: DnsRecordField[] = ['mail_domain', 'relay_host', 'spf_include', 'spf_all', 'spf_hosts_group', 'dmarc_policy', 'dmarc_rua'];
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
@@ -63,7 +63,7 @@ export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: Ro
     for (const domain of new Set([str(relay('mail_domain')), ...entries.map((e) => e.domain)].filter(Boolean))) {
       const p = policies.get(domain) ?? { domain, spf: [], dmarc: '' };
       if (relay('relay_host')) p.spf.push(...spfForRelay(str(relay('relay_host')), str(relay('spf_include')) || undefined));
-      p.spf.push(...relayGroupTerms(relayScope, str(relay('spf_relay_group'))));
+      p.spf.push(...hostsGroupTerms(relayScope, str(relay('spf_hosts_group'))));
       const all = spfAll(str(relay('spf_all')) || undefined, p.spfAll, domain);
       if (all !== undefined) p.spfAll = all;
       if (relayScope.dns_update !== undefined) out.publish.push({ domain, value: relayScope.dns_update });
@@ -84,10 +84,10 @@ function spfAll(value: string | undefined, before: string | undefined, domain: s
 }
 
 /** SPF terms for the hosts of `group`, each by its inventory address (ssh_host, else ansible_host, else its name). */
-function relayGroupTerms(scope: Vars, group: string): string[] {
+function hostsGroupTerms(scope: Vars, group: string): string[] {
   if (!group) return [];
   const hosts = (scope.groups as Record<string, string[]> | undefined)?.[group];
-  if (!hosts) throw new InputError(`spf_relay_group: the inventory has no group ${JSON.stringify(group)}`);
+  if (!hosts) throw new InputError(`spf_hosts_group: the inventory has no group ${JSON.stringify(group)}`);
   const hostvars = scope.hostvars as Record<string, Vars>;
   return hosts.map((h) => {
     const v = hostvars[h]!;

@@ -51,7 +51,7 @@ function inventory(name: string, selector: string, t: Target = {}): string {
     `key_algorithm: hmac-sha256, key_secret: ${t.plain ? secret : `!secret ${secret}`}, ttl: 600 }`;
   return writeRelayInventory(fleet, path.join(out, `${name}.yml`), {
     relayPassword: 'unused-here',
-    extraVars: { dkim_selector: JSON.stringify(selector), spf_all: '"-all"', spf_include: '"mx ip4:192.0.2.1 _spf.example.net"', spf_relay_group: 'relays', dns_update: update },
+    extraVars: { dkim_selector: JSON.stringify(selector), spf_all: '"-all"', spf_include: '"mx ip4:192.0.2.1 _spf.example.net"', spf_hosts_group: 'relays', dns_update: update },
   });
 }
 
