@@ -47,6 +47,7 @@ export function updateTarget(value: unknown, domain: string, host: string): Upda
   const fail = (m: string): never => {
     throw new InputError(`dns_update (for ${domain}): ${m}`, { host });
   };
+  if (!isDnsName(domain)) fail(`the mail domain ${JSON.stringify(domain)} is not a DNS name`);
   if (!isPlainObject(value)) fail(`must be a mapping of ${KEYS.join(', ')}`);
   const v = value as Record<string, unknown>;
   for (const k of Object.keys(v)) if (!KEYS.includes(k)) fail(`unknown key '${k}' (known: ${KEYS.join(', ')})`);

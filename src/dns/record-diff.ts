@@ -61,6 +61,7 @@ function change(name: string, have: TxtRecord[], wanted: string[], owned: (v: st
 /** Reads the owned names of `w.domain` and returns the changes (names with nothing to change left out). */
 export async function domainChanges(w: WantedDomain, read: ZoneReader): Promise<NameChange[]> {
   const d = w.domain.replace(/\.$/, '');
+  if (!isDnsName(d)) throw new Error(`the mail domain ${JSON.stringify(d)} is not a DNS name`);
   const ownerName = `${OWNER_LABEL}.${d}.`;
   const ownerHave = await read.txt(ownerName);
   const before = ownedSelectors(ownerHave);

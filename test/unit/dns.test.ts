@@ -139,4 +139,14 @@ test('dns: dns_update is checked before anything is read or sent; the key must b
   for (const [value, message] of bad) {
     assert.throws(() => updateTarget(value, 'mail.example.org', 'r1'), (e: unknown) => e instanceof InputError && message.test(e.describe()), String(message));
   }
+  assert.throws(() => updateTarget({ server: '192.0.2.53', zone: 'example.org', key_name: 'k', key_secret: key }, 'x\nsend.example.org', 'r1'), /the mail domain "x\\nsend\.example\.org" is not a DNS name/);
+});
+
+test('dns: a key value from a host cannot add commands to the update: every byte stays inside its quoted string', async () => {
+  const hostile = 'v=DKIM1; p=A"\nupdate add evil.example.org. 60 IN TXT "x\\';
+  const changes = await domainChanges({ domain: 'example.org', dkim: new Map([['s1', hostile]]) }, reader({}));
+  const commands = updateCommands(changes, 60);
+  assert.ok(commands.every((c) => !c.includes('\n')), 'one command a line');
+  assert.ok(commands.includes('update add s1._domainkey.example.org. 60 IN TXT "v=DKIM1; p=A\\"\\010update add evil.example.org. 60 IN TXT \\"x\\\\"'), commands.join('\n'));
+  await assert.rejects(domainChanges({ domain: 'example.org', dkim: new Map([['s1 evil', 'v=DKIM1']]) }, reader({})), /DKIM selector "s1 evil" of example\.org is not a DNS label/);
 });
