@@ -60,9 +60,10 @@ export function resultValue(pc: PlayContext, p: PreparedTask, r: TaskResult, out
     ...(r.error !== undefined ? { msg: r.error } : r.reason !== undefined ? { msg: r.reason } : {}),
   };
   if (r.attempts !== undefined) value.attempts = r.attempts;
-  if (p.opCtx && p.resolved !== undefined && p.op.registerFields) {
+  const fields = r.status === 'changed' && !r.check && p.op.registerAfterChange ? p.op.registerAfterChange : p.op.registerFields;
+  if (p.opCtx && p.resolved !== undefined && fields) {
     try {
-      Object.assign(value, p.op.registerFields(p.resolved, pc.state.view), value.msg !== undefined ? { msg: value.msg } : {});
+      Object.assign(value, fields(p.resolved, pc.state.view), value.msg !== undefined ? { msg: value.msg } : {});
     } catch {
       // What the engine does not know of its state (a task that failed before reading it) is left out.
     }

@@ -132,7 +132,7 @@ async function attemptOnce(pc: PlayContext, p: PreparedTask, handler: boolean, a
   if (!outcome) r = failedWhen(pc, p, r);
   if (p.def.register === undefined) return r;
   // Registered after a change: the state it left is read first (only for a task that registers and changed).
-  if (r.status === 'changed' && !r.check && p.active && p.op.registerFields) await pc.state.readNow(p.queries, p.become);
+  if (r.status === 'changed' && !r.check && p.active && p.op.registerFields && !p.op.registerAfterChange) await pc.state.readNow(p.queries, p.become);
   register(pc, p, resultValue(pc, p, r, outcome));
   return r;
 }

@@ -4,7 +4,7 @@
 import { z } from 'zod';
 import { requireSupport, type InitBackend, type ServiceAction, type ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
-import { groupedByName, type StateQuery } from '../state/query.js';
+import { groupedByName, type StateQuery, type StateView } from '../state/query.js';
 import type { ResourceId } from '../state/resource.js';
 import type { Change, FollowUp, Operation } from './operation.js';
 import { Unresolved } from './operation.js';
@@ -26,6 +26,9 @@ const schema = z
       .describe('A service that does not exist already is stopped and disabled (for retiring optional software such as sendmail)'),
   })
   .strict()
+  .describe(
+    "Registers Ansible's `name`, `state` (`started` or `stopped`: as the task leaves the service) and `enabled`: read with the play's state when nothing changed, from the arguments after a change (no read again). Dry run: the state the change would leave.",
+  )
   .superRefine((a, ctx) => fitsBackend(initBackends, 'service', SERVICE_GRAMMARS, a, ctx))
   .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' });
 
@@ -43,6 +46,11 @@ function followUpsOf(backend: InitBackend, actions: ServiceAction[]): FollowUp[]
   return f && actions.some((a) => f.actions.includes(a)) ? [{ command: f.command, description: f.description }] : [];
 }
 
+/** The service as the engine knows it now: as an earlier task left it (predicted), else as read. */
+function currentState(name: string, query: StateQuery<Record<string, ServiceState>>, state: StateView): ServiceState | undefined {
+  return state.prediction<ServiceState>(serviceResource(name)) ?? state.get(query)[name];
+}
+
 export const serviceResource = (name: string): ResourceId => ({ kind: 'service', name });
 
 export const service: Operation<Args, Resolved> = {
@@ -58,7 +66,7 @@ export const service: Operation<Args, Resolved> = {
   },
   queries: (r) => [r.query],
   plan({ args: a, backend, query }, state) {
-    const cur = state.prediction<ServiceState>(serviceResource(a.name)) ?? state.get(query)[a.name];
+    const cur = currentState(a.name, query, state);
     if (!cur?.exists) {
       const onlyRetiring = (a.state === undefined || a.state === 'stopped') && a.enabled !== true;
       if (a.ignore_missing && onlyRetiring) return { changes: [], reason: `${a.name} is not installed (${backend.name})` };
@@ -103,6 +111,21 @@ export const service: Operation<Args, Resolved> = {
     }
     const resource = [serviceResource(a.name)];
     return { changes, effects: { predicts, starts: starts ? resource : undefined, stops: a.state === 'stopped' ? resource : undefined } };
+  },
+  // Ansible's service result: a later task (a role's closing check) can read whether the service runs
+  // as this task leaves it — read with the play's state when it changed nothing, so a no-change run
+  // learns it without another exec. A service that does not exist (ignore_missing) runs nowhere: stopped.
+  registerFields({ args: a, query }, state) {
+    const cur = currentState(a.name, query, state);
+    if (!cur?.exists) return { name: a.name, exists: false, state: 'stopped', enabled: false };
+    return { name: a.name, exists: true, state: cur.running ? 'started' : 'stopped', enabled: cur.enabled };
+  },
+  // A start, restart or reload that exited 0 leaves the service running, a stop leaves it stopped: the
+  // state read before the change and the arguments tell it without reading the host again.
+  registerAfterChange({ args: a, query }, state) {
+    const cur = currentState(a.name, query, state);
+    const running = a.state === undefined ? Boolean(cur?.running) : a.state !== 'stopped';
+    return { name: a.name, exists: true, state: running ? 'started' : 'stopped', enabled: a.enabled ?? Boolean(cur?.enabled) };
   },
   followUps: ({ args: a, backend }) => followUpsOf(backend, a.enabled === undefined ? [] : [a.enabled ? 'enable' : 'disable']),
   // Only a handler that does nothing but restart/reload: one that also enables must still run.

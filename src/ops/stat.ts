@@ -14,7 +14,7 @@ const schema = z
   })
   .strict()
   .describe(
-    "Dry run: reads the path as a real run does (it never changes anything), so `register:` holds the real result; after an earlier task's planned change to the same path, the predicted state (fields a prediction cannot know, such as mtime and uid, are absent). Registers `stat: {exists, path, mode, owner, group, uid, gid, size, isdir, isreg, islnk, lnk_target, checksum, mtime, ...}`.",
+    "Dry run: reads the path as a real run does (it never changes anything), so `register:` holds the real result; after an earlier task's planned change to the same path, the predicted state (fields a prediction cannot know, such as mtime and uid, are absent). Registers `stat: {exists, path, mode, owner, group, uid, gid, size, isdir, isreg, islnk, issock, isfifo, ischr, isblk, xusr, xgrp, xoth, executable, lnk_target, checksum, mtime, ...}`.",
   );
 
 type Args = z.infer<typeof schema>;
@@ -22,6 +22,14 @@ type Resolved = { args: Args; query: ReturnType<typeof statQuery> };
 
 function current(r: Resolved, state: StateView): StatState {
   return statOrPredicted(state.get(r.query));
+}
+
+/** Ansible's xusr/xgrp/xoth, and `executable` as for root (this engine's user on the host): any x bit. */
+function executeBits(mode: string | undefined): Record<string, boolean> {
+  if (mode === undefined) return {};
+  const bits = parseInt(mode, 8);
+  const [xusr, xgrp, xoth] = [0o100, 0o010, 0o001].map((b) => (bits & b) !== 0) as [boolean, boolean, boolean];
+  return { xusr, xgrp, xoth, executable: xusr || xgrp || xoth };
 }
 
 /** The registered `stat` mapping, with Ansible's field names (pw_name/gr_name as aliases of owner/group). */
@@ -42,6 +50,11 @@ export function statFields(path: string, s: StatState, checksum: boolean): Recor
     isdir: s.type === 'directory',
     isreg: s.type === 'file',
     islnk: s.type === 'link',
+    issock: s.special === 'socket',
+    isfifo: s.special === 'fifo',
+    ischr: s.special === 'char',
+    isblk: s.special === 'block',
+    ...executeBits(s.mode),
     lnk_target: s.linkTarget,
     checksum: checksum ? s.sha1 : undefined,
     mtime: s.mtime,

@@ -27,10 +27,23 @@ export interface StatState {
   linkTarget?: string;
   /** SHA-1 of a regular file's content, when asked. */
   sha1?: string;
+  /** What an `other` is (Ansible's issock, isfifo, ischr, isblk): a milter's socket, say. */
+  special?: SpecialType;
 }
 
 const GNU = '%F|%a|%U|%G|%s|%u|%g|%Y|%h|%i|%d';
 const BSD = '%HT|%Lp|%Su|%Sg|%z|%u|%g|%m|%l|%i|%d';
+
+export type SpecialType = 'socket' | 'fifo' | 'char' | 'block';
+
+/** GNU %F ("socket", "fifo", "character special file") or BSD %HT ("Socket", "Fifo File", "Character Device"). */
+function specialOf(t: string): SpecialType | undefined {
+  const s = t.toLowerCase();
+  if (s.includes('socket')) return 'socket';
+  if (s.includes('fifo')) return 'fifo';
+  if (s.includes('character')) return 'char';
+  return s.includes('block') ? 'block' : undefined;
+}
 
 function typeOf(t: string): NonNullable<FileState['type']> {
   const s = t.toLowerCase();
@@ -77,6 +90,7 @@ export function statQuery(path: string, opts: { follow?: boolean; checksum?: boo
         kind: 'stat',
         exists: true,
         type: typeOf(type),
+        ...(typeOf(type) === 'other' && specialOf(type) ? { special: specialOf(type) } : {}),
         mode: normalizeMode(mode!),
         owner: owner!,
         group: group!,

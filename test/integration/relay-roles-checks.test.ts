@@ -23,6 +23,9 @@ const ALL_ROLES = JSON.stringify({ dmarc_enabled: true, spf_enabled: true });
 /** The final checks of each role: probe (or wait) tasks and the assert reading them. */
 const ASSERTS = ['sendmail no longer runs', 'Postfix runs', 'OpenDKIM answers', 'OpenDMARC answers', 'SPF policy service answers'];
 
+/** The probes the asserts read after a start, stop or install: executed only then. */
+const PROBES = ['sendmail daemons left (pgrep)', 'Postfix answers (postfix status)', 'OpenDKIM listens on its port', 'OpenDMARC listens on its port', 'policy service in master.cf and its daemon'];
+
 let fleet: Fleet;
 let inventory: string;
 
@@ -105,6 +108,11 @@ test('re-run: zero changes, and its dry run evaluates the asserts on the running
       assert.equal(t.status, 'ok', `${h.name}: ${name}`);
       assert.doesNotMatch(t.reason ?? '', /deferred/, `${h.name}: ${name} is evaluated, nothing being started`);
     }
+    // Nothing was started, stopped or installed: the asserts read the state the play read (the
+    // services' status, the daemon's stat) and no probe is executed, in the run and in its dry run.
+    for (const json of [again.json, dry.json]) {
+      for (const name of PROBES) assert.equal(task(json, h.name, name)?.status, 'skipped', `${h.name}: ${name}`);
+    }
   }
 });
 
@@ -146,4 +154,20 @@ test('Postfix refuses a new main.cf: the previous one is back, Postfix runs on i
   const fixed = await fleetplan(['apply', plan, '-i', inventory, '-e', ALL_ROLES, '--json']);
   assert.equal(fixed.code, 0, fixed.stderr + failures(fixed.json).join('\n'));
   for (const h of fleet.hosts) assert.deepEqual(tasksWith(fixed.json, h.name, 'changed'), [], h.name);
+});
+
+test('a policy daemon gone while its package stays installed: the no-change run and its dry run fail the assert', { skip }, async () => {
+  const h = fleet.hosts.find((x) => x.os === 'debian-sysv')!;
+  const daemon = '/usr/sbin/postfix-policyd-spf-perl';
+  await fleet.exec(h.name, `mv ${daemon} ${daemon}.moved`);
+  try {
+    for (const mode of [['--check'], []]) {
+      const r = await fleetplan(['apply', plan, '-i', inventory, '-e', ALL_ROLES, '--limit', h.name, '--json', ...mode]);
+      assert.equal(r.code, 2, `${mode}: ${r.stderr}`);
+      assert.equal(task(r.json, h.name, 'policy service in master.cf and its daemon')?.status, 'skipped', `${mode}: nothing installed, no probe`);
+      assert.deepEqual(failures(r.json), [`${h.name}: SPF policy service answers: master.cf has no policy service, or ${daemon} is missing`], `${mode}`);
+    }
+  } finally {
+    await fleet.exec(h.name, `mv ${daemon}.moved ${daemon}`);
+  }
 });

@@ -206,6 +206,23 @@ test('seed plans: relay-centos.yml (seed 000) and relay-freebsd.yml (seed 002, p
   const m = await sendThrough(seedFleet, 'freebsd-1', 'seed 002');
   const dkim = await verifyDkim(Buffer.from(m.raw, 'base64'), parseZoneTxt(dns.stdout));
   assert.equal(dkim.pass, true, `freebsd seed plan DKIM: ${dkim.result} ${dkim.comment ?? ''}`);
+  // A milter that runs but lost its socket: nothing to start, so no wait — the assert reads the
+  // socket's stat from the play's state, and fails the run and its dry run alike.
+  const socket = '/var/run/milteropendkim/socket';
+  await seedFleet.exec('freebsd-1', `mv ${socket} ${socket}.moved`);
+  try {
+    for (const mode of [['--check'], []]) {
+      const r = await run(['apply', plan('relay-freebsd.yml'), '-i', inv, '--limit', 'freebsd-1', '--json', ...mode]);
+      assert.equal(r.code, 2, `${mode}: ${r.stderr}`);
+      const tasks = r.json.hosts['freebsd-1'].tasks;
+      assert.equal(tasks.find((t: any) => t.name === 'OpenDKIM listens on its socket').status, 'skipped', `${mode}`);
+      const failed = tasks.filter((t: any) => t.status === 'failed');
+      assert.deepEqual(failed.map((t: any) => t.name), ['OpenDKIM answers'], `${mode}`);
+      assert.equal(failed[0].error, `OpenDKIM does not listen on local:${socket}: see its log (syslog, facility mail)`, `${mode}`);
+    }
+  } finally {
+    await seedFleet.exec('freebsd-1', `mv ${socket}.moved ${socket}`);
+  }
 });
 
 test('no relay password in anything fleetplan printed', { skip }, () => {

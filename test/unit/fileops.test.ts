@@ -159,6 +159,18 @@ describe('stat and slurp', () => {
     assert.deepEqual([f.isreg, f.mode, f.checksum, f.mtime], [true, '0640', 'b'.repeat(40), 1700000001]);
     assert.deepEqual(q.parse(Buffer.from(`${mark} M\n`), 0), { kind: 'stat', exists: false });
   });
+  it("stat tells a socket, a fifo and devices apart (issock...), and registers the execute bits (GNU and BSD stat)", () => {
+    const q = statQuery('/run/x', {});
+    const mark = /'(@@[0-9a-f]+) S'/.exec(q.script)![1]!;
+    const read = (line: string) => statFields('/run/x', q.parse(Buffer.from(`${mark} S\n${line}\n`), 0), false);
+    const sock = read('socket|777|opendkim|opendkim|0|110|110|1700000000|1|5|6');
+    assert.deepEqual([sock.issock, sock.isreg, sock.isfifo, sock.executable], [true, false, false, true]);
+    assert.deepEqual([read('Socket|755|mailnull|mailnull|0|26|26|1700000000|1|5|6').issock, read('Fifo File|600|root|wheel|0|0|0|1|1|5|6').isfifo], [true, true]);
+    assert.deepEqual([read('character special file|666|root|root|0|0|0|1|1|5|6').ischr, read('Block Device|640|root|operator|0|0|5|1|1|5|6').isblk], [true, true]);
+    const daemon = read('regular file|750|root|root|9|0|0|1|1|5|6');
+    assert.deepEqual([daemon.xusr, daemon.xgrp, daemon.xoth, daemon.executable, daemon.issock], [true, true, false, true, false]);
+    assert.deepEqual([read('regular file|644|root|root|9|0|0|1|1|5|6').executable, read('regular file|001|root|root|9|0|0|1|1|5|6').xoth], [false, true]);
+  });
   it('stat in a dry run sees an earlier task\'s predicted file (sha1 of the predicted content)', () => {
     const { o, r, view } = prepare('stat', { path: '/etc/new' }, () => ({ kind: 'stat', exists: false }));
     view.predict({ kind: 'file', path: '/etc/new' }, file('hi\n'));

@@ -183,6 +183,26 @@ test('service: start + enable, stop + disable, unknown → Unresolved, restarted
   assert.deepEqual(commands(plan('service', { name: 'sendmail', state: 'restarted' }, () => up)), ['systemctl restart -- sendmail']);
 });
 
+test("service registers Ansible's name, state and enabled: as read, and after a change from its arguments (no read again)", () => {
+  const o = operations.get('service')!;
+  const registered = (args: Record<string, unknown>, states: Record<string, unknown>, after: boolean) => {
+    const view = new StateView();
+    const r = o.resolve(o.schema.parse(args), ctx) as any;
+    view.set(r.query.key, states);
+    return (after ? o.registerAfterChange! : o.registerFields!)(r, view);
+  };
+  const down = { postfix: { exists: true, running: false, enabled: false } };
+  const up = { postfix: { exists: true, running: true, enabled: true } };
+  assert.deepEqual(registered({ name: 'postfix', state: 'started' }, up, false), { name: 'postfix', exists: true, state: 'started', enabled: true });
+  assert.deepEqual(registered({ name: 'postfix', state: 'started' }, down, false), { name: 'postfix', exists: true, state: 'stopped', enabled: false });
+  assert.deepEqual(registered({ name: 'postfix', state: 'started', enabled: true }, down, true), { name: 'postfix', exists: true, state: 'started', enabled: true });
+  assert.deepEqual(registered({ name: 'postfix', state: 'stopped' }, up, true), { name: 'postfix', exists: true, state: 'stopped', enabled: true });
+  assert.deepEqual(registered({ name: 'postfix', state: 'reloaded' }, up, true).state, 'started');
+  assert.deepEqual(registered({ name: 'postfix', enabled: false }, up, true), { name: 'postfix', exists: true, state: 'started', enabled: false });
+  const none = { postfix: { exists: false, running: false, enabled: false } };
+  assert.deepEqual(registered({ name: 'postfix', state: 'stopped', ignore_missing: true }, none, false), { name: 'postfix', exists: false, state: 'stopped', enabled: false });
+});
+
 test('user: adds missing supplementary groups only', () => {
   const p = plan('user', { name: 'postfix', groups: ['opendkim', 'postfix'] }, (key) =>
     key.startsWith('user:') ? { exists: true, uid: 100, primaryGroup: 'postfix', groups: ['postfix'] } : { exists: true, gid: 5 },
