@@ -5,11 +5,14 @@ import { setFactNames } from '../ops/set-fact.js';
 import type { Plan, Play, TaskDef } from './model.js';
 import { eachTask } from './task-tree.js';
 
-/** Every task and handler of a play, its roles' included, and what blocks, imports and includes hold. */
+/**
+ * Every task and handler of a play, its roles' included, and what blocks, imports and includes hold.
+ * A role a task imports or includes is in the task tree as the tasks it brings (tasks_from's file,
+ * not the role's main tasks), so only its handlers are added here.
+ */
 function playDefs(play: Play): TaskDef[] {
   const lists = [
     ...play.roles.map((r) => r.role.tasks),
-    ...(play.taskRoles ?? []).map((r) => r.role.tasks),
     play.preTasks ?? [],
     play.tasks,
     play.postTasks ?? [],

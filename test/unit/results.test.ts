@@ -83,6 +83,26 @@ describe('loader: per-task result keywords', () => {
     assert.deepEqual([...registeredNames(plan)].sort(), ['hn', 'short', 'w']);
   });
 
+  it("a play importing a role's tasks_from file defines what that file registers, not what the role's main tasks do", async () => {
+    const { mkdirSync } = await import('node:fs');
+    const { playRegisteredNames } = await import('../../src/load/registered.js');
+    const roles = path.join(dir, `roles-${++n}`);
+    mkdirSync(path.join(roles, 'r', 'tasks'), { recursive: true });
+    writeFileSync(path.join(roles, 'r', 'tasks.yml'), '- command: issue\n  register: issued\n- set_fact: {chain: x}\n');
+    writeFileSync(path.join(roles, 'r', 'tasks', 'install.yml'), '- command: install\n  register: installed\n');
+    const file = planFile(`- hosts: all
+  roles: [r]
+- hosts: all
+  post_tasks:
+    - import_role: {name: r, tasks_from: install}
+- hosts: all
+  tasks:
+    - include_role: {name: r}
+`);
+    const plan = loadPlan(file, { rolesPath: [roles], registry: operations, secrets: testSecrets });
+    assert.deepEqual(plan.plays.map((p) => [...playRegisteredNames(p)].sort()), [['chain', 'issued'], ['installed'], ['chain', 'issued']]);
+  });
+
   it('validate treats registered and set_fact names as defined', () => {
     const inv = path.join(dir, 'inventory.yml');
     writeFileSync(inv, 'all:\n  hosts:\n    h1: { ssh_host: 127.0.0.1 }\n');
