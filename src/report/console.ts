@@ -129,7 +129,7 @@ export class ConsoleReporter implements Reporter {
         clearInterval(this.timer);
         this.running = false;
         if (this.grouper?.size) this.print(renderGroups(this.grouper.groups(), this.progress.total, { diff: this.opts.diff, c: this.c, width: this.width(), valueRows: VALUE_ROWS }));
-        this.print(renderRecap(e.summary, { verbose: this.opts.verbose, c: this.c, width: this.width(), slowest: SLOWEST }));
+        this.print(renderRecap(e.summary, { verbose: this.opts.verbose, c: this.c, width: this.width(), slowest: SLOWEST, grouped: this.grouper !== undefined }));
         return;
     }
     // Counts change once per host and are always shown exact; activity changes are throttled.

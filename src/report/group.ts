@@ -70,13 +70,13 @@ const escapeRegExp = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
  * replaced by the first placeholder that names them ({host} before {hostname}).
  */
 export class Normaliser {
-  private readonly rules: { placeholder: string; re: RegExp }[];
+  private readonly rules: { placeholder: string; value: string; re: RegExp }[];
   constructor(values: HostValues) {
     const seen = new Set<string>();
     this.rules = Object.entries(values)
       .filter(([, v]) => v.length >= MIN_VALUE_LENGTH && !seen.has(v) && seen.add(v))
       .sort(([, a], [, b]) => b.length - a.length)
-      .map(([placeholder, v]) => ({ placeholder, re: new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(v)}(?![A-Za-z0-9])`, 'g') }));
+      .map(([placeholder, v]) => ({ placeholder, value: v, re: new RegExp(`(?<![A-Za-z0-9])${escapeRegExp(v)}(?![A-Za-z0-9])`, 'g') }));
   }
 
   text(s: string): string;
@@ -84,7 +84,7 @@ export class Normaliser {
   text(s: string | undefined): string | undefined {
     if (s === undefined) return s;
     let out = s;
-    for (const r of this.rules) out = out.replace(r.re, r.placeholder);
+    for (const r of this.rules) if (out.includes(r.value)) out = out.replace(r.re, r.placeholder);
     return out;
   }
 
