@@ -1,7 +1,8 @@
 // The values grouping treats as a host's own (src/report/group.ts): besides its name and its
-// hostname, fqdn and address facts, each of its own inventory variables (inventory entry and
-// host_vars/) whose value is not the same on every host of the run — a DKIM selector, an address.
-// Only plain strings and numbers; never a secret, never a template.
+// hostname, fqdn and address facts, each inventory variable that EVERY host of the run sets for
+// itself (inventory entry and host_vars/) and not all to the same value — a DKIM selector, an
+// address. A variable only some hosts set is an override: a real difference, shown as is. Only
+// plain strings and numbers; never a secret, never a template.
 import type { SecretRegistry } from '../core/secret.js';
 import type { Inventory } from '../load/model.js';
 import { hostValues, type HostValues, type ValuesOf } from './group.js';
@@ -12,7 +13,7 @@ function plainValue(v: unknown): string | undefined {
   return undefined;
 }
 
-/** `hosts`: the run's hosts. A variable counts when some host lacks it or two hosts' values differ. */
+/** `hosts`: the run's hosts. A variable counts when every host sets it and two hosts' values differ. */
 export function inventoryValues(inventory: Inventory, hosts: readonly string[], secrets: SecretRegistry): ValuesOf {
   const own = new Map<string, Map<string, string>>();
   const seen = new Map<string, Set<string>>();
@@ -27,7 +28,7 @@ export function inventoryValues(inventory: Inventory, hosts: readonly string[], 
     }
     own.set(name, vars);
   }
-  const differing = new Set([...seen].filter(([k, vals]) => vals.size > 1 || hosts.some((h) => !own.get(h)!.has(k))).map(([k]) => k));
+  const differing = new Set([...seen].filter(([k, vals]) => vals.size > 1 && hosts.every((h) => own.get(h)!.has(k))).map(([k]) => k));
   return (host, facts) => {
     const vars: HostValues = {};
     // Checked when asked (a host's secrets are known once its variables were resolved).

@@ -17,6 +17,9 @@ import { RunRecorder } from '../../src/report/run-record.js';
 import { FakeStream, replay } from './fake-terminal.js';
 import { byClass, parsePage, text } from './html-dom.js';
 import { testSecrets } from './report-events.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+import type { Inventory, InventoryHost } from '../../src/load/model.js';
+import { inventoryValues } from '../../src/report/inventory-values.js';
 import { hostName, ODD, relayRun, selectorOf, selectorValues } from './relay-run.js';
 
 const valuesOf: ValuesOf = (host, facts) => hostValues(host, facts, selectorValues(host));
@@ -47,6 +50,24 @@ describe('grouped output', () => {
     assert.equal(n.text('port 25'), 'port 25');
     // Two names for one value: the first placeholder given names it.
     assert.equal(new Normaliser({ '{host}': 'mx1.example', '{fqdn}': 'mx1.example' }).text('at mx1.example'), 'at {host}');
+  });
+
+  it("a host's own variables: those every host sets, not all alike; never a secret or a template", () => {
+    const host = (name: string, vars: Record<string, unknown>): [string, InventoryHost] => [name, { name, groups: ['all'], vars, pos: { file: 'inv.yml' } }];
+    const inventory: Inventory = {
+      file: 'inv.yml',
+      groups: new Map(),
+      hosts: new Map([
+        host('a1', { selector: 'sa', port: 25, region: 'eu', relayhost: '[other]:25', pw: 'hunter22', tpl: '{{x}}-a' }),
+        host('a2', { selector: 'sb', port: 25, region: 'us', pw: 'hunter33', tpl: '{{x}}-b' }),
+      ]),
+    };
+    const secrets = new SecretRegistry();
+    secrets.register('hunter22');
+    const of = inventoryValues(inventory, ['a1', 'a2'], secrets);
+    // relayhost: only a1 sets it (an override, a real difference); port: the same on both; a1's pw is a known secret.
+    assert.deepEqual(of('a1'), { '{host}': 'a1', '{vars.selector}': 'sa', '{vars.region}': 'eu' });
+    assert.deepEqual(of('a2'), { '{host}': 'a2', '{vars.selector}': 'sb', '{vars.region}': 'us', '{vars.pw}': 'hunter33' });
   });
 
   it('1000 hosts: one group per distinct change, host values as placeholders, the odd three as a variant', () => {
