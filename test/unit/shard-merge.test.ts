@@ -18,11 +18,16 @@ import { HtmlReporter } from '../../src/report/html.js';
 import { JsonReporter, type JsonDocument } from '../../src/report/json.js';
 import { replayShards, shardDocument } from '../../src/report/replay.js';
 import { FakeStream } from './fake-terminal.js';
+import { runProcess } from '../run-process.js';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { testSecrets } from './report-events.js';
 import { hostName, relayRun, selectorValues } from './relay-run.js';
 
 const valuesOf: ValuesOf = (host, facts) => hostValues(host, facts, selectorValues(host));
 const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-merge-'));
+const CLI = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../fleetplan.js');
+const cli = (args: string[]) => runProcess(process.execPath, [CLI, ...args], { cwd: dir, env: { ...process.env, NO_COLOR: '1' }, timeoutMs: 30_000 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
 /** A shard's events: the run's, for its hosts only (its run-end with their counts). */
@@ -111,5 +116,29 @@ describe('report merge', () => {
     err(() => replayShards([...shards.slice(0, 3), other]), /^other\.json: a run over other hosts/);
     err(() => shardDocument('x.json', { check: true, hosts: {}, summary: {} }), /^x\.json: not a fleetplan --json document of a run: no "run" section/);
     err(() => shardDocument('y.json', [1]), /^y\.json: .*not a JSON object/);
+  });
+
+  it('the command line: a bad --shard is a usage error (exit 2); a bad input file is invalid input (exit 4) naming it', async () => {
+    for (const bad of ['0/4', '5/4', 'x']) {
+      const r = await cli(['apply', 'plan.yml', '--shard', bad]);
+      assert.equal(r.code, 2, r.stderr);
+      assert.match(r.stderr, /option '--shard <i\/n>' argument '[^']*' is invalid\. Expected i\/n with n from 1 to 10000/);
+    }
+    writeFileSync(path.join(dir, 'empty.json'), '');
+    const empty = await cli(['report', 'merge', 'empty.json']);
+    assert.equal(empty.code, 4);
+    assert.match(empty.stderr, /^error: empty\.json: not JSON: /);
+    const none = await cli(['report', 'merge', 'nothing-here.json']);
+    assert.equal(none.code, 4);
+    assert.match(none.stderr, /^error: nothing-here\.json: cannot read: ENOENT/);
+    // The merged run's exit code: host 13 failed in the made-up run.
+    const files = shards.map((s, k) => {
+      const f = path.join(dir, `s${k}.json`);
+      writeFileSync(f, JSON.stringify(s.doc));
+      return f;
+    });
+    const merged = await cli(['report', 'merge', ...files]);
+    assert.equal(merged.code, 2, merged.stderr);
+    assert.match(merged.stdout, /^relay0013 +ok=0 changed=3 failed=1 skipped=0$/m);
   });
 });
