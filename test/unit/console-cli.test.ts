@@ -98,7 +98,7 @@ describe('human report through the CLI', () => {
   });
 
   it('FORCE_COLOR colours a pipe (still no redraws); NO_COLOR and --no-color win over it', async () => {
-    const forced = await fleetplan(checkRun, { FORCE_COLOR: '1' });
+    const forced = await fleetplan([...checkRun, '--no-group'], { FORCE_COLOR: '1' });
     assert.match(forced.stdout, /\x1b\[33mh10/);
     assert.ok(!forced.stdout.includes('\r'));
     for (const [args, env] of [
