@@ -4,7 +4,7 @@
 import type pc from 'picocolors';
 type Colors = ReturnType<typeof pc.createColors>;
 import { renderChange } from './diff.js';
-import { taskKey, type ChangeGroup } from './group.js';
+import { hostsCount, taskKey, type ChangeGroup } from './group.js';
 import { fitToWidth, visibleLength } from './status-line.js';
 
 export interface GroupConsoleOptions {
@@ -39,7 +39,7 @@ function groupHead(g: ChangeGroup, variant: boolean, o: GroupConsoleOptions): st
   const { c } = o;
   const color = g.status === 'failed' ? c.red : c.yellow;
   const where = g.role ? `${g.role}: ` : '';
-  const count = `${hostsWord(g.hosts.length)}${variant ? ' differ' : ''}`;
+  const count = hostsCount(g.hosts.length, variant);
   const head = `${color(statusText(g).padEnd(12))} ${g.handler ? 'handler ' : ''}${where}${g.task}  ${c.bold(count)}: `;
   return head + hostList(g.hosts, Math.max(20, o.width - visibleLength(head)));
 }

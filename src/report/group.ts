@@ -185,6 +185,11 @@ function orderedValues(hosts: string[], values: Record<string, HostValues>): Rec
   return Object.fromEntries(hosts.filter((h) => values[h]).map((h) => [h, values[h]!]));
 }
 
+/** "412 hosts", or for a variant of a task "3 hosts differ" / "1 host differs". */
+export function hostsCount(n: number, variant: boolean): string {
+  return `${n} host${n === 1 ? '' : 's'}${variant ? (n === 1 ? ' differs' : ' differ') : ''}`;
+}
+
 export function taskKey(g: Pick<ChangeGroup, 'play' | 'role' | 'task' | 'handler'>): string {
   return JSON.stringify([g.play, g.role ?? '', g.task, g.handler]);
 }

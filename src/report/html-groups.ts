@@ -2,7 +2,7 @@
 // with the hosts that share it (each a link to its own section, where its exact diff is), the
 // change's diff with the hosts' own values as placeholders, and a table of those values per host.
 import type { ChangeGroup } from './group.js';
-import { taskKey } from './group.js';
+import { hostsCount, taskKey } from './group.js';
 import { html, type Markup } from './html-template.js';
 import { renderChange } from './html-change.js';
 
@@ -29,7 +29,7 @@ function valuesTable(g: ChangeGroup, anchors: ReadonlyMap<string, string>): Mark
 
 function renderGroup(g: ChangeGroup, variant: boolean, anchors: ReadonlyMap<string, string>): Markup {
   const n = g.hosts.length;
-  const count = `${n} host${n === 1 ? '' : 's'}${variant ? ' differ' : ''}`;
+  const count = hostsCount(n, variant);
   const cls = g.status === 'failed' ? (g.ignored ? 'ignored' : 'failed') : 'changed';
   const listed = n <= LISTED_HOSTS ? html`<span class="hosts">${hostLinks(g.hosts, anchors)}</span>` : false;
   return html`<details class="group ${cls}" open>

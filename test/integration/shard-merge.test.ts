@@ -1,6 +1,6 @@
 // Grouped output and sharded runs on real hosts (6 SysV test hosts): a dry run shows each distinct
 // change once — the hosts' own fqdn and DKIM selector (a host variable) as placeholders, the one host
-// with another smarthost as "1 host differ" — and four `--shard i/4` processes run in parallel, merged
+// with another smarthost as "1 host differs" — and four `--shard i/4` processes run in parallel, merged
 // with `fleetplan report merge`, print what one unsharded run prints: console, JSON and HTML page,
 // byte for byte once the timings are taken out (docs/scale.md "By hand").
 import assert from 'node:assert/strict';
@@ -88,7 +88,7 @@ test('grouped dry run on the fleet: each change once, host values as placeholder
   assert.equal(own, `myhostname = ${first}.fleet.test\nrelayhost = [smtp.example.org]:587\n`);
   // The console (stderr under --json when it is not a terminal: not printed; ask again without --json).
   const c = await fleetplan(['apply', plan, '-i', inventory, '--check', '--group']);
-  assert.match(c.stdout, new RegExp(`would change main\\.cf  5 hosts: .*\\nwould change main\\.cf  1 host differ: ${odd}\\n`));
+  assert.match(c.stdout, new RegExp(`would change main\\.cf  5 hosts: .*\\nwould change main\\.cf  1 host differs: ${odd}\\n`));
   assert.match(c.stdout, /would change opendkim\.conf  6 hosts: /);
 });
 

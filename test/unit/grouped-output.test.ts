@@ -10,7 +10,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import type { RunEvent } from '../../src/engine/events.js';
 import { ConsoleReporter } from '../../src/report/console.js';
-import { ChangeGrouper, groupRecord, hostValues, Normaliser, type ValuesOf } from '../../src/report/group.js';
+import { ChangeGrouper, groupRecord, hostsCount, hostValues, Normaliser, type ValuesOf } from '../../src/report/group.js';
 import { HtmlReporter } from '../../src/report/html.js';
 import { JsonReporter, type JsonDocument } from '../../src/report/json.js';
 import { RunRecorder } from '../../src/report/run-record.js';
@@ -50,6 +50,7 @@ describe('grouped output', () => {
     assert.equal(n.text('port 25'), 'port 25');
     // Two names for one value: the first placeholder given names it.
     assert.equal(new Normaliser({ '{host}': 'mx1.example', '{fqdn}': 'mx1.example' }).text('at mx1.example'), 'at {host}');
+    assert.deepEqual([hostsCount(412, false), hostsCount(3, true), hostsCount(1, true), hostsCount(1, false)], ['412 hosts', '3 hosts differ', '1 host differs', '1 host']);
   });
 
   it("a host's own variables: those every host sets, not all alike; never a secret or a template", () => {
