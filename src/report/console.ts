@@ -1,5 +1,6 @@
 // The human report. Its length follows what happened, not the number of hosts: a block for each host
-// that changed or failed (every host under --verbose), a recap, and meanwhile one status line —
+// that changed or failed (every host under --verbose) — or, over GROUP_OVER hosts, each distinct
+// change once with the hosts that share it (src/report/group.ts) — a recap, and meanwhile one status line —
 // redrawn in place on a terminal, printed now and then into a pipe or CI log (never one line per
 // host per task there, and no cursor escapes).
 import pc from 'picocolors';
