@@ -144,10 +144,12 @@ export class ChangeGrouper {
   }
 
   add(host: string, results: readonly TaskResult[], values: HostValues): void {
-    const n = new Normaliser(values);
+    // A host with nothing changed or failed (a no-change run) costs no regular expression.
+    let n: Normaliser | undefined;
     const at = this.index.get(host) ?? this.index.size;
     results.forEach((r, i) => {
       if (!grouped(r)) return;
+      n ??= new Normaliser(values);
       const task = normalTask(r, n);
       const key = JSON.stringify(task);
       let g = this.byKey.get(key);
