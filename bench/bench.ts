@@ -5,7 +5,7 @@
 // the three phases, compared, torn down. Per phase: wall time, controller CPU of the tool's whole
 // process tree, peak RSS, and the SSH exec sessions / connections each host's sshd logged.
 //
-// `--scale`: fleetplan only over 20, 50, 100, 200 hosts (debian-sysv by default) and how it grows.
+// `--scale`: fleetplan only over 20, 200, 500, 1000 hosts (debian-sysv by default) and how it grows.
 // See bench/README.md.
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -46,7 +46,8 @@ function usage(): never {
                        host CPU per login); default full, light for --scale and above 50 hosts
   --forks N            parallel hosts for both tools (default 20)
   --keep               leave the last fleet up (and print its inventory)
-  --scale              fleetplan only, 20,50,100,200 hosts (or --sizes a,b,c), prints growth
+  --scale              fleetplan only, 20,200,500,1000 hosts (or --sizes a,b,c), prints growth (linear
+                       fit, R²), controller RSS and, at 1000 hosts, issue 19's targets
   --sizes a,b,c        host counts for --scale
   --postfix-mode M     template (both tools own main.cf from the same template: the issue's reference
                        playbook) or params (relay.yml's default: edit main.cf per parameter; Ansible:
@@ -58,7 +59,7 @@ function usage(): never {
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { hosts: 20, forks: 20, keep: false, scale: false, sizes: [20, 50, 100, 200], out: '/tmp/fleetplan-bench', profile: false, verbose: false, postfixMode: 'template' };
+  const o: Opts = { hosts: 20, forks: 20, keep: false, scale: false, sizes: [20, 200, 500, 1000], out: '/tmp/fleetplan-bench', profile: false, verbose: false, postfixMode: 'template' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = () => { const v = argv[++i]; if (v === undefined) usage(); return v; };
@@ -261,7 +262,9 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
         cmd = process.execPath;
         const prof = o.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(logDir, `prof-${tool}-${n}-${ph.id}`)] : [];
         args = [...prof, cli, 'apply', path.join(repo, 'plans/relay.yml'), '-i', inv, '--forks', String(o.forks),
-          ...(ph.id === 'check' ? ['--check', '--diff'] : []), ...(o.profile ? ['-v'] : []), ...extra];
+          ...(ph.id === 'check' ? ['--check', '--diff'] : []), ...(o.profile ? ['-v'] : []), ...extra,
+          // Per-host output, as in every earlier bench run: comparable, and parseRecap reads each changed host's recap line.
+          '--no-group'];
         env = { ...process.env, NO_COLOR: '1' };
       } else {
         cmd = '/usr/bin/ansible-playbook';
@@ -411,25 +414,48 @@ function scaleTable(runs: ToolRun[]): string {
   }
   out.push('', FLOOR_NOTE);
   // Growth: marginal cost per extra host between consecutive sizes, and a least-squares line.
+  const fits = new Map<PhaseId, number>();
   out.push('', 'Growth (fleetplan): ×hosts vs ×wall / ×CPU / ×RSS from the smallest size, and the fitted line wall ≈ a + b·hosts');
   const base = runs[0]!;
   for (const ph of PHASES) {
     const pts = runs.map((r) => ({ n: r.hosts, p: r.phases.find((x) => x.phase === ph.id)! })).filter((x) => x.p);
     const b0 = base.phases.find((x) => x.phase === ph.id)!;
     const growth = pts.map(({ n, p }) => `${n}: ×${(n / base.hosts).toFixed(1)} hosts → wall ×${(p.wallS / b0.wallS).toFixed(1)}, CPU ×${(p.cpuS / b0.cpuS).toFixed(1)}, RSS ×${(p.rssTreeMB / b0.rssTreeMB).toFixed(1)}`);
-    const xs = pts.map((x) => x.n); const ys = pts.map((x) => x.p.wallS);
-    const mx = xs.reduce((a, b) => a + b, 0) / xs.length; const my = ys.reduce((a, b) => a + b, 0) / ys.length;
-    const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
-    const slope = sxx ? xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / sxx : 0;
-    const icpt = my - slope * mx;
-    const ssr = ys.reduce((a, y, i) => a + (y - (icpt + slope * xs[i]!)) ** 2, 0); const sst = ys.reduce((a, y) => a + (y - my) ** 2, 0);
+    const { icpt, slope, r2 } = linearFit(pts.map((x) => x.n), pts.map((x) => x.p.wallS));
+    fits.set(ph.id, r2);
     const rss = pts.map((x) => x.p.rssTreeMB);
     out.push(`  ${ph.label}: ${growth.join('; ')}`,
-      `    wall ≈ ${icpt.toFixed(2)} s + ${(slope * 1000).toFixed(1)} ms/host (R² ${sst ? (1 - ssr / sst).toFixed(3) : '—'}); RSS ${rss.map((x) => x.toFixed(0)).join(' → ')} MB`);
+      `    wall ≈ ${icpt.toFixed(2)} s + ${(slope * 1000).toFixed(1)} ms/host (R² ${Number.isNaN(r2) ? '—' : r2.toFixed(3)}); RSS ${rss.map((x) => x.toFixed(0)).join(' → ')} MB`);
   }
   const big = runs[runs.length - 1]!; const re = big.phases.find((p) => p.phase === 'rerun');
-  if (re) out.push('', `Targets (${big.hosts} hosts, no-change): ${scaleTargets(re)}`, ...overFloor(big));
+  if (re && big.hosts >= 1000) out.push('', ...thousandTargets(big, fits), ...overFloor(big));
+  else if (re) out.push('', `Targets (${big.hosts} hosts, no-change): ${scaleTargets(re)}`, ...overFloor(big));
   return out.join('\n');
+}
+
+/** Least squares y ≈ icpt + slope·x, and R² (NaN when the ys do not vary). */
+function linearFit(xs: number[], ys: number[]): { icpt: number; slope: number; r2: number } {
+  const mx = xs.reduce((a, b) => a + b, 0) / xs.length; const my = ys.reduce((a, b) => a + b, 0) / ys.length;
+  const sxx = xs.reduce((a, x) => a + (x - mx) ** 2, 0);
+  const slope = sxx ? xs.reduce((a, x, i) => a + (x - mx) * (ys[i]! - my), 0) / sxx : 0;
+  const icpt = my - slope * mx;
+  const ssr = ys.reduce((a, y, i) => a + (y - (icpt + slope * xs[i]!)) ** 2, 0); const sst = ys.reduce((a, y) => a + (y - my) ** 2, 0);
+  return { icpt, slope, r2: sst ? 1 - ssr / sst : NaN };
+}
+
+/** Issue 19's targets at 1000 hosts and more, for the no-change run and check+diff alike: wall < 45 s, controller RSS < 300 MB, growth linear (R² ≥ 0.99). */
+function thousandTargets(big: ToolRun, fits: Map<PhaseId, number>): string[] {
+  const mark = (ok: boolean) => (ok ? 'MET ' : 'MISS');
+  const lines = [`Targets (${big.hosts} hosts; printed, not asserted):`];
+  for (const id of ['rerun', 'check'] as const) {
+    const p = big.phases.find((x) => x.phase === id);
+    if (!p) continue;
+    const r2 = fits.get(id) ?? NaN;
+    lines.push(`  ${PHASES.find((x) => x.id === id)!.label}: ${mark(p.wallS < 45)} wall ${f1(p.wallS)} s (< 45 s); ` +
+      `${mark(p.rssTreeMB < 300)} controller peak RSS ${p.rssTreeMB.toFixed(0)} MB (< 300 MB); ${mark(r2 >= 0.99)} linear growth R² ${Number.isNaN(r2) ? '—' : r2.toFixed(3)} (≥ 0.99)` +
+      `${p.code !== 0 || p.failedHosts ? ' — the run FAILED, see its log' : ''}`);
+  }
+  return lines;
 }
 
 // ---- main ----------------------------------------------------------------------------------------

@@ -3,9 +3,12 @@
 import type { Command } from 'commander';
 import { ExitCode, InputErrors } from '../core/errors.js';
 import type { RunSummary } from '../engine/events.js';
-import { runPlan } from '../engine/run.js';
+import { runPlan, targets } from '../engine/run.js';
+import { MAX_SHARDS, parseShard, type Shard } from '../engine/shard.js';
+import { inventoryValues } from '../report/inventory-values.js';
+import { InvalidArgumentError } from 'commander';
 import { tagSelectionErrors } from '../engine/tag-selection.js';
-import { ConsoleReporter } from '../report/console.js';
+import { ConsoleReporter, GROUP_OVER } from '../report/console.js';
 import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
@@ -27,6 +30,8 @@ interface ApplyOpts extends PlanOpts {
   forceHandlers: boolean;
   breakLock: boolean;
   report?: string;
+  group?: boolean;
+  shard?: Shard;
 }
 
 export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
@@ -36,6 +41,12 @@ export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
   if (hosts.some((h) => h.unreachable)) return ExitCode.unreachable;
   if (detailed && summary.check && hosts.some((h) => h.changed > 0)) return ExitCode.changesPending;
   return ExitCode.ok;
+}
+
+function shardOption(value: string): Shard {
+  const shard = parseShard(value);
+  if (!shard) throw new InvalidArgumentError(`Expected i/n with n from 1 to ${MAX_SHARDS} and i from 1 to n (e.g. 2/4).`);
+  return shard;
 }
 
 const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
@@ -56,6 +67,9 @@ export function registerApply(program: Command): void {
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', wholeNumber(1, MAX_TIMEOUT_SECONDS))
+      .option('--group', `show each distinct change once with the hosts that share it (default from ${GROUP_OVER + 1} hosts on)`)
+      .option('--no-group', 'one block per changed host, whatever the number of hosts')
+      .option('--shard <i/n>', 'run only shard i of n (a stable partition by host name; docs/scale.md)', shardOption)
       .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
@@ -64,10 +78,13 @@ export function registerApply(program: Command): void {
       if (tagErrors.length) throw new InputErrors(tagErrors);
       const human = opts.json ? process.stderr : process.stdout;
       const reporters: Reporter[] = [];
+      const allHosts = [...targets(inputs.plan, inputs.inventory, opts.limit).keys()];
+      const valuesOf = inventoryValues(inputs.inventory, allHosts, runSecrets);
+      report?.setValues(valuesOf);
       if (!opts.json || process.stderr.isTTY) {
-        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human) }));
+        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human), group: opts.group, valuesOf }));
       }
-      if (opts.json) reporters.push(new JsonReporter(process.stdout));
+      if (opts.json) reporters.push(new JsonReporter(process.stdout, { plan: planFile, valuesOf, shard: opts.shard && { label: `${opts.shard.index}/${opts.shard.count}`, hosts: allHosts } }));
       // Last: the page is written at run-end, after the recap and the JSON document are out.
       if (report) reporters.push(report);
       // Ctrl-C / SIGTERM from here on: stop new work, finish the running commands, release the locks,
@@ -88,6 +105,7 @@ export function registerApply(program: Command): void {
           breakLock: opts.breakLock,
           interrupt: signals.interrupt,
           secrets: runSecrets,
+          shard: opts.shard,
           ...connectOptions(opts),
         },
         fanOut(reporters),

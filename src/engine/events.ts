@@ -58,7 +58,8 @@ export interface RunSummary {
 }
 
 export type RunEvent =
-  | { type: 'run-start'; hosts: string[]; check: boolean; plays: string[] }
+  /** `startedAt`: only when replaying recorded runs (`report merge`); a live run's reporters read their clock. */
+  | { type: 'run-start'; hosts: string[]; check: boolean; plays: string[]; startedAt?: Date }
   | { type: 'host-start'; host: string }
   | { type: 'host-facts'; host: string; facts: Facts; ms: number }
   | { type: 'task-start'; host: string; play: string; task: string; handler: boolean }

@@ -2,6 +2,7 @@
 import type { Vars } from '../load/model.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { Interrupt } from './interrupt.js';
+import type { Shard } from './shard.js';
 
 export interface RunOptions {
   /** Dry run: plan every task, change nothing. */
@@ -25,6 +26,8 @@ export interface RunOptions {
   interrupt?: Interrupt;
   /** The run's secret values: every event is redacted with them, secret-bearing file contents are not diffed. */
   secrets: SecretRegistry;
+  /** --shard i/n: run only this shard's hosts (src/engine/shard.ts). */
+  shard?: Shard;
   /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
   lockDir?: string;
 }

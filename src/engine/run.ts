@@ -16,6 +16,7 @@ import { PlayBatch } from './play-batch.js';
 import { DelegatePool } from './delegate-pool.js';
 import { DelegatedFacts } from './delegated-facts.js';
 import { Semaphore } from './semaphore.js';
+import { inShard } from './shard.js';
 
 export type { ConnectOptions };
 
@@ -68,7 +69,7 @@ export async function runPlan(
   const emit: Emit = (e) => {
     if (!ended) rawEmit(e.type === 'task-result' ? { ...e, result: redactResult(e.result, opts.secrets) } : redactEvent(e, opts.secrets));
   };
-  const byHost = targets(plan, inventory, opts.limit);
+  const byHost = inShard(targets(plan, inventory, opts.limit), opts.shard);
   const hosts = [...byHost.keys()];
   emit({ type: 'run-start', hosts, check: opts.check, plays: plan.plays.map((p) => p.name) });
   const summary: RunSummary = { check: opts.check, hosts: {}, ms: 0 };

@@ -1,12 +1,13 @@
 // The human report. Its length follows what happened, not the number of hosts: a block for each host
-// that changed or failed (every host under --verbose), a recap, and meanwhile one status line —
+// that changed or failed (every host under --verbose) — or, over GROUP_OVER hosts, each distinct
+// change once with the hosts that share it (src/report/group.ts) — a recap, and meanwhile one status line —
 // redrawn in place on a terminal, printed now and then into a pipe or CI log (never one line per
 // host per task there, and no cursor escapes).
 import pc from 'picocolors';
 type Colors = ReturnType<typeof pc.createColors>;
 import type { RunEvent, TaskResult } from '../engine/events.js';
 import { commandLine } from './command-line.js';
-import { blockWanted, hostBlock } from './host-block.js';
+import { blockWanted, hostBlock, type FinishedHost } from './host-block.js';
 import { RunProgress } from './progress.js';
 import { renderRecap } from './recap.js';
 import type { Reporter } from './reporter.js';
@@ -14,6 +15,9 @@ import { statusLine } from './status-line.js';
 import { liveCapable, type OutputStream } from './terminal.js';
 import { signalName } from '../engine/interrupt.js';
 import { visibleDeep } from './visible.js';
+import type { Facts } from '../facts/facts.js';
+import { ChangeGrouper, hostValues, type ValuesOf } from './group.js';
+import { renderGroups } from './group-console.js';
 
 export interface ConsoleOptions {
   diff: boolean;
@@ -27,7 +31,16 @@ export interface ConsoleOptions {
   progressEveryMs?: number;
   /** The clock (tests drive elapsed times with their own). */
   now?: () => number;
+  /** Each distinct change once with its hosts, instead of a block per host; default: over GROUP_OVER hosts, not under --verbose. */
+  group?: boolean;
+  /** A host's own values, by placeholder, for grouping (default: its name and facts). */
+  valuesOf?: ValuesOf;
 }
+
+/** From this many hosts on, a run's changes are grouped by default (docs/reports.md "Grouped output"). */
+export const GROUP_OVER = 10;
+/** Hosts of a group whose own values are printed. */
+const VALUE_ROWS = 5;
 
 /** Redraws are throttled: a burst of events from 200 hosts must not become a burst of writes. */
 const REDRAW_MS = 100;
@@ -45,6 +58,9 @@ export class ConsoleReporter implements Reporter {
   private readonly progress = new RunProgress();
   private readonly results = new Map<string, TaskResult[]>();
   private readonly errors = new Map<string, string>();
+  private readonly facts = new Map<string, Facts>();
+  /** Set at run-start when this run's changes are grouped. */
+  private grouper?: ChangeGrouper;
   private running = false;
   /** The status line is on screen, unterminated: the next write must erase it first. */
   private statusShown = false;
@@ -66,6 +82,7 @@ export class ConsoleReporter implements Reporter {
       case 'run-start':
         this.progress.begin(e.hosts.length);
         this.running = true;
+        if (this.opts.group ?? (!this.opts.verbose && e.hosts.length > GROUP_OVER)) this.grouper = new ChangeGrouper(e.hosts);
         this.lastStatus = now;
         this.print(this.c.bold(`${e.check ? 'Dry run' : 'Applying'}: ${e.plays.join(', ')} on ${e.hosts.length} host(s)`));
         this.timer = setInterval(() => this.status(this.now()), this.live ? IDLE_REDRAW_MS : this.progressEveryMs);
@@ -76,6 +93,7 @@ export class ConsoleReporter implements Reporter {
         break;
       case 'host-facts':
         this.progress.hostActivity(e.host, 'reading state');
+        if (this.grouper) this.facts.set(e.host, e.facts);
         break;
       case 'task-start':
         this.progress.hostActivity(e.host, `${e.handler ? 'handler' : 'task'}: ${e.task}`);
@@ -105,17 +123,31 @@ export class ConsoleReporter implements Reporter {
         // A finished host's task results are not kept: the recap needs only its counts.
         this.results.delete(e.host);
         this.errors.delete(e.host);
-        if (blockWanted(finished, this.opts.verbose)) this.print(hostBlock(finished, { verbose: this.opts.verbose, diff: this.opts.diff, c: this.c }));
+        this.hostDone(finished);
         break;
       }
       case 'run-end':
         clearInterval(this.timer);
         this.running = false;
-        this.print(renderRecap(e.summary, { verbose: this.opts.verbose, c: this.c, width: this.width(), slowest: SLOWEST }));
+        if (this.grouper?.size) this.print(renderGroups(this.grouper.groups(), this.progress.total, { diff: this.opts.diff, c: this.c, width: this.width(), valueRows: VALUE_ROWS }));
+        this.print(renderRecap(e.summary, { verbose: this.opts.verbose, c: this.c, width: this.width(), slowest: SLOWEST, grouped: this.grouper !== undefined }));
         return;
     }
     // Counts change once per host and are always shown exact; activity changes are throttled.
     this.status(now, e.type === 'host-start' || e.type === 'host-done' ? 'now' : 'throttled');
+  }
+
+  /** A host's block as it finishes; grouped, its changes wait for the end and only a host's own error is printed now. */
+  private hostDone(finished: FinishedHost): void {
+    const blockOpts = { verbose: this.opts.verbose, diff: this.opts.diff, c: this.c };
+    if (!this.grouper) {
+      if (blockWanted(finished, this.opts.verbose)) this.print(hostBlock(finished, blockOpts));
+      return;
+    }
+    const values = this.opts.valuesOf ?? hostValues;
+    this.grouper.add(finished.host, finished.results, values(finished.host, this.facts.get(finished.host)));
+    this.facts.delete(finished.host);
+    if (finished.error !== undefined) this.print(hostBlock({ ...finished, results: [] }, blockOpts));
   }
 
   /** Live: redraw the status line. Otherwise: a plain progress line, at most every progressEveryMs. */

@@ -58,8 +58,13 @@ export function renderDiff(d: FileDiff, c: Colors): string {
     .join('\n');
 }
 
+/** What the reports read of a change (a write's content and place are not shown). */
+export type ShownChange =
+  | { kind: 'write'; description: string; diff?: FileDiff }
+  | { kind: 'run'; description: string; command: string; diff?: FileDiff };
+
 /** A change as the operator reads it: the diff of a write, or the exact command of a run. */
-export function renderChange(ch: Change, c: Colors): string {
+export function renderChange(ch: ShownChange | Change, c: Colors): string {
   if (ch.kind === 'write') return ch.diff ? renderDiff(ch.diff, c) : c.dim(`    ${ch.description}`);
   // A command that rewrites content (crontab -u x -) shows that content's diff, not the content as a command line.
   if (ch.diff) return `${renderDiff(ch.diff, c)}\n${c.dim(`    ${ch.description}`)}`;

@@ -91,6 +91,13 @@ body[data-filter="changed"] [data-status]:not([data-status="changed"]),
 body[data-filter="failed"] [data-status]:not([data-status="failed"]),
 body[data-filter="unreachable"] [data-status]:not([data-status="unreachable"]),
 body[data-filter="unfinished"] [data-status]:not([data-status="unfinished"]) { display: none; }
+details.group { border: 1px solid var(--line); border-left: 4px solid #d4a72c; border-radius: 6px; margin: 0 0 10px; padding: 0 12px 6px; }
+details.group.failed { border-left-color: var(--failed); }
+details.group > summary { padding: 8px 0; cursor: pointer; display: flex; gap: 8px; align-items: baseline; flex-wrap: wrap; }
+details.group .count, details.group .gname { font-weight: 600; }
+details.group .hosts { color: var(--muted); }
+table.values { border-collapse: collapse; margin: 6px 0; }
+table.values th, table.values td { border-bottom: 1px solid var(--line); padding: 2px 10px 2px 0; text-align: left; font-family: var(--mono); font-size: 12px; }
 footer { margin-top: 28px; color: var(--muted); font-size: 12px; }
 @media print { .controls { display: none !important; } body { padding: 0; } }
 `;

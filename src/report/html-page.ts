@@ -4,8 +4,9 @@
 // collapsed, so 200 hosts × 30 tasks stay readable. Everything from the run is escaped (html``).
 import type { HostStats, TaskResult } from '../engine/events.js';
 import { formatPos } from '../core/errors.js';
-import type { Change } from '../core/change.js';
-import { diffLines } from './diff.js';
+import { renderChange } from './html-change.js';
+import { renderGroups } from './html-groups.js';
+import { groupRecord, type ValuesOf } from './group.js';
 import { formatDuration } from './duration.js';
 import { statusWord } from './host-block.js';
 import { countsText } from './recap.js';
@@ -22,6 +23,8 @@ export interface ReportMeta {
   writtenAt: Date;
   /** Why the run stopped before its end (invalid input, internal error); absent for a finished run. */
   stopped?: string;
+  /** A host's own values for the "Changes" section (default: its name and facts). */
+  valuesOf?: ValuesOf;
 }
 
 type HostStatus = 'failed' | 'unreachable' | 'changed' | 'unfinished' | 'ok';
@@ -77,13 +80,6 @@ function osOf(h: HostRecord): string {
 
 function plural(n: number, word: string): string {
   return `${n} ${word}${n === 1 ? '' : 's'}`;
-}
-
-function renderChange(ch: Change): Markup {
-  if (ch.kind === 'run' && !ch.diff) return html`<pre class="change cmd">$ ${ch.command}</pre>`;
-  if (!ch.diff) return html`<div class="change desc">${ch.description}</div>`;
-  const lines = diffLines(ch.diff).map((l) => html`<div class="l ${l.kind}">${l.text}</div>`);
-  return html`<div class="change diff"><div>${lines}</div></div>`;
 }
 
 function renderTask(t: TaskResult): Markup {
@@ -204,6 +200,7 @@ export function renderReport(record: RunRecord, meta: ReportMeta): string {
     ([s, n]) => html`<button type="button" data-filter="${s}" aria-pressed="false">${statusLabel(s, record.check)} ${n}</button>`,
   )}<span class="gap"></span><button type="button" data-expand="all">expand all</button><button type="button" data-expand="none">collapse all</button></div>
 ${renderFleetTable(views, record.check)}
+${renderGroups(groupRecord(record.hosts.values(), meta.valuesOf), new Map(views.map((x) => [x.record.name, x.anchor])))}
 <h2>Hosts</h2>
 ${views.map((x) => renderHost(x, record.check))}
 </main>

@@ -11,6 +11,7 @@ import { writeAtomic } from '../core/write-atomic.js';
 import { renderReport } from './html-page.js';
 import type { Reporter } from './reporter.js';
 import { RunRecorder } from './run-record.js';
+import type { ValuesOf } from './group.js';
 import { signalName } from '../engine/interrupt.js';
 
 export interface HtmlReportOptions {
@@ -24,6 +25,8 @@ export interface HtmlReportOptions {
   check?: boolean;
   /** The run's secret values (complete only at the end: the page is redacted when written). */
   secrets: SecretRegistry;
+  /** A host's own values for the "Changes" section (default: its name and facts). */
+  valuesOf?: ValuesOf;
 }
 
 /** The report could not be written (disk full, directory removed during the run). */
@@ -55,6 +58,7 @@ function stopReason(err: unknown): string {
 export class HtmlReporter implements Reporter {
   private readonly recorder = new RunRecorder();
   private written = false;
+  private valuesOf?: ValuesOf;
 
   /** Checks the report's path first (an input error: no host contacted). */
   constructor(private readonly opts: HtmlReportOptions) {
@@ -65,6 +69,11 @@ export class HtmlReporter implements Reporter {
   handle(e: RunEvent): void {
     this.recorder.handle(e);
     if (e.type === 'run-end') this.write(e.summary.interrupted && `interrupted by ${signalName(e.summary.interrupted)}: no new host or task was started after it`);
+  }
+
+  /** A host's own values for the "Changes" section, known once the inputs are loaded. */
+  setValues(valuesOf: ValuesOf): void {
+    this.valuesOf = valuesOf;
   }
 
   /**
@@ -90,6 +99,7 @@ export class HtmlReporter implements Reporter {
       version: this.opts.version,
       writtenAt: new Date(),
       stopped: stopped === undefined ? undefined : this.opts.secrets.redact(stopped),
+      valuesOf: this.valuesOf ?? this.opts.valuesOf,
     });
     try {
       // For attaching to a ticket: readable by others, unlike a vault file.

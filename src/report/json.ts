@@ -1,10 +1,14 @@
 // --json: one JSON document on stdout at the end of the run (schema in docs/usage.md "Machine-readable output").
-import type { RunEvent, TaskResult } from '../engine/events.js';
-import type { FileDiff, PlannedFile } from '../core/change.js';
+import type { RunEvent, RunSummary, TaskResult } from '../engine/events.js';
+import type { Change, FileDiff, PlannedFile } from '../core/change.js';
+import type { SourcePos } from '../core/errors.js';
+import type { Facts } from '../facts/facts.js';
 import type { Reporter } from './reporter.js';
-import { RunRecorder, type HostRecord } from './run-record.js';
+import { RunRecorder, type HostRecord, type RunRecord } from './run-record.js';
+import { jsonGroups, type JsonGroup } from './json-groups.js';
+import { groupRecord, type ValuesOf } from './group.js';
 
-interface JsonTask {
+export interface JsonTask {
   name: string;
   role?: string;
   operation: string;
@@ -22,9 +26,26 @@ interface JsonTask {
   diff?: FileDiff[];
   /** Each file's content hash and attributes after the task: what a dry run promises the run writes. */
   files?: PlannedFile[];
+  /** What `fleetplan report merge` needs to print the task as the run did (docs/scale.md). */
+  play: string;
+  ms: number;
+  pos?: SourcePos;
+  /** The task's changes in order; each takes its command, diff and file from the lists above, in turn. */
+  changes?: JsonChange[];
 }
 
-interface JsonHost {
+/** A change by reference: `command`, `diff`, `file` say it takes the next entry of the task's list. */
+export interface JsonChange {
+  kind: Change['kind'];
+  description: string;
+  diff?: true;
+  file?: true;
+}
+
+/** The facts the reports show of a host. */
+export type JsonSystem = Pick<Facts, 'distribution' | 'distribution_version' | 'init'>;
+
+export interface JsonHost {
   changed: number;
   failed: number;
   ok: number;
@@ -35,6 +56,21 @@ interface JsonHost {
   tasks: JsonTask[];
   error?: string;
   notes?: string[];
+  /** The host's duration: present once it finished. */
+  ms?: number;
+  system?: JsonSystem;
+}
+
+/** The run as a whole: what `report merge` checks and joins (docs/scale.md). */
+export interface JsonRun {
+  /** The plan file as given on the command line. */
+  plan?: string;
+  plays: string[];
+  started?: string;
+  /** Every host of the run in inventory order — with --shard, of the whole run, not only this shard's. */
+  hosts: string[];
+  /** "i/n" with --shard. */
+  shard?: string;
 }
 
 function jsonTask(r: TaskResult): JsonTask {
@@ -56,6 +92,10 @@ function jsonTask(r: TaskResult): JsonTask {
     commands: commands.length ? commands : undefined,
     diff: diffs.length ? diffs : undefined,
     files: files.length ? files : undefined,
+    play: r.play,
+    ms: r.ms,
+    pos: r.pos,
+    changes: r.changes.length ? r.changes.map((c) => ({ kind: c.kind, description: c.description, diff: c.diff && true, file: c.file && true })) : undefined,
   };
 }
 
@@ -71,29 +111,52 @@ function jsonHost(h: HostRecord): JsonHost {
     tasks: h.tasks.map(jsonTask),
     error: h.error,
     notes: h.notes.length ? h.notes : undefined,
+    ms: s?.ms,
+    system: h.facts && { distribution: h.facts.distribution, distribution_version: h.facts.distribution_version, init: h.facts.init },
   };
 }
 
+export interface JsonOptions {
+  plan?: string;
+  /** A host's own values for grouping (default: its name and facts). */
+  valuesOf?: ValuesOf;
+  /** With --shard: this shard ("i/n") and every host of the whole run, in inventory order. */
+  shard?: { label: string; hosts: string[] };
+}
+
+/** The whole document, from a finished run's record (also what `report merge` writes). */
+export function jsonDocument(record: RunRecord, summary: RunSummary, o: JsonOptions = {}) {
+  const stats = Object.values(summary.hosts);
+  const hosts = [...record.hosts.values()];
+  const run: JsonRun = { plan: o.plan, plays: record.plays, started: record.startedAt?.toISOString(), hosts: o.shard?.hosts ?? hosts.map((h) => h.name), shard: o.shard?.label };
+  return {
+    check: summary.check,
+    hosts: Object.fromEntries(hosts.map((h) => [h.name, jsonHost(h)])),
+    summary: {
+      hosts: stats.length,
+      changed: stats.filter((s) => s.changed > 0).length,
+      failed: stats.filter((s) => s.failed > 0).length,
+      unreachable: stats.filter((s) => s.unreachable).length,
+      interrupted: summary.interrupted,
+      ms: summary.ms,
+    },
+    groups: jsonGroups(groupRecord(hosts, o.valuesOf)) satisfies JsonGroup[],
+    run,
+  };
+}
+
+export type JsonDocument = ReturnType<typeof jsonDocument>;
+
 export class JsonReporter implements Reporter {
   private readonly recorder = new RunRecorder();
-  constructor(private readonly out: NodeJS.WritableStream) {}
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly opts: JsonOptions = {},
+  ) {}
 
   handle(e: RunEvent): void {
     this.recorder.handle(e);
     if (e.type !== 'run-end') return;
-    const stats = Object.values(e.summary.hosts);
-    const doc = {
-      check: e.summary.check,
-      hosts: Object.fromEntries([...this.recorder.record.hosts.values()].map((h) => [h.name, jsonHost(h)])),
-      summary: {
-        hosts: stats.length,
-        changed: stats.filter((s) => s.changed > 0).length,
-        failed: stats.filter((s) => s.failed > 0).length,
-        unreachable: stats.filter((s) => s.unreachable).length,
-        interrupted: e.summary.interrupted,
-        ms: e.summary.ms,
-      },
-    };
-    this.out.write(JSON.stringify(doc, null, 2) + '\n');
+    this.out.write(JSON.stringify(jsonDocument(this.recorder.record, e.summary, this.opts), null, 2) + '\n');
   }
 }

@@ -16,6 +16,8 @@ export interface RecapOptions {
   width: number;
   /** How many of the slowest hosts to name. */
   slowest: number;
+  /** Grouped output: the changed hosts in one line too (their changes were listed by change). */
+  grouped?: boolean;
 }
 
 /** Ansible's recap counts: "ok=12 changed=2 failed=0 skipped=3" (and "unreachable=1"). */
@@ -31,14 +33,17 @@ export function renderRecap(summary: RunSummary, o: RecapOptions): string {
   const { c } = o;
   const hosts = Object.entries(summary.hosts);
   const outcome = new Map(hosts.map(([h, s]) => [h, outcomeOf(s)]));
-  const listed = o.verbose ? hosts : hosts.filter(([h]) => outcome.get(h) !== 'ok');
-  const unchanged = o.verbose ? [] : hosts.filter(([h]) => outcome.get(h) === 'ok').map(([h]) => h);
+  const summarised = (h: string) => !o.verbose && (outcome.get(h) === 'ok' || (o.grouped === true && outcome.get(h) === 'changed'));
+  const listed = hosts.filter(([h]) => !summarised(h));
+  const unchanged = hosts.filter(([h]) => summarised(h) && outcome.get(h) === 'ok').map(([h]) => h);
+  const changed = hosts.filter(([h]) => summarised(h) && outcome.get(h) === 'changed').map(([h]) => h);
 
   const notes = [summary.check ? 'dry run: nothing was changed' : '', summary.interrupted ? `interrupted by ${signalName(summary.interrupted)}` : ''].filter(Boolean);
   const lines = ['', c.bold(`RECAP${notes.length ? ` (${notes.join('; ')})` : ''}`)];
   const pad = Math.max(4, ...listed.map(([h]) => h.length));
   for (const [h, s] of listed) lines.push(`${outcomeColor(c, outcome.get(h)!)(h.padEnd(pad))}  ${countsText(s)}`);
-  if (unchanged.length) lines.push(unchangedLine(unchanged, summary.check, o));
+  if (changed.length) lines.push(o.c.yellow(namesLine(`${changed.length} host(s) ${summary.check ? 'would change' : 'changed'}: `, changed, o.width)));
+  if (unchanged.length) lines.push(o.c.green(namesLine(`${unchanged.length} host(s) ok, nothing ${summary.check ? 'to change' : 'changed'}: `, unchanged, o.width)));
 
   const slowest = hosts
     .filter(([, s]) => s.ms > 0)
@@ -58,16 +63,14 @@ export function renderRecap(summary: RunSummary, o: RecapOptions): string {
 }
 
 /** "185 host(s) ok, nothing changed: web1, web2, … and 181 more (--verbose lists each)", within the width. */
-function unchangedLine(names: string[], check: boolean, o: RecapOptions): string {
-  const head = `${names.length} host(s) ok, nothing ${check ? 'to change' : 'changed'}: `;
+function namesLine(head: string, names: string[], width: number): string {
   const shown: string[] = [];
   for (const [i, name] of names.entries()) {
     const left = names.length - i - 1;
     const tail = left > 0 ? `, … and ${left} more (--verbose lists each)` : '';
-    if (shown.length > 0 && visibleLength(head + [...shown, name].join(', ') + tail) > o.width) break;
+    if (shown.length > 0 && visibleLength(head + [...shown, name].join(', ') + tail) > width) break;
     shown.push(name);
   }
   const more = names.length - shown.length;
-  const text = `${head}${shown.join(', ')}${more > 0 ? `, … and ${more} more (--verbose lists each)` : ''}`;
-  return o.c.green(text);
+  return `${head}${shown.join(', ')}${more > 0 ? `, … and ${more} more (--verbose lists each)` : ''}`;
 }

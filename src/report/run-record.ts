@@ -39,7 +39,7 @@ export class RunRecorder implements Reporter {
   handle(e: RunEvent): void {
     switch (e.type) {
       case 'run-start':
-        Object.assign(this.record, { check: e.check, plays: e.plays, startedAt: new Date() });
+        Object.assign(this.record, { check: e.check, plays: e.plays, startedAt: e.startedAt ?? new Date() });
         for (const h of e.hosts) this.host(h);
         break;
       case 'host-facts':

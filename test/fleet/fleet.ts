@@ -174,11 +174,25 @@ function tail(path: string, n = 15): string {
 // dirs (or parallel test files) never collide. An entry is stale when its creator is dead and its
 // fleet.json no longer lists the address (e.g. after a crash without `down`).
 
+/**
+ * The fleet's addresses, in the order they are handed out: 127.0.10.1–254 first (where fleets have
+ * always been), then 127.10.X.1–254 for X = 0..255 — beyond one /24, for fleets of 1000 hosts and
+ * more. Both ranges are on the controller's loopback (all of 127.0.0.0/8 is); no other test uses
+ * 127.10.0.0/16 (test/fleet/README.md lists who uses what).
+ */
+export const MAX_FLEET_ADDRESSES = 254 + 256 * 254;
+export function fleetAddress(i: number): string {
+  if (!Number.isInteger(i) || i < 0 || i >= MAX_FLEET_ADDRESSES) throw new Error(`no fleet address #${i} (0 to ${MAX_FLEET_ADDRESSES - 1})`);
+  if (i < 254) return `127.0.10.${i + 1}`;
+  const j = i - 254;
+  return `127.10.${Math.floor(j / 254)}.${(j % 254) + 1}`;
+}
+
 function allocateAddresses(out: string, n: number): string[] {
   mkdirSync(REGISTRY, { recursive: true });
   const got: string[] = [];
-  for (let i = 1; i <= 254 && got.length < n; i++) {
-    const addr = `127.0.10.${i}`;
+  for (let i = 0; i < MAX_FLEET_ADDRESSES && got.length < n; i++) {
+    const addr = fleetAddress(i);
     const f = join(REGISTRY, addr);
     for (let attempt = 0; attempt < 2; attempt++) {
       try {
@@ -196,7 +210,7 @@ function allocateAddresses(out: string, n: number): string[] {
       }
     }
   }
-  if (got.length < n) { releaseAddresses(out); throw new Error(`no free 127.0.10.x addresses (need ${n})`); }
+  if (got.length < n) { releaseAddresses(out); throw new Error(`no free fleet addresses (need ${n}; 127.0.10.x and 127.10.x.y are taken)`); }
   return got;
 }
 
@@ -405,6 +419,44 @@ function raiseInotifyLimit() {
   try { if (Number(readFileSync(p, 'utf8')) < 8192) writeFileSync(p, '8192'); } catch { /* not fatal */ }
 }
 
+/** Hosts booting at the same time. */
+const BOOT_PARALLEL = 48;
+
+/** Like Promise.allSettled over `items.map(fn)`, with at most `limit` running at once; results in order. */
+async function settleAll<T, R>(items: T[], limit: number, fn: (item: T) => Promise<R>): Promise<PromiseSettledResult<R>[]> {
+  const results: PromiseSettledResult<R>[] = new Array(items.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const i = next++;
+      try { results[i] = { status: 'fulfilled', value: await fn(items[i]!) }; } catch (reason) { results[i] = { status: 'rejected', reason }; }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/**
+ * What a host costs the machine at rest, and what the kernel allows: each host is ≈ 4 processes
+ * (socat on the controller, unshare, the host's PID 1 and its sleep; more with systemd) and a
+ * handful of file descriptors of `up`'s process while it boots. Refuses up front, with the limit to
+ * raise, instead of failing host 700 of 1000.
+ */
+const PROCS_PER_HOST = 8;
+function checkLimits(hosts: number, log: (m: string) => void): void {
+  const num = (file: string) => { try { return Number(readFileSync(file, 'utf8').trim()); } catch { return Infinity; } };
+  const limit = (name: string) => {
+    try { const m = new RegExp(`^${name}\\s+(\\S+)`, 'm').exec(readFileSync('/proc/self/limits', 'utf8')); return m?.[1] === 'unlimited' ? Infinity : Number(m?.[1]); } catch { return Infinity; }
+  };
+  const running = readdirSync('/proc').filter((e) => /^\d+$/.test(e)).length;
+  const need = hosts * PROCS_PER_HOST;
+  const room = Math.min(num('/proc/sys/kernel/pid_max'), num('/proc/sys/kernel/threads-max'), limit('Max processes')) - running;
+  if (need > room) throw new Error(`${hosts} hosts need about ${need} processes, the kernel allows ${room} more (kernel.pid_max, kernel.threads-max, ulimit -u): raise them first`);
+  const files = limit('Max open files');
+  if (files < BOOT_PARALLEL * 16) throw new Error(`ulimit -n is ${files}: booting ${BOOT_PARALLEL} hosts at a time needs ${BOOT_PARALLEL * 16}`);
+  if (hosts > 254) log(`${hosts} hosts: addresses beyond 127.0.10.x (127.10.X.Y); about ${need} processes of ${room} the kernel allows`);
+}
+
 // ---- public API --------------------------------------------------------------------------------
 
 export async function up(opts: UpOptions): Promise<Fleet> {
@@ -417,6 +469,7 @@ export async function up(opts: UpOptions): Promise<Fleet> {
   if (/[\s,:'"\\!]/.test(out)) throw new Error(`out dir "${out}" must not contain whitespace, quotes or , : ! \\`);
   if (process.getuid?.() !== 0) throw new Error('the test fleet needs root (namespaces, overlay mounts)');
 
+  checkLimits(oses.length * opts.count, log);
   await down(out); // leftovers of an earlier fleet in the same out dir
   mkdirSync(out, { recursive: true });
   const t0 = Date.now();
@@ -445,8 +498,9 @@ export async function up(opts: UpOptions): Promise<Fleet> {
     const pub = readFileSync(`${keyPath}.pub`, 'utf8');
 
     const timeout = opts.bootTimeoutMs ?? Number(process.env.FLEET_BOOT_TIMEOUT_MS ?? 90_000);
-    // Boot in parallel; allSettled so every failure is reported, not just the first.
-    const results = await Promise.allSettled(state.hosts.map((h) => bootHost(state, h, pub, timeout, log)));
+    // Boot in parallel (at most BOOT_PARALLEL at a time: 1000 hosts at once would fork 1000
+    // ssh-keygens and time out each other's boots); every failure is reported, not just the first.
+    const results = await settleAll(state.hosts, BOOT_PARALLEL, (h) => bootHost(state, h, pub, timeout, log));
     const failed = results.flatMap((r, j) => r.status === 'rejected' ? [`${state.hosts[j]!.name}: ${(r.reason as Error).message}`] : []);
     if (failed.length) throw new Error(`fleet up failed:\n${failed.join('\n')}`);
 

@@ -78,7 +78,7 @@ describe('human report through the CLI', () => {
   after(() => rmSync(dir, { recursive: true, force: true }));
 
   it('into a pipe: plain text, blocks only for changed hosts, the unchanged summarised', async () => {
-    const r = await fleetplan(checkRun);
+    const r = await fleetplan([...checkRun, '--no-group']);
     assert.equal(r.code, 0, r.stderr);
     assert.equal(r.stderr, '');
     assert.ok(!r.stdout.includes('\x1b') && !r.stdout.includes('\r'), JSON.stringify(r.stdout));
@@ -98,7 +98,7 @@ describe('human report through the CLI', () => {
   });
 
   it('FORCE_COLOR colours a pipe (still no redraws); NO_COLOR and --no-color win over it', async () => {
-    const forced = await fleetplan(checkRun, { FORCE_COLOR: '1' });
+    const forced = await fleetplan([...checkRun, '--no-group'], { FORCE_COLOR: '1' });
     assert.match(forced.stdout, /\x1b\[33mh10/);
     assert.ok(!forced.stdout.includes('\r'));
     for (const [args, env] of [

@@ -108,7 +108,8 @@ function simulate(opts: Omit<ConsoleOptions, 'now'>, hosts: SimHost[], forks = 5
   return { summary, now };
 }
 
-const opts = (out: FakeStream, extra: Partial<ConsoleOptions> = {}): Omit<ConsoleOptions, 'now'> => ({ diff: false, verbose: false, out, color: true, ...extra });
+// Per-host blocks (--no-group): the grouped output at this size is tested in grouped-output.test.ts.
+const opts = (out: FakeStream, extra: Partial<ConsoleOptions> = {}): Omit<ConsoleOptions, 'now'> => ({ diff: false, verbose: false, out, color: true, group: false, ...extra });
 
 describe('console report at 200 hosts', () => {
   it('terminal: one status line redrawn in place with counts and the slowest hosts; scrollback bounded', () => {
