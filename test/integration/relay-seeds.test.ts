@@ -3,12 +3,13 @@
 // nsenter, and mail through a smarthost in the host's namespace where the step is about relaying),
 // and a re-run changes nothing.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
 import { assertPredicted, fleetplan, repoRoot, tasksWith, type CliResult } from './cli.js';
+import { parseZoneTxt, verifyDkim } from './dkim.js';
 import { writeRelayInventory } from './relay-inventory.js';
 import { startSmarthost, type Smarthost } from './smarthost.js';
 
@@ -129,4 +130,65 @@ test('seeds 001/004 (Debian): a fresh host — package indexes refreshed, Postfi
   assert.equal(task(again.check.json, 'main.cf written by the Postfix package? (probe after the install)').status, 'skipped');
   assert.equal(task(again.check.json, "main.cf from the distribution's sample (Postfix installed without one)").reason, 'guard lets it run: /etc/postfix/main.cf is missing');
   assert.equal(task(again.check.json, 'package indexes fresh before Postfix is installed').status, 'skipped');
+});
+
+test('seed 002 (FreeBSD): the operator\'s restrictions kept, the write-up\'s opendkim/opendmarc settings and policy line, its hand-made key adopted', { skip }, async () => {
+  // What the write-up's operator had before: Postfix with restrictions of their own, and a DKIM key
+  // made by hand in /var/db/dkim (opendkim-genkey -D /var/db/dkim -d <domain> -s <selector>).
+  const before = await fleet.exec(
+    'freebsd-1',
+    [
+      'pkg install -y -q postfix opendkim >/dev/null',
+      "printf 'smtpd_recipient_restrictions =\\n        permit_mynetworks,\\n        reject_unauth_destination,\\n        reject_non_fqdn_recipient\\n' >> /usr/local/etc/postfix/main.cf",
+      'mkdir -p /var/db/dkim && chown mailnull:mailnull /var/db/dkim',
+      'opendkim-genkey -D /var/db/dkim -d example.org -s freebsd-1',
+      'sha256sum < /var/db/dkim/freebsd-1.private',
+    ].join(' && '),
+  );
+  assert.equal(before.code, 0, before.stderr);
+  const vars = path.join(out, 'keep-restrictions.yml');
+  writeFileSync(vars, 'postfix_keep_recipient_restrictions: true\n');
+  await checkApplyRerun('relay-freebsd.yml', ['freebsd-1'], ['-e', `@${vars}`]);
+  const st = await fleet.exec(
+    'freebsd-1',
+    [
+      'postconf -h smtpd_recipient_restrictions',
+      'sha256sum < /var/db/dkim/example.org/freebsd-1.private',
+      'grep -A1 "^policy" /usr/local/etc/postfix/master.cf',
+      "grep -E '^(AutoRestart|MultipleSignatures|ReportAddress|SendReports|SubDomains) ' /usr/local/etc/mail/opendkim.conf",
+      "grep -E '^(BaseDirectory|FailureReports|IgnoreMailFrom|RequiredHeaders|SPFSelfValidate|UserID) ' /usr/local/etc/mail/opendmarc.conf",
+    ].join('; '),
+  );
+  assert.equal(
+    st.stdout,
+    [
+      'permit_mynetworks, reject_unauth_destination, check_client_access cidr:/usr/local/etc/postfix/spf_policy_skip.cidr, check_policy_service unix:private/policy, reject_non_fqdn_recipient',
+      before.stdout.trim(),
+      'policy    unix  -       n       n       -       -       spawn',
+      '  user=nobody argv=/usr/local/bin/perl /usr/local/libexec/postfix-policyd-spf-perl',
+      'AutoRestart yes',
+      'MultipleSignatures yes',
+      'ReportAddress "DKIM Error Postmaster" <postmaster@example.org>',
+      'SendReports yes',
+      'SubDomains yes',
+      'BaseDirectory /var/run/opendmarc',
+      'FailureReports true',
+      'IgnoreMailFrom example.org',
+      'RequiredHeaders false',
+      'SPFSelfValidate true',
+      'UserID mailnull:mailnull',
+      '',
+    ].join('\n'),
+    st.stderr,
+  );
+  // The adopted key signs, and it is the one the operator published: fleetplan dns prints it.
+  const dns = await fleetplan(['dns', plan('relay-freebsd.yml'), '-i', inventory, '--limit', 'freebsd-1']);
+  assert.equal(dns.code, 0, dns.stderr);
+  const handMade = await fleet.exec('freebsd-1', 'cat /var/db/dkim/freebsd-1.txt');
+  const zone = parseZoneTxt(dns.stdout);
+  assert.match(zone['freebsd-1._domainkey.example.org'] ?? '', /p=MII/);
+  assert.equal(zone['freebsd-1._domainkey.example.org'], parseZoneTxt(handMade.stdout, 'example.org')['freebsd-1._domainkey.example.org']);
+  const m = await sendThrough('freebsd-1', 'someone@example.net', 'seed 002');
+  const dkim = await verifyDkim(Buffer.from(m.raw, 'base64'), zone);
+  assert.equal(dkim.pass, true, `${dkim.result} ${dkim.comment ?? ''}`);
 });

@@ -128,6 +128,14 @@ describe('helpers: lists and mappings', () => {
     assert.equal(render('{{length (unique l)}}', { l: [{ a: 1 }, { a: 1 }, { a: 2 }] }), '2');
   });
 
+  it('remove_keys: the mapping without the named keys (a list or one name; absent names ignored)', () => {
+    const vars = { m: { a: 1, b: 2, c: 3 }, kept: 'b c' };
+    assert.equal(render('{{to_json (remove_keys m (split kept))}}', vars), '{"a":1}');
+    assert.equal(render('{{to_json (remove_keys m "a")}}', vars), '{"b":2,"c":3}');
+    assert.equal(render('{{to_json (remove_keys m (split ""))}}', vars), '{"a":1,"b":2,"c":3}');
+    assert.throws(() => render('{{remove_keys kept "a"}}', vars), /remove_keys/);
+  });
+
   it('combine: shallow by default (as Ansible), recursive=true deep, list_merge', () => {
     const vars = { a: { x: { p: 1, q: 1 }, l: [1], k: 'a' }, b: { x: { q: 2 }, l: [2] } };
     assert.equal(render('{{to_json (combine a b)}}', vars), '{"x":{"q":2},"l":[2],"k":"a"}');
