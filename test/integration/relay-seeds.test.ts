@@ -192,3 +192,32 @@ test('seed 002 (FreeBSD): the operator\'s restrictions kept, the write-up\'s ope
   const dkim = await verifyDkim(Buffer.from(m.raw, 'base64'), zone);
   assert.equal(dkim.pass, true, `${dkim.result} ${dkim.comment ?? ''}`);
 });
+
+test('seed 003 (CentOS): a different SASL account per next hop, relayhost with and without MX lookup, smtp_tls_CAfile of the OS', { skip }, async () => {
+  const net = await startSmarthost({ netnsPid: fleet.hosts.find((h) => h.name === 'c6-1')!.pid, port: 2526, users: { netuser: 'Net-relay-Pa55word' }, dir: path.join(out, 'smarthost', 'c6-1-net') });
+  smarthosts.set('c6-1-net', net);
+  const vars = path.join(out, 'seed-003.yml');
+  writeFileSync(
+    vars,
+    'relay_transports:\n  - { domain: example.net, transport: "smtp:[127.0.0.1]:2526", user: netuser, password: !secret "Net-relay-Pa55word" }\n',
+  );
+  const { check } = await checkApplyRerun('relay-centos.yml', ['c6-1'], ['-e', `@${vars}`]);
+  assert.ok(!JSON.stringify(check.json).includes('Net-relay-Pa55word'), 'the next hop password is never printed');
+  const st = await fleet.exec('c6-1', 'postmap -q "[127.0.0.1]:2526" hash:/etc/postfix/sasl_passwd; postmap -q "[127.0.0.1]:2525" hash:/etc/postfix/sasl_passwd; postconf -h relayhost transport_maps smtp_tls_CAfile; test -s /etc/pki/tls/certs/ca-bundle.crt && echo ca-bundle');
+  assert.equal(st.stdout, `netuser:Net-relay-Pa55word\nrelayuser:${PW}\n[127.0.0.1]:2525\nhash:/etc/postfix/transport\n/etc/pki/tls/certs/ca-bundle.crt\nca-bundle\n`, st.stderr);
+  const viaNet = await sendThrough('c6-1', 'someone@example.net', 'seed 003, per next hop', net);
+  assert.deepEqual([viaNet.user, viaNet.secure], ['netuser', true]);
+  const viaDefault = await sendThrough('c6-1', 'someone@example.com', 'seed 003, the smarthost');
+  assert.equal(viaDefault.user, 'relayuser');
+
+  // relayhost without brackets (relay_mx_lookup: true): MX lookups; the SASL key follows it exactly.
+  // The fleet has no DNS: the name resolves from /etc/hosts with DNS lookups off.
+  await fleet.exec('c6-1', 'echo "127.0.0.1 smarthost.test" >> /etc/hosts');
+  const mx = path.join(out, 'seed-003-mx.yml');
+  writeFileSync(mx, 'relay_host: smarthost.test\nrelay_mx_lookup: true\npostfix_extra_params: { smtp_use_tls: "yes", disable_dns_lookups: "yes" }\n');
+  await checkApplyRerun('relay-centos.yml', ['c6-1'], ['-e', `@${mx}`]);
+  const st2 = await fleet.exec('c6-1', 'postconf -h relayhost; postmap -q smarthost.test:2525 hash:/etc/postfix/sasl_passwd');
+  assert.equal(st2.stdout, `smarthost.test:2525\nrelayuser:${PW}\n`, st2.stderr);
+  const m = await sendThrough('c6-1', 'someone@example.com', 'seed 003, MX lookup');
+  assert.equal(m.user, 'relayuser');
+});
