@@ -221,3 +221,41 @@ test('seed 003 (CentOS): a different SASL account per next hop, relayhost with a
   const m = await sendThrough('c6-1', 'someone@example.com', 'seed 003, MX lookup');
   assert.equal(m.user, 'relayuser');
 });
+
+// The test fleet's CentOS 6 runs Debian's Postfix 3.7 binaries; a postconf wrapper earlier on the
+// PATH reports mail_version 2.6.6 (the version of CentOS 6's package) and passes everything else on.
+const OLD_POSTCONF = `#!/bin/sh
+# Test fleet: this host emulates Postfix 2.6.6 (CentOS 6): postconf reports that mail_version.
+for a in "$@"; do [ "$a" = mail_version ] && { case " $* " in *" -h "*|*" -dh "*|*" -hd "*) echo 2.6.6 ;; *) echo "mail_version = 2.6.6" ;; esac; exit 0; }; done
+exec /usr/sbin/postconf "$@"
+`;
+
+test('Postfix version (CentOS 6, Postfix 2.6.6): compatibility_level chosen per version, unknown parameters refused before any change', { skip }, async () => {
+  const put = await fleet.exec('c6-1', `cat > /usr/local/sbin/postconf <<'END'\n${OLD_POSTCONF}END\nchmod 755 /usr/local/sbin/postconf`);
+  assert.equal(put.code, 0, put.stderr);
+  try {
+    const facts = await fleetplan(['facts', '-i', inventory, '--limit', 'c6-1', '--json']);
+    assert.equal(JSON.parse(facts.stdout)['c6-1'].postfix_version, '2.6.6', facts.stderr);
+    const state = 'md5sum /etc/postfix/main.cf /etc/postfix/master.cf; ls /etc/postfix; chkconfig --list sendmail; rpm -qa | sort | md5sum';
+    const before = await fleet.exec('c6-1', state);
+    const refused = async (extra: object, task: string, why: RegExp) => {
+      const r = await fleetplan(['apply', plan('relay-centos.yml'), '-i', inventory, '--limit', 'c6-1', '-e', JSON.stringify(extra), '--json']);
+      assert.equal(r.code, 2, r.stderr);
+      assert.deepEqual(r.json.hosts['c6-1'].tasks, [], 'no task ran');
+      assert.ok(r.json.hosts['c6-1'].error.includes(`host c6-1, task '${task}'`), r.json.hosts['c6-1'].error);
+      assert.match(r.json.hosts['c6-1'].error, why);
+      assert.equal((await fleet.exec('c6-1', state)).stdout, before.stdout, 'nothing changed on the host');
+    };
+    await refused({ postfix_extra_params: { smtpd_relay_restrictions: 'permit_mynetworks, reject_unauth_destination' } }, 'main.cf extra parameters', /Postfix is 2\.6\.6: parameter 'smtpd_relay_restrictions' exists since Postfix 2\.10/);
+    await refused({ postfix_mode: 'template', postfix_compatibility_level: '3.6' }, "main.cf from the role's template", /parameter 'compatibility_level' exists since Postfix 3\.0/);
+
+    // Template mode with the role's choice: no compatibility_level before Postfix 3.0.
+    await checkApplyRerun('relay-centos.yml', ['c6-1'], ['-e', JSON.stringify({ postfix_mode: 'template' })]);
+    const st = await fleet.exec('c6-1', 'grep -c "^compatibility_level" /etc/postfix/main.cf; head -n 1 /etc/postfix/main.cf');
+    assert.equal(st.stdout, '0\n# Managed by fleetplan (postfix_relay role, template mode). Local edits are overwritten;\n', st.stderr);
+    const m = await sendThrough('c6-1', 'someone@example.com', 'Postfix 2.6.6, template mode');
+    assert.equal(m.user, 'relayuser');
+  } finally {
+    await fleet.exec('c6-1', 'rm -f /usr/local/sbin/postconf');
+  }
+});
