@@ -259,3 +259,27 @@ test('Postfix version (CentOS 6, Postfix 2.6.6): compatibility_level chosen per 
     await fleet.exec('c6-1', 'rm -f /usr/local/sbin/postconf');
   }
 });
+
+test('EPEL (CentOS 6): relay.yml adds the repository before installing opendkim, opendmarc and the SPF daemon from it', { skip }, async () => {
+  // A local copy of EPEL: the personality's milter packages moved out of its base repository.
+  const split = await fleet.exec(
+    'c6-1',
+    [
+      'mkdir -p /srv/epel',
+      'mv /srv/rpm-repo/opendkim-* /srv/rpm-repo/opendmarc-* /srv/rpm-repo/pypolicyd-spf-* /srv/epel/',
+      'createrepo_c -q /srv/epel && createrepo_c -q --update /srv/rpm-repo && yum -q clean all >/dev/null',
+      'yum -y install opendkim >/dev/null 2>&1 || echo "no opendkim without EPEL"',
+    ].join(' && '),
+  );
+  assert.equal(split.stdout, 'no opendkim without EPEL\n', split.stderr);
+  const vars = { epel_enabled: true, epel_baseurl: 'file:///srv/epel', epel_gpgcheck: false, dmarc_enabled: true, spf_enabled: true };
+  const { check, applied } = await checkApplyRerun('relay.yml', ['c6-1'], ['-e', JSON.stringify(vars)]);
+  const order = (json: any) => json.hosts['c6-1'].tasks.filter((t: any) => t.status === 'changed').map((t: any) => t.name);
+  for (const json of [check.json, applied.json]) {
+    const o = order(json);
+    const repo = o.indexOf('EPEL repository (from a mirror or a local copy)');
+    assert.ok(repo >= 0 && repo < o.indexOf('opendkim packages') && repo < o.indexOf('opendmarc package') && repo < o.indexOf('SPF policy daemon'), JSON.stringify(o));
+  }
+  const st = await fleet.exec('c6-1', 'cat /etc/yum.repos.d/epel.repo; rpm -q --qf "%{NAME}\\n" opendkim opendmarc pypolicyd-spf');
+  assert.equal(st.stdout, '[epel]\nname=Extra Packages for Enterprise Linux 6 - $basearch\nbaseurl=file:///srv/epel\nenabled=1\ngpgcheck=0\ngpgkey=file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-6\nopendkim\nopendmarc\npypolicyd-spf\n', st.stderr);
+});
