@@ -76,14 +76,28 @@ function latePlaceholder(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRe
 }
 
 function prepareWith(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, handler: boolean, vars: Vars): PreparedTask[] {
-  if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler, undefined, vars)];
-  const items = loopItems(ctx, def, vars);
-  const loopVar = def.loopVar ?? 'item';
-  return items.map((item, i) => {
-    const itemVars = { ...vars, [loopVar]: item };
-    const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, ctx.opts.secrets, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
-    return { ...prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label }), loop: { index: i, count: items.length, item } };
-  });
+  try {
+    if (def.loop === undefined) return [prepareTask(ctx, play, def, ref, handler, undefined, vars)];
+    const items = loopItems(ctx, def, vars);
+    const loopVar = def.loopVar ?? 'item';
+    return items.map((item, i) => {
+      const itemVars = { ...vars, [loopVar]: item };
+      const label = def.noLog ? `item ${i + 1}` : def.loopLabel !== undefined ? String(renderString(def.loopLabel, itemVars, ctx.opts.secrets, { pos: def.pos, what: 'loop_control.label' })) : labelOf(item);
+      return { ...prepareTask(ctx, play, def, ref, handler, { vars: itemVars, label }), loop: { index: i, count: items.length, item } };
+    });
+  } catch (err) {
+    throw inTask(ctx, def, err);
+  }
+}
+
+/**
+ * An input error met while preparing a task for a host (a template or helper refusing a value of
+ * this host's, e.g. a Postfix parameter its version does not know) names the host and the task, as
+ * the task's other errors do.
+ */
+function inTask(ctx: HostContext, def: TaskDef, err: unknown): unknown {
+  if (!(err instanceof InputError) || err instanceof Deferred || err.task !== undefined) return err;
+  return new InputError(err.message, { pos: err.pos ?? def.pos, host: ctx.host, task: def.name, cause: err });
 }
 
 /** The items of a task's (or an include's) `loop:` for this host; a list a dry run cannot know defers the task. */

@@ -57,6 +57,8 @@ export interface ExtendedFacts {
   virtualization_type: string;
   /** guest when a virtualization was detected, else none. */
   virtualization_role: 'guest' | 'none';
+  /** Postfix's mail_version (`postconf -dh mail_version`: "3.7.11", "2.6.6"); "" when postconf is not installed. */
+  postfix_version: string;
   /** Custom local facts: one entry per file of /etc/fleetplan/facts.d and /etc/ansible/facts.d, by file stem. */
   local: Record<string, unknown>;
 }
@@ -76,7 +78,7 @@ export const CORE_FACT_NAMES: readonly (keyof CoreFacts | 'check_mode')[] = [
 /** The names under `facts.` on a host one of whose plays gathers facts. */
 export const EXTENDED_FACT_NAMES: readonly (keyof ExtendedFacts)[] = [
   'fqdn', 'domain', 'default_ipv4', 'default_ipv6', 'all_ipv4_addresses', 'all_ipv6_addresses', 'interfaces',
-  'virtualization_type', 'virtualization_role', 'local',
+  'virtualization_type', 'virtualization_role', 'postfix_version', 'local',
 ];
 
 export const FACT_NAMES: readonly string[] = [...CORE_FACT_NAMES, ...EXTENDED_FACT_NAMES];

@@ -45,7 +45,8 @@ if [ -r /etc/os-release ]; then
 fi
 `;
 
-// What plans read beyond the OS identity: fqdn, addresses and routes, virtualization, local facts.
+// What plans read beyond the OS identity: fqdn, addresses and routes, virtualization, local facts,
+// the Postfix version (postconf -d: the compiled-in value, readable even before main.cf exists).
 // Linux's network tables come from /proc/net with builtins (no process); FreeBSD's from ifconfig and
 // netstat. Tables are read up to a cap, so a router's full routing table cannot stall the run.
 // Local facts: only regular files (find -type f does not follow symlinks) owned by root and not
@@ -78,6 +79,7 @@ done
 if [ "$_sys" = FreeBSD ]; then
   echo "bsd_jailed=$(sysctl -n security.jail.jailed 2>/dev/null)"; echo "bsd_vm_guest=$(sysctl -n kern.vm_guest 2>/dev/null)"
 fi
+command -v postconf >/dev/null 2>&1 && echo "postfix_version=$(postconf -dh mail_version 2>/dev/null)"
 for _d in /etc/ansible/facts.d /etc/fleetplan/facts.d; do
   [ -d "$_d" ] || continue
   [ -n "$(find "$_d" -maxdepth 0 -type d -user 0 ! -perm -g+w ! -perm -o+w 2>/dev/null)" ] || continue
@@ -209,6 +211,7 @@ function extendedFacts(raw: Raw, sections: Sections, node: string): ExtendedFact
     domain: fqdn.includes('.') ? fqdn.slice(fqdn.indexOf('.') + 1) : '',
     ...net,
     ...virtualization(raw),
+    postfix_version: raw.postfix_version ?? '',
     local: Object.fromEntries(Object.keys(local).sort().map((k) => [k, local[k]])),
   };
 }

@@ -128,6 +128,26 @@ describe('helpers: lists and mappings', () => {
     assert.equal(render('{{length (unique l)}}', { l: [{ a: 1 }, { a: 1 }, { a: 2 }] }), '2');
   });
 
+  it('version compares component by component; postfix_known refuses what an old Postfix does not know', () => {
+    assert.equal(render('{{#if (version v "3.6" ">=")}}y{{else}}n{{/if}}', { v: '3.10.1' }), 'y');
+    assert.equal(render('{{#if (version v "3.6" ">=")}}y{{else}}n{{/if}}', { v: '2.6.6' }), 'n');
+    assert.equal(render('{{#if (version v "3.7.11")}}y{{else}}n{{/if}}', { v: '3.7.11' }), 'y');
+    const p = { p: { compatibility_level: '3.6', smtp_tls_security_level: 'may', transport_maps: '' } };
+    assert.equal(render('{{to_json (postfix_known p version="3.7.11")}}', p), JSON.stringify(p.p));
+    assert.equal(render('{{to_json (postfix_known p version="")}}', p), JSON.stringify(p.p), 'version not known: nothing checked');
+    assert.match(failure('{{postfix_known p version="3.4.13"}}', p), /Postfix is 3\.4\.13: 'compatibility_level = 3\.6': a compatibility_level of 3\.6 or later needs Postfix 3\.6/);
+    assert.match(failure('{{postfix_known p version="2.6.6"}}', p), /parameter 'compatibility_level' exists since Postfix 3\.0/);
+    assert.match(failure('{{postfix_known q version="2.10.1"}}', { q: { smtp_tls_security_level: 'dane' } }), /DANE needs Postfix 2\.11/);
+  });
+
+  it('remove_keys: the mapping without the named keys (a list or one name; absent names ignored)', () => {
+    const vars = { m: { a: 1, b: 2, c: 3 }, kept: 'b c' };
+    assert.equal(render('{{to_json (remove_keys m (split kept))}}', vars), '{"a":1}');
+    assert.equal(render('{{to_json (remove_keys m "a")}}', vars), '{"b":2,"c":3}');
+    assert.equal(render('{{to_json (remove_keys m (split ""))}}', vars), '{"a":1,"b":2,"c":3}');
+    assert.throws(() => render('{{remove_keys kept "a"}}', vars), /remove_keys/);
+  });
+
   it('combine: shallow by default (as Ansible), recursive=true deep, list_merge', () => {
     const vars = { a: { x: { p: 1, q: 1 }, l: [1], k: 'a' }, b: { x: { q: 2 }, l: [2] } };
     assert.equal(render('{{to_json (combine a b)}}', vars), '{"x":{"q":2},"l":[2],"k":"a"}');

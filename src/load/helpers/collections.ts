@@ -1,5 +1,5 @@
 // Helpers over lists and mappings: sorting, de-duplicating, merging, converting between mappings and
-// lists of key/value items, and picking one attribute of every item (Ansible's sort, unique, combine,
+// lists of key/value items, and picking one attribute of every item (Ansible's sort, unique, combine, remove_keys,
 // dict2items, items2dict, map(attribute=...)). Items keep their own values (a secret item stays one).
 import { isPlainObject, reveal, revealDeep } from '../../core/secret.js';
 import { fail, kindOf, list, mapping, text, type HelperDef, type HelperOptions } from './helper.js';
@@ -85,6 +85,17 @@ export const collectionHelpers: HelperDef[] = [
       if (!['replace', 'keep', 'append', 'prepend'].includes(String(lm))) fail('combine', `list_merge must be replace, keep, append or prepend, got ${JSON.stringify(lm)}`);
       if (args.length === 0) fail('combine', 'give at least one mapping');
       return args.reduce<Record<string, unknown>>((acc, m, i) => combine(acc, mapping('combine', m, `argument ${i + 1}`), opt(options, 'recursive') === true, lm as ListMerge), {});
+    },
+  },
+  {
+    name: 'remove_keys',
+    args: 'mapping keys',
+    ansible: ["x | ansible.utils.remove_keys(target=['k'])"],
+    does: 'The mapping without the given keys (a list of names, or one name; names it lacks are ignored).',
+    example: '{{#each (remove_keys params (split kept_params))}}{{@key}} = {{this}}\n{{/each}}',
+    fn: ([m, keys]) => {
+      const drop = new Set((Array.isArray(keys) ? keys : [keys]).map((k) => text('remove_keys', k, 'a key')));
+      return Object.fromEntries(Object.entries(mapping('remove_keys', m)).filter(([k]) => !drop.has(k)));
     },
   },
   {

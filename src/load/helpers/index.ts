@@ -6,6 +6,7 @@ import { environmentHelpers } from './environment.js';
 import { splitArgs, type HelperDef } from './helper.js';
 import { stringHelpers } from './strings.js';
 import { valueHelpers } from './values.js';
+import { versionHelpers } from './versions.js';
 
 export type { HelperDef } from './helper.js';
 
@@ -15,6 +16,7 @@ export const HELPER_GROUPS: readonly { title: string; helpers: readonly HelperDe
   { title: 'Lists and mappings', helpers: collectionHelpers },
   { title: 'Encoding and hashing', helpers: encodingHelpers },
   { title: 'Environment', helpers: environmentHelpers },
+  { title: 'Versions', helpers: versionHelpers },
 ];
 
 export const HELPERS: readonly HelperDef[] = HELPER_GROUPS.flatMap((g) => g.helpers);
