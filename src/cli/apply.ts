@@ -14,8 +14,11 @@ import { loadInputs } from './inputs.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
 import { runSecrets } from './run-secrets.js';
+import { addPlaybookFlags, listing, steering, type PlaybookFlagOpts } from './playbook-flags.js';
+import { validSummary } from './validate.js';
+import { selectHosts } from '../load/inventory.js';
 
-interface ApplyOpts extends PlanOpts {
+interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   check: boolean;
   diff: boolean;
   tags?: string;
@@ -42,7 +45,7 @@ const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boole
 
 export function registerApply(program: Command): void {
   addInventoryOptions(
-    addPlanOptions(program
+    addPlanOptions(addPlaybookFlags(program
       .command('apply')
       .description('bring the hosts to the state the plan describes (--check: only show what would change)')
       .argument('<plan>', 'plan file (YAML)')
@@ -56,12 +59,19 @@ export function registerApply(program: Command): void {
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', wholeNumber(1, MAX_TIMEOUT_SECONDS))
-      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
+      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false))),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts, runSecrets);
       const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
       if (tagErrors.length) throw new InputErrors(tagErrors);
+      const listed = opts.syntaxCheck
+        ? validSummary(planFile, inputs)
+        : listing(planFile, inputs, (play) => selectHosts(inputs.inventory, play.hosts, opts.limit), opts, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
+      if (listed !== undefined) {
+        process.stdout.write(listed);
+        return ExitCode.ok;
+      }
       const human = opts.json ? process.stderr : process.stdout;
       const reporters: Reporter[] = [];
       if (!opts.json || process.stderr.isTTY) {
@@ -88,6 +98,8 @@ export function registerApply(program: Command): void {
           breakLock: opts.breakLock,
           interrupt: signals.interrupt,
           secrets: runSecrets,
+          become: opts.become,
+          ...steering(inputs.plan, opts),
           ...connectOptions(opts),
         },
         fanOut(reporters),

@@ -1,5 +1,5 @@
 // What the operator asked for on the command line, as the engine sees it.
-import type { Vars } from '../load/model.js';
+import type { RoleRef, TaskDef, Vars } from '../load/model.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { Interrupt } from './interrupt.js';
 
@@ -25,6 +25,12 @@ export interface RunOptions {
   interrupt?: Interrupt;
   /** The run's secret values: every event is redacted with them, secret-bearing file contents are not diffed. */
   secrets: SecretRegistry;
+  /** -b: become where neither the task, its play nor the host's `become` variable says (Ansible's precedence). */
+  become?: boolean;
+  /** --start-at-task: the tasks before the named one (src/engine/start-at.ts), reported skipped. */
+  passOver?: ReadonlySet<TaskDef>;
+  /** --step: asked (once per task, for every host) whether to run it; false: reported skipped. */
+  step?: (task: TaskDef, ref?: RoleRef) => boolean;
   /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
   lockDir?: string;
 }
