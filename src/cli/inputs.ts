@@ -24,14 +24,15 @@ export interface Inputs {
 }
 
 export function loadInputs(
-  planFile: string,
+  /** The plan file, or the plan itself (`fleetplan run` builds one). */
+  planFile: string | (() => Plan),
   opts: { inventory: string; limit?: string; extraVars?: string[]; rolesPath?: string[]; sshConfig?: string; connection?: 'ssh' | 'local' } & ConnectionFlagOpts,
   secrets: SecretRegistry,
 ): Inputs {
-  if (!existsSync(planFile)) throw new InputError('plan file not found', { pos: { file: planFile } });
+  if (typeof planFile === 'string' && !existsSync(planFile)) throw new InputError('plan file not found', { pos: { file: planFile } });
   const vars = extraVars(opts.extraVars, secrets);
   const inventory = readInventory(opts.inventory, secrets);
-  const plan = loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath), secrets });
+  const plan = typeof planFile === 'string' ? loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath), secrets }) : planFile();
   const hosts = [...targets(plan, inventory, opts.limit).keys()];
   if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...targets(plan, inventory).keys()]);
   const errors = [...validatePlanVars(plan, inventory, vars, hosts), ...addressErrors(plan, inventory, hosts, vars, opts)];

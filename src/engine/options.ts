@@ -31,6 +31,8 @@ export interface RunOptions {
   passOver?: ReadonlySet<TaskDef>;
   /** --step: asked (once per task, for every host) whether to run it; false: reported skipped. */
   step?: (task: TaskDef, ref?: RoleRef) => boolean;
+  /** Keep each executed task's exit status and output in its result (`fleetplan run` shows them); not for no_log tasks. */
+  keepOutput?: boolean;
   /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
   lockDir?: string;
 }

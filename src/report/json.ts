@@ -22,6 +22,10 @@ interface JsonTask {
   diff?: FileDiff[];
   /** Each file's content hash and attributes after the task: what a dry run promises the run writes. */
   files?: PlannedFile[];
+  /** `fleetplan run`: what the command said. */
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
 }
 
 interface JsonHost {
@@ -56,6 +60,7 @@ function jsonTask(r: TaskResult): JsonTask {
     commands: commands.length ? commands : undefined,
     diff: diffs.length ? diffs : undefined,
     files: files.length ? files : undefined,
+    ...(r.output ? { rc: r.output.rc, stdout: r.output.stdout, stderr: r.output.stderr } : {}),
   };
 }
 
