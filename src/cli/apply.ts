@@ -16,6 +16,7 @@ import { signalExitCode, watchSignals } from './signals.js';
 import { runSecrets } from './run-secrets.js';
 import { addPlaybookFlags, listing, steering, type PlaybookFlagOpts } from './playbook-flags.js';
 import { validSummary } from './validate.js';
+import { describeConnections, sshDebug, VERBOSE_OPTION } from './verbosity.js';
 import { selectHosts } from '../load/inventory.js';
 
 interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
@@ -25,7 +26,8 @@ interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   skipTags?: string;
   json: boolean;
   detailedExitcode: boolean;
-  verbose: boolean;
+  /** -v … -vvvv (docs/usage.md "Verbosity"). */
+  verbose: number;
   timeout?: number;
   forceHandlers: boolean;
   breakLock: boolean;
@@ -59,7 +61,7 @@ export function registerApply(program: Command): void {
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', wholeNumber(1, MAX_TIMEOUT_SECONDS))
-      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false))),
+      .option(...VERBOSE_OPTION))),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts, runSecrets);
@@ -73,9 +75,10 @@ export function registerApply(program: Command): void {
         return ExitCode.ok;
       }
       const human = opts.json ? process.stderr : process.stdout;
+      if (opts.verbose >= 2) human.write(describeConnections(inputs, opts));
       const reporters: Reporter[] = [];
       if (!opts.json || process.stderr.isTTY) {
-        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human) }));
+        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose > 0, output: opts.verbose >= 3, out: human, color: useColor(opts, human) }));
       }
       if (opts.json) reporters.push(new JsonReporter(process.stdout));
       // Last: the page is written at run-end, after the recap and the JSON document are out.
@@ -99,8 +102,10 @@ export function registerApply(program: Command): void {
           interrupt: signals.interrupt,
           secrets: runSecrets,
           become: opts.become,
+          keepOutput: opts.verbose >= 3,
           ...steering(inputs.plan, opts),
           ...connectOptions(opts),
+          ...sshDebug(opts.verbose, human),
         },
         fanOut(reporters),
       ).finally(() => {

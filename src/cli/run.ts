@@ -17,6 +17,7 @@ import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT
 import { loadInputs } from './inputs.js';
 import { runSecrets } from './run-secrets.js';
 import { watchSignals } from './signals.js';
+import { describeConnections, sshDebug, VERBOSE_OPTION } from './verbosity.js';
 
 interface RunOpts extends PlanOpts {
   moduleName?: string;
@@ -24,7 +25,7 @@ interface RunOpts extends PlanOpts {
   check: boolean;
   diff: boolean;
   json: boolean;
-  verbose: boolean;
+  verbose: number;
   timeout?: number;
 }
 
@@ -47,15 +48,17 @@ export function registerRun(program: Command): void {
         .option('-D, --diff', 'show the diff of every file and the exact commands', false)
         .option('--json', 'print one JSON document (apply\'s, with rc, stdout and stderr per task) on stdout', false)
         .option('--timeout <seconds>', 'fail a host whose command runs longer than this', wholeNumber(1, MAX_TIMEOUT_SECONDS))
-        .option('-v, --verbose', 'name every host of each group of identical results', false),
+        .option(...VERBOSE_OPTION),
     ),
   ).action((pattern: string, words: string[], opts: RunOpts, cmd: Command) => {
     const task = adhocTask(words, opts, cmd);
     return guard(async () => {
       const inputs = loadInputs(() => adhocPlan(pattern, task, opts), opts, runSecrets);
       const human = opts.json ? process.stderr : process.stdout;
+      if (opts.verbose >= 2) human.write(describeConnections(inputs, opts));
       const reporters: Reporter[] = [];
-      if (!opts.json || process.stderr.isTTY) reporters.push(new GroupedOutputReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human) }));
+      // -v names every host of each group (else the first few).
+      if (!opts.json || process.stderr.isTTY) reporters.push(new GroupedOutputReporter({ diff: opts.diff, verbose: opts.verbose > 0, out: human, color: useColor(opts, human) }));
       if (opts.json) reporters.push(new JsonReporter(process.stdout));
       const signals = watchSignals();
       const summary = await runPlan(
@@ -74,6 +77,7 @@ export function registerRun(program: Command): void {
           become: opts.become,
           keepOutput: true,
           ...connectOptions(opts),
+          ...sshDebug(opts.verbose, human),
         },
         fanOut(reporters),
       ).finally(() => {

@@ -18,6 +18,8 @@ export interface BuildAddressOptions {
   connectionOverride?: 'ssh' | 'local';
   /** The command line's -u, --private-key, -k, --become-user, --become-method, -K: used where no variable says. */
   commandLine?: CommandLineConnection;
+  /** -vvvv: where the SSH library's protocol messages go, per host. */
+  sshDebug?: (host: string, line: string) => void;
 }
 
 /**
@@ -101,9 +103,11 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   };
 
   const knownVar = str('ssh_known_hosts_file');
+  const sshDebug = opts.sshDebug;
   const common = {
     acceptNewHostKeys: opts.acceptNewHostKeys ?? false,
     connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...(sshDebug ? { debug: (line: string) => sshDebug(name, line) } : {}),
   };
 
   if (connection === 'local') {

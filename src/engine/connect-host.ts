@@ -14,6 +14,8 @@ export interface ConnectOptions {
   connectionOverride?: 'ssh' | 'local';
   /** -u, --private-key, -k, --become-user, --become-method, -K: below every connection variable. */
   commandLine?: CommandLineConnection;
+  /** -vvvv: the SSH library's protocol messages, per host. */
+  sshDebug?: (host: string, line: string) => void;
 }
 
 export function connectHost(inventory: Inventory, host: string, extraVars: Vars, opts: ConnectOptions): Promise<Connection> {
@@ -24,6 +26,7 @@ export function connectHost(inventory: Inventory, host: string, extraVars: Vars,
     sshConfigFile: opts.sshConfigFile,
     connectionOverride: opts.connectionOverride,
     commandLine: opts.commandLine,
+    sshDebug: opts.sshDebug,
   });
   return connect(addr);
 }

@@ -18,6 +18,8 @@ import { visibleDeep } from './visible.js';
 export interface ConsoleOptions {
   diff: boolean;
   verbose: boolean;
+  /** -vvv: each task's command output (stdout, stderr) under it. */
+  output?: boolean;
   /** Where the report goes (stdout, or stderr under --json). */
   out: NodeJS.WritableStream & OutputStream;
   color: boolean;
@@ -105,7 +107,7 @@ export class ConsoleReporter implements Reporter {
         // A finished host's task results are not kept: the recap needs only its counts.
         this.results.delete(e.host);
         this.errors.delete(e.host);
-        if (blockWanted(finished, this.opts.verbose)) this.print(hostBlock(finished, { verbose: this.opts.verbose, diff: this.opts.diff, c: this.c }));
+        if (blockWanted(finished, this.opts.verbose)) this.print(hostBlock(finished, { verbose: this.opts.verbose, diff: this.opts.diff, output: this.opts.output, c: this.c }));
         break;
       }
       case 'run-end':
