@@ -76,7 +76,7 @@ function hostOrigins(inventory: Inventory, host: string, extra: Vars, cli: Vars)
     const defined = files.map((f) => ({ f, src: readQuietly(f) })).filter((x) => x.src);
     for (const [k, value] of Object.entries(vars)) {
       const file = [...defined].reverse().find((x) => x.src!.keyPos([k]));
-      const pos = file ? file.src!.keyPos([k]) : locate(k, value);
+      const pos = file ? file.src!.valuePos([k]) : locate(k, value);
       out.delete(k); // keep the order in which the winning layers apply
       out.set(k, { value, layer, where: flag ? flag(k) : pos ? formatPos(pos) : displayPath(inventory.file) });
     }
