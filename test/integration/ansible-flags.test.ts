@@ -91,7 +91,7 @@ test('run: identical results are one group, different ones apart; the command re
 });
 
 test('run -m <operation> -a: --check --diff changes nothing, then the real run, then nothing to do', { skip, timeout: 120_000 }, async () => {
-  const args = ['run', 'all', '-i', fleet.inventoryPath, '-m', 'copy', '-a', '{dest: /var/tmp/adhoc, content: "hello\\n", mode: "0600"}'];
+  const args = ['run', 'all', '-i', fleet.inventoryPath, '-m', 'file', '-a', '{path: /var/tmp/adhoc, content: "hello\\n", mode: "0600"}'];
   const check = await fleetplan([...args, '--check', '--diff']);
   assert.equal(check.code, 0, check.stderr);
   assert.match(check.stdout, new RegExp(`^2 hosts \\(${H1}, ${H2}\\): would change`, 'm'));
@@ -101,7 +101,7 @@ test('run -m <operation> -a: --check --diff changes nothing, then the real run, 
   assert.equal(run.code, 0, run.stderr);
   assert.equal(await sh(H2, 'stat -c %a /var/tmp/adhoc; cat /var/tmp/adhoc'), '600\nhello\n');
   const again = await fleetplan(args);
-  assert.match(again.stdout, /^2 hosts \(.*\): ok\n/m);
+  assert.match(again.stdout, /^2 hosts \(.*\): ok \(\/var\/tmp\/adhoc is up to date\)\n/m);
   // key=value words, as Ansible's -a.
   const words = await fleetplan(['run', H1, '-i', fleet.inventoryPath, '-m', 'file', '-a', 'path=/var/tmp/adhoc state=absent']);
   assert.equal(words.code, 0, words.stderr);
@@ -174,5 +174,5 @@ test('--start-at-task passes over the tasks before it; --step runs only what is 
   assert.equal(cont.code, 0, cont.output);
   assert.equal(cont.output.match(/\(N\)o\/\(y\)es/g)?.length, 1, 'c: no more questions');
   assert.equal(await sh(H2, 'cat /var/tmp/steps'), '1\n2\n3\n');
-  assert.match(cont.output, /changed {6} one\n {4}rc=0\n/, '-vvv: the exit status under the task');
+  assert.match(cont.output, /changed {6}one\n {4}rc=0\n/, '-vvv: the exit status under the task');
 });
