@@ -8,7 +8,9 @@ import { parse as parseYaml, stringify } from 'yaml';
 import { InputError } from '../core/errors.js';
 import { runPlan } from '../engine/run.js';
 import { loadPlanText } from '../load/plan.js';
-import type { Plan } from '../load/model.js';
+import type { Plan, Vars } from '../load/model.js';
+import type { Interrupt } from '../engine/interrupt.js';
+import type { RunOptions } from '../engine/options.js';
 import { GroupedOutputReporter } from '../report/grouped-output.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
@@ -61,31 +63,19 @@ export function registerRun(program: Command): void {
       if (!opts.json || process.stderr.isTTY) reporters.push(new GroupedOutputReporter({ diff: opts.diff, verbose: opts.verbose > 0, out: human, color: useColor(opts, human) }));
       if (opts.json) reporters.push(new JsonReporter(process.stdout));
       const signals = watchSignals();
-      const summary = await runPlan(
-        inputs.plan,
-        inputs.inventory,
-        {
-          check: opts.check,
-          forks: opts.forks,
-          tags: [],
-          skipTags: [],
-          extraVars: inputs.extraVars,
-          limit: opts.limit,
-          commandTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-          interrupt: signals.interrupt,
-          secrets: runSecrets,
-          become: opts.become,
-          keepOutput: true,
-          ...connectOptions(opts),
-          ...sshDebug(opts.verbose, human),
-        },
-        fanOut(reporters),
-      ).finally(() => {
+      const options = { ...adhocOptions(opts, inputs.extraVars, signals.interrupt), ...connectOptions(opts), ...sshDebug(opts.verbose, human) };
+      const summary = await runPlan(inputs.plan, inputs.inventory, options, fanOut(reporters)).finally(() => {
         if (!signals.interrupt.hard) signals.release();
       });
       return exitCodeOf(summary, false);
     });
   });
+}
+
+/** The run's options: apply's, for one task, keeping each command's output for the grouped report. */
+function adhocOptions(opts: RunOpts, extraVars: Vars, interrupt: Interrupt): RunOptions {
+  const timeout = opts.timeout !== undefined ? { commandTimeoutMs: opts.timeout * 1000 } : {};
+  return { keepOutput: true, become: opts.become, secrets: runSecrets, interrupt, check: opts.check, forks: opts.forks, tags: [], skipTags: [], extraVars, limit: opts.limit, ...timeout };
 }
 
 interface AdhocTask {
