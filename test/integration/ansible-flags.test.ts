@@ -138,7 +138,7 @@ test('-u, --private-key, -b, --become-user: below the inventory\'s variables and
   assert.equal(await sh(H1, 'cat /var/tmp/who-play /var/tmp/who-task /var/tmp/who-default'), 'fleet\nnobody\ndaemon\n', 'play become: false > -b; task become_user > --become-user; --become-user where nothing says');
 });
 
-test('-K: asked on the terminal without echo, fed to sudo on stdin only; never in the output', { skip, timeout: 120_000 }, async () => {
+test('-K and -k: asked on the terminal without echo, fed to sudo / sshd only; never in the output', { skip, timeout: 120_000 }, async () => {
   await fleet.exec(H1, `echo 'fleet:${PASSWORD}' | chpasswd && echo 'fleet ALL=(ALL) ALL' > /etc/sudoers.d/fleet`);
   const args = ['run', H1, '-i', bare, '-u', 'fleet', '--private-key', key(), '-b', '--', 'id -un'];
   const without = await fleetplan(args);
@@ -148,7 +148,14 @@ test('-K: asked on the terminal without echo, fed to sudo on stdin only; never i
   assert.equal(r.code, 0, r.output);
   assert.match(r.output, new RegExp(`^${H1}: changed rc=0\n {4}root$`, 'm'));
   assert.doesNotMatch(r.output, new RegExp(PASSWORD), 'not echoed, not reported');
-  await fleet.exec(H1, "echo 'fleet ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/fleet");
+
+  // -k: password login (sshd reads the drop-in at each connection: it runs per connection, inetd style).
+  await fleet.exec(H1, "echo 'PasswordAuthentication yes' > /etc/ssh/sshd_config.d/00-password.conf; echo 'fleet ALL=(ALL) NOPASSWD: ALL' > /etc/sudoers.d/fleet");
+  const k = await onTerminal(['run', H1, '-i', bare, '-u', 'fleet', '-k', '--', 'id -un'], [['SSH password: ', PASSWORD]]);
+  assert.equal(k.code, 0, k.output);
+  assert.match(k.output, new RegExp(`^${H1}: changed rc=0\n {4}fleet$`, 'm'));
+  assert.doesNotMatch(k.output, new RegExp(PASSWORD));
+  await fleet.exec(H1, 'rm /etc/ssh/sshd_config.d/00-password.conf');
 });
 
 test('--start-at-task passes over the tasks before it; --step runs only what is answered yes; -vvv shows output', { skip, timeout: 120_000 }, async () => {
