@@ -17,15 +17,20 @@ import { loadInputs } from './inputs.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
 import { runSecrets } from './run-secrets.js';
+import { addPlaybookFlags, listing, steering, type PlaybookFlagOpts } from './playbook-flags.js';
+import { validSummary } from './validate.js';
+import { describeConnections, sshDebug, VERBOSE_OPTION } from './verbosity.js';
+import { selectHosts } from '../load/inventory.js';
 
-interface ApplyOpts extends PlanOpts {
+interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   check: boolean;
   diff: boolean;
   tags?: string;
   skipTags?: string;
   json: boolean;
   detailedExitcode: boolean;
-  verbose: boolean;
+  /** -v … -vvvv (docs/usage.md "Verbosity"). */
+  verbose: number;
   timeout?: number;
   forceHandlers: boolean;
   breakLock: boolean;
@@ -53,7 +58,7 @@ const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boole
 
 export function registerApply(program: Command): void {
   addInventoryOptions(
-    addPlanOptions(program
+    addPlanOptions(addPlaybookFlags(program
       .command('apply')
       .description('bring the hosts to the state the plan describes (--check: only show what would change)')
       .argument('<plan>', 'plan file (YAML)')
@@ -70,19 +75,27 @@ export function registerApply(program: Command): void {
       .option('--group', `show each distinct change once with the hosts that share it (default from ${GROUP_OVER + 1} hosts on)`)
       .option('--no-group', 'one block per changed host, whatever the number of hosts')
       .option('--shard <i/n>', 'run only shard i of n (a stable partition by host name; docs/scale.md)', shardOption)
-      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
+      .option(...VERBOSE_OPTION))),
   ).action((planFile: string, opts: ApplyOpts) =>
     guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts, runSecrets);
       const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
       if (tagErrors.length) throw new InputErrors(tagErrors);
+      const listed = opts.syntaxCheck
+        ? validSummary(planFile, inputs)
+        : listing(planFile, inputs, (play) => selectHosts(inputs.inventory, play.hosts, opts.limit), opts, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
+      if (listed !== undefined) {
+        process.stdout.write(listed);
+        return ExitCode.ok;
+      }
       const human = opts.json ? process.stderr : process.stdout;
+      if (opts.verbose >= 2) human.write(describeConnections(inputs, opts));
       const reporters: Reporter[] = [];
       const allHosts = [...targets(inputs.plan, inputs.inventory, opts.limit).keys()];
       const valuesOf = inventoryValues(inputs.inventory, allHosts, runSecrets);
       report?.setValues(valuesOf);
       if (!opts.json || process.stderr.isTTY) {
-        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human), group: opts.group, valuesOf }));
+        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose > 0, output: opts.verbose >= 3, out: human, color: useColor(opts, human), group: opts.group, valuesOf }));
       }
       if (opts.json) reporters.push(new JsonReporter(process.stdout, { plan: planFile, valuesOf, shard: opts.shard && { label: `${opts.shard.index}/${opts.shard.count}`, hosts: allHosts } }));
       // Last: the page is written at run-end, after the recap and the JSON document are out.
@@ -106,7 +119,11 @@ export function registerApply(program: Command): void {
           interrupt: signals.interrupt,
           secrets: runSecrets,
           shard: opts.shard,
+          become: opts.become,
+          keepOutput: opts.verbose >= 3,
+          ...steering(inputs.plan, opts),
           ...connectOptions(opts),
+          ...sshDebug(opts.verbose, human),
         },
         fanOut(reporters),
       ).finally(() => {

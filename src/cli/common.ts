@@ -13,6 +13,7 @@ import type { SecretRegistry } from '../core/secret.js';
 import { colorWanted, type OutputStream } from '../report/terminal.js';
 import { visible } from '../report/visible.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
+import { addConnectionFlags, commandLineConnection, type ConnectionFlagOpts } from './connection-flags.js';
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
@@ -23,7 +24,7 @@ export const vaultPasswordFileOption = [
 ] as const;
 
 export function addInventoryOptions(cmd: Command): Command {
-  return cmd
+  return addConnectionFlags(cmd)
     .option('-i, --inventory <file>', 'inventory file (YAML, Ansible layout)', 'inventory.yml')
     .option('-l, --limit <pattern>', 'further limit the hosts (host/group pattern)')
     .option('-f, --forks <n>', 'hosts handled in parallel', wholeNumber(1, 10_000), 50)
@@ -63,7 +64,7 @@ export function wholeNumber(min: number, max: number): (value: string) => number
   };
 }
 
-export interface CommonOpts {
+export interface CommonOpts extends ConnectionFlagOpts {
   inventory: string;
   limit?: string;
   forks: number;
@@ -100,6 +101,7 @@ export function connectOptions(o: CommonOpts) {
     connectTimeoutMs: o.connectTimeout * 1000,
     sshConfigFile: o.sshConfig,
     connectionOverride: o.connection,
+    commandLine: commandLineConnection(o),
   };
 }
 

@@ -12,6 +12,7 @@ import type { Inventory, Plan, Vars } from '../load/model.js';
 import { loadPlan } from '../load/plan.js';
 import { definitionLocator, validatePlanVars } from '../load/validate.js';
 import { extraVars, readInventory, rolesPath } from './common.js';
+import { commandLineConnection, type ConnectionFlagOpts } from './connection-flags.js';
 
 export interface Inputs {
   plan: Plan;
@@ -23,14 +24,15 @@ export interface Inputs {
 }
 
 export function loadInputs(
-  planFile: string,
-  opts: { inventory: string; limit?: string; extraVars?: string[]; rolesPath?: string[]; sshConfig?: string; connection?: 'ssh' | 'local' },
+  /** The plan file, or the plan itself (`fleetplan run` builds one). */
+  planFile: string | (() => Plan),
+  opts: { inventory: string; limit?: string; extraVars?: string[]; rolesPath?: string[]; sshConfig?: string; connection?: 'ssh' | 'local' } & ConnectionFlagOpts,
   secrets: SecretRegistry,
 ): Inputs {
-  if (!existsSync(planFile)) throw new InputError('plan file not found', { pos: { file: planFile } });
+  if (typeof planFile === 'string' && !existsSync(planFile)) throw new InputError('plan file not found', { pos: { file: planFile } });
   const vars = extraVars(opts.extraVars, secrets);
   const inventory = readInventory(opts.inventory, secrets);
-  const plan = loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath), secrets });
+  const plan = typeof planFile === 'string' ? loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath), secrets }) : planFile();
   const hosts = [...targets(plan, inventory, opts.limit).keys()];
   if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...targets(plan, inventory).keys()]);
   const errors = [...validatePlanVars(plan, inventory, vars, hosts), ...addressErrors(plan, inventory, hosts, vars, opts)];
@@ -48,7 +50,7 @@ export function limitSelectsNothing(limit: string, candidates: string[], of = 't
  * Connection variables (ssh_port: "abc", connection: telnet...) of every targeted host, checked the way
  * connecting will, so that a typo is an input error at its definition rather than an unreachable host.
  */
-function addressErrors(plan: Plan, inventory: Inventory, hosts: string[], extra: Vars, opts: { sshConfig?: string; connection?: 'ssh' | 'local' }): InputError[] {
+function addressErrors(plan: Plan, inventory: Inventory, hosts: string[], extra: Vars, opts: { sshConfig?: string; connection?: 'ssh' | 'local' } & ConnectionFlagOpts): InputError[] {
   const locate = definitionLocator(plan, inventory);
   const out: InputError[] = [];
   for (const host of hosts) {
@@ -58,6 +60,7 @@ function addressErrors(plan: Plan, inventory: Inventory, hosts: string[], extra:
         inventoryDir: path.dirname(inventory.file),
         sshConfigFile: opts.sshConfig,
         connectionOverride: opts.connection,
+        commandLine: commandLineConnection(opts),
       });
     } catch (err) {
       if (!(err instanceof InputError)) throw err;

@@ -11,6 +11,8 @@ import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 import { registerVault } from './vault.js';
 import { registerReport } from './report.js';
+import { registerRun } from './run.js';
+import { registerVars } from './vars.js';
 import { takeVaultPasswordEnv } from '../vault/passphrase.js';
 import { version } from './version.js';
 
@@ -35,6 +37,8 @@ registerInit(program);
 registerSchema(program);
 registerCompletion(program);
 registerReport(program);
+registerRun(program);
+registerVars(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${runSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);

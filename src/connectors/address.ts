@@ -16,6 +16,25 @@ export interface BuildAddressOptions {
   sshConfigFile?: string;
   defaultUser?: string;
   connectionOverride?: 'ssh' | 'local';
+  /** The command line's -u, --private-key, -k, --become-user, --become-method, -K: used where no variable says. */
+  commandLine?: CommandLineConnection;
+  /** -vvvv: where the SSH library's protocol messages go, per host. */
+  sshDebug?: (host: string, line: string) => void;
+}
+
+/**
+ * Connection settings given on the command line. As in Ansible, they are the lowest precedence: a
+ * connection variable (any spelling, any layer, -e included) wins; they win over ~/.ssh/config.
+ */
+export interface CommandLineConnection {
+  user?: string;
+  /** Absolute (the command line resolves it against the working directory). */
+  privateKeyFile?: string;
+  password?: unknown;
+  become?: boolean;
+  becomeUser?: string;
+  becomeMethod?: BecomeMethod;
+  becomePassword?: unknown;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
@@ -74,18 +93,21 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   const connVar = str('connection') as 'ssh' | 'local' | undefined; // checked even when overridden
   const connection = opts.connectionOverride ?? connVar ?? 'ssh';
 
-  const becomePassword = secret('become_password');
+  const cli = opts.commandLine ?? {};
+  const becomePassword = secret('become_password') ?? (cli.becomePassword !== undefined ? String(reveal(cli.becomePassword)) : undefined);
   const become = {
-    enabled: bool('become') ?? false,
-    user: str('become_user') ?? 'root',
-    method: (str('become_method') ?? 'sudo') as BecomeMethod,
+    enabled: bool('become') ?? cli.become ?? false,
+    user: str('become_user') ?? cli.becomeUser ?? 'root',
+    method: (str('become_method') ?? cli.becomeMethod ?? 'sudo') as BecomeMethod,
     ...(becomePassword !== undefined ? { password: becomePassword } : {}),
   };
 
   const knownVar = str('ssh_known_hosts_file');
+  const sshDebug = opts.sshDebug;
   const common = {
     acceptNewHostKeys: opts.acceptNewHostKeys ?? false,
     connectTimeoutMs: opts.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
+    ...(sshDebug ? { debug: (line: string) => sshDebug(name, line) } : {}),
   };
 
   if (connection === 'local') {
@@ -97,10 +119,10 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
 
   const sshHost = str('ssh_host');
   const explicitPort = port();
-  const explicitUser = str('ssh_user');
-  const keyVar = get('ssh_private_key_file')?.[1] as string | string[] | undefined;
+  const explicitUser = str('ssh_user') ?? cli.user;
+  const keyVar = (get('ssh_private_key_file')?.[1] ?? cli.privateKeyFile) as string | string[] | undefined;
   const keys = keyVar === undefined ? undefined : (Array.isArray(keyVar) ? keyVar : [keyVar]).map((k) => resolvePath(k, opts.inventoryDir));
-  const password = secret('ssh_password');
+  const password = secret('ssh_password') ?? (cli.password !== undefined ? String(reveal(cli.password)) : undefined);
 
   const base = resolveTransport(sshHost ?? name, opts, {
     ...(explicitPort !== undefined ? { port: explicitPort } : {}),

@@ -103,6 +103,8 @@ export interface HostAddress {
   proxyJump?: HostAddress;
   connectTimeoutMs: number;
   become: BecomeSettings;
+  /** -vvvv: the SSH library's protocol messages for this host (handshake, authentication, channels). */
+  debug?: (line: string) => void;
 }
 
 /** A command ran longer than its `timeoutMs`; its channel was closed. The host itself is still reachable. */

@@ -139,7 +139,7 @@ async function handshake(addr: HostAddress, sock?: Duplex, reopen: () => Promise
   };
 
   const client = new Client();
-  const config: ConnectConfig = { ...handshakeConfig(addr, sock, serverHostKey, hostVerifier), authHandler: auths, keepaliveInterval: 15_000 };
+  const config: ConnectConfig = { ...handshakeConfig(addr, sock, serverHostKey, hostVerifier), authHandler: auths, keepaliveInterval: 15_000, ...(addr.debug ? { debug: addr.debug } : {}) };
   return new Promise<ClientType>((resolve, rejectNow) => {
     // While the refused host is probed, the errors and close that follow must not settle first.
     let probing = false;

@@ -1,7 +1,7 @@
 // Reaching one inventory host: its address from inventory vars (extra vars win, as with Ansible's
 // `-e ansible_user=...`), ~/.ssh/config and the run's connection options. apply, facts and dns share it.
 import path from 'node:path';
-import { buildAddress } from '../connectors/address.js';
+import { buildAddress, type CommandLineConnection } from '../connectors/address.js';
 import type { Connection } from '../connectors/connection.js';
 import { connect } from '../connectors/index.js';
 import { hostVars } from '../load/inventory.js';
@@ -12,6 +12,10 @@ export interface ConnectOptions {
   connectTimeoutMs?: number;
   sshConfigFile?: string;
   connectionOverride?: 'ssh' | 'local';
+  /** -u, --private-key, -k, --become-user, --become-method, -K: below every connection variable. */
+  commandLine?: CommandLineConnection;
+  /** -vvvv: the SSH library's protocol messages, per host. */
+  sshDebug?: (host: string, line: string) => void;
 }
 
 export function connectHost(inventory: Inventory, host: string, extraVars: Vars, opts: ConnectOptions): Promise<Connection> {
@@ -21,6 +25,8 @@ export function connectHost(inventory: Inventory, host: string, extraVars: Vars,
     connectTimeoutMs: opts.connectTimeoutMs,
     sshConfigFile: opts.sshConfigFile,
     connectionOverride: opts.connectionOverride,
+    commandLine: opts.commandLine,
+    sshDebug: opts.sshDebug,
   });
   return connect(addr);
 }

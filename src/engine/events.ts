@@ -31,6 +31,8 @@ export interface TaskResult {
   /** until/retries: how many times the task ran. */
   attempts?: number;
   pos?: SourcePos;
+  /** What the task's command said (exit status and output), only when the run keeps it (`fleetplan run`). */
+  output?: { rc: number; stdout: string; stderr: string };
   /** The task is no_log: commands, diffs and errors are masked before the result leaves the engine. */
   noLog?: boolean;
   ms: number;

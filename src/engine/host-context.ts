@@ -29,7 +29,7 @@ export interface HostContext {
   /** A dry run: the last task any play on this host would change (dry-run.ts), across its plays. */
   dryRunChanges?: { last?: string };
   /** The run lock this run holds on the host (a real run), and whether it was taken through become. */
-  lock?: HostLock & { become: boolean };
+  lock?: HostLock & { become: LockBecome };
 }
 
 export interface HostLock {
@@ -57,14 +57,18 @@ export async function startHost(
   return { ...base, facts, backends: selectBackends(facts), scope: scopeFor(facts), lock: held };
 }
 
+/** How the run lock is taken and released: as the login user, or become root. */
+type LockBecome = false | { user: 'root' };
+
 /**
  * The rest of taking the lock, only when the facts exec did not: as root through become for a
  * non-root login (in the become shell the tasks use), and the takeover of a lock left by a dead run
  * of this controller (one more exec, only in that case). Throws naming why the host is not ours.
  */
-async function takeLock(base: Pick<HostContext, 'conn' | 'host' | 'emit'>, lock: HostLock, first: LockState): Promise<HostLock & { become: boolean }> {
+async function takeLock(base: Pick<HostContext, 'conn' | 'host' | 'emit'>, lock: HostLock, first: LockState): Promise<HostLock & { become: LockBecome }> {
   let state = first;
-  const become = state.kind === 'needroot';
+  // The lock lives in root's directory: become root, whatever user the tasks become (-b --become-user postgres).
+  const become: LockBecome = state.kind === 'needroot' ? { user: 'root' } : false;
   const run = async (script: string, label: string) => {
     try {
       return readLock(parseRaw((await base.conn.script(script, { become, label })).stdout.toString()));

@@ -1,5 +1,5 @@
 // What the operator asked for on the command line, as the engine sees it.
-import type { Vars } from '../load/model.js';
+import type { RoleRef, TaskDef, Vars } from '../load/model.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { Interrupt } from './interrupt.js';
 import type { Shard } from './shard.js';
@@ -28,6 +28,14 @@ export interface RunOptions {
   secrets: SecretRegistry;
   /** --shard i/n: run only this shard's hosts (src/engine/shard.ts). */
   shard?: Shard;
+  /** -b: become where neither the task, its play nor the host's `become` variable says (Ansible's precedence). */
+  become?: boolean;
+  /** --start-at-task: the tasks before the named one (src/engine/start-at.ts), reported skipped. */
+  passOver?: ReadonlySet<TaskDef>;
+  /** --step: asked (once per task, for every host) whether to run it; false: reported skipped. */
+  step?: (task: TaskDef, ref?: RoleRef) => boolean;
+  /** Keep each executed task's exit status and output in its result (`fleetplan run` shows them); not for no_log tasks. */
+  keepOutput?: boolean;
   /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
   lockDir?: string;
 }

@@ -70,7 +70,7 @@ export function prepareNow(ctx: HostContext, play: Play, def: TaskDef, ref: Role
 
 function latePlaceholder(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, outer?: Vars): PreparedTask {
   const vars = ctx.scope(play, ref);
-  const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name });
+  const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name }, ctx.opts.become);
   const names = [def.name, ...(def.listen ?? [])];
   return { def, ref, outer, displayName: def.name, names, become, op: operations.get(def.op)!, active: true, late: true, resolved: undefined, queries: [] };
 }
@@ -132,7 +132,7 @@ export function prepareTask(
   if (!op) throw new InputError(`unknown operation '${def.op}'`, { pos: def.pos, host: ctx.host, task: def.name });
   const vars: Vars = item?.vars ?? scope ?? ctx.scope(play, ref);
   const names = [def.name, ...(def.listen ?? [])];
-  const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name });
+  const become = def.become ?? play.become ?? hostBecome(vars, { pos: def.pos, host: ctx.host, task: def.name }, ctx.opts.become);
   const displayName = item ? `${def.name} (${item.label})` : def.name;
   const user = def.becomeUser ?? play.becomeUser;
   const method = def.becomeMethod ?? play.becomeMethod;
@@ -141,6 +141,8 @@ export function prepareTask(
 
   const tagSkip = handler ? undefined : selectedByTags([...def.tags, ...(ref?.tags ?? []), ...(play.tags ?? [])], ctx.opts);
   if (tagSkip) return inactive(base, tagSkip);
+  if (!handler && ctx.opts.passOver?.has(def)) return inactive(base, 'before --start-at-task');
+  if (!handler && ctx.opts.step && !ctx.opts.step(def, ref)) return inactive(base, 'declined at --step');
   if (!conditionsHold(ctx, def, ref, vars)) return inactive(base, 'when: condition is false');
 
   const rendered = withEnvironment(op, renderTaskArgs(op, def, vars, ctx.opts.secrets), play, def, vars, ctx.opts.secrets);
@@ -215,9 +217,10 @@ function withConditions(op: Operation, def: TaskDef, data: unknown): unknown {
  * The host's `become` variable (or `ansible_become`), read as connecting reads it: YAML 1.2 keeps
  * `become: no` a string, and "no" must not mean yes.
  */
-export function hostBecome(vars: Vars, where: { pos?: TaskDef['pos']; host?: string; task?: string } = {}): boolean {
+/** The host's `become` variable; unset, the command line's -b (`byDefault`), else no. */
+export function hostBecome(vars: Vars, where: { pos?: TaskDef['pos']; host?: string; task?: string } = {}, byDefault = false): boolean {
   const [name, value] = vars.become !== undefined && vars.become !== null ? ['become', vars.become] : ['ansible_become', vars.ansible_become];
-  if (value === undefined || value === null) return false;
+  if (value === undefined || value === null) return byDefault;
   if (typeof value === 'boolean') return value;
   if (typeof value === 'string' && /^(true|yes)$/i.test(value)) return true;
   if (typeof value === 'string' && /^(false|no)$/i.test(value)) return false;

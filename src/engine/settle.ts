@@ -128,6 +128,7 @@ async function attemptOnce(pc: PlayContext, p: PreparedTask, handler: boolean, a
   }
   const outcome = outcomeOf(r);
   if (attempt !== undefined) r.attempts = attempt;
+  if (outcome && pc.ctx.opts.keepOutput && !p.def.noLog) r.output = { rc: outcome.exitCode, stdout: outcome.stdout, stderr: outcome.stderr };
   // A task that executed something had failed_when decided with its output (apply-phase.ts).
   if (!outcome) r = failedWhen(pc, p, r);
   if (p.def.register === undefined) return r;

@@ -32,10 +32,17 @@ export interface LoadPlanOptions {
 }
 
 export function loadPlan(file: string, opts: LoadPlanOptions): Plan {
-  const issues = new Issues();
   const abs = path.resolve(file);
-  const src = YamlSource.read(abs, opts.secrets);
-  const planDir = path.dirname(abs);
+  return loadPlanSource(YamlSource.read(abs, opts.secrets), abs, path.dirname(abs), opts);
+}
+
+/** A plan given as text (`fleetplan run` builds a one-task play): `name` stands for its file in messages. */
+export function loadPlanText(text: string, name: string, planDir: string, opts: LoadPlanOptions): Plan {
+  return loadPlanSource(YamlSource.parse(text, name, opts.secrets), name, planDir, opts);
+}
+
+function loadPlanSource(src: YamlSource, abs: string, planDir: string, opts: LoadPlanOptions): Plan {
+  const issues = new Issues();
   const registry = opts.registry ?? operations;
   const roles = new RoleLoader(
     { planDir, rolesPath: opts.rolesPath, bundledRolesDir: opts.bundledRolesDir ?? bundledRolesDir(), secrets: opts.secrets },

@@ -22,6 +22,8 @@ import { renderGroups } from './group-console.js';
 export interface ConsoleOptions {
   diff: boolean;
   verbose: boolean;
+  /** -vvv: each task's command output (stdout, stderr) under it. */
+  output?: boolean;
   /** Where the report goes (stdout, or stderr under --json). */
   out: NodeJS.WritableStream & OutputStream;
   color: boolean;
@@ -139,7 +141,7 @@ export class ConsoleReporter implements Reporter {
 
   /** A host's block as it finishes; grouped, its changes wait for the end and only a host's own error is printed now. */
   private hostDone(finished: FinishedHost): void {
-    const blockOpts = { verbose: this.opts.verbose, diff: this.opts.diff, c: this.c };
+    const blockOpts = { verbose: this.opts.verbose, diff: this.opts.diff, output: this.opts.output, c: this.c };
     if (!this.grouper) {
       if (blockWanted(finished, this.opts.verbose)) this.print(hostBlock(finished, blockOpts));
       return;

@@ -20,6 +20,8 @@ export interface FinishedHost {
 export interface HostBlockOptions {
   verbose: boolean;
   diff: boolean;
+  /** Each task's command output (-vvv). */
+  output?: boolean;
   c: Colors;
 }
 
@@ -55,6 +57,7 @@ export function hostBlock(h: FinishedHost, o: HostBlockOptions): string {
       if (r.pos) lines.push(c.dim(`    at ${formatPos(r.pos)}`));
     }
     if (o.diff && r.status !== 'ok') for (const ch of r.changes) lines.push(renderChange(ch, c));
+    if (o.output && r.output) lines.push(c.dim(`    rc=${r.output.rc}`), ...[r.output.stdout, r.output.stderr].filter((t) => t !== '').map((t) => indent(t.replace(/\n$/, ''), '    | ')));
   }
   return lines.join('\n');
 }

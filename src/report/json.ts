@@ -32,6 +32,10 @@ export interface JsonTask {
   pos?: SourcePos;
   /** The task's changes in order; each takes its command, diff and file from the lists above, in turn. */
   changes?: JsonChange[];
+  /** `fleetplan run`: what the command said. */
+  rc?: number;
+  stdout?: string;
+  stderr?: string;
 }
 
 /** A change by reference: `command`, `diff`, `file` say it takes the next entry of the task's list. */
@@ -96,6 +100,7 @@ function jsonTask(r: TaskResult): JsonTask {
     ms: r.ms,
     pos: r.pos,
     changes: r.changes.length ? r.changes.map((c) => ({ kind: c.kind, description: c.description, diff: c.diff && true, file: c.file && true })) : undefined,
+    ...(r.output ? { rc: r.output.rc, stdout: r.output.stdout, stderr: r.output.stderr } : {}),
   };
 }
 

@@ -89,8 +89,9 @@ export function prompt(question: string): string {
   const script = [
     'trap \'stty echo 2>/dev/null\' EXIT',
     'trap \'exit 130\' INT TERM HUP',
-    'printf "%s" "$1" >&2',
+    // Echo off before the question shows: an answer typed as soon as it appears is not echoed.
     'stty -echo 2>/dev/null',
+    'printf "%s" "$1" >&2',
     'IFS= read -r line || exit 1',
     'printf "\\n" >&2',
     'printf "%s" "$line"',

@@ -81,7 +81,6 @@ describe('selectHosts', () => {
     assert.deepEqual(sel('relays:!relay2'), ['relay1', 'relay3']);
     assert.deepEqual(sel('!relays'), ['bastion', 'web1', 'web2', 'db1']);
     assert.deepEqual(sel('relays:web:&centos:!relay2'), ['relay1']);
-    assert.deepEqual(sel('nomatch*'), []);
     assert.deepEqual(sel('all', 'web'), ['relay1', 'web1', 'web2']);
   });
   it('a literal name matching nothing is an error, with a suggestion', () => {
@@ -89,5 +88,30 @@ describe('selectHosts', () => {
     assert.match(err!.message, /pattern 'relay' matches no host or group \(did you mean 'relays'\?\)/);
     const [lim] = inputErrors(() => sel('all', 'dbb'));
     assert.match(lim!.message, /limit 'dbb' matches no host or group/);
+  });
+  it('no silent no-op: a glob, a regex or a whole pattern that selects no host is an error, with the closest names', () => {
+    // Issue 20 changed this on purpose: a glob matching nothing used to select nothing, silently.
+    const [glob] = inputErrors(() => sel('relayz*'));
+    assert.match(glob!.message, /pattern 'relayz\*' selects no host: no host or group name matches this glob \(did you mean 'relays'\?\)/);
+    const [re] = inputErrors(() => sel('~^nomatch'));
+    assert.match(re!.message, /pattern '~\^nomatch' selects no host: no host or group name matches this regular expression/);
+    const [lim] = inputErrors(() => sel('all', 'webz*'));
+    assert.match(lim!.message, /^--limit 'webz\*' selects no host: .* \(did you mean 'web'\?\)/);
+    const [none] = inputErrors(() => sel('db:&relays'));
+    assert.match(none!.message, /pattern 'db:&relays' selects no host/);
+  });
+  it("Ansible's subscripts: [i], [-i], [a:b] (both ends included), [a:], [:b]; out of range is an error", () => {
+    assert.deepEqual(sel('relays[0]'), ['relay1']);
+    assert.deepEqual(sel('relays[-1]'), ['relay3']);
+    assert.deepEqual(sel('relays[0:1]'), ['relay1', 'relay2']);
+    assert.deepEqual(sel('relays[1:]'), ['relay2', 'relay3']);
+    assert.deepEqual(sel('relays[:1]'), ['relay1', 'relay2']);
+    assert.deepEqual(sel('relays[0]:web[1]'), ['relay1', 'web1']);
+    assert.deepEqual(sel('all', 'relays[0:1]:!relay1'), ['relay2']);
+    assert.deepEqual(sel('relay[1-2]'), ['relay1', 'relay2'], 'not a position: a glob character class');
+    const [cls] = inputErrors(() => sel('relay[12]'));
+    assert.match(cls!.message, /'relay' matches no host or group.*\[12\] is a position.*relay\[1-2\]/);
+    const [out] = inputErrors(() => sel('relays[7]'));
+    assert.match(out!.message, /pattern 'relays\[7\]' selects no host: 'relays' has 3 host\(s\)/);
   });
 });

@@ -224,6 +224,8 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '32-inventory-host-and-group-same-name': 'a host name equal to a group name elsewhere in the file (a relation between entries)',
   '35-pattern-matches-nothing': 'what a host pattern matches depends on the inventory',
   '36-bad-pattern-syntax': 'the regular expression is embedded in a host pattern string (~regex)',
+  '100-pattern-glob-matches-nothing': 'what a host pattern matches depends on the inventory',
+  '101-pattern-subscript-out-of-range': 'what a host pattern matches depends on the inventory',
   '40-secret-env-unset': "the controller's environment when the file loads",
   '41-when-undefined-variable': 'which variables a host has depends on its inventory, facts and precedence',
   '42-variable-references-undefined-variable': 'which variables a host has depends on its inventory, facts and precedence',
