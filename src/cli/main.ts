@@ -4,6 +4,7 @@ import { Command } from 'commander';
 import { runSecrets } from './run-secrets.js';
 import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
+import { registerConfig } from './config.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerInit } from './init.js';
@@ -33,6 +34,7 @@ registerVault(program);
 registerInit(program);
 registerSchema(program);
 registerCompletion(program);
+registerConfig(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${runSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
