@@ -14,6 +14,7 @@ import { loadInputs } from './inputs.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
 import { runSecrets } from './run-secrets.js';
+import { startHistory } from './history.js';
 
 interface ApplyOpts extends PlanOpts {
   check: boolean;
@@ -68,6 +69,9 @@ export function registerApply(program: Command): void {
         reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human) }));
       }
       if (opts.json) reporters.push(new JsonReporter(process.stdout));
+      // Every run goes into the run history (docs/usage.md "Run history"), saved with its exit code.
+      const history = startHistory(planFile, opts.inventory);
+      reporters.push(history.recorder);
       // Last: the page is written at run-end, after the recap and the JSON document are out.
       if (report) reporters.push(report);
       // Ctrl-C / SIGTERM from here on: stop new work, finish the running commands, release the locks,
@@ -95,7 +99,9 @@ export function registerApply(program: Command): void {
         // An aborted run returns while hosts are still busy: a further signal must not find the default handler.
         if (!signals.interrupt.hard) signals.release();
       });
-      return exitCodeOf(summary, opts.detailedExitcode);
+      const code = exitCodeOf(summary, opts.detailedExitcode);
+      history.finish(code);
+      return code;
     })),
   );
 }

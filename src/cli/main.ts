@@ -5,6 +5,7 @@ import { runSecrets } from './run-secrets.js';
 import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
 import { registerConfig } from './config.js';
+import { registerHistory } from './history.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerInit } from './init.js';
@@ -37,6 +38,7 @@ registerInit(program);
 registerSchema(program);
 registerCompletion(program);
 registerConfig(program);
+registerHistory(program);
 // The exit codes where they matter: the whole program's help, and apply's.
 program.addHelpText('after', exitCodesHelp());
 program.commands.find((c) => c.name() === 'apply')?.addHelpText('after', exitCodesHelp());

@@ -1,8 +1,8 @@
 // --json: one JSON document on stdout at the end of the run (schema in docs/usage.md "Machine-readable output").
-import type { RunEvent, TaskResult } from '../engine/events.js';
+import type { RunEvent, RunSummary, TaskResult } from '../engine/events.js';
 import type { FileDiff, PlannedFile } from '../core/change.js';
 import type { Reporter } from './reporter.js';
-import { RunRecorder, type HostRecord } from './run-record.js';
+import { RunRecorder, type HostRecord, type RunRecord } from './run-record.js';
 
 interface JsonTask {
   name: string;
@@ -74,6 +74,23 @@ function jsonHost(h: HostRecord): JsonHost {
   };
 }
 
+/** The --json document of a finished run (also `fleetplan history show --json`'s `result`). */
+export function runDocument(record: RunRecord, summary: RunSummary) {
+  const stats = Object.values(summary.hosts);
+  return {
+    check: summary.check,
+    hosts: Object.fromEntries([...record.hosts.values()].map((h) => [h.name, jsonHost(h)])),
+    summary: {
+      hosts: stats.length,
+      changed: stats.filter((s) => s.changed > 0).length,
+      failed: stats.filter((s) => s.failed > 0).length,
+      unreachable: stats.filter((s) => s.unreachable).length,
+      interrupted: summary.interrupted,
+      ms: summary.ms,
+    },
+  };
+}
+
 export class JsonReporter implements Reporter {
   private readonly recorder = new RunRecorder();
   constructor(private readonly out: NodeJS.WritableStream) {}
@@ -81,19 +98,6 @@ export class JsonReporter implements Reporter {
   handle(e: RunEvent): void {
     this.recorder.handle(e);
     if (e.type !== 'run-end') return;
-    const stats = Object.values(e.summary.hosts);
-    const doc = {
-      check: e.summary.check,
-      hosts: Object.fromEntries([...this.recorder.record.hosts.values()].map((h) => [h.name, jsonHost(h)])),
-      summary: {
-        hosts: stats.length,
-        changed: stats.filter((s) => s.changed > 0).length,
-        failed: stats.filter((s) => s.failed > 0).length,
-        unreachable: stats.filter((s) => s.unreachable).length,
-        interrupted: e.summary.interrupted,
-        ms: e.summary.ms,
-      },
-    };
-    this.out.write(JSON.stringify(doc, null, 2) + '\n');
+    this.out.write(JSON.stringify(runDocument(this.recorder.record, e.summary), null, 2) + '\n');
   }
 }
