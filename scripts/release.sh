@@ -18,8 +18,9 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
-export HOME="$work/home" XDG_CONFIG_HOME="" XDG_STATE_HOME="" XDG_CACHE_HOME="" NO_COLOR=1
 npm install -g --prefix "$work/prefix" --prefer-offline --no-audit --no-fund "$PWD/$rel/fleetplan-$version.tgz" >/dev/null
+# From here on, fleetplan as a new user runs it: no configuration, history or cache of this machine's.
+export HOME="$work/home" XDG_CONFIG_HOME="" XDG_STATE_HOME="" XDG_CACHE_HOME="" NO_COLOR=1
 fleetplan="$work/prefix/bin/fleetplan"
 test "$("$fleetplan" --version)" = "$version"
 test "$("$rel/fleetplan-$version-linux-x64" --version)" = "$version"

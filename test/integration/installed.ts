@@ -2,9 +2,12 @@
 // before the tests run, so the pack skips the prepare script), installed with `npm install -g` into a
 // private prefix — never the machine's own — from npm's cache when it holds every dependency.
 import { readFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { runProcess, type ProcessResult } from '../run-process.js';
 import { repoRoot } from './cli.js';
+
+const npmCache = process.env.npm_config_cache ?? path.join(os.homedir(), '.npm');
 
 export const packageVersion = (JSON.parse(readFileSync(path.join(repoRoot, 'package.json'), 'utf8')) as { version: string }).version;
 
@@ -13,6 +16,10 @@ export function prefixEnv(prefix: string, extra: NodeJS.ProcessEnv = {}): NodeJS
   const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1', npm_config_prefix: prefix, PATH: `${path.join(prefix, 'bin')}:${process.env.PATH}` };
   // npm test's own settings (npm_config_*, the lifecycle's) must not reach the npm under test.
   for (const k of Object.keys(env)) if (k.startsWith('npm_') && k !== 'npm_config_prefix') delete env[k];
+  // The machine's npm cache, whatever HOME a test gives the commands: installs come from it when it
+  // holds every dependency (after `npm ci`, it does), not from the registry.
+  env.npm_config_cache = npmCache;
+  env.npm_config_prefer_offline = 'true';
   return { ...env, ...extra };
 }
 
