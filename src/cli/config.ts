@@ -92,7 +92,7 @@ export function exitOnInputError<T>(body: () => T): T {
     if (!(err instanceof InputError) && !(err instanceof InputErrors)) throw err;
     const errors = err instanceof InputErrors ? err.errors : [err];
     for (const e of errors) process.stderr.write(`error: ${visible(runSecrets.redact(e.describe()))}\n`);
-    process.stderr.write('fleetplan: invalid configuration; no host was contacted\n');
+    process.stderr.write('fleetplan: invalid input (configuration); no host was contacted\n');
     process.exit(ExitCode.invalidInput);
   }
 }

@@ -106,7 +106,7 @@ test('a bad configuration file: every error with file:line:col, exit 4, for conf
     assert.match(r.stderr, /fleetplan\.yml:2:1: unknown setting 'forrks' \(did you mean 'forks'\?\)/);
     assert.match(r.stderr, /fleetplan\.yml:3:8: color: expected true or false/);
     assert.match(r.stderr, /fleetplan\.yml:4:12: inventory: expected a path/);
-    assert.match(r.stderr, /invalid configuration; no host was contacted/);
+    assert.match(r.stderr, /invalid input \(configuration\); no host was contacted/);
     assert.doesNotMatch(r.stderr, /\n\s+at /, 'no stack trace');
   }
   const syntax = project('syntax', 'forks: [1\n');
