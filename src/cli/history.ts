@@ -21,7 +21,8 @@ import { version } from './version.js';
 
 export function historyOptions(): HistoryOptions {
   const s = currentSettings().settings;
-  return { dir: s.get('history_dir')!.value as string, keep: s.get('history_keep')!.value as number, maxAgeDays: s.get('history_max_age_days')!.value as number };
+  const n = (key: string) => s.get(key)!.value as number;
+  return { dir: s.get('history_dir')!.value as string, keep: n('history_keep'), maxAgeDays: n('history_max_age_days'), maxMiB: n('history_max_mib') };
 }
 
 /** The recorder of this apply; `finish` saves it once the exit code is known (a failure to save is a warning). */

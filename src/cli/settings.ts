@@ -45,6 +45,7 @@ export const SETTINGS: readonly SettingDef[] = [
   { key: 'accept_new_hostkeys', option: 'acceptNewHostkeys', kind: 'bool', fallback: () => false, help: 'trust and record the key of a host not yet in known_hosts' },
   { key: 'history_dir', kind: 'path', fallback: () => path.join(stateHome(), 'fleetplan'), help: 'where every apply records its run (fleetplan history)' },
   { key: 'history_keep', kind: 'count', min: 0, max: 1_000_000, fallback: () => 100, help: 'runs kept in the history (older ones are pruned; 0: keep no history)' },
+  { key: 'history_max_mib', kind: 'count', min: 1, max: 10_000_000, fallback: () => 1024, help: 'MiB the history may take (the oldest runs are pruned beyond)' },
   { key: 'history_max_age_days', kind: 'count', min: 1, max: 100_000, fallback: () => 90, help: 'days a run is kept in the history' },
 ];
 

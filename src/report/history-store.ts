@@ -49,6 +49,8 @@ export interface HistoryOptions {
   keep: number;
   /** Runs older than this many days are removed. */
   maxAgeDays: number;
+  /** The oldest runs are removed while all of them together take more than this many MiB (a run of 1000 hosts is ≈ 25 MiB). */
+  maxMiB?: number;
 }
 
 const runsDir = (dir: string) => path.join(dir, 'runs');
@@ -100,24 +102,29 @@ export function runIds(dir: string): string[] {
   return names.filter((n) => n.endsWith('.json') && ID.test(n.slice(0, -5))).map((n) => n.slice(0, -5)).sort();
 }
 
-/** Oldest beyond `keep`, and older than `maxAgeDays` (by the file's time), go; the run just written stays. */
+/**
+ * Oldest beyond `keep`, older than `maxAgeDays` (by the file's time), and oldest while the history
+ * takes more than `maxMiB`, go; the run just written stays.
+ */
 export function prune(opts: HistoryOptions, current?: string, now = Date.now()): string[] {
-  const ids = runIds(opts.dir);
   const cutoff = now - opts.maxAgeDays * 86_400_000;
-  const removed: string[] = [];
-  ids.forEach((id, i) => {
-    if (id === current) return;
-    const file = path.join(runsDir(opts.dir), `${id}.json`);
-    const tooMany = i < ids.length - opts.keep;
-    let tooOld = false;
+  const files = runIds(opts.dir).flatMap((id) => {
     try {
-      tooOld = statSync(file).mtimeMs < cutoff;
+      const st = statSync(path.join(runsDir(opts.dir), `${id}.json`));
+      return [{ id, size: st.size, mtimeMs: st.mtimeMs }];
     } catch {
-      return;
+      return [];
     }
-    if (tooMany || tooOld) {
-      rmSync(file, { force: true });
-      removed.push(id);
+  });
+  let total = files.reduce((n, f) => n + f.size, 0);
+  const budget = (opts.maxMiB ?? Infinity) * 2 ** 20;
+  const removed: string[] = [];
+  files.forEach((f, i) => {
+    if (f.id === current) return;
+    if (i < files.length - opts.keep || f.mtimeMs < cutoff || total > budget) {
+      rmSync(path.join(runsDir(opts.dir), `${f.id}.json`), { force: true });
+      removed.push(f.id);
+      total -= f.size;
     }
   });
   return removed;

@@ -52,7 +52,7 @@ test("a record keeps diffs, commands and hashes of a change, never a written fil
   assert.equal(back.startedAt!.toISOString(), '2026-12-05T01:02:03.000Z');
 });
 
-test('ids sort in time; pruning by count keeps the newest and the current run; by age uses the file time', () => {
+test('ids sort in time; pruning by count keeps the newest and the current run; by age uses the file time; by total size', () => {
   assert.equal(newRunId(new Date('2026-12-05T01:02:03.456Z'), 'abc123'), '20261205T010203Z-abc123');
   const dir = path.join(tmp, 'prune');
   mkdirSync(path.join(dir, 'runs'), { recursive: true });
@@ -66,6 +66,11 @@ test('ids sort in time; pruning by count keeps the newest and the current run; b
   utimesSync(path.join(dir, 'runs', `${ids[3]}.json`), old, old);
   assert.deepEqual(prune({ dir, keep: 100, maxAgeDays: 5 }), [ids[3]]);
   assert.deepEqual(readdirSync(path.join(dir, 'runs')).sort(), [`${ids[4]}.json`, 'notes.txt']);
+  // By size: three runs of 0.4 MiB under a 1 MiB budget → the oldest goes.
+  const big = [6, 7, 8].map((d) => newRunId(new Date(Date.UTC(2026, 11, d)), 'bbbbbb'));
+  for (const id of big) writeFileSync(path.join(dir, 'runs', `${id}.json`), 'x'.repeat(0.4 * 2 ** 20));
+  assert.deepEqual(prune({ dir, keep: 100, maxAgeDays: 100, maxMiB: 1 }, big[2]), [ids[4], big[0]]);
+  assert.deepEqual(runIds(dir), big.slice(1));
 });
 
 test('a run by last, by a unique prefix; none, an ambiguous prefix or an empty history say why', () => {
