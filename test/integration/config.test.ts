@@ -126,3 +126,22 @@ test('a fleetplan.yml in a directory every user can write is not read', async ()
   assert.match(r.stderr, /inventory\.yml: inventory file not found/);
   assert.equal(r.code, 4);
 });
+
+test('vault_password_file from fleetplan.yml: the vault commands find the passphrase there', async () => {
+  const dir = project('vault', 'vault_password_file: secret/pass\n');
+  const h = home('vault');
+  mkdirSync(path.join(dir, 'secret'));
+  writeFileSync(path.join(dir, 'secret', 'pass'), 'correct horse battery staple\n', { mode: 0o600 });
+  const env: NodeJS.ProcessEnv = { ...process.env, HOME: h, NO_COLOR: '1' };
+  for (const k of Object.keys(env)) if (k.startsWith('FLEETPLAN_') || k.startsWith('XDG_')) delete env[k];
+  const encrypt = (cwd: string) => runProcess(process.execPath, [path.join(repoRoot, 'dist/fleetplan.js'), 'vault', 'encrypt-string', '-n', 'pw'], { cwd, env, input: 'hunter2' });
+  // Without the file's setting there is no passphrase (stdin is no terminal to prompt on).
+  const without = await encrypt(project('no-vault'));
+  assert.equal(without.code, 4, without.stderr);
+  const withConfig = await encrypt(path.join(dir, 'sub'));
+  assert.equal(withConfig.code, 0, withConfig.stderr);
+  assert.match(withConfig.stdout, /^pw: !vault \|\n\s+\$FLEETPLAN_VAULT;/);
+  const c = JSON.parse((await cli(['config', '--json'], path.join(dir, 'sub'), h)).stdout);
+  assert.deepEqual(c.settings.vault_password_file, { value: path.join(dir, 'secret', 'pass'), from: `${path.join(dir, 'fleetplan.yml')}:1`, env: 'FLEETPLAN_VAULT_PASSWORD_FILE' });
+});
+
