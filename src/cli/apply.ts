@@ -21,6 +21,7 @@ import { addPlaybookFlags, listing, steering, type PlaybookFlagOpts } from './pl
 import { validSummary } from './validate.js';
 import { describeConnections, sshDebug, VERBOSE_OPTION } from './verbosity.js';
 import { selectHosts } from '../load/inventory.js';
+import { startHistory } from './history.js';
 
 interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   check: boolean;
@@ -98,6 +99,9 @@ export function registerApply(program: Command): void {
         reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose > 0, output: opts.verbose >= 3, out: human, color: useColor(opts, human), group: opts.group, valuesOf }));
       }
       if (opts.json) reporters.push(new JsonReporter(process.stdout, { plan: planFile, valuesOf, shard: opts.shard && { label: `${opts.shard.index}/${opts.shard.count}`, hosts: allHosts } }));
+      // Every run goes into the run history (docs/usage.md "Run history"), saved with its exit code.
+      const history = startHistory(planFile, opts.inventory);
+      reporters.push(history.recorder);
       // Last: the page is written at run-end, after the recap and the JSON document are out.
       if (report) reporters.push(report);
       // Ctrl-C / SIGTERM from here on: stop new work, finish the running commands, release the locks,
@@ -130,7 +134,9 @@ export function registerApply(program: Command): void {
         // An aborted run returns while hosts are still busy: a further signal must not find the default handler.
         if (!signals.interrupt.hard) signals.release();
       });
-      return exitCodeOf(summary, opts.detailedExitcode);
+      const code = exitCodeOf(summary, opts.detailedExitcode);
+      history.finish(code);
+      return code;
     })),
   );
 }

@@ -4,6 +4,8 @@ import { Command } from 'commander';
 import { runSecrets } from './run-secrets.js';
 import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
+import { registerConfig } from './config.js';
+import { registerHistory } from './history.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerInit } from './init.js';
@@ -15,6 +17,8 @@ import { registerRun } from './run.js';
 import { registerVars } from './vars.js';
 import { takeVaultPasswordEnv } from '../vault/passphrase.js';
 import { version } from './version.js';
+import { exitCodesHelp } from './exit-codes.js';
+import { ExitCode } from '../core/errors.js';
 
 // Before anything can start a process: the vault passphrase is not passed on to children.
 takeVaultPasswordEnv();
@@ -25,7 +29,7 @@ const program = new Command('fleetplan')
   // A wrong command line (unknown option, bad number, missing argument) is one line and exit 2;
   // help and --version still exit 0. Subcommands inherit both settings.
   .showHelpAfterError('(add --help for usage)')
-  .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
+  .exitOverride((err) => process.exit(err.exitCode === 0 ? ExitCode.ok : ExitCode.usage))
   .configureHelp({ sortSubcommands: true });
 
 registerApply(program);
@@ -39,8 +43,19 @@ registerCompletion(program);
 registerReport(program);
 registerRun(program);
 registerVars(program);
+registerConfig(program);
+registerHistory(program);
+// The exit codes where they matter: the whole program's help, and apply's.
+program.addHelpText('after', exitCodesHelp());
+program.commands.find((c) => c.name() === 'apply')?.addHelpText('after', exitCodesHelp());
+// A wrong command line points at the help of the command it was for, without printing all of it.
+const pointAtHelp = (cmd: Command, words: string): void => {
+  cmd.showHelpAfterError(`(see '${words} --help')`);
+  for (const sub of cmd.commands) pointAtHelp(sub, `${words} ${sub.name()}`);
+};
+pointAtHelp(program, 'fleetplan');
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${runSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);
-  process.exit(70);
+  process.exit(ExitCode.internal);
 });

@@ -63,6 +63,8 @@ export class OperationError extends FleetplanError {}
 /** Documented exit codes (docs/usage.md "Exit codes"). */
 export const ExitCode = {
   ok: 0,
+  /** The command line is wrong (unknown option, bad number, missing argument): nothing was loaded. */
+  usage: 2,
   /** One or more hosts failed a task. */
   hostFailed: 2,
   /** One or more hosts were unreachable (and none failed a task). */

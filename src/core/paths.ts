@@ -8,7 +8,15 @@ import { fileURLToPath } from 'node:url';
  * The directory holding package.json. This file compiles to dist/src/core/paths.js, so the root is
  * three levels up; walk up to a package.json anyway so running from source (ts loaders) also works.
  */
+let rootOverride: string | undefined;
+
+/** The single-file executable (src/cli/sea.ts) has no files beside it: it unpacks them and says where. */
+export function setPackageRoot(dir: string): void {
+  rootOverride = dir;
+}
+
 export function packageRoot(): string {
+  if (rootOverride !== undefined) return rootOverride;
   const here = path.dirname(fileURLToPath(import.meta.url));
   let dir = here;
   for (let i = 0; i < 5; i++) {

@@ -255,6 +255,9 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '96-argument-jinja-statement': 'Jinja syntax inside a string argument (any string is a valid argument value)',
   '97-typed-argument-not-a-boolean': 'the value of a variable (a template string is valid where a boolean is expected)',
   '98-template-jinja-filter-name': 'the problem is inside a .hbs template',
+  // h20-install
+  '67-config-unknown-setting': 'fleetplan.yml (the configuration) has no editor schema: the loader checks it',
+  '68-config-bad-value': 'fleetplan.yml (the configuration) has no editor schema: the loader checks it',
 };
 
 interface Expect {
