@@ -10,6 +10,7 @@ import { registerInit } from './init.js';
 import { registerSchema } from './schema.js';
 import { registerValidate } from './validate.js';
 import { registerVault } from './vault.js';
+import { registerVerify } from './verify.js';
 import { takeVaultPasswordEnv } from '../vault/passphrase.js';
 import { version } from './version.js';
 
@@ -33,6 +34,7 @@ registerVault(program);
 registerInit(program);
 registerSchema(program);
 registerCompletion(program);
+registerVerify(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${runSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);

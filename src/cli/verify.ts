@@ -1,0 +1,63 @@
+// `fleetplan verify <plan>`: proof that each relay of the plan still delivers — a probe through each
+// host's Postfix to a sink standing in for its smarthost, judged as a receiver would (src/verify/).
+// `apply --verify` runs the same after a successful apply (apply.ts).
+import { type Command, InvalidArgumentError } from 'commander';
+import { dnsServerValid } from '../verify/evaluate.js';
+import { hostLine, summaryLine, verifyExitCode, verifyJson } from '../verify/report.js';
+import { runVerify, type VerifySummary } from '../verify/run.js';
+import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT_SECONDS, type PlanOpts, useColor, wholeNumber } from './common.js';
+import { loadInputs, type Inputs } from './inputs.js';
+import { runSecrets } from './run-secrets.js';
+
+export interface VerifyFlags {
+  probeTimeout: number;
+  dnsServer?: string;
+}
+
+interface VerifyOpts extends PlanOpts, VerifyFlags {
+  json: boolean;
+}
+
+function dnsServer(value: string): string {
+  if (!dnsServerValid(value)) throw new InvalidArgumentError('Expected an IP address with an optional port: 192.0.2.53, 192.0.2.53:5353 or [2001:db8::53]:53.');
+  return value;
+}
+
+/** The options verify and `apply --verify` share. */
+export function addVerifyOptions(cmd: Command): Command {
+  return cmd
+    .option('--probe-timeout <seconds>', 'how long to wait for each probe to reach the sink', wholeNumber(1, MAX_TIMEOUT_SECONDS), 30)
+    .option('--dns-server <addr[:port]>', "DNS server the DKIM, SPF and DMARC records are looked up at (default: the system's resolver)", dnsServer);
+}
+
+/** Runs verify over loaded inputs and prints per host (stream `human`); the summary for JSON and exit code. */
+export async function verifyLoaded(inputs: Inputs, opts: PlanOpts & VerifyFlags, human: NodeJS.WritableStream & { isTTY?: boolean }): Promise<VerifySummary> {
+  const color = useColor(opts, human);
+  const summary = await runVerify(
+    inputs,
+    { limit: opts.limit, forks: opts.forks, timeoutMs: opts.probeTimeout * 1000, dnsServer: opts.dnsServer, ...connectOptions(opts) },
+    (o) => human.write(hostLine(o, color) + '\n'),
+  );
+  human.write(summaryLine(summary) + '\n');
+  return summary;
+}
+
+export function registerVerify(program: Command): void {
+  addVerifyOptions(
+    addInventoryOptions(
+      addPlanOptions(program
+        .command('verify')
+        .description("send a probe through each relay of the plan to a sink standing in for its smarthost; report delivery, TLS, SASL, DKIM, SPF, DMARC and the queue")
+        .argument('<plan>', 'the relay plan (its hosts, and the domain and DKIM selectors its roles give each host)')
+        .option('--json', 'print one JSON document with every host and check on stdout', false)),
+    ),
+  ).action((planFile: string, opts: VerifyOpts) =>
+    guard(async () => {
+      const inputs = loadInputs(planFile, opts, runSecrets);
+      const human = opts.json ? process.stderr : process.stdout;
+      const summary = await verifyLoaded(inputs, opts, human);
+      if (opts.json) process.stdout.write(JSON.stringify(verifyJson(summary), null, 2) + '\n');
+      return verifyExitCode(summary);
+    }),
+  );
+}
