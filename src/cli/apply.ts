@@ -10,7 +10,11 @@ import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT_SECONDS, type PlanOpts, useColor, wholeNumber } from './common.js';
-import { loadInputs } from './inputs.js';
+import { loadInputs, type Inputs } from './inputs.js';
+import { JsonDocument } from './json-document.js';
+import { addVerifyOptions, verifyLoaded } from './verify.js';
+import { verifyExitCode, verifyJson } from '../verify/report.js';
+import type { VerifySummary } from '../verify/run.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
 import { runSecrets } from './run-secrets.js';
@@ -27,6 +31,9 @@ interface ApplyOpts extends PlanOpts {
   forceHandlers: boolean;
   breakLock: boolean;
   report?: string;
+  verify: boolean;
+  probeTimeout: number;
+  dnsServer?: string;
 }
 
 export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
@@ -41,7 +48,7 @@ export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
 const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
 export function registerApply(program: Command): void {
-  addInventoryOptions(
+  const apply = addInventoryOptions(
     addPlanOptions(program
       .command('apply')
       .description('bring the hosts to the state the plan describes (--check: only show what would change)')
@@ -56,9 +63,14 @@ export function registerApply(program: Command): void {
       .option('--force-handlers', 'run notified handlers on a host even after a task failed there', false)
       .option('--break-lock', 'remove run locks left on hosts by a run that died (see the error naming the holder)', false)
       .option('--timeout <seconds>', 'fail a host whose single remote command runs longer than this', wholeNumber(1, MAX_TIMEOUT_SECONDS))
-      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)),
-  ).action((planFile: string, opts: ApplyOpts) =>
-    guard(withReport(planFile, opts, async (report) => {
+      .option('-v, --verbose', 'every host and task, not only those that changed or failed, and every remote command with its exit code and duration', false)
+      .option('--verify', 'after a successful apply, run `fleetplan verify` on the same hosts (a probe through each relay)', false)),
+  );
+  addVerifyOptions(apply).action((planFile: string, opts: ApplyOpts) => {
+    // Verify's options without --verify would do nothing: a usage error, not a silent no-op.
+    const idle = ['probeTimeout', 'dnsServer'].filter((o) => apply.getOptionValueSource(o) === 'cli');
+    if (!opts.verify && idle.length) apply.error(`error: ${idle.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(' and ')} only apply with --verify`);
+    return guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts, runSecrets);
       const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
       if (tagErrors.length) throw new InputErrors(tagErrors);
@@ -67,7 +79,9 @@ export function registerApply(program: Command): void {
       if (!opts.json || process.stderr.isTTY) {
         reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose, out: human, color: useColor(opts, human) }));
       }
-      if (opts.json) reporters.push(new JsonReporter(process.stdout));
+      // With --verify the document waits for verify's result, which it then carries as `verify`.
+      const json = opts.json ? new JsonDocument(opts.verify && !opts.check) : undefined;
+      if (json) reporters.push(new JsonReporter(json.sink));
       // Last: the page is written at run-end, after the recap and the JSON document are out.
       if (report) reporters.push(report);
       // Ctrl-C / SIGTERM from here on: stop new work, finish the running commands, release the locks,
@@ -95,9 +109,23 @@ export function registerApply(program: Command): void {
         // An aborted run returns while hosts are still busy: a further signal must not find the default handler.
         if (!signals.interrupt.hard) signals.release();
       });
-      return exitCodeOf(summary, opts.detailedExitcode);
-    })),
-  );
+      const code = exitCodeOf(summary, opts.detailedExitcode);
+      const verified = await verifyAfterApply(inputs, opts, code, human);
+      json?.end(verified && verifyJson(verified));
+      return verified ? verifyExitCode(verified) : code;
+    }));
+  });
+}
+
+/** apply --verify: verify runs only after a real apply that succeeded (a dry run sends nothing). */
+async function verifyAfterApply(inputs: Inputs, opts: ApplyOpts, code: number, human: NodeJS.WritableStream & { isTTY?: boolean }): Promise<VerifySummary | undefined> {
+  if (!opts.verify) return undefined;
+  if (opts.check || code !== ExitCode.ok) {
+    human.write(`verify: not run (${opts.check ? 'a dry run sends no probe' : `the apply did not succeed, exit ${code}`})\n`);
+    return undefined;
+  }
+  human.write('\nVERIFY\n');
+  return verifyLoaded(inputs, opts, human);
 }
 
 /**

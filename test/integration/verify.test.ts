@@ -1,0 +1,150 @@
+// `fleetplan verify` and `apply --verify` on the fleet: two Debian SysV relays, their DKIM, SPF and
+// DMARC records published to a real BIND9 (test/fleet/dns-server.ts) by a TSIG-signed update, and
+// verify's sink standing in for their smarthost (the relays send to [127.0.0.1]:2525 in their own
+// namespaces; verify's SSH connection listens there). Then what verify must catch: a dead DKIM milter
+// (hidden by milter_default_action=accept), a wrong published DKIM record, a stopped Postfix, an
+// unreachable host — each with its exit code, and the healthy host still passing beside it.
+import assert from 'node:assert/strict';
+import { generateKeyPairSync } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { after, before, test } from 'node:test';
+import { startDnsServer, type DnsServer } from '../fleet/dns-server.js';
+import { down, up, type Fleet } from '../fleet/fleet.js';
+import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
+import { fleetplan, repoRoot } from './cli.js';
+import { parseZoneTxt } from './dkim.js';
+import { publishTxt } from './publish-records.js';
+import { writeRelayInventory } from './relay-inventory.js';
+
+const reason = unsupportedReason();
+const skip = reason ? skipOrFail(reason) : false;
+const out = skip ? '' : mkdtempSync('/tmp/fleetplan-verify-');
+const plan = path.join(repoRoot, 'plans', 'relay.yml');
+const PW = 'Verify-relay-Pa55word';
+const [H1, H2] = ['deb-sysv-1', 'deb-sysv-2'];
+
+let fleet: Fleet;
+let dns: DnsServer;
+let inventory: string;
+let zone: Record<string, string>;
+
+const verify = (...extra: string[]) => fleetplan(['verify', plan, '-i', inventory, '--dns-server', `${dns.address}:${dns.port}`, '--probe-timeout', '15', '--json', ...extra]);
+
+before(async () => {
+  if (skip) return;
+  fleet = await up({ os: ['debian-sysv'], count: 2, out: path.join(out, 'fleet') });
+  dns = await startDnsServer({ out, zones: ['example.org'] });
+  inventory = writeRelayInventory(fleet, path.join(out, 'inventory.yml'), { relayPassword: PW });
+  const applied = await fleetplan(['apply', plan, '-i', inventory]);
+  assert.equal(applied.code, 0, applied.stdout + applied.stderr);
+  const printed = await fleetplan(['dns', plan, '-i', inventory]);
+  assert.equal(printed.code, 0, printed.stderr);
+  zone = parseZoneTxt(printed.stdout);
+  await publishTxt(dns, 'example.org', zone);
+});
+after(async () => {
+  if (!out) return;
+  await dns?.stop().catch(() => undefined);
+  await down(path.join(out, 'fleet')).catch(() => undefined);
+  rmSync(out, { recursive: true, force: true });
+});
+
+test('verify: every relay delivers over TLS as its SASL user, DKIM/SPF/DMARC pass against the published records, queue empty', { skip }, async () => {
+  const r = await verify();
+  assert.equal(r.code, 0, r.stderr);
+  assert.deepEqual(r.json.summary, { hosts: 2, passed: 2, failed: 0, unreachable: 0, ms: r.json.summary.ms });
+  for (const h of [H1, H2]) {
+    const v = r.json.hosts[h];
+    assert.deepEqual(v.problems, [], h);
+    assert.equal(v.delivered, true);
+    assert.equal(v.tls.version, 'TLSv1.3');
+    assert.match(v.tls.certificate, /not verified by the relay \(smtp_tls_security_level=encrypt\)/);
+    assert.equal(v.sasl, 'relayuser');
+    // Each host's probe came back with that host's own signature: probes of hosts never mix.
+    assert.deepEqual([v.auth.dkim.result, v.auth.dkim.selector, v.auth.dkim.domain], ['pass', h, 'example.org'], h);
+    assert.equal(v.auth.spf.result, 'pass');
+    assert.equal(v.auth.dmarc.result, 'pass');
+    assert.equal(v.queue.empty, true);
+  }
+  assert.notEqual(r.json.hosts[H1].probe, r.json.hosts[H2].probe);
+  // The console: one line per host with its checks.
+  assert.match(r.stderr, new RegExp(`${H1} +ok +delivered in [0-9.]+ s · TLSv1\\.3, certificate not verified .* · SASL relayuser · DKIM pass \\(s=${H1}, d=example\\.org\\) · SPF pass · DMARC pass · queue empty\\n`));
+});
+
+test('verify catches a dead DKIM milter that milter_default_action=accept hides', { skip }, async () => {
+  assert.equal((await fleet.exec(H1, 'service opendkim stop')).code, 0);
+  try {
+    const r = await verify();
+    assert.equal(r.code, 2, r.stderr);
+    const v = r.json.hosts[H1];
+    assert.equal(v.delivered, true, 'the message still leaves: the milter failure is hidden');
+    assert.equal(v.auth.dkim.result, 'none');
+    assert.match(v.problems.join('; '), /DKIM none: .*not signed \(milter_default_action=accept: is the DKIM milter running\?\)/);
+    assert.equal(r.json.hosts[H2].passed, true);
+    assert.match(r.stderr, new RegExp(`${H1} +FAIL .* — DKIM none`));
+  } finally {
+    await fleet.exec(H1, 'service opendkim start');
+  }
+});
+
+test('verify catches a wrong published DKIM record', { skip }, async () => {
+  const name = `${H2}._domainkey.example.org`;
+  const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
+  await publishTxt(dns, 'example.org', { [name]: `v=DKIM1; h=sha256; k=rsa; p=${other}` });
+  try {
+    const r = await verify('--limit', H2);
+    assert.equal(r.code, 2, r.stderr);
+    const v = r.json.hosts[H2];
+    assert.equal(v.auth.dkim.result, 'fail', JSON.stringify(v.auth.dkim));
+    assert.match(v.problems.join('; '), /^DKIM fail/);
+    // DMARC still passes on SPF alone (the envelope sender's domain is the From domain, and SPF
+    // authorises the smarthost): exactly why verify checks DKIM on its own.
+    assert.equal(v.auth.dmarc.result, 'pass');
+    assert.deepEqual(Object.keys(r.json.hosts), [H2], '--limit selects the hosts');
+  } finally {
+    await publishTxt(dns, 'example.org', { [name]: zone[name]! });
+  }
+});
+
+test('verify catches a stopped Postfix and sends it no probe', { skip }, async () => {
+  assert.equal((await fleet.exec(H1, 'postfix stop')).code, 0);
+  try {
+    const r = await verify();
+    assert.equal(r.code, 2, r.stderr);
+    const v = r.json.hosts[H1];
+    assert.deepEqual([v.postfix, v.delivered], ['stopped', false]);
+    assert.match(v.problems[0], /^Postfix is not running/);
+    const maildrop = await fleet.exec(H1, 'find /var/spool/postfix/maildrop -type f | wc -l');
+    assert.equal(maildrop.stdout.trim(), '0', 'no probe left behind to leave later');
+    assert.equal(r.json.hosts[H2].passed, true);
+  } finally {
+    await fleet.exec(H1, 'postfix start');
+  }
+});
+
+test('verify: an unreachable host is exit 3; bad --dns-server is a usage error', { skip }, async () => {
+  const inv = path.join(out, 'inventory-ghost.yml');
+  const text = (await import('node:fs')).readFileSync(inventory, 'utf8').replace(/(\n\s+deb-sysv-2: \{[^}]*\})/, '$1\n        ghost-1: { ssh_host: 127.0.0.1, ssh_port: 1 }');
+  writeFileSync(inv, text);
+  const r = await fleetplan(['verify', plan, '-i', inv, '--dns-server', `${dns.address}:${dns.port}`, '--limit', `${H1},ghost-1`, '--json', '--connect-timeout', '3']);
+  assert.equal(r.code, 3, r.stderr);
+  assert.equal(r.json.hosts['ghost-1'].unreachable, true);
+  assert.equal(r.json.hosts[H1].passed, true);
+  const bad = await fleetplan(['verify', plan, '-i', inventory, '--dns-server', 'not-an-address']);
+  assert.equal(bad.code, 2);
+  assert.match(bad.stderr, /--dns-server.*Expected an IP address/);
+});
+
+test('apply --verify: verify runs after a successful apply and its result joins the JSON document', { skip }, async () => {
+  const r = await fleetplan(['apply', plan, '-i', inventory, '--verify', '--dns-server', `${dns.address}:${dns.port}`, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.json.summary.changed, 0);
+  assert.deepEqual(r.json.verify.summary.passed, 2);
+  const check = await fleetplan(['apply', plan, '-i', inventory, '--check', '--verify']);
+  assert.equal(check.code, 0);
+  assert.match(check.stdout, /verify: not run \(a dry run sends no probe\)/);
+  const idle = await fleetplan(['apply', plan, '-i', inventory, '--probe-timeout', '5']);
+  assert.equal(idle.code, 2);
+  assert.match(idle.stderr, /--probe-timeout only apply with --verify/);
+});
