@@ -34,7 +34,7 @@ function shellMissing(shell: string): string | false {
 const sorted = (xs: string[]) => [...new Set(xs)].sort();
 const ALL_FILES = ['inv.ini', 'my dir', 'notes.txt', 'other.yaml', 'plans', 'site.yml', 'vars.yml'];
 const PLANS = ['my dir', 'other.yaml', 'plans', 'site.yml', 'vars.yml'];
-const COMMANDS = ['apply', 'completion', 'dns', 'facts', 'help', 'init', 'schema', 'validate', 'vault'];
+const COMMANDS = ['apply', 'completion', 'dns', 'facts', 'help', 'init', 'schema', 'validate', 'vault', 'verify'];
 
 describe('shell completion', () => {
   let tmp: string;
@@ -118,7 +118,7 @@ describe('shell completion', () => {
   it('bash: commands, flags, plan paths, files, directories, choices, @file, option values skipped', async () => {
     const cases: Array<[string[], string[]]> = [
       [['fleetplan', ''], COMMANDS],
-      [['fleetplan', 'v'], ['validate', 'vault']],
+      [['fleetplan', 'v'], ['validate', 'vault', 'verify']],
       [['fleetplan', 'apply', ''], PLANS],
       [['fleetplan', 'apply', 'plans/'], ['plans/a.yml', 'plans/sub']],
       [['fleetplan', 'validate', 's'], ['site.yml']],
@@ -139,7 +139,7 @@ describe('shell completion', () => {
       [['fleetplan', 'vault', 'encrypt', 'vars.yml', 'o'], ['other.yaml']],
       [['fleetplan', 'vault', 'encrypt-string', '-'], ['--help', '--name', '--vault-password-file', '-h', '-n']],
       [['fleetplan', 'completion', ''], ['bash', 'fish', 'zsh']],
-      [['fleetplan', 'help', ''], ['apply', 'completion', 'dns', 'facts', 'init', 'schema', 'validate', 'vault']],
+      [['fleetplan', 'help', ''], ['apply', 'completion', 'dns', 'facts', 'init', 'schema', 'validate', 'vault', 'verify']],
     ];
     const body = [
       `source ${shQuote(scripts.bash!)}`,
@@ -193,7 +193,7 @@ describe('shell completion', () => {
       ['fleetplan apply -C -f 10 -i inv.ini site.yml ', []],
       ['fleetplan vault ', ['decrypt', 'edit', 'encrypt', 'encrypt-string', 'help']],
       ['fleetplan vault encrypt-string --', ['--help', '--name', '--vault-password-file']],
-      ['fleetplan help ', ['apply', 'completion', 'dns', 'facts', 'init', 'schema', 'validate', 'vault']],
+      ['fleetplan help ', ['apply', 'completion', 'dns', 'facts', 'init', 'schema', 'validate', 'vault', 'verify']],
     ];
     const body = [`source ${shQuote(scripts.fish!)}`, ...cases.map(([line]) => `complete -C ${shQuote(line)}; echo @@`)].join('\n');
     const r = await run('fish', ['--no-config', '-c', body], dir);
