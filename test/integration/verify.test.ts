@@ -88,6 +88,25 @@ test('verify catches a dead DKIM milter that milter_default_action=accept hides'
   }
 });
 
+test('postfix_milter_default_action=tempfail: a dead milter holds the probe, verify reports it undelivered and queued', { skip }, async () => {
+  const tempfail = await fleetplan(['apply', plan, '-i', inventory, '--limit', H1, '-e', 'postfix_milter_default_action=tempfail']);
+  assert.equal(tempfail.code, 0, tempfail.stdout + tempfail.stderr);
+  assert.equal((await fleet.exec(H1, 'postconf -h milter_default_action')).stdout, 'tempfail\n');
+  assert.equal((await fleet.exec(H1, 'service opendkim stop')).code, 0);
+  try {
+    const r = await verify('--limit', H1, '--probe-timeout', '5');
+    assert.equal(r.code, 2, r.stderr);
+    const v = r.json.hosts[H1];
+    assert.deepEqual([v.delivered, v.queue.empty, v.auth], [false, false, null]);
+    assert.match(v.problems[0], /^not delivered: no probe reached the sink within 5 s/);
+    assert.match(v.problems[1], /^queue not empty/);
+  } finally {
+    await fleet.exec(H1, 'service opendkim start; postsuper -d ALL');
+    const back = await fleetplan(['apply', plan, '-i', inventory, '--limit', H1]);
+    assert.equal(back.code, 0, back.stdout + back.stderr);
+  }
+});
+
 test('verify catches a wrong published DKIM record', { skip }, async () => {
   const name = `${H2}._domainkey.example.org`;
   const other = generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey.export({ type: 'spki', format: 'der' }).toString('base64');
