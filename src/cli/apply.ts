@@ -12,7 +12,7 @@ import { fanOut, type Reporter } from '../report/reporter.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT_SECONDS, type PlanOpts, useColor, wholeNumber } from './common.js';
 import { loadInputs, type Inputs } from './inputs.js';
 import { JsonDocument } from './json-document.js';
-import { addVerifyOptions, verifyLoaded } from './verify.js';
+import { addVerifyOptions, checkVerifyOptions, verifyLoaded } from './verify.js';
 import { verifyExitCode, verifyJson } from '../verify/report.js';
 import type { VerifySummary } from '../verify/run.js';
 import { version } from './version.js';
@@ -68,8 +68,9 @@ export function registerApply(program: Command): void {
   );
   addVerifyOptions(apply).action((planFile: string, opts: ApplyOpts) => {
     // Verify's options without --verify would do nothing: a usage error, not a silent no-op.
-    const idle = ['probeTimeout', 'dnsServer'].filter((o) => apply.getOptionValueSource(o) === 'cli');
+    const idle = ['probeTimeout', 'dnsServer', 'smarthostTo'].filter((o) => apply.getOptionValueSource(o) === 'cli');
     if (!opts.verify && idle.length) apply.error(`error: ${idle.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(' and ')} only apply with --verify`);
+    checkVerifyOptions(apply, opts);
     return guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts, runSecrets);
       const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });

@@ -12,6 +12,7 @@ import { runSecrets } from './run-secrets.js';
 export interface VerifyFlags {
   probeTimeout: number;
   dnsServer?: string;
+  smarthostTo?: string;
 }
 
 interface VerifyOpts extends PlanOpts, VerifyFlags {
@@ -23,11 +24,22 @@ function dnsServer(value: string): string {
   return value;
 }
 
+function recipient(value: string): string {
+  if (!/^[^\s@<>"'\\]+@[A-Za-z0-9.-]+$/.test(value)) throw new InvalidArgumentError('Expected an e-mail address: user@example.net.');
+  return value;
+}
+
 /** The options verify and `apply --verify` share. */
 export function addVerifyOptions(cmd: Command): Command {
   return cmd
     .option('--probe-timeout <seconds>', 'how long to wait for each probe to reach the sink', wholeNumber(1, MAX_TIMEOUT_SECONDS), 30)
-    .option('--dns-server <addr[:port]>', "DNS server the DKIM, SPF and DMARC records are looked up at (default: the system's resolver)", dnsServer);
+    .option('--dns-server <addr[:port]>', "DNS server the DKIM, SPF and DMARC records are looked up at (default: the system's resolver)", dnsServer)
+    .option('--smarthost-to <address>', "send the probe through each relay's real smarthost to this recipient, instead of to verify's sink (only the hand-over is observed)", recipient);
+}
+
+/** Options that contradict each other are a usage error (exit 2) before anything is loaded. */
+export function checkVerifyOptions(cmd: Command, opts: VerifyFlags): void {
+  if (opts.smarthostTo !== undefined && opts.dnsServer !== undefined) cmd.error('error: --dns-server does nothing with --smarthost-to (no DKIM, SPF or DMARC is judged)');
 }
 
 /** Runs verify over loaded inputs and prints per host (stream `human`); the summary for JSON and exit code. */
@@ -35,7 +47,7 @@ export async function verifyLoaded(inputs: Inputs, opts: PlanOpts & VerifyFlags,
   const color = useColor(opts, human);
   const summary = await runVerify(
     inputs,
-    { limit: opts.limit, forks: opts.forks, timeoutMs: opts.probeTimeout * 1000, dnsServer: opts.dnsServer, ...connectOptions(opts) },
+    { limit: opts.limit, forks: opts.forks, timeoutMs: opts.probeTimeout * 1000, dnsServer: opts.dnsServer, smarthostTo: opts.smarthostTo, ...connectOptions(opts) },
     (o) => human.write(hostLine(o, color) + '\n'),
   );
   human.write(summaryLine(summary) + '\n');
@@ -43,7 +55,7 @@ export async function verifyLoaded(inputs: Inputs, opts: PlanOpts & VerifyFlags,
 }
 
 export function registerVerify(program: Command): void {
-  addVerifyOptions(
+  const verify = addVerifyOptions(
     addInventoryOptions(
       addPlanOptions(program
         .command('verify')
@@ -51,13 +63,15 @@ export function registerVerify(program: Command): void {
         .argument('<plan>', 'the relay plan (its hosts, and the domain and DKIM selectors its roles give each host)')
         .option('--json', 'print one JSON document with every host and check on stdout', false)),
     ),
-  ).action((planFile: string, opts: VerifyOpts) =>
-    guard(async () => {
+  );
+  verify.action((planFile: string, opts: VerifyOpts) => {
+    checkVerifyOptions(verify, opts);
+    return guard(async () => {
       const inputs = loadInputs(planFile, opts, runSecrets);
       const human = opts.json ? process.stderr : process.stdout;
       const summary = await verifyLoaded(inputs, opts, human);
       if (opts.json) process.stdout.write(JSON.stringify(verifyJson(summary), null, 2) + '\n');
       return verifyExitCode(summary);
-    }),
-  );
+    });
+  });
 }

@@ -8,7 +8,20 @@ import { connect as netConnect } from 'node:net';
 import type { Duplex } from 'node:stream';
 import type { Connection } from '../connectors/connection.js';
 import { authVerdicts, senderIp, type AuthVerdicts } from './evaluate.js';
-import { isLoopback, newProbeId, parseRelayhost, parseRelayState, probeMessage, queueCommand, queueEmpty, relayStateScript, submitCommand, type RelayState } from './probe.js';
+import {
+  isLoopback,
+  newProbeId,
+  parseRelayhost,
+  parseRelayState,
+  type Probe,
+  probeMessage,
+  probeQueued,
+  queueCommand,
+  queueEmpty,
+  relayStateScript,
+  submitCommand,
+  type RelayState,
+} from './probe.js';
 import type { Sink, SinkMessage } from './sink.js';
 import type { Resolver } from 'node:dns/promises';
 
@@ -19,14 +32,22 @@ export interface HostVerifyInput {
   /** Selectors the plan has the host sign with for `domain`. */
   selectors: string[];
   become: boolean;
-  sink: Sink;
+  /** The sink, in `sink` mode. */
+  sink?: Sink;
   resolver: Resolver;
   timeoutMs: number;
+  /**
+   * Where the probe goes: `sink` (the sink stands in for the smarthost) or `smarthost` (the relay's
+   * real smarthost, to `probeTo`; only the hand-over is observed).
+   */
+  mode: 'sink' | 'smarthost';
+  probeTo?: string;
 }
 
 export interface HostVerify {
   host: string;
   probe: string;
+  mode: 'sink' | 'smarthost';
   postfix: 'running' | 'stopped' | 'unknown';
   relayhost: string;
   delivered: boolean;
@@ -80,6 +101,7 @@ export async function verifyHost(conn: Connection, input: HostVerifyInput): Prom
   const result: HostVerify = {
     host: input.host,
     probe: id,
+    mode: input.mode,
     postfix: state.running ? 'running' : 'stopped',
     relayhost: state.relayhost,
     delivered: false,
@@ -89,24 +111,21 @@ export async function verifyHost(conn: Connection, input: HostVerifyInput): Prom
     queue: { empty: queueEmpty(state.queue), listing: state.queue },
     problems: [],
   };
-  const blocked = whyNoProbe(state, conn);
+  const blocked = whyNoProbe(state, conn, input.mode);
   if (blocked) {
     result.problems.push(blocked);
     if (!result.queue.empty) result.problems.push(`queue not empty: ${queueReasons(state.queue)[0] ?? state.queue.split('\n')[0]}`);
     return result;
   }
+  const probe = probeMessage(id, input.host, input.domain, new Date(), input.probeTo);
+  if (input.mode === 'smarthost') return viaSmarthost(conn, input, probe, result);
   const hop = parseRelayhost(state.relayhost)!;
-  const listener = await conn.listenOnHost!(hop.host === 'localhost' ? 'localhost' : hop.host, hop.port, toSink(input.sink.port));
+  const listener = await conn.listenOnHost!(hop.host, hop.port, toSink(input.sink!.port));
   let msg: SinkMessage | undefined;
   try {
-    const probe = probeMessage(id, input.host, input.domain);
     const sent = Date.now();
-    const sub = await conn.run(submitCommand(probe), { stdin: probe.message, become: input.become, label: 'verify: submit the probe' });
-    if (sub.exitCode !== 0) {
-      result.problems.push(`sendmail refused the probe (exit ${sub.exitCode}): ${sub.stderr.trim() || sub.stdout.toString().trim()}`);
-      return result;
-    }
-    msg = await input.sink.waitFor(id, input.timeoutMs).catch((e: Error) => {
+    if (!(await submit(conn, input, probe, result))) return result;
+    msg = await input.sink!.waitFor(id, input.timeoutMs).catch((e: Error) => {
       result.problems.push(`not delivered: ${e.message}`);
       return undefined;
     });
@@ -123,13 +142,48 @@ export async function verifyHost(conn: Connection, input: HostVerifyInput): Prom
   return result;
 }
 
+/** Postfix's sendmail takes the probe; false (and why, in the result) when it refuses. */
+async function submit(conn: Connection, input: HostVerifyInput, probe: Probe, result: HostVerify): Promise<boolean> {
+  const sub = await conn.run(submitCommand(probe), { stdin: probe.message, become: input.become, label: 'verify: submit the probe' });
+  if (sub.exitCode === 0) return true;
+  result.problems.push(`sendmail refused the probe (exit ${sub.exitCode}): ${sub.stderr.trim() || sub.stdout.toString().trim()}`);
+  return false;
+}
+
+/**
+ * --smarthost: the probe goes to the relay's real smarthost, for `probeTo`. What the relay's queue
+ * shows is all there is to see: the probe (known by its envelope sender) gone from it means the
+ * smarthost took it; a deferral's reason is reported. TLS, SASL, DKIM, SPF and DMARC are left unjudged.
+ */
+async function viaSmarthost(conn: Connection, input: HostVerifyInput, probe: Probe, result: HostVerify): Promise<HostVerify> {
+  const sent = Date.now();
+  if (!(await submit(conn, input, probe, result))) return result;
+  for (;;) {
+    result.queue = await readQueue(conn, input.become, 0);
+    if (!probeQueued(result.queue.listing, probe)) {
+      result.delivered = true;
+      result.seconds = Math.round((Date.now() - sent) / 100) / 10;
+      break;
+    }
+    if (Date.now() - sent >= input.timeoutMs) {
+      const why = queueReasons(result.queue.listing)[0];
+      result.problems.push(`not handed to the smarthost within ${Math.round(input.timeoutMs / 1000)} s${why ? `: ${why}` : ''}`);
+      return result;
+    }
+    await sleep(500);
+  }
+  if (!result.queue.empty) result.problems.push('queue not empty');
+  return result;
+}
+
 /** Why no probe is sent: the relay cannot relay, or the sink cannot stand in for its smarthost. */
-function whyNoProbe(state: RelayState, conn: Connection): string | undefined {
+function whyNoProbe(state: RelayState, conn: Connection, mode: HostVerifyInput['mode']): string | undefined {
   if (!state.running) return 'Postfix is not running (postfix status): no probe sent';
   const hop = parseRelayhost(state.relayhost);
   if (!hop) return `main.cf has no smarthost (relayhost = ${state.relayhost || 'empty'}): nothing to verify`;
+  if (mode === 'smarthost') return undefined;
   if (!isLoopback(hop.host)) {
-    return `relayhost ${state.relayhost} is not on the host's loopback: the sink can only stand in for a smarthost the relay reaches on its own loopback (a tunnelled or staging smarthost)`;
+    return `relayhost ${state.relayhost} is not on the host's loopback: the sink can only stand in for a smarthost the relay reaches on its own loopback (a tunnelled or staging smarthost); --smarthost sends through the real one`;
   }
   if (!conn.listenOnHost) return 'the sink is reached over the host\'s SSH connection; this connection type cannot listen on the host';
   return undefined;

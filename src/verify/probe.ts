@@ -14,17 +14,21 @@ export const PROBE_DOMAIN = 'verify.fleetplan.invalid';
 
 export interface Probe {
   id: string;
-  /** Envelope sender and From: verify@<domain>, so DKIM (d=), SPF and DMARC all concern <domain>. */
+  /**
+   * Envelope sender verify-<id>@<domain> (From: verify@<domain>), so DKIM (d=), SPF and DMARC all
+   * concern <domain>, and the probe is known in the relay's queue by its id.
+   */
   sender: string;
   recipient: string;
   message: string;
 }
 
-export function probeMessage(id: string, host: string, domain: string, now = new Date()): Probe {
-  const sender = `verify@${domain}`;
-  const recipient = `probe-${id}@${PROBE_DOMAIN}`;
+/** `to`: the recipient the operator names (--probe-to); by default one at PROBE_DOMAIN carrying the id. */
+export function probeMessage(id: string, host: string, domain: string, now = new Date(), to?: string): Probe {
+  const sender = `verify-${id}@${domain}`;
+  const recipient = to ?? `probe-${id}@${PROBE_DOMAIN}`;
   const message = [
-    `From: fleetplan verify <${sender}>`,
+    `From: fleetplan verify <verify@${domain}>`,
     `To: <${recipient}>`,
     `Subject: fleetplan verify probe ${id} from ${host}`,
     `Date: ${now.toUTCString().replace('GMT', '+0000')}`,
@@ -102,6 +106,9 @@ export function parseRelayState(out: string): RelayState {
   const [relayhost = '', tlsLevel = '', milterDefaultAction = ''] = conf.split('\n');
   return { relayhost, tlsLevel, milterDefaultAction, running: status.trim() === 'running', queue: queue.trim() };
 }
+
+/** The probe (or a bounce of it) is still in a `postqueue -p` listing. */
+export const probeQueued = (listing: string, probe: Probe) => listing.toLowerCase().includes(probe.sender.toLowerCase());
 
 /** `postqueue -p` says the queue is empty (the same words on every Postfix version and OS). */
 export const queueEmpty = (listing: string) => /^Mail queue is empty$/m.test(listing);

@@ -27,6 +27,10 @@ export function verifyExitCode(s: VerifySummary): number {
 }
 
 function checks(h: HostVerify): string[] {
+  if (h.mode === 'smarthost') {
+    const handed = h.delivered ? `handed to the smarthost in ${h.seconds} s` : 'NOT handed to the smarthost';
+    return [handed, 'TLS, SASL, DKIM, SPF, DMARC not observed (--smarthost-to)', h.queue.empty ? 'queue empty' : 'queue NOT empty'];
+  }
   const a = h.auth;
   const dkim = a ? `DKIM ${a.dkim.result}${a.dkim.selector ? ` (s=${a.dkim.selector}, d=${a.dkim.domain})` : ''}` : undefined;
   return [

@@ -30,6 +30,8 @@ export interface VerifyOptions extends ConnectOptions {
   timeoutMs: number;
   /** `addr[:port]` of the DNS server DKIM, SPF and DMARC are looked up at; undefined: the system's. */
   dnsServer?: string;
+  /** Send through each relay's real smarthost to this recipient, instead of to the sink (--smarthost). */
+  smarthostTo?: string;
 }
 
 /** A host verify could not reach, or could not verify at all (no domain, SSH refused to listen). */
@@ -52,7 +54,7 @@ export async function runVerify(inputs: VerifyInputs, opts: VerifyOptions, onHos
   const start = Date.now();
   const byHost = targets(inputs.plan, inputs.inventory, opts.limit);
   const resolver = dnsResolver(opts.dnsServer);
-  const sink = await startSink();
+  const sink = opts.smarthostTo === undefined ? await startSink() : undefined;
   const limit = pLimit(opts.forks);
   try {
     const hosts = await Promise.all(
@@ -70,7 +72,8 @@ export async function runVerify(inputs: VerifyInputs, opts: VerifyOptions, onHos
               if (!domain) return { host, unreachable: false, error: 'the plan gives this host no mail domain (mail_domain) or DKIM key: nothing to send a probe as' };
               const selectors = wanted.keys.filter((k) => k.entry.domain === domain).map((k) => k.entry.selector);
               const become = plays.some((p) => p.become);
-              const out = await verifyHost(conn, { host, domain, selectors, become, sink, resolver, timeoutMs: opts.timeoutMs });
+              const mode = opts.smarthostTo === undefined ? 'sink' : 'smarthost';
+              const out = await verifyHost(conn, { host, domain, selectors, become, sink, resolver, timeoutMs: opts.timeoutMs, mode, probeTo: opts.smarthostTo });
               onHost(out);
               return out;
             } finally {
@@ -87,6 +90,6 @@ export async function runVerify(inputs: VerifyInputs, opts: VerifyOptions, onHos
     );
     return { hosts, ms: Date.now() - start };
   } finally {
-    await sink.stop();
+    await sink?.stop();
   }
 }

@@ -16,6 +16,7 @@ import { fleetplan, repoRoot } from './cli.js';
 import { parseZoneTxt } from './dkim.js';
 import { publishTxt } from './publish-records.js';
 import { writeRelayInventory } from './relay-inventory.js';
+import { startSmarthost } from './smarthost.js';
 
 const reason = unsupportedReason();
 const skip = reason ? skipOrFail(reason) : false;
@@ -153,6 +154,34 @@ test('verify: an unreachable host is exit 3; bad --dns-server is a usage error',
   const bad = await fleetplan(['verify', plan, '-i', inventory, '--dns-server', 'not-an-address']);
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /--dns-server.*Expected an IP address/);
+});
+
+test('verify --smarthost-to: through the real smarthost, only the hand-over is observed; a refused login is reported', { skip }, async () => {
+  const h2 = fleet.hosts.find((h) => h.name === H2)!;
+  const viaSmarthost = (...extra: string[]) => fleetplan(['verify', plan, '-i', inventory, '--limit', H2, '--smarthost-to', 'ops@example.net', '--json', ...extra]);
+  let sh = await startSmarthost({ netnsPid: h2.pid, users: { relayuser: 'not-the-password' }, dir: path.join(out, 'smarthost-wrong') });
+  try {
+    const r = await viaSmarthost('--probe-timeout', '4');
+    assert.equal(r.code, 2, r.stderr);
+    const v = r.json.hosts[H2];
+    assert.deepEqual([v.mode, v.delivered, v.queue.empty], ['smarthost', false, false]);
+    assert.match(v.problems[0], /^not handed to the smarthost within 4 s: \(.*authentication failed/i);
+    await fleet.exec(H2, 'postsuper -d ALL');
+    await sh.stop();
+    sh = await startSmarthost({ netnsPid: h2.pid, users: { relayuser: PW }, dir: path.join(out, 'smarthost') });
+    const ok = await viaSmarthost();
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual([ok.json.hosts[H2].delivered, ok.json.hosts[H2].auth], [true, null]);
+    assert.match(ok.stderr, /handed to the smarthost in [0-9.]+ s · TLS, SASL, DKIM, SPF, DMARC not observed/);
+    const [m] = await sh.waitForMessages(1, 5000);
+    assert.deepEqual(m!.to, ['ops@example.net']);
+    assert.match(Buffer.from(m!.raw, 'base64').toString(), new RegExp(`\nX-Fleetplan-Probe: ${ok.json.hosts[H2].probe}\r?\n`));
+  } finally {
+    await sh.stop();
+  }
+  const both = await fleetplan(['verify', plan, '-i', inventory, '--smarthost-to', 'ops@example.net', '--dns-server', '127.0.0.1']);
+  assert.equal(both.code, 2);
+  assert.match(both.stderr, /--dns-server does nothing with --smarthost-to/);
 });
 
 test('apply --verify: verify runs after a successful apply and its result joins the JSON document', { skip }, async () => {

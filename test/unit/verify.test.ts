@@ -34,9 +34,10 @@ test('relay state: postconf values, postfix status, the queue', () => {
 test('the probe: its id in the recipient, From and envelope sender in the domain; sendmail arguments quoted', () => {
   const p = probeMessage('0123abcd', 'relay1', 'example.org', new Date('2026-12-05T00:00:00Z'));
   assert.equal(p.recipient, 'probe-0123abcd@verify.fleetplan.invalid');
-  assert.equal(p.sender, 'verify@example.org');
+  assert.equal(p.sender, 'verify-0123abcd@example.org');
   assert.match(p.message, /^From: fleetplan verify <verify@example\.org>\nTo: <probe-0123abcd@verify\.fleetplan\.invalid>\n/);
   assert.match(p.message, /\nDate: Sat, 05 Dec 2026 00:00:00 \+0000\n/);
+  assert.equal(probeMessage('0123abcd', 'relay1', 'example.org', undefined, 'ops@example.net').recipient, 'ops@example.net');
   const odd = { ...p, sender: "verify@ex'ample.org; rm -rf /" };
   assert.match(submitCommand(odd), / -i -f 'verify@ex'\\''ample\.org; rm -rf \/' -- probe-0123abcd@verify\.fleetplan\.invalid$/);
 });
@@ -49,6 +50,7 @@ test('--dns-server: an IP address with an optional port', () => {
 const passing: HostVerify = {
   host: 'relay1',
   probe: 'ab',
+  mode: 'sink',
   postfix: 'running',
   relayhost: '[127.0.0.1]:2525',
   delivered: true,
