@@ -9,7 +9,8 @@ import { zoneFor, parseGenkeyTxt, type DkimKeyOnHost, type DomainPolicy } from '
 import { connectHost } from '../engine/connect-host.js';
 import { hostScope } from '../engine/host-scope.js';
 import { targets } from '../engine/run.js';
-import { ExitCode, FleetplanError } from '../core/errors.js';
+import { ExitCode, FleetplanError, InputError } from '../core/errors.js';
+import { publishRecords, type HostSetting } from './dns-publish.js';
 import { runSecrets } from './run-secrets.js';
 import { gatherFacts } from '../facts/gather.js';
 import { readState, uniqueQueries } from '../state/batch.js';
@@ -23,14 +24,21 @@ export function registerDns(program: Command): void {
     addPlanOptions(program
       .command('dns')
       .description('print the DNS records to publish per domain: DKIM keys read from the hosts, SPF for the smarthost, DMARC')
-      .argument('<plan>', 'the relay plan (its roles that declare dns_records: in meta.yml, e.g. opendkim and postfix_relay, give domains, selectors and the smarthost)')),
-  ).action((planFile: string, opts: PlanOpts) =>
+      .argument('<plan>', 'the relay plan (its roles that declare dns_records: in meta.yml, e.g. opendkim and postfix_relay, give domains, selectors and the smarthost)')
+      .option('--publish', "send the records to each domain's primary by RFC 2136 dynamic update with TSIG (dns_update variable), removing stale ones fleetplan owns")
+      .option('-C, --check', 'with --publish: show the record diff against what the server serves now, send nothing')),
+  ).action((planFile: string, opts: PlanOpts & { publish?: boolean; check?: boolean }) =>
     guard(async () => {
+      if (opts.check && !opts.publish) throw new InputError('--check goes with --publish (without it, dns prints the records and changes nothing)');
+      // A host left out would look like a host whose selector is gone: its key would be removed.
+      if (opts.publish && opts.limit) throw new InputError('--publish reads every host of the plan (a host left out by --limit would have its DKIM record removed): drop --limit')
       const inputs = loadInputs(planFile, opts, runSecrets);
       const byHost = targets(inputs.plan, inputs.inventory, opts.limit);
       const keys: DkimKeyOnHost[] = [];
       const policies = new Map<string, DomainPolicy>();
       const failures: string[] = [];
+      const inputErrors: InputError[] = [];
+      const settings: HostSetting[] = [];
       const limit = pLimit(opts.forks);
       await Promise.all(
         [...byHost].map(([host, plays]) =>
@@ -40,6 +48,7 @@ export function registerDns(program: Command): void {
               try {
                 const { facts } = await gatherFacts(conn, host);
                 const wanted = hostRecords(plays, hostScope(inputs, host, facts), policies, inputs.secrets);
+                settings.push(...wanted.publish.map((p) => ({ ...p, host })));
                 // Every play's keys are read in one exec.
                 const queries = wanted.keys.map((k) => fileQuery(k.txtPath, { withContent: true }));
                 const view = await readState(conn, uniqueQueries(queries), { become: wanted.become, label: 'read DKIM keys' });
@@ -51,13 +60,27 @@ export function registerDns(program: Command): void {
                 await conn.close();
               }
             } catch (err) {
-              failures.push(`${host}: ${err instanceof FleetplanError ? err.describe() : (err as Error).message}`);
+              if (err instanceof InputError) inputErrors.push(err.host ? err : new InputError(err.message, { pos: err.pos, host }));
+              else failures.push(`${host}: ${err instanceof FleetplanError ? err.describe() : (err as Error).message}`);
             }
           }),
         ),
       );
+      if (inputErrors.length) {
+        for (const e of inputErrors) process.stderr.write(`error: ${visible(inputs.secrets.redact(e.describe()))}\n`);
+        process.stderr.write(`fleetplan: invalid input${opts.publish ? '; nothing was sent to a DNS server' : ''}\n`);
+        return ExitCode.invalidInput;
+      }
       keys.sort((a, b) => a.host.localeCompare(b.host));
       const zone = zoneFor(keys, [...policies.values()]);
+      if (opts.publish) {
+        for (const p of [...failures, ...zone.problems]) process.stderr.write(`error: ${visible(p)}\n`);
+        if (failures.length || zone.problems.length) {
+          process.stderr.write('fleetplan: nothing published: every host must be read and every key present first\n');
+          return failures.length ? ExitCode.unreachable : ExitCode.hostFailed;
+        }
+        return publishRecords(keys, [...policies.values()], settings, Boolean(opts.check), inputs.secrets);
+      }
       process.stdout.write(`; DNS records for ${planFile} (${byHost.size} host(s)); publish them in each domain's zone.\n${visible(zone.text)}`);
       for (const p of [...failures, ...zone.problems]) process.stderr.write(`warning: ${visible(p)}\n`);
       return failures.length ? ExitCode.unreachable : zone.problems.length ? ExitCode.hostFailed : ExitCode.ok;

@@ -6,7 +6,8 @@
 import type { DnsRecordField, Play, RoleRef, Vars } from '../load/model.js';
 import { evaluateWhen } from '../load/when.js';
 import type { SecretRegistry } from '../core/secret.js';
-import { spfForRelay, type DomainPolicy } from './records.js';
+import { spfForHost, spfForRelay, SPF_ALL, type DomainPolicy } from './records.js';
+import { InputError } from '../core/errors.js';
 
 export interface DkimEntry {
   domain: string;
@@ -19,13 +20,21 @@ export interface WantedKey {
   txtPath: string;
 }
 
+/** A play's `dns_update` variable (where `fleetplan dns --publish` sends a domain's records), unchecked. */
+export interface PublishSetting {
+  domain: string;
+  value: unknown;
+}
+
 export interface HostRecords {
   keys: WantedKey[];
+  /** The `dns_update` of each domain whose records the host's plays give (dns-update.ts checks it). */
+  publish: PublishSetting[];
   /** Whether reading the keys needs become (a play making them runs with become). */
   become: boolean;
 }
 
-const RELAY_FIELDS: DnsRecordField[] = ['mail_domain', 'relay_host', 'spf_include', 'dmarc_policy', 'dmarc_rua'];
+const RELAY_FIELDS: DnsRecordField[] = ['mail_domain', 'relay_host', 'spf_include', 'spf_all', 'spf_hosts_group', 'dmarc_policy', 'dmarc_rua'];
 
 const str = (v: unknown) => (v === undefined || v === null ? '' : String(v));
 
@@ -39,13 +48,14 @@ function fieldReader(scope: Vars, ref: RoleRef | undefined) {
  * `scope` is the host's variables (engine/host-scope.ts); `secrets` the run's registry.
  */
 export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: RoleRef) => Vars, policies: Map<string, DomainPolicy>, secrets: SecretRegistry): HostRecords {
-  const out: HostRecords = { keys: [], become: false };
+  const out: HostRecords = { keys: [], publish: [], become: false };
   for (const play of plays) {
     if (play.when !== undefined && !evaluateWhen(play.when, scope(play), secrets)) continue;
     // The first role declaring DKIM keys, and the first declaring relay fields (as `roles:` lists them).
     const dkimRef = play.roles.find((r) => r.role.dnsRecords?.dkim_keys !== undefined);
     const relayRef = play.roles.find((r) => RELAY_FIELDS.some((f) => r.role.dnsRecords?.[f] !== undefined));
-    const relay = fieldReader(scope(play, relayRef), relayRef);
+    const relayScope = scope(play, relayRef);
+    const relay = fieldReader(relayScope, relayRef);
     const dkim = dkimRef && fieldReader(scope(play, dkimRef), dkimRef);
     const entries = dkim && dkim('dkim_enabled') !== false ? ((dkim('dkim_keys') ?? []) as DkimEntry[]) : [];
     for (const entry of entries) out.keys.push({ entry, txtPath: `${str(dkim!('dkim_key_dir'))}/${entry.domain}/${entry.selector}.txt` });
@@ -53,10 +63,34 @@ export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: Ro
     for (const domain of new Set([str(relay('mail_domain')), ...entries.map((e) => e.domain)].filter(Boolean))) {
       const p = policies.get(domain) ?? { domain, spf: [], dmarc: '' };
       if (relay('relay_host')) p.spf.push(...spfForRelay(str(relay('relay_host')), str(relay('spf_include')) || undefined));
+      p.spf.push(...hostsGroupTerms(relayScope, str(relay('spf_hosts_group'))));
+      const all = spfAll(str(relay('spf_all')) || undefined, p.spfAll, domain);
+      if (all !== undefined) p.spfAll = all;
+      if (relayScope.dns_update !== undefined) out.publish.push({ domain, value: relayScope.dns_update });
       const rua = str(relay('dmarc_rua')) || `mailto:postmaster@${domain}`;
       p.dmarc = `v=DMARC1; p=${str(relay('dmarc_policy')) || 'none'}; rua=${rua}`;
       policies.set(domain, p);
     }
   }
   return out;
+}
+
+/** The all term a play sets for a domain: one the SPF grammar knows, the same on every host. */
+function spfAll(value: string | undefined, before: string | undefined, domain: string): string | undefined {
+  if (value === undefined) return before;
+  if (!SPF_ALL.test(value)) throw new InputError(`spf_all: ${JSON.stringify(value)} is not an SPF all term (-all, ~all, ?all or +all)`);
+  if (before !== undefined && before !== value) throw new InputError(`spf_all: the plays give ${domain} both ${before} and ${value}; one SPF record has one all term`);
+  return value;
+}
+
+/** SPF terms for the hosts of `group`, each by its inventory address (ssh_host, else ansible_host, else its name). */
+function hostsGroupTerms(scope: Vars, group: string): string[] {
+  if (!group) return [];
+  const hosts = (scope.groups as Record<string, string[]> | undefined)?.[group];
+  if (!hosts) throw new InputError(`spf_hosts_group: the inventory has no group ${JSON.stringify(group)}`);
+  const hostvars = scope.hostvars as Record<string, Vars>;
+  return hosts.map((h) => {
+    const v = hostvars[h]!;
+    return spfForHost(str(v.ssh_host ?? v.ansible_host ?? h));
+  });
 }

@@ -131,7 +131,7 @@ export interface RoleDef {
 }
 
 /** What `fleetplan dns` prints, each field named by a role in meta.yml `dns_records:` (load/keywords/role.ts). */
-export type DnsRecordField = 'dkim_keys' | 'dkim_key_dir' | 'dkim_enabled' | 'mail_domain' | 'relay_host' | 'spf_include' | 'dmarc_policy' | 'dmarc_rua';
+export type DnsRecordField = 'dkim_keys' | 'dkim_key_dir' | 'dkim_enabled' | 'mail_domain' | 'relay_host' | 'spf_include' | 'spf_all' | 'spf_hosts_group' | 'dmarc_policy' | 'dmarc_rua';
 /** Record field → the name of the role variable holding it. */
 export type DnsRecordVars = Partial<Record<DnsRecordField, string>>;
 

@@ -1,14 +1,12 @@
 // `npm run demo`: a mixed-OS test fleet on this machine (one host per personality), the dry-run diff
 // of the relay plan, the real run, a re-run that changes nothing, the DNS records published to the
-// fleet's BIND9, `fleetplan verify` (a probe through each relay: TLS, SASL, DKIM, SPF, DMARC, queue) —
-// then teardown.
+// fleet's BIND9 (RFC 2136 + TSIG), `fleetplan verify` (a probe through each relay: TLS, SASL, DKIM, SPF
+// and DMARC against the published records, queue) — then teardown.
 import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseZoneTxt } from '../integration/dkim.js';
-import { publishTxt } from '../integration/publish-records.js';
 import { writeRelayInventory } from '../integration/relay-inventory.js';
 import { startDnsServer, type DnsServer } from './dns-server.js';
 import { PERSONALITIES, up, type Fleet } from './fleet.js';
@@ -29,9 +27,9 @@ function step(title: string, args: string[], capture = false): { code: number; s
 async function main(): Promise<number> {
   const out = mkdtempSync('/tmp/fleetplan-demo-');
   let fleet: Fleet | undefined;
-  let dns: DnsServer | undefined;
+  let dnsServer: DnsServer | undefined;
   const cleanup = async () => {
-    await dns?.stop().catch(() => undefined);
+    await dnsServer?.stop();
     await fleet?.down().catch(() => undefined);
     rmSync(out, { recursive: true, force: true });
   };
@@ -39,26 +37,26 @@ async function main(): Promise<number> {
   try {
     process.stdout.write(`Bringing up one test host per OS personality (${PERSONALITIES.join(', ')}) …\n`);
     fleet = await up({ os: [...PERSONALITIES], count: 1, out: path.join(out, 'fleet') });
-    // Each host relays to a smarthost at 127.0.0.1:2525 in its own network namespace: `fleetplan verify`'s
-    // sink stands in for it there (step 7).
+    // Each host relays to a smarthost at 127.0.0.1:2525 in its own network namespace: `fleetplan
+    // verify`'s sink stands in for it there (step 6).
     const password = randomBytes(12).toString('base64url');
-    const inv = writeRelayInventory(fleet, path.join(out, 'inventory.yml'), { relayPassword: password });
+    // The zone's primary: a BIND9 on 127.0.53.N, updates allowed with a key generated for this demo.
+    dnsServer = await startDnsServer({ out, zones: ['example.org'] });
+    const { address, port, tsig } = dnsServer;
+    const dnsUpdate = `{ server: ${address}, port: ${port}, key_name: ${tsig.name}, key_secret: !secret ${JSON.stringify(tsig.secret)} }`;
+    const inv = writeRelayInventory(fleet, path.join(out, 'inventory.yml'), { relayPassword: password, extraVars: { dns_update: dnsUpdate } });
     process.stdout.write(`Inventory: ${inv} (relay password generated for this demo, never printed)\n`);
 
     if (step('1. Facts: each host is recognised as its OS', ['facts', '-i', inv]).code !== 0) return 1;
     if (step('2. Dry run: what would change, with diffs (nothing is touched)', ['apply', plan, '-i', inv, '--check', '--diff']).code !== 0) return 1;
     if (step('3. Apply', ['apply', plan, '-i', inv]).code !== 0) return 1;
     if (step('4. Apply again: nothing left to change', ['apply', plan, '-i', inv]).code !== 0) return 1;
-    const zone = step('5. DNS records to publish', ['dns', plan, '-i', inv], true);
-    if (zone.code !== 0) return 1;
+    if (step('5. DNS records: what publishing would change (nothing is sent)', ['dns', plan, '-i', inv, '--publish', '--check']).code !== 0) return 1;
+    if (step(`5b. Publish them to the zone's primary (BIND9 at ${address}#${port})`, ['dns', plan, '-i', inv, '--publish']).code !== 0) return 1;
 
-    // 6. The records go to the fleet's own DNS server (a real BIND9 on loopback), by a TSIG-signed update.
-    dns = await startDnsServer({ out, zones: ['example.org'] });
-    process.stdout.write(`\n${bold(`━━ 6. Publish them to the fleet's DNS server (BIND9 at ${dns.address}:${dns.port}, TSIG-signed update)`)}\n`);
-    await publishTxt(dns, 'example.org', parseZoneTxt(zone.stdout));
-    const verified = step('7. Verify: a probe through each relay to a sink standing in for its smarthost', ['verify', plan, '-i', inv, '--dns-server', `${dns.address}:${dns.port}`]);
+    const verified = step('6. Verify: a probe through each relay to a sink standing in for its smarthost', ['verify', plan, '-i', inv, '--dns-server', `${address}:${port}`]);
     if (verified.code !== 0) return verified.code;
-    const drift = step('8. Drift check (exit 5 would mean changes pending)', ['apply', plan, '-i', inv, '--check', '--detailed-exitcode']).code;
+    const drift = step('7. Drift check (exit 5 would mean changes pending)', ['apply', plan, '-i', inv, '--check', '--detailed-exitcode']).code;
     process.stdout.write(drift === 0 ? '\nDemo finished: the re-run changed nothing and every relay is verified.\n' : `\nDemo FAILED: changes still pending (exit ${drift}).\n`);
     return drift;
   } finally {

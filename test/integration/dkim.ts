@@ -1,6 +1,9 @@
-// DKIM verification for tests: mailauth's verifier with a resolver that answers only from the
-// given TXT records (never real DNS: test hosts' domains don't exist, and the machine has no DNS),
-// plus a parser for the zone-file TXT records opendkim-genkey and `fleetplan dns` print.
+// DKIM verification for tests: mailauth's verifier with a resolver that answers from a DNS server the
+// test runs (the fleet's BIND9, test/fleet/dns-server.ts, where `fleetplan dns --publish` put the
+// records) or only from the given TXT records — never the machine's resolver: test hosts' domains
+// don't exist, and the machine has no DNS — plus a parser for the zone-file TXT records
+// opendkim-genkey and `fleetplan dns` print.
+import { promises as dns } from 'node:dns';
 import { dkimVerify } from 'mailauth/lib/dkim/verify.js';
 
 export interface DkimVerdict {
@@ -24,15 +27,40 @@ function dnsError(code: string, name: string, rrtype: string): Error {
   return Object.assign(new Error(`query${rrtype === 'TXT' ? 'Txt' : rrtype} ${code} ${name}`), { code, hostname: name, syscall: `query${rrtype}` });
 }
 
-/** @param txtRecords full DNS name (trailing dot optional) -> TXT value, e.g. `v=DKIM1; k=rsa; p=MIIB…` */
-export async function verifyDkim(rawMessage: Buffer, txtRecords: Record<string, string>): Promise<DkimVerdict> {
-  const table = new Map(Object.entries(txtRecords).map(([k, v]) => [norm(k), v]));
-  const resolver = async (name: string, rrtype: string): Promise<string[][]> => {
-    const v = table.get(norm(name));
-    if (v === undefined) throw dnsError('ENOTFOUND', name, rrtype);
+/** A DNS server the test runs, e.g. the fleet's BIND9. */
+export interface DnsServerAddress {
+  address: string;
+  port: number;
+}
+
+type Resolver = (name: string, rrtype: string) => Promise<string[][]>;
+
+/** mailauth's resolver asking only `server` (TXT queries; errors keep node:dns's codes, which mailauth maps). */
+function serverResolver(server: DnsServerAddress): Resolver {
+  return async (name, rrtype) => {
     if (rrtype !== 'TXT') throw dnsError('ENODATA', name, rrtype);
-    return [[v]];
+    const r = new dns.Resolver({ timeout: 2000, tries: 2 });
+    r.setServers([`${server.address}:${server.port}`]);
+    return r.resolveTxt(name);
   };
+}
+
+/**
+ * @param records a DNS server to ask (the fleet's BIND9), or a table: full DNS name (trailing dot
+ * optional) -> TXT value, e.g. `v=DKIM1; k=rsa; p=MIIB…`
+ */
+export async function verifyDkim(rawMessage: Buffer, records: Record<string, string> | DnsServerAddress): Promise<DkimVerdict> {
+  let resolver: Resolver;
+  if (typeof records.address === 'string' && typeof records.port === 'number') resolver = serverResolver(records as DnsServerAddress);
+  else {
+    const table = new Map(Object.entries(records as Record<string, string>).map(([k, v]) => [norm(k), v]));
+    resolver = async (name, rrtype) => {
+      const v = table.get(norm(name));
+      if (v === undefined) throw dnsError('ENOTFOUND', name, rrtype);
+      if (rrtype !== 'TXT') throw dnsError('ENODATA', name, rrtype);
+      return [[v]];
+    };
+  }
   const res = await dkimVerify(rawMessage, { resolver });
   const results = res.results ?? [];
   const shown = results.find((r) => r.status?.result === 'pass') ?? results[0];

@@ -1,6 +1,7 @@
 // The relay plans proven on the wire, on every OS personality: after relay.yml, a message sent with
 // the host's own sendmail reaches a smarthost (in the host's namespace) over TLS, authenticated as
-// the configured user, with a DKIM signature that verifies against the key `fleetplan dns` printed.
+// the configured user, with a DKIM signature that verifies against the key `fleetplan dns --publish`
+// sent to the fleet's BIND9 (resolved from it, test/fleet/dns-server.ts).
 // A re-run changes nothing; a new relay password changes exactly the password map, and only the
 // postmap and reload handlers run; no password ever appears in anything fleetplan prints.
 // Then the OS-specific plans of seeds 000 (CentOS) and 002 (FreeBSD, from ports) on fresh hosts.
@@ -8,6 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { startDnsServer, type DnsServer } from '../fleet/dns-server.js';
 import { down, PERSONALITIES, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
 import { assertPredicted, fleetplan, repoRoot, tasksWith, type CliResult } from './cli.js';
@@ -23,6 +25,7 @@ const PW1 = 'Initial-relay-Pa55word';
 const PW2 = 'Rotated-relay-Pa55word';
 
 let fleet: Fleet;
+let dnsServer: DnsServer;
 let seedFleet: Fleet | undefined;
 const smarthosts = new Map<string, Smarthost>();
 const printed: CliResult[] = [];
@@ -60,11 +63,13 @@ async function sendThrough(f: Fleet, host: string, subject: string) {
 before(async () => {
   if (skip) return;
   fleet = await up({ os: [...PERSONALITIES], count: 1, out: path.join(out, 'fleet') });
+  dnsServer = await startDnsServer({ out, zones: ['example.org'] });
   await startSmarthosts(fleet, PW1);
 });
 after(async () => {
   if (!out) return;
   for (const s of smarthosts.values()) await s.stop().catch(() => undefined);
+  await dnsServer?.stop();
   await down(path.join(out, 'fleet')).catch(() => undefined);
   if (seedFleet) await down(path.join(out, 'seeds')).catch(() => undefined);
   rmSync(out, { recursive: true, force: true });
@@ -74,7 +79,9 @@ let inventory: string;
 let zone: Record<string, string>;
 
 test('relay.yml: check predicts the apply on every OS', { skip }, async () => {
-  inventory = writeRelayInventory(fleet, path.join(out, 'relay-inventory.yml'), { relayPassword: PW1 });
+  const { address, port, tsig } = dnsServer;
+  const dnsUpdate = `{ server: ${address}, port: ${port}, key_name: ${tsig.name}, key_secret: !secret ${JSON.stringify(tsig.secret)} }`;
+  inventory = writeRelayInventory(fleet, path.join(out, 'relay-inventory.yml'), { relayPassword: PW1, extraVars: { dns_update: dnsUpdate } });
   const check = await run(['apply', plan('relay.yml'), '-i', inventory, '--check', '--diff', '--json']);
   assert.equal(check.code, 0, check.stderr);
   const applied = await run(['apply', plan('relay.yml'), '-i', inventory, '--json']);
@@ -108,6 +115,9 @@ test('fleetplan dns prints every host key, SPF with the smarthost and DMARC', { 
   for (const h of fleet.hosts) assert.match(zone[`${h.name}._domainkey.example.org`] ?? '', /^v=DKIM1; .*p=MII/, h.name);
   assert.equal(zone['example.org'], 'v=spf1 ip4:127.0.0.1 ~all');
   assert.equal(zone['_dmarc.example.org'], 'v=DMARC1; p=none; rua=mailto:postmaster@example.org');
+  const published = await run(['dns', plan('relay.yml'), '-i', inventory, '--publish']);
+  assert.equal(published.code, 0, published.stderr);
+  assert.match(published.stdout, /published \d+ change\(s\)/);
 });
 
 test('mail flows: TLS, SASL as the configured user, DKIM signature verifies', { skip }, async () => {
@@ -116,7 +126,7 @@ test('mail flows: TLS, SASL as the configured user, DKIM signature verifies', { 
     assert.equal(m.user, 'relayuser', h.name);
     assert.equal(m.secure, true, `${h.name}: over TLS`);
     const raw = Buffer.from(m.raw, 'base64');
-    const dkim = await verifyDkim(raw, zone);
+    const dkim = await verifyDkim(raw, dnsServer);
     assert.equal(dkim.pass, true, `${h.name}: DKIM ${dkim.result} ${dkim.comment ?? ''}`);
     assert.equal(dkim.selector, h.name);
     assert.equal(dkim.domain, 'example.org');
@@ -166,7 +176,7 @@ test('template mode and a per-domain transport (seed 003): whole main.cf from th
     assert.match(st.stdout, /^# Managed by fleetplan \(postfix_relay role, template mode\)[^\n]*\ncheck-ok\ntransport\.db\nhash:\S+\/transport\n$/, `${h}: ${st.stdout}${st.stderr}`);
     const m = await sendThrough(fleet, h, `template mode from ${h}`);
     assert.equal(m.user, 'relayuser');
-    assert.equal((await verifyDkim(Buffer.from(m.raw, 'base64'), zone)).pass, true, h);
+    assert.equal((await verifyDkim(Buffer.from(m.raw, 'base64'), dnsServer)).pass, true, h);
   }
   const again = await run(args);
   for (const h of hosts) assert.deepEqual(tasksWith(again.json, h, 'changed'), [], `${h} re-run`);

@@ -32,6 +32,18 @@ test('dns: no role declaring relay fields: the play variables of the fields own 
   const keys = role('signer', { dkim_keys: 'k', dkim_enabled: 'on' }, { k: [{ domain: 'example.org', selector: 's1' }], on: false });
   const policies = new Map<string, DomainPolicy>();
   const r = hostRecords([play([keys], { mail_domain: 'example.net', relay_host: 'smtp.relay.example.com' }, false)], scope, policies, testSecrets);
-  assert.deepEqual(r, { keys: [], become: false });
+  assert.deepEqual(r, { keys: [], publish: [], become: false });
   assert.deepEqual([...policies.values()], [{ domain: 'example.net', spf: ['include:relay.example.com'], dmarc: 'v=DMARC1; p=none; rua=mailto:postmaster@example.net' }]);
+});
+
+test('dns: spf_all, the relay group by inventory address and dns_update come from the play; a bad all term is an input error', () => {
+  const hostvars = { r1: { ssh_host: '192.0.2.1' }, r2: { ansible_host: '2001:db8::2' }, 'r3.example.org': {} };
+  const vars = { mail_domain: 'example.org', spf_all: '-all', spf_hosts_group: 'relays', groups: { relays: ['r1', 'r2', 'r3.example.org'] }, hostvars, dns_update: { server: '192.0.2.53' } };
+  const policies = new Map<string, DomainPolicy>();
+  const r = hostRecords([play([], vars)], scope, policies, testSecrets);
+  assert.deepEqual([...policies.values()][0]!.spf, ['ip4:192.0.2.1', 'ip6:2001:db8::2', 'a:r3.example.org']);
+  assert.equal([...policies.values()][0]!.spfAll, '-all');
+  assert.deepEqual(r.publish, [{ domain: 'example.org', value: { server: '192.0.2.53' } }]);
+  assert.throws(() => hostRecords([play([], { ...vars, spf_all: 'fail' })], scope, new Map(), testSecrets), /spf_all: "fail" is not an SPF all term/);
+  assert.throws(() => hostRecords([play([], { ...vars, spf_hosts_group: 'nope' })], scope, new Map(), testSecrets), /the inventory has no group "nope"/);
 });

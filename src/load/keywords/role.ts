@@ -103,7 +103,9 @@ export const dnsRecordVars = z
     dkim_enabled: variableName.describe('The switch that turns the DKIM keys off (false: no key records)'),
     mail_domain: variableName.describe('The domain the host sends mail for (SPF and DMARC records)'),
     relay_host: variableName.describe('The smarthost SPF must authorise'),
-    spf_include: variableName.describe("The smarthost's SPF domain or mechanisms (empty: derived from the relay host)"),
+    spf_include: variableName.describe("The smarthost's SPF domain or SPF terms (mx, a, ip4:, ip6:, include:, redirect= pass unchanged; a bare domain becomes include:; empty: derived from the relay host)"),
+    spf_all: variableName.describe('The SPF record\'s closing all term with its qualifier: -all, ~all (the default), ?all'),
+    spf_hosts_group: variableName.describe('An inventory group whose hosts SPF authorises: each by its inventory address (ip4:/ip6:, a: for a host name)'),
     dmarc_policy: variableName.describe('The DMARC policy (none, quarantine, reject)'),
     dmarc_rua: variableName.describe('Where DMARC aggregate reports go (empty: mailto:postmaster@<domain>)'),
   })
