@@ -14,7 +14,7 @@ import { loadInputs, type Inputs } from './inputs.js';
 import { JsonDocument } from './json-document.js';
 import { addVerifyOptions, checkVerifyOptions, verifyLoaded } from './verify.js';
 import { verifyExitCode, verifyJson } from '../verify/report.js';
-import type { VerifySummary } from '../verify/run.js';
+import type { VerifySummary } from '../verify/outcome.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
 import { runSecrets } from './run-secrets.js';

@@ -2,9 +2,9 @@
 // host's Postfix to a sink standing in for its smarthost, judged as a receiver would (src/verify/).
 // `apply --verify` runs the same after a successful apply (apply.ts).
 import { type Command, InvalidArgumentError } from 'commander';
-import { dnsServerValid } from '../verify/evaluate.js';
+import { dnsServerValid } from '../verify/dns-server-option.js';
 import { hostLine, summaryLine, verifyExitCode, verifyJson } from '../verify/report.js';
-import { runVerify, type VerifySummary } from '../verify/run.js';
+import type { VerifySummary } from '../verify/outcome.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT_SECONDS, type PlanOpts, useColor, wholeNumber } from './common.js';
 import { loadInputs, type Inputs } from './inputs.js';
 import { runSecrets } from './run-secrets.js';
@@ -45,6 +45,8 @@ export function checkVerifyOptions(cmd: Command, opts: VerifyFlags): void {
 /** Runs verify over loaded inputs and prints per host (stream `human`); the summary for JSON and exit code. */
 export async function verifyLoaded(inputs: Inputs, opts: PlanOpts & VerifyFlags, human: NodeJS.WritableStream & { isTTY?: boolean }): Promise<VerifySummary> {
   const color = useColor(opts, human);
+  // Loaded here, not at startup: the SMTP server and mailauth would cost every command (≈ 0.5 s).
+  const { runVerify } = await import('../verify/run.js');
   const summary = await runVerify(
     inputs,
     { limit: opts.limit, forks: opts.forks, timeoutMs: opts.probeTimeout * 1000, dnsServer: opts.dnsServer, smarthostTo: opts.smarthostTo, ...connectOptions(opts) },

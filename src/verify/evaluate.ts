@@ -4,7 +4,7 @@
 // operator names (`--dns-server`), else the system's.
 import { Resolver } from 'node:dns/promises';
 import { isIP } from 'node:net';
-import { authenticate, type DNSResolver } from 'mailauth';
+import type { DNSResolver } from 'mailauth';
 
 export interface Verdict {
   result: string;
@@ -29,13 +29,6 @@ export function dnsResolver(server: string | undefined): Resolver {
   return r;
 }
 
-/** `--dns-server` as typed: an IP address with an optional port. */
-export function dnsServerValid(server: string): boolean {
-  const m = /^\[([^\]]+)\]:(\d{1,5})$/.exec(server) ?? /^([^:]+):(\d{1,5})$/.exec(server);
-  const [addr, port] = m ? [m[1]!, Number(m[2])] : [server, 53];
-  return isIP(addr) !== 0 && port >= 1 && port <= 65535;
-}
-
 function resolverFor(r: Resolver): DNSResolver {
   return (name, rrtype) => r.resolve(name, rrtype) as Promise<string[][] | string[]>;
 }
@@ -52,6 +45,8 @@ export async function senderIp(smarthost: string, r: Resolver): Promise<string |
 }
 
 export async function authVerdicts(raw: Buffer, opts: { sender: string; ip?: string; helo: string; resolver: Resolver }): Promise<AuthVerdicts> {
+  // Loaded when a probe is judged (an external of the bundle): never at fleetplan's startup.
+  const { authenticate } = await import('mailauth');
   const res = await authenticate(raw, {
     sender: opts.sender,
     ip: opts.ip,

@@ -4,7 +4,7 @@ import pc from 'picocolors';
 import { ExitCode } from '../core/errors.js';
 import { visible } from '../report/visible.js';
 import type { HostVerify } from './host.js';
-import { isUnverified, type HostOutcome, type VerifySummary } from './run.js';
+import { isUnverified, type HostOutcome, type VerifySummary } from './outcome.js';
 
 export interface VerifyCounts {
   hosts: number;

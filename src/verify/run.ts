@@ -13,7 +13,8 @@ import { targets } from '../engine/run.js';
 import { gatherFacts } from '../facts/gather.js';
 import type { Inventory, Plan, Vars } from '../load/model.js';
 import { dnsResolver } from './evaluate.js';
-import { verifyHost, type HostVerify } from './host.js';
+import { verifyHost } from './host.js';
+import type { HostOutcome, VerifySummary } from './outcome.js';
 import { startSink } from './sink.js';
 
 export interface VerifyInputs {
@@ -32,22 +33,6 @@ export interface VerifyOptions extends ConnectOptions {
   dnsServer?: string;
   /** Send through each relay's real smarthost to this recipient, instead of to the sink (--smarthost). */
   smarthostTo?: string;
-}
-
-/** A host verify could not reach, or could not verify at all (no domain, SSH refused to listen). */
-export interface HostUnverified {
-  host: string;
-  unreachable: boolean;
-  error: string;
-}
-
-export type HostOutcome = HostVerify | HostUnverified;
-
-export const isUnverified = (o: HostOutcome): o is HostUnverified => 'error' in o;
-
-export interface VerifySummary {
-  hosts: HostOutcome[];
-  ms: number;
 }
 
 export async function runVerify(inputs: VerifyInputs, opts: VerifyOptions, onHost: (o: HostOutcome) => void = () => undefined): Promise<VerifySummary> {

@@ -7,7 +7,7 @@
 // matched to hosts by the probe id in their recipient address, so hosts and concurrent runs never mix.
 import type { AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import type { SMTPServerSession } from 'smtp-server';
 
 export interface SinkMessage {
   /** The SASL identity the relay authenticated as; '' when it did not (the sink refuses that). */
@@ -30,7 +30,9 @@ export interface Sink {
 /** The probe id carried in a recipient address `probe-<id>@…`. */
 const probeIdOf = (address: string) => /^probe-([a-z0-9]+)@/i.exec(address)?.[1];
 
-export function startSink(): Promise<Sink> {
+export async function startSink(): Promise<Sink> {
+  // Loaded when a sink starts (an external of the bundle): never at fleetplan's startup.
+  const { SMTPServer } = await import('smtp-server');
   const received = new Map<string, SinkMessage>();
   const waiters = new Map<string, (m: SinkMessage) => void>();
   const protocols = new Map<string, string | null>();

@@ -3,11 +3,11 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ExitCode } from '../../src/core/errors.js';
-import { dnsServerValid } from '../../src/verify/evaluate.js';
+import { dnsServerValid } from '../../src/verify/dns-server-option.js';
 import type { HostVerify } from '../../src/verify/host.js';
 import { isLoopback, parseRelayhost, parseRelayState, probeMessage, queueEmpty, SECTION, submitCommand } from '../../src/verify/probe.js';
 import { hostLine, verifyExitCode, verifyJson } from '../../src/verify/report.js';
-import type { VerifySummary } from '../../src/verify/run.js';
+import type { VerifySummary } from '../../src/verify/outcome.js';
 
 test('relayhost as main.cf writes it: brackets, ports, MX lookup', () => {
   assert.deepEqual(parseRelayhost('[127.0.0.1]:2525'), { host: '127.0.0.1', port: 2525, mxLookup: false });
