@@ -13,7 +13,11 @@ import { HtmlReporter, ReportError } from '../report/html.js';
 import { JsonReporter } from '../report/json.js';
 import { fanOut, type Reporter } from '../report/reporter.js';
 import { addInventoryOptions, addPlanOptions, connectOptions, guard, MAX_TIMEOUT_SECONDS, type PlanOpts, useColor, wholeNumber } from './common.js';
-import { loadInputs } from './inputs.js';
+import { loadInputs, type Inputs } from './inputs.js';
+import { JsonDocument } from './json-document.js';
+import { addVerifyOptions, checkVerifyOptions, verifyLoaded } from './verify.js';
+import { verifyExitCode, verifyJson } from '../verify/report.js';
+import type { VerifySummary } from '../verify/outcome.js';
 import { version } from './version.js';
 import { signalExitCode, watchSignals } from './signals.js';
 import { runSecrets } from './run-secrets.js';
@@ -38,6 +42,9 @@ interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   report?: string;
   group?: boolean;
   shard?: Shard;
+  verify: boolean;
+  probeTimeout: number;
+  dnsServer?: string;
 }
 
 export function exitCodeOf(summary: RunSummary, detailed: boolean): number {
@@ -58,7 +65,7 @@ function shardOption(value: string): Shard {
 const list = (v?: string) => (v ? v.split(',').map((s) => s.trim()).filter(Boolean) : []);
 
 export function registerApply(program: Command): void {
-  addInventoryOptions(
+  const apply = addInventoryOptions(
     addPlanOptions(addPlaybookFlags(program
       .command('apply')
       .description('bring the hosts to the state the plan describes (--check: only show what would change)')
@@ -76,9 +83,15 @@ export function registerApply(program: Command): void {
       .option('--group', `show each distinct change once with the hosts that share it (default from ${GROUP_OVER + 1} hosts on)`)
       .option('--no-group', 'one block per changed host, whatever the number of hosts')
       .option('--shard <i/n>', 'run only shard i of n (a stable partition by host name; docs/scale.md)', shardOption)
-      .option(...VERBOSE_OPTION))),
-  ).action((planFile: string, opts: ApplyOpts) =>
-    guard(withReport(planFile, opts, async (report) => {
+      .option(...VERBOSE_OPTION)
+      .option('--verify', 'after a successful apply, run `fleetplan verify` on the same hosts (a probe through each relay)', false))),
+  );
+  addVerifyOptions(apply).action((planFile: string, opts: ApplyOpts) => {
+    // Verify's options without --verify would do nothing: a usage error, not a silent no-op.
+    const idle = ['probeTimeout', 'dnsServer', 'smarthostTo'].filter((o) => apply.getOptionValueSource(o) === 'cli');
+    if (!opts.verify && idle.length) apply.error(`error: ${idle.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(' and ')} only apply with --verify`);
+    checkVerifyOptions(apply, opts);
+    return guard(withReport(planFile, opts, async (report) => {
       const inputs = loadInputs(planFile, opts, runSecrets);
       const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
       if (tagErrors.length) throw new InputErrors(tagErrors);
@@ -98,7 +111,9 @@ export function registerApply(program: Command): void {
       if (!opts.json || process.stderr.isTTY) {
         reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose > 0, output: opts.verbose >= 3, out: human, color: useColor(opts, human), group: opts.group, valuesOf }));
       }
-      if (opts.json) reporters.push(new JsonReporter(process.stdout, { plan: planFile, valuesOf, shard: opts.shard && { label: `${opts.shard.index}/${opts.shard.count}`, hosts: allHosts } }));
+      // With --verify the document waits for verify's result, which it then carries as `verify`.
+      const json = opts.json ? new JsonDocument(opts.verify && !opts.check) : undefined;
+      if (json) reporters.push(new JsonReporter(json.sink, { plan: planFile, valuesOf, shard: opts.shard && { label: `${opts.shard.index}/${opts.shard.count}`, hosts: allHosts } }));
       // Every run goes into the run history (docs/usage.md "Run history"), saved with its exit code.
       const history = startHistory(planFile, opts.inventory);
       reporters.push(history.recorder);
@@ -135,10 +150,24 @@ export function registerApply(program: Command): void {
         if (!signals.interrupt.hard) signals.release();
       });
       const code = exitCodeOf(summary, opts.detailedExitcode);
-      history.finish(code);
-      return code;
-    })),
-  );
+      const verified = await verifyAfterApply(inputs, opts, code, human);
+      json?.end(verified && verifyJson(verified));
+      const final = verified ? verifyExitCode(verified) : code;
+      history.finish(final);
+      return final;
+    }));
+  });
+}
+
+/** apply --verify: verify runs only after a real apply that succeeded (a dry run sends nothing). */
+async function verifyAfterApply(inputs: Inputs, opts: ApplyOpts, code: number, human: NodeJS.WritableStream & { isTTY?: boolean }): Promise<VerifySummary | undefined> {
+  if (!opts.verify) return undefined;
+  if (opts.check || code !== ExitCode.ok) {
+    human.write(`verify: not run (${opts.check ? 'a dry run sends no probe' : `the apply did not succeed, exit ${code}`})\n`);
+    return undefined;
+  }
+  human.write('\nVERIFY\n');
+  return verifyLoaded(inputs, opts, human);
 }
 
 /**

@@ -15,6 +15,7 @@ import { registerVault } from './vault.js';
 import { registerReport } from './report.js';
 import { registerRun } from './run.js';
 import { registerVars } from './vars.js';
+import { registerVerify } from './verify.js';
 import { takeVaultPasswordEnv } from '../vault/passphrase.js';
 import { version } from './version.js';
 import { exitCodesHelp } from './exit-codes.js';
@@ -54,6 +55,7 @@ const pointAtHelp = (cmd: Command, words: string): void => {
   for (const sub of cmd.commands) pointAtHelp(sub, `${words} ${sub.name()}`);
 };
 pointAtHelp(program, 'fleetplan');
+registerVerify(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   process.stderr.write(`fleetplan: internal error: ${runSecrets.redact(err instanceof Error ? (err.stack ?? err.message) : String(err))}\n`);

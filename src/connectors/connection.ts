@@ -1,4 +1,5 @@
 // The one interface every transport implements: the engine never knows whether it talks SSH or runs locally.
+import type { Duplex } from 'node:stream';
 import { OperationError } from '../core/errors.js';
 
 /** What a remote command produced. A non-zero exit is a result, not an exception. */
@@ -56,6 +57,17 @@ export interface Connection {
   reconnect?(): Promise<void>;
   /** How many exec sessions this connection opened (for --verbose and tests, not for the benchmark). */
   readonly execCount: number;
+  /**
+   * Listens on `address:port` of the host and hands every connection made there to `accept`, as
+   * `ssh -R` does (SSH connections; `fleetplan verify` reaches its sink this way). Absent: the transport
+   * cannot. Throws when the host refuses (port in use, forwarding disabled).
+   */
+  listenOnHost?(address: string, port: number, accept: (stream: Duplex) => void): Promise<HostListener>;
+}
+
+/** A listener `listenOnHost` opened; close() stops it (connections already accepted go on). */
+export interface HostListener {
+  close(): Promise<void>;
 }
 
 /** How become reaches the other user (src/connectors/become.ts says what each needs). */

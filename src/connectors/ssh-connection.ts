@@ -3,7 +3,8 @@
 // a dropped connection fails every waiting and running command at once.
 import { constants as osConstants } from 'node:os';
 import { performance } from 'node:perf_hooks';
-import type { Client as ClientType } from 'ssh2';
+import type { Duplex } from 'node:stream';
+import type { Client as ClientType, TcpConnectionDetails } from 'ssh2';
 import { ConnectError } from '../core/errors.js';
 import { attachIo, describeBecome, wrapBecome, type WrappedCommand } from './become.js';
 import {
@@ -12,6 +13,7 @@ import {
   CommandTimeoutError,
   type CommandResult,
   type Connection,
+  type HostListener,
   type HostAddress,
   type ExecOptions,
   type ScriptOptions,
@@ -178,6 +180,30 @@ export class SshConnection implements Connection {
             ...(exit.signal ? { signal: exit.signal } : {}),
             ms: Math.round(performance.now() - start),
           });
+        });
+      });
+    });
+  }
+
+  /** `ssh -R address:port:…`: the host's sshd listens there and each connection comes back as a channel. */
+  listenOnHost(address: string, port: number, accept: (stream: Duplex) => void): Promise<HostListener> {
+    if (this.lost) return Promise.reject(this.lost);
+    const onTcp = (info: TcpConnectionDetails, take: () => Duplex, refuse: () => void) => {
+      if (info.destIP === address && info.destPort === port) accept(take());
+      else if (this.client.listenerCount('tcp connection') === 1) refuse();
+    };
+    return new Promise<HostListener>((resolve, reject) => {
+      this.client.forwardIn(address, port, (err) => {
+        if (err) {
+          return reject(new ConnectError(`${this.label} refused to listen on ${address}:${port} for us (in use, or sshd forbids remote forwarding): ${err.message}`, { host: this.addr.name }));
+        }
+        this.client.on('tcp connection', onTcp);
+        resolve({
+          close: () => new Promise<void>((done) => {
+            this.client.off('tcp connection', onTcp);
+            if (this.lost || this.closing) return done();
+            this.client.unforwardIn(address, port, () => done());
+          }),
         });
       });
     });

@@ -4,7 +4,7 @@
 //
 // Each case directory holds plan.yml, inventory.yml (and roles/, templates/, group_vars/... as it
 // needs) and expect.json:
-//   { "args": ["apply" | "validate", ...extra],
+//   { "args": ["apply" | "validate" | "verify", ...extra],
 //     "file": "path/relative/to/the/case", "line": N, "col": N,   (or "where": "..." for command-line errors)
 //     "message": "substring" | "/regex/" }
 // The case is copied to a temporary directory where `__PORT__` is replaced, in every file, by the port
@@ -123,7 +123,7 @@ describe('bad input is refused before any host is contacted', { concurrency: 8 }
     test(name, async () => {
       const caseDir = path.join(CASES, name);
       const expect = JSON.parse(readFileSync(path.join(caseDir, 'expect.json'), 'utf8')) as Expect;
-      assert.ok(expect.args?.length && ['apply', 'validate'].includes(expect.args[0]!), `${name}: args must start with apply or validate`);
+      assert.ok(expect.args?.length && ['apply', 'validate', 'verify'].includes(expect.args[0]!), `${name}: args must start with apply, validate or verify`);
       assert.ok(typeof expect.message === 'string' && expect.message.length >= 10, `${name}: give a meaningful message to check`);
       assert.ok(expect.file !== undefined || expect.where !== undefined, `${name}: expect.json needs file/line/col (or where: for command-line errors)`);
       if (expect.file !== undefined) assert.ok(Number.isInteger(expect.line) && Number.isInteger(expect.col), `${name}: line and col are required with file`);

@@ -34,7 +34,7 @@ function shellMissing(shell: string): string | false {
 const sorted = (xs: string[]) => [...new Set(xs)].sort();
 const ALL_FILES = ['inv.ini', 'my dir', 'notes.txt', 'other.yaml', 'plans', 'site.yml', 'vars.yml'];
 const PLANS = ['my dir', 'other.yaml', 'plans', 'site.yml', 'vars.yml'];
-const COMMANDS = ['apply', 'completion', 'config', 'dns', 'facts', 'help', 'history', 'init', 'report', 'run', 'schema', 'validate', 'vars', 'vault'];
+const COMMANDS = ['apply', 'completion', 'config', 'dns', 'facts', 'help', 'history', 'init', 'report', 'run', 'schema', 'validate', 'vars', 'vault', 'verify'];
 
 describe('shell completion', () => {
   let tmp: string;
@@ -118,7 +118,7 @@ describe('shell completion', () => {
   it('bash: commands, flags, plan paths, files, directories, choices, @file, option values skipped', async () => {
     const cases: Array<[string[], string[]]> = [
       [['fleetplan', ''], COMMANDS],
-      [['fleetplan', 'v'], ['validate', 'vars', 'vault']],
+      [['fleetplan', 'v'], ['validate', 'vars', 'vault', 'verify']],
       [['fleetplan', 'apply', ''], PLANS],
       [['fleetplan', 'apply', 'plans/'], ['plans/a.yml', 'plans/sub']],
       [['fleetplan', 'validate', 's'], ['site.yml']],
