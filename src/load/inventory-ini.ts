@@ -32,8 +32,9 @@ const STATES = ['hosts', 'vars', 'children'];
 /** The connection variables whose values are passwords: secrets however the INI file writes them. */
 const SECRET_VARS = new Set(Object.entries(connectionVars).flatMap(([name, v]) => ('secret' in v && v.secret ? [name, ...v.aliases] : [])));
 
-export function readIniInventory(text: string, file: string, draft: InventoryDraft, issues: Issues, secrets: SecretRegistry): void {
-  new IniReader(file, draft, issues, secrets).read(text);
+/** `allSecret`: the file was encrypted, so every string value in it is a secret (as in an encrypted YAML file). */
+export function readIniInventory(text: string, file: string, draft: InventoryDraft, issues: Issues, secrets: SecretRegistry, opts: { allSecret?: boolean } = {}): void {
+  new IniReader(file, draft, issues, secrets, opts.allSecret ?? false).read(text);
 }
 
 class IniReader {
@@ -46,6 +47,7 @@ class IniReader {
 
   constructor(
     private readonly file: string, private readonly draft: InventoryDraft, private readonly issues: Issues, private readonly secrets: SecretRegistry,
+    private readonly allSecret: boolean,
   ) {}
 
   read(text: string): void {
@@ -115,6 +117,7 @@ class IniReader {
 
   value(key: string, text: string): unknown {
     const v = pythonLiteral(text);
+    if (this.allSecret) return asSecretStrings(v, this.secrets);
     return SECRET_VARS.has(key) && (typeof v === 'string' || typeof v === 'number') && v !== '' ? new Secret(String(v), this.secrets) : v;
   }
 
@@ -151,6 +154,14 @@ class IniReader {
     }
     for (const n of names) this.draft.host(n, this.group(pos), pos, vars);
   }
+}
+
+/** Every string (deeply) a Secret, numbers and booleans as they are: as markSecretLeaves does for YAML. */
+function asSecretStrings(v: unknown, secrets: SecretRegistry): unknown {
+  if (typeof v === 'string') return v === '' ? v : new Secret(v, secrets);
+  if (Array.isArray(v)) return v.map((x) => asSecretStrings(x, secrets));
+  if (v && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, asSecretStrings(x, secrets)]));
+  return v;
 }
 
 /** shlex's words of a host line, without its `#` comment (a `#` outside quotes starts one, as Python's shlex with comments). */

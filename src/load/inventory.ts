@@ -24,7 +24,7 @@ import { readVarsDir } from './inventory-vars-dirs.js';
 import { readYamlInventory } from './inventory-yaml.js';
 import { displayPath } from '../core/paths.js';
 import { YamlSource } from './yaml.js';
-import { isVaultText, openVaultFile } from '../vault/load.js';
+import { isVaultText, markSecretLeaves, openVaultFile } from '../vault/load.js';
 
 export { selectHosts, groupHosts } from './patterns.js';
 
@@ -77,13 +77,26 @@ function readSource(abs: string, draft: InventoryDraft, issues: Issues, secrets:
   if (!existsSync(abs)) throw new InputError('inventory file not found', { pos: { file } });
   if (statSync(abs).isDirectory()) throw new InputError('an inventory directory is not read: give its files with one -i each', { pos: { file } });
   if (inventoryFormat(abs) === 'script') return readScriptInventory(abs, file, draft, issues);
-  let text = readInputText(abs, { file });
-  if (isVaultText(text)) text = openVaultFile(text, file, secrets);
+  const raw = readText(abs, file);
+  const encrypted = isVaultText(raw);
+  const text = encrypted ? openVaultFile(raw, file, secrets) : raw;
   if (inventoryFormat(abs, text) === 'ini') {
     if (text.startsWith('#!')) throw new InputError('starts with #! but is not executable: make it executable (chmod +x) to run it as an inventory script', { pos: { file, line: 1, col: 1 } });
-    return readIniInventory(text, file, draft, issues, secrets);
+    return readIniInventory(text, file, draft, issues, secrets, { allSecret: encrypted });
   }
-  readYamlInventory(YamlSource.parse(text, abs, secrets), draft, issues);
+  const src = YamlSource.parse(text, abs, secrets);
+  // As any encrypted YAML file: every string in it is a secret.
+  if (encrypted) markSecretLeaves(src.doc, secrets);
+  readYamlInventory(src, draft, issues);
+}
+
+function readText(abs: string, file: string): string {
+  try {
+    return readInputText(abs, { file });
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError(`cannot read file: ${(err as NodeJS.ErrnoException).code ?? String(err)}`, { pos: { file }, cause: err });
+  }
 }
 
 /**

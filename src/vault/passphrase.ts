@@ -49,10 +49,10 @@ export function setVaultPassphrase(passphrase: string | undefined): void {
 /**
  * The passphrase, from the first source that has one (remembered for the rest of the run).
  * `what` names what needs it ("group_vars/all.yml"), for the prompt and the error.
- * `confirm`: a prompt asks twice (for encrypting). The passphrase is registered as a secret of
+ * `confirm`: a prompt asks twice (for encrypting). `format`: which vault format needs it (for the error). The passphrase is registered as a secret of
  * `secrets` (the run's registry) on every call, so whichever run uses it masks it.
  */
-export function vaultPassphrase(what: string, secrets: SecretRegistry, opts: { confirm?: boolean } = {}): string {
+export function vaultPassphrase(what: string, secrets: SecretRegistry, opts: { confirm?: boolean; format?: 'fleetplan vault' | 'ansible-vault' } = {}): string {
   if (cached !== undefined) {
     secrets.register(cached);
     return cached;
@@ -77,7 +77,7 @@ export function vaultPassphrase(what: string, secrets: SecretRegistry, opts: { c
     if (p === '') throw new VaultError('no vault passphrase entered');
     if (opts.confirm && prompt('Confirm vault passphrase: ') !== p) throw new VaultError('the passphrases do not match');
   } else {
-    throw new VaultError(`encrypted (fleetplan vault) and no vault passphrase was given: ${HOW_TO_GIVE}`);
+    throw new VaultError(`encrypted (${opts.format ?? 'fleetplan vault'}) and no vault passphrase was given: ${HOW_TO_GIVE}`);
   }
   secrets.register(p);
   cached = p;
