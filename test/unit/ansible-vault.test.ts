@@ -14,6 +14,8 @@ import { ANSIBLE_WRONG_PASSPHRASE, decryptAnsibleVault, isAnsibleVaultText, pars
 import { VaultError } from '../../src/vault/crypto.js';
 import { setVaultPassphrase, setVaultPasswordFile } from '../../src/vault/passphrase.js';
 import { fix } from './load-helpers.js';
+import { runProcess } from '../run-process.js';
+import { packageRoot } from '../../src/core/paths.js';
 
 const at = (...p: string[]) => fix('ansible-vault', ...p);
 const PASS = 'correct horse battery staple';
@@ -109,5 +111,32 @@ describe('ansible-vault in inventories and variables', () => {
       const [err] = errorsOf(() => readVarsFile(path.join(dir, 'group_vars', 'relays.yml'), 'vars file', new SecretRegistry()));
       assert.match(err!.describe(), /relays\.yml: encrypted \(ansible-vault\) and no vault passphrase was given: give it with --vault-password-file/);
     });
+  });
+});
+
+describe('fleetplan vault and ansible-vault files (CLI)', () => {
+  let dir: string;
+  const cli = (args: string[]) => {
+    const env: NodeJS.ProcessEnv = { ...process.env, NO_COLOR: '1' };
+    delete env.FLEETPLAN_VAULT_PASSWORD;
+    return runProcess(process.execPath, [path.join(packageRoot(), 'dist/fleetplan.js'), 'vault', ...args, '--vault-password-file', 'vault-password'], { cwd: dir, env, input: '' });
+  };
+  before(() => {
+    dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-ansible-vault-cli-'));
+    cpSync(at(), dir, { recursive: true });
+  });
+  after(() => rmSync(dir, { recursive: true, force: true }));
+
+  it('encrypt refuses an ansible-vault file; edit refuses it with the way out; decrypt reads it (to move it over)', async () => {
+    const file = path.join('group_vars', 'relays.yml');
+    const enc = await cli(['encrypt', file]);
+    assert.equal(enc.code, 4);
+    assert.match(enc.stderr, /relays\.yml: already encrypted \(ansible-vault\): fleetplan reads it as it is/);
+    const edit = await cli(['edit', file]);
+    assert.equal(edit.code, 4);
+    assert.match(edit.stderr, /encrypted with ansible-vault: fleetplan writes only its own format; 'fleetplan vault decrypt' it, then 'fleetplan vault encrypt' it/);
+    const dec = await cli(['decrypt', file, '-o', '-']);
+    assert.equal(dec.code, 0, dec.stderr);
+    assert.match(dec.stdout, /^vaulted_password: "av-Secret-1"\n/);
   });
 });
