@@ -8,6 +8,7 @@ import { connectionVars, type ConnectionVar, type ConnectionVarName } from './co
 import { reveal } from '../core/secret.js';
 import type { BecomeMethod, HostAddress } from './connection.js';
 import { resolveSshConfig } from './ssh-config.js';
+import { SSH_ARGS_VARS, SshArgsError, proxyJumpFromSshArgs } from './ssh-args.js';
 
 export interface BuildAddressOptions {
   inventoryDir: string;
@@ -109,7 +110,7 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   });
   if (knownVar) base.knownHostsFiles = dedupe([resolvePath(knownVar, opts.inventoryDir), ...base.knownHostsFiles]);
 
-  const jumpSpec = str('ssh_proxy_jump') ?? base.proxyJumpSpec;
+  const jumpSpec = str('ssh_proxy_jump') ?? sshArgsJump(name, vars) ?? base.proxyJumpSpec;
   const proxyJump = jumpSpec ? buildJumpChain(name, jumpSpec, opts, base.knownHostsFiles, common) : undefined;
 
   return {
@@ -126,6 +127,22 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
     ...(proxyJump ? { proxyJump } : {}),
     become,
   };
+}
+
+/** A jump host from Ansible's ansible_ssh_*_args (ssh-args.ts); what cannot be honoured is an input error. */
+function sshArgsJump(name: string, vars: Record<string, unknown>): string | undefined {
+  let jump: string | undefined;
+  for (const k of SSH_ARGS_VARS) {
+    const v = reveal(vars[k]);
+    if (typeof v !== 'string' || !v.trim()) continue;
+    try {
+      jump = proxyJumpFromSshArgs(k, v) ?? jump;
+    } catch (err) {
+      if (err instanceof SshArgsError) throw new InputError(`host ${name}: ${err.message}`, { host: name });
+      throw err;
+    }
+  }
+  return jump;
 }
 
 function dedupe(xs: string[]): string[] {
