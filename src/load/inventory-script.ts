@@ -35,23 +35,38 @@ export function readScriptInventory(abs: string, file: string, draft: InventoryD
     issues.add(pos, `inventory script: '--list' must print a JSON object of groups, got ${kindOf(list)}`);
     return;
   }
+  readListed(list, draft, pos, issues, 'inventory script');
+  hostVarsOf(list._meta, Object.keys(list).flatMap((g) => hostNames(list[g])), draft, pos, issues, (name) => runScript(abs, ['--host', name], pos, issues));
+}
+
+/**
+ * A file holding what `ansible-inventory --list` (or a script's `--list`) printed — the way to bring
+ * over an inventory plugin's hosts: `ansible-inventory -i aws_ec2.yml --list > inventory.json`.
+ * Hosts without `_meta.hostvars` have no variables of their own (there is no script to ask).
+ */
+export function readListedInventory(list: Record<string, unknown>, pos: SourcePos, draft: InventoryDraft, issues: Issues): void {
+  readListed(list, draft, pos, issues, 'inventory (ansible-inventory --list format)');
+  hostVarsOf(list._meta, Object.keys(list).flatMap((g) => hostNames(list[g])), draft, pos, issues, () => ({}));
+}
+
+/** The groups of a `--list` answer, into `draft`. */
+function readListed(list: Record<string, unknown>, draft: InventoryDraft, pos: SourcePos, issues: Issues, what: string): void {
   const all = draft.group('all', pos);
   for (const [name, data] of Object.entries(list)) {
     if (name === '_meta') continue;
     const g = name === 'all' ? all : draft.group(name, pos);
     const shape = isPlainObject(data) ? data : { hosts: data };
     const unknown = Object.keys(shape).filter((k) => !GROUP_KEYS.includes(k));
-    if (unknown.length) issues.add(pos, `inventory script: group '${name}' has unknown key(s) ${unknown.map((k) => `'${k}'`).join(', ')} (expected hosts, vars, children)`);
+    if (unknown.length) issues.add(pos, `${what}: group '${name}' has unknown key(s) ${unknown.map((k) => `'${k}'`).join(', ')} (expected hosts, vars, children)`);
     const hosts = shape.hosts ?? [];
-    if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === 'string')) issues.add(pos, `inventory script: the hosts of group '${name}' must be a list of names, got ${kindOf(hosts)}`);
+    if (!Array.isArray(hosts) || !hosts.every((h) => typeof h === 'string')) issues.add(pos, `${what}: the hosts of group '${name}' must be a list of names, got ${kindOf(hosts)}`);
     else for (const h of hosts) draft.host(h, g, pos);
-    if (shape.vars !== undefined && !isPlainObject(shape.vars)) issues.add(pos, `inventory script: the vars of group '${name}' must be an object, got ${kindOf(shape.vars)}`);
+    if (shape.vars !== undefined && !isPlainObject(shape.vars)) issues.add(pos, `${what}: the vars of group '${name}' must be an object, got ${kindOf(shape.vars)}`);
     else Object.assign(g.vars, shape.vars);
     const children = shape.children ?? [];
-    if (!Array.isArray(children) || !children.every((c) => typeof c === 'string')) issues.add(pos, `inventory script: the children of group '${name}' must be a list of group names, got ${kindOf(children)}`);
+    if (!Array.isArray(children) || !children.every((c) => typeof c === 'string')) issues.add(pos, `${what}: the children of group '${name}' must be a list of group names, got ${kindOf(children)}`);
     else for (const c of children) draft.child(g, c, pos);
   }
-  hostVarsOf(abs, list._meta, Object.keys(list).flatMap((g) => hostNames(list[g])), draft, pos, issues);
 }
 
 function hostNames(data: unknown): string[] {
@@ -59,8 +74,8 @@ function hostNames(data: unknown): string[] {
   return Array.isArray(hosts) ? hosts.filter((h): h is string => typeof h === 'string') : [];
 }
 
-/** `_meta.hostvars` when given (no per-host call), else one `--host <name>` call per host. */
-function hostVarsOf(abs: string, meta: unknown, names: string[], draft: InventoryDraft, pos: SourcePos, issues: Issues): void {
+/** `_meta.hostvars` when given (no per-host call), else `ask(name)` per host (the script's `--host <name>`). */
+function hostVarsOf(meta: unknown, names: string[], draft: InventoryDraft, pos: SourcePos, issues: Issues, ask: (name: string) => unknown): void {
   const fromMeta = isPlainObject(meta) ? meta.hostvars : undefined;
   const metaVars = isPlainObject(fromMeta) ? fromMeta : undefined;
   if (meta !== undefined && (!isPlainObject(meta) || (fromMeta !== undefined && !isPlainObject(fromMeta)))) {
@@ -68,7 +83,7 @@ function hostVarsOf(abs: string, meta: unknown, names: string[], draft: Inventor
     return;
   }
   for (const name of new Set(names)) {
-    const vars = metaVars ? (metaVars[name] ?? {}) : runScript(abs, ['--host', name], pos, issues);
+    const vars = metaVars ? (metaVars[name] ?? {}) : ask(name);
     if (vars === undefined) continue;
     if (!isPlainObject(vars)) {
       issues.add(pos, `inventory script: the variables of host '${name}' must be a JSON object, got ${kindOf(vars)}`);

@@ -13,13 +13,13 @@ import { accessSync, constants, existsSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { InputError } from '../core/errors.js';
 import { readInputText } from '../core/input-limits.js';
-import type { SecretRegistry } from '../core/secret.js';
+import { isPlainObject, type SecretRegistry } from '../core/secret.js';
 import type { Inventory, InventoryGroup, InventoryHost, Vars, VarsDir } from './model.js';
 import { findCycles } from './cycles.js';
 import { Issues, didYouMean } from './issues.js';
 import { InventoryDraft, type GroupDraft, type HostDraft } from './inventory-draft.js';
 import { readIniInventory } from './inventory-ini.js';
-import { readScriptInventory } from './inventory-script.js';
+import { readListedInventory, readScriptInventory } from './inventory-script.js';
 import { readVarsDir } from './inventory-vars-dirs.js';
 import { readYamlInventory } from './inventory-yaml.js';
 import { displayPath } from '../core/paths.js';
@@ -87,6 +87,15 @@ function readSource(abs: string, draft: InventoryDraft, issues: Issues, secrets:
   const src = YamlSource.parse(text, abs, secrets);
   // As any encrypted YAML file: every string in it is a secret.
   if (encrypted) markSecretLeaves(src.doc, secrets);
+  const top = src.value(src.root);
+  if (isPlainObject(top) && '_meta' in top) return readListedInventory(top, { file }, draft, issues);
+  if (isPlainObject(top) && typeof top.plugin === 'string') {
+    const at = src.entries(src.root).find((e) => e.key === 'plugin')!;
+    throw new InputError(
+      `an inventory plugin's configuration (plugin: ${top.plugin}): fleetplan runs no inventory plugins; list its hosts with Ansible once (ansible-inventory -i ${path.basename(abs)} --list > inventory.json) and give that file, or use the plugin's inventory script`,
+      { pos: src.pos(at.keyNode) },
+    );
+  }
   readYamlInventory(src, draft, issues);
 }
 

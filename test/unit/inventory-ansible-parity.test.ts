@@ -35,18 +35,19 @@ function asAnsibleList(inv: Inventory): AnsibleList {
 }
 
 /** Integers beyond 2^53 stay the digits written (JavaScript has no exact number for them); Ansible keeps a Python int. */
-function withoutBigIntegers(list: AnsibleList, ours: boolean): AnsibleList {
+function withoutBigIntegers(list: AnsibleList, ours?: unknown): AnsibleList {
   for (const vars of Object.values(list._meta.hostvars)) {
     if (!('big' in vars)) continue;
-    if (ours) assert.equal(vars.big, '123456789012345678901234567890');
+    if (ours !== undefined) assert.equal(vars.big, ours);
     delete vars.big;
   }
   return list;
 }
 
-function assertSameAsAnsible(inv: Inventory, expectedFile: string): void {
-  const expected = withoutBigIntegers(JSON.parse(readFileSync(at('expected', expectedFile), 'utf8')) as AnsibleList, false);
-  const ours = withoutBigIntegers(asAnsibleList(inv), true);
+/** `big`: what the INI value 123456789012345678901234567890 is here (JSON files hold the nearest double). */
+function assertSameAsAnsible(inv: Inventory, expectedFile: string, big: unknown = '123456789012345678901234567890'): void {
+  const expected = withoutBigIntegers(JSON.parse(readFileSync(at('expected', expectedFile), 'utf8')) as AnsibleList);
+  const ours = withoutBigIntegers(asAnsibleList(inv), big);
   assert.deepEqual(Object.keys(ours._meta.hostvars).sort(), Object.keys(expected._meta.hostvars).sort());
   for (const [host, vars] of Object.entries(expected._meta.hostvars)) assert.deepEqual(ours._meta.hostvars[host], vars, `variables of ${host}`);
   const groups = (l: AnsibleList) => Object.fromEntries(Object.entries(l).filter(([k]) => k !== '_meta'));
@@ -68,6 +69,10 @@ describe('inventories as ansible-inventory reads them', () => {
     const inv = loadInventory([at('hosts'), at('dynamic.sh'), at('nometa.sh')], new SecretRegistry());
     addPlanVarsDir(inv, at('play', 'site.yml'), new SecretRegistry());
     assertSameAsAnsible(inv, 'merged.json');
+  });
+
+  it("a file of ansible-inventory --list output is an inventory (the way over from an inventory plugin)", () => {
+    assertSameAsAnsible(loadInventory(at('expected', 'merged.json'), new SecretRegistry()), 'merged.json', 1.2345678901234568e29);
   });
 
   it('an INI source whose inline vars are the same as a YAML inventory\'s give the same host variables', () => {

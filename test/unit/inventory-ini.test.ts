@@ -125,6 +125,11 @@ describe('INI inventory files', () => {
     hasError(inputErrors(() => loadInventory(clash, new SecretRegistry())), 'clash.ini', 2, 1, "'db' is both a host and a group");
   });
 
+  it("an inventory plugin's configuration is refused with the way over (ansible-inventory --list > inventory.json)", () => {
+    const file = write('aws_ec2.yml', '# comment\nplugin: amazon.aws.aws_ec2\nregions: [eu-west-1]\n');
+    hasError(inputErrors(() => loadInventory(file, new SecretRegistry())), 'aws_ec2.yml', 2, 1, 'ansible-inventory -i aws_ec2.yml --list > inventory.json');
+  });
+
   it('a file starting with #! that is not executable is refused with the fix', () => {
     const file = write('notexec', '#!/bin/sh\necho {}\n');
     hasError(inputErrors(() => loadInventory(file, new SecretRegistry())), 'notexec', 1, 1, 'chmod +x');
