@@ -106,6 +106,22 @@ describe('ansible-vault in inventories and variables', () => {
     assert.match(errorsOf(() => loadInventory(path.join(dir, 'enc-hosts.ini'), new SecretRegistry()))[0]!.describe(), /enc-hosts\.ini: wrong passphrase/);
   });
 
+  it('an executable --vault-password-file is run (as Ansible runs one) and prints the passphrase; a failing one is an error', () => {
+    const script = path.join(dir, 'vault-pass.sh');
+    writeFileSync(script, `#!/bin/sh\necho '${PASS}'\n`, { mode: 0o755 });
+    setVaultPasswordFile(script);
+    assert.equal(String(readVarsFile(path.join(dir, 'group_vars', 'relays.yml'), 'vars file', new SecretRegistry()).vaulted_password), 'av-Secret-1');
+    const failing = path.join(dir, 'vault-fail.sh');
+    writeFileSync(failing, '#!/bin/sh\necho "no keyring" >&2\nexit 3\n', { mode: 0o755 });
+    setVaultPasswordFile(failing);
+    assert.match(errorsOf(() => readVarsFile(path.join(dir, 'group_vars', 'relays.yml'), 'vars file', new SecretRegistry()))[0]!.describe(), /relays\.yml: the vault password script .*vault-fail\.sh exited with status 3/);
+    // The x bit alone does not make a passphrase file a program.
+    const plain = path.join(dir, 'plain-x');
+    writeFileSync(plain, `${PASS}\n`, { mode: 0o755 });
+    setVaultPasswordFile(plain);
+    assert.equal(String(readVarsFile(path.join(dir, 'group_vars', 'relays.yml'), 'vars file', new SecretRegistry()).vaulted_password), 'av-Secret-1');
+  });
+
   it('no passphrase at all: says how to give one', () => {
     withoutTty(() => {
       const [err] = errorsOf(() => readVarsFile(path.join(dir, 'group_vars', 'relays.yml'), 'vars file', new SecretRegistry()));
