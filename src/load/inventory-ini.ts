@@ -85,7 +85,8 @@ class IniReader {
       return;
     }
     if (state === 'vars') {
-      if (!this.draft.groups.has(name) && !this.#pendingChildren.has(name)) this.#pendingVars.set(name, pos);
+      // `all` and `ungrouped` always exist in Ansible.
+      if (!this.draft.groups.has(name) && !this.#pendingChildren.has(name) && name !== 'ungrouped') this.#pendingVars.set(name, pos);
     } else {
       this.#pendingVars.delete(name);
       this.#pendingChildren.delete(name);

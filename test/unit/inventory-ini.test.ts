@@ -119,7 +119,7 @@ describe('INI inventory files', () => {
   });
 
   it('a child declared later in the file is fine; a host named like a group is not', () => {
-    const ok = write('later.ini', '[all:children]\nrelays\n[relays]\nr1\n');
+    const ok = write('later.ini', '[ungrouped:vars]\nu=1\n[all:children]\nrelays\n[relays]\nr1\n');
     assert.deepEqual(loadInventory(ok, new SecretRegistry()).hosts.get('r1')!.groups, ['all', 'relays']);
     const clash = write('clash.ini', '[db]\ndb\n');
     hasError(inputErrors(() => loadInventory(clash, new SecretRegistry())), 'clash.ini', 2, 1, "'db' is both a host and a group");
