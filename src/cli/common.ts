@@ -28,7 +28,7 @@ export const vaultPasswordFileOption = [
 
 export function addInventoryOptions(cmd: Command): Command {
   return cmd
-    .option('-i, --inventory <file>', 'inventory: YAML or Ansible INI file, or an executable inventory script (repeatable: merged in order, later wins)', inventoryList, DEFAULT_INVENTORY)
+    .option('-i, --inventory <file>', 'inventory: YAML or Ansible INI file, executable inventory script, or a directory of them (repeatable: merged in order, later wins)', inventoryList, DEFAULT_INVENTORY)
     .option('-l, --limit <pattern>', 'further limit the hosts (host/group pattern)')
     .option('-f, --forks <n>', 'hosts handled in parallel', wholeNumber(1, 10_000), 50)
     .option('--accept-new-hostkeys', 'trust and record the key of a host not yet in known_hosts (never a changed key, nor a new key type for a known host)', false)

@@ -5,6 +5,7 @@
 //   - *.yml, *.yaml, *.json: Ansible's YAML layout (inventory-yaml.ts)
 //   - anything else: YAML when its first line reads like YAML (`all:`, `---`), else Ansible's INI
 //     format (inventory-ini.ts) — the order in which Ansible's own plugins try a file
+//   - a directory: its files, as Ansible reads an inventory directory (inventory-sources.ts)
 //
 // plus the group_vars/ and host_vars/ directories beside each source and beside the plan
 // (inventory-vars-dirs.ts), layered as Ansible layers them (groupVarLayers). A whole source file may be
@@ -22,6 +23,7 @@ import { readIniInventory } from './inventory-ini.js';
 import { readListedInventory, readScriptInventory } from './inventory-script.js';
 import { readVarsDir } from './inventory-vars-dirs.js';
 import { readYamlInventory } from './inventory-yaml.js';
+import { inventorySources } from './inventory-sources.js';
 import { displayPath } from '../core/paths.js';
 import { YamlSource } from './yaml.js';
 import { isVaultText, markSecretLeaves, openVaultFile } from '../vault/load.js';
@@ -35,7 +37,8 @@ export type InventoryFormat = 'script' | 'yaml' | 'ini';
  * inventory's and its vars files' secrets register into.
  */
 export function loadInventory(files: string | readonly string[], secrets: SecretRegistry): Inventory {
-  const sources = (typeof files === 'string' ? [files] : [...files]).map((f) => path.resolve(f));
+  const { files: sources, varsDirs } = inventorySources((typeof files === 'string' ? [files] : [...files]).map((f) => path.resolve(f)));
+  if (!sources.length) throw new InputError('no inventory file in this directory', { pos: { file: displayPath(path.resolve(typeof files === 'string' ? files : files[0] ?? '.')) } });
   const issues = new Issues();
   const draft = new InventoryDraft();
   for (const abs of sources) issues.try(() => readSource(abs, draft, issues, secrets));
@@ -49,8 +52,7 @@ export function loadInventory(files: string | readonly string[], secrets: Secret
   findCycles(draft.groups.keys(), (name) => draft.groups.get(name)!.children, (cycle, pos) => issues.add(pos, `group cycle: ${cycle.join(' → ')}`));
   issues.throwIfAny();
   const inventory = buildInventory(sources, draft.groups, draft.hosts);
-  const dirs = [...new Set(sources.map((s) => path.dirname(s)))];
-  for (const dir of dirs) issues.try(() => addVarsDir(inventory, dir, 'inventory', secrets));
+  for (const dir of varsDirs) issues.try(() => addVarsDir(inventory, dir, 'inventory', secrets));
   issues.throwIfAny();
   return inventory;
 }
@@ -75,7 +77,6 @@ function isExecutable(abs: string): boolean {
 function readSource(abs: string, draft: InventoryDraft, issues: Issues, secrets: SecretRegistry): void {
   const file = displayPath(abs);
   if (!existsSync(abs)) throw new InputError('inventory file not found', { pos: { file } });
-  if (statSync(abs).isDirectory()) throw new InputError('an inventory directory is not read: give its files with one -i each', { pos: { file } });
   if (inventoryFormat(abs) === 'script') return readScriptInventory(abs, file, draft, issues);
   const raw = readText(abs, file);
   const encrypted = isVaultText(raw);
