@@ -149,7 +149,7 @@ function buildInventory(files: string[], groups: Map<string, GroupDraft>, hosts:
   for (const h of hosts.values()) {
     const acc = new Set<string>(['all']);
     for (const d of h.direct) ancestors(d, acc);
-    const out: InventoryHost = { name: h.name, groups: [...acc].sort(byPrecedence), vars: h.vars, pos: h.pos };
+    const out: InventoryHost = { name: h.name, groups: [...acc].sort(byPrecedence), vars: h.vars, inlineVars: { ...h.vars }, pos: h.pos };
     inventory.hosts.set(h.name, out);
   }
   return inventory;
@@ -177,6 +177,22 @@ export function groupVarLayers(inventory: Inventory, hostName: string): Vars[] {
   for (const d of inventory.varsDirs) layers.push(d.groups.get('all') ?? {});
   for (const d of inventory.varsDirs) for (const g of groups) if (g !== 'all') layers.push(d.groups.get(g) ?? {});
   return layers;
+}
+
+/**
+ * Every inventory layer of a host's variables, lowest precedence first, each named for people (what
+ * `hostVars` merges, in the same order): for showing where a value comes from.
+ */
+export function namedVarLayers(inventory: Inventory, hostName: string): Array<{ layer: string; vars: Vars }> {
+  const host = inventory.hosts.get(hostName);
+  const groups = host?.groups ?? ['all'];
+  const where = (d: VarsDir, kind: string, name: string) => `${displayPath(path.join(d.dir, kind, name))}[.yml|.yaml|.json|/] (beside the ${d.beside})`;
+  const out = groups.map((g) => ({ layer: `inventory: vars of group ${g}`, vars: inventory.groups.get(g)?.vars ?? {} }));
+  for (const d of inventory.varsDirs) out.push({ layer: where(d, 'group_vars', 'all'), vars: d.groups.get('all') ?? {} });
+  for (const d of inventory.varsDirs) for (const g of groups) if (g !== 'all') out.push({ layer: where(d, 'group_vars', g), vars: d.groups.get(g) ?? {} });
+  out.push({ layer: `inventory: host ${hostName}`, vars: host?.inlineVars ?? {} });
+  for (const d of inventory.varsDirs) out.push({ layer: where(d, 'host_vars', hostName), vars: d.hosts.get(hostName) ?? {} });
+  return out.filter((l) => Object.keys(l.vars).length);
 }
 
 /** Depth of each group = longest path from `all` (a group nested deeper is more specific). */

@@ -196,6 +196,8 @@ export interface InventoryHost {
   groups: string[];
   /** The host's own vars: its inventory entries, then host_vars/ files (beside the sources, then the plan). */
   vars: Vars;
+  /** Its inventory entries' vars alone (without host_vars/ files), for telling where a value came from. */
+  inlineVars?: Vars;
   pos: SourcePos;
 }
 

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
-import { addPlanVarsDir, hostVars, loadInventory } from '../../src/load/inventory.js';
+import { addPlanVarsDir, hostVars, loadInventory, namedVarLayers } from '../../src/load/inventory.js';
 import type { Inventory } from '../../src/load/model.js';
 import { SecretRegistry, revealDeep } from '../../src/core/secret.js';
 import { fix } from './load-helpers.js';
@@ -80,6 +80,19 @@ describe('inventories as ansible-inventory reads them', () => {
 
   it("a file of ansible-inventory --list output is an inventory (the way over from an inventory plugin)", () => {
     assertSameAsAnsible(loadInventory(at('expected', 'merged.json'), new SecretRegistry()), 'merged.json', 1.2345678901234568e29);
+  });
+
+  it('each layer of a host is named, in the order hostVars merges them', () => {
+    const inv = loadInventory(at('hosts'), new SecretRegistry());
+    addPlanVarsDir(inv, at('play', 'site.yml'), new SecretRegistry());
+    const layers = namedVarLayers(inv, 'relay2');
+    assert.deepEqual(layers.map((l) => l.layer.replace(/ \(beside.*/, '').replace(/.*fixtures\/load\//, '')), [
+      'inventory: vars of group all', 'inventory: vars of group mail', 'inventory: vars of group relays',
+      'ansible-inventory/group_vars/all[.yml|.yaml|.json|/]', 'ansible-inventory/play/group_vars/all[.yml|.yaml|.json|/]',
+      'ansible-inventory/group_vars/relays[.yml|.yaml|.json|/]', 'ansible-inventory/play/group_vars/relays[.yml|.yaml|.json|/]',
+      'inventory: host relay2', 'ansible-inventory/play/host_vars/relay2[.yml|.yaml|.json|/]',
+    ]);
+    assert.deepEqual(Object.assign({}, ...layers.map((l) => l.vars)), hostVars(inv, 'relay2'));
   });
 
   it('an INI source whose inline vars are the same as a YAML inventory\'s give the same host variables', () => {
