@@ -38,7 +38,12 @@ function resolvePath(p: string, base: string): string {
   return isAbsolute(e) ? e : resolve(base, e);
 }
 
-export function buildAddress(name: string, vars: Record<string, unknown>, opts: BuildAddressOptions): HostAddress {
+/** Ansible's other names for an SSH transport (`ansible_connection=smart` is its default): all SSH here. */
+const ANSIBLE_SSH_CONNECTIONS = ['smart', 'paramiko', 'paramiko_ssh', 'ansible.builtin.ssh', 'ansible.builtin.paramiko_ssh'];
+
+export function buildAddress(name: string, given: Record<string, unknown>, opts: BuildAddressOptions): HostAddress {
+  const ansibleConnection = reveal(given.ansible_connection);
+  const vars = typeof ansibleConnection === 'string' && ANSIBLE_SSH_CONNECTIONS.includes(ansibleConnection) ? { ...given, ansible_connection: 'ssh' } : given;
   const bad = (v: string, want: string, got: unknown) =>
     new InputError(`host ${name}: ${v} must be ${want}, got ${JSON.stringify(got)}`, { host: name });
 

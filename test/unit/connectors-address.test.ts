@@ -129,3 +129,9 @@ test("Ansible's ansible_ssh_common_args: a jump host is honoured, harmless optio
   // connection: local needs no SSH: the arguments are not read.
   assert.equal(buildAddress('l', { connection: 'local', ansible_ssh_common_args: '-p 1' }, opts).connection, 'local');
 });
+
+test("Ansible's ansible_connection=smart and paramiko are SSH; anything else stays an error", () => {
+  assert.equal(buildAddress('s', { ansible_connection: 'smart' }, opts).connection, 'ssh');
+  assert.equal(buildAddress('s', { ansible_connection: 'paramiko' }, opts).connection, 'ssh');
+  assert.throws(() => buildAddress('s', { ansible_connection: 'docker' }, opts), /host s: ansible_connection must be "ssh" or "local", got "docker"/);
+});
