@@ -17,6 +17,10 @@ import { addConnectionFlags, commandLineConnection, type ConnectionFlagOpts } fr
 
 export const collect = (value: string, previous: string[] = []) => [...previous, value];
 
+/** `-i` unless given (the very array: the first `-i` replaces it rather than adding to it). */
+const DEFAULT_INVENTORY: string[] = ['inventory.yml'];
+const inventoryList = (value: string, previous: string[]) => (previous === DEFAULT_INVENTORY ? [value] : [...previous, value]);
+
 /** `--vault-password-file` (else FLEETPLAN_VAULT_PASSWORD, else a prompt on a terminal). */
 export const vaultPasswordFileOption = [
   '--vault-password-file <file>',
@@ -25,7 +29,7 @@ export const vaultPasswordFileOption = [
 
 export function addInventoryOptions(cmd: Command): Command {
   return addConnectionFlags(cmd)
-    .option('-i, --inventory <file>', 'inventory file (YAML, Ansible layout)', 'inventory.yml')
+    .option('-i, --inventory <file>', 'inventory: YAML or Ansible INI file, executable inventory script, or a directory of them (repeatable: merged in order, later wins)', inventoryList, DEFAULT_INVENTORY)
     .option('-l, --limit <pattern>', 'further limit the hosts (host/group pattern)')
     .option('-f, --forks <n>', 'hosts handled in parallel', wholeNumber(1, 10_000), 50)
     .option('--accept-new-hostkeys', 'trust and record the key of a host not yet in known_hosts (never a changed key, nor a new key type for a known host)', false)
@@ -65,7 +69,8 @@ export function wholeNumber(min: number, max: number): (value: string) => number
 }
 
 export interface CommonOpts extends ConnectionFlagOpts {
-  inventory: string;
+  /** One or more sources (several `-i`). */
+  inventory: string | string[];
   limit?: string;
   forks: number;
   acceptNewHostkeys: boolean;
@@ -75,9 +80,10 @@ export interface CommonOpts extends ConnectionFlagOpts {
   color: boolean;
 }
 
-export function readInventory(file: string, secrets: SecretRegistry): Inventory {
-  if (!existsSync(file)) throw new InputError(`inventory file not found`, { pos: { file } });
-  return loadInventory(path.resolve(file), secrets);
+export function readInventory(files: string | string[], secrets: SecretRegistry): Inventory {
+  const list = typeof files === 'string' ? [files] : files;
+  for (const file of list) if (!existsSync(file)) throw new InputError(`inventory file not found`, { pos: { file } });
+  return loadInventory(list.map((f) => path.resolve(f)), secrets);
 }
 
 export function rolesPath(cli: string[] | undefined): string[] {

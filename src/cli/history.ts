@@ -26,7 +26,7 @@ export function historyOptions(): HistoryOptions {
 }
 
 /** The recorder of this apply; `finish` saves it once the exit code is known (a failure to save is a warning). */
-export function startHistory(planFile: string, inventoryFile: string): { recorder: Reporter; finish: (exitCode: number) => void } {
+export function startHistory(planFile: string, inventoryFile: string | string[]): { recorder: Reporter; finish: (exitCode: number) => void } {
   const options = historyOptions();
   if (options.keep === 0) return { recorder: { handle: () => undefined }, finish: () => undefined };
   const recorder = new HistoryRecorder({ planFile, inventoryFile, argv: process.argv.slice(2), version: version(), secrets: runSecrets, options });

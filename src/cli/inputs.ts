@@ -6,7 +6,7 @@ import { buildAddress } from '../connectors/address.js';
 import { InputError, InputErrors } from '../core/errors.js';
 import type { SecretRegistry } from '../core/secret.js';
 import { targets } from '../engine/run.js';
-import { hostVars } from '../load/inventory.js';
+import { addPlanVarsDir, hostVars } from '../load/inventory.js';
 import { didYouMean } from '../load/issues.js';
 import type { Inventory, Plan, Vars } from '../load/model.js';
 import { loadPlan } from '../load/plan.js';
@@ -26,13 +26,14 @@ export interface Inputs {
 export function loadInputs(
   /** The plan file, or the plan itself (`fleetplan run` builds one). */
   planFile: string | (() => Plan),
-  opts: { inventory: string; limit?: string; extraVars?: string[]; rolesPath?: string[]; sshConfig?: string; connection?: 'ssh' | 'local' } & ConnectionFlagOpts,
+  opts: { inventory: string | string[]; limit?: string; extraVars?: string[]; rolesPath?: string[]; sshConfig?: string; connection?: 'ssh' | 'local' } & ConnectionFlagOpts,
   secrets: SecretRegistry,
 ): Inputs {
   if (typeof planFile === 'string' && !existsSync(planFile)) throw new InputError('plan file not found', { pos: { file: planFile } });
   const vars = extraVars(opts.extraVars, secrets);
   const inventory = readInventory(opts.inventory, secrets);
   const plan = typeof planFile === 'string' ? loadPlan(path.resolve(planFile), { rolesPath: rolesPath(opts.rolesPath), secrets }) : planFile();
+  if (typeof planFile === 'string') addPlanVarsDir(inventory, plan.file, secrets);
   const hosts = [...targets(plan, inventory, opts.limit).keys()];
   if (opts.limit && hosts.length === 0) throw limitSelectsNothing(opts.limit, [...targets(plan, inventory).keys()]);
   const errors = [...validatePlanVars(plan, inventory, vars, hosts), ...addressErrors(plan, inventory, hosts, vars, opts)];

@@ -11,6 +11,7 @@ import { displayPath } from '../core/paths.js';
 import { connectionVars } from '../connectors/connection-vars.js';
 import { definitionLocator } from '../load/definition-locator.js';
 import { didYouMean } from '../load/issues.js';
+import { namedVarLayers } from '../load/inventory.js';
 import type { Inventory, Vars } from '../load/model.js';
 import { YamlSource } from '../load/yaml.js';
 import { visible } from '../report/visible.js';
@@ -69,7 +70,6 @@ function commandLineVars(opts: PlanOpts): Vars {
 
 /** Every variable's winning value and where it comes from, in the order the layers apply. */
 function hostOrigins(inventory: Inventory, host: string, extra: Vars, cli: Vars): Map<string, Origin> {
-  const dir = path.dirname(inventory.file);
   const locate = definitionLocator({ file: inventory.file, plays: [] }, inventory);
   const out = new Map<string, Origin>();
   const set = (vars: Vars, layer: string, files: string[], flag?: (k: string) => string) => {
@@ -81,12 +81,14 @@ function hostOrigins(inventory: Inventory, host: string, extra: Vars, cli: Vars)
       out.set(k, { value, layer, where: flag ? flag(k) : pos ? formatPos(pos) : displayPath(inventory.file) });
     }
   };
+  // The inventory's layers as the loader merges them (inline group vars, group_vars/ and host_vars/
+  // beside each source and the plan, the host's own).
+  const layers = namedVarLayers(inventory, host);
   // Connection flags count only where no spelling of the variable is set in any layer (Ansible's precedence).
-  const all = { ...Object.fromEntries(inventory.hosts.get(host)!.groups.flatMap((g) => Object.entries(inventory.groups.get(g)?.vars ?? {}))), ...inventory.hosts.get(host)!.vars, ...extra };
+  const all: Vars = { ...Object.assign({}, ...layers.map((l) => l.vars)), ...extra };
   const spellings = (name: string) => [name, ...((connectionVars as Record<string, { aliases: string[] }>)[name]?.aliases ?? [])];
   set(Object.fromEntries(Object.entries(cli).filter(([k]) => !spellings(k).some((s) => s in all))), 'command line', [], (k) => FLAG_OF[k] ?? k);
-  for (const g of inventory.hosts.get(host)!.groups) set(inventory.groups.get(g)?.vars ?? {}, `group ${g}`, varFiles(dir, 'group_vars', g));
-  set(inventory.hosts.get(host)!.vars, 'host', varFiles(dir, 'host_vars', host));
+  for (const l of layers) set(l.vars, l.layer, l.source ? varFiles(l.source.dir, l.source.kind, l.source.name) : []);
   for (const [k, value] of Object.entries(extra)) {
     out.delete(k);
     out.set(k, { value, layer: 'extra vars', where: '-e' });

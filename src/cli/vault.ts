@@ -8,6 +8,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
 import { displayPath } from '../core/paths.js';
+import { decryptAnsibleVault, isAnsibleVaultText, parseAnsibleVaultHeader } from '../vault/ansible-vault.js';
 import { DEFAULT_SCRYPT, VaultError, decryptVault, encryptVault, isVaultText, parseVaultHeader, type ScryptParams } from '../vault/crypto.js';
 import { prompt, setVaultPasswordFile, vaultPassphrase } from '../vault/passphrase.js';
 import { writeAtomic } from '../core/write-atomic.js';
@@ -41,6 +42,7 @@ function encryptFiles(files: string[], opts: { output?: string }): void {
   const texts = files.map((f) => {
     const text = readText(f);
     if (isVaultText(text)) throw new VaultError('already encrypted', { pos: { file: displayPath(f) } });
+    if (isAnsibleVaultText(text)) throw new VaultError('already encrypted (ansible-vault): fleetplan reads it as it is', { pos: { file: displayPath(f) } });
     return text;
   });
   const pass = vaultPassphrase(files.map(displayPath).join(', '), runSecrets, { confirm: true });
@@ -57,14 +59,18 @@ function decryptFiles(files: string[], opts: { output?: string }): void {
   checkOutput(files, opts.output);
   const texts = files.map((f) => {
     const text = readText(f);
-    if (!isVaultText(text)) throw new VaultError('not encrypted (no $FLEETPLAN_VAULT header)', { pos: { file: displayPath(f) } });
+    if (!isVaultText(text) && !isAnsibleVaultText(text)) throw new VaultError('not encrypted (no $FLEETPLAN_VAULT or $ANSIBLE_VAULT header)', { pos: { file: displayPath(f) } });
     return text;
   });
   files.forEach((f, i) => {
     let plain: string;
     try {
-      parseVaultHeader(texts[i]!);
-      plain = decryptVault(texts[i]!, vaultPassphrase(displayPath(f), runSecrets)).toString('utf8');
+      // An ansible-vault file decrypts too: the way to move it to fleetplan's format (then `vault encrypt`).
+      const ansible = isAnsibleVaultText(texts[i]!);
+      if (ansible) parseAnsibleVaultHeader(texts[i]!);
+      else parseVaultHeader(texts[i]!);
+      const pass = vaultPassphrase(displayPath(f), runSecrets, ansible ? { format: 'ansible-vault' } : {});
+      plain = (ansible ? decryptAnsibleVault(texts[i]!, pass) : decryptVault(texts[i]!, pass)).toString('utf8');
     } catch (err) {
       return at(f, err);
     }
@@ -92,6 +98,9 @@ async function editFile(file: string): Promise<void> {
   let pass: string;
   if (exists) {
     const text = readText(file);
+    if (isAnsibleVaultText(text)) {
+      throw new VaultError(`encrypted with ansible-vault: fleetplan writes only its own format; 'fleetplan vault decrypt' it, then 'fleetplan vault encrypt' it (or keep editing it with ansible-vault edit)`, { pos: { file: displayPath(file) } });
+    }
     if (!isVaultText(text)) throw new VaultError(`not encrypted (no $FLEETPLAN_VAULT header); encrypt it first with 'fleetplan vault encrypt'`, { pos: { file: displayPath(file) } });
     try {
       params = parseVaultHeader(text).scrypt;

@@ -8,6 +8,7 @@ import { connectionVars, type ConnectionVar, type ConnectionVarName } from './co
 import { reveal } from '../core/secret.js';
 import type { BecomeMethod, HostAddress } from './connection.js';
 import { resolveSshConfig } from './ssh-config.js';
+import { SSH_ARGS_VARS, SshArgsError, proxyJumpFromSshArgs } from './ssh-args.js';
 
 export interface BuildAddressOptions {
   inventoryDir: string;
@@ -56,7 +57,12 @@ function resolvePath(p: string, base: string): string {
   return isAbsolute(e) ? e : resolve(base, e);
 }
 
-export function buildAddress(name: string, vars: Record<string, unknown>, opts: BuildAddressOptions): HostAddress {
+/** Ansible's other names for an SSH transport (`ansible_connection=smart` is its default): all SSH here. */
+const ANSIBLE_SSH_CONNECTIONS = ['smart', 'paramiko', 'paramiko_ssh', 'ansible.builtin.ssh', 'ansible.builtin.paramiko_ssh'];
+
+export function buildAddress(name: string, given: Record<string, unknown>, opts: BuildAddressOptions): HostAddress {
+  const ansibleConnection = reveal(given.ansible_connection);
+  const vars = typeof ansibleConnection === 'string' && ANSIBLE_SSH_CONNECTIONS.includes(ansibleConnection) ? { ...given, ansible_connection: 'ssh' } : given;
   const bad = (v: string, want: string, got: unknown) =>
     new InputError(`host ${name}: ${v} must be ${want}, got ${JSON.stringify(got)}`, { host: name });
 
@@ -131,7 +137,7 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
   });
   if (knownVar) base.knownHostsFiles = dedupe([resolvePath(knownVar, opts.inventoryDir), ...base.knownHostsFiles]);
 
-  const jumpSpec = str('ssh_proxy_jump') ?? base.proxyJumpSpec;
+  const jumpSpec = str('ssh_proxy_jump') ?? sshArgsJump(name, vars) ?? base.proxyJumpSpec;
   const proxyJump = jumpSpec ? buildJumpChain(name, jumpSpec, opts, base.knownHostsFiles, common) : undefined;
 
   return {
@@ -148,6 +154,22 @@ export function buildAddress(name: string, vars: Record<string, unknown>, opts: 
     ...(proxyJump ? { proxyJump } : {}),
     become,
   };
+}
+
+/** A jump host from Ansible's ansible_ssh_*_args (ssh-args.ts); what cannot be honoured is an input error. */
+function sshArgsJump(name: string, vars: Record<string, unknown>): string | undefined {
+  let jump: string | undefined;
+  for (const k of SSH_ARGS_VARS) {
+    const v = reveal(vars[k]);
+    if (typeof v !== 'string' || !v.trim()) continue;
+    try {
+      jump = proxyJumpFromSshArgs(k, v) ?? jump;
+    } catch (err) {
+      if (err instanceof SshArgsError) throw new InputError(`host ${name}: ${err.message}`, { host: name });
+      throw err;
+    }
+  }
+  return jump;
 }
 
 function dedupe(xs: string[]): string[] {

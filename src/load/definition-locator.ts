@@ -11,25 +11,26 @@ import { YamlSource } from './yaml.js';
 /** Where a variable with this value (a scalar somewhere in it) is defined, for messages: file:line:col of the value. */
 export type Locator = (name: string, value: unknown) => SourcePos | undefined;
 
+const yamlFiles = (dir: string): string[] => {
+  if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
+  return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
+};
+
 /**
  * Variables carry no positions once merged; look the definition up in the files that can hold it
- * (plan, inventory, group_vars/, host_vars/, each role's defaults.yml and vars/), first match wins.
+ * (plan, inventory sources, group_vars/, host_vars/ as read, each role's defaults.yml and vars/), first match wins.
  */
 export function definitionLocator(plan: Plan, inventory: Inventory): Locator {
   let files: string[] | undefined;
   const sources = new Map<string, YamlSource | undefined>();
-  const yamlFiles = (dir: string): string[] => {
-    if (!existsSync(dir) || !statSync(dir).isDirectory()) return [];
-    return (readdirSync(dir, { recursive: true }) as string[]).filter((f) => /\.ya?ml$/.test(f)).sort().map((f) => path.join(dir, f));
-  };
   const candidates = (): string[] => {
-    const invDir = path.dirname(inventory.file);
     const roleDirs = [...new Set(plan.plays.flatMap((p) => p.roles.map((r) => r.role.dir)))];
+    const varsFiles = (kind: string) => inventory.varsDirs.flatMap((d) => d.files.filter((f) => f.startsWith(path.join(d.dir, kind) + path.sep)));
     return [
       plan.file,
-      ...yamlFiles(path.join(invDir, 'host_vars')),
-      inventory.file,
-      ...yamlFiles(path.join(invDir, 'group_vars')),
+      ...varsFiles('host_vars'),
+      ...inventory.files,
+      ...varsFiles('group_vars'),
       ...roleDirs.flatMap((d) => [...yamlFiles(path.join(d, 'vars')), path.join(d, 'defaults.yml')]),
     ];
   };

@@ -194,8 +194,10 @@ export interface InventoryHost {
   name: string;
   /** Groups this host belongs to, ancestors first ("all" first), each once. Drives var precedence. */
   groups: string[];
-  /** The host's own vars (inventory entry merged with host_vars/<name>.yml). */
+  /** The host's own vars: its inventory entries, then host_vars/ files (beside the sources, then the plan). */
   vars: Vars;
+  /** Its inventory entries' vars alone (without host_vars/ files), for telling where a value came from. */
+  inlineVars?: Vars;
   pos: SourcePos;
 }
 
@@ -203,15 +205,31 @@ export interface InventoryGroup {
   name: string;
   hosts: string[];
   children: string[];
-  /** Group vars (inventory entry merged with group_vars/<name>.yml). */
+  /** The group's vars written in the inventory sources (group_vars/ files are layered apart: Inventory.varsDirs). */
   vars: Vars;
   /** Depth from "all" (0), so that more specific groups override less specific ones. */
   depth: number;
   pos: SourcePos;
 }
 
+/** The variables one directory's group_vars/ and host_vars/ give, by group and host name. */
+export interface VarsDir {
+  dir: string;
+  /** Beside an inventory source, or beside the plan (Ansible's "playbook group_vars"). */
+  beside: 'inventory' | 'plan';
+  groups: Map<string, Vars>;
+  hosts: Map<string, Vars>;
+  /** Every file read, for finding where a variable is defined. */
+  files: string[];
+}
+
 export interface Inventory {
+  /** The first source (relative key paths and messages name it). */
   file: string;
+  /** Every source, in the order given (several `-i`). */
+  files: string[];
+  /** group_vars/ and host_vars/ read beside the sources, then beside the plan (src/load/inventory.ts groupVarLayers). */
+  varsDirs: VarsDir[];
   /** Insertion order = order of first appearance in the file. */
   hosts: Map<string, InventoryHost>;
   groups: Map<string, InventoryGroup>;

@@ -103,7 +103,7 @@ export class YamlSource {
         cause: err,
       });
     }
-    // A whole file encrypted with `fleetplan vault`: decrypted in memory, every string in it a Secret.
+    // A whole file encrypted with `fleetplan vault` or ansible-vault: decrypted in memory, every string in it a Secret.
     if (isVaultText(text)) {
       const src = YamlSource.parse(openVaultFile(text, displayPath(abs), secrets), abs, secrets);
       markSecretLeaves(src.doc, secrets);

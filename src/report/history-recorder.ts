@@ -12,12 +12,21 @@ import { RunRecorder } from './run-record.js';
 
 export interface HistoryRun {
   planFile: string;
-  inventoryFile: string;
+  /** One source, or several (`-i` repeated). */
+  inventoryFile: string | string[];
   /** The command line's words (redacted when saved, once every secret is known). */
   argv: string[];
   version: string;
   secrets: SecretRegistry;
   options: HistoryOptions;
+}
+
+/** Several inventory sources as one: their paths, and a SHA-256 over theirs (absent when one could not be read). */
+function digestAll(files: string | string[]): Digest {
+  const list = (Array.isArray(files) ? files : [files]).map(digest);
+  if (list.length === 1) return list[0]!;
+  const known = list.every((d) => d.sha256 !== undefined);
+  return { file: list.map((d) => d.file).join(', '), ...(known ? { sha256: createHash('sha256').update(list.map((d) => d.sha256).join('\n')).digest('hex') } : {}) };
 }
 
 function digest(file: string): Digest {
@@ -37,7 +46,7 @@ export class HistoryRecorder implements Reporter {
   constructor(private readonly run: HistoryRun) {
     // As the files were when the run started: a later edit does not change what this run applied.
     this.plan = digest(run.planFile);
-    this.inventory = digest(run.inventoryFile);
+    this.inventory = digestAll(run.inventoryFile);
   }
 
   handle(e: RunEvent): void {

@@ -105,3 +105,33 @@ test('bad values are InputErrors naming the host and the var', () => {
   }
   assert.throws(() => buildAddress('web1', { become_password: { x: 1 } }, opts), (e: Error) => !e.message.includes('"x"'), 'secrets are not echoed');
 });
+
+test("Ansible's ansible_ssh_common_args: a jump host is honoured, harmless options ignored, the rest refused with the way out", () => {
+  const jump = (vars: Record<string, unknown>) => buildAddress('t', vars, opts).proxyJump?.host;
+  assert.equal(jump({ ansible_ssh_common_args: '-o ProxyJump=bastion.example.com' }), 'bastion.example.com');
+  assert.equal(jump({ ansible_ssh_common_args: "-o 'ProxyJump bastion.example.com'" }), 'bastion.example.com');
+  assert.equal(jump({ ansible_ssh_extra_args: '-J jumpuser@bastion.example.com:2222 -C' }), 'bastion.example.com');
+  assert.equal(jump({ ansible_ssh_args: '-C -o ControlMaster=auto -o ControlPersist=60s' }), undefined);
+  assert.equal(jump({ ssh_proxy_jump: 'first.example.com', ansible_ssh_common_args: '-J bastion.example.com' }), 'first.example.com', "fleetplan's own name wins");
+  const refused = (value: string) => {
+    try {
+      buildAddress('t', { ansible_ssh_common_args: value }, opts);
+    } catch (err) {
+      assert.ok(err instanceof InputError);
+      return err.message;
+    }
+    return assert.fail(`${value} was accepted`);
+  };
+  assert.match(refused('-o ProxyCommand="ssh -W %h:%p bastion"'), /^host t: ansible_ssh_common_args: '-o ProxyCommand=ssh -W %h:%p bastion' is not supported: .*~\/\.ssh\/config/);
+  assert.match(refused('-o StrictHostKeyChecking=no'), /fleetplan always verifies host keys .*--accept-new-hostkeys/);
+  assert.match(refused('-p 2222'), /'-p' is not supported: .*ssh_port/);
+  assert.match(refused('-J'), /-J needs a value/);
+  // connection: local needs no SSH: the arguments are not read.
+  assert.equal(buildAddress('l', { connection: 'local', ansible_ssh_common_args: '-p 1' }, opts).connection, 'local');
+});
+
+test("Ansible's ansible_connection=smart and paramiko are SSH; anything else stays an error", () => {
+  assert.equal(buildAddress('s', { ansible_connection: 'smart' }, opts).connection, 'ssh');
+  assert.equal(buildAddress('s', { ansible_connection: 'paramiko' }, opts).connection, 'ssh');
+  assert.throws(() => buildAddress('s', { ansible_connection: 'docker' }, opts), /host s: ansible_connection must be "ssh" or "local", got "docker"/);
+});

@@ -57,6 +57,8 @@ describe('grouped output', () => {
     const host = (name: string, vars: Record<string, unknown>): [string, InventoryHost] => [name, { name, groups: ['all'], vars, pos: { file: 'inv.yml' } }];
     const inventory: Inventory = {
       file: 'inv.yml',
+      files: ['inv.yml'],
+      varsDirs: [],
       groups: new Map(),
       hosts: new Map([
         host('a1', { selector: 'sa', port: 25, region: 'eu', relayhost: '[other]:25', pw: 'hunter22', tpl: '{{x}}-a' }),

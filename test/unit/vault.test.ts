@@ -169,7 +169,8 @@ describe('vault in variables', () => {
   it('encrypted group_vars/host_vars, inline !vault, vars files and -e @file load as Secrets', () => {
     setVaultPassphrase(PASS);
     const inv = loadInventory(at('inventory.yml'), testSecrets);
-    const g = inv.groups.get('all')!.vars;
+    // group_vars/ files are a layer of their own (Inventory.varsDirs), apart from the inventory's inline vars.
+    const g = inv.varsDirs[0]!.groups.get('all')!;
     const h = inv.hosts.get('h1')!.vars;
     const f = readVarsFile(at('vars.yml'), 'vars file', testSecrets);
     const e = parseExtraVars([`@${at('extra.yml')}`], testSecrets);
