@@ -216,7 +216,7 @@ const NOT_EXPRESSIBLE: Record<string, string> = {
   '23-template-unclosed-if': 'the problem is Handlebars syntax inside a .hbs template',
   '24-template-undefined-variable': 'which variables a host has depends on its inventory, facts and precedence',
   '25-task-argument-undefined-variable': 'which variables a host has depends on its inventory, facts and precedence',
-  '100-verify-plan-undefined-variable': 'which variables a host has depends on its inventory, facts and precedence',
+  '102-verify-plan-undefined-variable': 'which variables a host has depends on its inventory, facts and precedence',
   '26-variable-reference-cycle': 'a cycle between the values of variables (template references)',
   '27-missing-vars-file': 'whether a vars file exists is a question for the file system',
   '28-extra-vars-missing-file': 'a command-line argument (-e @file)',
