@@ -88,7 +88,7 @@ function hostOrigins(inventory: Inventory, host: string, extra: Vars, cli: Vars)
   const all: Vars = { ...Object.assign({}, ...layers.map((l) => l.vars)), ...extra };
   const spellings = (name: string) => [name, ...((connectionVars as Record<string, { aliases: string[] }>)[name]?.aliases ?? [])];
   set(Object.fromEntries(Object.entries(cli).filter(([k]) => !spellings(k).some((s) => s in all))), 'command line', [], (k) => FLAG_OF[k] ?? k);
-  for (const l of layers) set(l.vars, l.layer, l.source ? varFiles(l.source.dir, l.source.kind, l.source.name) : []);
+  for (const l of layers) set(l.vars, l.label, l.source ? varFiles(l.source.dir, l.source.kind, l.source.name) : []);
   for (const [k, value] of Object.entries(extra)) {
     out.delete(k);
     out.set(k, { value, layer: 'extra vars', where: '-e' });

@@ -188,13 +188,14 @@ export function namedVarLayers(inventory: Inventory, hostName: string): NamedVar
   const groups = host?.groups ?? ['all'];
   const fromDir = (d: VarsDir, kind: 'group_vars' | 'host_vars', name: string, vars: Vars): NamedVarLayer => ({
     layer: `${displayPath(path.join(d.dir, kind, name))}[.yml|.yaml|.json|/] (beside the ${d.beside})`,
+    label: kind === 'group_vars' ? `group ${name}` : 'host',
     vars,
     source: { dir: d.dir, kind, name },
   });
-  const out: NamedVarLayer[] = groups.map((g) => ({ layer: `inventory: vars of group ${g}`, vars: inventory.groups.get(g)?.vars ?? {} }));
+  const out: NamedVarLayer[] = groups.map((g) => ({ layer: `inventory: vars of group ${g}`, label: `group ${g}`, vars: inventory.groups.get(g)?.vars ?? {} }));
   for (const d of inventory.varsDirs) out.push(fromDir(d, 'group_vars', 'all', d.groups.get('all') ?? {}));
   for (const d of inventory.varsDirs) for (const g of groups) if (g !== 'all') out.push(fromDir(d, 'group_vars', g, d.groups.get(g) ?? {}));
-  out.push({ layer: `inventory: host ${hostName}`, vars: host?.inlineVars ?? {} });
+  out.push({ layer: `inventory: host ${hostName}`, label: 'host', vars: host?.inlineVars ?? {} });
   for (const d of inventory.varsDirs) out.push(fromDir(d, 'host_vars', hostName, d.hosts.get(hostName) ?? {}));
   return out.filter((l) => Object.keys(l.vars).length);
 }
@@ -202,6 +203,8 @@ export function namedVarLayers(inventory: Inventory, hostName: string): NamedVar
 /** One layer of a host's inventory variables; `source`: the group_vars/host_vars entry it was read from. */
 export interface NamedVarLayer {
   layer: string;
+  /** Short: "group <name>" or "host" (the file says which of a group's layers). */
+  label: string;
   vars: Vars;
   source?: { dir: string; kind: 'group_vars' | 'host_vars'; name: string };
 }
