@@ -35,8 +35,11 @@ export interface ShellOptions {
   /** Host label for errors. */
   label: string;
   host: string;
-  /** Starts the shell; rejects when it cannot. */
-  start: () => Promise<ShellProcess>;
+  /**
+   * Starts the shell; rejects when it cannot. `first`: a framed script the shell runs before it reads
+   * its stdin (it travels in the exec request: see inlineCommand).
+   */
+  start: (first?: Buffer) => Promise<ShellProcess>;
   /** Why the shell ended before answering, when the transport knows better (a lost connection, sudo's refusal). */
   explainEnd?: (code: number, stderr: string) => Error | undefined;
 }
@@ -51,6 +54,10 @@ interface Pending {
   started?: Promise<ShellProcess>;
   /** Shell text printing this script's end markers (a token unique to it). */
   endShell: string;
+  /** Nothing secret in it: it may be sent in the command that starts the shell. */
+  inline: boolean;
+  /** The shell start whose command carried it (then it is not written to that shell's stdin). */
+  sentWith?: Promise<ShellProcess>;
   out: Buffer;
   err: Buffer;
   /** The end markers, and where they were found in out/err (-1: not yet). */
@@ -79,12 +86,12 @@ export class ShellSession {
   constructor(private readonly opts: ShellOptions) {}
 
   /** Runs one script; resolves with its stdout, stderr and exit status. Its timeout counts from when the scripts before it are done. */
-  run(script: string | Buffer, timeoutMs?: number): Promise<CommandResult> {
+  run(script: string | Buffer, timeoutMs?: number, inline = false): Promise<CommandResult> {
     if (this.closed) return Promise.reject(this.closedError());
     return new Promise<CommandResult>((resolve, reject) => {
       const end = scriptEnd(newNonce());
       const p: Pending = {
-        body: Buffer.isBuffer(script) ? script : Buffer.from(script), timeoutMs, endShell: end.shell,
+        body: Buffer.isBuffer(script) ? script : Buffer.from(script), timeoutMs, endShell: end.shell, inline,
         out: Buffer.alloc(0), err: Buffer.alloc(0), outMark: end.out, errMark: end.err, outAt: -1, errAt: -1, outEnd: -1,
         start: 0, resolve, reject,
       };
@@ -118,15 +125,20 @@ export class ShellSession {
 
   /** Writes `p` to the current shell (started when there is none). */
   private send(p: Pending): void {
-    const started = (this.proc ??= this.spawn());
+    if (!this.proc) {
+      // The shell's first script, when it may, rides in the exec request: no round trip of its own.
+      const first = p.inline && !p.body.includes(0) ? framed(p) : undefined;
+      const carried = first && first.length <= MAX_INLINE ? first : undefined;
+      this.proc = this.spawn(carried);
+      if (carried) p.sentWith = this.proc;
+    }
+    const started = this.proc;
     p.started = started;
     started.then(
       (proc) => {
         if (!this.pending.includes(p)) return;
         p.proc = proc;
-        // The script is one quoted word evaluated in a subshell (see evalWord): nothing in it, not even a
-        // syntax error, an unclosed here-document or this framing's own markers, reaches the session's shell.
-        proc.stdin.write(Buffer.concat([Buffer.from('(eval '), shQuoteBytes(p.body), Buffer.from(`) </dev/null; ${p.endShell}\n`)]));
+        if (p.sentWith !== started) proc.stdin.write(framed(p));
         if (this.pending[0] === p) this.running(p);
       },
       (e: Error) => {
@@ -169,14 +181,14 @@ export class ShellSession {
     if (this.proc === started) this.proc = undefined;
     const behind = this.pending.filter((x, i) => i > 0 && x.proc === proc);
     for (const x of behind) {
-      Object.assign(x, { proc: undefined, out: Buffer.alloc(0), err: Buffer.alloc(0), outAt: -1, errAt: -1, outEnd: -1 });
+      Object.assign(x, { proc: undefined, sentWith: undefined, out: Buffer.alloc(0), err: Buffer.alloc(0), outAt: -1, errAt: -1, outEnd: -1 });
       if (this.closed) this.settle(x, this.closedError());
       else this.send(x);
     }
   }
 
-  private async spawn(): Promise<ShellProcess> {
-    const proc = await this.opts.start();
+  private async spawn(first?: Buffer): Promise<ShellProcess> {
+    const proc = await this.opts.start(first);
     const started = this.proc!;
     proc.stdin.on('error', () => {}); // a shell that died is reported by `ended`
     proc.stdout.on('data', (d: Buffer) => this.feed(proc, 'out', d));
@@ -251,6 +263,30 @@ export class ShellSession {
   }
 }
 
+/**
+ * A script as the session's shell reads it. The script is one quoted word evaluated in a subshell
+ * (see evalWord): nothing in it, not even a syntax error, an unclosed here-document or this framing's
+ * own markers, reaches the session's shell.
+ */
+function framed(p: Pending): Buffer {
+  return Buffer.concat([Buffer.from('(eval '), shQuoteBytes(p.body), Buffer.from(`) </dev/null; ${p.endShell}\n`)]);
+}
+
+/** The longest first script sent in the exec request (its command line stays far below Linux's 128 KiB per argument). */
+const MAX_INLINE = 24 * 1024;
+
+/**
+ * The command that starts a shell which first runs `first` (a framed script), then reads the next
+ * scripts from stdin, as `sh -s` does. `first` travels as printf's format in octal escapes, so the
+ * command holds only letters, digits, a few punctuation marks, backslashes and the quotes around it:
+ * nothing any login shell (sh, bash, csh, fish) reads differently, no newline, no `!`.
+ */
+export function inlineCommand(first: Buffer): string {
+  let esc = '';
+  for (const b of first) esc += /[A-Za-z0-9_.,:/=+@ ]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
+  return `sh -c 'eval "$(printf "$1")"; exec sh -s' sh '${esc}'`;
+}
+
 /** How a transport starts a shell (`wrapped.command`, possibly under sudo) and runs a one-shot command. */
 export interface ShellTransport {
   label: string;
@@ -284,7 +320,7 @@ export class ScriptShells {
       shell = new ShellSession({
         label: this.t.label,
         host: this.t.host,
-        start: () => this.t.start(wrapped),
+        start: (first) => this.t.start(first ? wrapBecome(inlineCommand(first), becomeTarget(this.t.become, opts.become), this.t.loginUser) : wrapped),
         explainEnd: (code, stderr) => {
           const why = wrapped.becomeUser && code !== 0 ? becomeRefusal(stderr, wrapped.becomeMethod) : undefined;
           return why ? new ConnectError(`become (${describeBecome(wrapped)}) failed on ${this.t.label}: ${why}`, { host: this.t.host }) : undefined;
@@ -292,7 +328,7 @@ export class ScriptShells {
       });
       this.shells.set(id, shell);
     }
-    return shell.run(script, opts.timeoutMs);
+    return shell.run(script, opts.timeoutMs, opts.public);
   }
 
   /** Ends every shell right behind the scripts already sent, and waits for their answers (and the one-shot ones). */

@@ -2,6 +2,7 @@
 // behave as if it ran alone under `sh -s` — its own stdout bytes, stderr and exit status, no reading
 // of the scripts after it — over both transports.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
@@ -161,5 +162,45 @@ test('shell session: a timeout abandons the shell, and the scripts queued behind
     assert.equal(c.execCount - before, 2, 'the abandoned shell and one new one');
   } finally {
     await c.close();
+  }
+});
+
+/** Bytes a script may hold, everything a quoting slip would show: quotes, `!`, `%`, `$`, backslashes, newlines, high bytes. */
+const TRICKY = `printf '%s\\n' "it's \\"quoted\\" 100% \\$HOME !x \`y\`"; printf 'a\\\\b\\001\\377\\n'; echo 'end'; exit 3`;
+
+test('a public first script rides in the exec request, as every login shell reads it (sh, bash, zsh, fish)', async () => {
+  const { inlineCommand } = await import('../../src/connectors/shell-session.js');
+  const want = spawnSync('sh', ['-c', TRICKY]);
+  for (const shell of ['dash', 'bash', 'zsh', 'fish'].filter((s) => spawnSync('sh', ['-c', `command -v ${s}`]).status === 0)) {
+    // The inlined script runs first, then the shell reads stdin as `sh -s`.
+    const r = spawnSync(shell, ['-c', inlineCommand(Buffer.from(`( ${TRICKY} ); echo "rc=$?"\n`))], { input: 'echo from-stdin\n' });
+    assert.deepEqual(r.stdout, Buffer.concat([want.stdout, Buffer.from('rc=3\nfrom-stdin\n')]), `${shell}: ${r.stderr}`);
+  }
+  const cmd = inlineCommand(Buffer.from(TRICKY));
+  const word = /^sh -c '[^']*' sh '([^']*)'$/.exec(cmd)?.[1];
+  assert.match(word ?? '', /^[A-Za-z0-9_.,:/=+@ \\]+$/, `the script's word holds letters, digits, a few marks and printf escapes only: ${cmd}`);
+});
+
+test('ssh: a public first script costs no round trip of its own; its output, status and the scripts after it are as over stdin', async () => {
+  const env = await proxied(10);
+  try {
+    const results: { turns: number; out: string[] }[] = [];
+    for (const pub of [false, true]) {
+      const c = await connect(env.addr);
+      const rec = env.px.connections[env.px.connections.length - 1]!;
+      const before = rec.roundTrips;
+      const first = await c.script(TRICKY, { public: pub });
+      const turns = rec.roundTrips - before;
+      const next = await c.script('echo next; echo err >&2');
+      results.push({ turns, out: [first.stdout.toString('latin1'), first.stderr, String(first.exitCode), next.stdout.toString(), next.stderr] });
+      await c.close();
+    }
+    assert.deepEqual(results[1]!.out, results[0]!.out);
+    assert.equal(results[0]!.out[2], '3');
+    assert.equal(results[1]!.turns, results[0]!.turns - 1, `over stdin ${results[0]!.turns} round trips, in the exec request ${results[1]!.turns}`);
+    assert.match(env.ts.execs[env.ts.execs.length - 1]!.command, /^sh -c 'eval /, 'the shell was started with the script');
+    assert.equal(env.ts.execs[0]!.command, 'sh -s', 'a script not marked public never travels in the command');
+  } finally {
+    await env.close();
   }
 });
