@@ -279,7 +279,8 @@ const MAX_INLINE = 24 * 1024;
  * The command that starts a shell which first runs `first` (a framed script), then reads the next
  * scripts from stdin, as `sh -s` does. `first` travels as printf's format in octal escapes, so the
  * command holds only letters, digits, a few punctuation marks, backslashes and the quotes around it:
- * nothing any login shell (sh, bash, csh, fish) reads differently, no newline, no `!`.
+ * nothing a login shell reads differently (dash, bash, zsh, fish: test/unit/shell-session.test.ts); the
+ * escaped word holds no newline, `!` or `$` (csh would read those even between single quotes).
  */
 export function inlineCommand(first: Buffer): string {
   let esc = '';
