@@ -280,7 +280,7 @@ const MAX_INLINE = 24 * 1024;
  * scripts from stdin, as `sh -s` does. `first` travels as printf's format in octal escapes, so the
  * command holds only letters, digits, a few punctuation marks, backslashes and the quotes around it:
  * nothing a login shell reads differently (dash, bash, zsh, fish: test/unit/shell-session.test.ts); the
- * escaped word holds no newline, `!` or `$` (csh would read those even between single quotes).
+ * escaped word holds no newline and no `!` (csh reads both even between single quotes) and no `$`.
  */
 export function inlineCommand(first: Buffer): string {
   let esc = '';
