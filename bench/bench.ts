@@ -95,6 +95,10 @@ function parseArgs(argv: string[]): Opts {
     }
   }
   if (!Number.isInteger(o.hosts) || o.hosts < 1 || !Number.isInteger(o.forks) || o.forks < 1) usage();
+  if (o.scale && o.rtt) {
+    process.stderr.write('--rtt and --scale do not combine yet: run the latency series at one size (--hosts N --rtt …)\n');
+    usage();
+  }
   return o;
 }
 
