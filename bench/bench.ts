@@ -16,6 +16,7 @@ import { down, up, type Fleet, type SshdFlavour } from '../test/fleet/fleet.js';
 import { writeRelayInventory } from '../test/integration/relay-inventory.js';
 import { cleanStaleCgroups, measure, settle, stopRunning, type Measurement } from './measure.js';
 import { floorCommand } from './floor.js';
+import { proxyFleet, rttFloor, spread, type ProxiedFleet, type RttFloor } from './rtt.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..'); // dist/bench → repo
@@ -35,6 +36,12 @@ const PHASES: { id: PhaseId; label: string }[] = [
 interface Opts {
   hosts: number; only?: Tool; personality?: string; sshd?: SshdFlavour; forks: number; keep: boolean; scale: boolean;
   sizes: number[]; out: string; profile: boolean; verbose: boolean; postfixMode: 'params' | 'template';
+  /** `--rtt 0,50,100`: each value a fresh fleet per tool behind delaying proxies (bench/rtt.ts). */
+  rtt?: number[];
+  /** Longest wait for a quiet machine before each phase, s (default 90). */
+  settleMaxS: number;
+  /** `--cli FILE`: another build's dist/fleetplan.js (an A/B against an earlier commit). */
+  cli: string;
 }
 
 function usage(): never {
@@ -54,12 +61,17 @@ function usage(): never {
                        a lineinfile loop); default template
   --profile            fleetplan runs under node --cpu-prof (profiles in the log dir) and with -v
   --out DIR            work dir (default /tmp/fleetplan-bench); logs stay in DIR/logs
+  --rtt MS[,MS…]       every host behind a delaying TCP proxy (RTT/2 each way) for both tools, one fresh
+                       fleet per value and tool; adds round trips per host and the RTT floor (TCP + SSH
+                       handshake + one exec, a minimal ssh2 client) to the report
+  --settle-max S       wait at most S seconds for a quiet machine before each phase (default 90)
+  --cli FILE           run this fleetplan bundle instead of dist/fleetplan.js (A/B against another build)
 `);
   process.exit(2);
 }
 
 function parseArgs(argv: string[]): Opts {
-  const o: Opts = { hosts: 20, forks: 20, keep: false, scale: false, sizes: [20, 200, 500, 1000], out: '/tmp/fleetplan-bench', profile: false, verbose: false, postfixMode: 'template' };
+  const o: Opts = { settleMaxS: 90, cli, hosts: 20, forks: 20, keep: false, scale: false, sizes: [20, 200, 500, 1000], out: '/tmp/fleetplan-bench', profile: false, verbose: false, postfixMode: 'template' };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i]!;
     const val = () => { const v = argv[++i]; if (v === undefined) usage(); return v; };
@@ -75,12 +87,19 @@ function parseArgs(argv: string[]): Opts {
       case '--profile': o.profile = true; break;
       case '--postfix-mode': { const v = val(); if (v !== 'params' && v !== 'template') usage(); o.postfixMode = v; break; }
       case '--out': o.out = path.resolve(val()); break;
+      case '--cli': o.cli = path.resolve(val()); break;
+      case '--settle-max': o.settleMaxS = Number(val()); break;
+      case '--rtt': o.rtt = val().split(',').map(Number); if (o.rtt.some((x) => !Number.isFinite(x) || x < 0 || x > 5000)) usage(); break;
       case '-h': case '--help': usage();
       // falls through (usage exits)
       default: process.stderr.write(`unknown option ${a}\n`); usage();
     }
   }
   if (!Number.isInteger(o.hosts) || o.hosts < 1 || !Number.isInteger(o.forks) || o.forks < 1) usage();
+  if (o.scale && o.rtt) {
+    process.stderr.write('--rtt and --scale do not combine yet: run the latency series at one size (--hosts N --rtt …)\n');
+    usage();
+  }
   return o;
 }
 
@@ -202,6 +221,8 @@ interface PhaseResult extends Measurement {
   sessions: { min: number; avg: number; max: number };
   conns: { min: number; avg: number; max: number };
   changedPerHost: number; failedHosts: number; hostsInRecap: number;
+  /** With --rtt: each host's round trips in the phase (its connections' summed), min/avg/max. */
+  roundTrips?: { min: number; avg: number; max: number };
   /** fleetplan's own "N host(s) in X s" (engine time without process start-up). */
   engineS?: number;
   /** How long the machine took to quieten before the phase, and how busy it was then (share of its CPUs). */
@@ -213,6 +234,9 @@ interface ToolRun {
   tool: Tool; hosts: number; personality: string; upS: number; phases: PhaseResult[]; digests?: Record<string, string>;
   /** bench/floor.ts on the same fleet right after fleetplan's no-change run: logins + the status reads any tool runs. */
   floor?: Measurement;
+  /** With --rtt: the proxies' RTT (ms) and the RTT floor measured on this fleet (bench/rtt.ts). */
+  rttMs?: number;
+  rttFloor?: RttFloor;
 }
 
 const activeFleets = new Set<string>();
@@ -240,8 +264,8 @@ function parseRecap(tool: Tool, text: string) {
   return { hosts, changedPerHost: hosts ? changed / hosts : 0, failedHosts };
 }
 
-async function runTool(tool: Tool, n: number, personality: string, o: Opts, logDir: string, last: boolean): Promise<ToolRun> {
-  const work = path.join(o.out, `${tool}-${n}`);
+async function runTool(tool: Tool, n: number, personality: string, o: Opts, logDir: string, last: boolean, rttMs?: number): Promise<ToolRun> {
+  const work = path.join(o.out, `${tool}-${n}${rttMs === undefined ? '' : `-rtt${rttMs}`}`);
   const fleetDir = path.join(work, 'fleet');
   mkdirSync(work, { recursive: true });
   log(`${tool}: bringing up ${n} fresh ${personality} host(s) …`);
@@ -249,11 +273,15 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
   activeFleets.add(fleetDir);
   const fleet = await up({ os: personality, count: n, out: fleetDir, sshd: o.sshd, log: (m) => log(`fleet: ${m}`) });
   const upS = (Date.now() - t0) / 1000;
-  const run: ToolRun = { tool, hosts: n, personality, upS, phases: [] };
+  const run: ToolRun = { tool, hosts: n, personality, upS, phases: [], rttMs };
+  let px: ProxiedFleet | undefined;
   try {
+    // With --rtt the tools see the proxies (inventory, known_hosts); fleet.exec stays nsenter.
+    if (rttMs !== undefined) px = await proxyFleet(fleet, rttMs, work);
+    const seen = px?.fleet ?? fleet;
     let inv: string;
-    if (tool === 'fleetplan') inv = writeRelayInventory(fleet, path.join(work, 'inventory.yml'), { relayPassword: RELAY_PASSWORD });
-    else { inv = path.join(work, 'inventory.ini'); writeAnsibleInventory(fleet, inv); }
+    if (tool === 'fleetplan') inv = writeRelayInventory(seen, path.join(work, 'inventory.yml'), { relayPassword: RELAY_PASSWORD });
+    else { inv = path.join(work, 'inventory.ini'); writeAnsibleInventory(seen, inv); }
     const extra = o.postfixMode === 'params' ? [] : ['-e', `postfix_mode=${o.postfixMode}`];
     for (const ph of PHASES) {
       const logFile = path.join(logDir, `${tool}-${n}-${ph.id}.log`);
@@ -261,7 +289,7 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
       if (tool === 'fleetplan') {
         cmd = process.execPath;
         const prof = o.profile ? ['--cpu-prof', '--cpu-prof-dir', path.join(logDir, `prof-${tool}-${n}-${ph.id}`)] : [];
-        args = [...prof, cli, 'apply', path.join(repo, 'plans/relay.yml'), '-i', inv, '--forks', String(o.forks),
+        args = [...prof, o.cli, 'apply', path.join(repo, 'plans/relay.yml'), '-i', inv, '--forks', String(o.forks),
           ...(ph.id === 'check' ? ['--check', '--diff'] : []), ...(o.profile ? ['-v'] : []), ...extra,
           // Per-host output, as in every earlier bench run: comparable, and parseRecap reads each changed host's recap line.
           '--no-group'];
@@ -275,35 +303,44 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
           ANSIBLE_SSH_CONTROL_PATH_DIR: cp, ANSIBLE_LOCAL_TEMP: path.join(work, 'tmp') };
       }
       const before = await sshCounts(fleet);
-      const quiet = await settle();
+      const quiet = await settle(undefined, o.settleMaxS);
+      const mark = px?.mark();
       log(`${tool} ${n}: ${ph.label} … (machine ${(quiet.busy * 100).toFixed(0)} % busy after ${quiet.waitedS.toFixed(0)} s settling)`);
       const m = await measure(cmd, args, { cwd: repo, env, logFile });
       const after = await sshCounts(fleet);
+      const rts = px && mark ? spread([...px.since(mark).values()].map((x) => x.roundTrips)) : undefined;
       const text = readFileSync(logFile, 'utf8');
       const recap = parseRecap(tool, text);
       const engine = tool === 'fleetplan' ? /(\d+) host\(s\) in ([\d.]+) s/.exec(text) : null;
       const ds = fleet.hosts.map((h) => after.get(h.name)!.sessions - before.get(h.name)!.sessions);
       const dc = fleet.hosts.map((h) => after.get(h.name)!.conns - before.get(h.name)!.conns);
       const r: PhaseResult = { phase: ph.id, ...m, sessions: stats(ds), conns: stats(dc), changedPerHost: recap.changedPerHost,
-        failedHosts: recap.failedHosts, hostsInRecap: recap.hosts, engineS: engine ? Number(engine[2]) : undefined, settle: quiet, log: logFile };
+        failedHosts: recap.failedHosts, hostsInRecap: recap.hosts, engineS: engine ? Number(engine[2]) : undefined, settle: quiet, log: logFile, roundTrips: rts };
       run.phases.push(r);
       const ok = m.code === 0 && recap.failedHosts === 0 && recap.hosts === n;
       log(`${tool} ${n}: ${ph.label}: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU, ${m.rssTreeMB.toFixed(0)} MB, ` +
-        `${r.sessions.avg.toFixed(1)} sessions/host, changed/host ${recap.changedPerHost.toFixed(1)}${ok ? '' : ` — FAILED (exit ${m.code}, ${recap.failedHosts} failed, ${recap.hosts}/${n} in recap; see ${logFile})`}`);
+        `${r.sessions.avg.toFixed(1)} sessions/host, ${rts ? `${rts.avg.toFixed(1)} round trips/host, ` : ''}changed/host ${recap.changedPerHost.toFixed(1)}${ok ? '' : ` — FAILED (exit ${m.code}, ${recap.failedHosts} failed, ${recap.hosts}/${n} in recap; see ${logFile})`}`);
     }
     if (tool === 'fleetplan' && floorCommand(personality)) run.floor = await measureFloor(inv, n, personality, o, path.join(logDir, `floor-${n}.log`));
+    if (px) {
+      await settle(undefined, o.settleMaxS);
+      run.rttFloor = await rttFloor(px, o.forks);
+      const f = run.rttFloor;
+      log(`RTT floor (${rttMs} ms): ${f.roundTrips.avg.toFixed(1)} round trips/host, ${f.ms.avg.toFixed(0)} ms/host${f.failed ? ` — ${f.failed} FAILED` : ''}`);
+    }
     run.digests = await digests(fleet);
     writeFileSync(path.join(logDir, `${tool}-${n}-state.txt`), Object.entries(run.digests).map(([h, d]) => `== ${h}\n${d}\n`).join(''));
   } finally {
     if (o.keep && last) { activeFleets.delete(fleetDir); log(`--keep: fleet left up in ${fleetDir} (inventory ${path.join(work, tool === 'fleetplan' ? 'inventory.yml' : 'inventory.ini')}); tear down with: npm run fleet -- down --out ${fleetDir}`); }
     else { log(`${tool}: tearing the fleet down`); await down(fleetDir); activeFleets.delete(fleetDir); }
+    await px?.close();
   }
   return run;
 }
 
 /** The floor under the no-change run, measured like a phase (bench/floor.ts), over the same inventory. */
 async function measureFloor(inventory: string, n: number, personality: string, o: Opts, logFile: string): Promise<Measurement> {
-  await settle();
+  await settle(undefined, o.settleMaxS);
   const m = await measure(process.execPath, [floorJs, inventory, personality, String(o.forks)], { cwd: repo, env: process.env, logFile });
   log(`floor ${n}: logins + status reads only: ${m.wallS.toFixed(1)} s wall, ${m.cpuS.toFixed(1)} s CPU${m.code ? ` — FAILED (see ${logFile})` : ''}`);
   return m;
@@ -318,8 +355,11 @@ const ratio = (a: number, b: number) => (b > 0 ? `${(a / b).toFixed(a / b >= 10 
 
 function comparisonTable(runs: ToolRun[]): string {
   const out: string[] = [];
+  const withRt = runs.some((r) => r.rttMs !== undefined);
+  const rtCell = (p: PhaseResult) => (withRt ? [lpad(p.roundTrips ? `${p.roundTrips.min}/${f1(p.roundTrips.avg)}/${p.roundTrips.max}` : '—', 22)] : []);
   const hdr = [pad('phase', 26), pad('tool', 10), lpad('wall s', 8), lpad('CPU s', 8), lpad('hosts CPU', 10), lpad('RSS MB', 8), lpad('max proc', 9),
-    lpad('procs', 6), lpad('sessions/host min/avg/max', 27), lpad('conns/host', 11), lpad('changed/host', 13)].join(' ');
+    lpad('procs', 6), lpad('sessions/host min/avg/max', 27), lpad('conns/host', 11), lpad('changed/host', 13),
+    ...(withRt ? [lpad('round trips/host m/a/M', 22)] : [])].join(' ');
   out.push(hdr, '-'.repeat(hdr.length));
   for (const ph of PHASES) {
     const rows = runs.map((r) => ({ r, p: r.phases.find((x) => x.phase === ph.id) })).filter((x) => x.p);
@@ -328,7 +368,7 @@ function comparisonTable(runs: ToolRun[]): string {
       const failed = p!.code !== 0 || p!.failedHosts > 0 ? ' FAILED' : '';
       out.push([pad(i === 0 ? ph.label : '', 26), pad(r.tool, 10), lpad(f1(p!.wallS), 8), lpad(f1(p!.cpuS), 8), lpad(f1(Math.max(0, p!.machineCpuS - p!.cpuS)), 10), lpad(p!.rssTreeMB.toFixed(0), 8),
         lpad(p!.rssMaxProcMB.toFixed(0), 9), lpad(String(p!.procsPeak), 6),
-        lpad(`${s.min}/${f1(s.avg)}/${s.max}`, 27), lpad(f1(p!.conns.avg), 11), lpad(f1(p!.changedPerHost), 13)].join(' ') + failed);
+        lpad(`${s.min}/${f1(s.avg)}/${s.max}`, 27), lpad(f1(p!.conns.avg), 11), lpad(f1(p!.changedPerHost), 13), ...rtCell(p!)].join(' ') + failed);
     });
     const fp = rows.find((x) => x.r.tool === 'fleetplan')?.p; const an = rows.find((x) => x.r.tool === 'ansible')?.p;
     if (fp && an) {
@@ -340,7 +380,22 @@ function comparisonTable(runs: ToolRun[]): string {
     'ansible-playbook + forks + ssh incl. ControlPersist masters); RSS MB: peak of the summed RSS of that tree (sampled every 50 ms);',
     'hosts CPU: busy CPU of the whole machine during the phase minus the tool\'s: the test hosts\' sshd + commands (they share',
     'this machine\'s cores with the controller) and any unrelated load; max proc: largest single process (GNU time %M); sessions/conns: "Starting session" / "Accepted publickey" lines each host\'s sshd logged.');
+  if (withRt) out.push(RT_NOTE);
   return out.join('\n');
+}
+
+const RT_NOTE = 'round trips/host: counted by each host\'s delaying proxy over all its connections in the phase: the TCP handshake (1)\n' +
+  'plus every turn of the conversation (bytes or end from the tool, then from the host). The bench\'s own proxies run in its\n' +
+  'process, so their CPU is in "hosts CPU". RTT floor: a minimal ssh2 client, TCP + SSH handshake + one exec of `true`, per host.';
+
+/** The RTT floor line, and how far fleetplan's no-change run is above it in round trips. */
+function rttLines(r: ToolRun): string[] {
+  const f = r.rttFloor;
+  if (!f) return [];
+  const re = r.phases.find((p) => p.phase === 'rerun')?.roundTrips;
+  const over = re ? `; no-change ${f1(re.avg)} round trips/host = floor + ${f1(re.avg - f.roundTrips.avg)} (target ≤ floor + 1: ${re.max <= f.roundTrips.min + 1 ? 'MET' : 'MISS'})` : '';
+  return [`     RTT floor at ${r.rttMs} ms (${r.tool}'s fleet): ${f.roundTrips.min}/${f1(f.roundTrips.avg)}/${f.roundTrips.max} round trips/host, ` +
+    `${f.ms.avg.toFixed(0)} ms/host${f.failed ? `, ${f.failed} FAILED` : ''}${r.tool === 'fleetplan' ? over : ''}`];
 }
 
 const FLOOR_NOTE = 'floor: the same hosts, same forks, right after the no-change run: log in (fleetplan\'s SSH connector) and run in one exec\n' +
@@ -368,7 +423,9 @@ function targets(runs: ToolRun[], n: number): string {
   const lines: string[] = [`Targets (${n} hosts):`];
   const mark = (ok: boolean) => (ok ? 'MET ' : 'MISS');
   if (fp && an) {
-    for (const [id, want] of [['rerun', 20], ['check', 20], ['apply', 5]] as const) {
+    // Issue 19's targets where latency is measured (--rtt), the earlier ones otherwise.
+    const wants = fp.rttMs !== undefined ? ([['rerun', 40], ['check', 40], ['apply', 10]] as const) : ([['rerun', 20], ['check', 20], ['apply', 5]] as const);
+    for (const [id, want] of wants) {
       const a = get(an, id)!; const f = get(fp, id)!;
       const r = a.wallS / f.wallS;
       lines.push(`  ${mark(r >= want)} ${PHASES.find((p) => p.id === id)!.label}: Ansible/fleetplan wall ${r.toFixed(1)}× (target ≥ ${want}×)`);
@@ -379,6 +436,7 @@ function targets(runs: ToolRun[], n: number): string {
   if (re && n >= 200) lines.push(`  ${scaleTargets(re)}`);
   else if (re) lines.push(`  ${mark(re.sessions.max <= 3)} no-change run: ≤ 3 exec sessions per host (max ${re.sessions.max}, avg ${f1(re.sessions.avg)})`);
   if (fp) lines.push(...overFloor(fp).map((l) => `  ${l}`));
+  for (const r of runs) lines.push(...rttLines(r).map((l) => `  ${l}`));
   return lines.join('\n');
 }
 
@@ -458,6 +516,40 @@ function thousandTargets(big: ToolRun, fits: Map<PhaseId, number>): string[] {
   return lines;
 }
 
+/**
+ * The --rtt series: wall time and round trips per phase and tool at each RTT, and the issue's latency
+ * target for the no-change run: at most (floor round trips + 1) × RTT above the RTT-0 time per host.
+ * With forks ≥ hosts every host runs at once, so the run's growth is one host's growth.
+ */
+function rttSeries(runs: ToolRun[], forks: number): string {
+  const out: string[] = ['Latency series (wall s / round trips per host, avg):'];
+  const hdr = [pad('tool', 10), pad('phase', 26), ...runs.filter((r) => r.tool === runs[0]!.tool).map((r) => lpad(`RTT ${r.rttMs} ms`, 16))].join(' ');
+  out.push(hdr, '-'.repeat(hdr.length));
+  for (const tool of [...new Set(runs.map((r) => r.tool))]) {
+    const mine = runs.filter((r) => r.tool === tool);
+    for (const ph of PHASES) {
+      out.push([pad(tool, 10), pad(ph.label, 26), ...mine.map((r) => {
+        const p = r.phases.find((x) => x.phase === ph.id);
+        return lpad(p ? `${f1(p.wallS)} / ${p.roundTrips ? f1(p.roundTrips.avg) : '—'}` : '—', 16);
+      })].join(' '));
+    }
+    out.push([pad(tool, 10), pad('RTT floor (one exec)', 26), ...mine.map((r) => lpad(r.rttFloor ? `${(r.rttFloor.ms.avg / 1000).toFixed(2)} / ${f1(r.rttFloor.roundTrips.avg)}` : '—', 16))].join(' '));
+  }
+  const fp = runs.filter((r) => r.tool === 'fleetplan');
+  const base = fp.find((r) => r.rttMs === 0)?.phases.find((p) => p.phase === 'rerun');
+  for (const r of fp) {
+    const re = r.phases.find((p) => p.phase === 'rerun');
+    if (!base || !re || !r.rttMs || !r.rttFloor) continue;
+    // Hosts run `forks` at a time: each batch pays its hosts' round trips once.
+    const batches = Math.ceil(r.hosts / forks);
+    const budget = (r.rttFloor.roundTrips.max + 1) * r.rttMs / 1000 * batches;
+    const grew = re.wallS - base.wallS;
+    out.push(`  ${grew <= budget ? 'MET ' : 'MISS'} no-change at RTT ${r.rttMs} ms: ${f1(re.wallS)} s, +${grew.toFixed(2)} s over RTT 0 ` +
+      `(target ≤ (floor ${r.rttFloor.roundTrips.max} + 1) × ${r.rttMs} ms${batches > 1 ? ` × ${batches} batches of forks` : ''} = ${budget.toFixed(2)} s)`);
+  }
+  return out.join('\n');
+}
+
 // ---- main ----------------------------------------------------------------------------------------
 
 let cleaning = false;
@@ -486,13 +578,18 @@ async function main(): Promise<number> {
   const mach = machine();
   const speed = { startExecMs: execCostMs(), endExecMs: NaN };
   const header = `Machine: ${mach.cpu}, ${mach.memGiB} GiB, ${mach.os}, kernel ${mach.kernel}, node ${mach.node}; ${mach.ansible}\n` +
-    `Plan: plans/relay.yml vs bench/ansible/relay.yml; postfix_mode ${o.postfixMode}; personality ${personality}; sshd ${o.sshd}; forks ${o.forks}; logs ${logDir}`;
+    `Plan: plans/relay.yml vs bench/ansible/relay.yml; postfix_mode ${o.postfixMode}; personality ${personality}; sshd ${o.sshd}; forks ${o.forks}${o.cli === cli ? "" : `; fleetplan ${o.cli}`}; logs ${logDir}`;
   log(header);
 
   const runs: ToolRun[] = [];
   const sizes = o.scale ? o.sizes : [o.hosts];
+  const rtts = o.scale ? [undefined] : o.rtt ?? [undefined];
   for (const [i, n] of sizes.entries()) {
-    for (const [j, tool] of tools.entries()) runs.push(await runTool(tool, n, personality, o, logDir, i === sizes.length - 1 && j === tools.length - 1));
+    for (const [k, rtt] of rtts.entries()) {
+      for (const [j, tool] of tools.entries()) {
+        runs.push(await runTool(tool, n, personality, o, logDir, i === sizes.length - 1 && k === rtts.length - 1 && j === tools.length - 1, rtt));
+      }
+    }
   }
 
   speed.endExecMs = execCostMs();
@@ -500,13 +597,18 @@ async function main(): Promise<number> {
   let report: string;
   if (o.scale) report = `${header}\n${speedLine}\n\n${scaleTable(runs)}\n`;
   else {
-    const st = compareStates(runs);
-    report = `${header}\n${speedLine}\nFleet up: ${runs.map((r) => `${r.tool} ${r.upS.toFixed(1)} s`).join(', ')}\n\n${comparisonTable(runs)}\n\n${targets(runs, o.hosts)}\n${st ? `\n${st}\n` : ''}`;
+    const parts = rtts.map((rtt) => {
+      const group = runs.filter((r) => r.rttMs === rtt);
+      const st = compareStates(group);
+      return `${rtt === undefined ? '' : `=== RTT ${rtt} ms (every host behind a delaying proxy) ===\n`}` +
+        `Fleet up: ${group.map((r) => `${r.tool} ${r.upS.toFixed(1)} s`).join(', ')}\n\n${comparisonTable(group)}\n\n${targets(group, o.hosts)}\n${st ? `\n${st}\n` : ''}`;
+    });
+    report = `${header}\n${speedLine}\n\n${parts.join('\n')}${o.rtt ? `\n${rttSeries(runs, o.forks)}\n` : ''}`;
   }
   process.stdout.write(`\n${report}`);
   const resDir = path.join(repo, 'bench/results');
   mkdirSync(resDir, { recursive: true });
-  const resFile = path.join(resDir, `${stamp}-${o.scale ? `scale-${sizes.join('-')}` : `${o.hosts}h${o.only ? `-${o.only}` : ''}${o.postfixMode === 'template' ? '-template' : ''}`}.json`);
+  const resFile = path.join(resDir, `${stamp}-${o.scale ? `scale-${sizes.join('-')}` : `${o.hosts}h${o.only ? `-${o.only}` : ''}${o.postfixMode === 'template' ? '-template' : ''}${o.rtt ? `-rtt${o.rtt.join('-')}` : ''}`}.json`);
   writeFileSync(resFile, JSON.stringify({ date: new Date().toISOString(), machine: { ...mach, speed }, options: { ...o, personality }, runs: runs.map((r) => ({ ...r, digests: undefined })) }, null, 2) + '\n');
   writeFileSync(path.join(logDir, 'report.txt'), report);
   process.stdout.write(`\nresults: ${resFile}\n`);

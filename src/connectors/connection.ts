@@ -32,6 +32,12 @@ export interface ExecOptions {
   reportedExit?: (result: CommandResult) => number;
   /** Give up after this many milliseconds (the channel is closed, the result is an error). */
   timeoutMs?: number;
+  /**
+   * The script holds nothing secret, so when it is the first of its shell it may travel in the exec
+   * request that starts the shell (saving that round trip), where the host's process list shows it
+   * while it runs. Scripts with secrets never set it: they reach the host on stdin only.
+   */
+  public?: boolean;
 }
 
 /** A script's options: those of a command, less stdin (the script is what the shell reads). */

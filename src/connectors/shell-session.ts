@@ -8,6 +8,10 @@
 // quoted word that the subshell evaluates, so no byte of it can break the framing. After it, the
 // shell prints an end marker with the script's exit status on stdout and one on stderr, carrying a
 // token unique to the script, so no output can be taken for one (core/framing.ts scriptEnd).
+//
+// Scripts are written as soon as they are asked for, without waiting for the ones before them: the
+// shell runs them in order, and their outputs are cut apart at their end markers. Scripts sent
+// together (the lock release and the end of the shell, concurrent callers) cost one round trip.
 import { newNonce, scriptEnd } from '../core/framing.js';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
@@ -31,16 +35,29 @@ export interface ShellOptions {
   /** Host label for errors. */
   label: string;
   host: string;
-  /** Starts the shell; rejects when it cannot. */
-  start: () => Promise<ShellProcess>;
+  /**
+   * Starts the shell; rejects when it cannot. `first`: a framed script the shell runs before it reads
+   * its stdin (it travels in the exec request: see inlineCommand).
+   */
+  start: (first?: Buffer) => Promise<ShellProcess>;
   /** Why the shell ended before answering, when the transport knows better (a lost connection, sudo's refusal). */
   explainEnd?: (code: number, stderr: string) => Error | undefined;
 }
 
 interface Pending {
-  /** The shell it runs in: output and the end of an abandoned shell must not reach a later script. */
-  proc: ShellProcess;
-  token: string;
+  /** The script, kept until it is answered: scripts written behind one whose shell died are sent again. */
+  body: Buffer;
+  timeoutMs?: number;
+  /** The shell it was written to: output and the end of an abandoned shell must not reach a later script. */
+  proc?: ShellProcess;
+  /** The shell's start this script was written after (forgotten when that shell is abandoned). */
+  started?: Promise<ShellProcess>;
+  /** Shell text printing this script's end markers (a token unique to it). */
+  endShell: string;
+  /** Nothing secret in it: it may be sent in the command that starts the shell. */
+  inline: boolean;
+  /** The shell start whose command carried it (then it is not written to that shell's stdin). */
+  sentWith?: Promise<ShellProcess>;
   out: Buffer;
   err: Buffer;
   /** The end markers, and where they were found in out/err (-1: not yet). */
@@ -48,91 +65,130 @@ interface Pending {
   errMark: Buffer;
   outAt: number;
   errAt: number;
+  /** The byte after this script's stdout framing (its exit status line), once complete. */
+  outEnd: number;
   start: number;
+  timer?: NodeJS.Timeout;
   resolve: (r: CommandResult) => void;
   reject: (e: Error) => void;
 }
 
 export class ShellSession {
   private proc?: Promise<ShellProcess>;
-  private current?: Pending;
-  /** Scripts run one after another: each waits for the previous one's end markers. */
-  private queue: Promise<unknown> = Promise.resolve();
+  /**
+   * Scripts written and not yet answered, oldest first. They are written at once, without waiting
+   * for the ones before them (pipelined: one round trip for all of them), and the shell runs them
+   * one after another; each script's output is cut from the streams at its own end markers.
+   */
+  private readonly pending: Pending[] = [];
   private closed = false;
 
   constructor(private readonly opts: ShellOptions) {}
 
-  /** Runs one script; resolves with its stdout, stderr and exit status. */
-  run(script: string | Buffer, timeoutMs?: number): Promise<CommandResult> {
-    const next = this.queue.then(() => this.runNow(script, timeoutMs));
-    this.queue = next.catch(() => undefined);
-    return next;
-  }
-
-  /** Ends the shell (EOF on its stdin) once the queued scripts are done, waiting at most `waitMs` for it to exit. */
-  async close(waitMs = 1000): Promise<void> {
-    await this.queue;
-    this.closed = true;
-    const p = await this.proc?.catch(() => undefined);
-    if (!p) return;
-    p.stdin.end();
-    await Promise.race([p.ended.catch(() => undefined), new Promise((r) => setTimeout(r, waitMs).unref())]);
-  }
-
-  private async runNow(script: string | Buffer, timeoutMs?: number): Promise<CommandResult> {
-    if (this.closed) throw new ConnectError(`connection to ${this.opts.label} is closed`, { host: this.opts.host });
-    const started = (this.proc ??= this.spawn());
-    let proc: ShellProcess;
-    try {
-      proc = await started;
-    } catch (e) {
-      if (this.proc === started) this.proc = undefined;
-      throw e;
-    }
-    const token = newNonce();
-    const end = scriptEnd(token);
+  /** Runs one script; resolves with its stdout, stderr and exit status. Its timeout counts from when the scripts before it are done. */
+  run(script: string | Buffer, timeoutMs?: number, inline = false): Promise<CommandResult> {
+    if (this.closed) return Promise.reject(this.closedError());
     return new Promise<CommandResult>((resolve, reject) => {
-      let timer: NodeJS.Timeout | undefined;
-      const settle = (e: Error | undefined, r?: CommandResult) => {
-        clearTimeout(timer);
-        if (this.current?.token !== token) return;
-        this.current = undefined;
-        if (e) reject(e);
-        else resolve(r!);
+      const end = scriptEnd(newNonce());
+      const p: Pending = {
+        body: Buffer.isBuffer(script) ? script : Buffer.from(script), timeoutMs, endShell: end.shell, inline,
+        out: Buffer.alloc(0), err: Buffer.alloc(0), outMark: end.out, errMark: end.err, outAt: -1, errAt: -1, outEnd: -1,
+        start: 0, resolve, reject,
       };
-      this.current = {
-        proc, token, out: Buffer.alloc(0), err: Buffer.alloc(0),
-        outMark: end.out, errMark: end.err, outAt: -1, errAt: -1,
-        start: performance.now(), resolve: (r) => settle(undefined, r), reject: (e) => settle(e),
-      };
-      if (timeoutMs !== undefined) {
-        timer = setTimeout(() => {
-          // The script may still be running: this shell is unusable now, the next script gets a new one.
-          this.forget(started);
-          proc.kill();
-          settle(new CommandTimeoutError(`command timed out after ${timeoutMs} ms on ${this.opts.label}`, { host: this.opts.host }));
-        }, timeoutMs);
-      }
-      const body = Buffer.isBuffer(script) ? script : Buffer.from(script);
-      // The script is one quoted word evaluated in a subshell (see evalWord): nothing in it, not even a
-      // syntax error, an unclosed here-document or this framing's own markers, reaches the session's shell.
-      proc.stdin.write(
-        Buffer.concat([
-          Buffer.from('(eval '),
-          shQuoteBytes(body),
-          Buffer.from(`) </dev/null; ${end.shell}\n`),
-        ]),
-      );
+      this.pending.push(p);
+      this.send(p);
     });
   }
 
-  /** A later script starts a new shell. */
-  private forget(started: Promise<ShellProcess>): void {
-    if (this.proc === started) this.proc = undefined;
+  /**
+   * Ends the shell: EOF on its stdin right behind the scripts already sent (the shell runs them, then
+   * exits: no round trip of its own), then waits for their answers and at most `waitMs` for the exit.
+   */
+  async close(waitMs = 1000): Promise<void> {
+    this.closed = true;
+    const answered = Promise.allSettled(this.pending.map((p) => new Promise<void>((r) => {
+      const { resolve, reject } = p;
+      p.resolve = (x) => (resolve(x), r());
+      p.reject = (e) => (reject(e), r());
+    })));
+    // Registered after every pending write on this start, so it runs after them.
+    const proc = await this.proc?.catch(() => undefined);
+    proc?.stdin.end();
+    await answered;
+    if (!proc) return;
+    await Promise.race([proc.ended.catch(() => undefined), new Promise((r) => setTimeout(r, waitMs).unref())]);
   }
 
-  private async spawn(): Promise<ShellProcess> {
-    const proc = await this.opts.start();
+  private closedError(): Error {
+    return new ConnectError(`connection to ${this.opts.label} is closed`, { host: this.opts.host });
+  }
+
+  /** Writes `p` to the current shell (started when there is none). */
+  private send(p: Pending): void {
+    if (!this.proc) {
+      // The shell's first script, when it may, rides in the exec request: no round trip of its own.
+      const first = p.inline && !p.body.includes(0) ? framed(p) : undefined;
+      const carried = first && first.length <= MAX_INLINE ? first : undefined;
+      this.proc = this.spawn(carried);
+      if (carried) p.sentWith = this.proc;
+    }
+    const started = this.proc;
+    p.started = started;
+    started.then(
+      (proc) => {
+        if (!this.pending.includes(p)) return;
+        p.proc = proc;
+        if (p.sentWith !== started) proc.stdin.write(framed(p));
+        if (this.pending[0] === p) this.running(p);
+      },
+      (e: Error) => {
+        if (this.proc === started) this.proc = undefined;
+        this.settle(p, e);
+      },
+    );
+  }
+
+  /** `p` is the oldest unanswered script: the shell is running it now. */
+  private running(p: Pending): void {
+    p.start = performance.now();
+    if (p.timeoutMs === undefined) return;
+    p.timer = setTimeout(() => {
+      // The script may still be running: this shell is unusable now; the scripts behind it never started.
+      const proc = p.proc!;
+      this.abandon(p.started!, proc);
+      proc.kill();
+      this.settle(p, new CommandTimeoutError(`command timed out after ${p.timeoutMs} ms on ${this.opts.label}`, { host: this.opts.host }));
+    }, p.timeoutMs);
+  }
+
+  /** Answers `p` (the oldest) and starts the clock of the next. */
+  private settle(p: Pending, e: Error | undefined, r?: CommandResult): void {
+    const i = this.pending.indexOf(p);
+    if (i < 0) return;
+    this.pending.splice(i, 1);
+    clearTimeout(p.timer);
+    if (e) p.reject(e);
+    else p.resolve(r!);
+    const next = this.pending[0];
+    if (i === 0 && next?.proc && next.start === 0) this.running(next);
+  }
+
+  /**
+   * A later script starts a new shell, and those written behind the current one to the abandoned
+   * shell (which never ran them: it runs scripts in order) are sent again to the new one.
+   */
+  private abandon(started: Promise<ShellProcess>, proc: ShellProcess): void {
+    if (this.proc === started) this.proc = undefined;
+    const behind = this.pending.filter((x, i) => i > 0 && x.proc === proc);
+    for (const x of behind) {
+      Object.assign(x, { proc: undefined, sentWith: undefined, out: Buffer.alloc(0), err: Buffer.alloc(0), outAt: -1, errAt: -1, outEnd: -1 });
+      if (this.closed) this.settle(x, this.closedError());
+      else this.send(x);
+    }
+  }
+
+  private async spawn(first?: Buffer): Promise<ShellProcess> {
+    const proc = await this.opts.start(first);
     const started = this.proc!;
     proc.stdin.on('error', () => {}); // a shell that died is reported by `ended`
     proc.stdout.on('data', (d: Buffer) => this.feed(proc, 'out', d));
@@ -145,11 +201,15 @@ export class ShellSession {
   }
 
   private ended(started: Promise<ShellProcess>, proc: ShellProcess, code: number | undefined, lost?: Error): void {
-    this.forget(started);
-    const cur = this.current;
-    if (cur?.proc !== proc) return;
+    const cur = this.pending[0];
+    if (cur?.proc !== proc) {
+      if (this.proc === started) this.proc = undefined;
+      return;
+    }
+    this.abandon(started, proc);
     const stderr = cur.err.toString();
-    cur.reject(
+    this.settle(
+      cur,
       lost ??
         this.opts.explainEnd?.(code ?? -1, stderr) ??
         new OperationError(
@@ -159,10 +219,29 @@ export class ShellSession {
     );
   }
 
-  /** Collects the current script's output until both end markers have arrived. */
+  /**
+   * Hands `d` to the scripts of this shell in order: each takes bytes up to and including its end
+   * marker on that stream; what follows belongs to the next one.
+   */
   private feed(proc: ShellProcess, stream: 'out' | 'err', d: Buffer): void {
-    const cur = this.current;
-    if (cur?.proc !== proc) return;
+    let rest: Buffer | undefined = d;
+    while (rest?.length) {
+      const cur = this.pending.find((x) => x.proc === proc && (stream === 'out' ? x.outEnd < 0 : x.errAt < 0));
+      if (!cur) return;
+      rest = this.take(cur, stream, rest);
+      if (cur.outEnd >= 0 && cur.errAt >= 0) {
+        this.settle(cur, undefined, {
+          stdout: Buffer.from(cur.out.subarray(0, cur.outAt)),
+          stderr: cur.err.subarray(0, cur.errAt).toString(),
+          exitCode: Number(cur.out.subarray(cur.outAt + cur.outMark.length, cur.outEnd - 1).toString()),
+          ms: Math.round(performance.now() - cur.start),
+        });
+      }
+    }
+  }
+
+  /** Appends `d` to `cur`'s stream; returns the bytes past its end marker (the next script's), if any. */
+  private take(cur: Pending, stream: 'out' | 'err', d: Buffer): Buffer | undefined {
     const had = cur[stream].length;
     cur[stream] = had ? Buffer.concat([cur[stream], d]) : d;
     // Only the new bytes (and a marker begun just before them) are searched: a large output
@@ -170,16 +249,43 @@ export class ShellSession {
     const mark = stream === 'out' ? cur.outMark : cur.errMark;
     const at = stream === 'out' ? 'outAt' : 'errAt';
     if (cur[at] < 0) cur[at] = cur[stream].indexOf(mark, Math.max(0, had - mark.length));
-    if (cur.outAt < 0 || cur.errAt < 0) return;
-    const nl = cur.out.indexOf(0x0a, cur.outAt + cur.outMark.length);
-    if (nl < 0) return;
-    cur.resolve({
-      stdout: Buffer.from(cur.out.subarray(0, cur.outAt)),
-      stderr: cur.err.subarray(0, cur.errAt).toString(),
-      exitCode: Number(cur.out.subarray(cur.outAt + cur.outMark.length, nl).toString()),
-      ms: Math.round(performance.now() - cur.start),
-    });
+    if (cur[at] < 0) return undefined;
+    let end = cur[at] + mark.length;
+    if (stream === 'out') {
+      const nl = cur.out.indexOf(0x0a, end);
+      if (nl < 0) return undefined;
+      end = nl + 1;
+      cur.outEnd = end;
+    }
+    const rest = cur[stream].subarray(end);
+    cur[stream] = cur[stream].subarray(0, end);
+    return rest;
   }
+}
+
+/**
+ * A script as the session's shell reads it. The script is one quoted word evaluated in a subshell
+ * (see evalWord): nothing in it, not even a syntax error, an unclosed here-document or this framing's
+ * own markers, reaches the session's shell.
+ */
+function framed(p: Pending): Buffer {
+  return Buffer.concat([Buffer.from('(eval '), shQuoteBytes(p.body), Buffer.from(`) </dev/null; ${p.endShell}\n`)]);
+}
+
+/** The longest first script sent in the exec request (its command line stays far below Linux's 128 KiB per argument). */
+const MAX_INLINE = 24 * 1024;
+
+/**
+ * The command that starts a shell which first runs `first` (a framed script), then reads the next
+ * scripts from stdin, as `sh -s` does. `first` travels as printf's format in octal escapes, so the
+ * command holds only letters, digits, a few punctuation marks, backslashes and the quotes around it:
+ * nothing a login shell reads differently (dash, bash, zsh, fish: test/unit/shell-session.test.ts); the
+ * escaped word holds no newline and no `!` (csh reads both even between single quotes) and no `$`.
+ */
+export function inlineCommand(first: Buffer): string {
+  let esc = '';
+  for (const b of first) esc += /[A-Za-z0-9_.,:/=+@ ]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
+  return `sh -c 'eval "$(printf "$1")"; exec sh -s' sh '${esc}'`;
 }
 
 /** How a transport starts a shell (`wrapped.command`, possibly under sudo) and runs a one-shot command. */
@@ -196,19 +302,26 @@ export interface ShellTransport {
 /** A connection's shells, one per identity (the login user, or the become user). */
 export class ScriptShells {
   private readonly shells = new Map<string, ShellSession>();
+  /** One-shot scripts still running: closing waits for them as for the shells' scripts. */
+  private readonly once = new Set<Promise<unknown>>();
 
   constructor(private readonly t: ShellTransport) {}
 
   run(script: string | Buffer, opts: ScriptOptions = {}): Promise<CommandResult> {
     const wrapped = wrapBecome('sh -s', becomeTarget(this.t.become, opts.become), this.t.loginUser);
-    if (wrapped.handshake) return this.t.runOnce('sh -s', { ...opts, stdin: script });
+    if (wrapped.handshake) {
+      const running = this.t.runOnce('sh -s', { ...opts, stdin: script });
+      const settled = running.catch(() => undefined).finally(() => this.once.delete(settled));
+      this.once.add(settled);
+      return running;
+    }
     const id = wrapped.becomeUser === undefined ? '' : `${wrapped.becomeMethod} ${wrapped.becomeUser}`;
     let shell = this.shells.get(id);
     if (!shell) {
       shell = new ShellSession({
         label: this.t.label,
         host: this.t.host,
-        start: () => this.t.start(wrapped),
+        start: (first) => this.t.start(first ? wrapBecome(inlineCommand(first), becomeTarget(this.t.become, opts.become), this.t.loginUser) : wrapped),
         explainEnd: (code, stderr) => {
           const why = wrapped.becomeUser && code !== 0 ? becomeRefusal(stderr, wrapped.becomeMethod) : undefined;
           return why ? new ConnectError(`become (${describeBecome(wrapped)}) failed on ${this.t.label}: ${why}`, { host: this.t.host }) : undefined;
@@ -216,10 +329,11 @@ export class ScriptShells {
       });
       this.shells.set(id, shell);
     }
-    return shell.run(script, opts.timeoutMs);
+    return shell.run(script, opts.timeoutMs, opts.public);
   }
 
+  /** Ends every shell right behind the scripts already sent, and waits for their answers (and the one-shot ones). */
   async close(): Promise<void> {
-    await Promise.all([...this.shells.values()].map((s) => s.close()));
+    await Promise.all([...[...this.shells.values()].map((s) => s.close()), ...this.once]);
   }
 }

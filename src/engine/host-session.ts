@@ -11,7 +11,7 @@ import type { Emit, HostStats } from './events.js';
 import { startHost, type HostContext } from './host-context.js';
 import { hostScope, type RunVars } from './host-scope.js';
 import { hostResults, setHostVars } from './host-results.js';
-import { releaseScript, type LockOwner } from './host-lock.js';
+import { lockPath, releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay } from './host-run.js';
 import type { PlayBatch } from './play-batch.js';
 import type { DelegateHost, DelegatePool, Lender } from './delegate-pool.js';
@@ -152,9 +152,15 @@ export class HostSession implements Lender {
     if (this.conn) {
       await Promise.allSettled([...this.lent]);
       const l = this.ctx?.lock;
-      if (l) await this.conn.script(releaseScript(l.owner, l.parent), { label: 'release run lock', become: l.become }).catch(() => undefined);
+      // The release is sent and the connection closed right behind it, without waiting for its answer
+      // (the shell runs it, then exits: one round trip for both); its answer is still read, and a
+      // release that failed is reported.
+      const released = l && this.conn.script(releaseScript(l.owner, l.parent), { label: 'release run lock', become: l.become });
+      const closed = this.conn.close();
+      const [release] = await Promise.allSettled([released, closed]);
       this.stats.execs = this.conn.execCount;
-      await this.conn.close().catch(() => undefined);
+      const why = release.status === 'rejected' ? describe(release.reason) : release.value && release.value.exitCode !== 0 ? `exit ${release.value.exitCode}: ${release.value.stderr.trim()}` : undefined;
+      if (l && why) this.run.emit({ type: 'host-note', host: this.host, note: `the run lock ${lockPath(l.parent)} was not released (${why}): once this run has ended, remove it on the host or re-run with --break-lock` });
     }
     this.done();
   }

@@ -254,7 +254,7 @@ export function parseFacts(text: string): Facts {
 export async function gatherFacts(conn: Connection, host: string, extra = '', extended = true): Promise<{ facts: Facts; raw: Raw; extra: Raw }> {
   const mark = `@@facts-${randomBytes(8).toString('hex')}`;
   const script = extended ? FACTS_SCRIPT : `${CORE_FACTS_SCRIPT}exit 0\n`;
-  const res = await conn.script(extra ? `${extra}\necho ${mark}\n${script}` : script, { label: 'gather facts' });
+  const res = await conn.script(extra ? `${extra}\necho ${mark}\n${script}` : script, { label: 'gather facts', public: true });
   if (res.exitCode !== 0) {
     throw new FactError(`facts script exited ${res.exitCode}: ${res.stderr.trim().slice(0, 300)}`, { host });
   }

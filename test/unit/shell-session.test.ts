@@ -2,6 +2,9 @@
 // behave as if it ran alone under `sh -s` — its own stdout bytes, stderr and exit status, no reading
 // of the scripts after it — over both transports.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
 import { CommandTimeoutError, type Connection } from '../../src/connectors/connection.js';
@@ -94,5 +97,110 @@ test('shell session: end markers split across chunks, down to single bytes, are 
   for (let i = 0; i < 2; i++) {
     const r = await session.run('echo anything');
     assert.deepEqual([r.stdout.toString(), r.stderr, r.exitCode], ['line 1\nline 2', 'warn\n', 7]);
+  }
+});
+
+/** The harness server behind a delaying proxy (127.0.51.2, the proxy tests' range): its address trusts the server's key there. */
+async function proxied(rttMs: number) {
+  const { startDelayProxy } = await import('../fleet/delay-proxy.js');
+  const ts = await startServer();
+  const px = await startDelayProxy({ target: { host: '127.0.0.1', port: ts.port }, rttMs, listen: { host: '127.0.51.2' } });
+  const kh = path.join(ts.dir, 'known_hosts_proxied');
+  writeFileSync(kh, `${ts.knownHostsLine().replace(`[127.0.0.1]:${ts.port}`, `[${px.host}]:${px.port}`)}\n`);
+  const addr = testAddress(ts, { host: px.host, port: px.port, knownHostsFiles: [kh] });
+  return { ts, px, addr, close: async () => { await px.close(); await ts.close(); } };
+}
+
+test('ssh: scripts sent together are answered in one round trip, each with its own output and status', async () => {
+  const env = await proxied(10);
+  try {
+    const c = await connect(env.addr);
+    await c.script('true'); // the shell is up
+    const rt = () => env.px.connections[0]!.roundTrips;
+    const before = rt();
+    const many = await Promise.all([1, 2, 3, 4, 5].map((i) => c.script(`echo out-${i}; echo err-${i} >&2; exit ${i}`)));
+    assert.deepEqual(many.map((r) => [r.stdout.toString(), r.stderr, r.exitCode]), [1, 2, 3, 4, 5].map((i) => [`out-${i}\n`, `err-${i}\n`, i]));
+    assert.equal(rt() - before, 1, 'five scripts, one round trip');
+    await c.script('true');
+    await c.script('true');
+    assert.equal(rt() - before, 3, 'scripts awaited one by one: one round trip each');
+    await c.close();
+  } finally {
+    await env.close();
+  }
+});
+
+test('ssh: closing right behind a script costs no round trip of its own, and the script still answers', async () => {
+  const env = await proxied(10);
+  try {
+    const turns: number[] = [];
+    for (const withScript of [false, true]) {
+      const c = await connect(env.addr);
+      await c.script('true');
+      const rec = env.px.connections[env.px.connections.length - 1]!;
+      const before = rec.roundTrips;
+      const last = withScript ? c.script('echo released') : undefined;
+      await c.close();
+      if (last) assert.equal((await last).stdout.toString(), 'released\n');
+      await new Promise((r) => setTimeout(r, 50)); // the server's end of the TCP connection
+      turns.push(rec.roundTrips - before);
+    }
+    assert.equal(turns[1], turns[0], `close alone: ${turns[0]} round trips; a script then close: ${turns[1]}`);
+  } finally {
+    await env.close();
+  }
+});
+
+test('shell session: a timeout abandons the shell, and the scripts queued behind it run in a new one', async () => {
+  const c = await connect(localAddress('self'));
+  try {
+    const before = c.execCount;
+    const slow = c.script('sleep 5', { timeoutMs: 200 });
+    const behind = [c.script('echo a'), c.script('echo b')];
+    await assert.rejects(slow, CommandTimeoutError);
+    assert.deepEqual((await Promise.all(behind)).map((r) => r.stdout.toString()), ['a\n', 'b\n']);
+    assert.equal(c.execCount - before, 2, 'the abandoned shell and one new one');
+  } finally {
+    await c.close();
+  }
+});
+
+/** Bytes a script may hold, everything a quoting slip would show: quotes, `!`, `%`, `$`, backslashes, newlines, high bytes. */
+const TRICKY = `printf '%s\\n' "it's \\"quoted\\" 100% \\$HOME !x \`y\`"; printf 'a\\\\b\\001\\377\\n'; echo 'end'; exit 3`;
+
+test('a public first script rides in the exec request, as every login shell reads it (sh, bash, zsh, fish)', async () => {
+  const { inlineCommand } = await import('../../src/connectors/shell-session.js');
+  const want = spawnSync('sh', ['-c', TRICKY]);
+  for (const shell of ['dash', 'bash', 'zsh', 'fish'].filter((s) => spawnSync('sh', ['-c', `command -v ${s}`]).status === 0)) {
+    // The inlined script runs first, then the shell reads stdin as `sh -s`.
+    const r = spawnSync(shell, ['-c', inlineCommand(Buffer.from(`( ${TRICKY} ); echo "rc=$?"\n`))], { input: 'echo from-stdin\n' });
+    assert.deepEqual(r.stdout, Buffer.concat([want.stdout, Buffer.from('rc=3\nfrom-stdin\n')]), `${shell}: ${r.stderr}`);
+  }
+  const cmd = inlineCommand(Buffer.from(TRICKY));
+  const word = /^sh -c '[^']*' sh '([^']*)'$/.exec(cmd)?.[1];
+  assert.match(word ?? '', /^[A-Za-z0-9_.,:/=+@ \\]+$/, `the script's word holds letters, digits, a few marks and printf escapes only: ${cmd}`);
+});
+
+test('ssh: a public first script costs no round trip of its own; its output, status and the scripts after it are as over stdin', async () => {
+  const env = await proxied(10);
+  try {
+    const results: { turns: number; out: string[] }[] = [];
+    for (const pub of [false, true]) {
+      const c = await connect(env.addr);
+      const rec = env.px.connections[env.px.connections.length - 1]!;
+      const before = rec.roundTrips;
+      const first = await c.script(TRICKY, { public: pub });
+      const turns = rec.roundTrips - before;
+      const next = await c.script('echo next; echo err >&2');
+      results.push({ turns, out: [first.stdout.toString('latin1'), first.stderr, String(first.exitCode), next.stdout.toString(), next.stderr] });
+      await c.close();
+    }
+    assert.deepEqual(results[1]!.out, results[0]!.out);
+    assert.equal(results[0]!.out[2], '3');
+    assert.equal(results[1]!.turns, results[0]!.turns - 1, `over stdin ${results[0]!.turns} round trips, in the exec request ${results[1]!.turns}`);
+    assert.match(env.ts.execs[env.ts.execs.length - 1]!.command, /^sh -c 'eval /, 'the shell was started with the script');
+    assert.equal(env.ts.execs[0]!.command, 'sh -s', 'a script not marked public never travels in the command');
+  } finally {
+    await env.close();
   }
 });
