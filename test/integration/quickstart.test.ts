@@ -1,13 +1,14 @@
 // docs/quickstart.md is run as written, so it cannot drift from what works: every ```sh block after a
 // `<!-- quickstart -->` marker, in order, as one bash script (a `cd` carries over) in an empty working
 // directory, with `npm install -g` sent into a private prefix whose bin/ is first on the PATH, the
-// tarball `npm pack` of this checkout, /tmp/fleet/ a one-host test fleet, and the relay password a
+// tarball `npm pack` of this checkout, /tmp/fleet/ a one-host test fleet (its Ansible INI inventory,
+// hosts.ini, with the fleet's host keys in the private HOME's ~/.ssh/known_hosts), and the relay password a
 // marker. Each block must succeed; its time is measured against the one its heading states (with
 // slack for a loaded machine); the dry run must show main.cf's diff; the marker is printed nowhere
 // and nothing on the host changes.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { down, up, type Fleet } from '../fleet/fleet.js';
@@ -75,6 +76,9 @@ test('docs/quickstart.md: every command, as written, with the installed tarball 
   const host = fleet!.hosts[0]!.name;
   const before = (await fleet!.exec(host, 'sha256sum /etc/postfix/main.cf 2>&1; ls -la --time-style=full-iso /etc/postfix 2>&1')).stdout;
 
+  // The operator's hosts are known to ssh already, as an Ansible user's are: ~/.ssh/known_hosts.
+  mkdirSync(path.join(tmp, 'home', '.ssh'), { recursive: true, mode: 0o700 });
+  copyFileSync(fleet!.knownHostsPath, path.join(tmp, 'home', '.ssh', 'known_hosts'));
   const env = prefixEnv(path.join(tmp, 'prefix'), { HOME: path.join(tmp, 'home'), XDG_CONFIG_HOME: '', XDG_STATE_HOME: '', XDG_CACHE_HOME: '' });
   for (const k of Object.keys(env)) if (k.startsWith('FLEETPLAN_')) delete env[k];
   const r = await runProcess('bash', ['-c', script], { cwd: work, env, timeoutMs: 9 * 60_000 });
