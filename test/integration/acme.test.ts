@@ -134,6 +134,16 @@ test('renewal: fewer than acme_renew_days left → a new certificate is installe
   for (const h of fleet.hosts) assert.deepEqual(tasksWith(again.json, h.name, 'changed'), [], `${h.name} after renewal`);
 });
 
+test('a name that is not a DNS name (as a hostile host could report its fqdn) fails the host before certbot or a copy', { skip }, async () => {
+  const r = await run(['-e', '{"acme_domain": "../../../root/.ssh"}']);
+  assert.equal(r.code, 2, r.stderr);
+  for (const h of fleet.hosts) {
+    const tasks = r.json.hosts[h.name].tasks;
+    assert.equal(tasks.find((t: any) => t.name === 'ACME inputs')?.status, 'failed', h.name);
+    assert.ok(!tasks.some((t: any) => t.name === ISSUE || t.name === 'private key for smtpd'), `${h.name}: nothing after the check ran`);
+  }
+});
+
 test('neither a private key nor the TSIG secret in anything fleetplan printed', { skip }, () => {
   assert.ok(printed.length >= 5);
   for (const r of printed) {
