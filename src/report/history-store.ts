@@ -54,7 +54,8 @@ export interface HistoryOptions {
 }
 
 const runsDir = (dir: string) => path.join(dir, 'runs');
-const ID = /^\d{8}T\d{6}Z-[0-9a-f]{6}$/;
+// Ids of the first records had whole seconds; they are still listed.
+const ID = /^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-f]{6}$/;
 
 function storeChange(c: Change): StoredChange {
   return c.kind === 'run'
@@ -76,9 +77,10 @@ export function toRunRecord(r: HistoryRecord): RunRecord {
   return { check: r.check, plays: r.plays, startedAt: new Date(r.startedAt), hosts, summary: r.summary };
 }
 
-/** A new run's id: its start time (UTC, sortable) and a random suffix. */
+/** A new run's id: its start time (UTC, to the millisecond — two runs in one second must still sort
+ *  in the order they started, `last` depends on it) and a random suffix. */
 export function newRunId(startedAt: Date, random: string): string {
-  return `${startedAt.toISOString().replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z')}-${random}`;
+  return `${startedAt.toISOString().replace(/[-:]/g, '')}-${random}`;
 }
 
 /** Writes a record (private to its user: plans name hosts and accounts) and prunes old ones; returns its path. */

@@ -53,7 +53,9 @@ test("a record keeps diffs, commands and hashes of a change, never a written fil
 });
 
 test('ids sort in time; pruning by count keeps the newest and the current run; by age uses the file time; by total size', () => {
-  assert.equal(newRunId(new Date('2026-12-05T01:02:03.456Z'), 'abc123'), '20261205T010203Z-abc123');
+  assert.equal(newRunId(new Date('2026-12-05T01:02:03.456Z'), 'abc123'), '20261205T010203.456Z-abc123');
+  // two runs in one second sort in the order they started
+  assert.ok(newRunId(new Date('2026-12-05T01:02:03.009Z'), 'ffffff') < newRunId(new Date('2026-12-05T01:02:03.010Z'), '000000'));
   const dir = path.join(tmp, 'prune');
   mkdirSync(path.join(dir, 'runs'), { recursive: true });
   const ids = [1, 2, 3, 4, 5].map((d) => newRunId(new Date(Date.UTC(2026, 11, d)), 'aaaaaa'));
