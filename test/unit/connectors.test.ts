@@ -83,7 +83,16 @@ describe('ssh run', () => {
     ts.handler = (cmd, stream, rec) => {
       open++;
       peak = Math.max(peak, open);
-      stream.on('close', () => open--);
+      // Counted free when the server ends the channel, before its close goes out: the server's own
+      // 'close' event can come after the client, already told, opened the next channel.
+      let ended = false;
+      const release = () => {
+        if (!ended) open--;
+        ended = true;
+      };
+      const end = stream.end.bind(stream);
+      stream.end = ((...args: Parameters<typeof end>) => (release(), end(...args))) as typeof stream.end;
+      stream.on('close', release);
       runWithSh(cmd, stream, rec);
     };
     try {
