@@ -266,7 +266,7 @@ test('EPEL (CentOS 6): relay.yml adds the repository before installing opendkim,
     'c6-1',
     [
       'mkdir -p /srv/epel',
-      'mv /srv/rpm-repo/opendkim-* /srv/rpm-repo/opendmarc-* /srv/rpm-repo/pypolicyd-spf-* /srv/epel/',
+      'mv /srv/rpm-repo/opendkim-* /srv/rpm-repo/opendmarc-* /srv/rpm-repo/pypolicyd-spf-* /srv/rpm-repo/python-py* /srv/rpm-repo/python-authres-* /srv/epel/',
       'createrepo_c -q /srv/epel && createrepo_c -q --update /srv/rpm-repo && yum -q clean all >/dev/null',
       'yum -y install opendkim >/dev/null 2>&1 || echo "no opendkim without EPEL"',
     ].join(' && '),
