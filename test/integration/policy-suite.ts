@@ -89,12 +89,18 @@ export interface PolicySuite {
   spfReject: RegExp;
   /** Its Received-SPF header for someone@good.example.net. */
   spfPass: RegExp;
-  /** Run after the first apply, before any message (what no role does yet). */
-  afterApply?: (fleet: Fleet) => Promise<void>;
+}
+
+/** What a test file adds to the suite's fleet (read once `before` has run). */
+export interface PolicyFleet {
+  fleet(): Fleet;
+  inventory(): string;
+  plan: string;
+  skip: string | false;
 }
 
 /** One fleet of one host per personality, the relay plan applied with the policy daemons, and the three tests. */
-export function policySuite(s: PolicySuite): void {
+export function policySuite(s: PolicySuite): PolicyFleet {
   const reason = unsupportedReason();
   const skip = reason ? skipOrFail(reason) : false;
   const out = skip ? '' : mkdtempSync('/tmp/fleetplan-policy-');
@@ -115,7 +121,6 @@ export function policySuite(s: PolicySuite): void {
     });
     const r = await fleetplan(['apply', plan, '-i', inventory]);
     assert.equal(r.code, 0, r.stdout + r.stderr);
-    await s.afterApply?.(fleet);
   });
   after(async () => {
     if (!out) return;
@@ -153,4 +158,5 @@ export function policySuite(s: PolicySuite): void {
       assert.equal(await delivered(fleet, h, 'dmarc-reject', 1), '', h);
     }
   });
+  return { fleet: () => fleet, inventory: () => inventory, plan, skip };
 }
