@@ -78,7 +78,9 @@ export function isLoopback(host: string): boolean {
  * The loopback addresses sshd binds a remote forward to exactly as asked (GatewayPorts no, the
  * default, or clientspecified): for any other name or address — `localhost`, 127.0.0.2 — it binds
  * 127.0.0.1 and ::1, whichever it can, and reports success when either worked; a process holding the
- * port on the other one would get the relay's connection (and its SASL password).
+ * port on the other one would get the relay's connection (and its SASL password). Seen with Debian's
+ * OpenSSH 9.2 (`ss -ltn`): `-R localhost:p` while another user holds 127.0.0.1:p succeeds on [::1]
+ * only, and `-R 127.0.0.2:p` listens on 127.0.0.1 and [::1], not 127.0.0.2.
  */
 export const exactForwardAddress = (host: string) => host === '127.0.0.1' || host === '::1';
 
