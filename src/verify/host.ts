@@ -9,6 +9,7 @@ import type { Duplex } from 'node:stream';
 import type { Connection } from '../connectors/connection.js';
 import { authVerdicts, senderIp, type AuthVerdicts } from './evaluate.js';
 import {
+  exactForwardAddress,
   isLoopback,
   newProbeId,
   parseRelayhost,
@@ -120,12 +121,18 @@ export async function verifyHost(conn: Connection, input: HostVerifyInput): Prom
   const probe = probeMessage(id, input.host, input.domain, new Date(), input.probeTo);
   if (input.mode === 'smarthost') return viaSmarthost(conn, input, probe, result);
   const hop = parseRelayhost(state.relayhost)!;
-  const listener = await conn.listenOnHost!(hop.host, hop.port, toSink(input.sink!.port));
+  // Refused when something on the host already listens there (sshd cannot bind it): that process
+  // would get the relay's connection — the probe and the SASL password — so no probe is sent.
+  const listener = await conn.listenOnHost!(hop.host, hop.port, toSink(input.sink!.port)).catch((e: Error) => {
+    result.problems.push(`${e.message}: no probe sent (whatever listens there would receive it, and the relay's SASL login)`);
+    return undefined;
+  });
+  if (!listener) return result;
   let msg: SinkMessage | undefined;
   try {
     const sent = Date.now();
     if (!(await submit(conn, input, probe, result))) return result;
-    msg = await input.sink!.waitFor(id, input.timeoutMs).catch((e: Error) => {
+    msg = await input.sink!.waitFor(probe, input.timeoutMs).catch((e: Error) => {
       result.problems.push(`not delivered: ${e.message}`);
       return undefined;
     });
@@ -136,6 +143,8 @@ export async function verifyHost(conn: Connection, input: HostVerifyInput): Prom
   } finally {
     await listener.close();
   }
+  const forged = input.sink!.forged(probe);
+  if (forged) result.problems.push(`${forged} message(s) for probe ${id} reached the sink without its token: not the relay's probe (someone on the host read the id from the queue or ps?)`);
   result.queue = await readQueue(conn, input.become, msg ? 5000 : 0);
   if (!result.queue.empty) result.problems.push(`queue not empty${queueReasons(result.queue.listing).length ? `: ${queueReasons(result.queue.listing)[0]}` : ''}`);
   if (msg) await judge(result, msg, state, input, hop.host);
@@ -184,6 +193,9 @@ function whyNoProbe(state: RelayState, conn: Connection, mode: HostVerifyInput['
   if (mode === 'smarthost') return undefined;
   if (!isLoopback(hop.host)) {
     return `relayhost ${state.relayhost} is not on the host's loopback: the sink can only stand in for a smarthost the relay reaches on its own loopback (a tunnelled or staging smarthost); --smarthost sends through the real one`;
+  }
+  if (!exactForwardAddress(hop.host)) {
+    return `relayhost ${state.relayhost}: the sink stands in only at [127.0.0.1] or [::1]: for ${hop.host} the host's sshd would listen on 127.0.0.1 and ::1, whichever it can bind, and a process holding the port on the other could take the relay's connection (name the smarthost by that address, or use --smarthost-to)`;
   }
   if (!conn.listenOnHost) return 'the sink is reached over the host\'s SSH connection; this connection type cannot listen on the host';
   return undefined;

@@ -9,11 +9,21 @@ import { shQuote } from '../core/quote.js';
 /** Random, lowercase hex: unique per host and run, so concurrent hosts and runs never mix at a sink. */
 export const newProbeId = () => randomBytes(8).toString('hex');
 
+/**
+ * The probe's secret: 128 random bits in its body only. The id is public on the host (the envelope
+ * sender in `mailq`, sendmail's arguments in `ps`), so any local user could send the sink a message
+ * for it; the body is read by nobody but Postfix (stdin, then queue files only postfix and root
+ * read), so a message without the token is not the probe.
+ */
+export const newProbeToken = () => randomBytes(16).toString('hex');
+
 /** Where the relay's recipient of a probe lives: a reserved name (RFC 2606) that never resolves. */
 export const PROBE_DOMAIN = 'verify.fleetplan.invalid';
 
 export interface Probe {
   id: string;
+  /** In the body only: what makes a message the sink receives this probe (newProbeToken). */
+  token: string;
   /**
    * Envelope sender verify-<id>@<domain> (From: verify@<domain>), so DKIM (d=), SPF and DMARC all
    * concern <domain>, and the probe is known in the relay's queue by its id.
@@ -24,7 +34,7 @@ export interface Probe {
 }
 
 /** `to`: the recipient the operator names (--probe-to); by default one at PROBE_DOMAIN carrying the id. */
-export function probeMessage(id: string, host: string, domain: string, now = new Date(), to?: string): Probe {
+export function probeMessage(id: string, host: string, domain: string, now = new Date(), to?: string, token = newProbeToken()): Probe {
   const sender = `verify-${id}@${domain}`;
   const recipient = to ?? `probe-${id}@${PROBE_DOMAIN}`;
   const message = [
@@ -36,9 +46,10 @@ export function probeMessage(id: string, host: string, domain: string, now = new
     `X-Fleetplan-Probe: ${id}`,
     '',
     `A probe of fleetplan verify, sent through ${host} at ${now.toISOString()}.`,
+    `Token: ${token}`,
     '',
   ].join('\n');
-  return { id, sender, recipient, message };
+  return { id, token, sender, recipient, message };
 }
 
 /** The relay's smarthost as main.cf names it (`relayhost`): `[host]:port`, `host:port`, `[host]`, `host`. */
@@ -62,6 +73,16 @@ export function isLoopback(host: string): boolean {
   if (isIP(host) === 4) return host.startsWith('127.');
   return host === '::1' || host === 'localhost';
 }
+
+/**
+ * The loopback addresses sshd binds a remote forward to exactly as asked (GatewayPorts no, the
+ * default, or clientspecified): for any other name or address — `localhost`, 127.0.0.2 — it binds
+ * 127.0.0.1 and ::1, whichever it can, and reports success when either worked; a process holding the
+ * port on the other one would get the relay's connection (and its SASL password). Seen with Debian's
+ * OpenSSH 9.2 (`ss -ltn`): `-R localhost:p` while another user holds 127.0.0.1:p succeeds on [::1]
+ * only, and `-R 127.0.0.2:p` listens on 127.0.0.1 and [::1], not 127.0.0.2.
+ */
+export const exactForwardAddress = (host: string) => host === '127.0.0.1' || host === '::1';
 
 const POSTFIX_PATH = 'PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin"; export PATH';
 

@@ -5,7 +5,7 @@ import { test } from 'node:test';
 import { ExitCode } from '../../src/core/errors.js';
 import { dnsServerValid } from '../../src/verify/dns-server-option.js';
 import type { HostVerify } from '../../src/verify/host.js';
-import { isLoopback, parseRelayhost, parseRelayState, probeMessage, queueEmpty, SECTION, submitCommand } from '../../src/verify/probe.js';
+import { exactForwardAddress, isLoopback, parseRelayhost, parseRelayState, probeMessage, queueEmpty, SECTION, submitCommand } from '../../src/verify/probe.js';
 import { hostLine, verifyExitCode, verifyJson } from '../../src/verify/report.js';
 import type { VerifySummary } from '../../src/verify/outcome.js';
 
@@ -21,6 +21,10 @@ test('relayhost as main.cf writes it: brackets, ports, MX lookup', () => {
 test('the sink stands in only for a smarthost on the host loopback', () => {
   for (const h of ['127.0.0.1', '127.1.2.3', '::1', 'localhost']) assert.equal(isLoopback(h), true, h);
   for (const h of ['192.0.2.1', 'smtp.example.net', '::2', '128.0.0.1']) assert.equal(isLoopback(h), false, h);
+  // sshd binds a remote forward exactly where asked only at these two; for the others it takes
+  // 127.0.0.1 and ::1, whichever it can, so the sink stands in only there.
+  for (const h of ['127.0.0.1', '::1']) assert.equal(exactForwardAddress(h), true, h);
+  for (const h of ['127.0.0.2', '127.1.2.3', 'localhost', '0.0.0.0', '::']) assert.equal(exactForwardAddress(h), false, h);
 });
 
 test('relay state: postconf values, postfix status, the queue', () => {
@@ -37,6 +41,12 @@ test('the probe: its id in the recipient, From and envelope sender in the domain
   assert.equal(p.sender, 'verify-0123abcd@example.org');
   assert.match(p.message, /^From: fleetplan verify <verify@example\.org>\nTo: <probe-0123abcd@verify\.fleetplan\.invalid>\n/);
   assert.match(p.message, /\nDate: Sat, 05 Dec 2026 00:00:00 \+0000\n/);
+  // The token the sink requires is in the body only (the id is public on the host: mailq, ps), random per probe.
+  assert.match(p.token, /^[0-9a-f]{32}$/);
+  assert.ok(p.message.split('\n\n').slice(1).join('\n\n').includes(`Token: ${p.token}\n`), p.message);
+  assert.ok(!p.message.split('\n\n')[0]!.includes(p.token), 'not in a header');
+  assert.notEqual(probeMessage('0123abcd', 'relay1', 'example.org').token, p.token);
+  assert.ok(!submitCommand(p).includes(p.token), 'not on the command line');
   assert.equal(probeMessage('0123abcd', 'relay1', 'example.org', undefined, 'ops@example.net').recipient, 'ops@example.net');
   const odd = { ...p, sender: "verify@ex'ample.org; rm -rf /" };
   assert.match(submitCommand(odd), / -i -f 'verify@ex'\\''ample\.org; rm -rf \/' -- probe-0123abcd@verify\.fleetplan\.invalid$/);

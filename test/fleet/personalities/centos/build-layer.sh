@@ -22,6 +22,12 @@ ls "$M/var/lib/apt/lists" > /tmp/.centos-lists.$$
 APT=(-o Dir::Etc::sourcelist=/etc/apt/centos-build.list -o Dir::Etc::sourceparts=- -o APT::Get::List-Cleanup=0)
 in_root apt-get "${APT[@]}" update -q
 in_root apt-get "${APT[@]}" install -y -q --no-install-recommends rpm dnf createrepo-c
+# EPEL's SPF policy daemon (pypolicyd-spf) and its Python libraries are Debian's .debs relaid out by
+# mkrepo.py (the base's own .deb repository does not carry them): fetched, not installed.
+mkdir -p "$M/tmp/centos-debs"
+chroot "$M" /usr/bin/env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LC_ALL=C sh -c \
+  'cd /tmp/centos-debs && apt-get "$@" download postfix-policyd-spf-python python3-spf-engine python3-spf python3-authres python3-dns' \
+  sh "${APT[@]}"
 for f in $(ls "$M/var/lib/apt/lists"); do grep -qx "$f" /tmp/.centos-lists.$$ || rm -rf "$M/var/lib/apt/lists/$f"; done
 rm -f "$M/etc/apt/centos-build.list" /tmp/.centos-lists.$$ "$M/usr/sbin/policy-rc.d"
 cp -a /tmp/.centos-resolv.$$ "$M/etc/resolv.conf"; rm -f /tmp/.centos-resolv.$$
@@ -33,6 +39,7 @@ in_root rpm --initdb
 
 # 3. The CentOS packages (mkrepo.py), built from the Debian files still present in the chroot.
 rm -rf "$M/tmp/centos-build"; mkdir -p "$M/tmp/centos-build"
+mv "$M/tmp/centos-debs" "$M/tmp/centos-build/debs"
 cp -a "$ASSETS/files" "$ASSETS/mkrepo.py" "$M/tmp/centos-build/"
 in_root python3 -B /tmp/centos-build/mkrepo.py "$EL" /tmp/centos-build/files
 

@@ -12,6 +12,7 @@ ASSETS = sys.argv[2]                  # .../files
 WORK = '/tmp/centos-build'
 REPO = '/srv/rpm-repo'
 DEBREPO = '/srv/fleet-repo'           # the base image's local .deb repository
+FETCHED = f'{WORK}/debs'              # .debs build-layer.sh fetched for this layer only
 SYSTEMD = EL == '7'
 
 # Debian-only integration: never packaged, and hidden on CentOS hosts.
@@ -39,7 +40,8 @@ def asset(name):
 
 
 # ---- packages ------------------------------------------------------------------------------------
-# files: list of ('dpkg', debian_pkg, include_re) | ('deb', deb_name) | ('text', path, content, mode)
+# files: list of ('dpkg', debian_pkg, include_re) | ('deb', deb_name[, {debian_path_prefix: centos_path_prefix}])
+#        | ('text', path, content, mode)
 #        | ('link', path, target) | ('dir', path, mode, user, group)
 SVC6 = lambda n: {  # noqa: E731  el6 scriptlets of a SysV service package (as in CentOS specs)
     'post': f'/sbin/chkconfig --add {n}',
@@ -163,11 +165,21 @@ PACKAGES = [
          pre=adduser('opendmarc', '/var/run/opendmarc'),
          files=[('deb', 'opendmarc'), ('deb', 'libopendmarc2'), ('deb', 'libspf2-2'),
                 ('text', '/etc/opendmarc.conf', asset('opendmarc.conf'), 0o644)] + opendmarc_svc[0], **opendmarc_svc[1]),
+    # EPEL's SPF policy daemon: Debian's postfix-policyd-spf-python (spf-engine 3.0.4) where EPEL puts
+    # it — the daemon in /usr/libexec/postfix, its configuration in /etc/python-policyd-spf (upstream's
+    # default path, which Debian patches to /etc/postfix-policyd-spf-python: patched back below).
     dict(name='pypolicyd-spf', ver=v('1.3.2-1.el6', '2.0.2-1.el7'), arch='noarch', summary='SPF Policy Server for Postfix (Python implementation)',
-         files=[('text', '/usr/libexec/postfix/policyd-spf',
-                 '#!/bin/sh\n# Placeholder policyd-spf (fleet): answers DUNNO to every Postfix policy request.\n'
-                 'while IFS= read -r l; do [ -z "$l" ] && printf "action=DUNNO\\n\\n"; done\nexit 0\n', 0o755),
-                ('text', '/etc/python-policyd-spf/policyd-spf.conf', 'debugLevel = 1\nTestOnly = 1\nHELO_reject = Fail\nMail_From_reject = Fail\n', 0o644)]),
+         requires=['python-pyspf', 'python-authres'],
+         files=[('deb', 'postfix-policyd-spf-python', {'/usr/bin/policyd-spf': '/usr/libexec/postfix/policyd-spf',
+                                                      '/etc/postfix-policyd-spf-python/': '/etc/python-policyd-spf/'}),
+                ('deb', 'python3-spf-engine')],
+         patch=[('/usr/lib/python3/dist-packages/spf_engine/policyd_spf.py', '/etc/postfix-policyd-spf-python/', '/etc/python-policyd-spf/')]),
+    dict(name='python-pyspf', ver=v('2.0.14-3.el6', '2.0.14-3.el7'), arch='noarch', summary='Python module and programs for SPF (Sender Policy Framework)',
+         requires=['python-pydns'], files=[('deb', 'python3-spf')]),
+    dict(name='python-pydns', ver=v('3.2.1-2.el6', '3.2.1-2.el7'), arch='noarch', summary='Python module for DNS (Domain Name Service)',
+         files=[('deb', 'python3-dns')]),
+    dict(name='python-authres', ver=v('1.2.0-3.el6', '1.2.0-3.el7'), arch='noarch', summary='Authentication Results Header Module',
+         files=[('deb', 'python3-authres')]),
     dict(name='tree', ver=v('1.5.3-3.el6', '1.6.0-10.el7'), summary='File system tree viewer', files=[('deb', 'tree')]),
     dict(name='mailx', ver=v('12.4-10.el6', '12.5-19.el7'), summary='Enhanced implementation of the mailx command',
          files=[('text', '/etc/mail.rc', 'set hold\nset append\nset ask\n', 0o644)]),  # placeholder: no mailx binary
@@ -186,9 +198,9 @@ def dpkg_files(pkg):
 
 
 def deb_root(name):
-    debs = sorted(glob.glob(f'{DEBREPO}/{name}_*.deb'))
+    debs = sorted(glob.glob(f'{DEBREPO}/{name}_*.deb') + glob.glob(f'{FETCHED}/{name}_*.deb'))
     if not debs:
-        sys.exit(f'mkrepo: no {name}_*.deb in {DEBREPO}')
+        sys.exit(f'mkrepo: no {name}_*.deb in {DEBREPO} or {FETCHED}')
     root = f'{WORK}/deb/{name}'
     shutil.rmtree(root, ignore_errors=True); os.makedirs(root)
     sh('dpkg-deb', '-x', debs[-1], root)
@@ -241,6 +253,8 @@ for pkg in PACKAGES:
                     if DEBIAN_ONLY.match(dest) or NOT_PACKAGED.match(dest) or dest.startswith('/etc/opendmarc.conf'):
                         continue
                     dest = dest.replace('/lib/x86_64', '/usr/lib/x86_64', 1) if dest.startswith('/lib/') else dest
+                    for prefix, to in (f[2] if len(f) > 2 else {}).items():
+                        dest = to + dest[len(prefix):] if dest.startswith(prefix) else dest
                     add_copy(src, dest)
         elif kind == 'text':
             _, dest, content, mode = f
@@ -260,6 +274,13 @@ for pkg in PACKAGES:
             os.makedirs(stage + dest, exist_ok=True); os.chmod(stage + dest, mode)
             owner = f'{f[3]},{f[4]}' if len(f) > 3 else 'root,root'
             entries.append(f'%dir %attr({mode:04o},{owner}) {dest}')
+    for dest, old, new in pkg.get('patch', []):
+        with open(stage + dest) as fh:
+            text = fh.read()
+        if old not in text:
+            sys.exit(f'mkrepo: {name}: {old!r} not in {dest}')
+        with open(stage + dest, 'w') as fh:
+            fh.write(text.replace(old, new))
     # dedupe, keep order
     seen = set(); lines = [e for e in entries if not (e in seen or seen.add(e))]
     with open(f'{WORK}/{name}.files', 'w') as o:
