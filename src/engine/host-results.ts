@@ -42,9 +42,27 @@ export function taskVars(ctx: Pick<HostContext, 'stats' | 'scope'>, play: Play, 
   const results = byHost.get(ctx.stats);
   const names = pending ? runtimeNames(play) : undefined;
   if ((!results || Object.keys(results).length === 0) && !names?.size) return base;
+  // A play's tasks are prepared one after the other with the same base and, mostly, the same results:
+  // the merged copy (hundreds of names, facts included) is made again only when one of them changed.
+  const key = pending ? 'pending' : 'now';
+  const seen = merged.get(base)?.[key];
+  if (seen && sameResults(seen.results, results)) return seen.vars;
   const vars: Vars = { ...base, ...results };
   if (names) for (const n of names) vars[n] = unknownResult(PENDING);
+  let entry = merged.get(base);
+  if (!entry) merged.set(base, (entry = {}));
+  entry[key] = { results: { ...results }, vars };
   return vars;
+}
+
+/** The last merge of each base scope (by whether the play's own names are pending), with the results it was made of. */
+const merged = new WeakMap<Vars, { pending?: { results: Vars; vars: Vars }; now?: { results: Vars; vars: Vars } }>();
+
+/** The same names holding the same values (results are replaced, never changed inside, when set). */
+function sameResults(a: Vars, b: Vars | undefined): boolean {
+  const keys = Object.keys(b ?? {});
+  if (keys.length !== Object.keys(a).length) return false;
+  return keys.every((k) => Object.hasOwn(a, k) && a[k] === b![k]);
 }
 
 /** A prepared task's variables (its loop item included) with what the run has set on the host since. */

@@ -13,6 +13,7 @@ import { evaluateWhen } from '../load/when.js';
 import { coerceTyped } from '../load/args.js';
 import type { Operation, OpContext } from '../ops/operation.js';
 import { operations } from '../ops/registry.js';
+import { parseArgs } from '../ops/parse-args.js';
 import type { StateQuery } from '../state/query.js';
 import type { HostContext } from './host-context.js';
 import { schemaMessage } from './schema-message.js';
@@ -146,7 +147,7 @@ export function prepareTask(
   if (!conditionsHold(ctx, def, ref, vars)) return inactive(base, 'when: condition is false');
 
   const rendered = withEnvironment(op, renderTaskArgs(op, def, vars, ctx.opts.secrets), play, def, vars, ctx.opts.secrets);
-  const parsed = op.schema.safeParse(coerceTyped(op.schema, rendered));
+  const parsed = parseArgs(op.schema, coerceTyped(op.schema, rendered));
   if (!parsed.success) {
     throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
       pos: def.pos,

@@ -5,6 +5,7 @@
 import type { z } from 'zod';
 import type { SourcePos } from '../core/errors.js';
 import type { Operation } from '../ops/operation.js';
+import { parseArgs } from '../ops/parse-args.js';
 import { describeValue, didYouMean } from './issues.js';
 import { isTemplated } from '../core/templated.js';
 import type { YamlSource, Node } from './yaml.js';
@@ -83,15 +84,37 @@ function expectedScalar(schema: unknown, path: readonly PropertyKey[]): 'boolean
  * one (yes/no, true/false, on/off, 1/0) is that boolean; where it expects a number, a numeric string is
  * that number. Anything else is left for the schema to reject.
  */
-export function coerceTyped(schema: unknown, value: unknown, path: readonly PropertyKey[] = []): unknown {
+export function coerceTyped(schema: unknown, value: unknown): unknown {
+  return coerceAt(unwrapped(schema as AnySchema), value);
+}
+
+// Every task of every host is coerced: the sub-schema is followed down with the value (as schemaAt
+// would find it from the top for each path), each wrapper unwrapped once per schema.
+function coerceAt(at: { inner?: AnySchema }, value: unknown): unknown {
+  const def = at.inner?._zod.def;
   if (typeof value === 'string') {
-    const want = expectedScalar(schema, path);
-    const v = want === 'boolean' ? asBoolean(value) : want === 'number' ? asNumber(value) : undefined;
+    const v = def?.type === 'boolean' ? asBoolean(value) : def?.type === 'number' ? asNumber(value) : undefined;
     return v ?? value;
   }
-  if (Array.isArray(value)) return value.map((x, i) => coerceTyped(schema, x, [...path, i]));
-  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, coerceTyped(schema, x, [...path, k])]));
+  if (Array.isArray(value)) return value.map((x, i) => coerceAt(childSchema(def, String(i)), x));
+  if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, x]) => [k, coerceAt(childSchema(def, k), x)]));
   return value;
+}
+
+/** The sub-schema at key (or index) `k` under an object, record or array schema (nothing under anything else), as schemaAt. */
+function childSchema(def: Record<string, unknown> | undefined, k: string): { inner?: AnySchema } {
+  if (def?.type === 'object') return unwrapped((def.shape as Record<string, AnySchema>)[k]);
+  if (def?.type === 'record') return unwrapped(def.valueType as AnySchema);
+  if (def?.type === 'array') return unwrapped(def.element as AnySchema);
+  return {};
+}
+
+const unwrappedCache = new WeakMap<AnySchema, { inner?: AnySchema; description?: string }>();
+function unwrapped(schema: AnySchema | undefined): { inner?: AnySchema; description?: string } {
+  if (!schema) return {};
+  let u = unwrappedCache.get(schema);
+  if (!u) unwrappedCache.set(schema, (u = unwrap(schema)));
+  return u;
 }
 
 /** Why `value` (known before any host is contacted) cannot be the boolean or number expected at `path`. */
@@ -175,7 +198,7 @@ export function checkArgs(
   shorthandUsed: boolean,
   argPos?: Record<string, SourcePos>,
 ): ArgProblem[] {
-  const result = op.schema.safeParse(coerceTyped(op.schema, args));
+  const result = parseArgs(op.schema, coerceTyped(op.schema, args));
   if (result.success) return [];
   const schema = op.schema as unknown as AnySchema;
   const problems: ArgProblem[] = [];

@@ -5,6 +5,7 @@
 import type Handlebars from 'handlebars';
 import { findUnknown, Deferred } from '../core/unknown.js';
 import { revealDeep } from '../core/secret.js';
+import { compileTemplate } from './hbs-template.js';
 
 type Env = typeof Handlebars;
 type Ast = hbs.AST.Program;
@@ -38,7 +39,7 @@ export function valueOfCall(env: Env, ast: unknown, options: object): ((vars: ob
   const sub = { type: 'SubExpression', path: m.path, params: m.params, hash: m.hash, loc: m.loc };
   const capture = { type: 'PathExpression', data: false, depth: 0, parts: [CAPTURE], original: CAPTURE, loc: m.loc };
   const wrapped = { ...(ast as Ast), body: [{ ...m, path: capture, params: [sub], hash: undefined }] };
-  const fn = env.compile(wrapped as unknown as Ast, options);
+  const fn = compileTemplate(env, wrapped, options);
   return (vars, data) => {
     const box: Box = { set: false };
     fn(vars, { data: { ...data, box } });

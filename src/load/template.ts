@@ -17,6 +17,9 @@ import { allPaths, templateRefs, type TemplateRef } from './template-refs.js';
 import { lookupPath } from './when.js';
 import { Deferred, findUnknown } from '../core/unknown.js';
 import { guardUnknownArgs } from './unknown-helpers.js';
+import { compileTemplate } from './hbs-template.js';
+import { cacheableTemplate, cachedRender } from './render-cache.js';
+import { lineColumn, parseErrorPosition, unclosedBlock } from './template-positions.js';
 
 /** A private Handlebars environment: our helpers, nothing global. */
 export const hbs = Handlebars.create();
@@ -136,10 +139,16 @@ function compile(source: string, origin: Origin): Compiled {
   } catch (err) {
     throw toInputError(err, source, undefined, origin);
   }
-  const fn = hbs.compile(ast as hbs.AST.Program, compileOptions);
+  const fn = compileTemplate(hbs, ast, compileOptions);
   const call = valueOfCall(hbs, ast, compileOptions);
   const value = call && ((vars: Vars, secrets: SecretRegistry) => call(vars, { secrets } satisfies RenderData));
-  return { source, ast, render: (vars, secrets) => fn(vars, { data: { secrets } satisfies RenderData }), ...(value && { value }) };
+  const compiled: Compiled = { source, ast, render: () => '', ...(value && { value }) };
+  compiled.render = cachedRender<Vars>(
+    (vars, secrets) => fn(vars, { data: { secrets } satisfies RenderData }),
+    () => refsOfCompiled(compiled),
+    () => cacheableTemplate(ast, helperNames()),
+  );
+  return compiled;
 }
 
 const fileCache = new Map<string, { mtimeMs: number; size: number; compiled: Compiled }>();
@@ -259,7 +268,10 @@ const refsCache = new WeakMap<Compiled, TemplateRef[]>();
 
 /** Parse a template source for validation (syntax errors → InputError at `origin`). */
 export function templateRefsOf(source: string, origin: Origin): TemplateRef[] {
-  const c = origin.file ? compileTemplateFile(origin.file) : compileString(source, origin);
+  return refsOfCompiled(origin.file ? compileTemplateFile(origin.file) : compileString(source, origin));
+}
+
+function refsOfCompiled(c: Compiled): TemplateRef[] {
   let refs = refsCache.get(c);
   if (!refs) refsCache.set(c, (refs = templateRefs(c.ast, helperNames())));
   return refs;
@@ -344,51 +356,4 @@ function isHelperPosition(ast: unknown, loc: unknown): boolean {
   };
   visit(ast);
   return found;
-}
-
-/** 1-based line and 0-based column (as Handlebars) of a source offset. */
-function lineColumn(source: string, offset: number): { line: number; column: number } {
-  const before = source.slice(0, offset);
-  const nl = before.lastIndexOf('\n');
-  return { line: before.split('\n').length, column: offset - (nl + 1) };
-}
-
-/** The innermost block (`{{#if x}}`) still open at the end of a template, if any. */
-function unclosedBlock(source: string): { name: string; line: number; column: number } | undefined {
-  // Comments may hold braces: blank them, keeping offsets.
-  const text = source.replace(/\{\{!--[\s\S]*?--\}\}|\{\{![\s\S]*?\}\}/g, (m) => m.replace(/[^\n]/g, ' '));
-  const stack: { name: string; offset: number }[] = [];
-  for (const m of text.matchAll(/\{\{~?\s*([#/])\s*>?\s*([^\s}~]+)/g)) {
-    if (m[1] === '/') stack.pop();
-    else stack.push({ name: m[2]!, offset: m.index! });
-  }
-  const top = stack.at(-1);
-  return top ? { name: top.name, ...lineColumn(source, top.offset) } : undefined;
-}
-
-/**
- * Where a Handlebars parse error is. Its message shows the input consumed before the bad token (its
- * last 20 characters, newlines dropped) above a `---^` marker; find that text ending on `line`.
- */
-function parseErrorPosition(source: string, msg: string, line: number): { line: number; column?: number } {
-  const lines = msg.split('\n');
-  const marker = lines.findIndex((l) => /^-*\^$/.test(l));
-  if (marker < 1) return { line };
-  let past = lines[marker - 1]!.slice(0, lines[marker]!.length - 1);
-  if (past.startsWith('...')) past = past.slice(3);
-  if (past === '') return { line, column: 0 };
-  const offsets: number[] = [];
-  let stripped = '';
-  for (let i = 0; i < source.length; i++) {
-    if (source[i] === '\n') continue;
-    stripped += source[i];
-    offsets.push(i);
-  }
-  let best: { line: number; column: number } | undefined;
-  for (let i = stripped.indexOf(past); i >= 0; i = stripped.indexOf(past, i + 1)) {
-    const at = lineColumn(source, offsets[i + past.length - 1]! + 1);
-    if (at.line === line) return at;
-    best ??= at;
-  }
-  return best && past.length >= 20 ? best : { line };
 }

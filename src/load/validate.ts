@@ -315,6 +315,19 @@ function strings(v: unknown, out: string[]): string[] {
 }
 
 /**
+ * The refs of a variable's template. Where it is written is looked up (by reading the files that can
+ * hold it again) only when it does not compile: a template that compiled once compiles again.
+ */
+function refsLocated(text: string, what: string, pos: () => SourcePos | undefined): TemplateRef[] {
+  try {
+    return templateRefsOf(text, { what });
+  } catch (err) {
+    if (!(err instanceof InputError)) throw err;
+    return templateRefsOf(text, { pos: pos(), what });
+  }
+}
+
+/**
  * Variables referencing other variables (`relayhost: "[{{relay_host}}]"`) are rendered per host before
  * any task, so an undefined reference or a cycle among them fails every host at run time: report them
  * now, at the variable's definition.
@@ -329,7 +342,7 @@ function checkVars(scope: Scope, host: string, report: Report, addError: (e: Inp
     for (const text of texts) {
       let refs: TemplateRef[];
       try {
-        refs = templateRefsOf(text, { pos: locate(name, text), what });
+        refs = refsLocated(text, what, () => locate(name, text));
       } catch (err) {
         if (err instanceof InputError) addError(err);
         else throw err;

@@ -56,7 +56,7 @@ export function buildHostVars(layers: VarLayers): Vars {
     layers.playVars, layers.roleParams, layers.extraVars,
   ];
   for (const layer of ordered) if (layer) Object.assign(out, layer);
-  if (layers.facts !== undefined) Object.assign(out, { facts: layers.facts }, ansibleVars(layers.facts as Facts));
+  if (layers.facts !== undefined) Object.assign(out, { facts: layers.facts }, ansibleVarsOf(layers.facts));
   if (layers.inventoryHostname !== undefined) {
     out.inventory_hostname = layers.inventoryHostname;
     out.inventory_hostname_short = shortName(layers.inventoryHostname);
@@ -64,6 +64,15 @@ export function buildHostVars(layers: VarLayers): Vars {
   if (layers.groupNames !== undefined) out.group_names = layers.groupNames;
   if (layers.magic) Object.assign(out, layers.magic);
   return out;
+}
+
+// A host's facts are merged into each of its scopes (the play's, every role's): their Ansible names
+// are derived once per facts object.
+const ansibleVarsCache = new WeakMap<object, Record<string, unknown>>();
+function ansibleVarsOf(facts: NonNullable<VarLayers['facts']>): Record<string, unknown> {
+  let v = ansibleVarsCache.get(facts);
+  if (!v) ansibleVarsCache.set(facts, (v = ansibleVars(facts as Facts)));
+  return v;
 }
 
 /**

@@ -1,0 +1,199 @@
+// Renders whose inputs are the same on several hosts, done once per run. A template (file or argument
+// string) reads host variables only through the paths its AST names (template-refs.ts); when every
+// one of those holds the same value on two hosts, and the template calls only helpers that are pure
+// functions of their arguments, the text is the same: the second host gets the first one's. This is
+// what keeps a plan of 20 hosts from rendering every role default and every main.cf 20 times.
+//
+// What makes a render's inputs equal is decided conservatively: plain data (strings, numbers,
+// booleans, null, lists, mappings) by value; a Secret by identity (the same object, never its value:
+// reading it would taint the render that asks); anything else (a dry run's unknown value, hostvars'
+// lazy mapping, other objects) is no key at all and renders as before. Templates that read `this` or
+// `@root` at the top, climb out with `../`, use partials or decorators, or call an impure helper
+// (password_hash's random salt, env lookups, log) are never cached. Errors are never cached (each host
+// gets its own). A render that read a secret marks the asker's taint scope again on a hit (as the
+// render did). The cache belongs to the run's secret registry, so it ends with the run.
+import type { SecretRegistry } from '../core/secret.js';
+import { Secret } from '../core/secret.js';
+import type { TemplateRef } from './template-refs.js';
+
+/** Helpers whose result is not a function of their arguments, or that act (log). */
+const IMPURE_HELPERS = new Set(['password_hash', 'env', 'secret_env', 'log']);
+/** `@` variables Handlebars sets inside loops: the loop's own, the same for equal inputs. */
+const LOOP_DATA = new Set(['index', 'key', 'first', 'last']);
+/** Blocks that keep the context; #each and #with change it to what they are given. Any other block (a section over a variable, which keeps it when that is true) is not cached. */
+const CONTEXT_KEEPING = new Set(['if', 'unless']);
+const CONTEXT_CHANGING = new Set(['each', 'with']);
+/** After this many renders of a template without a hit (per-host values), it is no longer keyed. */
+const GIVE_UP_AFTER = 32;
+/** Entries kept per template and run; keys beyond are not stored. */
+const MAX_ENTRIES = 256;
+/** Nodes (values, keys) a key may hold; a larger input renders as before. */
+const MAX_KEY_NODES = 5000;
+
+interface AstNode {
+  type: string;
+  [k: string]: unknown;
+}
+
+/** Can this template's output be keyed by the values at its refs? (see above) */
+export function cacheableTemplate(ast: unknown, helpers: ReadonlySet<string>): boolean {
+  let ok = true;
+  const path = (p: AstNode, depth: number): void => {
+    const parts = p.parts as string[];
+    if (p.data) ok &&= parts.length === 1 && LOOP_DATA.has(parts[0]!);
+    else if ((p.depth as number) > 0) ok = false;
+    else if (parts.length === 0 && depth === 0) ok = false;
+  };
+  const expr = (n: AstNode | undefined, depth: number): void => {
+    if (!n) return;
+    if (n.type === 'PathExpression') path(n, depth);
+    else if (n.type === 'SubExpression') call(n, depth);
+  };
+  const call = (n: AstNode, depth: number): string => {
+    const callee = n.path as AstNode;
+    // `{{"a key"}}` looks the literal up in the context, which no ref names.
+    if (callee.type !== 'PathExpression') ok = false;
+    const name = callee.type === 'PathExpression' ? (callee.original as string) : '';
+    const params = (n.params as AstNode[] | undefined) ?? [];
+    const pairs = ((n.hash as AstNode | undefined)?.pairs as AstNode[] | undefined) ?? [];
+    if (params.length || pairs.length || n.type === 'SubExpression' || helpers.has(name)) {
+      if (IMPURE_HELPERS.has(name) || !helpers.has(name)) ok = false;
+    } else expr(callee, depth);
+    for (const p of params) expr(p, depth);
+    for (const pair of pairs) expr(pair.value as AstNode, depth);
+    return name;
+  };
+  const walk = (n: AstNode | undefined, depth: number): void => {
+    if (!n || !ok) return;
+    if (n.type === 'Program') for (const s of n.body as AstNode[]) walk(s, depth);
+    else if (n.type === 'MustacheStatement') call(n, depth);
+    else if (n.type === 'BlockStatement') {
+      const name = call(n, depth);
+      if (!CONTEXT_KEEPING.has(name) && !CONTEXT_CHANGING.has(name)) ok = false;
+      walk(n.program as AstNode, CONTEXT_KEEPING.has(name) ? depth : depth + 1);
+      walk(n.inverse as AstNode, depth);
+    } else if (n.type !== 'ContentStatement' && n.type !== 'CommentStatement') ok = false;
+  };
+  walk(ast as AstNode, 0);
+  return ok;
+}
+
+type Entry = { text: string; tainted: boolean };
+interface TemplateCache {
+  entries: Map<string, Entry>;
+  misses: number;
+  hits: number;
+}
+
+/**
+ * `render` with its result kept per run (the secret registry's) and inputs; `refs` is the template's
+ * root references, `cacheable` whether it qualifies (cacheableTemplate), both computed when first needed.
+ */
+export function cachedRender<V extends object>(
+  render: (vars: V, secrets: SecretRegistry) => string,
+  refs: () => readonly TemplateRef[],
+  cacheable: () => boolean,
+): (vars: V, secrets: SecretRegistry) => string {
+  const runs = new WeakMap<SecretRegistry, TemplateCache>();
+  let qualifies: boolean | undefined;
+  return (vars, secrets) => {
+    qualifies ??= cacheable();
+    let cache = runs.get(secrets);
+    if (!qualifies || (cache && cache.hits === 0 && cache.misses >= GIVE_UP_AFTER)) return render(vars, secrets);
+    const key = keyOf(vars, refs());
+    if (key === undefined) return render(vars, secrets);
+    if (!cache) runs.set(secrets, (cache = { entries: new Map(), misses: 0, hits: 0 }));
+    const hit = cache.entries.get(key);
+    if (hit) {
+      cache.hits++;
+      if (hit.tainted) secrets.touch();
+      return hit.text;
+    }
+    cache.misses++;
+    const { value, tainted } = secrets.track(() => render(vars, secrets));
+    if (cache.entries.size < MAX_ENTRIES) cache.entries.set(key, { text: value, tainted });
+    return value;
+  };
+}
+
+/** The values at the refs' paths, encoded (see above); undefined when one is no key. */
+export function keyOf(vars: object, refs: readonly TemplateRef[]): string | undefined {
+  const parts: string[] = [];
+  const budget = { nodes: MAX_KEY_NODES };
+  for (const ref of refs) {
+    if (ref.parts[0] === 'hostvars') return undefined;
+    const value = pathKey(vars, ref.parts, budget);
+    if (value === undefined) return undefined;
+    parts.push(value);
+  }
+  return parts.join('\u0000');
+}
+
+/**
+ * What a render can read along one path: the value at its end; or, where the path leaves plain data
+ * (a string's `length`, a null's anything), the value it left from; or that a mapping lacks the next name.
+ */
+function pathKey(vars: object, path: readonly string[], budget: { nodes: number }): string | undefined {
+  let cur: unknown = vars;
+  for (const [i, part] of path.entries()) {
+    if (cur === null || typeof cur !== 'object' || !isData(cur)) {
+      const left = encode(cur, budget);
+      return left === undefined ? undefined : `${i}<${left}`;
+    }
+    if (!Object.hasOwn(cur, part)) return `${i}-`;
+    cur = (cur as Record<string, unknown>)[part];
+  }
+  return encode(cur, budget);
+}
+
+const ids = new WeakMap<object, number>();
+let nextId = 0;
+
+function isData(v: object): boolean {
+  if (Array.isArray(v)) return true;
+  const proto = Object.getPrototypeOf(v);
+  return proto === Object.prototype || proto === null;
+}
+
+/** A value as a key: type-tagged, key order kept (#each follows it); undefined: no key. */
+function encode(v: unknown, budget: { nodes: number }): string | undefined {
+  if (--budget.nodes < 0) return undefined;
+  switch (typeof v) {
+    case 'string':
+      return JSON.stringify(v);
+    case 'number':
+      return Object.is(v, -0) ? 'n-0' : `n${v}`;
+    case 'boolean':
+      return v ? 't' : 'f';
+    case 'undefined':
+      return 'u';
+    case 'object':
+      break;
+    default:
+      return undefined;
+  }
+  if (v === null) return 'z';
+  if (v instanceof Secret) {
+    let id = ids.get(v);
+    if (id === undefined) ids.set(v, (id = nextId++));
+    return `s${id}`;
+  }
+  if (!isData(v)) return undefined;
+  // Only enumerable string keys: the same names #each and a path can read (hostvars' entries hide theirs).
+  if (Object.getOwnPropertySymbols(v).length || Object.getOwnPropertyNames(v).length !== Object.keys(v).length + (Array.isArray(v) ? 1 : 0)) return undefined;
+  const out: string[] = [];
+  if (Array.isArray(v)) {
+    for (const x of v) {
+      const e = encode(x, budget);
+      if (e === undefined) return undefined;
+      out.push(e);
+    }
+    return `[${out.join(',')}]`;
+  }
+  for (const k of Object.keys(v)) {
+    const e = encode((v as Record<string, unknown>)[k], budget);
+    if (e === undefined) return undefined;
+    out.push(`${JSON.stringify(k)}:${e}`);
+  }
+  return `{${out.join(',')}}`;
+}
