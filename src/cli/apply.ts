@@ -1,5 +1,6 @@
 // `fleetplan apply`: load and validate everything (no host contacted on invalid input), then run,
 // or with --check plan only. Exit codes are documented in docs/usage.md "Exit codes".
+import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, InputErrors } from '../core/errors.js';
 import type { RunSummary } from '../engine/events.js';
@@ -25,7 +26,7 @@ import { addPlaybookFlags, listing, steering, type PlaybookFlagOpts } from './pl
 import { validSummary } from './validate.js';
 import { describeConnections, sshDebug, VERBOSE_OPTION } from './verbosity.js';
 import { selectHosts } from '../load/inventory.js';
-import { startHistory } from './history.js';
+import { historyOptions, startHistory } from './history.js';
 
 interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   check: boolean;
@@ -140,6 +141,8 @@ export function registerApply(program: Command): void {
           shard: opts.shard,
           become: opts.become,
           keepOutput: opts.verbose >= 3,
+          // Each host's facts of its last run, beside the run history: its first play's state read rides with the facts.
+          factsCacheDir: path.join(historyOptions().dir, 'facts'),
           ...steering(inputs.plan, opts),
           ...connectOptions(opts),
           ...sshDebug(opts.verbose, human),

@@ -38,7 +38,17 @@ export interface ExecOptions {
    * while it runs. Scripts with secrets never set it: they reach the host on stdin only.
    */
   public?: boolean;
+  /**
+   * Run it only if it can travel in the exec request of a shell not started yet, right behind the
+   * scripts already asked for there in this same tick (so in that shell, in order, at no round trip
+   * of its own): it must be `public` and small enough. Otherwise it is not sent at all and the promise
+   * rejects with NotSentError. For a state read made ahead of the facts (src/engine/first-read.ts).
+   */
+  rideAlong?: boolean;
 }
+
+/** A `rideAlong` script that could not ride along: nothing of it reached the host. */
+export class NotSentError extends Error {}
 
 /** A script's options: those of a command, less stdin (the script is what the shell reads). */
 export type ScriptOptions = Omit<ExecOptions, 'stdin'>;

@@ -12,10 +12,14 @@
 // Scripts are written as soon as they are asked for, without waiting for the ones before them: the
 // shell runs them in order, and their outputs are cut apart at their end markers. Scripts sent
 // together (the lock release and the end of the shell, concurrent callers) cost one round trip.
+// The shell starts one tick after its first script is asked for: public scripts asked for in that
+// tick (the facts with the run lock, and a state read made ahead of them) all travel in the exec
+// request that starts it, so the host answers them all in the round trip of that request.
 import { newNonce, scriptEnd } from '../core/framing.js';
 import { performance } from 'node:perf_hooks';
 import type { Readable, Writable } from 'node:stream';
 import { ConnectError, OperationError } from '../core/errors.js';
+import { NotSentError } from './connection.js';
 import { becomeRefusal, describeBecome, wrapBecome, type WrappedCommand } from './become.js';
 import { shQuoteBytes } from '../core/quote.js';
 import { becomeTarget, CommandTimeoutError, type BecomeSettings, type CommandResult, type ExecOptions, type ScriptOptions } from './connection.js';
@@ -56,6 +60,8 @@ interface Pending {
   endShell: string;
   /** Nothing secret in it: it may be sent in the command that starts the shell. */
   inline: boolean;
+  /** Sent only in the command that starts the shell, or not at all (ScriptOptions.rideAlong). */
+  rideAlong: boolean;
   /** The shell start whose command carried it (then it is not written to that shell's stdin). */
   sentWith?: Promise<ShellProcess>;
   out: Buffer;
@@ -82,16 +88,23 @@ export class ShellSession {
    */
   private readonly pending: Pending[] = [];
   private closed = false;
+  /** The shell's start while it still takes scripts for its exec request (until the next tick). */
+  private collecting?: Promise<ShellProcess>;
 
   constructor(private readonly opts: ShellOptions) {}
 
-  /** Runs one script; resolves with its stdout, stderr and exit status. Its timeout counts from when the scripts before it are done. */
-  run(script: string | Buffer, timeoutMs?: number, inline = false): Promise<CommandResult> {
+  /**
+   * Runs one script; resolves with its stdout, stderr and exit status. Its timeout counts from when
+   * the scripts before it are done. `rideAlong`: only in the exec request of a shell starting now,
+   * else rejected with NotSentError, unsent.
+   */
+  run(script: string | Buffer, timeoutMs?: number, inline = false, rideAlong = false): Promise<CommandResult> {
     if (this.closed) return Promise.reject(this.closedError());
+    if (rideAlong && (!inline || !this.collecting)) return Promise.reject(new NotSentError('the shell has started'));
     return new Promise<CommandResult>((resolve, reject) => {
       const end = scriptEnd(newNonce());
       const p: Pending = {
-        body: Buffer.isBuffer(script) ? script : Buffer.from(script), timeoutMs, endShell: end.shell, inline,
+        body: Buffer.isBuffer(script) ? script : Buffer.from(script), timeoutMs, endShell: end.shell, inline, rideAlong,
         out: Buffer.alloc(0), err: Buffer.alloc(0), outMark: end.out, errMark: end.err, outAt: -1, errAt: -1, outEnd: -1,
         start: 0, resolve, reject,
       };
@@ -125,13 +138,7 @@ export class ShellSession {
 
   /** Writes `p` to the current shell (started when there is none). */
   private send(p: Pending): void {
-    if (!this.proc) {
-      // The shell's first script, when it may, rides in the exec request: no round trip of its own.
-      const first = p.inline && !p.body.includes(0) ? framed(p) : undefined;
-      const carried = first && first.length <= MAX_INLINE ? first : undefined;
-      this.proc = this.spawn(carried);
-      if (carried) p.sentWith = this.proc;
-    }
+    if (!this.proc) this.proc = this.startSoon();
     const started = this.proc;
     p.started = started;
     started.then(
@@ -183,8 +190,42 @@ export class ShellSession {
     for (const x of behind) {
       Object.assign(x, { proc: undefined, sentWith: undefined, out: Buffer.alloc(0), err: Buffer.alloc(0), outAt: -1, errAt: -1, outEnd: -1 });
       if (this.closed) this.settle(x, this.closedError());
+      // It was to run right behind the scripts it travelled with, in their shell: never in another.
+      else if (x.rideAlong) this.settle(x, new NotSentError('its shell ended before it ran'));
       else this.send(x);
     }
+  }
+
+  /**
+   * Starts the shell in the next tick, with the public scripts asked for until then in its exec
+   * request when they fit (no round trip of their own); a rideAlong script that does not is refused.
+   */
+  private startSoon(): Promise<ShellProcess> {
+    const started: Promise<ShellProcess> = Promise.resolve().then(() => {
+      this.collecting = undefined;
+      return this.spawn(this.carried(started));
+    });
+    this.collecting = started;
+    return started;
+  }
+
+  /** The leading scripts of this start that may travel in its exec request, framed and marked so. */
+  private carried(started: Promise<ShellProcess>): Buffer | undefined {
+    const parts: Buffer[] = [];
+    let size = 0;
+    let open = true; // scripts run in order: once one goes on stdin, so do those behind it
+    for (const p of this.pending.filter((x) => x.started === started)) {
+      const f = open && p.inline && !p.body.includes(0) ? framed(p) : undefined;
+      if (f && size + f.length <= MAX_INLINE) {
+        parts.push(f);
+        size += f.length;
+        p.sentWith = started;
+        continue;
+      }
+      open = false;
+      if (p.rideAlong) this.settle(p, new NotSentError('too large, or behind a script that is not public'));
+    }
+    return parts.length ? Buffer.concat(parts) : undefined;
   }
 
   private async spawn(first?: Buffer): Promise<ShellProcess> {
@@ -310,6 +351,7 @@ export class ScriptShells {
   run(script: string | Buffer, opts: ScriptOptions = {}): Promise<CommandResult> {
     const wrapped = wrapBecome('sh -s', becomeTarget(this.t.become, opts.become), this.t.loginUser);
     if (wrapped.handshake) {
+      if (opts.rideAlong) return Promise.reject(new NotSentError('a become with a password runs each script on its own'));
       const running = this.t.runOnce('sh -s', { ...opts, stdin: script });
       const settled = running.catch(() => undefined).finally(() => this.once.delete(settled));
       this.once.add(settled);
@@ -317,6 +359,8 @@ export class ScriptShells {
     }
     const id = wrapped.becomeUser === undefined ? '' : `${wrapped.becomeMethod} ${wrapped.becomeUser}`;
     let shell = this.shells.get(id);
+    // It rides with the scripts of a shell starting now, or not at all (never a shell of its own).
+    if (opts.rideAlong && !shell) return Promise.reject(new NotSentError(`no shell is starting for ${id || 'the login user'}`));
     if (!shell) {
       shell = new ShellSession({
         label: this.t.label,
@@ -329,7 +373,7 @@ export class ScriptShells {
       });
       this.shells.set(id, shell);
     }
-    return shell.run(script, opts.timeoutMs, opts.public);
+    return shell.run(script, opts.timeoutMs, opts.public, opts.rideAlong);
   }
 
   /** Ends every shell right behind the scripts already sent, and waits for their answers (and the one-shot ones). */

@@ -32,6 +32,17 @@ export interface HostContext {
   lock?: HostLock & { become: LockBecome };
 }
 
+type HostBase = Omit<HostContext, 'facts' | 'backends' | 'scope' | 'lock' | 'delegates'>;
+
+/** What rides with the facts (first-read.ts): sent in the tick that asks for them; its context taken when the facts allow. */
+export interface AlongFacts {
+  send(base: HostBase): void;
+  /** The facts, scope and backends to use instead of those of `gathered`, or undefined. */
+  take(gathered: Facts): Pick<HostContext, 'facts' | 'backends' | 'scope'> | undefined;
+  /** The host did not start (facts or lock failed). */
+  drop(): void;
+}
+
 export interface HostLock {
   owner: LockOwner;
   breakLock: boolean;
@@ -39,21 +50,36 @@ export interface HostLock {
   parent?: string;
 }
 
-/** Facts (and, for a real run, the host's run lock, in the same exec); throws when the host is locked. */
+/**
+ * Facts (and, for a real run, the host's run lock, in the same exec; with `along`, what rides with
+ * them: the first play's state read, first-read.ts); throws when the host is locked.
+ */
 export async function startHost(
-  base: Omit<HostContext, 'facts' | 'backends' | 'scope' | 'lock' | 'delegates'>,
+  base: HostBase,
   scopeFor: (facts: Facts) => HostContext['scope'],
   lock?: HostLock,
   allFacts = true,
+  along?: AlongFacts,
 ): Promise<HostContext> {
   const t0 = Date.now();
   const lockScript = lock ? acquireScript(lock.owner, lock.breakLock, lock.parent) : '';
-  const gathered = await gatherFacts(base.conn, base.host, lockScript, allFacts);
-  const { extra } = gathered;
+  const gathering = gatherFacts(base.conn, base.host, lockScript, allFacts);
+  // In the same tick: it travels in the exec request with the facts and the lock.
+  if (allFacts) along?.send(base);
+  let gathered: Awaited<typeof gathering>;
+  let held: (HostLock & { become: LockBecome }) | undefined;
+  try {
+    gathered = await gathering;
+    held = lock && (await takeLock(base, lock, readLock(gathered.extra)));
+  } catch (err) {
+    along?.drop();
+    throw err;
+  }
   // check_mode is the run's, not the host's: a fact so that plans read it as Ansible's ansible_check_mode.
   const facts = { ...gathered.facts, check_mode: base.opts.check };
-  const held = lock && (await takeLock(base, lock, readLock(extra)));
   base.emit({ type: 'host-facts', host: base.host, facts, ms: Date.now() - t0 });
+  const taken = allFacts ? along?.take(gathered.facts) : undefined;
+  if (taken) return { ...base, ...taken, lock: held };
   return { ...base, facts, backends: selectBackends(facts), scope: scopeFor(facts), lock: held };
 }
 

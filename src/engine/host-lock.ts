@@ -116,6 +116,15 @@ export function takeoverScript(owner: LockOwner, stale: string, parent = LOCK_PA
   ].join('\n');
 }
 
+/** Exit status of heldScript when the lock does not hold this run's record (yet). */
+export const NOT_HELD = 97;
+
+/** sh ending the script it begins (exit NOT_HELD, nothing printed) unless the lock holds this run's record. */
+export function heldScript(owner: LockOwner, parent = LOCK_PARENT): string {
+  const l = shQuote(lockPath(parent));
+  return `_fl_o=; { IFS= read -r _fl_o; } 2>/dev/null < ${l}; case "$_fl_o" in ${shQuote(`v1 ${owner.token} `)}*) ;; *) exit ${NOT_HELD};; esac`;
+}
+
 /** Removes the lock only if this run still owns it. */
 export function releaseScript(owner: LockOwner, parent = LOCK_PARENT): string {
   const l = shQuote(lockPath(parent));

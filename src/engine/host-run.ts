@@ -21,19 +21,31 @@ import { taskVars } from './host-results.js';
 import { stoppedByFatal } from './coordinate.js';
 import type { PlayBatch } from './play-batch.js';
 import { ResultBuilder, reportResult } from './task-result.js';
+import type { StateView } from '../state/query.js';
 
-interface PreparedPlay {
+export interface PreparedPlay {
   nodes: PreparedNode[];
   handlers: PreparedTask[];
 }
 
-/** Runs one play on one host. Returns false when the host failed (later plays are not run on it). */
-export async function runPlay(ctx: HostContext, play: Play, batch?: PlayBatch): Promise<boolean> {
-  const selected = selectPlay(ctx, play);
+/** A play prepared, and its state read, with the host's facts (first-read.ts). */
+export interface PlayAhead {
+  play: Play;
+  prepared: PreparedPlay;
+  /** Its state as read with the facts; undefined: it was not read there. */
+  state: Promise<StateView | undefined>;
+}
+
+/**
+ * Runs one play on one host. Returns false when the host failed (later plays are not run on it).
+ * `ahead`: the play prepared and read with the facts (a play without when:, from these very facts).
+ */
+export async function runPlay(ctx: HostContext, play: Play, batch?: PlayBatch, ahead?: PlayAhead): Promise<boolean> {
+  const selected = ahead ? 'run' : selectPlay(ctx, play);
   if (selected !== 'run') return selected === 'skipped';
-  const prepared = preparePlay(ctx, play);
+  const prepared = ahead?.prepared ?? preparePlay(ctx, play);
   if (!prepared) return false;
-  const pc = await readPlayState(ctx, play, prepared);
+  const pc = await readPlayState(ctx, play, prepared, ahead?.state);
   if (!pc) return false;
   pc.batch = batch;
   const walk = new TreeWalk(pc, prepared.nodes, prepared.handlers);
@@ -77,14 +89,19 @@ function selectPlay(ctx: HostContext, play: Play): 'run' | 'skipped' | 'failed' 
   return 'skipped';
 }
 
+/** The play's tasks and handlers prepared for the host; throws what the first bad one says. */
+export function preparePlayTasks(ctx: HostContext, play: Play): PreparedPlay {
+  const refs = [...play.roles, ...(play.taskRoles ?? [])];
+  return {
+    nodes: preparePlayTree(ctx, play),
+    handlers: play.handlers.flatMap((def) => prepareTasks(ctx, play, def, refs.find((r) => r.role.name === def.role), true)),
+  };
+}
+
 /** Everything prepared first: an undefined variable or bad argument anywhere fails the host before its first change. */
 function preparePlay(ctx: HostContext, play: Play): PreparedPlay | undefined {
   try {
-    const refs = [...play.roles, ...(play.taskRoles ?? [])];
-    return {
-      nodes: preparePlayTree(ctx, play),
-      handlers: play.handlers.flatMap((def) => prepareTasks(ctx, play, def, refs.find((r) => r.role.name === def.role), true)),
-    };
+    return preparePlayTasks(ctx, play);
   } catch (err) {
     const message = err instanceof FleetplanError ? err.describe() : (err as Error).message;
     ctx.emit({ type: 'host-failed', host: ctx.host, error: message });
@@ -93,13 +110,17 @@ function preparePlay(ctx: HostContext, play: Play): PreparedPlay | undefined {
   }
 }
 
-/** One batched read of everything every active task and handler needs; the play's context around it. */
-async function readPlayState(ctx: HostContext, play: Play, { nodes, handlers }: PreparedPlay): Promise<PlayContext | undefined> {
+/**
+ * One batched read of everything every active task and handler needs (unless `ahead`, made with the
+ * facts, has it); the play's context around it.
+ */
+async function readPlayState(ctx: HostContext, play: Play, { nodes, handlers }: PreparedPlay, ahead?: Promise<StateView | undefined>): Promise<PlayContext | undefined> {
   const tasks = tasksOf(nodes);
-  const become = readingBecome([...tasks, ...handlers]);
+  const reading = { become: readingBecome([...tasks, ...handlers]), play: play.name };
   let state: FreshState;
   try {
-    state = await FreshState.read(ctx.conn, [...queriesOf(tasks), ...queriesOf(handlers)], { become, play: play.name });
+    const view = await ahead;
+    state = view ? FreshState.from(view, ctx.conn, reading) : await FreshState.read(ctx.conn, [...queriesOf(tasks), ...queriesOf(handlers)], reading);
   } catch (err) {
     ctx.emit({ type: 'host-failed', host: ctx.host, error: `reading state: ${(err as Error).message}` });
     ctx.stats.failed++;

@@ -61,6 +61,11 @@ export class RunVars {
     if (!this.gathered.has(host)) this.gathered.set(host, { facts, play: play ? this.inputs.plan.plays.indexOf(play) : -1 });
   }
 
+  /** Facts registered for `host` from a prediction that turned out wrong (first-read.ts): its real ones come next. */
+  forget(host: string): void {
+    this.gathered.delete(host);
+  }
+
   private playOf(play: Play) {
     let p = this.plays.get(play);
     if (!p) {

@@ -2,7 +2,7 @@
 // released, the connection closed, host-done reported), whatever stops it — a failure, an
 // unreachable host, a lock held by another run, Ctrl-C or SIGTERM. run.ts decides which plays a
 // host runs and when; this module is what happens to the host.
-import { CommandTimeoutError, type CommandResult, type Connection, type ScriptOptions } from '../connectors/connection.js';
+import { CommandTimeoutError, NotSentError, type CommandResult, type Connection, type ScriptOptions } from '../connectors/connection.js';
 import { performance } from 'node:perf_hooks';
 import { FleetplanError } from '../core/errors.js';
 import type { Inventory, Plan, Play } from '../load/model.js';
@@ -12,7 +12,10 @@ import { startHost, type HostContext } from './host-context.js';
 import { hostScope, type RunVars } from './host-scope.js';
 import { hostResults, setHostVars } from './host-results.js';
 import { lockPath, releaseScript, type LockOwner } from './host-lock.js';
-import { runPlay } from './host-run.js';
+import { runPlay, type PlayAhead } from './host-run.js';
+import { FactsCache } from './facts-cache.js';
+import { alongFacts, type FactsGuess } from './first-read.js';
+import type { Facts } from '../facts/facts.js';
 import type { PlayBatch } from './play-batch.js';
 import type { DelegateHost, DelegatePool, Lender } from './delegate-pool.js';
 import { signalName } from './interrupt.js';
@@ -45,6 +48,8 @@ export class HostSession implements Lender {
   /** Delegated tasks of other hosts using this connection: the host's end waits for them. */
   private readonly lent = new Set<Promise<unknown>>();
   private opening?: Promise<void>;
+  /** The first play, prepared and read with the facts (first-read.ts). */
+  private ahead?: PlayAhead;
 
   constructor(
     readonly host: string,
@@ -71,7 +76,9 @@ export class HostSession implements Lender {
       const delegated = this.run.delegates?.facts.take(this.host, play);
       if (delegated) setHostVars(this.ctx, delegated);
       try {
-        if (!(await runPlay(this.ctx, play, batch))) this.out = true;
+        const ahead = this.ahead?.play === play ? this.ahead : undefined;
+        this.ahead = undefined;
+        if (!(await runPlay(this.ctx, play, batch, ahead))) this.out = true;
       } catch (err) {
         this.fail(describe(err));
       }
@@ -126,17 +133,35 @@ export class HostSession implements Lender {
     if (!conn) return this.stop('while connecting');
     this.conn = observed(conn, this.host, emit, opts.commandTimeoutMs, () => connectHost(inventory, this.host, opts.extraVars, opts));
     if (opts.interrupt?.signal) return this.stop('before it started');
+    const scopeFor = (facts: Facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars, limit: opts.limit, secrets: opts.secrets }, this.host, facts, this.run.vars, play);
+    const lock = lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir };
+    const guess = this.guess(play);
     try {
       this.ctx = await startHost(
         { host: this.host, conn: this.conn, opts, emit, stats: this.stats },
-        (facts) => hostScope({ plan: this.run.plan, inventory, extraVars: opts.extraVars, limit: opts.limit, secrets: opts.secrets }, this.host, facts, this.run.vars, play),
-        lockOwner && { owner: lockOwner, breakLock: Boolean(opts.breakLock), parent: opts.lockDir },
+        scopeFor,
+        lock,
         this.run.gathersFacts?.(this.host) ?? true,
+        guess && alongFacts(guess, scopeFor, lock, (first) => (this.ahead = first)),
       );
       this.ctx.delegates = this.run.delegates;
     } catch (err) {
       this.fail(describe(err));
     }
+  }
+
+  /** The facts the host had at its last run, for its first play's state read to ride with the facts (first-read.ts). */
+  private guess(play: Play): FactsGuess | undefined {
+    const dir = this.run.opts.factsCacheDir;
+    // Only the plan's first play: before a later one, what earlier plays set for the host (delegate_facts) is added after its start.
+    if (!dir || this.run.plan.plays[0] !== play) return undefined;
+    const cache = new FactsCache(dir);
+    return {
+      play,
+      facts: cache.read(this.host),
+      remember: (facts) => cache.write(this.host, facts),
+      forget: () => this.run.vars?.forget(this.host),
+    };
   }
 
   /** The host's end: its run lock released, its connection closed. `notRun`: why a stopped run did not provision it. */
@@ -213,6 +238,8 @@ function observed(first: Connection, host: string, emit: Emit, timeoutMs: number
       emit({ ...shown, exitCode: opts?.reportedExit?.(res) ?? res.exitCode, signal: res.signal, ms: res.ms });
       return res;
     } catch (err) {
+      // Never sent (a state read that could not ride with the facts): nothing ran, nothing to show.
+      if (err instanceof NotSentError) throw err;
       // A command that never exited is reported too: it is the one an operator is looking for.
       const why = err instanceof CommandTimeoutError ? 'timed out' : (err as Error).message.split('\n')[0];
       emit({ ...shown, exitCode: null, error: why, ms: Math.round(performance.now() - t0) });

@@ -38,4 +38,6 @@ export interface RunOptions {
   keepOutput?: boolean;
   /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
   lockDir?: string;
+  /** Where each host's facts are kept between runs (facts-cache.ts), so the first play's state read rides with the facts; none: no guess. */
+  factsCacheDir?: string;
 }

@@ -56,6 +56,11 @@ export class FreshState {
     return new FreshState(view, conn, reading);
   }
 
+  /** What a read made elsewhere found (first-read.ts: with the facts). */
+  static from(view: StateView, conn: Connection, reading: { become: BecomeRequest; play: string }): FreshState {
+    return new FreshState(view, conn, reading);
+  }
+
   /** Queries not read yet (a delegated task's, whose delegate's state grows task by task) are read now. */
   async include(queries: readonly StateQuery[]): Promise<void> {
     const todo = uniqueQueries(queries).filter((q) => !this.view.has(q.key));

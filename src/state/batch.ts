@@ -3,7 +3,7 @@
 // for a frame. Queries of one name group (services, packages, files) are merged first: one process
 // reads all their names.
 import { framedSnippet, newNonce, readFrame, type Frame } from '../core/framing.js';
-import type { BecomeRequest, Connection } from '../connectors/connection.js';
+import type { BecomeRequest, CommandResult, Connection } from '../connectors/connection.js';
 import { PRELUDE } from './prelude.js';
 import type { StateQuery } from './query.js';
 import { StateView } from './query.js';
@@ -95,6 +95,22 @@ export function planBatch(queries: readonly StateQuery[]): BatchPlan {
 }
 
 
+/** A batch's script, and how its answer fills a view: what readState sends, for a caller that sends it itself. */
+export function stateRead(queries: readonly StateQuery[]): { script: string; take: (res: CommandResult, view?: StateView) => StateView } {
+  const nonce = newNonce();
+  const batch = planBatch(queries);
+  return {
+    script: batchScript(batch.run, nonce),
+    take(res, view = new StateView()) {
+      if (res.exitCode !== 0) {
+        throw new Error(`state read exited ${res.exitCode}: ${res.stderr.trim().slice(0, 500)}`);
+      }
+      batch.store(view, parseFrames(res.stdout, nonce, batch.run.length));
+      return view;
+    },
+  };
+}
+
 /** Reads the state of all queries in one exec. */
 export async function readState(
   conn: Connection,
@@ -103,12 +119,6 @@ export async function readState(
 ): Promise<StateView> {
   const view = opts.view ?? new StateView();
   if (queries.length === 0) return view;
-  const nonce = newNonce();
-  const batch = planBatch(queries);
-  const res = await conn.script(batchScript(batch.run, nonce), { become: opts.become, label: opts.label });
-  if (res.exitCode !== 0) {
-    throw new Error(`state read exited ${res.exitCode}: ${res.stderr.trim().slice(0, 500)}`);
-  }
-  batch.store(view, parseFrames(res.stdout, nonce, batch.run.length));
-  return view;
+  const read = stateRead(queries);
+  return read.take(await conn.script(read.script, { become: opts.become, label: opts.label }), view);
 }

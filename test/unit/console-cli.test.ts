@@ -116,7 +116,8 @@ describe('human report through the CLI', () => {
     // test run holds it.
     let r: Res;
     for (let attempt = 0; ; attempt++) {
-      r = await fleetplan(['apply', 'verbose.yml', '-i', 'one.yml', '--connection', 'local', '--verbose', '--timeout', '2']);
+      // A history of its own: with h01's facts kept from an earlier run the state read would ride with the facts.
+      r = await fleetplan(['apply', 'verbose.yml', '-i', 'one.yml', '--connection', 'local', '--verbose', '--timeout', '2'], { FLEETPLAN_HISTORY_DIR: path.join(dir, `history-${attempt}`) });
       if (!/another fleetplan run holds this host/.test(r.stdout) || attempt === 10) break;
       await new Promise((done) => setTimeout(done, 1000));
     }

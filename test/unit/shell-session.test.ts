@@ -3,11 +3,12 @@
 // of the scripts after it — over both transports.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { PassThrough } from 'node:stream';
 import { test } from 'node:test';
-import { CommandTimeoutError, type Connection } from '../../src/connectors/connection.js';
+import { CommandTimeoutError, NotSentError, type Connection } from '../../src/connectors/connection.js';
 import { connect } from '../../src/connectors/index.js';
 import { ConnectError } from '../../src/core/errors.js';
 import { startServer, testAddress } from './connectors-harness.js';
@@ -201,6 +202,58 @@ test('ssh: a public first script costs no round trip of its own; its output, sta
     assert.match(env.ts.execs[env.ts.execs.length - 1]!.command, /^sh -c 'eval /, 'the shell was started with the script');
     assert.equal(env.ts.execs[0]!.command, 'sh -s', 'a script not marked public never travels in the command');
   } finally {
+    await env.close();
+  }
+});
+
+test('ssh: public scripts asked for with the first ride in its exec request, in order, at no round trip of their own; a rideAlong script that cannot ride is never sent', async () => {
+  const env = await proxied(10);
+  const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-ride-'));
+  const ran = (name: string) => existsSync(path.join(dir, name));
+  const mark = (name: string) => `touch '${path.join(dir, name)}'`;
+  try {
+    const turns: number[] = [];
+    for (const together of [false, true]) {
+      const c = await connect(env.addr);
+      const rec = env.px.connections[env.px.connections.length - 1]!;
+      const before = rec.roundTrips;
+      const first = c.script('echo one; echo e1 >&2', { public: true });
+      const second = together ? c.script(`[ -e '${path.join(dir, 'x')}' ] || echo two; exit 4`, { public: true, rideAlong: true }) : undefined;
+      const a = await first;
+      turns.push(rec.roundTrips - before);
+      assert.deepEqual([a.stdout.toString(), a.stderr, a.exitCode], ['one\n', 'e1\n', 0]);
+      if (second) {
+        const b = await second;
+        assert.deepEqual([b.stdout.toString(), b.exitCode], ['two\n', 4]);
+        assert.equal(rec.roundTrips - before, turns[1], 'both answered in the round trip of the exec request');
+        assert.match(env.ts.execs[env.ts.execs.length - 1]!.command, /^sh -c 'eval /);
+      }
+      // The shell has started: a rideAlong script is refused, unsent — also one not public, or too large to ride.
+      await assert.rejects(c.script(mark('late'), { public: true, rideAlong: true }), NotSentError);
+      const third = c.script('echo three', { public: true });
+      const secretive = c.script(mark('private'), { rideAlong: true });
+      await assert.rejects(secretive, NotSentError);
+      assert.equal((await third).stdout.toString(), 'three\n');
+      await c.close();
+    }
+    assert.equal(turns[1], turns[0], `one script: ${turns[0]} round trips; with a second riding along: ${turns[1]}`);
+    const c = await connect(env.addr);
+    const first = c.script('echo first', { public: true });
+    const huge = c.script(`${mark('huge')} # ${'x'.repeat(40 * 1024)}`, { public: true, rideAlong: true });
+    const notPublic = connect(env.addr).then((d) => {
+      const p = d.script('echo private-first');
+      const r = d.script(mark('behind-private'), { public: true, rideAlong: true });
+      return Promise.allSettled([p, r]).then(async (x) => (await d.close(), x));
+    });
+    await assert.rejects(huge, NotSentError);
+    assert.equal((await first).stdout.toString(), 'first\n');
+    const [p, r] = await notPublic;
+    assert.equal(p.status === 'fulfilled' && p.value.stdout.toString(), 'private-first\n');
+    assert.ok(r.status === 'rejected' && r.reason instanceof NotSentError, 'behind a script that is not public it cannot ride');
+    await c.close();
+    assert.deepEqual(['late', 'private', 'huge', 'behind-private'].filter(ran), [], 'no refused script ran');
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
     await env.close();
   }
 });

@@ -1,0 +1,44 @@
+// The facts each host had at its last run, kept on the controller (as Ansible's jsonfile fact cache)
+// so that the next run can prepare the host's first play before its facts arrive and read its state
+// in the same exec (first-read.ts). Only a guess: a run uses it only when the facts it gathers are the
+// same, so a stale, missing or unreadable entry (or two inventories naming different hosts alike)
+// costs one round trip, never a wrong plan. One file per inventory host name, as Ansible's cache keys
+// it (0600, in a 0700 directory), written atomically when the facts changed: a no-change run writes
+// nothing.
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { writeAtomic } from '../core/write-atomic.js';
+import type { Facts } from '../facts/facts.js';
+
+const MAX_BYTES = 1024 * 1024;
+
+export class FactsCache {
+  constructor(private readonly dir: string) {}
+
+  /** The file of `host`: a digest of its name, so any name is safe. */
+  private file(host: string): string {
+    return path.join(this.dir, `${createHash('sha256').update(host).digest('hex').slice(0, 32)}.json`);
+  }
+
+  read(host: string): Facts | undefined {
+    try {
+      const text = readFileSync(this.file(host), 'utf8');
+      if (text.length > MAX_BYTES) return undefined;
+      const doc = JSON.parse(text) as { v?: unknown; host?: unknown; facts?: unknown };
+      const ok = doc.v === 1 && doc.host === host && doc.facts !== null && typeof doc.facts === 'object' && !Array.isArray(doc.facts);
+      return ok ? (doc.facts as Facts) : undefined;
+    } catch {
+      return undefined; // none yet, or unreadable: this run gathers without a guess
+    }
+  }
+
+  write(host: string, facts: Facts): void {
+    try {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      writeAtomic(this.file(host), `${JSON.stringify({ v: 1, host, facts })}\n`, 0o600);
+    } catch {
+      // A cache that cannot be written only costs the next run its guess.
+    }
+  }
+}

@@ -1,0 +1,118 @@
+// The first play's state read riding with the facts (src/engine/first-read.ts, facts-cache.ts): used
+// only when the facts gathered are the ones the play was prepared from, read under this run's lock,
+// never with a secret in the exec request; otherwise the play is read as before. Over the local
+// connector, with real files in a temp directory.
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, test } from 'node:test';
+import type { RunEvent, TaskResult } from '../../src/engine/events.js';
+import { lockPath, newOwner } from '../../src/engine/host-lock.js';
+import { runPlan } from '../../src/engine/run.js';
+import { loadInventory } from '../../src/load/inventory.js';
+import { loadPlan } from '../../src/load/plan.js';
+import { SecretRegistry } from '../../src/core/secret.js';
+
+const secrets = new SecretRegistry();
+const dir = mkdtempSync(path.join(tmpdir(), 'fleetplan-first-read-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const inventoryFile = path.join(dir, 'inventory.yml');
+const lockDir = path.join(dir, 'run-lock');
+const cacheDir = path.join(dir, 'facts');
+writeFileSync(inventoryFile, `all:\n  hosts:\n    me: { connection: local, token: !secret "s3cret-t0ken-value" }\n`);
+
+async function run(planText: string, opts: { check?: boolean; cache?: boolean } = {}) {
+  const file = path.join(dir, `plan-${Math.random().toString(36).slice(2)}.yml`);
+  writeFileSync(file, planText.replaceAll('DIR', dir));
+  const events: RunEvent[] = [];
+  const summary = await runPlan(
+    loadPlan(file, { rolesPath: [], secrets }),
+    loadInventory(inventoryFile, secrets),
+    { check: opts.check ?? false, forks: 5, tags: [], skipTags: [], secrets, extraVars: {}, lockDir, ...(opts.cache === false ? {} : { factsCacheDir: cacheDir }) },
+    (e) => events.push(e),
+  );
+  const results = events.flatMap((e) => (e.type === 'task-result' ? [e.result] : []));
+  // The scripts run, in order, as --verbose shows them: label and exit status.
+  const commands = events.flatMap((e) => (e.type === 'command' ? [`${e.command} ${e.exitCode}`] : []));
+  return { summary, events, commands, statuses: results.map((r: TaskResult) => `${r.task}=${r.status}`) };
+}
+
+const PLAN = `
+name: files
+hosts: all
+tasks:
+  - name: a file
+    file: { path: DIR/out/a.txt, content: "a {{facts.hostname}}\\n", mode: "0644" }
+  - name: a directory
+    directory: { path: DIR/out/d, mode: "0750" }
+`;
+const cacheFile = () => path.join(cacheDir, readdirSync(cacheDir)[0]!);
+
+test('the first play is read with the facts when they are the last run’s, and reads what is there now', async () => {
+  mkdirSync(path.join(dir, 'out'), { recursive: true });
+  const first = await run(PLAN);
+  assert.deepEqual(first.statuses, ['a file=changed', 'a directory=changed']);
+  assert.deepEqual(first.commands.filter((c) => c.startsWith('read state')), ['read state: files 0'], 'no cache yet: read after the facts');
+  assert.equal(readdirSync(cacheDir).length, 1, 'the facts are kept for the next run');
+  const kept = readFileSync(cacheFile(), 'utf8');
+
+  const again = await run(PLAN);
+  assert.deepEqual(again.statuses, ['a file=ok', 'a directory=ok']);
+  assert.deepEqual(again.commands.slice(0, 2), ['gather facts 0', 'read state: files (with the facts) 0'], again.commands.join('\n'));
+  assert.equal(again.commands.filter((c) => c.startsWith('read state')).length, 1, 'read once');
+  assert.equal(readFileSync(cacheFile(), 'utf8'), kept, 'the same facts: nothing written');
+
+  // What changed on the host since is what the read ahead sees; a dry run reads ahead too.
+  writeFileSync(path.join(dir, 'out/a.txt'), 'changed by hand\n');
+  const check = await run(PLAN, { check: true });
+  assert.deepEqual(check.statuses, ['a file=changed', 'a directory=ok']);
+  assert.ok(check.commands.includes('read state: files (with the facts) 0'));
+  const fixed = await run(PLAN);
+  assert.deepEqual(fixed.statuses, ['a file=changed', 'a directory=ok']);
+  assert.match(readFileSync(path.join(dir, 'out/a.txt'), 'utf8'), /^a \S+\n$/);
+});
+
+test('facts that differ from the kept ones: the play is prepared and read again from the real facts, and they are kept', async () => {
+  mkdirSync(path.join(dir, 'out'), { recursive: true });
+  await run(PLAN);
+  const doc = JSON.parse(readFileSync(cacheFile(), 'utf8'));
+  const real = doc.facts.hostname;
+  writeFileSync(cacheFile(), JSON.stringify({ ...doc, facts: { ...doc.facts, hostname: 'another-host' } }));
+  const r = await run(PLAN);
+  assert.deepEqual(r.statuses, ['a file=ok', 'a directory=ok'], 'planned from the real hostname, not the kept one');
+  const reads = r.commands.filter((c) => c.startsWith('read state'));
+  assert.deepEqual(reads, ['read state: files (with the facts) 0', 'read state: files 0']);
+  assert.equal(JSON.parse(readFileSync(cacheFile(), 'utf8')).facts.hostname, real);
+  // A cache that is not ours to read (garbage) is no guess at all.
+  writeFileSync(cacheFile(), '{"v": 1, "host": "me", "facts": [1]}');
+  const g = await run(PLAN);
+  assert.deepEqual(g.commands.filter((c) => c.startsWith('read state')), ['read state: files 0']);
+});
+
+test('the read ahead runs only under this run’s lock: a lock taken over after the facts is read again after it', async () => {
+  await run(PLAN);
+  const me = newOwner();
+  mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+  // A lock left by a dead run of this controller (pid above Linux's pid_max): taken over in an exec of its own.
+  writeFileSync(lockPath(lockDir), `v1 dead000000000000 ${me.user}@${me.host} pid 4194305\n`);
+  const r = await run(PLAN);
+  assert.equal(r.summary.hosts.me!.failed, 0);
+  assert.deepEqual(r.commands.filter((c) => /read state|lock/.test(c)), [
+    'read state: files (with the facts) 97',
+    'take over stale run lock 0',
+    'read state: files 0',
+    'release run lock 0',
+  ]);
+});
+
+test('a state read holding a secret never travels in the exec request: it is read after the facts, on stdin', async () => {
+  const plan = PLAN.replace('path: DIR/out/a.txt', 'path: "DIR/out/{{token}}.txt"');
+  await run(plan);
+  const r = await run(plan);
+  assert.deepEqual(r.statuses, ['a file=ok', 'a directory=ok']);
+  assert.deepEqual(r.commands.filter((c) => c.startsWith('read state')), ['read state: files 0']);
+  // Without a cache directory there is no guess.
+  const off = await run(PLAN, { cache: false });
+  assert.deepEqual(off.commands.filter((c) => c.startsWith('read state')), ['read state: files 0']);
+});
