@@ -5,10 +5,10 @@
 // (`ssh -L`), so it is the relay's smtpd that is judged, from where it listens, with no port opened to
 // the controller. nodemailer's SMTP client (mailauth's own dependency) speaks SMTP and STARTTLS; Node's
 // TLS verifies. A loopback listener on the controller hands nodemailer's socket to the SSH channel,
-// as nodemailer wants a real socket.
+// as nodemailer wants a real socket. nodemailer is imported when the check runs (as mailauth and
+// smtp-server are): the bundle would otherwise load it for every command.
 import { createServer, type Server, type Socket } from 'node:net';
 import { checkServerIdentity, type PeerCertificate } from 'node:tls';
-import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import type { Connection } from '../connectors/connection.js';
 
 export interface SmtpdCertificate {
@@ -51,6 +51,7 @@ const cn = (x: PeerCertificate['subject'] | undefined) => (x?.CN ? `CN=${Array.i
 /** STARTTLS to the relay's smtpd; the certificate checked against `ca` (PEM) and `name`. */
 export async function checkSmtpdCertificate(conn: Connection, name: string, ca: string): Promise<SmtpdCertificate> {
   if (!conn.connectOnHost) return { ok: false, name, error: 'this connection type cannot reach the relay\'s smtpd' };
+  const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection/index.js');
   const server = await tunnel(conn, '127.0.0.1', SMTPD_PORT);
   let peer: PeerCertificate | undefined;
   const smtp = new SMTPConnection({
