@@ -95,13 +95,15 @@ async function main(): Promise<number> {
   const out = mkdtempSync('/tmp/fleetplan-demo-');
   let fleet: Fleet | undefined;
   let servers: Servers | undefined;
-  const cleanup = async () => {
-    await servers?.acme.stop();
-    await servers?.dns.stop();
-    await fleet?.down().catch(() => undefined);
-    rmSync(out, { recursive: true, force: true });
-  };
-  process.on('SIGINT', () => void cleanup().then(() => process.exit(130)));
+  let cleaning: Promise<void> | undefined;
+  const cleanup = () =>
+    (cleaning ??= (async () => {
+      await servers?.acme.stop();
+      await servers?.dns.stop();
+      await fleet?.down().catch(() => undefined);
+      rmSync(out, { recursive: true, force: true });
+    })());
+  for (const sig of ['SIGINT', 'SIGTERM'] as const) process.on(sig, () => void cleanup().then(() => process.exit(130)));
   try {
     process.stdout.write(`Bringing up one test host per OS personality (${PERSONALITIES.join(', ')}) …\n`);
     fleet = await up({ os: [...PERSONALITIES], count: 1, out: path.join(out, 'fleet') });

@@ -3,7 +3,8 @@
 // verify's sink standing in for their smarthost (the relays send to [127.0.0.1]:2525 in their own
 // namespaces; verify's SSH connection listens there). Then what verify must catch: a dead DKIM milter
 // (hidden by milter_default_action=accept), a wrong published DKIM record, a stopped Postfix, an
-// unreachable host — each with its exit code, and the healthy host still passing beside it.
+// unreachable host — each with its exit code, and the healthy host still passing beside it; and
+// --smtpd-ca failing a relay whose smtpd serves a certificate the CA did not issue.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
