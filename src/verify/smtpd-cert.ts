@@ -26,8 +26,11 @@ const SMTPD_PORT = 25;
 const TIMEOUT_MS = 10_000;
 const DAY_MS = 86_400_000;
 
-/** A loopback port on the controller whose every connection is piped into `address:port` on the host. */
-function tunnel(conn: Connection, address: string, port: number): Promise<Server> {
+/**
+ * A loopback port on the controller whose every connection is piped into `address:port` on the host;
+ * why the host could not connect goes to `failed` (nodemailer would only see the socket close).
+ */
+function tunnel(conn: Connection, address: string, port: number, failed: (why: string) => void): Promise<Server> {
   const server = createServer((sock: Socket) => {
     conn.connectOnHost!(address, port).then(
       (stream) => {
@@ -37,7 +40,10 @@ function tunnel(conn: Connection, address: string, port: number): Promise<Server
         stream.on('error', end);
         stream.on('close', () => sock.destroy());
       },
-      () => sock.destroy(),
+      (err: Error) => {
+        failed(err.message);
+        sock.destroy();
+      },
     );
   });
   return new Promise((ok, fail) => {
@@ -51,8 +57,10 @@ const cn = (x: PeerCertificate['subject'] | undefined) => (x?.CN ? `CN=${Array.i
 /** STARTTLS to the relay's smtpd; the certificate checked against `ca` (PEM) and `name`. */
 export async function checkSmtpdCertificate(conn: Connection, name: string, ca: string): Promise<SmtpdCertificate> {
   if (!conn.connectOnHost) return { ok: false, name, error: 'this connection type cannot reach the relay\'s smtpd' };
+  if (!name) return { ok: false, name, error: 'postconf gave no myhostname to check the certificate\'s name against' };
   const { default: SMTPConnection } = await import('nodemailer/lib/smtp-connection/index.js');
-  const server = await tunnel(conn, '127.0.0.1', SMTPD_PORT);
+  let unreachable: string | undefined;
+  const server = await tunnel(conn, '127.0.0.1', SMTPD_PORT, (why) => (unreachable = why));
   let peer: PeerCertificate | undefined;
   const smtp = new SMTPConnection({
     host: '127.0.0.1',
@@ -80,8 +88,7 @@ export async function checkSmtpdCertificate(conn: Connection, name: string, ca: 
     const daysLeft = Math.floor((Date.parse(peer!.valid_to) - Date.now()) / DAY_MS);
     return { ok: true, name, subject: cn(peer!.subject), issuer: cn(peer!.issuer), daysLeft };
   } catch (err) {
-    const e = err as Error & { reason?: string };
-    return { ok: false, name, error: (e.message || String(err)).replace(/^Error initiating TLS - /, '') };
+    return { ok: false, name, error: unreachable ?? ((err as Error).message || String(err)).replace(/^Error initiating TLS - /, '') };
   } finally {
     smtp.close();
     server.close();
