@@ -83,6 +83,8 @@ export async function checkSmtpdCertificate(conn: Connection, name: string, ca: 
   try {
     await new Promise<void>((ok, fail) => {
       smtp.once('error', fail);
+      // A socket closed before the greeting ends the session without an error event.
+      smtp.once('end', () => fail(new Error('the connection closed before STARTTLS')));
       smtp.connect((err) => (err ? fail(err) : ok()));
     });
     const daysLeft = Math.floor((Date.parse(peer!.valid_to) - Date.now()) / DAY_MS);
