@@ -89,7 +89,7 @@ export function registerApply(program: Command): void {
   );
   addVerifyOptions(apply).action((planFile: string, opts: ApplyOpts) => {
     // Verify's options without --verify would do nothing: a usage error, not a silent no-op.
-    const idle = ['probeTimeout', 'dnsServer', 'smarthostTo'].filter((o) => apply.getOptionValueSource(o) === 'cli');
+    const idle = ['probeTimeout', 'dnsServer', 'smarthostTo', 'smtpdCa'].filter((o) => apply.getOptionValueSource(o) === 'cli');
     if (!opts.verify && idle.length) apply.error(`error: ${idle.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(' and ')} only apply with --verify`);
     checkVerifyOptions(apply, opts);
     return guard(withReport(planFile, opts, async (report) => {

@@ -1,6 +1,7 @@
 // `fleetplan verify <plan>`: proof that each relay of the plan still delivers — a probe through each
 // host's Postfix to a sink standing in for its smarthost, judged as a receiver would (src/verify/).
 // `apply --verify` runs the same after a successful apply (apply.ts).
+import { readFileSync } from 'node:fs';
 import { type Command, InvalidArgumentError } from 'commander';
 import { dnsServerValid } from '../verify/dns-server-option.js';
 import { hostLine, summaryLine, verifyExitCode, verifyJson } from '../verify/report.js';
@@ -13,6 +14,8 @@ export interface VerifyFlags {
   probeTimeout: number;
   dnsServer?: string;
   smarthostTo?: string;
+  /** --smtpd-ca: the CA bundle's PEM text (read when the option is parsed). */
+  smtpdCa?: string;
 }
 
 interface VerifyOpts extends PlanOpts, VerifyFlags {
@@ -29,12 +32,25 @@ function recipient(value: string): string {
   return value;
 }
 
+/** A CA bundle, read now: an unreadable file or one with no certificate is a usage error (exit 2). */
+function caBundle(file: string): string {
+  let pem: string;
+  try {
+    pem = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new InvalidArgumentError(`cannot read ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new InvalidArgumentError(`${file} holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  return pem;
+}
+
 /** The options verify and `apply --verify` share. */
 export function addVerifyOptions(cmd: Command): Command {
   return cmd
     .option('--probe-timeout <seconds>', 'how long to wait for each probe to reach the sink', wholeNumber(1, MAX_TIMEOUT_SECONDS), 30)
     .option('--dns-server <addr[:port]>', "DNS server the DKIM, SPF and DMARC records are looked up at (default: the system's resolver)", dnsServer)
-    .option('--smarthost-to <address>', "send the probe through each relay's real smarthost to this recipient, instead of to verify's sink (only the hand-over is observed)", recipient);
+    .option('--smarthost-to <address>', "send the probe through each relay's real smarthost to this recipient, instead of to verify's sink (only the hand-over is observed)", recipient)
+    .option('--smtpd-ca <file>', "also check each relay's own smtpd certificate (STARTTLS on its port 25): chain against this CA bundle (PEM), name against its myhostname, dates", caBundle);
 }
 
 /** Options that contradict each other are a usage error (exit 2) before anything is loaded. */
@@ -49,7 +65,7 @@ export async function verifyLoaded(inputs: Inputs, opts: PlanOpts & VerifyFlags,
   const { runVerify } = await import('../verify/run.js');
   const summary = await runVerify(
     inputs,
-    { limit: opts.limit, forks: opts.forks, timeoutMs: opts.probeTimeout * 1000, dnsServer: opts.dnsServer, smarthostTo: opts.smarthostTo, ...connectOptions(opts) },
+    { limit: opts.limit, forks: opts.forks, timeoutMs: opts.probeTimeout * 1000, dnsServer: opts.dnsServer, smarthostTo: opts.smarthostTo, smtpdCa: opts.smtpdCa, ...connectOptions(opts) },
     (o) => human.write(hostLine(o, color) + '\n'),
   );
   human.write(summaryLine(summary) + '\n');

@@ -79,6 +79,12 @@ export interface Connection {
    * cannot. Throws when the host refuses (port in use, forwarding disabled).
    */
   listenOnHost?(address: string, port: number, accept: (stream: Duplex) => void): Promise<HostListener>;
+  /**
+   * A TCP connection the host opens to `address:port`, handed back as a stream, as `ssh -L` does
+   * (SSH connections; `fleetplan verify --smtpd-ca` checks the relay's own smtpd this way). Absent:
+   * the transport cannot. Throws when the host refuses (nothing listening, forwarding disabled).
+   */
+  connectOnHost?(address: string, port: number): Promise<Duplex>;
 }
 
 /** A listener `listenOnHost` opened; close() stops it (connections already accepted go on). */

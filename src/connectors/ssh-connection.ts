@@ -209,6 +209,17 @@ export class SshConnection implements Connection {
     });
   }
 
+  /** `ssh -L …:address:port`: the host's sshd connects there and the connection comes back as a channel. */
+  connectOnHost(address: string, port: number): Promise<Duplex> {
+    if (this.lost) return Promise.reject(this.lost);
+    return new Promise<Duplex>((resolve, reject) => {
+      this.client.forwardOut('127.0.0.1', 0, address, port, (err, stream) => {
+        if (err) return reject(new ConnectError(`${this.label} could not connect to ${address}:${port} for us (nothing listening, or sshd forbids forwarding): ${err.message}`, { host: this.addr.name }));
+        resolve(stream);
+      });
+    });
+  }
+
   async close(): Promise<void> {
     if (this.closing) return;
     if (!this.lost) await this.shells.close();

@@ -24,6 +24,7 @@ import {
   type RelayState,
 } from './probe.js';
 import type { Sink, SinkMessage } from './sink.js';
+import { checkSmtpdCertificate, type SmtpdCertificate } from './smtpd-cert.js';
 import type { Resolver } from 'node:dns/promises';
 
 export interface HostVerifyInput {
@@ -43,6 +44,8 @@ export interface HostVerifyInput {
    */
   mode: 'sink' | 'smarthost';
   probeTo?: string;
+  /** CA bundle (PEM) the relay's own smtpd certificate is checked against (--smtpd-ca); undefined: not checked. */
+  smtpdCa?: string;
 }
 
 export interface HostVerify {
@@ -54,7 +57,10 @@ export interface HostVerify {
   delivered: boolean;
   /** Seconds from submission to the sink's receipt. */
   seconds?: number;
+  /** TLS from the relay to the smarthost (the sink): the version, and what the relay demands of its certificate. */
   tls: { version: string | null; certificate: string } | null;
+  /** The relay's own smtpd certificate (--smtpd-ca); null: not checked. */
+  smtpdCertificate: SmtpdCertificate | null;
   sasl: string | null;
   auth: AuthVerdicts | null;
   queue: { empty: boolean; listing: string };
@@ -107,6 +113,7 @@ export async function verifyHost(conn: Connection, input: HostVerifyInput): Prom
     relayhost: state.relayhost,
     delivered: false,
     tls: null,
+    smtpdCertificate: null,
     sasl: null,
     auth: null,
     queue: { empty: queueEmpty(state.queue), listing: state.queue },
@@ -117,6 +124,10 @@ export async function verifyHost(conn: Connection, input: HostVerifyInput): Prom
     result.problems.push(blocked);
     if (!result.queue.empty) result.problems.push(`queue not empty: ${queueReasons(state.queue)[0] ?? state.queue.split('\n')[0]}`);
     return result;
+  }
+  if (input.smtpdCa !== undefined) {
+    result.smtpdCertificate = await checkSmtpdCertificate(conn, state.myhostname, input.smtpdCa);
+    if (!result.smtpdCertificate.ok) result.problems.push(`smtpd certificate for ${state.myhostname}: ${result.smtpdCertificate.error}`);
   }
   const probe = probeMessage(id, input.host, input.domain, new Date(), input.probeTo);
   if (input.mode === 'smarthost') return viaSmarthost(conn, input, probe, result);

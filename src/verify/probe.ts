@@ -90,13 +90,13 @@ const POSTFIX_PATH = 'PATH="$PATH:/usr/sbin:/usr/local/sbin:/sbin"; export PATH'
 export const SECTION = '--fleetplan-verify--';
 
 /**
- * What verify reads of the relay before it sends: main.cf's relayhost and TLS level, whether Postfix
+ * What verify reads of the relay before it sends: main.cf's relayhost, TLS level and myhostname, whether Postfix
  * runs, and the queue. Sections separated by SECTION lines.
  */
 export function relayStateScript(): string {
   return [
     POSTFIX_PATH,
-    'postconf -h relayhost smtp_tls_security_level milter_default_action 2>&1',
+    'postconf -h relayhost smtp_tls_security_level milter_default_action myhostname 2>&1',
     `echo ${SECTION}`,
     'postfix status >/dev/null 2>&1 && echo running || echo stopped',
     `echo ${SECTION}`,
@@ -118,14 +118,16 @@ export interface RelayState {
   relayhost: string;
   tlsLevel: string;
   milterDefaultAction: string;
+  /** The name smtpd announces: what its own certificate must name (verify --smtpd-ca). */
+  myhostname: string;
   running: boolean;
   queue: string;
 }
 
 export function parseRelayState(out: string): RelayState {
   const [conf = '', status = '', queue = ''] = out.split(`${SECTION}\n`);
-  const [relayhost = '', tlsLevel = '', milterDefaultAction = ''] = conf.split('\n');
-  return { relayhost, tlsLevel, milterDefaultAction, running: status.trim() === 'running', queue: queue.trim() };
+  const [relayhost = '', tlsLevel = '', milterDefaultAction = '', myhostname = ''] = conf.split('\n');
+  return { relayhost, tlsLevel, milterDefaultAction, myhostname, running: status.trim() === 'running', queue: queue.trim() };
 }
 
 /** The probe (or a bounce of it) is still in a `postqueue -p` listing. */

@@ -5,6 +5,7 @@ import { ExitCode } from '../core/errors.js';
 import { visible } from '../report/visible.js';
 import type { HostVerify } from './host.js';
 import { isUnverified, type HostOutcome, type VerifySummary } from './outcome.js';
+import type { SmtpdCertificate } from './smtpd-cert.js';
 
 export interface VerifyCounts {
   hosts: number;
@@ -26,6 +27,11 @@ export function verifyExitCode(s: VerifySummary): number {
   return ExitCode.ok;
 }
 
+function smtpdCertificateText(c: SmtpdCertificate): string {
+  if (!c.ok) return `smtpd certificate NOT OK for ${c.name}`;
+  return `smtpd certificate OK (${c.subject ?? c.name}, issuer ${c.issuer ?? 'unnamed'}, ${c.daysLeft} days left)`;
+}
+
 function checks(h: HostVerify): string[] {
   if (h.mode === 'smarthost') {
     const handed = h.delivered ? `handed to the smarthost in ${h.seconds} s` : 'NOT handed to the smarthost';
@@ -36,6 +42,7 @@ function checks(h: HostVerify): string[] {
   return [
     h.delivered ? `delivered in ${h.seconds} s` : 'NOT delivered',
     h.tls ? `${h.tls.version ?? 'no TLS'}, certificate ${h.tls.certificate}` : undefined,
+    h.smtpdCertificate ? smtpdCertificateText(h.smtpdCertificate) : undefined,
     h.delivered ? `SASL ${h.sasl ?? 'none'}` : undefined,
     dkim,
     a ? `SPF ${a.spf.result}` : undefined,

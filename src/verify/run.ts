@@ -33,6 +33,8 @@ export interface VerifyOptions extends ConnectOptions {
   dnsServer?: string;
   /** Send through each relay's real smarthost to this recipient, instead of to the sink (--smarthost). */
   smarthostTo?: string;
+  /** CA bundle (PEM text) each relay's own smtpd certificate is checked against (--smtpd-ca). */
+  smtpdCa?: string;
 }
 
 export async function runVerify(inputs: VerifyInputs, opts: VerifyOptions, onHost: (o: HostOutcome) => void = () => undefined): Promise<VerifySummary> {
@@ -58,7 +60,7 @@ export async function runVerify(inputs: VerifyInputs, opts: VerifyOptions, onHos
               const selectors = wanted.keys.filter((k) => k.entry.domain === domain).map((k) => k.entry.selector);
               const become = plays.some((p) => p.become);
               const mode = opts.smarthostTo === undefined ? 'sink' : 'smarthost';
-              const out = await verifyHost(conn, { host, domain, selectors, become, sink, resolver, timeoutMs: opts.timeoutMs, mode, probeTo: opts.smarthostTo });
+              const out = await verifyHost(conn, { host, domain, selectors, become, sink, resolver, timeoutMs: opts.timeoutMs, mode, probeTo: opts.smarthostTo, smtpdCa: opts.smtpdCa });
               onHost(out);
               return out;
             } finally {

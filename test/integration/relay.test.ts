@@ -4,7 +4,9 @@
 // sent to the fleet's BIND9 (resolved from it, test/fleet/dns-server.ts).
 // A re-run changes nothing; a new relay password changes exactly the password map, and only the
 // postmap and reload handlers run; no password ever appears in anything fleetplan prints.
-// Then the OS-specific plans of seeds 000 (CentOS) and 002 (FreeBSD, from ports) on fresh hosts.
+// Then the OS-specific plans of seeds 000 (CentOS) and 002 (FreeBSD, from ports) on fresh hosts; the
+// FreeBSD seed's DKIM key is published to a BIND9 of its own by `fleetplan dns --publish` and the
+// signature checked against what that server answers.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
@@ -27,6 +29,7 @@ const PW2 = 'Rotated-relay-Pa55word';
 let fleet: Fleet;
 let dnsServer: DnsServer;
 let seedFleet: Fleet | undefined;
+let seedDns: DnsServer | undefined;
 const smarthosts = new Map<string, Smarthost>();
 const printed: CliResult[] = [];
 
@@ -70,6 +73,7 @@ after(async () => {
   if (!out) return;
   for (const s of smarthosts.values()) await s.stop().catch(() => undefined);
   await dnsServer?.stop();
+  await seedDns?.stop();
   await down(path.join(out, 'fleet')).catch(() => undefined);
   if (seedFleet) await down(path.join(out, 'seeds')).catch(() => undefined);
   rmSync(out, { recursive: true, force: true });
@@ -185,7 +189,11 @@ test('template mode and a per-domain transport (seed 003): whole main.cf from th
 test('seed plans: relay-centos.yml (seed 000) and relay-freebsd.yml (seed 002, ports) on fresh hosts', { skip }, async () => {
   seedFleet = await up({ os: ['centos6', 'centos7', 'freebsd'], count: 1, out: path.join(out, 'seeds') });
   await startSmarthosts(seedFleet, PW1);
-  const inv = writeRelayInventory(seedFleet, path.join(out, 'seed-inventory.yml'), { relayPassword: PW1 });
+  // A zone's primary of their own: the seed hosts' names are the main fleet's, their keys are not.
+  seedDns = await startDnsServer({ out, zones: ['example.org'] });
+  const { address, port, tsig } = seedDns;
+  const dnsUpdate = `{ server: ${address}, port: ${port}, key_name: ${tsig.name}, key_secret: !secret ${JSON.stringify(tsig.secret)} }`;
+  const inv = writeRelayInventory(seedFleet, path.join(out, 'seed-inventory.yml'), { relayPassword: PW1, extraVars: { dns_update: dnsUpdate } });
   for (const p of ['relay-centos.yml', 'relay-freebsd.yml']) {
     const check = await run(['apply', plan(p), '-i', inv, '--check', '--json']);
     assert.equal(check.code, 0, check.stderr);
@@ -211,10 +219,11 @@ test('seed plans: relay-centos.yml (seed 000) and relay-freebsd.yml (seed 002, p
     "pkg query -a '%o' | grep -c '^mail/'; id -Gn postfix | tr ' ' '\\n' | grep -x mailnull; postconf -h smtpd_milters; grep -c '^policy' /usr/local/etc/postfix/master.cf; grep -c check_policy_service /usr/local/etc/postfix/main.cf",
   );
   assert.equal(bsd.stdout, '4\nmailnull\nunix:/var/run/milteropendkim/socket, unix:/var/run/opendmarc/socket\n1\n1\n', bsd.stderr);
-  const dns = await run(['dns', plan('relay-freebsd.yml'), '-i', inv]);
-  assert.equal(dns.code, 0, dns.stderr);
+  const published = await run(['dns', plan('relay-freebsd.yml'), '-i', inv, '--publish']);
+  assert.equal(published.code, 0, published.stderr);
+  assert.match(published.stdout, /\+ freebsd-1\._domainkey\.example\.org\. \d+ IN TXT "v=DKIM1; /);
   const m = await sendThrough(seedFleet, 'freebsd-1', 'seed 002');
-  const dkim = await verifyDkim(Buffer.from(m.raw, 'base64'), parseZoneTxt(dns.stdout));
+  const dkim = await verifyDkim(Buffer.from(m.raw, 'base64'), seedDns);
   assert.equal(dkim.pass, true, `freebsd seed plan DKIM: ${dkim.result} ${dkim.comment ?? ''}`);
   // A milter that runs but lost its socket: nothing to start, so no wait — the assert reads the
   // socket's stat from the play's state, and fails the run and its dry run alike.

@@ -3,8 +3,10 @@
 // verify's sink standing in for their smarthost (the relays send to [127.0.0.1]:2525 in their own
 // namespaces; verify's SSH connection listens there). Then what verify must catch: a dead DKIM milter
 // (hidden by milter_default_action=accept), a wrong published DKIM record, a stopped Postfix, an
-// unreachable host — each with its exit code, and the healthy host still passing beside it.
+// unreachable host — each with its exit code, and the healthy host still passing beside it; and
+// --smtpd-ca failing a relay whose smtpd serves a certificate the CA did not issue.
 import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -195,4 +197,25 @@ test('apply --verify: verify runs after a successful apply and its result joins 
   const idle = await fleetplan(['apply', plan, '-i', inventory, '--probe-timeout', '5']);
   assert.equal(idle.code, 2);
   assert.match(idle.stderr, /--probe-timeout only apply with --verify/);
+});
+
+test('verify --smtpd-ca: a relay whose smtpd serves a certificate the CA did not issue fails; unreadable CA file is a usage error', { skip }, async () => {
+  // plans/relay.yml leaves Debian's self-signed snakeoil certificate on smtpd: no CA verifies it.
+  const ca = path.join(out, 'other-ca.pem');
+  const made = spawnSync('openssl', ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '1', '-subj', '/CN=not the relay CA', '-keyout', path.join(out, 'other-ca.key'), '-out', ca]);
+  assert.equal(made.status, 0, String(made.stderr));
+  const r = await verify('--limit', H1, '--smtpd-ca', ca);
+  assert.equal(r.code, 2, r.stderr);
+  const v = r.json.hosts[H1];
+  assert.deepEqual([v.smtpdCertificate.ok, v.smtpdCertificate.name], [false, `${H1}.example.org`]);
+  assert.match(v.problems.join('; '), new RegExp(`^smtpd certificate for ${H1}\\.example\\.org: .*(self-signed|unable to (get|verify))`));
+  // The probe itself still went through: the relay's own certificate is a check of its own.
+  assert.deepEqual([v.delivered, v.auth.dkim.result], [true, 'pass']);
+  assert.match(r.stderr, new RegExp(`${H1} +FAIL .* · smtpd certificate NOT OK for ${H1}\\.example\\.org · `));
+  const missing = await fleetplan(['verify', plan, '-i', inventory, '--smtpd-ca', path.join(out, 'no-such.pem')]);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /--smtpd-ca.*cannot read .*no-such\.pem: ENOENT/);
+  const idle = await fleetplan(['apply', plan, '-i', inventory, '--smtpd-ca', ca]);
+  assert.equal(idle.code, 2);
+  assert.match(idle.stderr, /--smtpd-ca only apply with --verify/);
 });

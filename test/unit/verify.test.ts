@@ -28,8 +28,8 @@ test('the sink stands in only for a smarthost on the host loopback', () => {
 });
 
 test('relay state: postconf values, postfix status, the queue', () => {
-  const out = `[127.0.0.1]:2525\nencrypt\naccept\n${SECTION}\nrunning\n${SECTION}\nMail queue is empty\n`;
-  assert.deepEqual(parseRelayState(out), { relayhost: '[127.0.0.1]:2525', tlsLevel: 'encrypt', milterDefaultAction: 'accept', running: true, queue: 'Mail queue is empty' });
+  const out = `[127.0.0.1]:2525\nencrypt\naccept\nrelay1.example.org\n${SECTION}\nrunning\n${SECTION}\nMail queue is empty\n`;
+  assert.deepEqual(parseRelayState(out), { relayhost: '[127.0.0.1]:2525', tlsLevel: 'encrypt', milterDefaultAction: 'accept', myhostname: 'relay1.example.org', running: true, queue: 'Mail queue is empty' });
   assert.equal(parseRelayState(`\nmay\ntempfail\n${SECTION}\nstopped\n${SECTION}\npostqueue: fatal: Queue report unavailable - mail system is down\n`).running, false);
   assert.equal(queueEmpty('Mail queue is empty'), true);
   assert.equal(queueEmpty('-Queue ID-  --Size-- ----Arrival Time---- -Sender/Recipient-------\nABC123*     420 Sat Dec  5 00:00:00  verify@example.org\n'), false);
@@ -66,6 +66,7 @@ const passing: HostVerify = {
   delivered: true,
   seconds: 0.4,
   tls: { version: 'TLSv1.3', certificate: 'not verified by the relay (smtp_tls_security_level=encrypt)' },
+  smtpdCertificate: null,
   sasl: 'relayuser',
   auth: { dkim: { result: 'pass', selector: 's1', domain: 'example.org' }, spf: { result: 'pass' }, dmarc: { result: 'pass' } },
   queue: { empty: true, listing: 'Mail queue is empty' },
@@ -85,4 +86,16 @@ test('one console line per host; exit codes as apply', () => {
   assert.equal(verifyExitCode(summary([passing, { host: 'r3', unreachable: true, error: 'connection refused' }])), ExitCode.unreachable);
   assert.equal(verifyExitCode(summary([stopped, { host: 'r3', unreachable: true, error: 'x' }])), ExitCode.hostFailed);
   assert.deepEqual((verifyJson(summary([passing, stopped])) as { summary: object }).summary, { hosts: 2, passed: 1, failed: 1, unreachable: 0, ms: 10 });
+});
+
+test('--smtpd-ca: the relay\'s own certificate on its console line, OK or why not', () => {
+  const ok: HostVerify = { ...passing, smtpdCertificate: { ok: true, name: 'relay1.example.org', subject: 'CN=relay1.example.org', issuer: 'CN=Pebble Intermediate CA 1d2e3f', daysLeft: 1824 } };
+  assert.match(hostLine(ok), / · TLSv1\.3, certificate not verified by the relay \(smtp_tls_security_level=encrypt\) · smtpd certificate OK \(CN=relay1\.example\.org, issuer CN=Pebble Intermediate CA 1d2e3f, 1824 days left\) · SASL relayuser · /);
+  const bad: HostVerify = {
+    ...passing,
+    smtpdCertificate: { ok: false, name: 'relay1.example.org', error: 'self-signed certificate' },
+    problems: ['smtpd certificate for relay1.example.org: self-signed certificate'],
+  };
+  assert.match(hostLine(bad), /^relay1 +FAIL .* · smtpd certificate NOT OK for relay1\.example\.org · .* — smtpd certificate for relay1\.example\.org: self-signed certificate$/);
+  assert.equal(verifyExitCode({ hosts: [bad], ms: 1 }), ExitCode.hostFailed);
 });
