@@ -38,4 +38,6 @@ export interface RunOptions {
   keepOutput?: boolean;
   /** The run lock's directory on each host (default /var/run/fleetplan); for tests, not a command-line option. */
   lockDir?: string;
+  /** false: every changed task in its own exec (batch-apply.ts), as before batching; for tests and A/B, not a command-line option. */
+  batchChanges?: boolean;
 }
