@@ -145,7 +145,7 @@ export function parseBatchExec(stdout: Buffer, stderr: string, plan: BatchExecPl
     if (read === 'truncated') return { parts, truncated: k };
     parts.push({ exitCode: read.frame.exitCode, out: read.frame.out, stderr: errs.get(String(k)) ?? '' });
     at = read.next;
-    if (read.frame.exitCode !== 0) return { parts };
+    if (read.frame.exitCode !== 0) break;
   }
   try {
     return { parts, refresh: parseFrames(stdout.subarray(at), plan.nonce, plan.refresh.run.length) };
