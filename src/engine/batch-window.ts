@@ -37,6 +37,21 @@ export function staticBreak(p: PreparedTask, first: PreparedTask, play: Play): s
   return undefined;
 }
 
+/**
+ * The next active task of `rest` and those after it that may share its batch by their keywords (at
+ * most `max`): what a change's exec reads again for what comes next, so that their batch does not
+ * wait for a read of its own.
+ */
+export function nextRun(rest: readonly PreparedTask[], play: Play, max = 32): PreparedTask[] {
+  const run: PreparedTask[] = [];
+  for (const t of rest) {
+    if (!t.active) continue;
+    if (run.length > 0 && (run.length >= max || staticBreak(t, run[0]!, play) !== undefined || staticBreak(run[0]!, run[0]!, play) !== undefined)) break;
+    run.push(t);
+  }
+  return run;
+}
+
 /** Whether later tasks of the window can be planned after `planned`: it only writes files, whose state it predicts. */
 export function predictsAll(planned: PlanResult): boolean {
   const { predicts = [], unpredictable } = planned.effects ?? {};

@@ -16,6 +16,7 @@ import { FAILURE_PLACEHOLDER, prepareNodes, type PreparedNode } from './prepare-
 import type { PreparedTask } from './prepare.js';
 import { settle } from './settle.js';
 import { applyWindow } from './batch-apply.js';
+import { nextRun } from './batch-window.js';
 import { coordinated, itemsAt, stoppedByFatal } from './coordinate.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 
@@ -111,7 +112,8 @@ export class TreeWalk {
     return {
       later: () => [...queriesOf(rest), ...queriesOf(this.handlers)],
       // The handlers to run are known only once every task ran: the first of them reads what is stale.
-      next: () => rest.find((t) => t.active)?.queries ?? [],
+      // In a real run, with those after it that may share its batch of changes (batch-window.ts).
+      next: () => (this.pc.dryRun || this.pc.ctx.opts.batchChanges === false ? (rest.find((t) => t.active)?.queries ?? []) : nextRun(rest, this.pc.play).flatMap((t) => t.queries)),
     };
   }
 

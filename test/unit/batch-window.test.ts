@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import type { Connection } from '../../src/connectors/connection.js';
-import { plannedBreak, staticBreak, WindowView } from '../../src/engine/batch-window.js';
+import { nextRun, plannedBreak, staticBreak, WindowView } from '../../src/engine/batch-window.js';
 import { batchExecScript, parseBatchExec } from '../../src/engine/executor.js';
 import type { PreparedTask } from '../../src/engine/prepare.js';
 import type { Play, TaskDef } from '../../src/load/model.js';
@@ -57,6 +57,18 @@ test('staticBreak: a plain file task joins; each keyword that needs its result, 
   assert.match(staticBreak(task(), first, { ...play, anyErrorsFatal: true }) ?? '', /any_errors_fatal/, "the play's any_errors_fatal");
   const becoming = task({}, { become: true, becomeAs: { user: 'postfix' } });
   assert.equal(staticBreak(task({}, { become: true, becomeAs: { user: 'postfix' } }), becoming, play), undefined, 'the same become as the first: no break');
+});
+
+test('nextRun: what a change reads again for the tasks after it: the next active task and those that may share its batch', () => {
+  const [a, b, c, d] = ['a', 'b', 'c', 'd'].map((n) => task({ name: n }, { displayName: n }));
+  const skipped = task({ name: 's' }, { active: false });
+  const registers = task({ name: 'r', register: 'r' });
+  const names = (ts: PreparedTask[]) => ts.map((t) => t.def.name);
+  assert.deepEqual(names(nextRun([skipped, a, b, skipped, c], play)), ['a', 'b', 'c']);
+  assert.deepEqual(names(nextRun([a, b, registers, c], play)), ['a', 'b'], 'up to a task that cannot join');
+  assert.deepEqual(names(nextRun([registers, a, b], play)), ['r'], 'a next task that cannot share: itself only');
+  assert.deepEqual(names(nextRun([a, b, c, d], play, 2)), ['a', 'b']);
+  assert.deepEqual(nextRun([skipped], play), []);
 });
 
 const dir = (p: string, st: Partial<FileState> = {}) => ({ resource: fileResource(p), value: { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root', ...st } as FileState });
