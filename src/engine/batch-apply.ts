@@ -7,7 +7,7 @@
 // its own exit status, output and stderr. A task whose change failed ends the window: the tasks after
 // it did not run and go the usual way (planned against the state then, ignore_errors honoured).
 // A dry run never batches: it executes nothing.
-import type { ExecOutcome, PlanResult } from '../ops/operation.js';
+import type { PlanResult } from '../ops/operation.js';
 import type { StateQuery } from '../state/query.js';
 import { batchExecScript, parseBatchExec, type BatchExecPlan } from './executor.js';
 import { execLabel } from './apply-phase.js';
