@@ -50,9 +50,15 @@ export interface Frame {
   exitCode: number;
 }
 
-/** Shell lines running `body` in a subshell that reads nothing (the script itself may be on stdin), framed as `label`. */
-export function framedSnippet(nonce: string, label: string, body: string): string[] {
-  return [`printf '${marker(nonce)} begin ${label}\\n'`, `( ${body}\n) </dev/null`, `printf '\\n${endMark(nonce, label)} %d\\n' "$?"`];
+/**
+ * Shell lines running `body` in a subshell that reads nothing (the script itself may be on stdin), framed as `label`;
+ * `status`: a shell variable that keeps the body's exit status for the lines after (a batch of changes stops at a failure).
+ */
+export function framedSnippet(nonce: string, label: string, body: string, status?: string): string[] {
+  const begin = `printf '${marker(nonce)} begin ${label}\\n'`;
+  const run = `( ${body}\n) </dev/null`;
+  if (status === undefined) return [begin, run, `printf '\\n${endMark(nonce, label)} %d\\n' "$?"`];
+  return [begin, run, `${status}=$?`, `printf '\\n${endMark(nonce, label)} %d\\n' "$${status}"`];
 }
 
 /**

@@ -30,10 +30,17 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
     const detail = res.stderr.trim().split('\n').slice(-3).join('\n');
     return result.failed(`${(err as Error).message}${detail ? `: ${detail}` : ''}`, planned.changes);
   }
+  pc.state.refreshed(plan.refresh, parsed.refresh, refresh);
+  return concludeApply(pc, p, planned, { exitCode: parsed.change.exitCode, stdout: parsed.change.out.toString('utf8'), stderr: res.stderr }, result);
+}
+
+/**
+ * The task's result from its changes' exit status and output — made by its own exec (above) or by a
+ * batch of several tasks' changes (batch-apply.ts).
+ */
+export async function concludeApply(pc: PlayContext, p: PreparedTask, planned: PlanResult, outcome: ExecOutcome, result: ResultBuilder): Promise<TaskResult> {
   // Whether or not every change succeeded, the ones before a failure were made.
   pc.followUps.add(planned.changes, requesterOf(p));
-  pc.state.refreshed(plan.refresh, parsed.refresh, refresh);
-  const outcome: ExecOutcome = { exitCode: parsed.change.exitCode, stdout: parsed.change.out.toString('utf8'), stderr: res.stderr };
   const verdict = p.op.interpret
     ? p.op.interpret(p.resolved, outcome)
     : outcome.exitCode === 0
@@ -56,7 +63,7 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
 }
 
 /** How --verbose shows the exec: its commands and the files it writes (just the task's name when no_log). */
-function execLabel(t: TaskDef, planned: PlanResult): string {
+export function execLabel(t: TaskDef, planned: PlanResult): string {
   return t.noLog ? `${t.name}: [no_log]` : planned.changes.map((c) => (c.kind === 'run' ? c.command : `write ${c.write.path}`)).join('; ');
 }
 

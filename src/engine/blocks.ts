@@ -15,6 +15,8 @@ import { isNotified, queriesOf, type Lookahead, type PlayContext } from './play-
 import { FAILURE_PLACEHOLDER, prepareNodes, type PreparedNode } from './prepare-tree.js';
 import type { PreparedTask } from './prepare.js';
 import { settle } from './settle.js';
+import { applyWindow } from './batch-apply.js';
+import { nextRun } from './batch-window.js';
 import { coordinated, itemsAt, stoppedByFatal } from './coordinate.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 
@@ -45,7 +47,8 @@ export class TreeWalk {
 
   /** The tasks of `nodes` in order; `catching`: a block around them has a rescue. */
   async run(nodes: readonly PreparedNode[], catching = false): Promise<Walked> {
-    for (const node of nodes) {
+    for (const [j, node] of nodes.entries()) {
+      if (node.kind === 'task') await this.window(nodes, j);
       const walked = await this.node(node, catching);
       if (walked.status !== 'done') return walked;
     }
@@ -70,8 +73,11 @@ export class TreeWalk {
     const pc = this.pc;
     const i = this.index.get(p) ?? this.at;
     this.at = i;
-    if (interrupted(pc, () => ({ tasks: this.order.slice(i), handlers: this.handlers.filter((h) => isNotified(pc, h)) }))) return { status: 'interrupted' };
-    if (stoppedByFatal(pc)) return { status: 'failed' };
+    // A task whose changes a batch already made is reported whatever came since: it happened.
+    if (!pc.applied?.has(p)) {
+      if (interrupted(pc, () => ({ tasks: this.order.slice(i), handlers: this.handlers.filter((h) => isNotified(pc, h)) }))) return { status: 'interrupted' };
+      if (stoppedByFatal(pc)) return { status: 'failed' };
+    }
     const known = this.index.has(p);
     // run_once, throttle and any_errors_fatal meet the other hosts of the batch here (coordinate.ts).
     const { items, k } = known ? itemsAt(this.order, i) : { items: [p], k: 0 };
@@ -83,13 +89,31 @@ export class TreeWalk {
     return failed ? { status: 'failed', task: p, result: r } : DONE;
   }
 
+  /**
+   * Before the task at `nodes[j]`: the consecutive tasks from it may have their changes made in one
+   * exec (batch-apply.ts); a real run only, and never for a task prepared during the walk.
+   */
+  private async window(nodes: readonly PreparedNode[], j: number): Promise<void> {
+    const pc = this.pc;
+    if (pc.dryRun || pc.ctx.opts.batchChanges === false || pc.ctx.opts.interrupt?.signal) return;
+    const candidates: PreparedTask[] = [];
+    for (let n = j; n < nodes.length && nodes[n]!.kind === 'task'; n++) candidates.push((nodes[n] as Extract<PreparedNode, { kind: 'task' }>).task);
+    const i = this.index.get(candidates[0]!);
+    if (i === undefined || candidates.some((p) => !this.index.has(p))) return;
+    await applyWindow(pc, candidates, {
+      later: () => this.ahead(i, true).later(),
+      nextAfter: (last) => this.ahead(this.index.get(last)!, true).next(),
+    });
+  }
+
   /** What is after the i-th task; a task prepared during the walk (`known` false) may be followed by any. */
   private ahead(i: number, known: boolean): Lookahead {
     const rest = known ? this.order.slice(i + 1) : this.order;
     return {
       later: () => [...queriesOf(rest), ...queriesOf(this.handlers)],
       // The handlers to run are known only once every task ran: the first of them reads what is stale.
-      next: () => rest.find((t) => t.active)?.queries ?? [],
+      // In a real run, with those after it that may share its batch of changes (batch-window.ts).
+      next: () => (this.pc.dryRun || this.pc.ctx.opts.batchChanges === false ? (rest.find((t) => t.active)?.queries ?? []) : nextRun(rest, this.pc.play).flatMap((t) => t.queries)),
     };
   }
 

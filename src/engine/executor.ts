@@ -2,7 +2,7 @@
 // directory beside the target, final owner and mode before the first byte, validate, rename; never
 // through a symbolic link, see writeScript), commands stopping at the first failure, and — in the
 // same exec — a fresh read of the state later tasks need, so planning never uses stale state.
-import { framedSnippet, newNonce, readFrame } from '../core/framing.js';
+import { framedSnippet, marker, newNonce, readFrame } from '../core/framing.js';
 import { evalWord, shQuote } from '../core/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';
 import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } from '../state/batch.js';
@@ -90,4 +90,82 @@ export function parseExec(stdout: Buffer, plan: ExecPlan): { change: BatchFrame;
   const read = readFrame(stdout, plan.nonce, CHANGE_FRAME);
   if (typeof read === 'string') throw new Error('the change script output is truncated (connection lost?)');
   return { change: read.frame, refresh: parseFrames(stdout.subarray(read.next), plan.nonce, plan.refresh.run.length) };
+}
+
+/** The exec of a batch of tasks' changes (batch-apply.ts): each task's changes in a frame of their own, stderr marked per task. */
+export interface BatchExecPlan {
+  script: string;
+  nonce: string;
+  tasks: number;
+  refresh: BatchPlan;
+}
+
+/** The status of the frames so far: a task's frame runs only when every frame before it succeeded. */
+const BATCH_STATUS = '_fp_b';
+
+/** What starts a task's part of the exec's stderr (and, after them, the refresh batch's). */
+function stderrMark(nonce: string, label: string): string {
+  return `${marker(nonce)} stderr ${label}`;
+}
+
+/**
+ * One exec for several tasks' changes, in order: task k's changes run only when task k-1's exited 0,
+ * as sequential execs would (a failed change stops the ones after it); then the refresh batch.
+ */
+export function batchExecScript(changeSets: readonly (readonly Change[])[], refresh: readonly StateQuery[]): BatchExecPlan {
+  const nonce = newNonce();
+  const batch = planBatch(refresh);
+  const lines = [`${BATCH_STATUS}=0`];
+  changeSets.forEach((changes, k) => {
+    const frame = [`printf '\\n%s\\n' '${stderrMark(nonce, String(k))}' >&2`, ...framedSnippet(nonce, `${CHANGE_FRAME}-${k}`, changeScript(changes), BATCH_STATUS)];
+    lines.push(`if [ "$${BATCH_STATUS}" -eq 0 ]; then`, ...frame, 'fi');
+  });
+  lines.push(`printf '\\n%s\\n' '${stderrMark(nonce, 'refresh')}' >&2`, batchScript(batch.run, nonce));
+  return { script: lines.join('\n'), nonce, tasks: changeSets.length, refresh: batch };
+}
+
+/** One task's part of a batch exec: its changes' status and output, and what it printed on stderr. */
+export interface BatchPart {
+  exitCode: number;
+  out: Buffer;
+  stderr: string;
+}
+
+/**
+ * The parts of a batch exec, in order, up to the first that did not succeed (the later ones did not run);
+ * `truncated` names the task whose output ends early (connection lost). The refresh frames, when complete.
+ */
+export function parseBatchExec(stdout: Buffer, stderr: string, plan: BatchExecPlan): { parts: BatchPart[]; truncated?: number; refresh?: BatchFrame[] } {
+  const errs = splitStderr(stderr, plan.nonce);
+  const parts: BatchPart[] = [];
+  let at = 0;
+  for (let k = 0; k < plan.tasks; k++) {
+    const read = readFrame(stdout, plan.nonce, `${CHANGE_FRAME}-${k}`, at);
+    if (read === 'missing') break;
+    if (read === 'truncated') return { parts, truncated: k };
+    parts.push({ exitCode: read.frame.exitCode, out: read.frame.out, stderr: errs.get(String(k)) ?? '' });
+    at = read.next;
+    if (read.frame.exitCode !== 0) break;
+  }
+  try {
+    return { parts, refresh: parseFrames(stdout.subarray(at), plan.nonce, plan.refresh.run.length) };
+  } catch {
+    // The changes are known; what the refresh should have read stays stale and is read when needed.
+    return { parts };
+  }
+}
+
+/** stderr cut at the marks each part printed first (a nonce nobody can guess: nothing forges a mark). */
+function splitStderr(stderr: string, nonce: string): Map<string, string> {
+  const parts = new Map<string, string>();
+  const re = new RegExp(`\\n?${marker(nonce)} stderr (\\S+)\\n`, 'g');
+  let label: string | undefined;
+  let from = 0;
+  for (const m of stderr.matchAll(re)) {
+    if (label !== undefined) parts.set(label, stderr.slice(from, m.index));
+    label = m[1];
+    from = m.index! + m[0].length;
+  }
+  if (label !== undefined) parts.set(label, stderr.slice(from));
+  return parts;
 }

@@ -40,4 +40,6 @@ export interface RunOptions {
   lockDir?: string;
   /** Where each host's facts are kept between runs (facts-cache.ts), so the first play's state read rides with the facts; none: no guess. */
   factsCacheDir?: string;
+  /** false: every changed task in its own exec (batch-apply.ts), as before batching; for tests and A/B, not a command-line option. */
+  batchChanges?: boolean;
 }

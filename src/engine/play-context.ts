@@ -3,6 +3,7 @@
 // notified and which services started since (superseded.ts), the follow-ups the changes asked for
 // (follow-ups.ts). Every step of a task (task-step.ts) reads and updates it.
 import type { Play } from '../load/model.js';
+import type { AppliedBatch } from './applied-batch.js';
 import type { StateQuery } from '../state/query.js';
 import type { DryRun } from './dry-run.js';
 import type { FollowUps } from './follow-ups.js';
@@ -24,6 +25,8 @@ export interface PlayContext {
   followUps: FollowUps;
   /** The hosts running this play alongside (run_once, throttle, any_errors_fatal); absent when run alone. */
   batch?: PlayBatch;
+  /** Tasks whose changes an earlier exec made with others' (batch-apply.ts), for the walk to conclude. */
+  applied?: AppliedBatch;
 }
 
 /**

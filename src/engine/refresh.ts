@@ -75,6 +75,11 @@ export class FreshState {
     for (const q of todo) this.stale.delete(q.key);
   }
 
+  /** Whether any of these queries is stale (a batch of changes stops before a task that would need a read). */
+  anyStale(queries: readonly StateQuery[]): boolean {
+    return queries.some((q) => this.stale.has(q.key));
+  }
+
   /** Queries never read in this play (tasks prepared after it started: a rescue) are read now, in one batch. */
   async readMissing(needs: readonly StateQuery[]): Promise<void> {
     const todo = uniqueQueries(needs).filter((q) => !this.view.has(q.key));
@@ -101,6 +106,17 @@ export class FreshState {
   changing(planned: PlanResult, later: readonly StateQuery[], next: readonly StateQuery[]): StateQuery[] {
     for (const q of staleAfter(planned, uniqueQueries(later), this.view)) this.stale.add(q.key);
     return uniqueQueries(next).filter((q) => this.stale.has(q.key));
+  }
+
+  /**
+   * What of `next` the changes of `planned` would make stale (or is already): read again in their own
+   * exec. Unlike `changing`, nothing is marked: a batch of changes (batch-apply.ts) marks what those of
+   * its changes that ran may have altered once it knows which ran.
+   */
+  toRefresh(planned: PlanResult, next: readonly StateQuery[]): StateQuery[] {
+    const wanted = uniqueQueries(next);
+    const hit = new Set(staleAfter(planned, wanted, this.view).map((q) => q.key));
+    return wanted.filter((q) => hit.has(q.key) || this.stale.has(q.key));
   }
 
   /** The change's exec came back with a fresh read of `queries` (as `changing` returned them). */

@@ -7,7 +7,8 @@
 // and the seam for register, failed_when, retries, block/rescue, run_once) is in host-run.ts.
 import { Unresolved, type OpContext, type PlanResult } from '../ops/operation.js';
 import type { TaskResult } from './events.js';
-import { applyPhase } from './apply-phase.js';
+import { applyPhase, concludeApply } from './apply-phase.js';
+import type { Batched } from './applied-batch.js';
 import { checkOnly, checkPhase, unplannable } from './check-phase.js';
 import type { Lookahead, PlayContext } from './play-context.js';
 import type { PreparedTask } from './prepare.js';
@@ -19,6 +20,8 @@ export async function runTask(pc: PlayContext, p: PreparedTask, handler: boolean
   pc.ctx.emit({ type: 'task-start', host: pc.ctx.host, play: pc.play.name, task: p.displayName, handler });
   const superseded = handler ? pc.notifications.supersession(p.names, p.op.supersededBy?.(p.resolved)) : undefined;
   if (superseded) return result.ok(`nothing to do: '${superseded.by}' (re)started it after the change that notified this handler`);
+  const batched = pc.applied?.take(p);
+  if (batched) return concludeBatched(pc, p, batched, result);
   await pc.state.ensureFresh(p.queries, ahead.later);
   const planned = plan(pc, p, p.opCtx, result);
   if ('status' in planned) return planned;
@@ -47,4 +50,11 @@ function plan(pc: PlayContext, p: PreparedTask, opCtx: OpContext, result: Result
     const hint = err instanceof Unresolved && err.hint ? ` (${err.hint})` : '';
     return result.failed(`${(err as Error).message}${hint}`);
   }
+}
+
+/** A task planned and applied with others in one exec (batch-apply.ts): its own result from its own part. */
+function concludeBatched(pc: PlayContext, p: PreparedTask, b: Batched, result: ResultBuilder): Promise<TaskResult> | TaskResult {
+  if (b.failure !== undefined) return result.failed(b.failure, b.planned.changes);
+  if (b.outcome === undefined) return result.ok(b.planned.reason);
+  return concludeApply(pc, p, b.planned, b.outcome, result);
 }

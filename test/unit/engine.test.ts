@@ -23,14 +23,14 @@ const inventoryFile = path.join(dir, 'inventory.yml');
 const lockDir = path.join(dir, 'run-lock');
 writeFileSync(inventoryFile, `all:\n  hosts:\n    me: { connection: local, relay_password: !secret "hunter2-sekrit" }\n`);
 
-async function run(planText: string, opts: { check?: boolean; tags?: string[]; skipTags?: string[] } = {}) {
+async function run(planText: string, opts: { check?: boolean; tags?: string[]; skipTags?: string[]; batchChanges?: boolean } = {}) {
   const file = path.join(dir, `plan-${Math.random().toString(36).slice(2)}.yml`);
   writeFileSync(file, planText.replaceAll('DIR', dir));
   const events: RunEvent[] = [];
   const summary = await runPlan(
     loadPlan(file, { rolesPath: [], secrets: testSecrets }),
     loadInventory(inventoryFile, testSecrets),
-    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], secrets: testSecrets, extraVars: {}, lockDir },
+    { check: opts.check ?? false, forks: 5, tags: opts.tags ?? [], skipTags: opts.skipTags ?? [], secrets: testSecrets, extraVars: {}, lockDir, batchChanges: opts.batchChanges },
     (e) => events.push(e),
   );
   const results = events.flatMap((e) => (e.type === 'task-result' ? [e.result] : []));
@@ -220,8 +220,9 @@ tasks:
   assert.equal(readFileSync(path.join(dir, 'deferred-x'), 'utf8'), 'b\nc\n');
   assert.equal(readFileSync(path.join(dir, 'deferred-y'), 'utf8'), 'b\nc\n');
   assert.equal(reads(chain), 0);
-  // A task with nothing to change after a change reads every stale query once, before it plans.
-  const gap = await run(`
+  // A task with nothing to change after a change reads every stale query once, before it plans
+  // (one exec per change, as before batching: batch-apply.ts reads them in the change's own exec).
+  const GAP = `
 hosts: all
 tasks:
   - name: rewrite z
@@ -232,13 +233,20 @@ tasks:
     line: { path: DIR/deferred-y, line: c }
   - name: add to z
     line: { path: DIR/deferred-z, line: c }
-`);
+`;
+  const gap = await run(GAP, { batchChanges: false });
   assert.deepEqual(gap.statuses, ['rewrite z=changed', 'z is as wanted now=ok', 'y unchanged=ok', 'add to z=changed']);
   assert.equal(readFileSync(path.join(dir, 'deferred-z'), 'utf8'), 'b\nc\n');
   // "z is as wanted now" was read in the change's own script; "y unchanged" then reads y and z's
   // other query together, and "add to z" finds nothing stale.
   assert.equal(reads(gap), 1);
-  const late = await run(`
+  // Batching changes: the command's exec reads again what the tasks after it that may share a batch need.
+  writeFileSync(path.join(dir, 'deferred-z'), 'a\n');
+  const gapBatched = await run(GAP);
+  assert.deepEqual(gapBatched.statuses, gap.statuses);
+  assert.equal(readFileSync(path.join(dir, 'deferred-z'), 'utf8'), 'b\nc\n');
+  assert.equal(reads(gapBatched), 0);
+  const LATE = `
 hosts: all
 tasks:
   - name: rewrite z again
@@ -247,10 +255,16 @@ tasks:
     line: { path: DIR/deferred-y, line: c }
   - name: z has d and c
     line: { path: DIR/deferred-z, line: c }
-`);
+`;
+  const late = await run(LATE, { batchChanges: false });
   assert.deepEqual(late.statuses, ['rewrite z again=changed', 'nothing to do on y=ok', 'z has d and c=changed']);
   assert.equal(readFileSync(path.join(dir, 'deferred-z'), 'utf8'), 'd\nc\n');
   assert.equal(reads(late), 1, 'z, stale since the command, read once when a task needs it');
+  writeFileSync(path.join(dir, 'deferred-z'), 'a\n');
+  const lateBatched = await run(LATE);
+  assert.deepEqual(lateBatched.statuses, late.statuses);
+  assert.equal(readFileSync(path.join(dir, 'deferred-z'), 'utf8'), 'd\nc\n');
+  assert.equal(reads(lateBatched), 0, "z read again in the command's own exec");
 });
 
 test('a command running past --timeout fails the host with the host and the cause', async () => {
