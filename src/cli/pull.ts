@@ -54,11 +54,12 @@ export function registerPull(program: Command): void {
       .requiredOption('-U, --url <url>', 'the bundle: https://…/bundle.tar.gz (a tarball, with --sha256 or --sha256-url), or git+https://, git+ssh://, git+file:// (a git repository)')
       .option('--sha256 <hex>', 'the tarball\'s SHA-256, pinned', sha256Option)
       .option('--sha256-url <url>', 'an https: URL of the tarball\'s sha256sum file, on another host than the bundle\'s')
+      .option('--signature-url <url>', 'an https: URL of the tarball\'s SSH signature (ssh-keygen -Y sign -n fleetplan-bundle), checked against --allowed-signers')
       .option('--ca-file <file>', 'trust only the CA certificates in this PEM file for https: (default: Node\'s built-in list of public CAs)')
       .option('--checkout <ref>', 'git: the branch, tag or commit to apply (default: the remote\'s HEAD)')
       .option('--full', 'git: fetch the whole history (default: the one commit, shallow)', false)
       .option('--verify-commit', 'git: refuse a commit whose signature `git verify-commit` does not accept', false)
-      .option('--allowed-signers <file>', 'git: the SSH allowed-signers file --verify-commit checks SSH signatures with')
+      .option('--allowed-signers <file>', 'the SSH allowed-signers file that --signature-url (or git\'s --verify-commit) checks signatures with')
       .option('-d, --directory <dir>', 'the pull\'s private working directory (bundles, lock, last applied digest)', DEFAULT_PULL_DIR)
       .option('-i, --inventory <file>', 'an inventory in the bundle, limited to this host\'s name (default: this host alone, in group localhost)')
       .option('-o, --only-if-changed', 'do nothing when the bundle\'s digest is the one last applied with success', false)
@@ -75,9 +76,11 @@ export function registerPull(program: Command): void {
   );
   pull.action((plan: string | undefined, opts: PullOpts) => {
     const git = opts.url.startsWith('git+');
-    if (git && (opts.sha256 !== undefined || opts.sha256Url !== undefined)) pull.error('error: --sha256 and --sha256-url are for tarballs; a git source is pinned by --checkout <commit> or checked with --verify-commit');
-    if (!git && (opts.checkout !== undefined || opts.full || opts.verifyCommit || opts.allowedSigners !== undefined)) pull.error('error: --checkout, --full, --verify-commit and --allowed-signers are for git sources (-U git+https://…)');
-    if (!git && (opts.sha256 === undefined) === (opts.sha256Url === undefined)) pull.error('error: a tarball needs its digest: exactly one of --sha256 <hex> or --sha256-url <url>');
+    const checks = [opts.sha256, opts.sha256Url, opts.signatureUrl].filter((c) => c !== undefined).length;
+    if (git && checks) pull.error('error: --sha256, --sha256-url and --signature-url are for tarballs; a git source is pinned by --checkout <commit> or checked with --verify-commit');
+    if (!git && (opts.checkout !== undefined || opts.full || opts.verifyCommit)) pull.error('error: --checkout, --full and --verify-commit are for git sources (-U git+https://…)');
+    if (!git && checks !== 1) pull.error('error: a tarball needs exactly one of --sha256 <hex>, --sha256-url <url> or --signature-url <url>');
+    if (!git && (opts.signatureUrl !== undefined) !== (opts.allowedSigners !== undefined)) pull.error('error: --signature-url and --allowed-signers go together (the signature, and the keys it may be made with)');
     setVaultPasswordFile(opts.vaultPasswordFile);
     return guard(() => pullAndApply(plan, opts));
   });

@@ -5,7 +5,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import path from 'node:path';
-import { checkDigest, digestUrl, expectedDigest, type DigestSource } from './digest.js';
+import { checkDigest, digestUrl, expectedDigest, sha256Hex, type DigestSource } from './digest.js';
+import { checkSignature } from './signature.js';
 import { localFailure, refused } from './errors.js';
 import { fetchHttps, httpsUrl, type FetchOptions } from './fetch.js';
 import { gitCheckout, gitRemote, type GitOptions } from './git.js';
@@ -16,6 +17,7 @@ export interface SourceOptions extends Omit<GitOptions, 'caFile'> {
   url: string;
   sha256?: string;
   sha256Url?: string;
+  signatureUrl?: string;
   caFile?: string;
 }
 
@@ -47,14 +49,25 @@ export async function obtainBundle(o: SourceOptions, dir: string, unchanged: (di
     throw localFailure(`--ca-file ${o.caFile}: ${(err as Error).message}`, err);
   }
   const fetchOpts: FetchOptions = { ca, maxBytes: MAX_BUNDLE_BYTES, timeoutMs: FETCH_TIMEOUT_MS };
+  const { data, digest, checked } = o.signatureUrl !== undefined ? await signedTarball(o, url, fetchOpts, dir) : await digestedTarball(o, url, fetchOpts);
+  if (unchanged(digest)) return { unchanged: digest };
+  await scanBundle(data);
+  return { root: await unpackInto(data, path.join(dir, 'bundles'), digest), digest, checked };
+}
+
+async function digestedTarball(o: SourceOptions, url: URL, fetchOpts: FetchOptions) {
   const source: DigestSource = o.sha256 !== undefined ? { pinned: o.sha256 } : { url: digestUrl(o.sha256Url!, url) };
   // The digest first: a refused digest source costs no bundle download.
   const expected = await expectedDigest(source, url, fetchOpts);
   const data = await fetchHttps(url, fetchOpts);
-  const digest = checkDigest(data, expected, url);
-  if (unchanged(digest)) return { unchanged: digest };
-  await scanBundle(data);
-  return { root: await unpackInto(data, path.join(dir, 'bundles'), digest), digest, checked: 'url' in source ? `SHA-256 matches ${source.url.href}` : 'SHA-256 matches --sha256' };
+  return { data, digest: checkDigest(data, expected, url), checked: 'url' in source ? `SHA-256 matches ${source.url.href}` : 'SHA-256 matches --sha256' };
+}
+
+async function signedTarball(o: SourceOptions, url: URL, fetchOpts: FetchOptions, dir: string) {
+  const signature = await fetchHttps(httpsUrl(o.signatureUrl!, '--signature-url'), { ...fetchOpts, maxBytes: 64 * 1024 });
+  const data = await fetchHttps(url, fetchOpts);
+  const signer = await checkSignature(data, signature, path.resolve(o.allowedSigners!), dir);
+  return { data, digest: sha256Hex(data), checked: `SSH signature of ${signer}` };
 }
 
 /** Unpacks into a new directory, then renames it to bundles/<digest>: an interrupted unpack is never applied. */

@@ -111,11 +111,12 @@ test('git sources are git+https:, git+ssh: or git+file: URLs without a password'
 
 test('wrong command lines are usage errors (exit 2), nothing fetched', async () => {
   const cases: [string[], RegExp][] = [
-    [['-U', url('b.tgz')], /a tarball needs its digest: exactly one of --sha256 <hex> or --sha256-url <url>/],
+    [['-U', url('b.tgz')], /a tarball needs exactly one of --sha256 <hex>, --sha256-url <url> or --signature-url <url>/],
     [['-U', url('b.tgz'), '--sha256', 'ab'.repeat(32), '--sha256-url', digestAt('b.tgz')], /exactly one of --sha256/],
+    [['-U', url('b.tgz'), '--signature-url', url('b.tgz.sig')], /--signature-url and --allowed-signers go together/],
     [['-U', url('b.tgz'), '--sha256', 'xyz'], /Expected 64 hexadecimal digits/],
     [['-U', url('b.tgz'), '--sha256', 'ab'.repeat(32), '--checkout', 'main'], /are for git sources/],
-    [['-U', 'git+file:///srv/plans', '--sha256', 'ab'.repeat(32)], /--sha256 and --sha256-url are for tarballs/],
+    [['-U', 'git+file:///srv/plans', '--sha256', 'ab'.repeat(32)], /--sha256, --sha256-url and --signature-url are for tarballs/],
     [['--sha256', 'ab'.repeat(32)], /required option '-U, --url <url>' not specified/],
   ];
   for (const [args, why] of cases) {
@@ -200,4 +201,38 @@ test('a git source: the commit is checked out and dry-run; --verify-commit refus
   assert.equal(escape.code, 4, escape.stderr);
   assert.match(escape.stderr, /the plan \.\.\/\.\.\/etc\/plan\.yml: a path inside the bundle/);
   assert.ok(!existsSync(path.join(target, 'marker')));
+});
+
+test('a tarball signed with SSH (--signature-url, --allowed-signers): applied when a listed key signed it, refused otherwise', async () => {
+  const keys = path.join(tmp, 'keys');
+  mkdirSync(keys);
+  for (const k of ['release', 'other']) sh('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-C', k, '-f', path.join(keys, k)]);
+  const allowed = path.join(keys, 'allowed_signers');
+  writeFileSync(allowed, `release@example.test ${readFileSync(path.join(keys, 'release.pub'), 'utf8')}`);
+  const sign = (file: string, key: string, namespace = 'fleetplan-bundle') => {
+    rmSync(`${file}.sig`, { force: true });
+    sh('ssh-keygen', ['-q', '-Y', 'sign', '-n', namespace, '-f', path.join(keys, key), file]);
+    return readFileSync(`${file}.sig`);
+  };
+  const signed = path.join(served.bundle, 'signed.tar.gz');
+  writeFileSync(signed, goodBundle('signed'));
+  writeFileSync(path.join(served.bundle, 'signed.tar.gz.sig'), sign(signed, 'release'));
+  const args = (sig: string) => ['-U', url('signed.tar.gz'), '--signature-url', url(sig), '--allowed-signers', allowed, '--ca-file', ca, '--check'];
+  const ok = await pull(args('signed.tar.gz.sig'));
+  assert.equal(ok.code, 0, ok.stdout + ok.stderr);
+  assert.match(ok.stdout, /\(SSH signature of release@example\.test\)/);
+  writeFileSync(path.join(served.bundle, 'other.sig'), sign(signed, 'other'));
+  const other = await pull(args('other.sig'));
+  assert.equal(other.code, 4, other.stderr);
+  assert.match(other.stderr, /the bundle's signature is by no key of .*allowed_signers: refused, nothing applied/);
+  writeFileSync(path.join(served.bundle, 'git.sig'), sign(signed, 'release', 'git'));
+  const namespace = await pull(args('git.sig'));
+  assert.equal(namespace.code, 4, namespace.stderr);
+  assert.match(namespace.stderr, /signature does not verify/);
+  writeFileSync(signed, goodBundle('tampered'));
+  const tampered = await pull(args('signed.tar.gz.sig'));
+  assert.equal(tampered.code, 4, tampered.stderr);
+  assert.match(tampered.stderr, /the bundle's signature does not verify \(.*\): refused, nothing applied/);
+  assert.ok(!existsSync(path.join(target, 'marker')));
+  assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.verify-')), [], 'no signature left behind');
 });
