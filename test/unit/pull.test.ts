@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { digestFromFile, digestUrl } from '../../src/pull/digest.js';
@@ -235,4 +236,31 @@ test('a tarball signed with SSH (--signature-url, --allowed-signers): applied wh
   assert.match(tampered.stderr, /the bundle's signature does not verify \(.*\): refused, nothing applied/);
   assert.ok(!existsSync(path.join(target, 'marker')));
   assert.deepEqual(readdirSync(work).filter((f) => f.startsWith('.verify-')), [], 'no signature left behind');
+});
+
+test('-i: the bundle\'s own inventory, limited to this host (its group_vars apply); a host it lacks and an invalid plan are invalid input (exit 4)', async () => {
+  const me = hostname().split('.')[0]!;
+  const inv = (hosts: string) => (s: string) => {
+    writeFileSync(path.join(s, 'inventory.yml'), `all:\n  children:\n    relays:\n      hosts:\n${hosts}`);
+    mkdirSync(path.join(s, 'group_vars'));
+    writeFileSync(path.join(s, 'group_vars', 'relays.yml'), 'greeting: from group_vars\n');
+    writeFileSync(path.join(s, 'site.yml'), `- hosts: relays\n  tasks:\n    - name: greeting\n      file: { path: ${target}/greeting, content: "{{greeting}} on {{inventory_hostname}}\\n" }\n`);
+    writeFileSync(path.join(s, 'broken.yml'), '- hosts: relays\n  tasks:\n    - name: broken\n      file: { path: /x, contnet: y }\n');
+  };
+  const fleetBundle = goodBundle('with-inventory', inv(`        ${me}: {}\n        relay-elsewhere: {}\n`));
+  serve('inv.tar.gz', fleetBundle);
+  const args = ['-U', url('inv.tar.gz'), '--sha256', sha256(fleetBundle), '--ca-file', ca, '--check', '--diff', '-i', 'inventory.yml'];
+  const r = await pull([...args, 'site.yml']);
+  assert.equal(r.code, 0, r.stdout + r.stderr);
+  assert.match(r.stdout, new RegExp(`\\+from group_vars on ${me}`));
+  assert.doesNotMatch(r.stdout, /relay-elsewhere/);
+  const broken = await pull([...args, 'broken.yml']);
+  assert.equal(broken.code, 4, broken.stderr);
+  assert.match(broken.stderr, /broken\.yml:4:\d+: .*contnet/);
+  const lacking = goodBundle('lacking', inv('        relay-elsewhere: {}\n'));
+  serve('lacking.tar.gz', lacking);
+  const missing = await pull(['-U', url('lacking.tar.gz'), '--sha256', sha256(lacking), '--ca-file', ca, '--check', '-i', 'inventory.yml', 'site.yml']);
+  assert.equal(missing.code, 4, missing.stderr);
+  assert.match(missing.stderr, new RegExp(`--limit '${me}' matches no host or group`));
+  assert.ok(!existsSync(path.join(target, 'greeting')));
 });
