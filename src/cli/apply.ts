@@ -28,7 +28,7 @@ import { describeConnections, sshDebug, VERBOSE_OPTION } from './verbosity.js';
 import { selectHosts } from '../load/inventory.js';
 import { historyOptions, startHistory } from './history.js';
 
-interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
+export interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   check: boolean;
   diff: boolean;
   tags?: string;
@@ -92,73 +92,78 @@ export function registerApply(program: Command): void {
     const idle = ['probeTimeout', 'dnsServer', 'smarthostTo', 'smtpdCa'].filter((o) => apply.getOptionValueSource(o) === 'cli');
     if (!opts.verify && idle.length) apply.error(`error: ${idle.map((o) => `--${o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)}`).join(' and ')} only apply with --verify`);
     checkVerifyOptions(apply, opts);
-    return guard(withReport(planFile, opts, async (report) => {
-      const inputs = loadInputs(planFile, opts, runSecrets);
-      const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
-      if (tagErrors.length) throw new InputErrors(tagErrors);
-      const listed = opts.syntaxCheck
-        ? validSummary(planFile, inputs)
-        : listing(planFile, inputs, (play) => selectHosts(inputs.inventory, play.hosts, opts.limit), opts, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
-      if (listed !== undefined) {
-        process.stdout.write(listed);
-        return ExitCode.ok;
-      }
-      const human = opts.json ? process.stderr : process.stdout;
-      if (opts.verbose >= 2) human.write(describeConnections(inputs, opts));
-      const reporters: Reporter[] = [];
-      const allHosts = [...targets(inputs.plan, inputs.inventory, opts.limit).keys()];
-      const valuesOf = inventoryValues(inputs.inventory, allHosts, runSecrets);
-      report?.setValues(valuesOf);
-      if (!opts.json || process.stderr.isTTY) {
-        reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose > 0, output: opts.verbose >= 3, out: human, color: useColor(opts, human), group: opts.group, valuesOf }));
-      }
-      // With --verify the document waits for verify's result, which it then carries as `verify`.
-      const json = opts.json ? new JsonDocument(opts.verify && !opts.check) : undefined;
-      if (json) reporters.push(new JsonReporter(json.sink, { plan: planFile, valuesOf, shard: opts.shard && { label: `${opts.shard.index}/${opts.shard.count}`, hosts: allHosts } }));
-      // Every run goes into the run history (docs/usage.md "Run history"), saved with its exit code.
-      const history = startHistory(planFile, opts.inventory);
-      reporters.push(history.recorder);
-      // Last: the page is written at run-end, after the recap and the JSON document are out.
-      if (report) reporters.push(report);
-      // Ctrl-C / SIGTERM from here on: stop new work, finish the running commands, release the locks,
-      // then the recap, --json and --report as for any run (docs/security.md "Interrupts").
-      const signals = watchSignals();
-      const summary = await runPlan(
-        inputs.plan,
-        inputs.inventory,
-        {
-          check: opts.check,
-          forks: opts.forks,
-          tags: list(opts.tags),
-          skipTags: list(opts.skipTags),
-          extraVars: inputs.extraVars,
-          limit: opts.limit,
-          commandTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
-          forceHandlers: opts.forceHandlers,
-          breakLock: opts.breakLock,
-          interrupt: signals.interrupt,
-          secrets: runSecrets,
-          shard: opts.shard,
-          become: opts.become,
-          keepOutput: opts.verbose >= 3,
-          // Each host's facts of its last run, beside the run history: its first play's state read rides with the facts.
-          factsCacheDir: path.join(historyOptions().dir, 'facts'),
-          ...steering(inputs.plan, opts),
-          ...connectOptions(opts),
-          ...sshDebug(opts.verbose, human),
-        },
-        fanOut(reporters),
-      ).finally(() => {
-        // An aborted run returns while hosts are still busy: a further signal must not find the default handler.
-        if (!signals.interrupt.hard) signals.release();
-      });
-      const code = exitCodeOf(summary, opts.detailedExitcode);
-      const verified = await verifyAfterApply(inputs, opts, code, human);
-      json?.end(verified && verifyJson(verified));
-      const final = verified ? verifyExitCode(verified) : code;
-      history.finish(final);
-      return final;
-    }));
+    return guard(applyRun(planFile, opts));
+  });
+}
+
+/** apply once its command line is checked; also `fleetplan pull`'s, over the bundle it fetched (src/cli/pull.ts). */
+export function applyRun(planFile: string, opts: ApplyOpts): () => Promise<number> {
+  return withReport(planFile, opts, async (report) => {
+    const inputs = loadInputs(planFile, opts, runSecrets);
+    const tagErrors = tagSelectionErrors(inputs.plan, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
+    if (tagErrors.length) throw new InputErrors(tagErrors);
+    const listed = opts.syntaxCheck
+      ? validSummary(planFile, inputs)
+      : listing(planFile, inputs, (play) => selectHosts(inputs.inventory, play.hosts, opts.limit), opts, { tags: list(opts.tags), skipTags: list(opts.skipTags) });
+    if (listed !== undefined) {
+      process.stdout.write(listed);
+      return ExitCode.ok;
+    }
+    const human = opts.json ? process.stderr : process.stdout;
+    if (opts.verbose >= 2) human.write(describeConnections(inputs, opts));
+    const reporters: Reporter[] = [];
+    const allHosts = [...targets(inputs.plan, inputs.inventory, opts.limit).keys()];
+    const valuesOf = inventoryValues(inputs.inventory, allHosts, runSecrets);
+    report?.setValues(valuesOf);
+    if (!opts.json || process.stderr.isTTY) {
+      reporters.push(new ConsoleReporter({ diff: opts.diff, verbose: opts.verbose > 0, output: opts.verbose >= 3, out: human, color: useColor(opts, human), group: opts.group, valuesOf }));
+    }
+    // With --verify the document waits for verify's result, which it then carries as `verify`.
+    const json = opts.json ? new JsonDocument(opts.verify && !opts.check) : undefined;
+    if (json) reporters.push(new JsonReporter(json.sink, { plan: planFile, valuesOf, shard: opts.shard && { label: `${opts.shard.index}/${opts.shard.count}`, hosts: allHosts } }));
+    // Every run goes into the run history (docs/usage.md "Run history"), saved with its exit code.
+    const history = startHistory(planFile, opts.inventory);
+    reporters.push(history.recorder);
+    // Last: the page is written at run-end, after the recap and the JSON document are out.
+    if (report) reporters.push(report);
+    // Ctrl-C / SIGTERM from here on: stop new work, finish the running commands, release the locks,
+    // then the recap, --json and --report as for any run (docs/security.md "Interrupts").
+    const signals = watchSignals();
+    const summary = await runPlan(
+      inputs.plan,
+      inputs.inventory,
+      {
+        check: opts.check,
+        forks: opts.forks,
+        tags: list(opts.tags),
+        skipTags: list(opts.skipTags),
+        extraVars: inputs.extraVars,
+        limit: opts.limit,
+        commandTimeoutMs: opts.timeout !== undefined ? opts.timeout * 1000 : undefined,
+        forceHandlers: opts.forceHandlers,
+        breakLock: opts.breakLock,
+        interrupt: signals.interrupt,
+        secrets: runSecrets,
+        shard: opts.shard,
+        become: opts.become,
+        keepOutput: opts.verbose >= 3,
+        // Each host's facts of its last run, beside the run history: its first play's state read rides with the facts.
+        factsCacheDir: path.join(historyOptions().dir, 'facts'),
+        ...steering(inputs.plan, opts),
+        ...connectOptions(opts),
+        ...sshDebug(opts.verbose, human),
+      },
+      fanOut(reporters),
+    ).finally(() => {
+      // An aborted run returns while hosts are still busy: a further signal must not find the default handler.
+      if (!signals.interrupt.hard) signals.release();
+    });
+    const code = exitCodeOf(summary, opts.detailedExitcode);
+    const verified = await verifyAfterApply(inputs, opts, code, human);
+    json?.end(verified && verifyJson(verified));
+    const final = verified ? verifyExitCode(verified) : code;
+    history.finish(final);
+    return final;
   });
 }
 

@@ -6,6 +6,7 @@ import { registerApply } from './apply.js';
 import { registerCompletion } from './completion.js';
 import { registerConfig } from './config.js';
 import { registerHistory } from './history.js';
+import { registerPull } from './pull.js';
 import { registerDns } from './dns.js';
 import { registerFacts } from './facts.js';
 import { registerInit } from './init.js';
@@ -46,6 +47,7 @@ registerRun(program);
 registerVars(program);
 registerConfig(program);
 registerHistory(program);
+registerPull(program);
 // The exit codes where they matter: the whole program's help, and apply's.
 program.addHelpText('after', exitCodesHelp());
 program.commands.find((c) => c.name() === 'apply')?.addHelpText('after', exitCodesHelp());

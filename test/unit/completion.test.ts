@@ -34,7 +34,7 @@ function shellMissing(shell: string): string | false {
 const sorted = (xs: string[]) => [...new Set(xs)].sort();
 const ALL_FILES = ['inv.ini', 'my dir', 'notes.txt', 'other.yaml', 'plans', 'site.yml', 'vars.yml'];
 const PLANS = ['my dir', 'other.yaml', 'plans', 'site.yml', 'vars.yml'];
-const COMMANDS = ['apply', 'completion', 'config', 'dns', 'facts', 'help', 'history', 'init', 'report', 'run', 'schema', 'validate', 'vars', 'vault', 'verify'];
+const COMMANDS = ['apply', 'completion', 'config', 'dns', 'facts', 'help', 'history', 'init', 'pull', 'report', 'run', 'schema', 'validate', 'vars', 'vault', 'verify'];
 
 describe('shell completion', () => {
   let tmp: string;
