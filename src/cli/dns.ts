@@ -52,9 +52,11 @@ export function registerDns(program: Command): void {
                 // Every play's keys are read in one exec.
                 const queries = wanted.keys.map((k) => fileQuery(k.txtPath, { withContent: true }));
                 const view = await readState(conn, uniqueQueries(queries), { become: wanted.become, label: 'read DKIM keys' });
-                wanted.keys.forEach(({ entry: e }, i) => {
+                wanted.keys.forEach(({ entry: e, rotation }, i) => {
                   const st = view.get(queries[i]!);
-                  keys.push({ host, domain: e.domain, selector: e.selector, txt: st.exists && st.content ? parseGenkeyTxt(st.content.toString()) : null });
+                  const txt = st.exists && st.content ? parseGenkeyTxt(st.content.toString()) : null;
+                  // A previous key the host retired (removed from disk) is not published any more: its record goes as stale.
+                  if (txt !== null || rotation !== 'previous') keys.push({ host, domain: e.domain, selector: e.selector, txt });
                 });
               } finally {
                 await conn.close();

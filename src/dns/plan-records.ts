@@ -8,16 +8,26 @@ import { evaluateWhen } from '../load/when.js';
 import type { SecretRegistry } from '../core/secret.js';
 import { spfForHost, spfForRelay, SPF_ALL, type DomainPolicy } from './records.js';
 import { InputError } from '../core/errors.js';
+import { isDnsName } from './dns-update.js';
 
 export interface DkimEntry {
   domain: string;
   selector: string;
+  /** Key rotation (roles/opendkim): the key made and published before signing switches to it. */
+  next_selector?: string;
+  /** Key rotation: the key signing before; published until the host retires it (removes it from disk). */
+  previous_selector?: string;
 }
 
 /** A DKIM key a play makes on the host: where its public half is. */
 export interface WantedKey {
   entry: DkimEntry;
   txtPath: string;
+  /**
+   * Absent for the key that signs. `next`: published ahead of the switch (missing = not applied yet,
+   * as for the signing key); `previous`: kept until retired — once gone from the host, its record is stale.
+   */
+  rotation?: 'next' | 'previous';
 }
 
 /** A play's `dns_update` variable (where `fleetplan dns --publish` sends a domain's records), unchecked. */
@@ -58,7 +68,7 @@ export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: Ro
     const relay = fieldReader(relayScope, relayRef);
     const dkim = dkimRef && fieldReader(scope(play, dkimRef), dkimRef);
     const entries = dkim && dkim('dkim_enabled') !== false ? ((dkim('dkim_keys') ?? []) as DkimEntry[]) : [];
-    for (const entry of entries) out.keys.push({ entry, txtPath: `${str(dkim!('dkim_key_dir'))}/${entry.domain}/${entry.selector}.txt` });
+    for (const entry of entries) out.keys.push(...rotationKeys(entry, str(dkim!('dkim_key_dir'))));
     if (entries.length) out.become ||= Boolean(play.become);
     for (const domain of new Set([str(relay('mail_domain')), ...entries.map((e) => e.domain)].filter(Boolean))) {
       const p = policies.get(domain) ?? { domain, spf: [], dmarc: '' };
@@ -73,6 +83,26 @@ export function hostRecords(plays: readonly Play[], scope: (play: Play, ref?: Ro
     }
   }
   return out;
+}
+
+// A selector becomes a DNS name and a file name on the host: one DNS label, nothing else.
+const SELECTOR = /^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$/i;
+
+/** The keys of one dkim_keys entry: the one signing, and the next and previous of a rotation when set. */
+function rotationKeys(entry: DkimEntry, dir: string): WantedKey[] {
+  const domain = str(entry.domain);
+  if (!isDnsName(domain) || domain.endsWith('.')) throw new InputError(`dkim_keys: the domain ${JSON.stringify(domain)} is not a DNS name`);
+  const keys: WantedKey[] = [];
+  const add = (field: 'selector' | 'next_selector' | 'previous_selector', rotation?: WantedKey['rotation']) => {
+    const selector = str(entry[field]);
+    if ((selector === '' && field !== 'selector') || keys.some((k) => k.entry.selector === selector)) return;
+    if (!SELECTOR.test(selector)) throw new InputError(`dkim_keys: ${field} ${JSON.stringify(selector)} of ${domain} is not a DNS label (letters, digits, '-', '_'; at most 63)`);
+    keys.push({ entry: { domain, selector }, txtPath: `${dir}/${domain}/${selector}.txt`, ...(rotation && { rotation }) });
+  };
+  add('selector');
+  add('next_selector', 'next');
+  add('previous_selector', 'previous');
+  return keys;
 }
 
 /** The all term a play sets for a domain: one the SPF grammar knows, the same on every host. */

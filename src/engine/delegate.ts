@@ -16,6 +16,7 @@ import type { HostContext } from './host-context.js';
 import type { Lookahead, PlayContext } from './play-context.js';
 import { becomeRequest, prepareTask, type PreparedTask } from './prepare.js';
 import { FreshState } from './refresh.js';
+import { outcomeOf, withOutcome } from './outcomes.js';
 import { runTask } from './task-step.js';
 import { ResultBuilder, reportResult } from './task-result.js';
 
@@ -64,7 +65,10 @@ export async function runMaybeDelegated(pc: PlayContext, p: PreparedTask, handle
     return runTask(pc, p, handler, ahead);
   }
   const r = await pc.ctx.delegates!.use(name, (d) => runOn(pc, p, handler, d));
-  return { ...r, reason: `${pc.ctx.host} → ${name}${r.reason ? `: ${r.reason}` : ''}` };
+  const named = { ...r, reason: `${pc.ctx.host} → ${name}${r.reason ? `: ${r.reason}` : ''}` };
+  // What it executed said (rc, output) stays with the result this host registers.
+  const outcome = outcomeOf(r);
+  return outcome ? withOutcome(named, outcome) : named;
 }
 
 async function runOn(pc: PlayContext, p: PreparedTask, handler: boolean, d: DelegateHost): Promise<TaskResult> {

@@ -57,7 +57,7 @@ export async function runVerify(inputs: VerifyInputs, opts: VerifyOptions, onHos
               const wanted = hostRecords(plays, hostScope(inputs, host, facts), policies, inputs.secrets);
               const domain = wanted.keys[0]?.entry.domain ?? [...policies.keys()][0];
               if (!domain) return { host, unreachable: false, error: 'the plan gives this host no mail domain (mail_domain) or DKIM key: nothing to send a probe as' };
-              const selectors = wanted.keys.filter((k) => k.entry.domain === domain).map((k) => k.entry.selector);
+              const selectors = wanted.keys.filter((k) => k.entry.domain === domain && !k.rotation).map((k) => k.entry.selector);
               const become = plays.some((p) => p.become);
               const mode = opts.smarthostTo === undefined ? 'sink' : 'smarthost';
               const out = await verifyHost(conn, { host, domain, selectors, become, sink, resolver, timeoutMs: opts.timeoutMs, mode, probeTo: opts.smarthostTo, smtpdCa: opts.smtpdCa });

@@ -361,6 +361,24 @@ test('delegate_to localhost writes on the controller; an unknown delegate fails 
   assert.equal(readFileSync(path.join(dir, 'freebsd-2.txt'), 'utf8'), 'freebsd-2\n');
   const again = await apply(plan);
   for (const h of [H1, H2]) assert.equal(task(again.json, h, 'on the controller').status, 'ok', h);
+  // A delegated probe's rc and output are registered on the delegating host (a dry run runs it too).
+  const probe = planFile(`
+- hosts: all
+  tasks:
+    - name: probe on the controller
+      command: "cat ${dir}/{{inventory_hostname}}.txt"
+      delegate_to: localhost
+      check_mode: false
+      changed_when: false
+      register: probe
+    - name: what the probe read
+      assert: { that: [{ probe.rc: 0 }, { probe.stdout: { eq: { var: inventory_hostname } } }], success_msg: "read {{probe.stdout}}" }
+`);
+  for (const args of [['--check'], []]) {
+    const r = await apply(probe, ...args);
+    assert.equal(r.code, 0, r.stderr);
+    for (const h of [H1, H2]) assert.equal(task(r.json, h, 'what the probe read').reason, `read ${h}`, `${h} ${args}`);
+  }
 
   // A templated name is known per host only at run time: the task fails there, naming its position.
   const bad = planFile(`

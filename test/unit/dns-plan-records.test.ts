@@ -47,3 +47,22 @@ test('dns: spf_all, the relay group by inventory address and dns_update come fro
   assert.throws(() => hostRecords([play([], { ...vars, spf_all: 'fail' })], scope, new Map(), testSecrets), /spf_all: "fail" is not an SPF all term/);
   assert.throws(() => hostRecords([play([], { ...vars, spf_hosts_group: 'nope' })], scope, new Map(), testSecrets), /the inventory has no group "nope"/);
 });
+
+test('dns: a key rotation publishes the next and the previous key beside the one signing; selectors must be DNS labels', () => {
+  const entry = (e: Record<string, string>) => role('opendkim', { dkim_keys: 'dkim_keys', dkim_key_dir: 'dir' }, { dkim_keys: [{ domain: 'example.org', ...e }], dir: '/k' });
+  const keys = (e: Record<string, string>) => hostRecords([play([entry(e)])], scope, new Map(), testSecrets).keys;
+  assert.deepEqual(keys({ selector: 's1', next_selector: 's2', previous_selector: '' }), [
+    { entry: { domain: 'example.org', selector: 's1' }, txtPath: '/k/example.org/s1.txt' },
+    { entry: { domain: 'example.org', selector: 's2' }, txtPath: '/k/example.org/s2.txt', rotation: 'next' },
+  ]);
+  assert.deepEqual(keys({ selector: 's2', next_selector: '', previous_selector: 's1' }), [
+    { entry: { domain: 'example.org', selector: 's2' }, txtPath: '/k/example.org/s2.txt' },
+    { entry: { domain: 'example.org', selector: 's1' }, txtPath: '/k/example.org/s1.txt', rotation: 'previous' },
+  ]);
+  // A next selector that is the signing one already is one key.
+  assert.equal(keys({ selector: 's2', next_selector: 's2' }).length, 1);
+  for (const [field, bad] of [['selector', '../s'], ['next_selector', 's 2'], ['previous_selector', '$(id)'], ['selector', ''], ['selector', 'a'.repeat(64)]]) {
+    assert.throws(() => keys({ selector: 's1', [field]: bad }), (err: Error) => err.message === `dkim_keys: ${field} ${JSON.stringify(bad)} of example.org is not a DNS label (letters, digits, '-', '_'; at most 63)`, `${field}=${bad}`);
+  }
+  assert.throws(() => hostRecords([play([role('opendkim', { dkim_keys: 'k' }, { k: [{ domain: 'a/../b', selector: 's' }] })])], scope, new Map(), testSecrets), /dkim_keys: the domain "a\/\.\.\/b" is not a DNS name/);
+});
