@@ -42,6 +42,8 @@ interface Opts {
   settleMaxS: number;
   /** `--cli FILE`: another build's dist/fleetplan.js (an A/B against an earlier commit). */
   cli: string;
+  /** `--report-from FILE`: print a saved --scale series' report, run nothing. */
+  reportFrom?: string;
 }
 
 function usage(): never {
@@ -68,6 +70,8 @@ function usage(): never {
                        handshake + one exec, a minimal ssh2 client) to the report
   --settle-max S       wait at most S seconds for a quiet machine before each phase (default 90)
   --cli FILE           run this fleetplan bundle instead of dist/fleetplan.js (A/B against another build)
+  --report-from FILE   print the --scale report of a results file (bench/results/…-scale-….json, also one a
+                       series still running or stopped has kept so far) without running anything
 `);
   process.exit(2);
 }
@@ -92,6 +96,7 @@ function parseArgs(argv: string[]): Opts {
       case '--out': o.out = path.resolve(val()); break;
       case '--cli': o.cli = path.resolve(val()); break;
       case '--settle-max': o.settleMaxS = Number(val()); break;
+      case '--report-from': o.reportFrom = path.resolve(val()); break;
       case '--rtt': o.rtt = val().split(',').map(Number); if (o.rtt.some((x) => !Number.isFinite(x) || x < 0 || x > 5000)) usage(); break;
       case '-h': case '--help': usage();
       // falls through (usage exits)
@@ -491,8 +496,12 @@ function scaleTable(runs: ToolRun[]): string {
     const { icpt, slope, r2 } = linearFit(pts.map((x) => x.n), pts.map((x) => x.p.wallS));
     fits.set(ph.id, r2);
     const rss = pts.map((x) => x.p.rssTreeMB);
+    // The controller's own CPU, fitted the same way: a cost per host that grows with the fleet shows here first.
+    const cpu = linearFit(pts.map((x) => x.n), pts.map((x) => x.p.cpuS));
+    const r2s = (r: number) => (Number.isNaN(r) ? '—' : r.toFixed(3));
     out.push(`  ${ph.label}: ${growth.join('; ')}`,
-      `    wall ≈ ${icpt.toFixed(2)} s + ${(slope * 1000).toFixed(1)} ms/host (R² ${Number.isNaN(r2) ? '—' : r2.toFixed(3)}); RSS ${rss.map((x) => x.toFixed(0)).join(' → ')} MB`);
+      `    wall ≈ ${icpt.toFixed(2)} s + ${(slope * 1000).toFixed(1)} ms/host (R² ${r2s(r2)}); controller CPU ≈ ${cpu.icpt.toFixed(2)} s + ${(cpu.slope * 1000).toFixed(1)} ms/host (R² ${r2s(cpu.r2)}); ` +
+      `peak RSS ${rss.map((x) => x.toFixed(0)).join(' → ')} MB`);
   }
   const big = runs[runs.length - 1]!; const re = big.phases.find((p) => p.phase === 'rerun');
   if (re && big.hosts >= 1000) out.push('', ...thousandTargets(big, fits), ...overFloor(big));
@@ -568,8 +577,21 @@ async function cleanup() {
   for (const f of activeFleets) { log(`tearing down ${f}`); await down(f).catch((e) => log(`down ${f}: ${(e as Error).message}`)); }
 }
 
+/** The report of a saved --scale series (complete, or what a running or stopped one kept so far). */
+function reportFrom(file: string): number {
+  const doc = JSON.parse(readFileSync(file, 'utf8')) as { machine: ReturnType<typeof machine> & { speed: { startExecMs: number; endExecMs: number | null } };
+    options: Opts & { personality: string }; runs: ToolRun[]; partial?: boolean };
+  const m = doc.machine; const o = doc.options;
+  const end = m.speed.endExecMs === null || Number.isNaN(m.speed.endExecMs) ? 'n/a (series not finished)' : `${m.speed.endExecMs.toFixed(2)} ms at the end`;
+  process.stdout.write(`Machine: ${m.cpu}, ${m.memGiB} GiB, ${m.os}, kernel ${m.kernel}, node ${m.node}\n` +
+    `Plan: plans/relay.yml; postfix_mode ${o.postfixMode}; personality ${o.personality}; sshd ${o.sshd}; mail ${o.mail ?? 'full'}; forks ${o.forks}${doc.partial ? '; PARTIAL: the sizes measured so far' : ''}\n` +
+    `Machine speed (one fork+exec of /bin/true, lower is faster): ${m.speed.startExecMs.toFixed(2)} ms at the start, ${end}\n\n${scaleTable(doc.runs)}\n`);
+  return 0;
+}
+
 async function main(): Promise<number> {
   const o = parseArgs(process.argv.slice(2));
+  if (o.reportFrom) return reportFrom(o.reportFrom);
   const tools: Tool[] = o.scale ? ['fleetplan'] : o.only ? [o.only] : ['fleetplan', 'ansible'];
   // Many hosts on this one machine: the lighter SysV host (no systemd per host, sshd without PAM)
   // keeps the simulated hosts' own CPU from swamping what is measured.
