@@ -17,6 +17,11 @@ export function hostResults(ctx: Pick<HostContext, 'stats'>): Vars {
   return v;
 }
 
+/** The host has ended: what it set is not read again (later plays read RunVars' copy). */
+export function dropHostResults(ctx: Pick<HostContext, 'stats'>): void {
+  byHost.delete(ctx.stats);
+}
+
 /** Set run-time variables on the host. */
 export function setHostVars(ctx: Pick<HostContext, 'stats'>, vars: Vars): void {
   Object.assign(hostResults(ctx), vars);

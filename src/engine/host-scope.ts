@@ -42,9 +42,12 @@ export class RunVars {
 
   /** The host finished `play` with these run-time variables (register, set_fact): a copy is kept. */
   played(host: string, play: Play, vars: Vars): void {
+    const index = this.inputs.plan.plays.indexOf(play);
+    // Read only by later plays (resultsBefore): after the last play, nothing would read this copy.
+    if (index === this.inputs.plan.plays.length - 1) return;
     let list = this.results.get(host);
     if (!list) this.results.set(host, (list = []));
-    list.push({ play: this.inputs.plan.plays.indexOf(play), vars: { ...vars } });
+    list.push({ play: index, vars: { ...vars } });
   }
 
   /**

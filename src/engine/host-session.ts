@@ -10,7 +10,7 @@ import { connectHost, type ConnectOptions } from './connect-host.js';
 import type { Emit, HostStats } from './events.js';
 import { startHost, type HostContext } from './host-context.js';
 import { hostScope, type RunVars } from './host-scope.js';
-import { hostResults, setHostVars } from './host-results.js';
+import { dropHostResults, hostResults, setHostVars } from './host-results.js';
 import { lockPath, releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay, type PlayAhead } from './host-run.js';
 import { FactsCache } from './facts-cache.js';
@@ -188,6 +188,11 @@ export class HostSession implements Lender {
       if (l && why) this.run.emit({ type: 'host-note', host: this.host, note: `the run lock ${lockPath(l.parent)} was not released (${why}): once this run has ended, remove it on the host or re-run with --break-lock` });
     }
     this.done();
+    // Nothing reads a finished host's context or connection again: let them go, so a run over 1000
+    // hosts does not hold every finished host's variables, state, results and SSH client to its end.
+    if (this.ctx) dropHostResults(this.ctx);
+    this.ctx = undefined;
+    this.conn = undefined;
   }
 
   /**
@@ -216,13 +221,23 @@ export class HostSession implements Lender {
 }
 
 /** A connect that a first signal stops waiting for (resolves undefined; the connection is closed when it comes). */
-async function interruptible(connecting: Promise<Connection>, opts: RunOptions): Promise<Connection | undefined> {
+export async function interruptible(connecting: Promise<Connection>, opts: RunOptions): Promise<Connection | undefined> {
   const interrupt = opts.interrupt;
   if (!interrupt) return connecting;
-  const stop = interrupt.stopping.then(() => undefined);
-  const conn = await Promise.race([connecting, stop]);
-  if (!conn) connecting.then((c) => c.close(), () => undefined);
-  return conn;
+  // A listener removed once connected, not a reaction on the run-long `interrupt.stopping`: that one
+  // would keep every host's connection (the race's result) alive until the run ends.
+  let unsubscribe: () => void = () => undefined;
+  const stop = new Promise<undefined>((resolve) => {
+    if (interrupt.signal) resolve(undefined);
+    else unsubscribe = interrupt.onSignal(() => resolve(undefined));
+  });
+  try {
+    const conn = await Promise.race([connecting, stop]);
+    if (!conn) connecting.then((c) => c.close(), () => undefined);
+    return conn;
+  } finally {
+    unsubscribe();
+  }
 }
 
 /** Reports every command and script (for --verbose) without the engine printing anything itself, and applies --timeout. */

@@ -1,7 +1,7 @@
 // npm run fleet -- up --os debian-systemd,debian-sysv --count 3 --out .fleet
 // npm run fleet -- down --out .fleet
 import { Command } from 'commander';
-import { down, up, PERSONALITIES, type Personality, type SshdFlavour } from './fleet.js';
+import { down, up, PERSONALITIES, type MailFlavour, type Personality, type SshdFlavour } from './fleet.js';
 import { ensurePrereqs } from './prereqs.js';
 
 const program = new Command('fleet').description('throw-away local SSH test hosts for fleetplan');
@@ -12,13 +12,15 @@ program.command('up')
   .option('--count <n>', 'hosts per personality', '1')
   .requiredOption('--out <dir>', 'directory owned by the fleet (emptied first)')
   .option('--light-sshd', 'sshd without PAM: lighter logins for scale runs (default: the distribution\'s sshd, PAM included)')
-  .action(async (o: { os: string; count: string; out: string; lightSshd?: boolean }) => {
+  .option('--light-mail', 'Postfix\'s idle pickup and qmgr start on first use, not with the master: lighter relay hosts for scale runs')
+  .action(async (o: { os: string; count: string; out: string; lightSshd?: boolean; lightMail?: boolean }) => {
     const oses = o.os.split(',').map((s) => s.trim()).filter(Boolean) as Personality[];
     // A fresh machine needs only `npm ci` first: the Debian packages and the base image come here.
     const reason = await ensurePrereqs((m) => console.error(`[fleet] ${m}`));
     if (reason) throw new Error(reason);
     const sshd: SshdFlavour = o.lightSshd ? 'light' : 'full';
-    const fleet = await up({ os: oses, count: Number(o.count), out: o.out, sshd });
+    const mail: MailFlavour = o.lightMail ? 'light' : 'full';
+    const fleet = await up({ os: oses, count: Number(o.count), out: o.out, sshd, mail });
     for (const h of fleet.hosts) console.log(`${h.name}\t${h.os}\t${h.address}:${h.port}\tpid=${h.pid}`);
     console.log(`inventory: ${fleet.inventoryPath}`);
     console.log(`ssh: ssh -i ${fleet.keyPath} -o UserKnownHostsFile=${fleet.knownHostsPath} root@${fleet.hosts[0]!.address}`);

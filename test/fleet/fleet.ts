@@ -16,6 +16,7 @@ import { connect } from 'node:net';
 import { join, resolve } from 'node:path';
 import { ensureRootfs } from './rootfs.js';
 import { PERSONALITY_DEFS, personality } from './personality.js';
+import { lightenMail } from './light-mail.js';
 
 /** A personality name from PERSONALITY_DEFS (debian-systemd, debian-sysv, …). */
 export type Personality = string;
@@ -60,10 +61,16 @@ export interface UpOptions {
    * sshd setup, PAM included, as on a real host.
    */
   sshd?: SshdFlavour;
+  /**
+   * 'light': Postfix's idle pickup and qmgr start on first use instead of with the master
+   * (light-mail.ts), for scale runs of the relay plan. Default 'full': the image's master.cf as is.
+   */
+  mail?: MailFlavour;
   log?: (msg: string) => void;
 }
 
 export type SshdFlavour = 'full' | 'light';
+export type MailFlavour = 'full' | 'light';
 
 // ---- persisted state ---------------------------------------------------------------------------
 
@@ -81,7 +88,7 @@ interface HostState {
   cgroups?: string[]; // per-host cgroup dirs the nspawn container lives under
 }
 
-interface FleetState { version: 1; out: string; rootfs: string; sshd?: SshdFlavour; addresses: string[]; hosts: HostState[] }
+interface FleetState { version: 1; out: string; rootfs: string; sshd?: SshdFlavour; mail?: MailFlavour; addresses: string[]; hosts: HostState[] }
 
 const REGISTRY = '/run/fleetplan-fleet';
 const SSH_PORT = 22;
@@ -313,6 +320,7 @@ async function bootHost(state: FleetState, h: HostState, pub: string, timeoutMs:
   writeFileSync(fleetAk, pub, { mode: 0o600 }); chownSync(fleetAk, Number(pw[2]), Number(pw[3])); chmodSync(fleetAk, 0o600);
   // Drop-ins are read before sshd_config's own `UsePAM yes`, and sshd keeps the first value it reads.
   if (state.sshd === 'light') appendFileSync(join(m, 'etc/ssh/sshd_config.d/fleet.conf'), 'UsePAM no\n');
+  if (state.mail === 'light') lightenMail(m);
   const def = personality(h.os);
   await def.prepare?.(m, h.name);
   if (def.boot !== 'systemd') writeFileSync(join(m, 'usr/local/sbin/shutdown'), REBOOT_STANDIN, { mode: 0o755 });
@@ -479,7 +487,7 @@ export async function up(opts: UpOptions): Promise<Fleet> {
   const layers = new Map<string, string | undefined>();
   for (const os of oses) layers.set(os, await personality(os).layer?.(rootfs, log));
   const total = oses.length * opts.count;
-  const state: FleetState = { version: 1, out, rootfs, sshd: opts.sshd ?? 'full', addresses: [], hosts: [] };
+  const state: FleetState = { version: 1, out, rootfs, sshd: opts.sshd ?? 'full', mail: opts.mail ?? 'full', addresses: [], hosts: [] };
   saveState(state);
   try {
     state.addresses = allocateAddresses(out, total);
