@@ -1,6 +1,5 @@
 // `fleetplan apply`: load and validate everything (no host contacted on invalid input), then run,
 // or with --check plan only. Exit codes are documented in docs/usage.md "Exit codes".
-import path from 'node:path';
 import type { Command } from 'commander';
 import { ExitCode, InputErrors } from '../core/errors.js';
 import type { RunSummary } from '../engine/events.js';
@@ -26,7 +25,7 @@ import { addPlaybookFlags, listing, steering, type PlaybookFlagOpts } from './pl
 import { validSummary } from './validate.js';
 import { describeConnections, sshDebug, VERBOSE_OPTION } from './verbosity.js';
 import { selectHosts } from '../load/inventory.js';
-import { historyOptions, startHistory } from './history.js';
+import { factsCacheDir, startHistory } from './history.js';
 
 export interface ApplyOpts extends PlanOpts, PlaybookFlagOpts {
   check: boolean;
@@ -148,7 +147,8 @@ export function applyRun(planFile: string, opts: ApplyOpts): () => Promise<numbe
         become: opts.become,
         keepOutput: opts.verbose >= 3,
         // Each host's facts of its last run, beside the run history: its first play's state read rides with the facts.
-        factsCacheDir: path.join(historyOptions().dir, 'facts'),
+        // history_keep 0 means nothing is written on this machine, so no facts are kept either.
+        factsCacheDir: factsCacheDir(),
         ...steering(inputs.plan, opts),
         ...connectOptions(opts),
         ...sshDebug(opts.verbose, human),

@@ -3,6 +3,7 @@
 // lists the runs, `fleetplan history show <id>` shows one, as JSON, or as the HTML report of --report.
 import type { Command } from 'commander';
 import { InputError } from '../core/errors.js';
+import path from 'node:path';
 import { displayPath } from '../core/paths.js';
 import { shQuote } from '../core/quote.js';
 import { writeAtomic } from '../core/write-atomic.js';
@@ -23,6 +24,12 @@ export function historyOptions(): HistoryOptions {
   const s = currentSettings().settings;
   const n = (key: string) => s.get(key)!.value as number;
   return { dir: s.get('history_dir')!.value as string, keep: n('history_keep'), maxAgeDays: n('history_max_age_days'), maxMiB: n('history_max_mib') };
+}
+
+/** Where each host's facts of its last run are kept (beside the runs), or undefined when history_keep is 0. */
+export function factsCacheDir(): string | undefined {
+  const options = historyOptions();
+  return options.keep === 0 ? undefined : path.join(options.dir, 'facts');
 }
 
 /** The recorder of this apply; `finish` saves it once the exit code is known (a failure to save is a warning). */
