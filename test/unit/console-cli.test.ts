@@ -128,8 +128,8 @@ describe('human report through the CLI', () => {
     assert.deepEqual(shape, [
       '  [h01] exit 0 in T: gather facts',
       '  [h01] exit 0 in T: read state: verbose',
-      `  [h01] exit 0 in T: write ${at('host', 'v.conf')}`,
-      '  [h01] exit 0 in T: test -n [redacted]',
+      // The write and the command after it share one exec (batch-apply.ts): one line, both actions.
+      `  [h01] exit 0 in T: write ${at('host', 'v.conf')}; test -n [redacted]`,
       '  [h01] exit 0 in T: echo one',
       '      echo two >/dev/null',
       '  [h01] exit 3 in T: exit 3',
