@@ -6,6 +6,7 @@
 // serve and a key in clear are clear errors with their exit codes, and the key is never printed.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
+import { createPublicKey } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
@@ -115,6 +116,10 @@ test('dns --publish: check shows the diff, publish sends it, a second publish se
     assert.ok(record!.length > 255, 'a 2048-bit key is longer than one TXT string');
     // A message signed with the host's key verifies against the record, resolved from BIND.
     const privateKey = (await fleet.exec(h.name, `cat ${KEY_DIR}/${h.name}.private`)).stdout;
+    // The published key is the public half of the host's private key (said first, so that a failed
+    // signature check below can only be the signature's).
+    const publicHalf = createPublicKey(privateKey).export({ type: 'spki', format: 'der' }).toString('base64');
+    assert.equal(/\bp=([A-Za-z0-9+/=]+)/.exec(record!)?.[1], publicHalf, `${h.name}: the published key is not the host's`);
     const message = Buffer.from(`From: ops@example.org\r\nTo: someone@example.net\r\nSubject: via ${h.name}\r\n\r\nhello\r\n`);
     // mailauth's own .d.ts lacks signatureData, the form its code reads.
     const signed = await dkimSign(message, { signatureData: [{ signingDomain: 'example.org', selector: h.name, privateKey }] } as never);
