@@ -13,7 +13,8 @@ import type { TaskDef } from './model.js';
 import { controllerCandidates, displayPath } from '../core/paths.js';
 import { revealDeep } from '../core/secret.js';
 import { YamlSource, isMap, isScalar, isSeq, nodeKind, type MapEntry, type Node } from './yaml.js';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
+import { copyTooLarge } from '../ops/copy.js';
 import { readAnsibleArguments, shortNameHint } from './ansible-isms/arguments.js';
 import { ansibleKeyHint } from './ansible-isms/keywords.js';
 import { structureShortNames } from './ansible-isms/structure-fqcn.js';
@@ -150,8 +151,11 @@ function checkControllerFile(op: Operation, def: TaskDef, issues: Issues): void 
   const srcArg = def.args.src;
   if (kind && typeof srcArg === 'string' && !isTemplated(srcArg) && srcArg !== '') {
     const candidates = controllerCandidates(def, kind, srcArg);
-    if (!candidates.some((c) => existsSync(c))) {
+    const found = candidates.find((c) => existsSync(c));
+    if (!found) {
       issues.add(def.argPos.src ?? def.pos, `${op.name} source '${srcArg}' not found (looked in ${candidates.map(displayPath).join(', ')})`);
     }
+    const tooLarge = found && op.name === 'copy' ? copyTooLarge(srcArg, statSync(found).size) : undefined;
+    if (tooLarge) issues.add(def.argPos.src ?? def.pos, tooLarge);
   }
 }
