@@ -100,6 +100,12 @@ async function lastTimerRun(): Promise<{ started: bigint; status: number }> {
   return v.ActiveState === 'activating' ? { started: 0n, status: -1 } : { started: BigInt(v.ExecMainStartTimestampMonotonic!), status: Number(v.ExecMainStatus) };
 }
 
+/** When the service's latest run started, whether or not it is still running. */
+async function timerRunStart(): Promise<bigint> {
+  const r = await sh(SYSTEMD, 'systemctl show fleetplan-pull.service -p ExecMainStartTimestampMonotonic --value');
+  return BigInt(r.stdout.trim());
+}
+
 before(async () => {
   if (skip) return;
   const exe = path.join(tmp, 'sea', 'fleetplan');
@@ -168,7 +174,9 @@ test('a changed bundle converges every host within one timer period', { skip }, 
   publish(v2);
   const published = monotonicUs();
   await waitFor(`${SYSTEMD}: v2 after its timer`, WAIT_MS, async () => (await marker(SYSTEMD)) === 'v2');
-  const run = await lastTimerRun();
+  // Read at once, running or not: the run that wrote v2 (the next one starts a period later). It may
+  // have started before the publication, sleeping its splay, and fetched v2 after it.
+  const run = { started: await timerRunStart() };
   assert.ok(run.started > before, 'applied by a run the timer started');
   assert.ok(run.started - published <= ONE_PERIOD_US, `the timer started the pull ${(run.started - published) / 1000n} ms after the publication, more than one period (${PERIOD_S} s) and its splay (${SPLAY_S} s)`);
   assert.equal(await cronJob(), 0, await pullLog(CRON));
