@@ -1,12 +1,12 @@
-// One run at a time per host. The lock is a file created exclusively (O_EXCL, through the shell's
-// noclobber) in a directory only root can write (/var/run/fleetplan, made 0700 when missing), so no
-// host user can plant, remove or forge it; a parent that is a symlink, not root's, or writable by
-// others is refused. The file holds one record in a strict grammar (`v1 <token> <user>@<host> pid
-// <n>`), checked on the host before it is printed and parsed strictly here: anything else is an
-// error naming the file, never data — a forged record cannot add lines to the facts exec's output.
-// A record left by a dead run of this controller is taken over by exactly one racing run: the
-// takeover holds a per-token mutex (mkdir) while it re-checks the token and removes the file.
-// Dry runs change nothing and take no lock.
+// One run at a time per host. The lock is a file created exclusively (written aside, then
+// hard-linked into place: link(2) fails when it exists) in a directory only root can write
+// (/var/run/fleetplan, made 0700 when missing), so no host user can plant, remove or forge it; a
+// parent that is a symlink, not root's, or writable by others is refused. The file holds one
+// record in a strict grammar (`v1 <token> <user>@<host> pid <n>`), checked on the host before it
+// is printed and parsed strictly here: anything else is an error naming the file, never data — a
+// forged record cannot add lines to the facts exec's output. A record left by a dead run of this
+// controller is taken over by exactly one racing run: the takeover holds a per-token mutex (mkdir)
+// while it re-checks the token and removes the file. Dry runs change nothing and take no lock.
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../core/quote.js';
@@ -71,14 +71,26 @@ function parentCheck(parent: string): string {
 function takeOrReport(owner: LockOwner): string {
   return [
     `if [ -z "$_fl_s" ]; then`,
-    `  set -C`,
-    `  if { printf '%s\\n' ${shQuote(ownerRecord(owner))} > "$_fl_l"; } 2>/dev/null; then set +C; echo lock=acquired`,
+    // The record is written to a file of this run's own and hard-linked into place: link(2) fails
+    // when the lock exists (as O_EXCL would) and a racing reader never sees a half-written record.
+    // A link that fails on a file gone a moment later (its holder released it, or a stale takeover
+    // removed it) is tried again; three failures with no file is a real failure (read-only, full).
+    `  _fl_t="$_fl_p"/lock.${owner.token}; _fl_r=failed`,
+    `  if { printf '%s\\n' ${shQuote(ownerRecord(owner))} > "$_fl_t"; } 2>/dev/null; then`,
+    `    for _fl_i in 1 2 3; do`,
+    // Tested before each link too: ln would put the link inside a directory (or a symlink to one).
+    `      if [ -e "$_fl_l" ] || [ -h "$_fl_l" ]; then _fl_r=exists; break; fi`,
+    `      if ln -- "$_fl_t" "$_fl_l" 2>/dev/null; then _fl_r=acquired; break; fi`,
+    `    done`,
+    `  fi`,
+    `  rm -f -- "$_fl_t"`,
+    `  if [ "$_fl_r" = acquired ]; then echo lock=acquired`,
     `  else`,
-    `    set +C; _fl_o=; _fl_x=; _fl_m=`,
-    // Not there at all: the create failed for another reason (read-only, full), or a holder just left.
-    `    if [ ! -e "$_fl_l" ] && [ ! -h "$_fl_l" ]; then echo lock=failed; _fl_m=-`,
-    `    elif [ -h "$_fl_l" ] || [ ! -f "$_fl_l" ] || [ ! -O "$_fl_l" ]; then _fl_m=1`,
-    `    else { IFS= read -r _fl_o || [ -n "$_fl_o" ]; { IFS= read -r _fl_x || [ -n "$_fl_x" ]; } && _fl_m=1; } < "$_fl_l"; fi`,
+    `    _fl_o=; _fl_x=; _fl_m=`,
+    `    if [ "$_fl_r" = failed ]; then echo lock=failed; _fl_m=-`,
+    `    elif [ -h "$_fl_l" ] || { [ -e "$_fl_l" ] && { [ ! -f "$_fl_l" ] || [ ! -O "$_fl_l" ]; }; }; then _fl_m=1`,
+    // 2>/dev/null first: a file removed since the check is read as empty (held, no record yet), quietly.
+    `    else { IFS= read -r _fl_o || [ -n "$_fl_o" ]; { IFS= read -r _fl_x || [ -n "$_fl_x" ]; } && _fl_m=1; } 2>/dev/null < "$_fl_l"; fi`,
     `    case "$_fl_o" in *[!A-Za-z0-9@._\\ -]*) _fl_m=1 ;; esac`,
     `    [ \${#_fl_o} -gt 400 ] && _fl_m=1`,
     `    case "$_fl_m" in -) ;; 1) echo lock=malformed ;; *) echo lock=held; echo "lock_owner=$_fl_o" ;; esac`,
@@ -90,10 +102,10 @@ function takeOrReport(owner: LockOwner): string {
 
 /**
  * sh printing `lock=acquired`, or why not (see LockState). Runs with the facts, in the same exec.
- * `breakLock` first removes whatever lock (and takeover mutex) is there.
+ * `breakLock` first removes whatever lock (and takeover mutex, and record left unlinked) is there.
  */
 export function acquireScript(owner: LockOwner, breakLock: boolean, parent = LOCK_PARENT): string {
-  const brk = breakLock ? `[ -z "$_fl_s" ] && rm -rf "$_fl_l" "$_fl_p"/takeover.*` : '';
+  const brk = breakLock ? `[ -z "$_fl_s" ] && rm -rf "$_fl_l" "$_fl_p"/takeover.* "$_fl_p"/lock.*` : '';
   return [parentCheck(parent), brk, takeOrReport(owner)].filter(Boolean).join('\n');
 }
 
