@@ -10,7 +10,7 @@
 //         doas reads a password only from a terminal, which a run never has (`doas -n`).
 import { randomBytes } from 'node:crypto';
 import type { Readable, Writable } from 'node:stream';
-import type { BecomeMethod, BecomeSettings } from './connection.js';
+import type { BecomeMethod, BecomeSettings, StreamedInput } from './connection.js';
 import { ConnectError } from '../core/errors.js';
 import { shQuote } from '../core/quote.js';
 
@@ -109,7 +109,7 @@ export function attachIo(
   stdout: Readable,
   stderr: Readable,
   wrapped: WrappedCommand,
-  input: string | Buffer | undefined,
+  input: string | Buffer | StreamedInput | undefined,
 ): ExecIo {
   const out: Buffer[] = [];
   let err = '';
@@ -119,7 +119,16 @@ export function attachIo(
   let started = !hs;
   let pre = Buffer.alloc(0);
   stdin.on('error', () => {}); // the process may exit before reading all input: not our failure
-  if (!hs) stdin.end(input ?? undefined);
+  const feed = () => {
+    if (input === undefined || typeof input === 'string' || Buffer.isBuffer(input)) return void stdin.end(input);
+    // A source that fails midway ends the input: the command sees fewer bytes than it was told and fails.
+    const source = input.open();
+    source.on('error', () => stdin.end());
+    // A command that ended before reading everything: the rest is not read.
+    stdin.once('close', () => source.destroy());
+    source.pipe(stdin);
+  };
+  if (!hs) feed();
 
   stdout.on('data', (d: Buffer) => {
     if (started) return void out.push(d);
@@ -128,7 +137,7 @@ export function attachIo(
     if (pre.length < head.length) return;
     started = true;
     out.push(pre.subarray(pre.subarray(0, head.length).equals(head) ? head.length : 0));
-    stdin.end(input ?? undefined);
+    feed();
   });
   stderr.setEncoding('utf8');
   stderr.on('data', (d: string) => {

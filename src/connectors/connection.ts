@@ -1,5 +1,5 @@
 // The one interface every transport implements: the engine never knows whether it talks SSH or runs locally.
-import type { Duplex } from 'node:stream';
+import type { Duplex, Readable } from 'node:stream';
 import { OperationError } from '../core/errors.js';
 
 /** What a remote command produced. A non-zero exit is a result, not an exception. */
@@ -17,7 +17,7 @@ export interface ExecOptions {
    * Bytes written to the command's stdin and then closed. Long scripts go here (to `sh -s`),
    * never into the command string: Linux caps one argument at 128 KiB.
    */
-  stdin?: string | Buffer;
+  stdin?: string | Buffer | StreamedInput;
   /**
    * Wrap the command in privilege escalation as configured for the host (true), or as another
    * user or method than the host's (a task's become_user / become_method).
@@ -45,6 +45,14 @@ export interface ExecOptions {
    * rejects with NotSentError. For a state read made ahead of the facts (src/engine/first-read.ts).
    */
   rideAlong?: boolean;
+}
+
+/**
+ * Input too large to hold: `open()` is called once the command runs (after a become handshake) and its
+ * stream is piped to the command's stdin with backpressure, a chunk at a time (copy's large files).
+ */
+export interface StreamedInput {
+  open(): Readable;
 }
 
 /** A `rideAlong` script that could not ride along: nothing of it reached the host. */

@@ -324,9 +324,22 @@ const MAX_INLINE = 24 * 1024;
  * escaped word holds no newline and no `!` (csh reads both even between single quotes) and no `$`.
  */
 export function inlineCommand(first: Buffer): string {
+  return `sh -c 'eval "$(printf "$1")"; exec sh -s' sh '${printfWord(first)}'`;
+}
+
+/**
+ * The command that runs `script` alone, its stdin left to the script (a streamed file's bytes: see
+ * engine/streamed-write.ts); the script travels as inlineCommand's does.
+ */
+export function oneShotCommand(script: Buffer): string {
+  if (script.length > MAX_INLINE) throw new Error(`a one-shot script of ${script.length} bytes is over ${MAX_INLINE}`);
+  return `sh -c 'eval "$(printf "$1")"' sh '${printfWord(script)}'`;
+}
+
+function printfWord(script: Buffer): string {
   let esc = '';
-  for (const b of first) esc += /[A-Za-z0-9_.,:/=+@ ]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
-  return `sh -c 'eval "$(printf "$1")"; exec sh -s' sh '${esc}'`;
+  for (const b of script) esc += /[A-Za-z0-9_.,:/=+@ ]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
+  return esc;
 }
 
 /** How a transport starts a shell (`wrapped.command`, possibly under sudo) and runs a one-shot command. */

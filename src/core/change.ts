@@ -9,8 +9,10 @@ export interface FileDiff {
   after: string | null;
   /** Extra lines about attributes: "mode 0644 → 0600", "owner root → postfix". */
   attrs?: string[];
-  /** Content is a secret or binary: the renderer shows only that it changed. */
-  masked?: 'secret' | 'binary' | 'too large';
+  /** Content is a secret, binary or too large to show: the renderer shows only that it changed. */
+  masked?: 'secret' | 'binary' | 'too large' | 'large file';
+  /** For binary and large files: the content's SHA-256 on the host (absent: no file) and planned. Never for secrets. */
+  sha256?: { before?: string; after: string };
 }
 
 /** Where a change acts: the directory (as named and as physically read) and the entry's name in it (ops/safe-path.ts). */
@@ -21,12 +23,29 @@ export interface Place {
   userWritable: boolean;
 }
 
+/**
+ * Content too large to travel in a change script (copy of a large file): read from this controller
+ * file in chunks and sent over the stdin of an exec of its own (engine/streamed-write.ts).
+ */
+export interface StreamedSource {
+  /** The controller-side file. */
+  file: string;
+  size: number;
+  /** What the host must have received: checked there before the rename. */
+  sha256: string;
+  /** It holds a private key block (found while hashing): shown as a secret. */
+  privateKey: boolean;
+}
+
 /** A file to write atomically (temp file in the same directory, final owner/mode first, then rename). */
 export interface WriteSpec {
   path: string;
   /** Where the write acts (the link target when followed), as the state read found it (ops/safe-path.ts). */
   place?: Place;
+  /** The bytes (empty when `source` is set). */
   content: Buffer;
+  /** The bytes come from this controller file, streamed (never in a script, never whole in memory). */
+  source?: StreamedSource;
   owner?: string;
   group?: string;
   /** Octal string such as "0640". */

@@ -10,6 +10,7 @@ import { outputFields } from './register.js';
 import { hostHandle } from './await-host.js';
 import type { TaskResult } from './events.js';
 import { execScript, parseExec, type ExecPlan } from './executor.js';
+import { isStreamed, streamWrites } from './streamed-write.js';
 import { requesterOf, type Lookahead, type PlayContext } from './play-context.js';
 import { becomeRequest, type PreparedTask } from './prepare.js';
 import type { ResultBuilder } from './task-result.js';
@@ -20,7 +21,11 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
   // waits for the host (reboot) reads nothing in its exec: the host it read would be gone.
   const probe = p.def.checkMode === false && (pc.dryRun !== undefined || p.def.changedWhen === false);
   const refresh = probe ? [] : pc.state.changing(planned, ahead.later(), p.op.awaitHost ? [] : ahead.next());
-  const plan = execScript(planned.changes, refresh);
+  // A large file's bytes go first, in an exec of their own (streamed-write.ts); the script then makes
+  // the other changes (none, for a copy) and reads again what they altered.
+  const streamed = planned.changes.some(isStreamed) ? await streamWrites(pc.ctx.conn, planned.changes, becomeRequest(p), pc.ctx.opts.secrets) : undefined;
+  const rest = streamed ? (streamed.exitCode === 0 ? planned.changes.filter((c) => !isStreamed(c)) : []) : planned.changes;
+  const plan = execScript(rest, refresh);
   const res = await pc.ctx.conn.script(plan.script, { become: becomeRequest(p), label: execLabel(p.def, planned), reportedExit: (r) => reportedExit(r, plan) });
   if (res.exitCode !== 0 && res.stdout.length === 0) return result.failed(`exit ${res.exitCode}: ${res.stderr.trim()}`, planned.changes);
   let parsed: ReturnType<typeof parseExec>;
@@ -31,7 +36,14 @@ export async function applyPhase(pc: PlayContext, p: PreparedTask, planned: Plan
     return result.failed(`${(err as Error).message}${detail ? `: ${detail}` : ''}`, planned.changes);
   }
   pc.state.refreshed(plan.refresh, parsed.refresh, refresh);
-  return concludeApply(pc, p, planned, { exitCode: parsed.change.exitCode, stdout: parsed.change.out.toString('utf8'), stderr: res.stderr }, result);
+  const outcome = { exitCode: parsed.change.exitCode, stdout: parsed.change.out.toString('utf8'), stderr: res.stderr };
+  return concludeApply(pc, p, planned, streamed ? joined(streamed, outcome) : outcome, result);
+}
+
+/** The streamed writes' outcome, then the script's (which made nothing after a failed write). */
+function joined(streamed: ExecOutcome, script: ExecOutcome): ExecOutcome {
+  if (streamed.exitCode !== 0) return streamed;
+  return { exitCode: script.exitCode, stdout: streamed.stdout + script.stdout, stderr: streamed.stderr + script.stderr };
 }
 
 /**

@@ -14,6 +14,7 @@ import { execLabel } from './apply-phase.js';
 import { plannedBreak, predictsAll, staticBreak, WindowView } from './batch-window.js';
 import type { PlayContext } from './play-context.js';
 import { AppliedBatch } from './applied-batch.js';
+import { isStreamed } from './streamed-write.js';
 import { becomeRequest, type PreparedTask } from './prepare.js';
 
 /** What the window's exec must know of the play around it (TreeWalk's lookahead). */
@@ -85,6 +86,8 @@ async function planWindow(pc: PlayContext, candidates: readonly PreparedTask[], 
       break;
     }
     if (plannedBreak(p, window.map((w) => w.planned), pc.state.view) !== undefined) break;
+    // A large file's bytes travel on an exec's stdin of their own, never in a batch's script.
+    if (planned.changes.some(isStreamed)) break;
     window.push({ p, planned });
     if (planned.changes.length > 0 && !predictsAll(planned)) break;
     for (const pr of planned.effects?.predicts ?? []) view.predict(pr.resource, pr.value);

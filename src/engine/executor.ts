@@ -46,7 +46,7 @@ export function writeScript(w: WriteSpec): string {
     step(': > new'),
     owner && step(owner),
     w.mode ? step(`chmod -- ${w.mode} new`) : '',
-    step(`${printfContent(w.content)} > new`),
+    ...(w.source ? receiveScript(w, step) : [step(`${printfContent(w.content)} > new`)]),
     `sync new 2>/dev/null || true`,
     validate ? `${validate} </dev/null || { echo ${shQuote(`validation failed: ${w.validate}`)} >&2; _fp_abort; }` : '',
     w.backup ? step(`ln -P -- ${n} ${n}.$(date +%Y%m%d%H%M%S)~`) : '',
@@ -54,6 +54,23 @@ export function writeScript(w: WriteSpec): string {
     `cd .. && rmdir -- "$_fp_p"`,
   ];
   return lines.filter(Boolean).join('\n');
+}
+
+/**
+ * A streamed write's bytes (engine/streamed-write.ts): the exec's stdin into the new file, then its
+ * size and SHA-256 checked before anything is renamed — a connection lost midway, or a controller file
+ * changed since it was hashed, leaves the old file in place.
+ */
+function receiveScript(w: WriteSpec, step: (cmd: string) => string): string[] {
+  const { size, sha256 } = w.source!;
+  const short = (what: string) => shQuote(`${w.path}: ${what}; nothing written`);
+  return [
+    step('cat > new'),
+    `_fp_n=$(wc -c < new | tr -d ' ') || _fp_abort`,
+    `[ "$_fp_n" = ${size} ] || { echo ${shQuote(`${w.path}: received `)}"$_fp_n"${shQuote(` of ${size} bytes; nothing written`)} >&2; _fp_abort; }`,
+    `if command -v sha256sum >/dev/null 2>&1; then _fp_h=$(sha256sum < new); elif command -v sha256 >/dev/null 2>&1; then _fp_h=$(sha256 -q < new); else _fp_h=$(openssl dgst -sha256 -r < new); fi || _fp_abort`,
+    `[ "\${_fp_h%% *}" = ${sha256} ] || { echo ${short(`the bytes received are not those planned (sha256 ${sha256}): the controller file changed since it was read?`)} >&2; _fp_abort; }`,
+  ];
 }
 
 /**

@@ -5,7 +5,7 @@ import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
 import { fileQuery } from '../state/file-state.js';
 import { fileAttrs, planFileContent, sha256 } from './file-content.js';
-import type { Operation, OpContext } from './operation.js';
+import type { Operation, OpContext, StreamedSource } from './operation.js';
 
 const schemaFor = (srcDescription: string) =>
   z
@@ -17,13 +17,14 @@ const schemaFor = (srcDescription: string) =>
     .strict();
 
 type Args = z.infer<ReturnType<typeof schemaFor>>;
-type Resolved = { args: Args; content: Buffer; query: ReturnType<typeof fileQuery> };
+type Resolved = { args: Args; content: Buffer | StreamedSource; query: ReturnType<typeof fileQuery> };
 
 export function controllerFileOperation(spec: {
   name: string;
   summary: string;
   srcDescription: string;
-  content: (args: Args, ctx: OpContext) => Buffer;
+  /** The bytes, or a large file to stream (its hash computed already; its content never read whole). */
+  content: (args: Args, ctx: OpContext) => Buffer | StreamedSource;
 }): Operation<Args, Resolved> {
   return {
     name: spec.name,
@@ -31,7 +32,9 @@ export function controllerFileOperation(spec: {
     schema: schemaFor(spec.srcDescription),
     resolve(args, ctx) {
       const content = spec.content(args, ctx);
-      return { args, content, query: fileQuery(args.dest, { wantSha: sha256(content), withContent: true, follow: args.follow }) };
+      // A streamed file is never shown as a diff: its host content is not read, only its hash (as for every file).
+      const read = Buffer.isBuffer(content) ? { wantSha: sha256(content), withContent: true } : {};
+      return { args, content, query: fileQuery(args.dest, { ...read, follow: args.follow }) };
     },
     queries: (r) => [r.query],
     registerFields: (r, state) => ({ ...fileRegisterFields(r.args.dest, r.query, state), dest: r.args.dest }),

@@ -9,7 +9,7 @@ import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from 
 import { commandString } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { contentDigest } from './content-digest.js';
-import type { Change, FileDiff, OpContext, PlanResult, PlannedFile, WriteSpec } from './operation.js';
+import type { Change, FileDiff, OpContext, PlanResult, PlannedFile, StreamedSource, WriteSpec } from './operation.js';
 import { attrScript, checkPath, placeOf } from './safe-path.js';
 
 export const modeSchema = z
@@ -69,7 +69,7 @@ export function attrCommand(path: string, want: { owner?: string; group?: string
 }
 
 /** PEM and OpenSSH private keys (and PGP secret key blocks): secret whether or not the plan said so. */
-const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
+export const PRIVATE_KEY = /-----BEGIN (?:[A-Z0-9]+ )*PRIVATE KEY(?: BLOCK)?-----/;
 
 /**
  * Does the wanted content hold a secret value (then its old content may hold the old secret too), or
@@ -86,17 +86,28 @@ export function diffOf(path: string, st: FileState, content: Buffer, attrs: stri
   // A secret-bearing file (a password map) shows no content at all: redacting the new value would
   // still print the old one from the host's current file.
   if (ctx.noLog || holdsSecret(ctx.secrets, content, st.content)) return { ...diff, masked: 'secret' };
-  if (!isText(content) || (st.content && !isText(st.content))) return { ...diff, masked: 'binary' };
+  if (!isText(content) || (st.content && !isText(st.content))) return { ...diff, masked: 'binary', sha256: { before: st.sha256, after: sha256(content) } };
   if (st.exists && !st.content && (st.size ?? 0) > DIFF_CONTENT_LIMIT) return { ...diff, masked: 'too large' };
   return { ...diff, before: st.exists ? (st.content ?? Buffer.alloc(0)).toString('utf8') : null, after: content.toString('utf8') };
 }
 
-export function planFileContent(want: WriteSpec & { follow?: boolean }, st: FileState, ctx: OpContext): PlanResult {
+/** What a streamed file's diff shows: that it changes, and its hashes (none for a secret). */
+function streamedDiff(path: string, st: FileState, source: StreamedSource, attrs: string[], secret: boolean): FileDiff {
+  const diff: FileDiff = { path, before: null, after: null, attrs };
+  return secret ? { ...diff, masked: 'secret' } : { ...diff, masked: 'large file', sha256: { before: st.sha256, after: source.sha256 } };
+}
+
+/** The wanted content: bytes, or a large controller file streamed at apply time (streamed-source.ts). */
+type Body = Buffer | StreamedSource;
+
+export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext): PlanResult {
   checkPath(want.path, st, want.follow);
   if (st.exists && st.type !== 'file') {
     throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
   }
-  const wantSha = sha256(want.content);
+  const body = want.content;
+  const bytes = Buffer.isBuffer(body) ? body : undefined;
+  const wantSha = bytes ? sha256(bytes) : (body as StreamedSource).sha256;
   const attrs = st.exists ? attrChanges(want, st) : [];
   const mode = normalizeMode(want.mode ?? st.mode ?? '0644');
   const after: FileState = {
@@ -105,15 +116,15 @@ export function planFileContent(want: WriteSpec & { follow?: boolean }, st: File
     mode,
     owner: want.owner ?? st.owner ?? 'root',
     group: want.group ?? st.group ?? 'root',
-    size: want.content.length,
+    size: bytes ? bytes.length : (body as StreamedSource).size,
     sha256: wantSha,
-    content: want.content,
+    content: bytes,
   };
   const predicts = [{ resource: fileResource(want.path), value: after }];
-  const secret = ctx.noLog || holdsSecret(ctx.secrets, want.content);
+  const secret = ctx.noLog || (bytes ? holdsSecret(ctx.secrets, bytes) : (body as StreamedSource).privateKey);
   const file: PlannedFile = {
     path: want.path,
-    ...contentDigest(want.content, secret),
+    ...(bytes ? contentDigest(bytes, secret) : secret ? {} : { sha256: wantSha }),
     mode,
     owner: want.owner ?? (st.exists ? st.owner : undefined),
     group: want.group ?? (st.exists ? st.group : undefined),
@@ -124,20 +135,22 @@ export function planFileContent(want: WriteSpec & { follow?: boolean }, st: File
     const change: Change = { kind: 'run', description: `${want.path}: ${attrs.join(', ')}`, command: attrCommand(want.path, want, st), file };
     return { changes: [change], effects: { predicts } };
   }
+  const shownAttrs = st.exists ? attrs : [`mode ${mode}`];
   const change: Change = {
     kind: 'write',
     description: st.exists ? `update ${want.path}` : `create ${want.path}`,
     write: {
       path: want.path,
       place: placeOf(want.path, st),
-      content: want.content,
+      content: bytes ?? Buffer.alloc(0),
+      ...(bytes ? {} : { source: body as StreamedSource }),
       owner: want.owner ?? st.owner,
       group: want.group ?? st.group,
       mode,
       backup: want.backup && st.exists,
       validate: want.validate,
     },
-    diff: diffOf(want.path, st, want.content, st.exists ? attrs : [`mode ${mode}`], ctx),
+    diff: bytes ? diffOf(want.path, st, bytes, shownAttrs, ctx) : streamedDiff(want.path, st, body as StreamedSource, shownAttrs, secret),
     file,
   };
   return { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } };

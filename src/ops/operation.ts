@@ -11,7 +11,7 @@ import type { ResourceId } from '../state/resource.js';
 
 // What a change is (run a command, write a file) lives on the ground floor, where backends, the
 // engine and reports read it without depending on operations; here it is part of the contract.
-export type { Change, FileDiff, FollowUp, Place, PlannedFile, WriteSpec } from '../core/change.js';
+export type { Change, FileDiff, FollowUp, Place, PlannedFile, StreamedSource, WriteSpec } from '../core/change.js';
 
 /** What a later task would see if this change were made (check mode evaluates later tasks against it). */
 export interface Prediction {

@@ -16,7 +16,7 @@ export interface DiffLine {
 export function diffLines(d: FileDiff): DiffLine[] {
   const lines: DiffLine[] = (d.attrs ?? []).map((a) => ({ kind: 'attr', text: `${d.path}: ${a}` }));
   if (d.masked) {
-    lines.push({ kind: 'masked', text: `${d.path}: content changed (${d.masked === 'secret' ? 'secret: not shown' : d.masked})` });
+    lines.push({ kind: 'masked', text: `${d.path}: content changed (${d.masked === 'secret' ? 'secret: not shown' : d.masked}${hashes(d)})` });
     return lines;
   }
   if (d.after === null) return lines;
@@ -40,6 +40,12 @@ export function diffLines(d: FileDiff): DiffLine[] {
     else lines.push({ kind: 'context', text: l });
   }
   return lines;
+}
+
+/** A binary or large file's hashes, ", sha256 <host> → <planned>" (the planned one alone for a new file). */
+function hashes(d: FileDiff): string {
+  if (!d.sha256 || d.masked === 'secret') return '';
+  return `, sha256 ${d.sha256.before ? `${d.sha256.before} → ` : ''}${d.sha256.after}`;
 }
 
 export function renderDiff(d: FileDiff, c: Colors): string {

@@ -1,4 +1,4 @@
-// copy refuses a file larger than it can send (its bytes travel in the change script): an input error
+// copy refuses a file over its bound (4 GiB; files over 1 MiB are streamed: streamed-write.test.ts): an input error
 // from validate when the source is named literally; when a variable names it, the host fails before
 // any change, naming task and reason — never a controller that runs out of memory.
 import assert from 'node:assert/strict';
@@ -28,7 +28,7 @@ test('a literal source over the limit: validate names file:line:col, exit 4', as
   writeFileSync(plan, `hosts: all\ntasks:\n  - name: big\n    copy: { src: big.bin, dest: ${dir}/out-literal }\n`);
   const r = await runProcess(process.execPath, [main, 'validate', plan, '-i', inventory]);
   assert.equal(r.code, 4, r.output);
-  assert.match(r.stderr, /literal\.yml:4:18: copy source 'big\.bin' is 16\.0 MiB: copy sends at most 16 MiB/);
+  assert.match(r.stderr, /literal\.yml:4:18: copy source 'big\.bin' is 4096\.0 MiB: copy sends at most 4096 MiB/);
   assert.doesNotMatch(r.stderr, /^\s+at /m);
 });
 
@@ -45,7 +45,7 @@ test('a source named by a variable over the limit: the host fails naming plan po
   );
   assert.equal(summary.hosts.me?.failed, 1);
   assert.equal(failures.length, 1);
-  assert.match(failures[0]!, /templated\.yml:5:5, host me, task 'big': copy source 'big\.bin' is 16\.0 MiB: copy sends at most 16 MiB/);
+  assert.match(failures[0]!, /templated\.yml:5:5, host me, task 'big': copy source 'big\.bin' is 4096\.0 MiB: copy sends at most 4096 MiB/);
   // The play is prepared before it runs: the task before it changed nothing either.
   assert.ok(!existsSync(path.join(dir, 'out-small')) && !existsSync(path.join(dir, 'out-big')));
 });
