@@ -7,13 +7,13 @@
 // What is real and what stands in: the systemd hosts's timer really fires (its period shortened to
 // PERIOD_S, splay SPLAY_S). The fleet's SysV and FreeBSD hosts run no cron and no periodic, so the
 // test runs the job as they would, when they would: cron's line from /etc/cron.d/fleetplan-pull
-// under sh, periodic's daily script. The executable is put into each host's root by the test: the
-// role's copy of it (fleetplan_pull_executable) sends a file's bytes inside the change script, and
-// the 102 MiB executable exhausts the controller's heap (docs/pull.md "Limits").
+// under sh, periodic's daily script. The role installs the 102 MiB executable with `copy`
+// (fleetplan_pull_executable), streamed, with the controller's peak RSS bounded; its second run sends
+// nothing.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { BUNDLE_ADDRESS, DIGEST_ADDRESS, makeTestCa, PORT, startBundleServer, type BundleServer } from '../fleet/bundle-server.js';
@@ -40,6 +40,8 @@ const SYSTEMD = 'deb-systemd-1';
 const CRON = 'deb-sysv-1';
 const PERIODIC = 'freebsd-1';
 let fleet: Fleet;
+/** The controller's peak RSS installing the role (the executable's copy), MB. */
+let rssMb = 0;
 const servers: BundleServer[] = [];
 
 /** A bundle whose plan writes `version` into /etc/pull-marker (and fails when `fail`). */
@@ -122,8 +124,6 @@ before(async () => {
   publish(bundle('v1'));
   for (const h of fleet.hosts) {
     servers.push(await startBundleServer({ tls, netnsPid: h.pid, dirs: { [BUNDLE_ADDRESS]: served.bundle, [DIGEST_ADDRESS]: served.digest }, log: path.join(tmp, `server-${h.name}.log`) }));
-    copyFileSync(exe, path.join(h.rootDir, 'usr/local/bin/fleetplan'));
-    chmodSync(path.join(h.rootDir, 'usr/local/bin/fleetplan'), 0o755);
   }
   const vars = path.join(tmp, 'pull-vars.yml');
   writeFileSync(vars, [
@@ -133,11 +133,22 @@ before(async () => {
     'fleetplan_pull_minutes: 1',
     `fleetplan_pull_timer_period: ${PERIOD_S}s`,
     `fleetplan_pull_splay: ${SPLAY_S}`,
+    `fleetplan_pull_executable: ${exe}`,
     '',
   ].join('\n'));
   writeFileSync(path.join(tmp, 'install.yml'), '- hosts: all\n  roles: [fleetplan_pull]\n');
-  const install = await fleetplan(['apply', path.join(tmp, 'install.yml'), '-i', fleet.inventoryPath, '-e', `@${vars}`]);
+  // The controller's peak RSS, as the kernel counts it, written when fleetplan exits.
+  const rssFile = path.join(tmp, 'rss');
+  writeFileSync(path.join(tmp, 'rss.cjs'), `process.on('exit', () => require('fs').writeFileSync(${JSON.stringify(rssFile)}, String(process.resourceUsage().maxRSS)));\n`);
+  const install = await fleetplan(['apply', path.join(tmp, 'install.yml'), '-i', fleet.inventoryPath, '-e', `@${vars}`], { env: { NODE_OPTIONS: `--require=${path.join(tmp, 'rss.cjs')}` } });
   assert.equal(install.code, 0, install.stdout + install.stderr);
+  rssMb = Number(readFileSync(rssFile, 'utf8')) / 1024;
+  const exeSha = sha256(readFileSync(exe));
+  for (const h of fleet.hosts) {
+    const onHost = await sh(h.name, 'sha256sum /usr/local/bin/fleetplan | cut -c1-64; stat -c %a /usr/local/bin/fleetplan');
+    assert.equal(onHost.stdout, `${exeSha}\n755\n`, `${h.name}: the role's copy of the executable`);
+  }
+  assert.ok(rssMb < 250, `controller peak RSS ${rssMb.toFixed(0)} MB copying the ${(statSync(exe).size / 1048576).toFixed(0)} MiB executable to ${fleet.hosts.length} hosts`);
   const again = await fleetplan(['apply', path.join(tmp, 'install.yml'), '-i', fleet.inventoryPath, '-e', `@${vars}`, '--json']);
   assert.equal(again.code, 0, again.stderr);
   for (const h of fleet.hosts) assert.equal(again.json.hosts[h.name].changed, 0, `${h.name}: the role changed something on its second run`);
@@ -152,7 +163,8 @@ after(async () => {
 const lastApplied = async (host: string) => JSON.parse((await sh(host, 'cat /var/lib/fleetplan/pull/last-applied.json')).stdout) as { digest: string; exitCode: number };
 const pullLog = async (host: string) => (await sh(host, 'tail -c 3000 /var/log/fleetplan-pull.log')).stdout;
 
-test('the role installs the pull: the timer, cron and periodic runs apply the bundle, each run recorded', { skip }, async () => {
+test('the role installs the pull: the timer, cron and periodic runs apply the bundle, each run recorded', { skip }, async (t) => {
+  t.diagnostic(`controller peak RSS installing the role (the executable streamed to ${fleet.hosts.length} hosts): ${rssMb.toFixed(0)} MB`);
   await waitFor(`${SYSTEMD}: the timer's first pull`, WAIT_MS, async () => (await marker(SYSTEMD)) === 'v1');
   assert.equal(await cronJob(), 0, await pullLog(CRON));
   assert.equal(await periodicDaily(), '0', await pullLog(PERIODIC));
