@@ -1,9 +1,10 @@
 // Fetching over HTTPS, for `fleetplan pull`: the bundle and its detached digest. Only https: (a
 // redirect too), the server's certificate checked against --ca-file when given (else Node's built-in
 // list of public CAs), a size limit and a time limit, so a hostile or broken server cannot fill the
-// disk or hang a timer-started pull.
+// disk or hang a timer-started pull. Through an HTTP proxy when https_proxy says so (proxy.ts).
 import https from 'node:https';
 import { unreachable, refused } from './errors.js';
+import { proxyFor, viaProxy } from './proxy.js';
 
 export interface FetchOptions {
   /** PEM certificates to trust instead of Node's built-in CA list. */
@@ -29,8 +30,11 @@ export function httpsUrl(value: string, what: string): URL {
 
 /** The body of a 200 response to GET url (following up to 5 https redirects). */
 export async function fetchHttps(url: URL, opts: FetchOptions, redirects = 0): Promise<Buffer> {
+  // Behind a proxy (https_proxy, no_proxy: proxy.ts), the request travels in a CONNECT tunnel.
+  const proxy = proxyFor(url);
+  const via = proxy ? await viaProxy(proxy, url, opts.timeoutMs) : {};
   const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-    const req = https.get(url, { ca: opts.ca, timeout: opts.timeoutMs, headers: { 'user-agent': 'fleetplan-pull' } }, resolve);
+    const req = https.get(url, { ca: opts.ca, timeout: opts.timeoutMs, headers: { 'user-agent': 'fleetplan-pull' }, ...via }, resolve);
     req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs / 1000} s`)));
     req.on('error', (e) => reject(unreachable(`cannot fetch ${url.href}: ${e.message}`, e)));
   });

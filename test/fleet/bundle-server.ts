@@ -44,27 +44,41 @@ export function makeTestCa(dir: string, addresses: string[]): TestCa {
 
 export interface BundleServer {
   stop(): Promise<void>;
+  /** What it wrote to stderr so far (requests served, tunnels opened). */
+  log(): string;
 }
 
 /** Serves `dirs` (address → directory); in the network namespace of `netnsPid` when given. */
-export async function startBundleServer(opts: { tls: TestCa; dirs: Record<string, string>; netnsPid?: number; log: string }): Promise<BundleServer> {
+export function startBundleServer(opts: { tls: TestCa; dirs: Record<string, string>; netnsPid?: number; log: string }): Promise<BundleServer> {
   const args = [path.join(here, 'https-static.js'), opts.tls.cert, opts.tls.key, String(PORT), ...Object.entries(opts.dirs).map(([a, d]) => `${a}=${d}`)];
+  return startHelper('bundle server', args, opts.netnsPid, opts.log);
+}
+
+/** The host's HTTPS_PROXY in its own namespace: a CONNECT proxy at PROXY_ADDRESS:PROXY_PORT (connect-proxy.ts); its log lists the tunnels. */
+export const PROXY_ADDRESS = '127.0.62.1';
+export const PROXY_PORT = 3128;
+export function startConnectProxy(opts: { netnsPid: number; log: string }): Promise<BundleServer> {
+  return startHelper('CONNECT proxy', [path.join(here, 'connect-proxy.js'), PROXY_ADDRESS, String(PROXY_PORT)], opts.netnsPid, opts.log);
+}
+
+/** A helper process (a node script printing "ready"), in `netnsPid`'s network namespace when given; stop() writes its stderr to `log`. */
+async function startHelper(what: string, args: string[], netnsPid: number | undefined, log: string): Promise<BundleServer> {
   const cmd = ['setpriv', '--pdeathsig', 'KILL', '--', process.execPath, ...args];
-  const full = opts.netnsPid === undefined ? cmd : ['nsenter', '-t', String(opts.netnsPid), '-n', '--', ...cmd];
+  const full = netnsPid === undefined ? cmd : ['nsenter', '-t', String(netnsPid), '-n', '--', ...cmd];
   const child: ChildProcess = spawn(full[0]!, full.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr += d));
   const stop = () =>
     new Promise<void>((res) => {
-      writeFileSync(opts.log, stderr);
+      writeFileSync(log, stderr);
       if (child.exitCode !== null || child.signalCode !== null) return res();
       child.once('exit', () => res());
       child.kill('SIGKILL');
     });
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`bundle server not ready after 10 s: ${stderr}`)), 10_000);
+    const timer = setTimeout(() => reject(new Error(`${what} not ready after 10 s: ${stderr}`)), 10_000);
     child.stdout!.on('data', (d) => String(d).includes('ready') && (clearTimeout(timer), resolve()));
-    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`bundle server exited (${code}): ${stderr}`))));
+    child.once('exit', (code) => (clearTimeout(timer), reject(new Error(`${what} exited (${code}): ${stderr}`))));
   });
-  return { stop };
+  return { stop, log: () => stderr };
 }

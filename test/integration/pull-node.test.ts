@@ -6,14 +6,16 @@
 // own node binary into the host's root and runs `npm install -g` of this checkout's `npm pack` with
 // the host's /usr/local as the prefix (from npm's cache, as test/integration/installed.ts does). The
 // role, with `fleetplan_pull_executable` empty, installs only the pull around it; cron's job, run as
-// cron would (bare environment, PATH=/usr/bin:/bin), fetches the bundle over HTTPS and applies it.
+// cron would (bare environment, PATH=/usr/bin:/bin), fetches the bundle over HTTPS — through the
+// CONNECT proxy the role's fleetplan_pull_https_proxy names (in the host's namespace, like the bundle
+// server) — and applies it.
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
-import { BUNDLE_ADDRESS, makeTestCa, PORT, startBundleServer, type BundleServer } from '../fleet/bundle-server.js';
+import { BUNDLE_ADDRESS, makeTestCa, PORT, PROXY_ADDRESS, PROXY_PORT, startBundleServer, startConnectProxy, type BundleServer } from '../fleet/bundle-server.js';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
 import { shQuote } from '../../src/core/quote.js';
@@ -28,6 +30,7 @@ const served = path.join(tmp, 'served');
 let fleet: Fleet;
 let host = '';
 let server: BundleServer | undefined;
+let proxy: BundleServer | undefined;
 
 before(async () => {
   if (skip) return;
@@ -49,9 +52,10 @@ before(async () => {
   const digest = createHash('sha256').update(readFileSync(path.join(served, 'bundle.tar.gz'))).digest('hex');
   const tls = makeTestCa(path.join(tmp, 'ca'), [BUNDLE_ADDRESS]);
   server = await startBundleServer({ tls, netnsPid: h.pid, dirs: { [BUNDLE_ADDRESS]: served }, log: path.join(tmp, 'server.log') });
+  proxy = await startConnectProxy({ netnsPid: h.pid, log: path.join(tmp, 'proxy.log') });
 
   const vars = path.join(tmp, 'vars.yml');
-  writeFileSync(vars, [`fleetplan_pull_url: https://${BUNDLE_ADDRESS}:${PORT}/bundle.tar.gz`, `fleetplan_pull_sha256: ${digest}`, `fleetplan_pull_ca_file: ${tls.ca}`, 'fleetplan_pull_splay: 0', ''].join('\n'));
+  writeFileSync(vars, [`fleetplan_pull_url: https://${BUNDLE_ADDRESS}:${PORT}/bundle.tar.gz`, `fleetplan_pull_sha256: ${digest}`, `fleetplan_pull_ca_file: ${tls.ca}`, 'fleetplan_pull_splay: 0', `fleetplan_pull_https_proxy: http://${PROXY_ADDRESS}:${PROXY_PORT}`, 'fleetplan_pull_no_proxy: localhost', ''].join('\n'));
   writeFileSync(path.join(tmp, 'install.yml'), '- hosts: all\n  roles: [fleetplan_pull]\n');
   const install = await fleetplan(['apply', path.join(tmp, 'install.yml'), '-i', fleet.inventoryPath, '-e', `@${vars}`]);
   assert.equal(install.code, 0, install.stdout + install.stderr);
@@ -59,13 +63,14 @@ before(async () => {
 
 after(async () => {
   await server?.stop();
+  await proxy?.stop();
   if (!skip) await down(out).catch(() => undefined);
   rmSync(tmp, { recursive: true, force: true });
 });
 
 const sh = (cmd: string) => fleet.exec(host, cmd, { timeoutMs: 120_000 });
 
-test("the pull runs with the host's Node and the npm package: cron's job applies the bundle, the run is recorded", { skip }, async (t) => {
+test("the pull runs with the host's Node and the npm package: cron's job fetches the bundle through the proxy, applies it, the run is recorded", { skip }, async (t) => {
   // What runs is npm's link to the bundle under the host's node, not the single-file executable.
   const t1 = Date.now();
   const what = await sh('readlink /usr/local/bin/fleetplan; head -1 /usr/local/lib/node_modules/fleetplan/dist/fleetplan.js; env -i PATH=/usr/bin:/bin /usr/local/bin/fleetplan --version');
@@ -79,6 +84,7 @@ test("the pull runs with the host's Node and the npm package: cron's job applies
   const log = (await sh('tail -c 3000 /var/log/fleetplan-pull.log')).stdout;
   assert.equal(run.stdout.trim().split('\n').at(-1), '0', log);
   assert.equal((await sh('cat /etc/pull-marker')).stdout, 'node\n');
+  assert.equal(proxy!.log(), `CONNECT ${BUNDLE_ADDRESS}:${PORT}\n`, 'the one fetch went through the proxy');
   const show = await sh('HOME=/root /usr/local/bin/fleetplan history show last --json');
   assert.equal(show.code, 0, show.stderr);
   const record = JSON.parse(show.stdout);

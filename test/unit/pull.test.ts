@@ -7,11 +7,14 @@ import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
+import net from 'node:net';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { digestFromFile, digestUrl } from '../../src/pull/digest.js';
 import { gitRemote } from '../../src/pull/git.js';
+import { bypassed, proxyFor } from '../../src/pull/proxy.js';
 import { scanBundle, unpackBundle } from '../../src/pull/tarball.js';
 import { LOCAL_BUNDLE_ADDRESS, LOCAL_DIGEST_ADDRESS, makeTestCa, PORT, startBundleServer, type BundleServer } from '../fleet/bundle-server.js';
 import { fleetplan } from '../integration/cli.js';
@@ -263,4 +266,83 @@ test('-i: the bundle\'s own inventory, limited to this host (its group_vars appl
   assert.equal(missing.code, 4, missing.stderr);
   assert.match(missing.stderr, new RegExp(`--limit '${me}' matches no host or group`));
   assert.ok(!existsSync(path.join(target, 'greeting')));
+});
+
+/** A CONNECT proxy on 127.0.62.1 (no other test uses it): the tunnels it opened, and what it demands. */
+async function connectProxy(opts: { auth?: string }): Promise<{ url: string; tunnels: { target: string; auth?: string }[]; close: () => Promise<void> }> {
+  const tunnels: { target: string; auth?: string }[] = [];
+  const sockets = new Set<import('node:net').Socket>();
+  const server = http.createServer((_req, res) => res.writeHead(405).end());
+  server.on('connect', (req: http.IncomingMessage, client: import('node:net').Socket) => {
+    sockets.add(client);
+    const auth = req.headers['proxy-authorization'];
+    tunnels.push({ target: req.url ?? '', auth });
+    if (opts.auth !== undefined && auth !== `Basic ${Buffer.from(opts.auth).toString('base64')}`) return void client.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
+    const [host, port] = [req.url!.slice(0, req.url!.lastIndexOf(':')), Number(req.url!.slice(req.url!.lastIndexOf(':') + 1))];
+    const upstream = net.connect(port, host, () => {
+      client.write('HTTP/1.1 200 Connection established\r\n\r\n');
+      upstream.pipe(client);
+      client.pipe(upstream);
+    });
+    sockets.add(upstream);
+    upstream.on('error', () => client.destroy());
+    client.on('error', () => upstream.destroy());
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.62.1', resolve));
+  const { port } = server.address() as import('node:net').AddressInfo;
+  return {
+    url: `127.0.62.1:${port}`,
+    tunnels,
+    close: () => new Promise((resolve) => (sockets.forEach((s) => s.destroy()), server.close(() => resolve()))),
+  };
+}
+
+test('https_proxy: the bundle and its digest are fetched through a CONNECT tunnel (credentials sent, never printed); no_proxy bypasses it; a refusing or unreachable proxy is exit 3', async () => {
+  const good = goodBundle('proxied');
+  serve('proxied.tar.gz', good);
+  const args = ['-U', url('proxied.tar.gz'), '--sha256-url', digestAt('proxied.tar.gz'), '--ca-file', ca, '--check'];
+  const env = (proxy: string, noProxy = '') => ({ FLEETPLAN_HISTORY_DIR: path.join(tmp, 'history'), https_proxy: proxy, HTTPS_PROXY: proxy, no_proxy: noProxy, NO_PROXY: noProxy });
+  const proxy = await connectProxy({ auth: 'puller:s3cr@t' });
+  try {
+    const through = await fleetplan(['pull', '-d', work, '--no-color', ...args], { env: env(`http://puller:s3cr%40t@${proxy.url}`) });
+    assert.equal(through.code, 0, through.stdout + through.stderr);
+    assert.deepEqual(proxy.tunnels, [
+      { target: `${LOCAL_DIGEST_ADDRESS}:${PORT}`, auth: `Basic ${Buffer.from('puller:s3cr@t').toString('base64')}` },
+      { target: `${LOCAL_BUNDLE_ADDRESS}:${PORT}`, auth: `Basic ${Buffer.from('puller:s3cr@t').toString('base64')}` },
+    ]);
+    assert.doesNotMatch(through.stdout + through.stderr, /s3cr/);
+
+    const refused = await fleetplan(['pull', '-d', work, '--no-color', ...args], { env: env(`http://${proxy.url}`) });
+    assert.equal(refused.code, 3, refused.stderr);
+    assert.match(refused.stderr, new RegExp(`cannot fetch ${digestAt('proxied.tar.gz')}: the proxy ${proxy.url} \\(HTTPS_PROXY\\) answered CONNECT with HTTP 407`));
+
+    const seen = proxy.tunnels.length;
+    const direct = await fleetplan(['pull', '-d', work, '--no-color', ...args], { env: env(`http://${proxy.url}`, `localhost, ${LOCAL_BUNDLE_ADDRESS},${LOCAL_DIGEST_ADDRESS}:${PORT}`) });
+    assert.equal(direct.code, 0, direct.stderr);
+    assert.equal(proxy.tunnels.length, seen, 'no_proxy: no tunnel');
+  } finally {
+    await proxy.close();
+  }
+  const gone = await fleetplan(['pull', '-d', work, '--no-color', ...args], { env: env(proxy.url) });
+  assert.equal(gone.code, 3, gone.stderr);
+  assert.match(gone.stderr, new RegExp(`the proxy ${proxy.url} \\(HTTPS_PROXY\\): connect ECONNREFUSED`));
+});
+
+test('no_proxy matches a host, its subdomains, an address exactly, a port when given; * matches all', () => {
+  const u = (s: string) => new URL(s);
+  assert.ok(bypassed(u('https://plans.example.net/b.tgz'), 'example.net'));
+  assert.ok(bypassed(u('https://plans.example.net/b.tgz'), '.example.net'));
+  assert.ok(bypassed(u('https://example.net/b.tgz'), 'other.org, example.net'));
+  assert.ok(!bypassed(u('https://badexample.net/b.tgz'), 'example.net'));
+  assert.ok(bypassed(u('https://127.0.61.1:8443/b.tgz'), '127.0.61.1'));
+  assert.ok(!bypassed(u('https://127.0.61.10/b.tgz'), '127.0.61.1'));
+  assert.ok(bypassed(u('https://plans.example.net:8443/'), 'example.net:8443'));
+  assert.ok(!bypassed(u('https://plans.example.net/'), 'example.net:8443'));
+  assert.ok(bypassed(u('https://[::1]:8443/'), '::1'));
+  assert.ok(bypassed(u('https://anything/'), '*'));
+  assert.ok(!bypassed(u('https://anything/'), ''));
+  assert.equal(proxyFor(u('https://anything/'), { HTTPS_PROXY: 'proxy.example:3128' })?.href, 'http://proxy.example:3128/');
+  assert.equal(proxyFor(u('https://anything/'), { https_proxy: 'http://a:1', HTTPS_PROXY: 'http://b:2' })?.host, 'a:1');
+  assert.equal(proxyFor(u('https://anything/'), { HTTPS_PROXY: 'http://a:1', NO_PROXY: 'anything' }), undefined);
+  assert.throws(() => proxyFor(u('https://anything/'), { HTTPS_PROXY: 'socks5://u:pw@a:1' }), (e: Error) => /must be an http:\/\/ proxy \(not socks5:\): a:1/.test(e.message) && !/pw/.test(e.message));
 });
