@@ -13,6 +13,8 @@ export const STREAM_ABOVE = 1024 * 1024;
 const CHUNK = 1024 * 1024;
 /** A private key's BEGIN line split across two chunks is still found: each scan overlaps the last chunk's tail. */
 const OVERLAP = 64;
+/** Where a private key block starts (PRIVATE_KEY then decides): looked for in the bytes, cheaply. */
+const BEGIN = Buffer.from('-----BEGIN ');
 
 /** One hash per file version for the whole run, however many hosts copy it. */
 const hashed = new Map<string, StreamedSource>();
@@ -27,16 +29,18 @@ export function streamedSource(file: string): StreamedSource {
     if (known) return known;
     const hash = createHash('sha256');
     const buf = Buffer.alloc(CHUNK);
-    let tail = '';
+    // Bytes, not strings: a string kept from each chunk (a slice of it) would keep every chunk alive.
+    let tail = Buffer.alloc(0);
     let privateKey = false;
     let size = 0;
     for (let n = readSync(fd, buf, 0, CHUNK, null); n > 0; n = readSync(fd, buf, 0, CHUNK, null)) {
       const chunk = buf.subarray(0, n);
       hash.update(chunk);
       size += n;
-      const text = tail + chunk.toString('latin1');
-      privateKey ||= PRIVATE_KEY.test(text);
-      tail = text.slice(-OVERLAP);
+      if (!privateKey && (chunk.includes(BEGIN) || Buffer.concat([tail, chunk.subarray(0, OVERLAP)]).includes(BEGIN))) {
+        privateKey = PRIVATE_KEY.test(Buffer.concat([tail, chunk]).toString('latin1'));
+      }
+      tail = Buffer.from(chunk.subarray(Math.max(0, n - OVERLAP)));
     }
     const source: StreamedSource = { file, size, sha256: hash.digest('hex'), privateKey };
     hashed.set(key, source);

@@ -13,6 +13,7 @@ import { isStreamed, streamWrites } from '../../src/engine/streamed-write.js';
 import { changeScript } from '../../src/engine/executor.js';
 import { localHost } from './local-host.js';
 import { SecretRegistry } from '../../src/core/secret.js';
+import { streamedSource } from '../../src/ops/streamed-source.js';
 
 let host: Awaited<ReturnType<typeof localHost>>;
 before(async () => (host = await localHost()));
@@ -95,4 +96,17 @@ test('a validate command holding a secret is never put in the exec request: refu
   assert.equal(r.exitCode, 1);
   assert.match(r.stderr, /validate command holds a secret: nothing written/);
   assert.throws(() => statSync(dest));
+});
+
+test('a large source is hashed in chunks: its SHA-256 and size; a private key block found even across a chunk boundary', () => {
+  const plain = randomBytes(2 * 1024 * 1024 + 3);
+  const file = path.join(host.dir, 'hash-plain');
+  writeFileSync(file, plain);
+  assert.deepEqual(streamedSource(file), { file, size: plain.length, sha256: sha(plain), privateKey: false });
+  // "-----BEGIN " starts 6 bytes before the first 1 MiB chunk ends.
+  const keyed = Buffer.concat([Buffer.alloc(1024 * 1024 - 6), Buffer.from('-----BEGIN OPENSSH PRIVATE KEY-----\nb3Blbn\n'), randomBytes(1024)]);
+  const keyFile = path.join(host.dir, 'hash-key');
+  writeFileSync(keyFile, keyed);
+  assert.equal(streamedSource(keyFile).privateKey, true);
+  assert.equal(streamedSource(keyFile).sha256, sha(keyed));
 });
