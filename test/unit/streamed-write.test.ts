@@ -2,7 +2,8 @@
 // connector: the bytes arrive on the exec's stdin and land with the mode asked; bytes that are fewer,
 // or not the ones planned (the controller file changed after it was hashed), are refused on the host
 // before the rename — the old file stays, no temporary directory is left — and a streamed write never
-// rides in a change script (whose stdin is /dev/null: it would be refused the same way).
+// rides in a change script (whose stdin is /dev/null: it would be refused the same way). The source's
+// chunked hash, and how --diff shows binary and large files (their hashes).
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -14,6 +15,8 @@ import { changeScript } from '../../src/engine/executor.js';
 import { localHost } from './local-host.js';
 import { SecretRegistry } from '../../src/core/secret.js';
 import { streamedSource } from '../../src/ops/streamed-source.js';
+import { diffOf } from '../../src/ops/file-content.js';
+import { diffLines } from '../../src/report/diff.js';
 
 let host: Awaited<ReturnType<typeof localHost>>;
 before(async () => (host = await localHost()));
@@ -109,4 +112,16 @@ test('a large source is hashed in chunks: its SHA-256 and size; a private key bl
   writeFileSync(keyFile, keyed);
   assert.equal(streamedSource(keyFile).privateKey, true);
   assert.equal(streamedSource(keyFile).sha256, sha(keyed));
+});
+
+test('--diff of a binary or large file: its hashes on the host and planned; none for a secret', () => {
+  const line = (d: Parameters<typeof diffLines>[0]) => diffLines(d).map((l) => l.text);
+  const base = { path: '/opt/x', before: null, after: null };
+  assert.deepEqual(line({ ...base, masked: 'large file', sha256: { before: 'a1', after: 'b2' } }), ['/opt/x: content changed (large file, sha256 a1 → b2)']);
+  assert.deepEqual(line({ ...base, masked: 'large file', sha256: { after: 'b2' } }), ['/opt/x: content changed (large file, sha256 b2)']);
+  assert.deepEqual(line({ ...base, masked: 'secret', sha256: { after: 'b2' } }), ['/opt/x: content changed (secret: not shown)']);
+  const ctx = { noLog: false, secrets: new SecretRegistry() } as unknown as Parameters<typeof diffOf>[4];
+  const bin = Buffer.from([0, 1, 2, 255]);
+  const d = diffOf('/opt/b', { exists: true, type: 'file', sha256: 'c3' } as Parameters<typeof diffOf>[1], bin, [], ctx);
+  assert.deepEqual(line(d), [`/opt/b: content changed (binary, sha256 c3 → ${sha(bin)})`]);
 });
