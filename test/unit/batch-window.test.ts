@@ -120,6 +120,20 @@ test('plannedBreak: a query that is not a file, or says nothing of where its ans
   assert.match(plannedBreak(task({}, { queries: [guard] }), [plan(file('/etc/relay.cf'))], read) ?? '', /status:test -e \/x/);
 });
 
+test('plannedBreak: after tasks that change and predict nothing (a no-change run), any task joins, a symbolic link or not', () => {
+  const service: StateQuery = { key: 'systemd:postfix', script: 'true', parse: () => ({}), paths: ['/etc/systemd'] };
+  const { queries } = reads('/etc/relay/main.cf');
+  const unchanged: PlanResult = { changes: [] };
+  assert.equal(plannedBreak(task({}, { queries: [service] }), [unchanged, unchanged], new StateView()), undefined);
+  assert.equal(plannedBreak(task({}, { queries }), [unchanged], readOf(queries, { linked: true })), undefined);
+  let scans = 0;
+  const linked = () => (scans++, true);
+  assert.match(plannedBreak(task({}, { queries }), [unchanged, plan(file('/etc/other.cf'))], readOf(queries), linked) ?? '', /symbolic link/, 'the window\'s scan decides');
+  assert.equal(plannedBreak(task({}, { queries }), [unchanged], readOf(queries), linked), undefined);
+  assert.equal(scans, 1, 'no scan while nothing before it changes');
+  assert.match(plannedBreak(task({}, { queries: [service] }), [{ changes: [], effects: { unpredictable: 'other-changes' } }], new StateView()) ?? '', /systemd:postfix/, 'an unpredictable effect still breaks');
+});
+
 test('WindowView: the earlier tasks\' predictions over the state read, never written into it', () => {
   const q = fileQuery('/etc/a');
   const base = new StateView();
