@@ -73,8 +73,8 @@ function rootDirectory(st: FileState | undefined): boolean {
  * task writes, a parent of it, a package database) is read again after their exec, so the task waits.
  */
 export function plannedBreak(p: PreparedTask, earlier: readonly PlanResult[], read: StateView, linked: () => boolean = () => anyLinked(read)): string | undefined {
-  // Nothing before it in the window changes or predicts anything (a no-change run): nothing it reads is altered.
-  if (earlier.every(altersNothing)) return undefined;
+  // Nothing before it in the window has a change to make (a no-change run): none runs, nothing it reads is altered.
+  if (earlier.every((e) => e.changes.length === 0)) return undefined;
   if (linked()) return 'a file of the play is reached through a symbolic link (one file, two names)';
   const predicted = earlier.flatMap((e) => e.effects?.predicts ?? []);
   const dirs = predicted.flatMap((pr) => (pr.resource.kind === 'file' ? [{ path: path.posix.normalize(pr.resource.path), st: pr.value as FileState }] : []));
@@ -88,10 +88,6 @@ export function plannedBreak(p: PreparedTask, earlier: readonly PlanResult[], re
 /** Whether a file of the play's state is reached through a symbolic link (read once per window: planning does not change it). */
 export function anyLinked(read: StateView): boolean {
   return read.some((v) => (v as FileState | undefined)?.linked === true);
-}
-
-function altersNothing(e: PlanResult): boolean {
-  return e.changes.length === 0 && e.effects?.unpredictable === undefined && (e.effects?.predicts ?? []).length === 0;
 }
 
 function readsPredicted(q: StateQuery, predicted: readonly { path: string; st: FileState }[], read: StateView): string | undefined {
