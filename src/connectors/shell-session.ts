@@ -336,10 +336,12 @@ export function oneShotCommand(script: Buffer): string {
   return `sh -c 'eval "$(printf "$1")"' sh '${printfWord(script)}'`;
 }
 
+/**
+ * `script` as printf's format: latin1 is one character per byte, and only the bytes that are not
+ * plain are escaped, in one replace (the facts script is ≈ 20 KB per host).
+ */
 function printfWord(script: Buffer): string {
-  let esc = '';
-  for (const b of script) esc += /[A-Za-z0-9_.,:/=+@ ]/.test(String.fromCharCode(b)) ? String.fromCharCode(b) : `\\${b.toString(8).padStart(3, '0')}`;
-  return esc;
+  return script.toString('latin1').replace(/[^A-Za-z0-9_.,:/=+@ ]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
 }
 
 /** How a transport starts a shell (`wrapped.command`, possibly under sudo) and runs a one-shot command. */

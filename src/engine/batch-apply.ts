@@ -11,7 +11,7 @@ import type { PlanResult } from '../ops/operation.js';
 import type { StateQuery } from '../state/query.js';
 import { batchExecScript, parseBatchExec, type BatchExecPlan } from './executor.js';
 import { execLabel } from './apply-phase.js';
-import { plannedBreak, predictsAll, staticBreak, WindowView } from './batch-window.js';
+import { anyLinked, plannedBreak, predictsAll, staticBreak, WindowView } from './batch-window.js';
 import type { PlayContext } from './play-context.js';
 import { AppliedBatch } from './applied-batch.js';
 import { isStreamed } from './streamed-write.js';
@@ -76,6 +76,8 @@ async function planWindow(pc: PlayContext, candidates: readonly PreparedTask[], 
   await pc.state.ensureFresh(first.queries, () => ahead.later());
   const view = new WindowView(pc.state.view);
   const window: { p: PreparedTask; planned: PlanResult }[] = [];
+  let linked: boolean | undefined;
+  const isLinked = (): boolean => (linked ??= anyLinked(pc.state.view));
   for (const p of candidates) {
     if (!p.active || !p.opCtx) continue;
     if (staticBreak(p, first, pc.play) !== undefined || pc.state.anyStale(p.queries)) break;
@@ -85,7 +87,7 @@ async function planWindow(pc: PlayContext, candidates: readonly PreparedTask[], 
     } catch {
       break;
     }
-    if (plannedBreak(p, window.map((w) => w.planned), pc.state.view) !== undefined) break;
+    if (plannedBreak(p, window.map((w) => w.planned), pc.state.view, isLinked) !== undefined) break;
     // A large file's bytes travel on an exec's stdin of their own, never in a batch's script.
     if (planned.changes.some(isStreamed)) break;
     window.push({ p, planned });

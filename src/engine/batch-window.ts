@@ -72,16 +72,22 @@ function rootDirectory(st: FileState | undefined): boolean {
  * the change enters, who may write on the way) is as it was read. Anything else (the file an earlier
  * task writes, a parent of it, a package database) is read again after their exec, so the task waits.
  */
-export function plannedBreak(p: PreparedTask, earlier: readonly PlanResult[], read: StateView): string | undefined {
-  if (earlier.length === 0) return undefined;
-  if (read.some((v) => (v as FileState | undefined)?.linked === true)) return 'a file of the play is reached through a symbolic link (one file, two names)';
+export function plannedBreak(p: PreparedTask, earlier: readonly PlanResult[], read: StateView, linked: () => boolean = () => anyLinked(read)): string | undefined {
+  // Nothing before it in the window has a change to make (a no-change run): none runs, nothing it reads is altered.
+  if (earlier.every((e) => e.changes.length === 0)) return undefined;
+  if (linked()) return 'a file of the play is reached through a symbolic link (one file, two names)';
   const predicted = earlier.flatMap((e) => e.effects?.predicts ?? []);
   const dirs = predicted.flatMap((pr) => (pr.resource.kind === 'file' ? [{ path: path.posix.normalize(pr.resource.path), st: pr.value as FileState }] : []));
-  for (const q of staleAfter({ changes: [], effects: { predicts: predicted } }, p.queries, read)) {
+  for (const q of staleAfter({ changes: [], effects: { predicts: predicted } }, p.queries, read, false)) {
     const why = readsPredicted(q, dirs, read);
     if (why) return why;
   }
   return undefined;
+}
+
+/** Whether a file of the play's state is reached through a symbolic link (read once per window: planning does not change it). */
+export function anyLinked(read: StateView): boolean {
+  return read.some((v) => (v as FileState | undefined)?.linked === true);
 }
 
 function readsPredicted(q: StateQuery, predicted: readonly { path: string; st: FileState }[], read: StateView): string | undefined {

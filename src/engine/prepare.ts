@@ -19,6 +19,7 @@ import type { HostContext } from './host-context.js';
 import { schemaMessage } from './schema-message.js';
 import { selectedByTags } from './tag-selection.js';
 import { taskScope, withEnvironment } from './task-vars.js';
+import { taskInput, type TaskInput } from './task-input.js';
 
 export interface PreparedTask {
   def: TaskDef;
@@ -144,17 +145,8 @@ export function prepareTask(
   if (tagSkip) return inactive(base, tagSkip);
   if (!handler && ctx.opts.passOver?.has(def)) return inactive(base, 'before --start-at-task');
   if (!handler && ctx.opts.step && !ctx.opts.step(def, ref)) return inactive(base, 'declined at --step');
-  if (!conditionsHold(ctx, def, ref, vars)) return inactive(base, 'when: condition is false');
-
-  const rendered = withEnvironment(op, renderTaskArgs(op, def, vars, ctx.opts.secrets), play, def, vars, ctx.opts.secrets);
-  const parsed = parseArgs(op.schema, coerceTyped(op.schema, rendered));
-  if (!parsed.success) {
-    throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
-      pos: def.pos,
-      host: ctx.host,
-      task: def.name,
-    });
-  }
+  const input = taskInput(play, def, ref, op, vars, ctx.opts.secrets, () => decideInput(ctx, play, def, ref, op, vars));
+  if (!input.holds) return inactive(base, 'when: condition is false');
   const opCtx: OpContext = {
     host: ctx.host,
     facts: ctx.facts,
@@ -169,13 +161,28 @@ export function prepareTask(
   let resolved: unknown;
   let queries: StateQuery[];
   try {
-    resolved = op.resolve(withConditions(op, def, parsed.data), opCtx);
+    resolved = op.resolve(withConditions(op, def, input.data), opCtx);
     queries = op.queries(resolved, opCtx);
   } catch (err) {
     if (err instanceof InputError) throw err;
     throw new OperationError((err as Error).message, { pos: def.pos, host: ctx.host, task: def.name, cause: err });
   }
   return { ...base, active: true, resolved, opCtx, queries };
+}
+
+/** Whether the task's conditions hold for these variables and, if so, its arguments as the operation takes them. */
+function decideInput(ctx: HostContext, play: Play, def: TaskDef, ref: RoleRef | undefined, op: Operation, vars: Vars): TaskInput {
+  if (!conditionsHold(ctx, def, ref, vars)) return { holds: false };
+  const rendered = withEnvironment(op, renderTaskArgs(op, def, vars, ctx.opts.secrets), play, def, vars, ctx.opts.secrets);
+  const parsed = parseArgs(op.schema, coerceTyped(op.schema, rendered));
+  if (!parsed.success) {
+    throw new InputError(`arguments of '${def.op}' after rendering: ${schemaMessage(parsed.error)}`, {
+      pos: def.pos,
+      host: ctx.host,
+      task: def.name,
+    });
+  }
+  return { holds: true, data: parsed.data };
 }
 
 /** The role's `when:` and the task's (its blocks' included) hold for these variables; a value a dry run cannot know defers the task. */

@@ -26,11 +26,11 @@ function related(a: string, b: string): boolean {
 }
 
 /** The queries `planned`'s changes may have made stale, out of `queries`; `view` holds what was read. */
-export function staleAfter(planned: PlanResult, queries: readonly StateQuery[], view: StateView): StateQuery[] {
+export function staleAfter(planned: PlanResult, queries: readonly StateQuery[], view: StateView, linked?: boolean): StateQuery[] {
   const { predicts = [], unpredictable } = planned.effects ?? {};
   const files = predicts.flatMap((p) => (p.resource.kind === 'file' ? [p.resource.path] : []));
   const onlyFiles = unpredictable === undefined && predicts.length > 0 && files.length === predicts.length;
-  if (!onlyFiles || view.some((v) => (v as FileState | undefined)?.linked === true)) return [...queries];
+  if (!onlyFiles || (linked ?? view.some((v) => (v as FileState | undefined)?.linked === true))) return [...queries];
   const touched = files.map((p) => path.posix.normalize(p));
   return queries.filter((q) => {
     const from = q.resource?.kind === 'file' ? [q.resource.path] : q.paths;

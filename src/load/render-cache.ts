@@ -78,9 +78,10 @@ export function cacheableTemplate(ast: unknown, helpers: ReadonlySet<string>): b
   return ok;
 }
 
-type Entry = { text: string; tainted: boolean };
-interface TemplateCache {
-  entries: Map<string, Entry>;
+type Entry<T> = { value: T; tainted: boolean };
+/** One run's entries for one template (or one task's inputs: engine/task-input.ts). */
+export interface RunCache<T> {
+  entries: Map<string, Entry<T>>;
   misses: number;
   hits: number;
 }
@@ -94,26 +95,35 @@ export function cachedRender<V extends object>(
   refs: () => readonly TemplateRef[],
   cacheable: () => boolean,
 ): (vars: V, secrets: SecretRegistry) => string {
-  const runs = new WeakMap<SecretRegistry, TemplateCache>();
+  const runs = new WeakMap<SecretRegistry, RunCache<string>>();
   let qualifies: boolean | undefined;
   return (vars, secrets) => {
     qualifies ??= cacheable();
-    let cache = runs.get(secrets);
-    if (!qualifies || (cache && cache.hits === 0 && cache.misses >= GIVE_UP_AFTER)) return render(vars, secrets);
-    const key = keyOf(vars, refs());
-    if (key === undefined) return render(vars, secrets);
-    if (!cache) runs.set(secrets, (cache = { entries: new Map(), misses: 0, hits: 0 }));
-    const hit = cache.entries.get(key);
-    if (hit) {
-      cache.hits++;
-      if (hit.tainted) secrets.touch();
-      return hit.text;
-    }
-    cache.misses++;
-    const { value, tainted } = secrets.track(() => render(vars, secrets));
-    if (cache.entries.size < MAX_ENTRIES) cache.entries.set(key, { text: value, tainted });
-    return value;
+    if (!qualifies) return render(vars, secrets);
+    return keptOrComputed(runs, secrets, vars, refs, () => render(vars, secrets));
   };
+}
+
+/**
+ * What `compute` returns for these variables, computed once per run for the values at `refs` (an
+ * error is never kept; one that read a secret marks the asker's taint scope again on a hit).
+ */
+export function keptOrComputed<T>(runs: WeakMap<SecretRegistry, RunCache<T>>, secrets: SecretRegistry, vars: object, refs: () => readonly TemplateRef[], compute: () => T): T {
+  let cache = runs.get(secrets);
+  if (cache && cache.hits === 0 && cache.misses >= GIVE_UP_AFTER) return compute();
+  const key = keyOf(vars, refs());
+  if (key === undefined) return compute();
+  if (!cache) runs.set(secrets, (cache = { entries: new Map(), misses: 0, hits: 0 }));
+  const hit = cache.entries.get(key);
+  if (hit) {
+    cache.hits++;
+    if (hit.tainted) secrets.touch();
+    return hit.value;
+  }
+  cache.misses++;
+  const { value, tainted } = secrets.track(compute);
+  if (cache.entries.size < MAX_ENTRIES) cache.entries.set(key, { value, tainted });
+  return value;
 }
 
 /** The values at the refs' paths, encoded (see above); undefined when one is no key. */

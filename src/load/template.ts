@@ -263,6 +263,21 @@ function lookupPathRaw(vars: Vars, p: string): unknown {
   return cur;
 }
 
+/**
+ * The root references of an argument string whose output is a function of the values at them alone
+ * (render-cache.ts: no impure helper, `this`, `../`, partials); [] for a plain string; undefined when
+ * it does not qualify, or does not compile (rendering reports that, per host).
+ */
+export function keyableRefs(text: string): readonly TemplateRef[] | undefined {
+  if (!text.includes('{{') && !text.includes('{%')) return [];
+  try {
+    const c = compileString(text, {});
+    return cacheableTemplate(c.ast, helperNames()) ? refsOfCompiled(c) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /** Refs of each compiled template: the same for every host, while every host asks for them. */
 const refsCache = new WeakMap<Compiled, TemplateRef[]>();
 

@@ -73,7 +73,9 @@ test('nextRun: what a change reads again for the tasks after it: the next active
 
 const dir = (p: string, st: Partial<FileState> = {}) => ({ resource: fileResource(p), value: { exists: true, type: 'directory', mode: '0755', owner: 'root', group: 'root', ...st } as FileState });
 const file = (p: string) => ({ resource: fileResource(p), value: { exists: true, type: 'file', mode: '0644', owner: 'root', group: 'root' } as FileState });
-const plan = (...predicts: ReturnType<typeof dir>[]): PlanResult => ({ changes: [], effects: { predicts } });
+/** An earlier task of the window that has a change to make, predicting `predicts`. */
+const plan = (...predicts: ReturnType<typeof dir>[]): PlanResult => ({ changes: [change], effects: { predicts } });
+const change: Change = { kind: 'run', description: 'change', command: 'true' };
 
 /** The play's state as read: every query's file absent, with `extra` over it. */
 function readOf(queries: StateQuery[], extra: Partial<FileState> = {}): StateView {
@@ -118,6 +120,20 @@ test('plannedBreak: a query that is not a file, or says nothing of where its ans
   assert.equal(plannedBreak(task({}, { queries: [service] }), [plan(file('/etc/relay.cf'))], read), undefined, 'its paths lie elsewhere');
   assert.match(plannedBreak(task({}, { queries: [service] }), [plan(file('/etc/systemd/system/relay.service'))], read) ?? '', /systemd:postfix/);
   assert.match(plannedBreak(task({}, { queries: [guard] }), [plan(file('/etc/relay.cf'))], read) ?? '', /status:test -e \/x/);
+});
+
+test('plannedBreak: after tasks that have no change to make (a no-change run), any task joins, a symbolic link or not', () => {
+  const service: StateQuery = { key: 'systemd:postfix', script: 'true', parse: () => ({}), paths: ['/etc/systemd'] };
+  const { queries } = reads('/etc/relay/main.cf');
+  const unchanged: PlanResult = { changes: [], effects: { predicts: [file('/etc/relay/main.cf')], unpredictable: 'other-changes' } };
+  assert.equal(plannedBreak(task({}, { queries: [service] }), [unchanged, unchanged], new StateView()), undefined);
+  assert.equal(plannedBreak(task({}, { queries }), [unchanged], readOf(queries, { linked: true })), undefined);
+  let scans = 0;
+  const linked = () => (scans++, true);
+  assert.match(plannedBreak(task({}, { queries }), [unchanged, plan(file('/etc/other.cf'))], readOf(queries), linked) ?? '', /symbolic link/, 'the window\'s scan decides');
+  assert.equal(plannedBreak(task({}, { queries }), [unchanged], readOf(queries), linked), undefined);
+  assert.equal(scans, 1, 'no scan while nothing before it changes');
+  assert.match(plannedBreak(task({}, { queries: [service] }), [{ changes: [change], effects: { unpredictable: 'other-changes' } }], new StateView()) ?? '', /systemd:postfix/, 'after a change with unpredictable effects');
 });
 
 test('WindowView: the earlier tasks\' predictions over the state read, never written into it', () => {
