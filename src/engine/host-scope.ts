@@ -7,7 +7,7 @@ import { InputError } from '../core/errors.js';
 import { ANSIBLE_FACT_VARS } from '../facts/aliases.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { Facts } from '../facts/facts.js';
-import { groupsOf, lazyHostvars, playHostVars } from '../load/magic-vars.js';
+import { groupsOf, lazyGroupAddresses, lazyHostvars, playHostVars } from '../load/magic-vars.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { selectHosts } from '../load/patterns.js';
 import { resolveVars } from '../load/resolve-vars.js';
@@ -35,7 +35,7 @@ interface RunInputs {
  */
 export class RunVars {
   private readonly gathered = new Map<string, { facts: Facts; play: number }>();
-  private readonly plays = new Map<Play, { index: number; hosts: string[]; entries: Map<string, Vars> }>();
+  private readonly plays = new Map<Play, { index: number; hosts: string[]; entries: Map<string, Vars>; addresses?: Vars }>();
   /** What each host registered or set (set_fact) by the end of each play it ran, by play index. */
   private readonly results = new Map<string, { play: number; vars: Vars }[]>();
   constructor(readonly inputs: RunInputs) {}
@@ -79,10 +79,20 @@ export class RunVars {
     return p;
   }
 
-  /** groups, play_hosts, ansible_play_batch, ... of `host` in `play` (hostvars: see hostvars()). */
+  /** groups, group_addresses, play_hosts, ansible_play_batch, ... of `host` in `play` (hostvars: see hostvars()). */
   magic(play: Play, host: string): Vars {
-    const { hosts } = this.playOf(play);
-    return { groups: groupsOf(this.inputs.inventory), ...playHostVars(hosts, this.inputs.batchOf?.(play, host) ?? hosts) };
+    const p = this.playOf(play);
+    // One mapping per play, read through the entries every host shares: the same value on every host.
+    p.addresses ??= lazyGroupAddresses(this.inputs.inventory, (h) => this.sharedEntry(play, p, h));
+    const { hosts } = p;
+    return { groups: groupsOf(this.inputs.inventory), group_addresses: p.addresses, ...playHostVars(hosts, this.inputs.batchOf?.(play, host) ?? hosts) };
+  }
+
+  /** Another host's `hostvars` entry in `play`, computed once per play. */
+  private sharedEntry(play: Play, p: { index: number; entries: Map<string, Vars> }, host: string): Vars {
+    let entry = p.entries.get(host);
+    if (!entry) p.entries.set(host, (entry = this.entry(play, p.index, host)));
+    return entry;
   }
 
   /**
@@ -99,9 +109,7 @@ export class RunVars {
         const earlier = this.resultsBefore(host, p.index);
         return earlier ? { ...own(), ...earlier } : own();
       }
-      let entry = p.entries.get(host);
-      if (!entry) p.entries.set(host, (entry = this.entry(play, p.index, host)));
-      return entry;
+      return this.sharedEntry(play, p, host);
     });
   }
 
