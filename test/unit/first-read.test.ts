@@ -116,3 +116,20 @@ test('a state read holding a secret never travels in the exec request: it is rea
   const off = await run(PLAN, { cache: false });
   assert.deepEqual(off.commands.filter((c) => c.startsWith('read state')), ['read state: files 0']);
 });
+
+test('the facts cache writes in the background and never fails the run: one whole file per host, no temporary left', async () => {
+  const { FactsCache } = await import('../../src/engine/facts-cache.js');
+  const cdir = path.join(dir, 'cache-direct');
+  const cache = new FactsCache(cdir);
+  const facts = (i: number) => ({ hostname: `h${i}`, system: 'Linux' }) as never;
+  // Many writes at once, two of them for one host: each lands whole, the later one wins.
+  await Promise.all([...Array.from({ length: 20 }, (_, i) => cache.write(`h${i}`, facts(i))), cache.write('h3', facts(33))]);
+  assert.equal(readdirSync(cdir).length, 20, readdirSync(cdir).join(' '));
+  assert.ok(readdirSync(cdir).every((f) => !f.startsWith('.')), 'no temporary file left');
+  assert.equal(cache.read('h7')?.hostname, 'h7');
+  assert.ok(['h3', 'h33'].includes(String(cache.read('h3')?.hostname)));
+  // A directory that cannot be made (a file is in its way): the write settles, nothing thrown.
+  writeFileSync(path.join(dir, 'in-the-way'), 'x');
+  await new FactsCache(path.join(dir, 'in-the-way', 'facts')).write('h1', facts(1));
+  assert.equal(new FactsCache(path.join(dir, 'in-the-way', 'facts')).read('h1'), undefined);
+});
