@@ -7,7 +7,7 @@ import { InputError } from '../core/errors.js';
 import { ANSIBLE_FACT_VARS } from '../facts/aliases.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { Facts } from '../facts/facts.js';
-import { groupsOf, lazyGroupAddresses, lazyHostvars, playHostVars } from '../load/magic-vars.js';
+import { ADDRESS_VARS, groupsOf, lazyGroupAddresses, lazyHostvars, playHostVars } from '../load/magic-vars.js';
 import type { Inventory, Plan, Play, RoleRef, Vars } from '../load/model.js';
 import { selectHosts } from '../load/patterns.js';
 import { resolveVars } from '../load/resolve-vars.js';
@@ -82,10 +82,30 @@ export class RunVars {
   /** groups, group_addresses, play_hosts, ansible_play_batch, ... of `host` in `play` (hostvars: see hostvars()). */
   magic(play: Play, host: string): Vars {
     const p = this.playOf(play);
-    // One mapping per play, read through the entries every host shares: the same value on every host.
-    p.addresses ??= lazyGroupAddresses(this.inputs.inventory, (h) => this.sharedEntry(play, p, h));
+    // One mapping per play, read as the entries every host shares say: the same value on every host.
+    p.addresses ??= lazyGroupAddresses(this.inputs.inventory, (h) => this.addressVars(play, p, h));
     const { hosts } = p;
     return { groups: groupsOf(this.inputs.inventory), group_addresses: p.addresses, ...playHostVars(hosts, this.inputs.batchOf?.(play, host) ?? hosts) };
+  }
+
+  /**
+   * What `hostvars.<host>` says of the address variables (magic-vars.ts's ADDRESS_VARS), without
+   * resolving and keeping the host's whole entry when they are plain values (≈ 10 KB a host at 1000
+   * hosts): the layers merged, then what earlier plays set. A templated or secret one: from the entry.
+   */
+  private addressVars(play: Play, p: { index: number; entries: Map<string, Vars> }, host: string): Vars {
+    const known = p.entries.get(host);
+    if (known) return known;
+    const { inventory, extraVars } = this.inputs;
+    const merged = { ...varsFor({ inventory, host, play, extraVars }), ...this.resultsBefore(host, p.index), ...this.inputs.delegated?.before(host, play) };
+    const secret = secretVarNames(play);
+    const out: Vars = {};
+    for (const name of ADDRESS_VARS) {
+      const v = merged[name];
+      if ((typeof v === 'string' && v.includes('{{')) || secret.has(name)) return this.sharedEntry(play, p, host);
+      out[name] = v;
+    }
+    return out;
   }
 
   /** Another host's `hostvars` entry in `play`, computed once per play. */

@@ -55,12 +55,12 @@ function lazyMapping(names: string[], isName: (k: string) => boolean, entry: (na
 }
 
 /** The variables saying where a host is, in the order a relay's inventory address is taken from (then its name). */
-const ADDRESS_VARS = ['ssh_host', 'ansible_host'] as const;
+export const ADDRESS_VARS = ['ssh_host', 'ansible_host'] as const;
 
 /**
  * `group_addresses`: every group (as `groups`) → its hosts' inventory addresses (`ssh_host`, else
  * `ansible_host`, else the host name; an empty value counts as unset), in the group's order, each
- * host read through `hostvars`' entry for it as another host sees it. A group's list is computed when
+ * host read as `hostvars`' entry for it says (`entry` may give just those variables). A group's list is computed when
  * first read and kept: the mapping is one value for the whole play (its entries do not change within
  * a play), registered as such for the render cache.
  */

@@ -37,7 +37,7 @@ function run(inventoryYaml: string, planYaml: string, secrets = new SecretRegist
   const shared = new RunVars(inputs);
   const play = plan.plays[0]!;
   const scope = (host: string) => hostScope(inputs, host, facts, shared, play)(play);
-  return { scope, secrets, inventory, plan };
+  return { scope, secrets, inventory, plan, shared };
 }
 
 const relays = (n: number) =>
@@ -81,7 +81,7 @@ describe('group_addresses at run time', () => {
   });
 
   it('TrustedHosts and the SPF skip table: the same text on each of 1000 relays, every relay listed; their render key does not grow with the fleet', () => {
-    const { scope, secrets } = run(relays(1000), '- hosts: relays\n  vars: { opendkim_relay_group: relays, spf_relay_group: relays, opendkim_trusted_hosts: [], spf_skip_addresses: [] }\n  tasks: []\n');
+    const { scope, secrets, shared } = run(relays(1000), '- hosts: relays\n  vars: { opendkim_relay_group: relays, spf_relay_group: relays, opendkim_trusted_hosts: [], spf_skip_addresses: [] }\n  tasks: []\n');
     const hosts = ['r0', 'r1', 'r500', 'r999'];
     for (const file of [trustedHosts, skipTable]) {
       const texts = hosts.map((h) => renderTemplateFile(file, scope(h), secrets));
@@ -94,15 +94,25 @@ describe('group_addresses at run time', () => {
       assert.ok(keys[0] !== undefined && keys[0].length < 200, `${file}: ${keys[0]?.slice(0, 300)}`);
       for (const k of keys) assert.equal(k, keys[0]);
     }
+    // Plain inventory addresses: no host's whole hostvars entry was resolved (nor kept) for them.
+    const plays = (shared as unknown as { plays: Map<unknown, { entries: Map<string, unknown> }> }).plays;
+    assert.deepEqual([...plays.values()].map((p) => p.entries.size), [0]);
   });
 
   it('another play is another value (its vars may change the addresses)', () => {
     const inv = 'all:\n  children:\n    relays:\n      hosts:\n        a: { ansible_host: "{{ net }}.1" }\n';
     const { scope, plan, inventory, secrets } = run(inv, '- hosts: all\n  vars: { net: 192.0.2 }\n  tasks: []\n- hosts: all\n  vars: { net: 198.51.100 }\n  tasks: []\n');
     const inputs = { plan, inventory, extraVars: {}, secrets };
-    const second = hostScope(inputs, 'a', facts, new RunVars(inputs), plan.plays[0])(plan.plays[1]!);
+    const shared = new RunVars(inputs);
+    const second = hostScope(inputs, 'a', facts, shared, plan.plays[0])(plan.plays[1]!);
     assert.deepEqual((scope('a').group_addresses as Vars).relays, ['192.0.2.1']);
     assert.deepEqual((second.group_addresses as Vars).relays, ['198.51.100.1']);
+    // What a host set (set_fact) in an earlier play is in its hostvars entry, so in group_addresses too.
+    // (Plays end on every host before the next begins: the set value is there before play 2 is read.)
+    const later = new RunVars(inputs);
+    later.played('a', plan.plays[0]!, { ansible_host: '203.0.113.7' });
+    const third = hostScope(inputs, 'a', facts, later, plan.plays[0])(plan.plays[1]!);
+    assert.deepEqual((third.group_addresses as Vars).relays, ['203.0.113.7']);
   });
 });
 
