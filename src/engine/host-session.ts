@@ -248,7 +248,9 @@ function observed(first: Connection, host: string, emit: Emit, timeoutMs: number
   // The connection of the moment: a reboot replaces it (reconnect), everything else keeps using this wrapper.
   let conn = first;
   let execsBefore = 0;
+  let started = 0;
   const watch = async (shownAs: string, opts: ScriptOptions | undefined, go: (o: ScriptOptions) => Promise<CommandResult>) => {
+    started++;
     const shown = { type: 'command', host, command: opts?.label ?? shownAs, become: Boolean(opts?.become) } as const;
     const t0 = performance.now();
     try {
@@ -268,6 +270,9 @@ function observed(first: Connection, host: string, emit: Emit, timeoutMs: number
     label: conn.label,
     get execCount() {
       return execsBefore + conn.execCount;
+    },
+    get started() {
+      return started;
     },
     close: () => conn.close(),
     async reconnect() {
