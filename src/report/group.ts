@@ -202,27 +202,28 @@ export class ChangeGrouper {
    * first: "412 hosts: …", then "3 hosts differ: …". Hosts in inventory order.
    */
   groups(): ChangeGroup[] {
-    const all: (Omit<ChangeGroup, 'hosts'> & { members: Member[] })[] = [];
+    type Built = Omit<ChangeGroup, 'hosts'> & { members: Member[]; first: [number, number] };
+    const all: Built[] = [];
+    const add = (g: Omit<Built, 'first'>) => all.push({ ...g, first: g.members.reduce((a, m) => (before(m.first, a) ? m.first : a), g.members[0]!.first) });
+    // Raw groups are built anew on each call: a member taken stays taken for the next one too.
     for (const e of this.byRaw.values()) {
       if (!e.task) continue;
       for (const m of e.members) m.taken = true;
-      all.push({ ...e.task, members: e.members, values: {} });
+      add({ ...e.task, members: e.members, values: {} });
     }
     for (const g of this.byKey.values()) {
       const members = g.members.filter((m) => !m.taken);
-      if (members.length) all.push({ ...g, members });
+      if (members.length) add({ ...g, members });
     }
-    // Raw groups are built anew on each call: a member taken stays taken for the next one too.
-    const firstOf = (g: { members: Member[] }) => g.members.reduce((a, m) => (before(m.first, a) ? m.first : a), g.members[0]!.first);
     const taskFirst = new Map<string, [number, number]>();
     for (const g of all) {
       const t = taskFirst.get(taskKey(g));
-      if (!t || before(firstOf(g), t)) taskFirst.set(taskKey(g), firstOf(g));
+      if (!t || before(g.first, t)) taskFirst.set(taskKey(g), g.first);
     }
     const pos = (h: string) => this.index.get(h) ?? Infinity;
     return all
-      .sort((a, b) => cmp(taskFirst.get(taskKey(a))!, taskFirst.get(taskKey(b))!) || b.members.length - a.members.length || cmp(firstOf(a), firstOf(b)))
-      .map(({ members, ...g }) => {
+      .sort((a, b) => cmp(taskFirst.get(taskKey(a))!, taskFirst.get(taskKey(b))!) || b.members.length - a.members.length || cmp(a.first, b.first))
+      .map(({ members, first: _first, ...g }) => {
         const hosts = members.map((m) => m.host).sort((x, y) => pos(x) - pos(y) || x.localeCompare(y));
         return { ...g, hosts, values: orderedValues(hosts, g.values) };
       });
