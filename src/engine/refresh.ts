@@ -40,6 +40,15 @@ export function staleAfter(planned: PlanResult, queries: readonly StateQuery[], 
   });
 }
 
+/** Reads made outside a FreshState (first-read.ts: with the facts): for each view, when and as whom its queries were read. */
+const readsElsewhere = new WeakMap<StateView, { at: number | undefined; keys: readonly string[]; become: BecomeRequest }>();
+
+/** `view` holds what `queries` read, sent when the connection had started `at` commands (FreshState.readNow keeps such values). */
+export function noteRead(view: StateView, at: number | undefined, queries: readonly StateQuery[], become: BecomeRequest): StateView {
+  readsElsewhere.set(view, { at, keys: queries.map((q) => q.key), become });
+  return view;
+}
+
 /** The fresh-state cache of one play on one host: the values read (and, in a dry run, predicted), and the stale queries. */
 export class FreshState {
   /** Queries a change may have made stale and that were not read again yet (real run only). */
@@ -68,7 +77,10 @@ export class FreshState {
 
   /** What a read made elsewhere found (first-read.ts: with the facts). */
   static from(view: StateView, conn: Connection, reading: { become: BecomeRequest; play: string }): FreshState {
-    return new FreshState(view, conn, reading);
+    const state = new FreshState(view, conn, reading);
+    const read = readsElsewhere.get(view);
+    for (const key of read?.keys ?? []) state.readAt.set(key, { at: read!.at, become: read!.become });
+    return state;
   }
 
   /** Queries not read yet (a delegated task's, whose delegate's state grows task by task) are read now. */

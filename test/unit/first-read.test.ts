@@ -147,17 +147,22 @@ ${between}
     directory: { path: DIR/out/b, mode: "{{b_mode}}" }
 `;
   const lateReads = (r: { commands: string[] }) => r.commands.filter((c) => c.includes('(for a task using a result)'));
+  const lateOf = (r: { events: RunEvent[] }) => JSON.stringify(r.events.find((e) => e.type === 'task-result' && e.result.task === 'b using the fact'), (k, v: unknown) => (k === 'ms' || k === 'pos' ? 0 : v));
   rmSync(path.join(dir, 'out', 'b'), { recursive: true, force: true });
   // A dry run that ran nothing on the host: what the play read is what the host holds.
   const dry = await run(plan(''), { check: true, cache: false });
   assert.deepEqual(lateReads(dry), []);
   assert.deepEqual(dry.statuses, ['b first=changed', 'set_fact=ok', 'b using the fact=changed']);
+  // The same when the play's state rode with the facts (the facts cache knew them).
+  await run(plan(''), { check: true });
+  const ahead = await run(plan(''), { check: true });
+  assert.deepEqual(ahead.commands.filter((c) => c.startsWith('read state')), ['read state: late (with the facts) 0']);
+  assert.equal(lateOf(ahead), lateOf(dry));
   // A command ran on the host after the play's read (check_mode: false; one after a would-be change
   // would not run): read again; the same predicted result.
   const probed = await run(plan('  - { name: probe, command: "true", check_mode: false, changed_when: false }'), { check: true, cache: false });
   assert.deepEqual(lateReads(probed), ['read state: late (for a task using a result) 0']);
   assert.deepEqual(probed.statuses, ['probe=ok', 'b first=changed', 'set_fact=ok', 'b using the fact=changed']);
-  const lateOf = (r: { events: RunEvent[] }) => JSON.stringify(r.events.find((e) => e.type === 'task-result' && e.result.task === 'b using the fact'), (k, v: unknown) => (k === 'ms' || k === 'pos' ? 0 : v));
   assert.equal(lateOf(dry), lateOf(probed));
   // A real run: the first task changed the host, so the later one reads again.
   const real = await run(plan(''), { cache: false });
