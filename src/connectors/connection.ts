@@ -81,6 +81,8 @@ export interface Connection {
   reconnect?(): Promise<void>;
   /** How many exec sessions this connection opened (for --verbose and tests, not for the benchmark). */
   readonly execCount: number;
+  /** How many commands and scripts were started on it (the engine's connections count them: a state read's freshness, refresh.ts). */
+  readonly started?: number;
   /**
    * Listens on `address:port` of the host and hands every connection made there to `accept`, as
    * `ssh -R` does (SSH connections; `fleetplan verify` reaches its sink this way). Absent: the transport

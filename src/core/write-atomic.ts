@@ -1,5 +1,6 @@
 // Replacing a file so that a reader sees the old content or the new, never half of it: a temporary
-// file beside it (same filesystem) with the final mode, fsync, rename. Used for vault files and reports.
+// file beside it (same filesystem) with the final mode, fsync, rename. Used for vault files and reports;
+// a large one (a 1000-host run record) may come in parts, never held as one string.
 import { chmodSync, closeSync, existsSync, fsyncSync, openSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 
@@ -7,13 +8,14 @@ import path from 'node:path';
  * Replace `file` atomically. Its mode is `mode` if given, else the existing file's, else
  * `newFileMode` (0600 by default: vault files are secrets).
  */
-export function writeAtomic(file: string, data: string, mode?: number, newFileMode = 0o600): void {
+export function writeAtomic(file: string, data: string | Iterable<string>, mode?: number, newFileMode = 0o600): void {
   const finalMode = mode ?? (existsSync(file) ? statSync(file).mode & 0o7777 : newFileMode);
   const tmp = path.join(path.dirname(file), `.${path.basename(file)}.fleetplan-${process.pid}-${Date.now()}`);
   const fd = openSync(tmp, 'wx', finalMode);
   try {
     try {
-      writeSync(fd, data);
+      if (typeof data === 'string') writeSync(fd, data);
+      else for (const part of data) writeSync(fd, part);
       fsyncSync(fd);
     } finally {
       closeSync(fd);

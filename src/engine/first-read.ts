@@ -23,6 +23,7 @@ import { heldScript, NOT_HELD } from './host-lock.js';
 import { preparePlayTasks, type PlayAhead, type PreparedPlay } from './host-run.js';
 import { readingBecome } from './prepare.js';
 import { queriesOf } from './play-context.js';
+import { noteRead } from './refresh.js';
 
 /** What the host's start knows before its facts: its first play, and the facts it had last time. */
 export interface FactsGuess {
@@ -90,11 +91,12 @@ function readAhead(base: HostBase, scopeFor: (facts: Facts) => HostContext['scop
   // The exec request shows in the host's process list: never with a secret in it.
   const secretFree = base.opts.secrets.redact(script) === script;
   const become: BecomeRequest = readingBecome([...tasks, ...prepared.handlers]);
+  const at = base.conn.started;
   const sent = secretFree
     ? base.conn.script(script, { become, label: `read state: ${play.name} (with the facts)`, public: true, rideAlong: true })
     : Promise.reject(new NotSentError('it holds a secret'));
   const state = sent.then(
-    (res) => (res.exitCode === NOT_HELD && res.stdout.length === 0 ? undefined : read.take(res)),
+    (res) => (res.exitCode === NOT_HELD && res.stdout.length === 0 ? undefined : noteRead(read.take(res), at, queries, become)),
     (err: Error) => {
       if (err instanceof NotSentError) return undefined;
       throw err;

@@ -48,6 +48,8 @@ export class HostSession implements Lender {
   /** Delegated tasks of other hosts using this connection: the host's end waits for them. */
   private readonly lent = new Set<Promise<unknown>>();
   private opening?: Promise<void>;
+  /** The facts cache's write of this host's facts (facts-cache.ts), awaited before the host is done. */
+  private remembering?: Promise<void>;
   /** The first play, prepared and read with the facts (first-read.ts). */
   private ahead?: PlayAhead;
 
@@ -159,7 +161,7 @@ export class HostSession implements Lender {
     return {
       play,
       facts: cache.read(this.host),
-      remember: (facts) => cache.write(this.host, facts),
+      remember: (facts) => void (this.remembering = cache.write(this.host, facts)),
       forget: () => this.run.vars?.forget(this.host),
     };
   }
@@ -187,6 +189,7 @@ export class HostSession implements Lender {
       const why = release.status === 'rejected' ? describe(release.reason) : release.value && release.value.exitCode !== 0 ? `exit ${release.value.exitCode}: ${release.value.stderr.trim()}` : undefined;
       if (l && why) this.run.emit({ type: 'host-note', host: this.host, note: `the run lock ${lockPath(l.parent)} was not released (${why}): once this run has ended, remove it on the host or re-run with --break-lock` });
     }
+    await this.remembering;
     this.done();
     // Nothing reads a finished host's context or connection again: let them go, so a run over 1000
     // hosts does not hold every finished host's variables, state, results and SSH client to its end.
@@ -245,7 +248,9 @@ function observed(first: Connection, host: string, emit: Emit, timeoutMs: number
   // The connection of the moment: a reboot replaces it (reconnect), everything else keeps using this wrapper.
   let conn = first;
   let execsBefore = 0;
+  let started = 0;
   const watch = async (shownAs: string, opts: ScriptOptions | undefined, go: (o: ScriptOptions) => Promise<CommandResult>) => {
+    started++;
     const shown = { type: 'command', host, command: opts?.label ?? shownAs, become: Boolean(opts?.become) } as const;
     const t0 = performance.now();
     try {
@@ -265,6 +270,9 @@ function observed(first: Connection, host: string, emit: Emit, timeoutMs: number
     label: conn.label,
     get execCount() {
       return execsBefore + conn.execCount;
+    },
+    get started() {
+      return started;
     },
     close: () => conn.close(),
     async reconnect() {

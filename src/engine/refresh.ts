@@ -15,6 +15,7 @@
 // everything is re-read.
 // A write's `validate` command is taken to only read (documented in docs/plans.md).
 import path from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import type { BecomeRequest, Connection } from '../connectors/connection.js';
 import type { PlanResult } from '../ops/operation.js';
 import { readState, uniqueQueries, type BatchFrame, type BatchPlan } from '../state/batch.js';
@@ -39,10 +40,25 @@ export function staleAfter(planned: PlanResult, queries: readonly StateQuery[], 
   });
 }
 
+/** Reads made outside a FreshState (first-read.ts: with the facts): for each view, when and as whom its queries were read. */
+const readsElsewhere = new WeakMap<StateView, { at: number | undefined; keys: readonly string[]; become: BecomeRequest }>();
+
+/** `view` holds what `queries` read, sent when the connection had started `at` commands (FreshState.readNow keeps such values). */
+export function noteRead(view: StateView, at: number | undefined, queries: readonly StateQuery[], become: BecomeRequest): StateView {
+  readsElsewhere.set(view, { at, keys: queries.map((q) => q.key), become });
+  return view;
+}
+
 /** The fresh-state cache of one play on one host: the values read (and, in a dry run, predicted), and the stale queries. */
 export class FreshState {
   /** Queries a change may have made stale and that were not read again yet (real run only). */
   private readonly stale = new Set<string>();
+  /**
+   * Per query read by this state: how many commands the connection had started just before the read,
+   * and as whom it read. While no other command has started on the host since, what it read is what
+   * the host holds.
+   */
+  private readonly readAt = new Map<string, { at: number | undefined; become: BecomeRequest }>();
 
   private constructor(
     readonly view: StateView,
@@ -52,13 +68,19 @@ export class FreshState {
 
   /** One batched read of everything the play's tasks and handlers need. */
   static async read(conn: Connection, queries: StateQuery[], reading: { become: BecomeRequest; play: string }): Promise<FreshState> {
-    const view = await readState(conn, uniqueQueries(queries), { become: reading.become, label: `read state: ${reading.play}` });
-    return new FreshState(view, conn, reading);
+    const todo = uniqueQueries(queries);
+    const before = conn.started;
+    const state = new FreshState(await readState(conn, todo, { become: reading.become, label: `read state: ${reading.play}` }), conn, reading);
+    for (const q of todo) state.readAt.set(q.key, { at: before, become: reading.become });
+    return state;
   }
 
   /** What a read made elsewhere found (first-read.ts: with the facts). */
   static from(view: StateView, conn: Connection, reading: { become: BecomeRequest; play: string }): FreshState {
-    return new FreshState(view, conn, reading);
+    const state = new FreshState(view, conn, reading);
+    const read = readsElsewhere.get(view);
+    for (const key of read?.keys ?? []) state.readAt.set(key, { at: read!.at, become: read!.become });
+    return state;
   }
 
   /** Queries not read yet (a delegated task's, whose delegate's state grows task by task) are read now. */
@@ -93,10 +115,24 @@ export class FreshState {
    * task left (settle.ts). One read, only for such tasks.
    */
   async readNow(needs: readonly StateQuery[], become: boolean): Promise<void> {
-    const todo = uniqueQueries(needs);
+    // A value the play's read got, with no command started on the host since (a dry run that ran
+    // nothing, a real run that changed nothing yet): reading it again would find the same (values read
+    // are kept apart from a dry run's predictions, StateView), so it is not read again. A command
+    // another host's delegated task began on this host before the read and ended after it is the one
+    // change not seen, as the play's read itself would not see it.
+    const as = become || this.reading.become;
+    const unchanged = (q: StateQuery) => {
+      const read = this.readAt.get(q.key);
+      return read?.at !== undefined && read.at + 1 === this.conn.started && isDeepStrictEqual(read.become, as) && !this.stale.has(q.key);
+    };
+    const todo = uniqueQueries(needs).filter((q) => !unchanged(q));
     if (todo.length === 0) return;
-    await readState(this.conn, todo, { become: become || this.reading.become, view: this.view, label: `read state: ${this.reading.play} (for a task using a result)` });
-    for (const q of todo) this.stale.delete(q.key);
+    const before = this.conn.started;
+    await readState(this.conn, todo, { become: as, view: this.view, label: `read state: ${this.reading.play} (for a task using a result)` });
+    for (const q of todo) {
+      this.stale.delete(q.key);
+      this.readAt.set(q.key, { at: before, become: as });
+    }
   }
 
   /**

@@ -2,11 +2,15 @@
 // and `ungrouped` included), `hostvars` (every inventory host's variables, computed when read, never
 // materialised per task: a template over 1000 hosts costs what it reads) and the names of the play's
 // hosts. Built here so `fleetplan validate` knows them statically as the engine does at run time.
+// `group_addresses` is fleetplan's own (Ansible spells it `groups[g] | map('extract', hostvars,
+// 'ansible_host')`): every host of a group at its inventory address, the same list on every host, so
+// a template listing a group's relays costs one render per run, not one per host (render-cache.ts).
 import type { Inventory, Vars } from './model.js';
+import { runConstant } from './render-cache.js';
 
 /** The variable names this module's values are set under (reserved: no layer can override them). */
 export const MAGIC_VARS = [
-  'groups', 'hostvars', 'inventory_hostname_short', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch',
+  'groups', 'hostvars', 'group_addresses', 'inventory_hostname_short', 'play_hosts', 'ansible_play_hosts', 'ansible_play_hosts_all', 'ansible_play_batch',
 ] as const;
 
 const groupsCache = new WeakMap<Inventory, Record<string, string[]>>();
@@ -23,7 +27,7 @@ export function groupsOf(inventory: Inventory): Record<string, string[]> {
     for (const g of groups) (out[g] ??= []).push(h.name);
   }
   for (const list of Object.values(out)) Object.freeze(list);
-  groupsCache.set(inventory, Object.freeze(out));
+  groupsCache.set(inventory, runConstant(Object.freeze(out)));
   return out;
 }
 
@@ -33,17 +37,57 @@ export function groupsOf(inventory: Inventory): Record<string, string[]> {
  * it as any mapping (`hostvars.relay1.ansible_host`, `lookup hostvars name`, `#each hostvars`).
  */
 export function lazyHostvars(inventory: Inventory, entry: (host: string) => Vars): Vars {
-  const names = [...inventory.hosts.keys()];
-  const isHost = (k: string | symbol): k is string => typeof k === 'string' && inventory.hosts.has(k);
+  return lazyMapping([...inventory.hosts.keys()], (k) => inventory.hosts.has(k), entry);
+}
+
+/** A read-only mapping of `names` whose values are `entry(name)`, computed when read. */
+function lazyMapping(names: string[], isName: (k: string) => boolean, entry: (name: string) => unknown): Vars {
+  const has = (k: string | symbol): k is string => typeof k === 'string' && isName(k);
   return new Proxy({} as Vars, {
-    has: (t, k) => isHost(k) || Reflect.has(t, k),
-    get: (t, k, r) => (isHost(k) ? entry(k) : Reflect.get(t, k, r)),
+    has: (t, k) => has(k) || Reflect.has(t, k),
+    get: (t, k, r) => (has(k) ? entry(k) : Reflect.get(t, k, r)),
     ownKeys: () => names,
-    getOwnPropertyDescriptor: (_t, k) => (isHost(k) ? { value: entry(k), enumerable: true, configurable: true, writable: false } : undefined),
+    getOwnPropertyDescriptor: (_t, k) => (has(k) ? { value: entry(k), enumerable: true, configurable: true, writable: false } : undefined),
     set: () => false,
     defineProperty: () => false,
     deleteProperty: () => false,
   });
+}
+
+/** The variables saying where a host is, in the order a relay's inventory address is taken from (then its name). */
+export const ADDRESS_VARS = ['ssh_host', 'ansible_host'] as const;
+
+/**
+ * `group_addresses`: every group (as `groups`) → its hosts' inventory addresses (`ssh_host`, else
+ * `ansible_host`, else the host name; an empty value counts as unset), in the group's order, each
+ * host read as `hostvars`' entry for it says (`entry` may give just those variables). A group's list is computed when
+ * first read and kept: the mapping is one value for the whole play (its entries do not change within
+ * a play), registered as such for the render cache.
+ */
+export function lazyGroupAddresses(inventory: Inventory, entry: (host: string) => Vars): Vars {
+  const groups = groupsOf(inventory);
+  const lists = new Map<string, readonly unknown[]>();
+  const addressOf = (group: string, host: string): unknown => {
+    let vars: Vars;
+    try {
+      vars = entry(host);
+    } catch (err) {
+      if (err instanceof Error) err.message = `group_addresses.${group}: ${err.message}`;
+      throw err;
+    }
+    for (const name of ADDRESS_VARS) {
+      const v = vars[name];
+      if (v !== undefined && v !== null && v !== '' && v !== false) return v;
+    }
+    return host;
+  };
+  return runConstant(
+    lazyMapping(Object.keys(groups), (g) => Object.hasOwn(groups, g), (g) => {
+      let list = lists.get(g);
+      if (!list) lists.set(g, (list = Object.freeze(groups[g]!.map((h) => addressOf(g, h)))));
+      return list;
+    }),
+  );
 }
 
 /** `inventory_hostname_short`: the name up to its first dot. */

@@ -6,7 +6,9 @@
 //
 // What makes a render's inputs equal is decided conservatively: plain data (strings, numbers,
 // booleans, null, lists, mappings) by value; a Secret by identity (the same object, never its value:
-// reading it would taint the render that asks); anything else (a dry run's unknown value, hostvars'
+// reading it would taint the render that asks); a value registered as constant for the run
+// (runConstant: `groups`, `group_addresses`) by identity too, so a key over it costs one step, not
+// the fleet's size; anything else (a dry run's unknown value, hostvars'
 // lazy mapping, other objects) is no key at all and renders as before. Templates that read `this` or
 // `@root` at the top, climb out with `../`, use partials or decorators, or call an impure helper
 // (password_hash's random salt, env lookups, log) are never cached. Errors are never cached (each host
@@ -33,6 +35,17 @@ const MAX_KEY_NODES = 5000;
 interface AstNode {
   type: string;
   [k: string]: unknown;
+}
+
+const constants = new WeakSet<object>();
+
+/**
+ * Marks `v` as one value for as long as it lives: what any path under it reads never changes (frozen
+ * data, or a mapping that computes each entry once and keeps it). Keys then name it by identity.
+ */
+export function runConstant<T extends object>(v: T): T {
+  constants.add(v);
+  return v;
 }
 
 /** Can this template's output be keyed by the values at its refs? (see above) */
@@ -146,6 +159,8 @@ export function keyOf(vars: object, refs: readonly TemplateRef[]): string | unde
 function pathKey(vars: object, path: readonly string[], budget: { nodes: number }): string | undefined {
   let cur: unknown = vars;
   for (const [i, part] of path.entries()) {
+    // A constant's identity decides everything read under it (the rest of the path is in the ref).
+    if (typeof cur === 'object' && cur !== null && constants.has(cur)) return `${i}c${idOf(cur)}`;
     if (cur === null || typeof cur !== 'object' || !isData(cur)) {
       const left = encode(cur, budget);
       return left === undefined ? undefined : `${i}<${left}`;
@@ -158,6 +173,12 @@ function pathKey(vars: object, path: readonly string[], budget: { nodes: number 
 
 const ids = new WeakMap<object, number>();
 let nextId = 0;
+
+function idOf(v: object): number {
+  let id = ids.get(v);
+  if (id === undefined) ids.set(v, (id = nextId++));
+  return id;
+}
 
 function isData(v: object): boolean {
   if (Array.isArray(v)) return true;
@@ -183,11 +204,8 @@ function encode(v: unknown, budget: { nodes: number }): string | undefined {
       return undefined;
   }
   if (v === null) return 'z';
-  if (v instanceof Secret) {
-    let id = ids.get(v);
-    if (id === undefined) ids.set(v, (id = nextId++));
-    return `s${id}`;
-  }
+  if (v instanceof Secret) return `s${idOf(v)}`;
+  if (constants.has(v)) return `c${idOf(v)}`;
   if (!isData(v)) return undefined;
   // Only enumerable string keys: the same names #each and a path can read (hostvars' entries hide theirs).
   if (Object.getOwnPropertySymbols(v).length || Object.getOwnPropertyNames(v).length !== Object.keys(v).length + (Array.isArray(v) ? 1 : 0)) return undefined;

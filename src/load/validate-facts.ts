@@ -3,7 +3,7 @@
 // (groups, hostvars). Values are opaque: validation checks names, not what a host will report.
 import { CORE_FACT_NAMES, EXTENDED_FACT_NAMES } from '../facts/facts.js';
 import { groupVarLayers, selectHosts } from './inventory.js';
-import { groupsOf, lazyHostvars } from './magic-vars.js';
+import { groupsOf, lazyGroupAddresses, lazyHostvars } from './magic-vars.js';
 import type { Inventory, Plan, Vars } from './model.js';
 import { delegatedFactNames } from './registered.js';
 import { buildHostVars } from './vars.js';
@@ -41,7 +41,7 @@ export function factsKnowledge(plan: Plan, inventory: Inventory): { of: (host: s
   // What delegate_facts tasks set: defined in a hostvars entry (the delegate's, known only at run time).
   const delegated = Object.fromEntries([...delegatedFactNames(plan)].map((n) => [n, OPAQUE]));
   const entries = new Map<string, Vars>();
-  const hostvars = lazyHostvars(inventory, (h) => {
+  const entryOf = (h: string): Vars => {
     let e = entries.get(h);
     if (!e) {
       const entry = inventory.hosts.get(h);
@@ -49,7 +49,8 @@ export function factsKnowledge(plan: Plan, inventory: Inventory): { of: (host: s
       entries.set(h, (e = { ...buildHostVars({ ...layers, groupNames: entry?.groups.filter((g) => g !== 'all') ?? [] }), ...delegated }));
     }
     return e;
-  });
-  return { of, magic: { groups: groupsOf(inventory), hostvars } };
+  };
+  const hostvars = lazyHostvars(inventory, entryOf);
+  return { of, magic: { groups: groupsOf(inventory), hostvars, group_addresses: lazyGroupAddresses(inventory, entryOf) } };
 }
 

@@ -4,6 +4,7 @@
 // are replaced by placeholders (docs/reports.md "Grouped output"), so that a hostname in main.cf
 // does not make 1000 groups of one; the host's values are kept per host and the exact per-host
 // results stay in the per-host output.
+import { createHash } from 'node:crypto';
 import type { Change, FileDiff } from '../core/change.js';
 import type { TaskResult } from '../engine/events.js';
 import type { Facts } from '../facts/facts.js';
@@ -125,14 +126,40 @@ function placeholdersIn(key: string, values: HostValues): HostValues {
   return Object.fromEntries(Object.entries(values).filter(([p]) => key.includes(p)));
 }
 
+/** One host's result in a group: where it came (inventory position, task index); dropped once a raw group takes it. */
+interface Member {
+  host: string;
+  first: [number, number];
+  taken?: boolean;
+}
+
+type Pending = Omit<ChangeGroup, 'hosts' | 'values'> & { members: Member[]; values: Record<string, HostValues> };
+
+/**
+ * Hosts whose change is exactly the same, with their own values in it (a file listing every relay's
+ * address, this host's too): one group as it is. Only their digest is kept until a second host shares
+ * it; the task itself is kept then (from that host), once.
+ */
+interface RawEntry {
+  members: Member[];
+  task?: Omit<ChangeGroup, 'hosts' | 'values'>;
+}
+
 /**
  * Collects hosts' results into groups, one host at a time and in any order (a console sees hosts
  * finish in their own order): the groups come out the same as if the hosts had been added in
  * inventory order. A host's results can be dropped once added.
+ *
+ * Two hosts are in one group when their change is the same once each host's own values are replaced
+ * by placeholders — or the same as it is: when a host's values occur in its change, the change is
+ * also keyed as it is, and hosts sharing that exact change are one group (placeholders would have
+ * split them: each host's own address in a list of every host's).
  */
 export class ChangeGrouper {
-  private readonly byKey = new Map<string, ChangeGroup & { first: [number, number] }>();
+  private readonly byKey = new Map<string, Pending>();
+  private readonly byRaw = new Map<string, RawEntry>();
   private readonly index: Map<string, number>;
+  private readonly identity = new Normaliser({});
 
   /** `hosts`: the run's hosts in inventory order. */
   constructor(hosts: readonly string[]) {
@@ -153,11 +180,19 @@ export class ChangeGrouper {
       const task = normalTask(r, n);
       const key = JSON.stringify(task);
       let g = this.byKey.get(key);
-      if (!g) this.byKey.set(key, (g = { ...task, hosts: [], values: {}, first: [at, i] }));
-      if (before([at, i], g.first)) g.first = [at, i];
-      g.hosts.push(host);
+      if (!g) this.byKey.set(key, (g = { ...task, members: [], values: {} }));
+      const member: Member = { host, first: [at, i] };
+      g.members.push(member);
       const used = placeholdersIn(key, values);
-      if (Object.keys(used).length) g.values[host] = used;
+      if (Object.keys(used).length === 0) return;
+      g.values[host] = used;
+      // The host's values were in the change: key it as it is too.
+      const raw = normalTask(r, this.identity);
+      const digest = createHash('sha256').update(JSON.stringify(raw)).digest('base64');
+      let e = this.byRaw.get(digest);
+      if (!e) this.byRaw.set(digest, (e = { members: [] }));
+      e.members.push(member);
+      if (e.members.length > 1) e.task ??= raw;
     });
   }
 
@@ -167,7 +202,19 @@ export class ChangeGrouper {
    * first: "412 hosts: …", then "3 hosts differ: …". Hosts in inventory order.
    */
   groups(): ChangeGroup[] {
-    const all = [...this.byKey.values()];
+    type Built = Omit<ChangeGroup, 'hosts'> & { members: Member[]; first: [number, number] };
+    const all: Built[] = [];
+    const add = (g: Omit<Built, 'first'>) => all.push({ ...g, first: g.members.reduce((a, m) => (before(m.first, a) ? m.first : a), g.members[0]!.first) });
+    // Raw groups are built anew on each call: a member taken stays taken for the next one too.
+    for (const e of this.byRaw.values()) {
+      if (!e.task) continue;
+      for (const m of e.members) m.taken = true;
+      add({ ...e.task, members: e.members, values: {} });
+    }
+    for (const g of this.byKey.values()) {
+      const members = g.members.filter((m) => !m.taken);
+      if (members.length) add({ ...g, members });
+    }
     const taskFirst = new Map<string, [number, number]>();
     for (const g of all) {
       const t = taskFirst.get(taskKey(g));
@@ -175,8 +222,11 @@ export class ChangeGrouper {
     }
     const pos = (h: string) => this.index.get(h) ?? Infinity;
     return all
-      .sort((a, b) => cmp(taskFirst.get(taskKey(a))!, taskFirst.get(taskKey(b))!) || b.hosts.length - a.hosts.length || cmp(a.first, b.first))
-      .map(({ first: _first, ...g }) => ({ ...g, hosts: g.hosts.sort((x, y) => pos(x) - pos(y) || x.localeCompare(y)), values: orderedValues(g.hosts, g.values) }));
+      .sort((a, b) => cmp(taskFirst.get(taskKey(a))!, taskFirst.get(taskKey(b))!) || b.members.length - a.members.length || cmp(a.first, b.first))
+      .map(({ members, first: _first, ...g }) => {
+        const hosts = members.map((m) => m.host).sort((x, y) => pos(x) - pos(y) || x.localeCompare(y));
+        return { ...g, hosts, values: orderedValues(hosts, g.values) };
+      });
   }
 }
 

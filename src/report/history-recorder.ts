@@ -6,7 +6,8 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import type { RunEvent } from '../engine/events.js';
 import type { SecretRegistry } from '../core/secret.js';
-import { HISTORY_FORMAT, newRunId, saveRecord, storeHosts, type Digest, type HistoryOptions } from './history-store.js';
+import { HISTORY_FORMAT, newRunId, runsDir, saveRecord, type Digest, type HistoryOptions } from './history-store.js';
+import { HistorySpool } from './history-spool.js';
 import type { Reporter } from './reporter.js';
 import { RunRecorder } from './run-record.js';
 
@@ -42,15 +43,19 @@ export class HistoryRecorder implements Reporter {
   private readonly recorder = new RunRecorder();
   private readonly plan: Digest;
   private readonly inventory: Digest;
+  private readonly spool: HistorySpool;
 
   constructor(private readonly run: HistoryRun) {
     // As the files were when the run started: a later edit does not change what this run applied.
     this.plan = digest(run.planFile);
     this.inventory = digestAll(run.inventoryFile);
+    this.spool = new HistorySpool(runsDir(run.options.dir));
   }
 
   handle(e: RunEvent): void {
     this.recorder.handle(e);
+    // A finished host's tasks wait on disk for the record (history-spool.ts).
+    if (e.type === 'host-done') this.spool.setAside(this.recorder.record.hosts.get(e.host)!);
   }
 
   /** Saves the run (if it started); returns the record's id, or why it could not be written. */
@@ -73,7 +78,9 @@ export class HistoryRecorder implements Reporter {
           inventory: this.inventory,
           exitCode,
           plays: r.plays,
-          hosts: storeHosts(r),
+          hosts: (function* (spool) {
+            for (const h of r.hosts.values()) yield spool.hostText(h);
+          })(this.spool),
           summary: r.summary,
         },
         this.run.options,
@@ -81,6 +88,8 @@ export class HistoryRecorder implements Reporter {
       return { id };
     } catch (err) {
       return { problem: `run history not written to ${this.run.options.dir}: ${(err as Error).message}` };
+    } finally {
+      this.spool.close();
     }
   }
 }

@@ -2,6 +2,7 @@
 // when it started so that names sort in time. A record holds what the reports show — the engine's
 // task results, already redacted — minus the contents of the files a run writes (a secret file's
 // bytes are in them): diffs, commands and file hashes stay, exactly as --json and --report show them.
+import { randomBytes } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import path from 'node:path';
 import type { Change } from '../core/change.js';
@@ -53,7 +54,9 @@ export interface HistoryOptions {
   maxMiB?: number;
 }
 
-const runsDir = (dir: string) => path.join(dir, 'runs');
+export const runsDir = (dir: string) => path.join(dir, 'runs');
+/** Hidden files in the runs directory holding a running apply's finished hosts (history-spool.ts). */
+export const SPOOL_PREFIX = '.spool-';
 // Ids of the first records had whole seconds; they are still listed.
 const ID = /^\d{8}T\d{6}(?:\.\d{3})?Z-[0-9a-f]{6}$/;
 
@@ -64,7 +67,12 @@ function storeChange(c: Change): StoredChange {
 }
 
 export function storeHosts(record: RunRecord): StoredHost[] {
-  return [...record.hosts.values()].map((h) => ({ ...h, tasks: h.tasks.map((t) => ({ ...t, changes: t.changes.map(storeChange) })) }));
+  return [...record.hosts.values()].map(storeHost);
+}
+
+/** One host as the history keeps it. */
+export function storeHost(h: HostRecord): StoredHost {
+  return { ...h, tasks: h.tasks.map((t) => ({ ...t, changes: t.changes.map(storeChange) })) };
 }
 
 /** Back to what the reports read (a write's content is gone: an empty buffer stands in for it). */
@@ -83,14 +91,35 @@ export function newRunId(startedAt: Date, random: string): string {
   return `${startedAt.toISOString().replace(/[-:]/g, '')}-${random}`;
 }
 
-/** Writes a record (private to its user: plans name hosts and accounts) and prunes old ones; returns its path. */
-export function saveRecord(record: HistoryRecord, opts: HistoryOptions): string {
+/**
+ * Writes a record (private to its user: plans name hosts and accounts) and prunes old ones; returns its
+ * path. `hosts` may be each host's JSON text, produced one at a time while the file is written: the
+ * bytes are those of JSON.stringify(record), but a 1000-host record is never one string in memory.
+ */
+export function saveRecord(record: HistoryRecord | (Omit<HistoryRecord, 'hosts'> & { hosts: Iterable<string> }), opts: HistoryOptions): string {
   const dir = runsDir(opts.dir);
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   const file = path.join(dir, `${record.id}.json`);
-  writeAtomic(file, `${JSON.stringify(record)}\n`, 0o600);
+  writeAtomic(file, recordParts(record), 0o600);
   prune(opts, record.id);
   return file;
+}
+
+function* recordParts(record: Parameters<typeof saveRecord>[0]): Iterable<string> {
+  if (Array.isArray(record.hosts)) {
+    yield `${JSON.stringify(record)}\n`;
+    return;
+  }
+  // The record with a stand-in for its hosts, cut where the stand-in is: what comes before and after the list.
+  const mark = `\u0000hosts-${randomBytes(8).toString('hex')}`;
+  const [before, after] = JSON.stringify({ ...record, hosts: mark }).split(JSON.stringify(mark)) as [string, string];
+  yield `${before}[`;
+  let first = true;
+  for (const host of record.hosts) {
+    yield first ? host : `,${host}`;
+    first = false;
+  }
+  yield `]${after}\n`;
 }
 
 /** Every run's id, oldest first. */
@@ -118,6 +147,7 @@ export function prune(opts: HistoryOptions, current?: string, now = Date.now()):
       return [];
     }
   });
+  removeStaleSpools(opts.dir, cutoff);
   let total = files.reduce((n, f) => n + f.size, 0);
   const budget = (opts.maxMiB ?? Infinity) * 2 ** 20;
   const removed: string[] = [];
@@ -130,6 +160,24 @@ export function prune(opts: HistoryOptions, current?: string, now = Date.now()):
     }
   });
   return removed;
+}
+
+/** Spools of runs that never saved their record (killed), older than the records' age limit. */
+function removeStaleSpools(dir: string, cutoff: number): void {
+  let names: string[] = [];
+  try {
+    names = readdirSync(runsDir(dir)).filter((n) => n.startsWith(SPOOL_PREFIX));
+  } catch {
+    return;
+  }
+  for (const n of names) {
+    const file = path.join(runsDir(dir), n);
+    try {
+      if (statSync(file).mtimeMs < cutoff) rmSync(file, { force: true });
+    } catch {
+      // gone meanwhile
+    }
+  }
 }
 
 /** `last`, a whole id or a unique prefix of one → the id, or an error message. */

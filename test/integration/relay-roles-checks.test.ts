@@ -3,7 +3,8 @@
 // - every role ends with an assert that its service answers; a dry run on fresh hosts is not failed
 //   by them (they are deferred on the start they depend on), the apply passes them, and on the
 //   zero-change re-run they are evaluated in the dry run too;
-// - opendkim's TrustedHosts and spf_policy's skip table list the OTHER hosts of the relay group;
+// - opendkim's TrustedHosts and spf_policy's skip table list every host of the relay group, the same
+//   files on every host;
 // - postfix_relay puts the previous main.cf back and fails the host, quoting Postfix, when Postfix
 //   refuses a new main.cf that `postconf` (the role's validate) accepts.
 import assert from 'node:assert/strict';
@@ -81,18 +82,24 @@ test('apply: every final assert passes; the dry run predicted the apply', { skip
   }
 });
 
-test('TrustedHosts and the SPF skip table list the other relays of the group, not the host itself', { skip }, async () => {
+test('TrustedHosts and the SPF skip table list every relay of the group, the host too: the same files on every host', { skip }, async () => {
+  // group_addresses: the relays at their inventory address, one list for the whole run (a relay
+  // trusting its own address adds nothing: mail from the host itself comes from 127.0.0.1 or it).
+  const all = fleet.hosts.map((x) => x.address);
+  const texts = new Set<string>();
   for (const h of fleet.hosts) {
-    const others = fleet.hosts.filter((x) => x.name !== h.name).map((x) => x.address);
     const dir = h.os === 'freebsd' ? '/usr/local/etc/mail/opendkim' : '/etc/opendkim';
-    const trusted = (await fleet.exec(h.name, `cat ${dir}/TrustedHosts`)).stdout.split('\n');
+    const trusted = (await fleet.exec(h.name, `cat ${dir}/TrustedHosts`)).stdout;
     // In the group's order (the inventory's), not the fleet's.
-    assert.deepEqual(trusted.filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l)).sort(), ['127.0.0.1', ...others].sort(), h.name);
+    assert.deepEqual(trusted.split('\n').filter((l) => /^\d+\.\d+\.\d+\.\d+$/.test(l)).sort(), ['127.0.0.1', ...all].sort(), h.name);
     const skipTable = (await fleet.exec(h.name, 'cat "$(postconf -h config_directory)/spf_policy_skip.cidr"')).stdout;
-    assert.deepEqual(skipTable.split('\n').filter((l) => l && !l.startsWith('#')).sort(), others.map((a) => `${a} OK`).sort(), h.name);
+    assert.deepEqual(skipTable.split('\n').filter((l) => l && !l.startsWith('#')).sort(), all.map((a) => `${a} OK`).sort(), h.name);
+    texts.add(trusted).add(skipTable);
     const restrictions = (await fleet.exec(h.name, 'postconf -h smtpd_recipient_restrictions')).stdout;
     assert.match(restrictions, /check_client_access cidr:\S+\/spf_policy_skip\.cidr, check_policy_service unix:private\/policy/, h.name);
   }
+  // One TrustedHosts and one skip table for the whole fleet (the grouped dry run shows each once).
+  assert.equal(texts.size, 2, [...texts].join('\n---\n'));
 });
 
 test('re-run: zero changes, and its dry run evaluates the asserts on the running services', { skip }, async () => {

@@ -3,7 +3,7 @@
 // never with a secret in the exec request; otherwise the play is read as before. Over the local
 // connector, with real files in a temp directory.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
@@ -115,4 +115,57 @@ test('a state read holding a secret never travels in the exec request: it is rea
   // Without a cache directory there is no guess.
   const off = await run(PLAN, { cache: false });
   assert.deepEqual(off.commands.filter((c) => c.startsWith('read state')), ['read state: files 0']);
+});
+
+test('the facts cache writes in the background and never fails the run: one whole file per host, no temporary left', async () => {
+  const { FactsCache } = await import('../../src/engine/facts-cache.js');
+  const cdir = path.join(dir, 'cache-direct');
+  const cache = new FactsCache(cdir);
+  const facts = (i: number) => ({ hostname: `h${i}`, system: 'Linux' }) as never;
+  // Many writes at once, two of them for one host: each lands whole, the later one wins.
+  await Promise.all([...Array.from({ length: 20 }, (_, i) => cache.write(`h${i}`, facts(i))), cache.write('h3', facts(33))]);
+  assert.equal(readdirSync(cdir).length, 20, readdirSync(cdir).join(' '));
+  assert.ok(readdirSync(cdir).every((f) => !f.startsWith('.')), 'no temporary file left');
+  assert.equal(cache.read('h7')?.hostname, 'h7');
+  assert.ok(['h3', 'h33'].includes(String(cache.read('h3')?.hostname)));
+  // A directory that cannot be made (a file is in its way): the write settles, nothing thrown.
+  writeFileSync(path.join(dir, 'in-the-way'), 'x');
+  await new FactsCache(path.join(dir, 'in-the-way', 'facts')).write('h1', facts(1));
+  assert.equal(new FactsCache(path.join(dir, 'in-the-way', 'facts')).read('h1'), undefined);
+});
+
+test('a task using a value set in the play reads its state again only if a command ran on the host since the play read it', async () => {
+  const plan = (between: string) => `
+name: late
+hosts: all
+tasks:
+${between}
+  - name: b first
+    directory: { path: DIR/out/b, mode: "0750" }
+  - set_fact: { b_mode: "0700" }
+  - name: b using the fact
+    directory: { path: DIR/out/b, mode: "{{b_mode}}" }
+`;
+  const lateReads = (r: { commands: string[] }) => r.commands.filter((c) => c.includes('(for a task using a result)'));
+  const lateOf = (r: { events: RunEvent[] }) => JSON.stringify(r.events.find((e) => e.type === 'task-result' && e.result.task === 'b using the fact'), (k, v: unknown) => (k === 'ms' || k === 'pos' ? 0 : v));
+  rmSync(path.join(dir, 'out', 'b'), { recursive: true, force: true });
+  // A dry run that ran nothing on the host: what the play read is what the host holds.
+  const dry = await run(plan(''), { check: true, cache: false });
+  assert.deepEqual(lateReads(dry), []);
+  assert.deepEqual(dry.statuses, ['b first=changed', 'set_fact=ok', 'b using the fact=changed']);
+  // The same when the play's state rode with the facts (the facts cache knew them).
+  await run(plan(''), { check: true });
+  const ahead = await run(plan(''), { check: true });
+  assert.deepEqual(ahead.commands.filter((c) => c.startsWith('read state')), ['read state: late (with the facts) 0']);
+  assert.equal(lateOf(ahead), lateOf(dry));
+  // A command ran on the host after the play's read (check_mode: false; one after a would-be change
+  // would not run): read again; the same predicted result.
+  const probed = await run(plan('  - { name: probe, command: "true", check_mode: false, changed_when: false }'), { check: true, cache: false });
+  assert.deepEqual(lateReads(probed), ['read state: late (for a task using a result) 0']);
+  assert.deepEqual(probed.statuses, ['probe=ok', 'b first=changed', 'set_fact=ok', 'b using the fact=changed']);
+  assert.equal(lateOf(dry), lateOf(probed));
+  // A real run: the first task changed the host, so the later one reads again.
+  const real = await run(plan(''), { cache: false });
+  assert.deepEqual(lateReads(real), ['read state: late (for a task using a result) 0']);
+  assert.equal(statSync(path.join(dir, 'out', 'b')).mode & 0o777, 0o700);
 });

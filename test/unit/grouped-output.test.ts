@@ -16,7 +16,8 @@ import { JsonReporter, type JsonDocument } from '../../src/report/json.js';
 import { RunRecorder } from '../../src/report/run-record.js';
 import { FakeStream, replay } from './fake-terminal.js';
 import { byClass, parsePage, text } from './html-dom.js';
-import { testSecrets } from './report-events.js';
+import { FACTS, testSecrets, write } from './report-events.js';
+import type { Facts } from '../../src/facts/facts.js';
 import { SecretRegistry } from '../../src/core/secret.js';
 import type { Inventory, InventoryHost } from '../../src/load/model.js';
 import { inventoryValues } from '../../src/report/inventory-values.js';
@@ -88,6 +89,37 @@ describe('grouped output', () => {
     assert.equal(dkim!.changes[0]!.diff!.after, 'Selector {vars.dkim_selector}\nKeyFile /etc/dkimkeys/{vars.dkim_selector}.private\n');
     assert.deepEqual(dkim!.values[hostName(42)], { '{vars.dkim_selector}': selectorOf(hostName(42)) });
     assert.equal(groups[4]!.error, 'postfix/postfix-script: fatal: {host}: bad myhostname');
+  });
+
+  it("1000 hosts: a file listing every host's address (TrustedHosts) is one group, though each host's own value is in it", () => {
+    // Each host's address is its own value twice over (a fact and an inventory variable every host
+    // sets), and each host's TrustedHosts contains it among the others': replacing it by its
+    // placeholder would make 1000 texts of one. The same text on every host is one group as it is.
+    const names = Array.from({ length: 1000 }, (_, k) => hostName(k + 1));
+    const address = (i: number) => `10.0.${i >> 8}.${i & 255}`;
+    const listed = `127.0.0.1\n${names.map((_, i) => address(i)).join('\n')}\n`;
+    const of: ValuesOf = (host, facts) => hostValues(host, facts, { '{vars.ssh_host}': address(names.indexOf(host)) });
+    const grouper = new ChangeGrouper(names);
+    const base = { play: 'relays', role: 'opendkim', op: 'template', handler: false, check: true, ms: 2 } as const;
+    // Every host's opendkim.conf names its own address: that one does group by the placeholder.
+    const conf = (i: number) => `Socket inet:8891@${address(i)}\n`;
+    for (const [i, host] of [...names.entries()].reverse()) {
+      const facts = { ...FACTS, hostname: host, default_ipv4: { address: address(i), interface: 'eth0' } } as Facts;
+      const odd = i === 500 ? `${listed}192.0.2.99\n` : listed;
+      grouper.add(host, [
+        { ...base, host, task: 'TrustedHosts', status: 'changed', changes: [write('/etc/opendkim/TrustedHosts', null, odd)] },
+        { ...base, host, task: 'opendkim.conf', status: 'changed', changes: [write('/etc/opendkim.conf', null, conf(i))] },
+      ], of(host, facts));
+    }
+    const groups = grouper.groups();
+    assert.deepEqual(groups.map((g) => `${g.task}: ${g.hosts.length}`), ['TrustedHosts: 999', 'TrustedHosts: 1', 'opendkim.conf: 1000']);
+    const [all, odd, dkim] = groups;
+    assert.equal(all!.changes[0]!.diff!.after, listed, 'the text as every host has it, no placeholder');
+    assert.deepEqual(all!.values, {});
+    assert.deepEqual(all!.hosts, names.filter((_, i) => i !== 500), 'inventory order');
+    assert.deepEqual(odd!.hosts, [names[500]]);
+    assert.equal(dkim!.changes[0]!.diff!.after, 'Socket inet:8891@{address}\n');
+    assert.deepEqual(dkim!.values[names[2]!], { '{address}': address(2) });
   });
 
   it('the same groups whatever order the hosts finish in', () => {
