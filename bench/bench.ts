@@ -423,7 +423,7 @@ const FLOOR_NOTE = 'floor: the same hosts, same forks, right after the no-change
 /** How far the no-change run is above its floor, at this hour's machine speed. */
 function overFloor(r: ToolRun): string[] {
   const re = r.phases.find((p) => p.phase === 'rerun');
-  if (!re || !r.floor || r.floor.code !== 0) return [];
+  if (!re || re.code !== 0 || !r.floor || r.floor.code !== 0) return [];
   const d = re.wallS - r.floor.wallS;
   return [`     no-change ${f1(re.wallS)} s = floor ${f1(r.floor.wallS)} s + ${f1(d)} s of fleetplan (${(d * 1000 / r.hosts).toFixed(1)} ms/host); ` +
     `machine CPU ${(re.machineCpuS * 1000 / r.hosts).toFixed(0)} vs ${(r.floor.machineCpuS * 1000 / r.hosts).toFixed(0)} ms/host`];
@@ -534,9 +534,11 @@ function thousandTargets(big: ToolRun, fits: Map<PhaseId, number>): string[] {
     const p = big.phases.find((x) => x.phase === id);
     if (!p) continue;
     const r2 = fits.get(id) ?? NaN;
-    lines.push(`  ${PHASES.find((x) => x.id === id)!.label}: ${mark(p.wallS < 45)} wall ${f1(p.wallS)} s (< 45 s); ` +
-      `${mark(p.rssTreeMB < 300)} controller peak RSS ${p.rssTreeMB.toFixed(0)} MB (< 300 MB); ${mark(r2 >= 0.99)} linear growth R² ${Number.isNaN(r2) ? '—' : r2.toFixed(3)} (≥ 0.99)` +
-      `${p.code !== 0 || p.failedHosts ? ' — the run FAILED, see its log' : ''}`);
+    // A run that failed did not do the work: its short wall and small RSS meet nothing.
+    const ran = p.code === 0 && !p.failedHosts;
+    lines.push(`  ${PHASES.find((x) => x.id === id)!.label}: ${mark(ran && p.wallS < 45)} wall ${f1(p.wallS)} s (< 45 s); ` +
+      `${mark(ran && p.rssTreeMB < 300)} controller peak RSS ${p.rssTreeMB.toFixed(0)} MB (< 300 MB); ${mark(r2 >= 0.99)} linear growth R² ${Number.isNaN(r2) ? '—' : r2.toFixed(3)} (≥ 0.99)` +
+      `${ran ? '' : ' — the run FAILED, see its log'}`);
   }
   return lines;
 }
