@@ -6,6 +6,7 @@ import { framedSnippet, marker, newNonce, readFrame } from '../core/framing.js';
 import { evalWord, shQuote } from '../core/quote.js';
 import type { Change, WriteSpec } from '../ops/operation.js';
 import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } from '../state/batch.js';
+import { SHA_FUNCTION } from '../state/prelude.js';
 import type { StateQuery } from '../state/query.js';
 import { NO_FOLLOW } from '../state/no-follow.js';
 import { enterScript, placeOf } from '../ops/safe-path.js';
@@ -68,7 +69,8 @@ function receiveScript(w: WriteSpec, step: (cmd: string) => string): string[] {
     step('cat > new'),
     `_fp_n=$(wc -c < new | tr -d ' ') || _fp_abort`,
     `[ "$_fp_n" = ${size} ] || { echo ${shQuote(`${w.path}: received `)}"$_fp_n"${shQuote(` of ${size} bytes; nothing written`)} >&2; _fp_abort; }`,
-    `if command -v sha256sum >/dev/null 2>&1; then _fp_h=$(sha256sum < new); elif command -v sha256 >/dev/null 2>&1; then _fp_h=$(sha256 -q < new); else _fp_h=$(openssl dgst -sha256 -r < new); fi || _fp_abort`,
+    SHA_FUNCTION,
+    `_fp_h=$(_fp_sha new) || _fp_abort`,
     `[ "\${_fp_h%% *}" = ${sha256} ] || { echo ${short(`the bytes received are not those planned (sha256 ${sha256}): the controller file changed since it was read?`)} >&2; _fp_abort; }`,
   ];
 }

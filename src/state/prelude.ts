@@ -8,16 +8,22 @@
 // uid:gid:raw mode in hex (sticky bit included):link count.
 import { NO_FOLLOW } from './no-follow.js';
 
-export const PRELUDE = String.raw`
-_fp_stat() {
-  # GNU's syntax first; BSD stat rejects -c before printing anything, and then runs with its own.
-  stat -c '%F|%a|%U|%G|%s|%u:%g:%f:%h|%n' -- "$@" 2>/dev/null || stat -f '%HT|%Lp|%Su|%Sg|%z|%u:%g:%Xp:%l|%N' -- "$@"
-}
-if command -v sha256sum >/dev/null 2>&1; then
+/**
+ * `_fp_sha FILE...`: `<sha256 hex> <name>` per file, with whichever tool the host has (GNU, BSD, or
+ * OpenSSL). Also defined alone where a script checks what it received (engine/executor.ts).
+ */
+export const SHA_FUNCTION = String.raw`if command -v sha256sum >/dev/null 2>&1; then
   _fp_sha() { sha256sum -- "$@"; }
 elif command -v sha256 >/dev/null 2>&1; then
   _fp_sha() { sha256 -r -- "$@"; }
 else
   _fp_sha() { for _fp_f; do _fp_h=$(openssl dgst -sha256 -r < "$_fp_f") && printf '%s  %s\n' "${'$'}{_fp_h%% *}" "$_fp_f"; done; }
-fi
+fi`;
+
+export const PRELUDE = String.raw`
+_fp_stat() {
+  # GNU's syntax first; BSD stat rejects -c before printing anything, and then runs with its own.
+  stat -c '%F|%a|%U|%G|%s|%u:%g:%f:%h|%n' -- "$@" 2>/dev/null || stat -f '%HT|%Lp|%Su|%Sg|%z|%u:%g:%Xp:%l|%N' -- "$@"
+}
+${SHA_FUNCTION}
 ${NO_FOLLOW}`;
