@@ -1,12 +1,12 @@
 // The SSH transport: one TCP connection per host (through its jump hosts), host keys verified against
 // known_hosts before any credential is sent (src/connectors/ssh-host-keys.ts); the connection then runs
 // one exec channel per command and one long-lived channel for the scripts (src/connectors/ssh-connection.ts).
-import { readFileSync } from 'node:fs';
 import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2';
-import type { AgentAuthMethod, Client as ClientType, ConnectConfig, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
+import type { Client as ClientType, ConnectConfig } from 'ssh2';
 import { ConnectError } from '../core/errors.js';
 import { addressLabel, type Connection, type HostAddress } from './connection.js';
+import { loginMethods } from './identity-keys.js';
 import { judgeHostKey, knowledgeOf } from './known-hosts.js';
 import { SshConnection } from './ssh-connection.js';
 import {
@@ -14,12 +14,13 @@ import {
   handshakeConfig,
   hostKeyAlgorithms,
   hostKeyMessage,
+  leaveHostKeysUnproven,
   NO_HOST_KEY_TYPE,
   readKnownHosts,
   refusedKnownTypes,
 } from './ssh-host-keys.js';
 
-const { Client, utils } = ssh2;
+const { Client } = ssh2;
 
 export async function connectSsh(addr: HostAddress): Promise<Connection> {
   const chain = await openClient(addr);
@@ -59,43 +60,6 @@ function forward(jump: ClientType, host: string, port: number): Promise<Duplex> 
   );
 }
 
-/** Private keys usable for auth, plus notes on the ones that were not (for the failure message). */
-function loadKeys(addr: HostAddress): { auths: (PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod)[]; tried: string[]; notes: string[] } {
-  const auths: (PublicKeyAuthMethod | AgentAuthMethod | PasswordAuthMethod)[] = [];
-  const tried: string[] = [];
-  const notes: string[] = [];
-  for (const file of addr.identityFiles) {
-    let data: Buffer;
-    try {
-      data = readFileSync(file);
-    } catch (e) {
-      notes.push(`identity file ${file}: ${(e as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : (e as Error).message}`);
-      continue;
-    }
-    const parsed = utils.parseKey(data, addr.identityPassphrase);
-    if (parsed instanceof Error) {
-      notes.push(
-        /passphrase|encrypted/i.test(parsed.message)
-          ? `identity file ${file} is passphrase-protected and no passphrase was given (load it into ssh-agent)`
-          : `identity file ${file} is not a usable private key: ${parsed.message}`,
-      );
-      continue;
-    }
-    const key = Array.isArray(parsed) ? parsed[0] : parsed;
-    auths.push({ type: 'publickey', username: addr.user, key: data, ...(addr.identityPassphrase !== undefined ? { passphrase: addr.identityPassphrase } : {}) });
-    tried.push(`key ${file} (${key.type})`);
-  }
-  if (addr.useAgent && process.env.SSH_AUTH_SOCK) {
-    auths.push({ type: 'agent', username: addr.user, agent: process.env.SSH_AUTH_SOCK });
-    tried.push('ssh-agent');
-  }
-  if (addr.password !== undefined) {
-    auths.push({ type: 'password', username: addr.user, password: addr.password });
-    tried.push('password');
-  }
-  return { auths, tried, notes };
-}
-
 function describeNetError(e: NodeJS.ErrnoException & { level?: string }, addr: HostAddress): string {
   switch (e.code) {
     case 'ECONNREFUSED': return 'connection refused';
@@ -112,7 +76,7 @@ async function handshake(addr: HostAddress, sock?: Duplex, reopen: () => Promise
   const label = addressLabel(addr);
   const fail = (why: string, cause?: unknown) => new ConnectError(`cannot connect to ${label}: ${why}`, { host: addr.name, cause });
   const known = await readKnownHosts(addr.knownHostsFiles);
-  const { auths, tried, notes } = loadKeys(addr);
+  const { auths, tried, notes } = loginMethods(addr);
   if (auths.length === 0) {
     throw fail(`no authentication method available${notes.length ? ` (${notes.join('; ')})` : ''}`);
   }
@@ -169,6 +133,7 @@ async function handshake(addr: HostAddress, sock?: Duplex, reopen: () => Promise
     });
     try {
       client.connect(config);
+      leaveHostKeysUnproven(client);
       // Every command is a few small request/reply packets; Nagle + delayed ACK would add ~40 ms to
       // each of them (measured on loopback: 44 ms → ~2 ms per no-op exec).
       client.setNoDelay(true);
