@@ -1,6 +1,9 @@
 // The private keys a connection may log in with. A run logs in to every host with the same few
 // identity files, so each file is read and parsed once per run and the parsed key handed to ssh2
 // (which would otherwise parse it again at every login): at 20 hosts this was ≈ 1 ms of CPU per host.
+// The login signature is made with a key object built once: ssh2 signs from the PEM text, which
+// Node parses again for every signature (0.34 ms against 0.03 ms per login for an ed25519 key).
+import { createPrivateKey, sign, type KeyObject } from 'node:crypto';
 import { readFileSync, statSync } from 'node:fs';
 import ssh2 from 'ssh2';
 import type { AgentAuthMethod, ParsedKey, PasswordAuthMethod, PublicKeyAuthMethod } from 'ssh2';
@@ -59,7 +62,38 @@ function parseIdentity(file: string, passphrase: string | undefined): Loaded {
         : `identity file ${file} is not a usable private key: ${parsed.message}`,
     };
   }
-  return { key: Array.isArray(parsed) ? parsed[0]! : parsed };
+  return { key: signingOnce(Array.isArray(parsed) ? parsed[0]! : parsed) };
+}
+
+/** The hash each key type signs with when ssh2 names none (RFC 8709, RFC 5656, RFC 4253). */
+const DEFAULT_HASH: Record<string, string | null> = {
+  'ssh-ed25519': null,
+  'ecdsa-sha2-nistp256': 'sha256',
+  'ecdsa-sha2-nistp384': 'sha384',
+  'ecdsa-sha2-nistp521': 'sha512',
+  'ssh-rsa': 'sha1',
+};
+
+/** `key`, signing with a key object made from its PEM once; a type not listed keeps ssh2's own signing. */
+function signingOnce(key: ParsedKey): ParsedKey {
+  const pem = key.getPrivatePEM();
+  if (!pem || !Object.hasOwn(DEFAULT_HASH, key.type)) return key;
+  let keyObject: KeyObject;
+  try {
+    keyObject = createPrivateKey(pem);
+  } catch {
+    return key;
+  }
+  const signer: ParsedKey = Object.create(key);
+  signer.sign = (data, algo) => {
+    try {
+      return sign(algo || DEFAULT_HASH[key.type]!, typeof data === 'string' ? Buffer.from(data) : data, keyObject);
+    } catch (e) {
+      // As ssh2's own sign: a failure is returned, not thrown (its types leave that out).
+      return e as Buffer;
+    }
+  };
+  return signer;
 }
 
 /** Private keys usable for auth, then the agent and the password, plus notes on the keys that were not usable. */

@@ -1,10 +1,10 @@
 // Identity files are read and parsed once per run, and read again when the file changes.
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import type { ParsedKey } from 'ssh2';
+import ssh2, { type ParsedKey } from 'ssh2';
 import { loginMethods } from '../../src/connectors/identity-keys.js';
 import type { HostAddress } from '../../src/connectors/connection.js';
 import { keygen } from './connectors-harness.js';
@@ -25,6 +25,22 @@ describe('identity keys', () => {
     assert.equal(typeof keyOf(a).sign, 'function', 'a parsed key, not the file bytes');
     assert.equal(keyOf(a), keyOf(b), 'the second login reuses the parsed key');
     assert.deepEqual(a.tried, [`key ${file} (ssh-ed25519)`]);
+  });
+
+  it('signs as ssh2 would, with a key object made once: ed25519, ECDSA and RSA (SHA-1 and SHA-2)', () => {
+    const data = Buffer.from('session id and the userauth request');
+    for (const [type, algos] of [['ed25519', [undefined]], ['ecdsa', [undefined]], ['rsa', [undefined, 'sha256', 'sha512']]] as const) {
+      const file = keygen(dir, `id_sign_${type}`, type);
+      const key = keyOf(loginMethods(addr([file])));
+      const own = ssh2.utils.parseKey(readFileSync(file)) as ParsedKey;
+      assert.notEqual(key.sign, own.sign, `${type}: signs with its own key object`);
+      for (const algo of algos) {
+        const sig = key.sign(data, algo);
+        assert.ok(Buffer.isBuffer(sig), `${type} ${algo}: ${String(sig)}`);
+        assert.ok(own.verify(data, sig, algo), `${type} ${algo ?? 'default'}: ssh2 verifies the signature`);
+        if (type === 'ed25519') assert.deepEqual(sig, own.sign(data), 'the very signature ssh2 makes');
+      }
+    }
   });
 
   it('reads a replaced key file again: never logs in with the key the file no longer holds', () => {
