@@ -336,12 +336,20 @@ export function oneShotCommand(script: Buffer): string {
   return `sh -c 'eval "$(printf "$1")"' sh '${printfWord(script)}'`;
 }
 
+/** Each byte as printf's format writes it: itself when plain, else a backslash and three octal digits. */
+const PRINTF_BYTE: readonly string[] = Array.from({ length: 256 }, (_, b) => {
+  const c = String.fromCharCode(b);
+  return /[A-Za-z0-9_.,:/=+@ ]/.test(c) ? c : `\\${b.toString(8).padStart(3, '0')}`;
+});
+
 /**
- * `script` as printf's format: latin1 is one character per byte, and only the bytes that are not
- * plain are escaped, in one replace (the facts script is ≈ 20 KB per host).
+ * `script` as printf's format, byte by byte from a table: the facts script is ≈ 20 KB per host, and
+ * a replace calling back for each escaped byte took 5 times as long (≈ 0.5 ms per host).
  */
 function printfWord(script: Buffer): string {
-  return script.toString('latin1').replace(/[^A-Za-z0-9_.,:/=+@ ]/g, (c) => `\\${c.charCodeAt(0).toString(8).padStart(3, '0')}`);
+  let word = '';
+  for (let i = 0; i < script.length; i++) word += PRINTF_BYTE[script[i]!]!;
+  return word;
 }
 
 /** How a transport starts a shell (`wrapped.command`, possibly under sudo) and runs a one-shot command. */
