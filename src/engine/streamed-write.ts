@@ -7,7 +7,7 @@
 // a no-change run sends nothing. It never joins a batch of tasks (batch-apply.ts).
 import { createReadStream } from 'node:fs';
 import type { Connection } from '../connectors/connection.js';
-import { oneShotCommand } from '../connectors/shell-session.js';
+import { oneShotCommand } from '../connectors/inline-command.js';
 import type { BecomeRequest } from '../connectors/connection.js';
 import type { Change, ExecOutcome } from '../ops/operation.js';
 import type { SecretRegistry } from '../core/secret.js';

@@ -170,7 +170,7 @@ test('shell session: a timeout abandons the shell, and the scripts queued behind
 const TRICKY = `printf '%s\\n' "it's \\"quoted\\" 100% \\$HOME !x \`y\`"; printf 'a\\\\b\\001\\377\\n'; echo 'end'; exit 3`;
 
 test('a public first script rides in the exec request, as every login shell reads it (sh, bash, zsh, fish)', async () => {
-  const { inlineCommand } = await import('../../src/connectors/shell-session.js');
+  const { inlineCommand } = await import('../../src/connectors/inline-command.js');
   const want = spawnSync('sh', ['-c', TRICKY]);
   for (const shell of ['dash', 'bash', 'zsh', 'fish'].filter((s) => spawnSync('sh', ['-c', `command -v ${s}`]).status === 0)) {
     // The inlined script runs first, then the shell reads stdin as `sh -s`.
