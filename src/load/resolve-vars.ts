@@ -10,6 +10,21 @@ import { RESERVED_VARS } from './vars.js';
 const RESERVED = new Set<string>(RESERVED_VARS);
 
 /**
+ * Whether a list or mapping holds no template string anywhere inside, known once per object: a host's
+ * facts, the inventory's groups and `group_addresses` are the same objects in every scope of every
+ * host, and were copied whole into each (where they stay as shared as in the layers they come from).
+ */
+const knownTemplateFree = new WeakSet<object>();
+function templateFree(value: unknown[] | Record<string, unknown>): boolean {
+  if (knownTemplateFree.has(value)) return true;
+  const free = (v: unknown): boolean =>
+    typeof v === 'string' ? !v.includes('{{') : Array.isArray(v) || isPlainObject(v) ? templateFree(v) : true;
+  const isFree = Array.isArray(value) ? value.every(free) : Object.values(value).every(free);
+  if (isFree) knownTemplateFree.add(value);
+  return isFree;
+}
+
+/**
  * `secrets`: the run's registry (derived Secrets belong to it). `secret`: names whose values are
  * secrets however given (roles' `secret_vars:`), made Secrets here.
  */
@@ -44,6 +59,7 @@ export function resolveVars(vars: Vars, secrets: SecretRegistry, secret: Readonl
       const { value: rendered, tainted } = secrets.track(() => renderString(value, out, secrets, origin));
       return tainted && typeof rendered === 'string' ? new Secret(rendered, secrets) : rendered;
     }
+    if ((Array.isArray(value) || isPlainObject(value)) && templateFree(value)) return value;
     if (Array.isArray(value)) return value.map((v) => render(v, chain));
     if (isPlainObject(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, render(v, chain)]));
     return value;
