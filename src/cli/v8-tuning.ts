@@ -1,5 +1,5 @@
-// V8's optimising compiler waits 4 × longer before it compiles a function (its interrupt budget, in
-// bytecodes run, from 66 KB to 264 KB). A run is short and cold: loading a plan runs the YAML parser,
+// V8's optimising compiler waits longer before it compiles a function: its interrupt budget (bytecodes
+// run) at 264 KB, 4 × Node 20's default (V8 has had the flag for a decade; newer ones default higher). A run is short and cold: loading a plan runs the YAML parser,
 // zod, Handlebars and the planner hard for a moment, and by default V8 compiles ≈ 120 of their
 // functions with TurboFan in a no-change relay run on 20 hosts (up to 90 ms each, on a compiler
 // thread: CPU the run ends before repaying). Measured (controller user+sys CPU, medians of 9
