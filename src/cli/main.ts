@@ -1,5 +1,6 @@
 #!/usr/bin/env node
 // fleetplan's command line. Each command lives in its own file; this one wires them to commander.
+import './v8-tuning.js';
 import { Command } from 'commander';
 import { runSecrets } from './run-secrets.js';
 import { registerApply } from './apply.js';

@@ -4,6 +4,7 @@
 // deb822_repository: a whole `.sources` file in the deb822 format, as Ansible's module of that name.
 // Both check that a signed-by key file exists (a copy task before them, in a dry run too).
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { fileQuery } from '../state/file-state.js';
 import type { Operation, OpContext, PlanResult } from './operation.js';
 import { Unresolved } from './operation.js';
@@ -19,21 +20,23 @@ const updateCache = (dflt: boolean) =>
     .default(dflt)
     .describe(`After a change to the file, refresh the package indexes (apt-get update)${dflt ? ', as Ansible does by default' : ''}`);
 
-const aptSchema = z
-  .object({
-    repo: oneLineValue('a repository line')
-      .refine((r) => /^(deb|deb-src)\s+\S/.test(r.trim()), { message: 'a one-line source starting with deb or deb-src, e.g. "deb [signed-by=/etc/apt/keyrings/x.asc] https://example.org/debian bookworm main"' })
-      .describe('The source line: deb [options] uri suite [components]'),
-    state: z
-      .enum(['present', 'absent'])
-      .default('present')
-      .describe('absent removes the line (and the file when no source is left). Dry run: shows the diff of the file and the apt-get update it would run'),
-    filename: repoFileName.optional().describe(`File under ${DIR} without .list; default: derived from the URI as Ansible does`),
-    update_cache: updateCache(true),
-  })
-  .strict();
+const aptSchema = lazySchema(() =>
+  z
+    .object({
+      repo: oneLineValue('a repository line')
+        .refine((r) => /^(deb|deb-src)\s+\S/.test(r.trim()), { message: 'a one-line source starting with deb or deb-src, e.g. "deb [signed-by=/etc/apt/keyrings/x.asc] https://example.org/debian bookworm main"' })
+        .describe('The source line: deb [options] uri suite [components]'),
+      state: z
+        .enum(['present', 'absent'])
+        .default('present')
+        .describe('absent removes the line (and the file when no source is left). Dry run: shows the diff of the file and the apt-get update it would run'),
+      filename: repoFileName.optional().describe(`File under ${DIR} without .list; default: derived from the URI as Ansible does`),
+      update_cache: updateCache(true),
+    })
+    .strict(),
+);
 
-type AptArgs = z.infer<typeof aptSchema>;
+type AptArgs = z.infer<ReturnType<typeof aptSchema>>;
 
 const squash = (l: string) => l.trim().replace(/\s+/g, ' ');
 
@@ -78,7 +81,9 @@ function requireKey(r: Resolved<unknown>, state: StateView, keyPath: string | un
 export const aptRepository: Operation<AptArgs, Resolved<AptArgs>> = {
   name: 'apt_repository',
   summary: 'A one-line apt source in /etc/apt/sources.list.d, present or absent (then apt-get update)',
-  schema: aptSchema,
+  get schema() {
+    return aptSchema();
+  },
   shorthand: 'repo',
   resolve(args, ctx) {
     requirePkgMgr('apt_repository', ['apt'], ctx);
@@ -101,27 +106,29 @@ function planSources(r: Resolved<{ update_cache: boolean }>, state: StateView, c
 
 const list = z.union([oneLineValue('a value'), z.array(oneLineValue('a value')).min(1)]);
 
-const debSchema = z
-  .object({
-    name: repoFileName.describe(`The file ${DIR}/<name>.sources (and its X-Repolib-Name)`),
-    uris: list.optional().describe('Repository URIs'),
-    suites: list.optional().describe('Suites, e.g. bookworm (a flat repository: "./")'),
-    components: list.optional().describe('Components, e.g. main'),
-    types: z.union([z.enum(['deb', 'deb-src']), z.array(z.enum(['deb', 'deb-src'])).min(1)]).default('deb').describe('deb (binary packages) and/or deb-src'),
-    signed_by: absolutePath.optional().describe('Key file the repository is signed with, e.g. /etc/apt/keyrings/example.asc (must exist)'),
-    architectures: list.optional().describe('Only these architectures, e.g. amd64'),
-    enabled: z.boolean().default(true).describe('false writes Enabled: no (the source stays defined)'),
-    trusted: z.boolean().optional().describe('Trusted: yes — no signature check (local file: repositories only)'),
-    state: z
-      .enum(['present', 'absent'])
-      .default('present')
-      .describe('absent removes the .sources file. Dry run: shows the diff of the file (and the apt-get update with update_cache)'),
-    update_cache: updateCache(false),
-  })
-  .strict()
-  .refine((a) => a.state === 'absent' || (a.uris !== undefined && a.suites !== undefined), { message: 'deb822_repository needs `uris` and `suites`' });
+const debSchema = lazySchema(() =>
+  z
+    .object({
+      name: repoFileName.describe(`The file ${DIR}/<name>.sources (and its X-Repolib-Name)`),
+      uris: list.optional().describe('Repository URIs'),
+      suites: list.optional().describe('Suites, e.g. bookworm (a flat repository: "./")'),
+      components: list.optional().describe('Components, e.g. main'),
+      types: z.union([z.enum(['deb', 'deb-src']), z.array(z.enum(['deb', 'deb-src'])).min(1)]).default('deb').describe('deb (binary packages) and/or deb-src'),
+      signed_by: absolutePath.optional().describe('Key file the repository is signed with, e.g. /etc/apt/keyrings/example.asc (must exist)'),
+      architectures: list.optional().describe('Only these architectures, e.g. amd64'),
+      enabled: z.boolean().default(true).describe('false writes Enabled: no (the source stays defined)'),
+      trusted: z.boolean().optional().describe('Trusted: yes — no signature check (local file: repositories only)'),
+      state: z
+        .enum(['present', 'absent'])
+        .default('present')
+        .describe('absent removes the .sources file. Dry run: shows the diff of the file (and the apt-get update with update_cache)'),
+      update_cache: updateCache(false),
+    })
+    .strict()
+    .refine((a) => a.state === 'absent' || (a.uris !== undefined && a.suites !== undefined), { message: 'deb822_repository needs `uris` and `suites`' }),
+);
 
-type DebArgs = z.infer<typeof debSchema>;
+type DebArgs = z.infer<ReturnType<typeof debSchema>>;
 
 const words = (v: string | string[] | undefined) => (v === undefined ? undefined : (Array.isArray(v) ? v : [v]).join(' '));
 
@@ -144,7 +151,9 @@ export function deb822Stanza(a: DebArgs): string {
 export const deb822Repository: Operation<DebArgs, Resolved<DebArgs>> = {
   name: 'deb822_repository',
   summary: 'An apt source in the deb822 format: /etc/apt/sources.list.d/<name>.sources',
-  schema: debSchema,
+  get schema() {
+    return debSchema();
+  },
   resolve(args, ctx) {
     requirePkgMgr('deb822_repository', ['apt'], ctx);
     const path = `${DIR}/${args.name}.sources`;

@@ -3,24 +3,27 @@
 // a plan can fail its dry run), and reported as deferred when they read something only a real run
 // can know (the output of a command that does not run in check mode).
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import type { Operation, OpContext } from './operation.js';
 
 /** A declarative condition as load/when.ts reads it (checked there, with positions, at load time). */
 const conditionArg = z.record(z.string(), z.unknown());
 
-const assertSchema = z
-  .object({
-    that: z
-      .union([conditionArg, z.array(conditionArg).min(1)])
-      .describe('A declarative condition, or a list of them that must all hold, e.g. {out.rc: 0} or [{relays: {truthy: true}}, {port: {gt: 0}}]'),
-    fail_msg: z.string().optional().describe('The failure message when a condition does not hold'),
-    msg: z.string().optional().describe('The same as fail_msg (Ansible\'s older name)'),
-    success_msg: z.string().optional().describe('What the task reports when every condition holds'),
-    quiet: z.boolean().optional().describe('Report nothing on success'),
-  })
-  .strict();
+const assertSchema = lazySchema(() =>
+  z
+    .object({
+      that: z
+        .union([conditionArg, z.array(conditionArg).min(1)])
+        .describe('A declarative condition, or a list of them that must all hold, e.g. {out.rc: 0} or [{relays: {truthy: true}}, {port: {gt: 0}}]'),
+      fail_msg: z.string().optional().describe('The failure message when a condition does not hold'),
+      msg: z.string().optional().describe('The same as fail_msg (Ansible\'s older name)'),
+      success_msg: z.string().optional().describe('What the task reports when every condition holds'),
+      quiet: z.boolean().optional().describe('Report nothing on success'),
+    })
+    .strict(),
+);
 
-type AssertArgs = z.infer<typeof assertSchema>;
+type AssertArgs = z.infer<ReturnType<typeof assertSchema>>;
 
 interface AssertResolved {
   args: AssertArgs;
@@ -33,7 +36,9 @@ export const assertOp: Operation<AssertArgs, AssertResolved> = {
   summary:
     'Fail the host unless every condition holds. Dry run: evaluated when what it reads is known (a dry run can fail); ' +
     'deferred, naming the task, when it reads the output of a task that does not run in check mode',
-  schema: assertSchema,
+  get schema() {
+    return assertSchema();
+  },
   conditionArgs: ['that'],
   controllerOnly: true,
   resolve(args, ctx: OpContext) {
@@ -56,16 +61,20 @@ export const assertOp: Operation<AssertArgs, AssertResolved> = {
   }),
 };
 
-const failSchema = z
-  .object({ msg: z.string().optional().describe('The failure message (default: "Failed as requested from task")') })
-  .strict();
+const failSchema = lazySchema(() =>
+  z
+    .object({ msg: z.string().optional().describe('The failure message (default: "Failed as requested from task")') })
+    .strict(),
+);
 
-type FailArgs = z.infer<typeof failSchema>;
+type FailArgs = z.infer<ReturnType<typeof failSchema>>;
 
 export const failOp: Operation<FailArgs, FailArgs> = {
   name: 'fail',
   summary: 'Fail the host with a message (use with when:). Dry run: fails the dry run too, when its when: is known; deferred when it is not',
-  schema: failSchema,
+  get schema() {
+    return failSchema();
+  },
   shorthand: 'msg',
   controllerOnly: true,
   resolve: (args) => args,

@@ -1,6 +1,7 @@
 // blockinfile: a block of lines between two marker lines in a file the operation does not own (Ansible's
 // blockinfile), byte-exact like `line`: every line outside the block keeps its bytes and its ending.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { joinLines, lineText, newlineOf, splitLines, type ByteLine } from './byte-lines.js';
 import { fileAttrs } from './file-content.js';
 import { fileEditOperation } from './file-edit.js';
@@ -22,35 +23,37 @@ const pattern = z.string().refine(
   { message: 'not a valid regular expression (JavaScript syntax), nor EOF/BOF' },
 );
 
-const schema = z
-  .object({
-    path: absolutePath.describe('File on the host'),
-    block: z.string().default('').describe('The lines between the markers (a trailing newline is ignored); empty removes the block with its markers'),
-    marker: z
-      .string()
-      .default(DEFAULT_MARKER)
-      .refine((m) => !/[\r\n]/.test(m), { message: 'a marker is one line' })
-      .describe('Marker line template; {mark} becomes marker_begin / marker_end. Give one per block in the same file'),
-    marker_begin: z.string().default('BEGIN').describe('Replaces {mark} in the first marker line'),
-    marker_end: z.string().default('END').describe('Replaces {mark} in the last marker line'),
-    insertafter: pattern.optional().describe('A new block goes after the last line matching this regular expression, or at EOF (the default); no match: EOF'),
-    insertbefore: pattern.optional().describe('A new block goes before the last line matching this regular expression, or at BOF; no match: EOF'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the block and its markers'),
-    create: z.boolean().default(false).describe('Create the file if missing'),
-    ...fileAttrs,
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    if (a.insertafter !== undefined && a.insertbefore !== undefined) ctx.addIssue({ code: 'custom', message: '`insertafter` and `insertbefore` exclude each other' });
-    if (a.marker_begin === a.marker_end || !a.marker.includes('{mark}')) {
-      ctx.addIssue({ code: 'custom', path: ['marker'], message: 'the begin and end markers must differ (put {mark} in `marker`, and different marker_begin / marker_end): otherwise the block is never found again and added on every run' });
-    }
-  })
-  .describe(
-    'Dry run: reads the file and shows the exact diff of the block inserted, replaced or removed; later tasks see the edited file. A missing file (without create) makes the task depend on an earlier change that may create it, else fail.',
-  );
+const schema = lazySchema(() =>
+  z
+    .object({
+      path: absolutePath.describe('File on the host'),
+      block: z.string().default('').describe('The lines between the markers (a trailing newline is ignored); empty removes the block with its markers'),
+      marker: z
+        .string()
+        .default(DEFAULT_MARKER)
+        .refine((m) => !/[\r\n]/.test(m), { message: 'a marker is one line' })
+        .describe('Marker line template; {mark} becomes marker_begin / marker_end. Give one per block in the same file'),
+      marker_begin: z.string().default('BEGIN').describe('Replaces {mark} in the first marker line'),
+      marker_end: z.string().default('END').describe('Replaces {mark} in the last marker line'),
+      insertafter: pattern.optional().describe('A new block goes after the last line matching this regular expression, or at EOF (the default); no match: EOF'),
+      insertbefore: pattern.optional().describe('A new block goes before the last line matching this regular expression, or at BOF; no match: EOF'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the block and its markers'),
+      create: z.boolean().default(false).describe('Create the file if missing'),
+      ...fileAttrs,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      if (a.insertafter !== undefined && a.insertbefore !== undefined) ctx.addIssue({ code: 'custom', message: '`insertafter` and `insertbefore` exclude each other' });
+      if (a.marker_begin === a.marker_end || !a.marker.includes('{mark}')) {
+        ctx.addIssue({ code: 'custom', path: ['marker'], message: 'the begin and end markers must differ (put {mark} in `marker`, and different marker_begin / marker_end): otherwise the block is never found again and added on every run' });
+      }
+    })
+    .describe(
+      'Dry run: reads the file and shows the exact diff of the block inserted, replaced or removed; later tasks see the edited file. A missing file (without create) makes the task depend on an earlier change that may create it, else fail.',
+    ),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 /** Where a new block goes: index of the line it is inserted before. */
 function insertAt(lines: ByteLine[], a: Pick<Args, 'insertafter' | 'insertbefore'>): number {
@@ -97,7 +100,9 @@ export function editBlock(content: Buffer | string, a: Partial<Args>): Buffer | 
 export const blockinfile = fileEditOperation({
   name: 'blockinfile',
   summary: 'A block of lines between marker lines present or absent in a file, the rest kept as is',
-  schema,
+  get schema() {
+    return schema();
+  },
   edit: (content, a) => editBlock(content, a),
   missingHint: 'set create: true to create it',
 });

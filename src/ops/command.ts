@@ -2,6 +2,7 @@
 // `onlyif` run a read-only check command; the guards are read with the rest of the state, so a
 // command whose guard says "done" costs no extra round trip.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import { commandStatusQuery } from '../state/command-status.js';
 import { fileQuery } from '../state/file-state.js';
@@ -9,19 +10,21 @@ import type { StateQuery } from '../state/query.js';
 import type { Operation } from './operation.js';
 import { absolutePath, commandString } from './path-schema.js';
 
-const schema = z
-  .object({
-    cmd: commandString.describe('Shell command (POSIX sh) to run'),
-    creates: absolutePath.optional().describe('Skip when this path exists'),
-    removes: absolutePath.optional().describe('Skip when this path does not exist'),
-    unless: commandString.optional().describe('Skip when this read-only check command exits 0'),
-    onlyif: commandString.optional().describe('Run only when this read-only check command exits 0'),
-    chdir: absolutePath.optional().describe('Directory to run in'),
-    env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('Environment variables'),
-  })
-  .strict();
+const schema = lazySchema(() =>
+  z
+    .object({
+      cmd: commandString.describe('Shell command (POSIX sh) to run'),
+      creates: absolutePath.optional().describe('Skip when this path exists'),
+      removes: absolutePath.optional().describe('Skip when this path does not exist'),
+      unless: commandString.optional().describe('Skip when this read-only check command exits 0'),
+      onlyif: commandString.optional().describe('Run only when this read-only check command exits 0'),
+      chdir: absolutePath.optional().describe('Directory to run in'),
+      env: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional().describe('Environment variables'),
+    })
+    .strict(),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 interface Resolved {
   args: Args;
@@ -44,7 +47,9 @@ function fullCommand(a: Args): string {
 export const command: Operation<Args, Resolved> = {
   name: 'command',
   summary: 'Run a shell command, made idempotent with creates/removes/unless/onlyif',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'cmd',
   envArg: 'env',
   resolve(args) {

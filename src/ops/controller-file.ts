@@ -3,6 +3,7 @@
 import { fileRegisterFields } from './register-fields.js';
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { fileQuery } from '../state/file-state.js';
 import { fileAttrs, planFileContent, sha256 } from './file-content.js';
 import type { Operation, OpContext, StreamedSource } from './operation.js';
@@ -26,10 +27,13 @@ export function controllerFileOperation(spec: {
   /** The bytes, or a large file to stream (its hash computed already; its content never read whole). */
   content: (args: Args, ctx: OpContext) => Buffer | StreamedSource;
 }): Operation<Args, Resolved> {
+  const schema = lazySchema(() => schemaFor(spec.srcDescription));
   return {
     name: spec.name,
     summary: spec.summary,
-    schema: schemaFor(spec.srcDescription),
+    get schema() {
+      return schema();
+    },
     resolve(args, ctx) {
       const content = spec.content(args, ctx);
       // A streamed file is never shown as a diff: its host content is not read, only its hash (as for every file).

@@ -4,6 +4,7 @@
 // name finds it, and the change rewrites its marker — a role ported from Ansible takes over its jobs
 // instead of adding them a second time.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { crontabQuery, crontabWrite, type Crontab } from '../backends/cron.js';
 import { fileQuery } from '../state/file-state.js';
 import type { FileDiff, Operation, OpContext, PlanResult } from './operation.js';
@@ -25,43 +26,45 @@ const field = (what: string, example: string) =>
 
 const SPECIAL = ['reboot', 'yearly', 'annually', 'monthly', 'weekly', 'daily', 'hourly'] as const;
 
-const schema = z
-  .object({
-    name: oneLine('a cron entry name').describe('Entry name: the marker `#fleetplan: <name>` finds it again (an `#Ansible: <name>` entry is adopted)'),
-    job: oneLine('a cron job').optional().describe('The command (required when state is present)'),
-    minute: field('minute', '0-59, */5'),
-    hour: field('hour', '0-23'),
-    day: field('day of month', '1-31'),
-    month: field('month', '1-12'),
-    weekday: field('day of week', '0-6'),
-    special_time: z.enum(SPECIAL).optional().describe('@reboot, @daily, …: instead of the five time fields'),
-    user: accountName.default('root').describe("Whose crontab (crontab -u); with cron_file, the user the job runs as"),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the entry (and a cron_file left without entries)'),
-    disabled: z.boolean().default(false).describe('Keep the entry, commented out'),
-    env: z
-      .boolean()
-      .default(false)
-      .describe('The entry is a variable of the table (`name=job`, e.g. MAILTO), kept at its top, without a marker (as Ansible)'),
-    cron_file: z
-      .string()
-      .regex(/^(\/etc\/cron\.d\/)?[A-Za-z0-9_-]+$/, 'a file name under /etc/cron.d of letters, digits, _ and - (cron ignores names with a dot)')
-      .optional()
-      .describe(
-        'Write the entry to this file under /etc/cron.d (with its user field) instead of the user\'s crontab. Dry run: shows the file diff (or the crontab diff without cron_file); nothing is written',
-      ),
-  })
-  .strict()
-  .refine((a) => a.state === 'absent' || a.job !== undefined, { message: 'cron needs `job` when state is present', path: ['job'] })
-  .refine((a) => !a.env || (/^[A-Za-z_][A-Za-z0-9_]*$/.test(a.name) && !a.special_time && !a.disabled && timeFields(a).every((f) => f === '*')), {
-    message: 'with env, `name` is a variable name ([A-Za-z_][A-Za-z0-9_]*) and no time field, special_time or disabled applies',
-    path: ['env'],
-  })
-  .refine((a) => !a.special_time || timeFields(a).every((f) => f === '*'), {
-    message: '`special_time` excludes minute, hour, day, month and weekday',
-    path: ['special_time'],
-  });
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: oneLine('a cron entry name').describe('Entry name: the marker `#fleetplan: <name>` finds it again (an `#Ansible: <name>` entry is adopted)'),
+      job: oneLine('a cron job').optional().describe('The command (required when state is present)'),
+      minute: field('minute', '0-59, */5'),
+      hour: field('hour', '0-23'),
+      day: field('day of month', '1-31'),
+      month: field('month', '1-12'),
+      weekday: field('day of week', '0-6'),
+      special_time: z.enum(SPECIAL).optional().describe('@reboot, @daily, …: instead of the five time fields'),
+      user: accountName.default('root').describe("Whose crontab (crontab -u); with cron_file, the user the job runs as"),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the entry (and a cron_file left without entries)'),
+      disabled: z.boolean().default(false).describe('Keep the entry, commented out'),
+      env: z
+        .boolean()
+        .default(false)
+        .describe('The entry is a variable of the table (`name=job`, e.g. MAILTO), kept at its top, without a marker (as Ansible)'),
+      cron_file: z
+        .string()
+        .regex(/^(\/etc\/cron\.d\/)?[A-Za-z0-9_-]+$/, 'a file name under /etc/cron.d of letters, digits, _ and - (cron ignores names with a dot)')
+        .optional()
+        .describe(
+          'Write the entry to this file under /etc/cron.d (with its user field) instead of the user\'s crontab. Dry run: shows the file diff (or the crontab diff without cron_file); nothing is written',
+        ),
+    })
+    .strict()
+    .refine((a) => a.state === 'absent' || a.job !== undefined, { message: 'cron needs `job` when state is present', path: ['job'] })
+    .refine((a) => !a.env || (/^[A-Za-z_][A-Za-z0-9_]*$/.test(a.name) && !a.special_time && !a.disabled && timeFields(a).every((f) => f === '*')), {
+      message: 'with env, `name` is a variable name ([A-Za-z_][A-Za-z0-9_]*) and no time field, special_time or disabled applies',
+      path: ['env'],
+    })
+    .refine((a) => !a.special_time || timeFields(a).every((f) => f === '*'), {
+      message: '`special_time` excludes minute, hour, day, month and weekday',
+      path: ['special_time'],
+    }),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 type Times = Record<'minute' | 'hour' | 'day' | 'month' | 'weekday', string | number>;
 
@@ -136,7 +139,9 @@ function planCrontab(r: Resolved, cur: Crontab, ctx: OpContext): PlanResult {
 export const cron: Operation<Args, Resolved> = {
   name: 'cron',
   summary: "A named job in a user's crontab or in /etc/cron.d, present, absent or disabled",
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve(args) {
     const entry = args.state === 'absent' ? null : jobLine(args);
     if (!args.cron_file) return { args, entry, crontab: crontabQuery(args.user) };

@@ -6,6 +6,7 @@
 // a builtin, so it is in no process's argv) and is registered as a secret, so no report shows it.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import type { StateQuery } from '../state/query.js';
 import type { ResourceId } from '../state/resource.js';
@@ -14,28 +15,30 @@ import type { Operation } from './operation.js';
 
 const VTYPES = ['boolean', 'select', 'multiselect', 'string', 'password', 'note', 'text', 'title', 'error'] as const;
 
-const schema = z
-  .object({
-    name: packageName.describe('The package owning the question (debconf-set-selections\' first field), e.g. postfix'),
-    question: z
-      .string()
-      .regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*\/[A-Za-z0-9+._/-]+$/, 'a debconf question name such as postfix/main_mailer_type')
-      .describe('Question, e.g. postfix/main_mailer_type'),
-    vtype: z.enum(VTYPES).describe('Type of the value; a password is compared by hash and never shown'),
-    value: z
-      .union([z.string(), z.number(), z.boolean()])
-      .refine((v) => typeof v !== 'string' || !/[\n\r\0]/.test(v), { message: 'a debconf value is one line' })
-      .describe('Wanted answer (booleans as true/false; multiselect as "a, b")'),
-    unseen: z
-      .boolean()
-      .default(false)
-      .describe(
-        'Leave the question marked unseen (debconf-set-selections -u), so a later interactive configure still asks. Dry run: reports "question: old → new" (a password as "(password changed)"); nothing is set',
-      ),
-  })
-  .strict();
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: packageName.describe('The package owning the question (debconf-set-selections\' first field), e.g. postfix'),
+      question: z
+        .string()
+        .regex(/^[A-Za-z0-9][A-Za-z0-9+._-]*\/[A-Za-z0-9+._/-]+$/, 'a debconf question name such as postfix/main_mailer_type')
+        .describe('Question, e.g. postfix/main_mailer_type'),
+      vtype: z.enum(VTYPES).describe('Type of the value; a password is compared by hash and never shown'),
+      value: z
+        .union([z.string(), z.number(), z.boolean()])
+        .refine((v) => typeof v !== 'string' || !/[\n\r\0]/.test(v), { message: 'a debconf value is one line' })
+        .describe('Wanted answer (booleans as true/false; multiselect as "a, b")'),
+      unseen: z
+        .boolean()
+        .default(false)
+        .describe(
+          'Leave the question marked unseen (debconf-set-selections -u), so a later interactive configure still asks. Dry run: reports "question: old → new" (a password as "(password changed)"); nothing is set',
+        ),
+    })
+    .strict(),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 interface Answer {
   /** debconf knows the question. */
@@ -88,7 +91,9 @@ const sha = (s: string) => createHash('sha256').update(s).digest('hex');
 export const debconf: Operation<Args, Resolved> = {
   name: 'debconf',
   summary: "An answer in Debian's debconf database (debconf-set-selections), passwords compared by hash",
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve(args, ctx) {
     if (ctx.facts.os_family !== 'Debian') {
       throw new Error(`debconf exists only on Debian and its derivatives; ${ctx.host} is ${ctx.facts.distribution} ${ctx.facts.distribution_version} (os_family ${ctx.facts.os_family}) — guard the task with when: {facts.os_family: Debian}`);

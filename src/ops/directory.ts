@@ -3,28 +3,33 @@ import { fileRegisterFields } from './register-fields.js';
 import { absolutePath } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { fileQuery, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, followArg, modeSchema } from './file-content.js';
 import { checkPath, mkdirScript, planRemoval } from './safe-path.js';
 import type { Operation } from './operation.js';
 
-const schema = z
-  .object({
-    path: absolutePath.describe('Absolute path on the host'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the directory and everything in it'),
-    owner: ownerName.optional().describe('Owner user name'),
-    group: ownerName.optional().describe('Owner group name'),
-    mode: modeSchema.optional(),
-    ...followArg,
-  })
-  .strict();
+const schema = lazySchema(() =>
+  z
+    .object({
+      path: absolutePath.describe('Absolute path on the host'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the directory and everything in it'),
+      owner: ownerName.optional().describe('Owner user name'),
+      group: ownerName.optional().describe('Owner group name'),
+      mode: modeSchema.optional(),
+      ...followArg,
+    })
+    .strict(),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 export const directory: Operation<Args, { args: Args; query: ReturnType<typeof fileQuery> }> = {
   name: 'directory',
   summary: 'A directory with owner, group and mode (parents created), or absent',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'path',
   resolve: (args) => ({ args, query: fileQuery(args.path, { follow: args.follow }) }),
   queries: (r) => [r.query],

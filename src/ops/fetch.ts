@@ -6,6 +6,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
 import { readControllerFile, writeControllerFile } from './controller-write.js';
@@ -17,24 +18,26 @@ import { checkPath } from './safe-path.js';
 /** The largest file fetched: it travels as hex in the change's output. */
 export const FETCH_MAX = 64 * 1024 * 1024;
 
-const schema = z
-  .object({
-    src: absolutePath.describe('File on the host (a regular file; a symbolic link there is refused)'),
-    dest: z
-      .string()
-      .min(1)
-      .refine((p) => !p.includes('\0'), { message: 'a path must not contain a NUL byte' })
-      .describe("Directory on the controller (relative: to fleetplan's working directory); the file goes to <dest>/<host>/<src>, or with flat to dest itself (dest ending in / : dest/<basename of src>). Written with mode 0600"),
-    flat: z.boolean().default(false).describe('dest is the file itself, without the host name and src path appended'),
-    fail_on_missing: z.boolean().default(true).describe('A missing src fails the task (false: nothing fetched, ok)'),
-    validate_checksum: z.boolean().default(true).describe('Check the SHA-256 of what arrived against the file on the host after the transfer'),
-  })
-  .strict()
-  .describe(
-    'Dry run: reads the host file and the controller copy and shows the diff of the controller copy (nothing is written on the controller); no change when the copy matches.',
-  );
+const schema = lazySchema(() =>
+  z
+    .object({
+      src: absolutePath.describe('File on the host (a regular file; a symbolic link there is refused)'),
+      dest: z
+        .string()
+        .min(1)
+        .refine((p) => !p.includes('\0'), { message: 'a path must not contain a NUL byte' })
+        .describe("Directory on the controller (relative: to fleetplan's working directory); the file goes to <dest>/<host>/<src>, or with flat to dest itself (dest ending in / : dest/<basename of src>). Written with mode 0600"),
+      flat: z.boolean().default(false).describe('dest is the file itself, without the host name and src path appended'),
+      fail_on_missing: z.boolean().default(true).describe('A missing src fails the task (false: nothing fetched, ok)'),
+      validate_checksum: z.boolean().default(true).describe('Check the SHA-256 of what arrived against the file on the host after the transfer'),
+    })
+    .strict()
+    .describe(
+      'Dry run: reads the host file and the controller copy and shows the diff of the controller copy (nothing is written on the controller); no change when the copy matches.',
+    ),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 type Resolved = { args: Args; root: string; rel: string[]; local?: Buffer; query: ReturnType<typeof fileQuery> };
 
 /** Where the copy goes: the directory the operator named, then the names fleetplan adds below it. */
@@ -74,7 +77,9 @@ export function parseFetched(stdout: string, validate: boolean): Buffer | string
 export const fetch: Operation<Args, Resolved> = {
   name: 'fetch',
   summary: 'A host file copied to the controller (<dest>/<host>/<path>), only when the controller copy differs',
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve(args, ctx) {
     const { root, rel } = destOf(args, ctx.host);
     const local = readControllerFile(path.join(root, ...rel));

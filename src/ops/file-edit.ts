@@ -23,7 +23,10 @@ export function fileEditOperation<A extends EditArgs>(spec: {
   return {
     name: spec.name,
     summary: spec.summary,
-    schema: spec.schema,
+    // A getter, so the spec's lazily built schema (lazy-schema.ts) is built on first use, not here.
+    get schema() {
+      return spec.schema;
+    },
     resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true, follow: args.follow }) }),
     queries: (r) => [r.query],
     plan({ args: a, query }, state, ctx) {

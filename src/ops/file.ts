@@ -2,42 +2,47 @@
 import { fileRegisterFields } from './register-fields.js';
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { fileQuery } from '../state/file-state.js';
 import { attrChanges, attrCommand, fileAttrs, planFileContent, sha256 } from './file-content.js';
 import type { Operation } from './operation.js';
 import { checkPath, planRemoval } from './safe-path.js';
 import { link, type LinkResolved } from './link.js';
 
-const schema = z
-  .object({
-    path: absolutePath.describe('Absolute path on the host'),
-    content: z.string().optional().describe('Exact content of the file (templated like any argument)'),
-    state: z
-      .enum(['present', 'absent', 'link', 'hard'])
-      .default('present')
-      .describe("absent removes the file; link / hard make `path` a symbolic / hard link to `src` (Ansible's file state=link; the same as the link operation)"),
-    src: z.string().optional().describe('With state link or hard: what the link points to (see the link operation)'),
-    force: z.boolean().optional().describe('With state link or hard: replace a file at path (see the link operation)'),
-    ...fileAttrs,
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    const linking = a.state === 'link' || a.state === 'hard';
-    if (linking && a.src === undefined) ctx.addIssue({ code: 'custom', path: ['src'], message: `state ${a.state} needs \`src\`` });
-    if (!linking && (a.src !== undefined || a.force !== undefined)) ctx.addIssue({ code: 'custom', path: [a.src !== undefined ? 'src' : 'force'], message: '`src` and `force` go with state link or hard' });
-    if (a.state === 'hard' && a.src !== undefined && !a.src.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a hard link needs an absolute src' });
-    if (a.state === 'hard' && (a.owner || a.group)) ctx.addIssue({ code: 'custom', path: [a.owner ? 'owner' : 'group'], message: "a hard link has src's owner and group; set them on src" });
-    if (a.src?.includes('\0')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a path must not contain a NUL byte' });
-    if (linking && (a.content !== undefined || a.mode !== undefined)) ctx.addIssue({ code: 'custom', path: [a.content !== undefined ? 'content' : 'mode'], message: `state ${a.state} makes a link: no content or mode` });
-  });
+const schema = lazySchema(() =>
+  z
+    .object({
+      path: absolutePath.describe('Absolute path on the host'),
+      content: z.string().optional().describe('Exact content of the file (templated like any argument)'),
+      state: z
+        .enum(['present', 'absent', 'link', 'hard'])
+        .default('present')
+        .describe("absent removes the file; link / hard make `path` a symbolic / hard link to `src` (Ansible's file state=link; the same as the link operation)"),
+      src: z.string().optional().describe('With state link or hard: what the link points to (see the link operation)'),
+      force: z.boolean().optional().describe('With state link or hard: replace a file at path (see the link operation)'),
+      ...fileAttrs,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      const linking = a.state === 'link' || a.state === 'hard';
+      if (linking && a.src === undefined) ctx.addIssue({ code: 'custom', path: ['src'], message: `state ${a.state} needs \`src\`` });
+      if (!linking && (a.src !== undefined || a.force !== undefined)) ctx.addIssue({ code: 'custom', path: [a.src !== undefined ? 'src' : 'force'], message: '`src` and `force` go with state link or hard' });
+      if (a.state === 'hard' && a.src !== undefined && !a.src.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a hard link needs an absolute src' });
+      if (a.state === 'hard' && (a.owner || a.group)) ctx.addIssue({ code: 'custom', path: [a.owner ? 'owner' : 'group'], message: "a hard link has src's owner and group; set them on src" });
+      if (a.src?.includes('\0')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a path must not contain a NUL byte' });
+      if (linking && (a.content !== undefined || a.mode !== undefined)) ctx.addIssue({ code: 'custom', path: [a.content !== undefined ? 'content' : 'mode'], message: `state ${a.state} makes a link: no content or mode` });
+    }),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 type Resolved = { args: Args; content?: Buffer; query: ReturnType<typeof fileQuery>; link?: LinkResolved };
 
 export const file: Operation<Args, Resolved> = {
   name: 'file',
   summary: 'A file with the given content and attributes, or without content just its attributes, or absent',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'path',
   resolve(args, ctx) {
     // Ansible's `file: {state: link}`: the link operation does it, with the same arguments.

@@ -5,6 +5,7 @@
 // With a checksum (or without force) a dest that is already right is never downloaded again.
 import { execFileSync } from 'node:child_process';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { fileQuery, normalizeMode, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, fileAttrs, planFileContent, sha256 } from './file-content.js';
 import type { Operation, PlanResult } from './operation.js';
@@ -14,28 +15,30 @@ import { checkPath } from './safe-path.js';
 /** The largest download: its bytes travel in the change script (binary content as octal escapes). */
 export const DOWNLOAD_MAX = 8 * 1024 * 1024;
 
-const schema = z
-  .object({
-    url: z
-      .string()
-      .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'only http:// and https:// URLs are downloaded (an absolute URL)' })
-      .describe('http:// or https:// URL, downloaded by the controller'),
-    dest: absolutePath.describe('File on the host (a file path, not a directory)'),
-    checksum: z
-      .string()
-      .regex(/^sha256:[0-9a-fA-F]{64}$/, 'checksum is "sha256:<64 hex digits>" (fleetplan verifies SHA-256 only)')
-      .optional()
-      .describe('"sha256:<hex>": the download must have it (else the task fails and nothing reaches the host); a dest that has it is not downloaded again'),
-    force: z.boolean().default(false).describe('Without a checksum, download again even if dest exists (and replace it when the content differs)'),
-    timeout: z.number().int().min(1).max(3600).default(10).describe('Seconds the download may take'),
-    ...fileAttrs,
-  })
-  .strict()
-  .describe(
-    'Dry run: downloads on the controller (nothing reaches the host) when the file is missing, has another checksum, or force is set, verifies the checksum and shows the exact diff; later tasks see the new file. No download when dest has the checksum, or exists and neither checksum nor force is given.',
-  );
+const schema = lazySchema(() =>
+  z
+    .object({
+      url: z
+        .string()
+        .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'only http:// and https:// URLs are downloaded (an absolute URL)' })
+        .describe('http:// or https:// URL, downloaded by the controller'),
+      dest: absolutePath.describe('File on the host (a file path, not a directory)'),
+      checksum: z
+        .string()
+        .regex(/^sha256:[0-9a-fA-F]{64}$/, 'checksum is "sha256:<64 hex digits>" (fleetplan verifies SHA-256 only)')
+        .optional()
+        .describe('"sha256:<hex>": the download must have it (else the task fails and nothing reaches the host); a dest that has it is not downloaded again'),
+      force: z.boolean().default(false).describe('Without a checksum, download again even if dest exists (and replace it when the content differs)'),
+      timeout: z.number().int().min(1).max(3600).default(10).describe('Seconds the download may take'),
+      ...fileAttrs,
+    })
+    .strict()
+    .describe(
+      'Dry run: downloads on the controller (nothing reaches the host) when the file is missing, has another checksum, or force is set, verifies the checksum and shows the exact diff; later tasks see the new file. No download when dest has the checksum, or exists and neither checksum nor force is given.',
+    ),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 type Resolved = { args: Args; query: ReturnType<typeof fileQuery>; body?: Buffer };
 
 /** The URL without its user:password, for messages. */
@@ -86,7 +89,9 @@ function keep(a: Args, st: FileState, why: string): PlanResult {
 export const getUrl: Operation<Args, Resolved> = {
   name: 'get_url',
   summary: 'A file downloaded by the controller from an http(s) URL (checksum verified) and written to the host',
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve(args) {
     const want = args.checksum?.slice('sha256:'.length).toLowerCase();
     // The current content only when it may be replaced (for the diff): with a checksum, only when it differs.

@@ -1,25 +1,30 @@
 // group: a group present or absent.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { requireSupport } from '../backends/backends.js';
 import { groupQuery, groupResource } from '../state/account-state.js';
 import type { Operation } from './operation.js';
 import { accountName } from './name-schema.js';
 
-const schema = z
-  .object({
-    name: accountName.describe('Group name'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the group'),
-    system: z.boolean().default(false).describe('Create as a system group'),
-    gid: z.number().int().nonnegative().optional().describe('Group id when creating'),
-  })
-  .strict();
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: accountName.describe('Group name'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the group'),
+      system: z.boolean().default(false).describe('Create as a system group'),
+      gid: z.number().int().nonnegative().optional().describe('Group id when creating'),
+    })
+    .strict(),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 export const group: Operation<Args, { args: Args; query: ReturnType<typeof groupQuery> }> = {
   name: 'group',
   summary: 'A group present or absent',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'name',
   resolve: (args) => ({ args, query: groupQuery(args.name) }),
   queries: (r) => [r.query],

@@ -5,34 +5,37 @@ import { joinLines, lineText, newlineOf, splitLines, type ByteLine } from './byt
 import { fileAttrs } from './file-content.js';
 import { fileEditOperation } from './file-edit.js';
 import { absolutePath } from './path-schema.js';
+import { lazySchema } from './lazy-schema.js';
 
-const schema = z
-  .object({
-    path: absolutePath.describe('INI file on the host'),
-    section: z.string().nullable().optional().describe('Section name without brackets; omitted or null: the options before the first section'),
-    option: z.string().min(1).optional().describe("Option name; set in place where it first occurs in the section, other occurrences removed (Ansible's exclusive); omitted with state absent: the whole section is removed"),
-    value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Option value (booleans are written true/false)'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the option (or, without option, the section)'),
-    no_extra_spaces: z.boolean().default(false).describe('Write `option=value` instead of `option = value`'),
-    create: z.boolean().default(true).describe("Create the file if missing (Ansible's default: true)"),
-    ...fileAttrs,
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    if (a.state === 'present' && (a.option === undefined || a.value === undefined)) {
-      ctx.addIssue({ code: 'custom', message: 'state present needs `option` and `value`' });
-    }
-    for (const [name, v] of [['section', a.section], ['option', a.option], ['value', a.value]] as const) {
-      if (typeof v === 'string' && /[\r\n]/.test(v)) ctx.addIssue({ code: 'custom', path: [name], message: `\`${name}\` holds a line break: it would be written as several lines and added again on every run` });
-    }
-    if (typeof a.section === 'string' && a.section.includes(']')) ctx.addIssue({ code: 'custom', path: ['section'], message: 'a section name cannot contain ]' });
-    if (a.option !== undefined && /[=:]/.test(a.option)) ctx.addIssue({ code: 'custom', path: ['option'], message: 'an option name cannot contain = or :' });
-  })
-  .describe(
-    'Dry run: reads the file and shows the exact diff of the option or section set or removed; later tasks see the edited file. A missing file is created (create: true, the default) — shown as a new file.',
-  );
+const schema = lazySchema(() =>
+  z
+    .object({
+      path: absolutePath.describe('INI file on the host'),
+      section: z.string().nullable().optional().describe('Section name without brackets; omitted or null: the options before the first section'),
+      option: z.string().min(1).optional().describe("Option name; set in place where it first occurs in the section, other occurrences removed (Ansible's exclusive); omitted with state absent: the whole section is removed"),
+      value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Option value (booleans are written true/false)'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the option (or, without option, the section)'),
+      no_extra_spaces: z.boolean().default(false).describe('Write `option=value` instead of `option = value`'),
+      create: z.boolean().default(true).describe("Create the file if missing (Ansible's default: true)"),
+      ...fileAttrs,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      if (a.state === 'present' && (a.option === undefined || a.value === undefined)) {
+        ctx.addIssue({ code: 'custom', message: 'state present needs `option` and `value`' });
+      }
+      for (const [name, v] of [['section', a.section], ['option', a.option], ['value', a.value]] as const) {
+        if (typeof v === 'string' && /[\r\n]/.test(v)) ctx.addIssue({ code: 'custom', path: [name], message: `\`${name}\` holds a line break: it would be written as several lines and added again on every run` });
+      }
+      if (typeof a.section === 'string' && a.section.includes(']')) ctx.addIssue({ code: 'custom', path: ['section'], message: 'a section name cannot contain ]' });
+      if (a.option !== undefined && /[=:]/.test(a.option)) ctx.addIssue({ code: 'custom', path: ['option'], message: 'an option name cannot contain = or :' });
+    })
+    .describe(
+      'Dry run: reads the file and shows the exact diff of the option or section set or removed; later tasks see the edited file. A missing file is created (create: true, the default) — shown as a new file.',
+    ),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 const escapeRe = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 const HEADER = /^\s*\[([^\]]*)\]/;
@@ -81,6 +84,8 @@ export function editIni(content: Buffer | string, a: Partial<Args>): Buffer | st
 export const iniFile = fileEditOperation({
   name: 'ini_file',
   summary: 'One option of an INI file section present or absent (or a section absent), comments and the rest kept as is',
-  schema,
+  get schema() {
+    return schema();
+  },
   edit: (content, a) => editIni(content, a),
 });

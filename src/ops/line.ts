@@ -2,42 +2,45 @@
 // own, e.g. one main.cf parameter, keeping the rest of the distribution's file as it is.
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { isTemplated } from '../core/templated.js';
 import { hasLineBreak, joinLines, lineText, newLines, newlineOf, onlyContinuations, sameLine, splitLines, type ByteLine } from './byte-lines.js';
 import { fileAttrs } from './file-content.js';
 import { fileEditOperation } from './file-edit.js';
 
-const schema = z
-  .object({
-    path: absolutePath.describe('File on the host'),
-    line: z.string().optional().describe('The whole line wanted, one line (with continuation and regexp, also its indented continuation lines); with regexp, which must match it too, it replaces the last matching line'),
-    regexp: z.string().optional().describe('Regular expression selecting the line to replace or remove'),
-    key: z.string().optional().describe('Setting name: manages the line `key<separator>value`'),
-    value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Setting value (with key)'),
-    separator: z.string().default(' = ').describe('Between key and value (with key); matching ignores spaces around it'),
-    continuation: z
-      .boolean()
-      .default(false)
-      .describe('Indented lines after a setting belong to it (Postfix main.cf); they are replaced with it'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes every matching line (by key, regexp, or equal to line)'),
-    insert_after: z.string().optional().describe('Regular expression: a new line goes after the last match (default: end of file)'),
-    create: z.boolean().default(false).describe('Create the file if missing'),
-    ...fileAttrs,
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    if (a.key === undefined && a.line === undefined && a.regexp === undefined) {
-      ctx.addIssue({ code: 'custom', message: 'line needs `line`, `regexp` or `key`' });
-    }
-    if (a.key !== undefined && a.line !== undefined) ctx.addIssue({ code: 'custom', message: '`key` and `line` exclude each other' });
-    if (a.key !== undefined && a.value === undefined && a.state === 'present') {
-      ctx.addIssue({ code: 'custom', message: '`key` needs `value` when state is present' });
-    }
-    if (a.line === undefined && a.key === undefined && a.state === 'present') {
-      ctx.addIssue({ code: 'custom', message: '`regexp` alone can only remove lines (state: absent); give `line`' });
-    }
-    for (const issue of lineTraps(a)) ctx.addIssue({ code: 'custom', ...issue });
-  });
+const schema = lazySchema(() =>
+  z
+    .object({
+      path: absolutePath.describe('File on the host'),
+      line: z.string().optional().describe('The whole line wanted, one line (with continuation and regexp, also its indented continuation lines); with regexp, which must match it too, it replaces the last matching line'),
+      regexp: z.string().optional().describe('Regular expression selecting the line to replace or remove'),
+      key: z.string().optional().describe('Setting name: manages the line `key<separator>value`'),
+      value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Setting value (with key)'),
+      separator: z.string().default(' = ').describe('Between key and value (with key); matching ignores spaces around it'),
+      continuation: z
+        .boolean()
+        .default(false)
+        .describe('Indented lines after a setting belong to it (Postfix main.cf); they are replaced with it'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes every matching line (by key, regexp, or equal to line)'),
+      insert_after: z.string().optional().describe('Regular expression: a new line goes after the last match (default: end of file)'),
+      create: z.boolean().default(false).describe('Create the file if missing'),
+      ...fileAttrs,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      if (a.key === undefined && a.line === undefined && a.regexp === undefined) {
+        ctx.addIssue({ code: 'custom', message: 'line needs `line`, `regexp` or `key`' });
+      }
+      if (a.key !== undefined && a.line !== undefined) ctx.addIssue({ code: 'custom', message: '`key` and `line` exclude each other' });
+      if (a.key !== undefined && a.value === undefined && a.state === 'present') {
+        ctx.addIssue({ code: 'custom', message: '`key` needs `value` when state is present' });
+      }
+      if (a.line === undefined && a.key === undefined && a.state === 'present') {
+        ctx.addIssue({ code: 'custom', message: '`regexp` alone can only remove lines (state: absent); give `line`' });
+      }
+      for (const issue of lineTraps(a)) ctx.addIssue({ code: 'custom', ...issue });
+    }),
+);
 
 /** A pattern that does not compile, as a problem at its argument (null: it compiles). */
 function badPattern(name: 'regexp' | 'insert_after', source: string | undefined) {
@@ -88,7 +91,7 @@ export function lineTraps(a: {
   return issues;
 }
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 function escapeRe(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -159,7 +162,9 @@ function editByteLines(lines: ByteLine[], a: Args): ByteLine[] {
 export const line = fileEditOperation<Args>({
   name: 'line',
   summary: 'One line or `key = value` setting present or absent in a file, the rest kept as is',
-  schema,
+  get schema() {
+    return schema();
+  },
   edit: (content, a) => editLines(content, a),
   missingHint: 'set create: true to create it',
   what: 'edit by line',

@@ -4,6 +4,7 @@
 // followed; a host user's link among dest's parents is refused; a file at dest is replaced only with force.
 import { posix } from 'node:path';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
 import type { StateView } from '../state/query.js';
@@ -13,30 +14,32 @@ import { Unresolved, type Change, type Operation, type PlanResult } from './oper
 import { absolutePath } from './path-schema.js';
 import { checkPath, dirnameOf, enterScript, placeOf } from './safe-path.js';
 
-const schema = z
-  .object({
-    src: z
-      .string()
-      .min(1)
-      .refine((p) => !p.includes('\0') && Buffer.byteLength(p) <= 4096, { message: 'a path must not contain a NUL byte and is at most 4096 bytes' })
-      .describe('What the link points to: for a symbolic link, written into the link as given (relative to the link\'s directory unless absolute); for a hard link, an absolute path to an existing file'),
-    dest: absolutePath.describe('Path of the link on the host'),
-    state: z.enum(['link', 'hard']).default('link').describe('link: a symbolic link; hard: a hard link to the file src'),
-    force: z.boolean().default(false).describe('Replace a file (not a directory) at dest, and make a symbolic link to a src that does not exist (yet)'),
-    owner: ownerName.optional().describe('Owner of the symbolic link itself (chown -h)'),
-    group: ownerName.optional().describe('Group of the symbolic link itself (chown -h)'),
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    if (a.state === 'hard' && !a.src.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a hard link needs an absolute src' });
-    // A hard link is another name of src's inode: its owner is src's, which a file task manages.
-    if (a.state === 'hard' && (a.owner || a.group)) ctx.addIssue({ code: 'custom', path: [a.owner ? 'owner' : 'group'], message: "a hard link has src's owner and group; set them on src" });
-  })
-  .describe(
-    "Dry run: reads dest and src and shows the link created or replaced (dest's old target, or that a file there would be replaced with force); later tasks see the link. A src an earlier change may create makes the task depend on it.",
-  );
+const schema = lazySchema(() =>
+  z
+    .object({
+      src: z
+        .string()
+        .min(1)
+        .refine((p) => !p.includes('\0') && Buffer.byteLength(p) <= 4096, { message: 'a path must not contain a NUL byte and is at most 4096 bytes' })
+        .describe('What the link points to: for a symbolic link, written into the link as given (relative to the link\'s directory unless absolute); for a hard link, an absolute path to an existing file'),
+      dest: absolutePath.describe('Path of the link on the host'),
+      state: z.enum(['link', 'hard']).default('link').describe('link: a symbolic link; hard: a hard link to the file src'),
+      force: z.boolean().default(false).describe('Replace a file (not a directory) at dest, and make a symbolic link to a src that does not exist (yet)'),
+      owner: ownerName.optional().describe('Owner of the symbolic link itself (chown -h)'),
+      group: ownerName.optional().describe('Group of the symbolic link itself (chown -h)'),
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      if (a.state === 'hard' && !a.src.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a hard link needs an absolute src' });
+      // A hard link is another name of src's inode: its owner is src's, which a file task manages.
+      if (a.state === 'hard' && (a.owner || a.group)) ctx.addIssue({ code: 'custom', path: [a.owner ? 'owner' : 'group'], message: "a hard link has src's owner and group; set them on src" });
+    })
+    .describe(
+      "Dry run: reads dest and src and shows the link created or replaced (dest's old target, or that a file there would be replaced with force); later tasks see the link. A src an earlier change may create makes the task depend on it.",
+    ),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 export type LinkResolved = Resolved;
 type Resolved = { args: Args; srcPath: string; dest: ReturnType<typeof fileQuery>; destStat: ReturnType<typeof statQuery>; srcStat: ReturnType<typeof statQuery> };
 
@@ -81,7 +84,9 @@ function parentMissing(a: Args, st: FileState, state: StateView): boolean {
 export const link: Operation<Args, Resolved> = {
   name: 'link',
   summary: 'A symbolic link (or hard link) at dest pointing to src; an existing link there is replaced, never followed',
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve(args) {
     const srcPath = args.src.startsWith('/') ? posix.normalize(args.src) : posix.join(dirnameOf(args.dest), args.src);
     return { args, srcPath, dest: fileQuery(args.dest), destStat: statQuery(args.dest), srcStat: statQuery(srcPath) };

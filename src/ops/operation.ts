@@ -113,7 +113,10 @@ export interface Operation<A = any, R = any> {
   name: string;
   /** One line for docs and --help. */
   summary: string;
-  /** Argument schema: validates plans at load time and generates the editor JSON Schema. */
+  /**
+   * Argument schema: validates plans at load time and generates the editor JSON Schema. Op files
+   * define it as a getter over lazySchema (lazy-schema.ts): built on first read, so start-up builds none.
+   */
   schema: z.ZodType<A>;
   /** The argument a bare scalar maps to: `command: "postmap x"` → `{cmd: "postmap x"}`. */
   shorthand?: string;

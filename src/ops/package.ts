@@ -1,6 +1,7 @@
 // package: packages present, absent or latest, through the host's package backend (apt, yum/dnf, pkg),
 // all missing packages installed in one command.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { requireSupport, type PackageBackend, type PackageState } from '../backends/backends.js';
 import { packageBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery, type StateView } from '../state/query.js';
@@ -9,21 +10,23 @@ import { Unresolved, type Operation, type OpContext, type PlanResult } from './o
 import { fitsBackend, PACKAGE_GRAMMARS, packageName } from './name-schema.js';
 import { cacheArgs, cacheWanted, planCacheUpdate, type CacheWanted } from './package-cache.js';
 
-const schema = z
-  .object({
-    name: z.union([packageName, z.array(packageName).min(1)]).optional().describe('Package name or list of names (may be left out with update_cache)'),
-    state: z.enum(['present', 'absent', 'latest']).default('present').describe('present installs when missing, latest also upgrades, absent removes'),
-    use: z.string().optional().describe('Force a package backend instead of detecting it from facts'),
-    ...cacheArgs,
-  })
-  .strict()
-  .refine((a) => a.name !== undefined || a.update_cache === true || a.cache_valid_time !== undefined, {
-    message: 'package needs `name` (or `update_cache: true` to only refresh the package cache)',
-    path: ['name'],
-  })
-  .superRefine((a, ctx) => (a.name === undefined ? undefined : fitsBackend(packageBackends, 'package', PACKAGE_GRAMMARS, { ...a, name: a.name }, ctx)));
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: z.union([packageName, z.array(packageName).min(1)]).optional().describe('Package name or list of names (may be left out with update_cache)'),
+      state: z.enum(['present', 'absent', 'latest']).default('present').describe('present installs when missing, latest also upgrades, absent removes'),
+      use: z.string().optional().describe('Force a package backend instead of detecting it from facts'),
+      ...cacheArgs,
+    })
+    .strict()
+    .refine((a) => a.name !== undefined || a.update_cache === true || a.cache_valid_time !== undefined, {
+      message: 'package needs `name` (or `update_cache: true` to only refresh the package cache)',
+      path: ['name'],
+    })
+    .superRefine((a, ctx) => (a.name === undefined ? undefined : fitsBackend(packageBackends, 'package', PACKAGE_GRAMMARS, { ...a, name: a.name }, ctx))),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 interface Resolved {
   args: Args;
@@ -45,7 +48,9 @@ export const packageResource = (name: string): ResourceId => ({ kind: 'package',
 export const pkg: Operation<Args, Resolved> = {
   name: 'package',
   summary: 'Packages present, absent or at the latest version (apt, yum/dnf, pkg)',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'name',
   resolve(args, ctx: OpContext) {
     const names = args.name === undefined ? [] : Array.isArray(args.name) ? args.name : [args.name];

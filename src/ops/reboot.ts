@@ -4,30 +4,33 @@
 // not the old system still going down), takes the run lock again (/var/run was cleared) and runs
 // `test_command` until it succeeds — all within reboot_timeout. Every later task's state is read again.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import type { ExecOutcome, HostHandle, Operation } from './operation.js';
 import { commandString } from './path-schema.js';
 
-const schema = z
-  .object({
-    msg: z
-      .string()
-      .regex(/^[^-\n\r\0][^\n\r\0]*$/, 'one line, not starting with -')
-      .default('Reboot initiated by fleetplan')
-      .describe('Message shutdown(8) shows logged-in users'),
-    pre_reboot_delay: z.number().int().min(0).default(0).describe('Seconds to wait on the host before rebooting'),
-    post_reboot_delay: z.number().int().min(0).default(0).describe('Seconds to wait after the host is back, before test_command'),
-    reboot_timeout: z.number().int().min(1).default(600).describe('Seconds for the host to go down, come back and pass test_command'),
-    test_command: commandString.default('whoami').describe('Run until it succeeds once the host is back (default whoami)'),
-    boot_time_command: commandString
-      .optional()
-      .describe(
-        'Prints something that changes with every boot. Default: cat /proc/sys/kernel/random/boot_id (Linux), sysctl -n kern.boottime (FreeBSD). Dry run: "would reboot"; the host is never rebooted, and every later task is reported as depending on the reboot',
-      ),
-  })
-  .strict();
+const schema = lazySchema(() =>
+  z
+    .object({
+      msg: z
+        .string()
+        .regex(/^[^-\n\r\0][^\n\r\0]*$/, 'one line, not starting with -')
+        .default('Reboot initiated by fleetplan')
+        .describe('Message shutdown(8) shows logged-in users'),
+      pre_reboot_delay: z.number().int().min(0).default(0).describe('Seconds to wait on the host before rebooting'),
+      post_reboot_delay: z.number().int().min(0).default(0).describe('Seconds to wait after the host is back, before test_command'),
+      reboot_timeout: z.number().int().min(1).default(600).describe('Seconds for the host to go down, come back and pass test_command'),
+      test_command: commandString.default('whoami').describe('Run until it succeeds once the host is back (default whoami)'),
+      boot_time_command: commandString
+        .optional()
+        .describe(
+          'Prints something that changes with every boot. Default: cat /proc/sys/kernel/random/boot_id (Linux), sysctl -n kern.boottime (FreeBSD). Dry run: "would reboot"; the host is never rebooted, and every later task is reported as depending on the reboot',
+        ),
+    })
+    .strict(),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 interface Resolved {
   args: Args;
@@ -66,7 +69,9 @@ async function awaitNewBoot(host: HostHandle, bootTime: string, before: string, 
 export const reboot: Operation<Args, Resolved> = {
   name: 'reboot',
   summary: 'Reboot the host and wait until it is back (a new boot, then test_command)',
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve(args, ctx) {
     const bootTime = args.boot_time_command ?? (ctx.facts.system === 'FreeBSD' ? 'sysctl -n kern.boottime' : 'cat /proc/sys/kernel/random/boot_id');
     return { args, bootTime };

@@ -2,6 +2,7 @@
 // FreeBSD rc). restarted/reloaded always act: they are what handlers are for — except as a handler
 // whose service was (re)started after the change that notified it (src/engine/superseded.ts).
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { requireSupport, type InitBackend, type ServiceAction, type ServiceState } from '../backends/backends.js';
 import { initBackends } from '../backends/select.js';
 import { groupedByName, type StateQuery, type StateView } from '../state/query.js';
@@ -11,28 +12,30 @@ import { Unresolved } from './operation.js';
 import { pickBackend } from './package.js';
 import { fitsBackend, SERVICE_GRAMMARS, serviceName } from './name-schema.js';
 
-const schema = z
-  .object({
-    name: serviceName.describe('Service name (systemd unit, init script, rc.d script)'),
-    state: z
-      .enum(['started', 'stopped', 'restarted', 'reloaded'])
-      .optional()
-      .describe('started/stopped only when needed; restarted/reloaded always act (handlers)'),
-    enabled: z.boolean().optional().describe('Start at boot'),
-    use: z.string().optional().describe('Force an init backend instead of detecting it from facts'),
-    ignore_missing: z
-      .boolean()
-      .default(false)
-      .describe('A service that does not exist already is stopped and disabled (for retiring optional software such as sendmail)'),
-  })
-  .strict()
-  .describe(
-    "Registers Ansible's `name`, `state` (`started` or `stopped`: as the task leaves the service) and `enabled`: read with the play's state when nothing changed, from the arguments after a change (no read again). Dry run: the state the change would leave.",
-  )
-  .superRefine((a, ctx) => fitsBackend(initBackends, 'service', SERVICE_GRAMMARS, a, ctx))
-  .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' });
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: serviceName.describe('Service name (systemd unit, init script, rc.d script)'),
+      state: z
+        .enum(['started', 'stopped', 'restarted', 'reloaded'])
+        .optional()
+        .describe('started/stopped only when needed; restarted/reloaded always act (handlers)'),
+      enabled: z.boolean().optional().describe('Start at boot'),
+      use: z.string().optional().describe('Force an init backend instead of detecting it from facts'),
+      ignore_missing: z
+        .boolean()
+        .default(false)
+        .describe('A service that does not exist already is stopped and disabled (for retiring optional software such as sendmail)'),
+    })
+    .strict()
+    .describe(
+      "Registers Ansible's `name`, `state` (`started` or `stopped`: as the task leaves the service) and `enabled`: read with the play's state when nothing changed, from the arguments after a change (no read again). Dry run: the state the change would leave.",
+    )
+    .superRefine((a, ctx) => fitsBackend(initBackends, 'service', SERVICE_GRAMMARS, a, ctx))
+    .refine((a) => a.state !== undefined || a.enabled !== undefined, { message: 'service needs `state` or `enabled`' }),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 interface Resolved {
   args: Args;
@@ -56,7 +59,9 @@ export const serviceResource = (name: string): ResourceId => ({ kind: 'service',
 export const service: Operation<Args, Resolved> = {
   name: 'service',
   summary: 'Service started/stopped/restarted/reloaded and enabled/disabled at boot (systemd, SysV, FreeBSD rc)',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'name',
   resolve(args, ctx) {
     const backend = pickBackend(args.use, initBackends, ctx.backends.init, 'service');

@@ -3,6 +3,7 @@
 // other line of the distribution's file as it is. A null value removes the setting.
 import { absolutePath } from './path-schema.js';
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { fileQuery, type FileState } from '../state/file-state.js';
 import { fileAttrs, planFileContent } from './file-content.js';
 import { editLines, lineTraps } from './line.js';
@@ -10,27 +11,29 @@ import { Unresolved, type Operation } from './operation.js';
 
 const scalar = z.union([z.string(), z.number(), z.boolean(), z.null()]);
 
-const schema = z
-  .object({
-    path: absolutePath.describe('Config file on the host'),
-    values: z.record(z.string().min(1), scalar).describe('Settings: name → value (null removes the setting)'),
-    separator: z.string().default(' = ').describe('Between name and value; matching ignores spaces around it ("Key value": " ")'),
-    continuation: z.boolean().default(false).describe('Indented lines after a setting belong to it (Postfix main.cf)'),
-    create: z.boolean().default(false).describe('Create the file if missing'),
-    ...fileAttrs,
-  })
-  .strict()
-  .superRefine((a, ctx) => {
-    // A name or value with a line break would be written as two lines and added again on every run.
-    for (const [key, value] of Object.entries(a.values)) {
-      for (const issue of lineTraps({ key, value: value ?? undefined })) {
-        ctx.addIssue({ code: 'custom', path: ['values', key], message: issue.message.replace(/^`(key|value)`/, `the setting ${JSON.stringify(key)}'s ${issue.path[0] === 'key' ? 'name' : 'value'}`) });
+const schema = lazySchema(() =>
+  z
+    .object({
+      path: absolutePath.describe('Config file on the host'),
+      values: z.record(z.string().min(1), scalar).describe('Settings: name → value (null removes the setting)'),
+      separator: z.string().default(' = ').describe('Between name and value; matching ignores spaces around it ("Key value": " ")'),
+      continuation: z.boolean().default(false).describe('Indented lines after a setting belong to it (Postfix main.cf)'),
+      create: z.boolean().default(false).describe('Create the file if missing'),
+      ...fileAttrs,
+    })
+    .strict()
+    .superRefine((a, ctx) => {
+      // A name or value with a line break would be written as two lines and added again on every run.
+      for (const [key, value] of Object.entries(a.values)) {
+        for (const issue of lineTraps({ key, value: value ?? undefined })) {
+          ctx.addIssue({ code: 'custom', path: ['values', key], message: issue.message.replace(/^`(key|value)`/, `the setting ${JSON.stringify(key)}'s ${issue.path[0] === 'key' ? 'name' : 'value'}`) });
+        }
       }
-    }
-    for (const issue of lineTraps({ separator: a.separator })) ctx.addIssue({ code: 'custom', ...issue });
-  });
+      for (const issue of lineTraps({ separator: a.separator })) ctx.addIssue({ code: 'custom', ...issue });
+    }),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 type Edit = Pick<Args, 'values' | 'separator' | 'continuation'>;
 
@@ -57,7 +60,9 @@ export function applySettings(content: Buffer | string, a: Edit): Buffer | strin
 export const settings: Operation<Args, { args: Args; query: ReturnType<typeof fileQuery> }> = {
   name: 'settings',
   summary: 'Several `key = value` settings present (or removed) in a config file, the rest kept as is',
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve: (args) => ({ args, query: fileQuery(args.path, { withContent: true, follow: args.follow }) }),
   queries: (r) => [r.query],
   plan({ args: a, query }, state, ctx) {

@@ -1,23 +1,26 @@
 // stat: what a path is (Ansible's stat), registered for later tasks' conditions and templates. Read-only:
 // it never changes the host, so a dry run runs it too and its result is known there.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import type { StateView } from '../state/query.js';
 import { statOrPredicted, statQuery, type StatState } from '../state/stat-state.js';
 import type { Operation } from './operation.js';
 import { absolutePath } from './path-schema.js';
 
-const schema = z
-  .object({
-    path: absolutePath.describe('Path on the host'),
-    follow: z.boolean().default(false).describe('Report the target of a symbolic link at the path instead of the link itself'),
-    get_checksum: z.boolean().default(true).describe('Register the SHA-1 of a regular file as `checksum` (as Ansible)'),
-  })
-  .strict()
-  .describe(
-    "Dry run: reads the path as a real run does (it never changes anything), so `register:` holds the real result; after an earlier task's planned change to the same path, the predicted state (fields a prediction cannot know, such as mtime and uid, are absent). Registers `stat: {exists, path, mode, owner, group, uid, gid, size, isdir, isreg, islnk, issock, isfifo, ischr, isblk, xusr, xgrp, xoth, executable, lnk_target, checksum, mtime, ...}`.",
-  );
+const schema = lazySchema(() =>
+  z
+    .object({
+      path: absolutePath.describe('Path on the host'),
+      follow: z.boolean().default(false).describe('Report the target of a symbolic link at the path instead of the link itself'),
+      get_checksum: z.boolean().default(true).describe('Register the SHA-1 of a regular file as `checksum` (as Ansible)'),
+    })
+    .strict()
+    .describe(
+      "Dry run: reads the path as a real run does (it never changes anything), so `register:` holds the real result; after an earlier task's planned change to the same path, the predicted state (fields a prediction cannot know, such as mtime and uid, are absent). Registers `stat: {exists, path, mode, owner, group, uid, gid, size, isdir, isreg, islnk, issock, isfifo, ischr, isblk, xusr, xgrp, xoth, executable, lnk_target, checksum, mtime, ...}`.",
+    ),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 type Resolved = { args: Args; query: ReturnType<typeof statQuery> };
 
 function current(r: Resolved, state: StateView): StatState {
@@ -67,7 +70,9 @@ export function statFields(path: string, s: StatState, checksum: boolean): Recor
 export const stat: Operation<Args, Resolved> = {
   name: 'stat',
   summary: 'What a path is (type, mode, owner, size, checksum, mtime), registered for later tasks; never changes anything',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'path',
   resolve: (args) => ({ args, query: statQuery(args.path, { follow: args.follow, checksum: args.get_checksum }) }),
   queries: (r) => [r.query],

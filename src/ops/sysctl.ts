@@ -2,6 +2,7 @@
 // `reload`, set in the running kernel — as Ansible's sysctl module. Where the file lives and how the
 // value is set come from the host's OS (src/backends/sysctl.ts).
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { normalSysctl, sysctlBackendFor, type SysctlBackend } from '../backends/sysctl.js';
 import { SYSCTL_NAME } from '../backends/names.js';
 import { fileQuery } from '../state/file-state.js';
@@ -13,36 +14,38 @@ import { refusal } from './name-schema.js';
 import { Unresolved, type Change, type Operation, type PlanResult } from './operation.js';
 import { absolutePath } from './path-schema.js';
 
-const schema = z
-  .object({
-    name: z
-      .string()
-      .min(1)
-      .superRefine((n, ctx) => {
-        const why = refusal('sysctl', [SYSCTL_NAME], n);
-        if (why) ctx.addIssue({ code: 'custom', message: why });
-      })
-      .describe('Kernel parameter, e.g. net.ipv4.ip_forward'),
-    value: z
-      .union([z.string(), z.number(), z.boolean()])
-      .optional()
-      .refine((v) => typeof v !== 'string' || !/[\n\r\0]/.test(v), { message: 'a sysctl value is one line' })
-      .describe('Wanted value (true/false become 1/0)'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the setting from the file (the running value stays until reboot, as in Ansible)'),
-    sysctl_file: absolutePath
-      .optional()
-      .describe('File holding the setting. Default: /etc/sysctl.d/99-fleetplan.conf on Linux, /etc/sysctl.conf on FreeBSD'),
-    reload: z
-      .boolean()
-      .default(true)
-      .describe(
-        'Also set the running value when it differs (sysctl -w on Linux, sysctl name=value on FreeBSD). Dry run: shows the file diff and "name: old → new (running kernel)"; nothing is set',
-      ),
-  })
-  .strict()
-  .refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'sysctl needs `value` when state is present' });
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: z
+        .string()
+        .min(1)
+        .superRefine((n, ctx) => {
+          const why = refusal('sysctl', [SYSCTL_NAME], n);
+          if (why) ctx.addIssue({ code: 'custom', message: why });
+        })
+        .describe('Kernel parameter, e.g. net.ipv4.ip_forward'),
+      value: z
+        .union([z.string(), z.number(), z.boolean()])
+        .optional()
+        .refine((v) => typeof v !== 'string' || !/[\n\r\0]/.test(v), { message: 'a sysctl value is one line' })
+        .describe('Wanted value (true/false become 1/0)'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the setting from the file (the running value stays until reboot, as in Ansible)'),
+      sysctl_file: absolutePath
+        .optional()
+        .describe('File holding the setting. Default: /etc/sysctl.d/99-fleetplan.conf on Linux, /etc/sysctl.conf on FreeBSD'),
+      reload: z
+        .boolean()
+        .default(true)
+        .describe(
+          'Also set the running value when it differs (sysctl -w on Linux, sysctl name=value on FreeBSD). Dry run: shows the file diff and "name: old → new (running kernel)"; nothing is set',
+        ),
+    })
+    .strict()
+    .refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'sysctl needs `value` when state is present' }),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 interface Resolved {
   args: Args;
@@ -60,7 +63,9 @@ const render = (v: Args['value']) => (typeof v === 'boolean' ? (v ? '1' : '0') :
 export const sysctl: Operation<Args, Resolved> = {
   name: 'sysctl',
   summary: 'A kernel parameter persisted in a sysctl file and set in the running kernel (Linux, FreeBSD)',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'name',
   resolve(args, ctx) {
     const backend = sysctlBackendFor(ctx.facts);

@@ -1,22 +1,25 @@
 // sysrc: one FreeBSD rc.conf variable, through sysrc(8) — the tool FreeBSD's operators use, which
 // keeps rc.conf's quoting and knows /etc/defaults/rc.conf.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import type { StateQuery } from '../state/query.js';
 import type { Operation } from './operation.js';
 import { absolutePath } from './path-schema.js';
 
-const schema = z
-  .object({
-    name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an rc.conf variable name').describe('rc.conf variable, e.g. sendmail_enable'),
-    value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Wanted value (booleans become YES/NO)'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the variable from the file'),
-    file: absolutePath.default('/etc/rc.conf').describe('rc.conf file to edit'),
-  })
-  .strict()
-  .refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'sysrc needs `value` when state is present' });
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an rc.conf variable name').describe('rc.conf variable, e.g. sendmail_enable'),
+      value: z.union([z.string(), z.number(), z.boolean()]).optional().describe('Wanted value (booleans become YES/NO)'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the variable from the file'),
+      file: absolutePath.default('/etc/rc.conf').describe('rc.conf file to edit'),
+    })
+    .strict()
+    .refine((a) => a.state === 'absent' || a.value !== undefined, { message: 'sysrc needs `value` when state is present' }),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 interface RcValue {
   /** Value set in `file`, or null when the file does not set it. */
@@ -53,7 +56,9 @@ const render = (v: Args['value']) => (typeof v === 'boolean' ? (v ? 'YES' : 'NO'
 export const sysrc: Operation<Args, { args: Args; query: StateQuery<RcValue> }> = {
   name: 'sysrc',
   summary: 'A FreeBSD rc.conf variable set (sysrc name=value) or removed',
-  schema,
+  get schema() {
+    return schema();
+  },
   resolve: (args) => ({ args, query: rcQuery(args.name, args.file) }),
   queries: (r) => [r.query],
   plan({ args: a, query }, state) {

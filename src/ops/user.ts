@@ -1,6 +1,7 @@
 // user: an account that exists (or not) and belongs to supplementary groups, e.g. postfix in the
 // milter's group so it can reach the OpenDKIM socket.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { requireSupport } from '../backends/backends.js';
 import { groupQuery, userQuery, userResource, type UserState } from '../state/account-state.js';
 import type { Change, Operation } from './operation.js';
@@ -8,30 +9,34 @@ import { Unresolved } from './operation.js';
 import { accountName } from './name-schema.js';
 import { absolutePath } from './path-schema.js';
 
-const schema = z
-  .object({
-    name: accountName.describe('User name'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the account (its home directory stays)'),
-    groups: z.array(accountName).optional().describe('Supplementary groups the user must be in'),
-    append: z
-      .boolean()
-      .default(true)
-      .describe('true: add to `groups`, keep other memberships; false: also leave groups not listed'),
-    system: z.boolean().default(false).describe('Create as a system account'),
-    uid: z.number().int().nonnegative().optional().describe('User id when creating'),
-    group: accountName.optional().describe('Primary group when creating'),
-    home: absolutePath.optional().describe('Home directory when creating'),
-    shell: absolutePath.optional().describe('Login shell when creating'),
-  })
-  .strict();
+const schema = lazySchema(() =>
+  z
+    .object({
+      name: accountName.describe('User name'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the account (its home directory stays)'),
+      groups: z.array(accountName).optional().describe('Supplementary groups the user must be in'),
+      append: z
+        .boolean()
+        .default(true)
+        .describe('true: add to `groups`, keep other memberships; false: also leave groups not listed'),
+      system: z.boolean().default(false).describe('Create as a system account'),
+      uid: z.number().int().nonnegative().optional().describe('User id when creating'),
+      group: accountName.optional().describe('Primary group when creating'),
+      home: absolutePath.optional().describe('Home directory when creating'),
+      shell: absolutePath.optional().describe('Login shell when creating'),
+    })
+    .strict(),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 type Resolved = { args: Args; user: ReturnType<typeof userQuery>; groups: ReturnType<typeof groupQuery>[] };
 
 export const user: Operation<Args, Resolved> = {
   name: 'user',
   summary: 'A user account present or absent, and its supplementary group membership',
-  schema,
+  get schema() {
+    return schema();
+  },
   shorthand: 'name',
   resolve: (args) => ({ args, user: userQuery(args.name), groups: (args.groups ?? []).map(groupQuery) }),
   queries: (r) => [r.user, ...r.groups],

@@ -4,6 +4,7 @@
 // polls; how it probes a port is decided there by what the host has (nc, as FreeBSD's base and most
 // Linux hosts; else bash's /dev/tcp), so the same script serves every OS.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import type { Operation } from './operation.js';
 import { absolutePath } from './path-schema.js';
@@ -14,30 +15,32 @@ const hostName = z
   .regex(/^[A-Za-z0-9_.:][A-Za-z0-9_.:-]{0,252}$/, "expected a host name or an IP address, not starting with '-' (nc would read it as an option)");
 const seconds = z.int().min(0).max(86_400);
 
-const schema = z
-  .object({
-    port: z.int().min(1).max(65535).optional().describe('TCP port to wait for (on host)'),
-    host: hostName.default('127.0.0.1').describe('Address the port is probed on, from the managed host (default 127.0.0.1)'),
-    path: absolutePath.optional().describe('Path on the managed host to wait for'),
-    state: z
-      .enum(['started', 'stopped', 'present', 'absent'])
-      .optional()
-      .describe('port: started (open, default) or stopped (closed); path: present (default) or absent (present/started and absent/stopped are the same, as Ansible)'),
-    search_regex: z.string().min(1).max(4096).optional().describe('With path: wait until a line of the file matches this extended regex'),
-    timeout: seconds.default(300).describe('Seconds to wait before failing (default 300)'),
-    delay: seconds.default(0).describe('Seconds to wait before the first check'),
-    sleep: z.int().min(1).max(3600).default(1).describe('Seconds between checks (default 1)'),
-    msg: z.string().optional().describe('Message of the failure when the timeout passes'),
-  })
-  .strict()
-  .refine((a) => (a.port === undefined) !== (a.path === undefined), { message: 'give exactly one of port or path', path: ['port'] })
-  .refine((a) => a.search_regex === undefined || a.path !== undefined, { message: 'search_regex needs path', path: ['search_regex'] })
-  .refine((a) => a.search_regex === undefined || a.state === undefined || a.state === 'present' || a.state === 'started', {
-    message: 'search_regex waits for a match: state must be present',
-    path: ['state'],
-  });
+const schema = lazySchema(() =>
+  z
+    .object({
+      port: z.int().min(1).max(65535).optional().describe('TCP port to wait for (on host)'),
+      host: hostName.default('127.0.0.1').describe('Address the port is probed on, from the managed host (default 127.0.0.1)'),
+      path: absolutePath.optional().describe('Path on the managed host to wait for'),
+      state: z
+        .enum(['started', 'stopped', 'present', 'absent'])
+        .optional()
+        .describe('port: started (open, default) or stopped (closed); path: present (default) or absent (present/started and absent/stopped are the same, as Ansible)'),
+      search_regex: z.string().min(1).max(4096).optional().describe('With path: wait until a line of the file matches this extended regex'),
+      timeout: seconds.default(300).describe('Seconds to wait before failing (default 300)'),
+      delay: seconds.default(0).describe('Seconds to wait before the first check'),
+      sleep: z.int().min(1).max(3600).default(1).describe('Seconds between checks (default 1)'),
+      msg: z.string().optional().describe('Message of the failure when the timeout passes'),
+    })
+    .strict()
+    .refine((a) => (a.port === undefined) !== (a.path === undefined), { message: 'give exactly one of port or path', path: ['port'] })
+    .refine((a) => a.search_regex === undefined || a.path !== undefined, { message: 'search_regex needs path', path: ['search_regex'] })
+    .refine((a) => a.search_regex === undefined || a.state === undefined || a.state === 'present' || a.state === 'started', {
+      message: 'search_regex waits for a match: state must be present',
+      path: ['state'],
+    }),
+);
 
-type Args = z.infer<typeof schema>;
+type Args = z.infer<ReturnType<typeof schema>>;
 
 /** What is waited for, in words ("port 25 on 127.0.0.1 to be open"), and the sh test that is true once it holds. */
 function condition(a: Args): { what: string; test: string } {
@@ -71,7 +74,9 @@ function waitScript(a: Args, test: string, failure: string): string {
 export const waitFor: Operation<Args, Args> = {
   name: 'wait_for',
   summary: 'Wait for a port to open or close, a path to appear or go, or a regex in a file (with a timeout); changes nothing',
-  schema,
+  get schema() {
+    return schema();
+  },
   observesOnly: true,
   resolve: (args) => args,
   queries: () => [],

@@ -3,6 +3,7 @@
 // its last section goes. pkg_repository: FreeBSD has no builtin in Ansible; the name follows the
 // same pattern: one repository in /usr/local/etc/pkg/repos/<name>.conf (UCL), as pkg.conf(5) describes.
 import { z } from 'zod';
+import { lazySchema } from './lazy-schema.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
 import type { Operation } from './operation.js';
 import { absolutePath } from './path-schema.js';
@@ -11,29 +12,31 @@ import { oneLineValue, planRepoFile, repoFileName, requirePkgMgr } from './repo-
 
 const urls = z.union([oneLineValue('a URL'), z.array(oneLineValue('a URL')).min(1)]);
 
-const yumSchema = z
-  .object({
-    name: repoFileName.describe('Repository id: the [section] name, e.g. epel'),
-    description: oneLineValue('a description').optional().describe('The name= line (default: the id)'),
-    baseurl: urls.optional().describe('Base URL(s); $releasever and $basearch are yum variables, kept as written'),
-    metalink: oneLineValue('a URL').optional().describe('Metalink URL (EPEL uses one)'),
-    mirrorlist: oneLineValue('a URL').optional().describe('Mirror list URL'),
-    gpgcheck: z.boolean().optional().describe('Check package signatures (gpgcheck=1)'),
-    gpgkey: urls.optional().describe('Key URL(s), e.g. file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-7'),
-    enabled: z.boolean().default(true).describe('false: defined but not used unless enabled per command (--enablerepo)'),
-    file: repoFileName.optional().describe('File under reposdir without .repo; default: the name'),
-    reposdir: absolutePath.default('/etc/yum.repos.d').describe('Directory of the .repo files'),
-    state: z
-      .enum(['present', 'absent'])
-      .default('present')
-      .describe('absent removes the section (and the file when no section is left). Dry run: shows the diff of the .repo file; nothing is written'),
-  })
-  .strict()
-  .refine((a) => a.state === 'absent' || a.baseurl !== undefined || a.metalink !== undefined || a.mirrorlist !== undefined, {
-    message: 'yum_repository needs `baseurl`, `metalink` or `mirrorlist`',
-  });
+const yumSchema = lazySchema(() =>
+  z
+    .object({
+      name: repoFileName.describe('Repository id: the [section] name, e.g. epel'),
+      description: oneLineValue('a description').optional().describe('The name= line (default: the id)'),
+      baseurl: urls.optional().describe('Base URL(s); $releasever and $basearch are yum variables, kept as written'),
+      metalink: oneLineValue('a URL').optional().describe('Metalink URL (EPEL uses one)'),
+      mirrorlist: oneLineValue('a URL').optional().describe('Mirror list URL'),
+      gpgcheck: z.boolean().optional().describe('Check package signatures (gpgcheck=1)'),
+      gpgkey: urls.optional().describe('Key URL(s), e.g. file:///etc/pki/rpm-gpg/RPM-GPG-KEY-EPEL-7'),
+      enabled: z.boolean().default(true).describe('false: defined but not used unless enabled per command (--enablerepo)'),
+      file: repoFileName.optional().describe('File under reposdir without .repo; default: the name'),
+      reposdir: absolutePath.default('/etc/yum.repos.d').describe('Directory of the .repo files'),
+      state: z
+        .enum(['present', 'absent'])
+        .default('present')
+        .describe('absent removes the section (and the file when no section is left). Dry run: shows the diff of the .repo file; nothing is written'),
+    })
+    .strict()
+    .refine((a) => a.state === 'absent' || a.baseurl !== undefined || a.metalink !== undefined || a.mirrorlist !== undefined, {
+      message: 'yum_repository needs `baseurl`, `metalink` or `mirrorlist`',
+    }),
+);
 
-type YumArgs = z.infer<typeof yumSchema>;
+type YumArgs = z.infer<ReturnType<typeof yumSchema>>;
 
 const multi = (v: string | string[]) => (Array.isArray(v) ? v.join('\n\t') : v);
 const flag = (b: boolean | undefined) => (b === undefined ? undefined : b ? '1' : '0');
@@ -81,7 +84,9 @@ interface Resolved<A> {
 export const yumRepository: Operation<YumArgs, Resolved<YumArgs>> = {
   name: 'yum_repository',
   summary: 'A yum/dnf repository: one [section] of a .repo file under /etc/yum.repos.d (e.g. EPEL)',
-  schema: yumSchema,
+  get schema() {
+    return yumSchema();
+  },
   resolve(args, ctx) {
     requirePkgMgr('yum_repository', ['yum', 'dnf'], ctx);
     const path = `${args.reposdir.replace(/\/$/, '')}/${args.file ?? args.name}.repo`;
@@ -99,22 +104,24 @@ export const yumRepository: Operation<YumArgs, Resolved<YumArgs>> = {
 
 const ucl = (s: string) => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-const pkgSchema = z
-  .object({
-    name: repoFileName.describe('Repository name: the file /usr/local/etc/pkg/repos/<name>.conf and its block (FreeBSD: overrides the base repository)'),
-    url: oneLineValue('a URL').optional().describe('e.g. pkg+http://pkg.FreeBSD.org/${ABI}/latest (${ABI} is pkg\'s variable, kept as written)'),
-    enabled: z.boolean().default(true).describe('false writes enabled: no — with only a name, it disables a repository defined elsewhere (name: FreeBSD)'),
-    mirror_type: z.enum(['srv', 'http', 'none']).optional().describe('How pkg finds mirrors'),
-    signature_type: z.enum(['none', 'pubkey', 'fingerprints']).optional().describe('How pkg checks the catalogue'),
-    pubkey: absolutePath.optional().describe('With signature_type: pubkey'),
-    fingerprints: absolutePath.optional().describe('With signature_type: fingerprints, e.g. /usr/share/keys/pkg'),
-    priority: z.number().int().optional().describe('Higher wins between repositories'),
-    state: z.enum(['present', 'absent']).default('present').describe('absent removes the .conf file'),
-    update_cache: z.boolean().default(false).describe('After a change to the file, refresh the catalogue (pkg update). Dry run: shows the file diff and the pkg update it would run'),
-  })
-  .strict();
+const pkgSchema = lazySchema(() =>
+  z
+    .object({
+      name: repoFileName.describe('Repository name: the file /usr/local/etc/pkg/repos/<name>.conf and its block (FreeBSD: overrides the base repository)'),
+      url: oneLineValue('a URL').optional().describe('e.g. pkg+http://pkg.FreeBSD.org/${ABI}/latest (${ABI} is pkg\'s variable, kept as written)'),
+      enabled: z.boolean().default(true).describe('false writes enabled: no — with only a name, it disables a repository defined elsewhere (name: FreeBSD)'),
+      mirror_type: z.enum(['srv', 'http', 'none']).optional().describe('How pkg finds mirrors'),
+      signature_type: z.enum(['none', 'pubkey', 'fingerprints']).optional().describe('How pkg checks the catalogue'),
+      pubkey: absolutePath.optional().describe('With signature_type: pubkey'),
+      fingerprints: absolutePath.optional().describe('With signature_type: fingerprints, e.g. /usr/share/keys/pkg'),
+      priority: z.number().int().optional().describe('Higher wins between repositories'),
+      state: z.enum(['present', 'absent']).default('present').describe('absent removes the .conf file'),
+      update_cache: z.boolean().default(false).describe('After a change to the file, refresh the catalogue (pkg update). Dry run: shows the file diff and the pkg update it would run'),
+    })
+    .strict(),
+);
 
-type PkgArgs = z.infer<typeof pkgSchema>;
+type PkgArgs = z.infer<ReturnType<typeof pkgSchema>>;
 
 /** The repository's UCL block (only `enabled: no` disables a repository defined elsewhere). Pure. */
 export function pkgRepoConf(a: PkgArgs): string {
@@ -136,7 +143,9 @@ const PKG_REPOS = '/usr/local/etc/pkg/repos';
 export const pkgRepository: Operation<PkgArgs, Resolved<PkgArgs> & { dir: ReturnType<typeof fileQuery> }> = {
   name: 'pkg_repository',
   summary: 'A FreeBSD pkg repository: /usr/local/etc/pkg/repos/<name>.conf, present, disabled or absent',
-  schema: pkgSchema,
+  get schema() {
+    return pkgSchema();
+  },
   resolve(args, ctx) {
     requirePkgMgr('pkg_repository', ['pkg'], ctx);
     const path = `${PKG_REPOS}/${args.name}.conf`;
