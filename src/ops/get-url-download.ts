@@ -1,0 +1,83 @@
+// get_url's download, on the controller. A child Node process runs the (asynchronous) fetch so that
+// planning stays synchronous, and writes the body to a file in a private directory (0700, one per
+// run, removed when the process exits) — never into the controller's memory, which a 100 MB download
+// once filled (then bytes travelled in the change script). A body up to STREAM_ABOVE is read back and
+// planned like any content (an exact diff); a larger one is hashed in chunks and streamed to the host
+// over an exec's stdin like a large copy (streamed-source.ts, engine/streamed-write.ts).
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import type { SecretRegistry } from '../core/secret.js';
+import type { StreamedSource } from './operation.js';
+import { STREAM_ABOVE, streamedSource } from './streamed-source.js';
+
+/** The largest download, as for copy: streaming holds a chunk at a time; the bound keeps a wrong URL (a disk image) off the hosts' disks. */
+export const DOWNLOAD_MAX = 4 * 1024 * 1024 * 1024;
+
+/** The URL without its user:password, for messages. */
+export function shownUrl(url: string): string {
+  const u = new URL(url);
+  if (u.username || u.password) [u.username, u.password] = ['***', ''];
+  return u.toString();
+}
+
+// The child: a declared or counted size over `max` stops it (the caller removes what it wrote).
+const CHILD = String.raw`
+let input = '';
+process.stdin.on('data', (d) => (input += d)).on('end', async () => {
+  const { url, timeout, max, file } = JSON.parse(input);
+  const tooLarge = () => new Error('more than ' + max / 1048576 + ' MiB: get_url downloads at most ' + max / 1048576 + ' MiB');
+  try {
+    const res = await fetch(url, { signal: AbortSignal.timeout(timeout * 1000), redirect: 'follow' });
+    if (!res.ok) throw new Error('HTTP ' + res.status + ' ' + res.statusText);
+    if (Number(res.headers.get('content-length')) > max) throw tooLarge();
+    let size = 0;
+    const counted = async function* (src) { for await (const c of src) { size += c.length; if (size > max) throw tooLarge(); yield c; } };
+    const out = require('node:fs').createWriteStream(file, { flags: 'wx', mode: 0o600 });
+    await require('node:stream/promises').pipeline(require('node:stream').Readable.fromWeb(res.body), counted, out);
+  } catch (err) { process.stderr.write(String(err && err.cause ? err.message + ': ' + err.cause.message : err.message || err)); process.exit(1); }
+});`;
+
+let dir: string | undefined;
+let serial = 0;
+
+/** The run's private download directory (mkdtemp makes it 0700), removed however the process exits (signals end through process.exit). */
+function downloadDir(): string {
+  if (dir === undefined) {
+    const made = mkdtempSync(path.join(tmpdir(), 'fleetplan-get-url-'));
+    process.once('exit', () => rmSync(made, { recursive: true, force: true }));
+    dir = made;
+  }
+  return dir;
+}
+
+/**
+ * Downloads `url` (once per task and host), failing on an HTTP error, a timeout or more than `max`
+ * bytes: the bytes when they are few, else the file to stream (named by its hash, so hosts that get the
+ * same bytes share one file on the controller's disk).
+ */
+export function download(url: string, timeout: number, secrets: SecretRegistry, max = DOWNLOAD_MAX): Buffer | StreamedSource {
+  const base = downloadDir();
+  const part = path.join(base, `${++serial}.part`);
+  try {
+    execFileSync(process.execPath, ['-e', CHILD], {
+      input: JSON.stringify({ url, timeout, max, file: part }),
+      timeout: (timeout + 10) * 1000,
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+  } catch (err) {
+    rmSync(part, { force: true });
+    const e = err as { stderr?: Buffer; message: string };
+    throw new Error(`get_url: downloading ${shownUrl(url)} failed: ${e.stderr?.toString().trim() || e.message}`);
+  }
+  if (statSync(part).size <= STREAM_ABOVE) {
+    const bytes = readFileSync(part);
+    rmSync(part);
+    return bytes;
+  }
+  const source = streamedSource(part, secrets);
+  const kept = path.join(base, source.sha256);
+  renameSync(part, kept);
+  return { ...source, file: kept };
+}
