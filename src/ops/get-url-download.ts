@@ -5,9 +5,10 @@
 // planned like any content (an exact diff); a larger one is hashed in chunks and streamed to the host
 // over an exec's stdin like a large copy (streamed-source.ts, engine/streamed-write.ts).
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
+import { lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { processAlive } from '../core/process-alive.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { StreamedSource } from './operation.js';
 import { STREAM_ABOVE, streamedSource } from './streamed-source.js';
@@ -42,10 +43,31 @@ process.stdin.on('data', (d) => (input += d)).on('end', async () => {
 let dir: string | undefined;
 let serial = 0;
 
-/** The run's private download directory (mkdtemp makes it 0700), removed however the process exits (signals end through process.exit). */
+const PREFIX = 'fleetplan-get-url-';
+
+/** Directories of ours left by runs that were killed (SIGKILL, a power cut): their pid is in the name. */
+function sweepStale(base: string): void {
+  for (const name of readdirSync(base)) {
+    const pid = new RegExp(`^${PREFIX}(\\d+)-`).exec(name)?.[1];
+    if (pid === undefined || processAlive(Number(pid))) continue;
+    const stale = path.join(base, name);
+    try {
+      const st = lstatSync(stale);
+      if (st.isDirectory() && st.uid === process.getuid?.()) rmSync(stale, { recursive: true, force: true });
+    } catch {
+      // Gone already, or not ours to remove: left as it is.
+    }
+  }
+}
+
+/**
+ * The run's private download directory (mkdtemp makes it 0700), removed however the process exits
+ * (signals end through process.exit); one a killed run left is removed by the next run that downloads.
+ */
 function downloadDir(): string {
   if (dir === undefined) {
-    const made = mkdtempSync(path.join(tmpdir(), 'fleetplan-get-url-'));
+    sweepStale(tmpdir());
+    const made = mkdtempSync(path.join(tmpdir(), `${PREFIX}${process.pid}-`));
     process.once('exit', () => rmSync(made, { recursive: true, force: true }));
     dir = made;
   }

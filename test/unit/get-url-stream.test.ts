@@ -4,7 +4,7 @@
 // its SHA-256); a wrong checksum fails; the size bound holds whether the server declares the size or
 // not, leaving no partial file; the directory is gone when the process exits.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -81,10 +81,20 @@ test('the size bound: a declared size over it stops at once; a counted one too; 
   assert.ok(readdirSync(dir).every((n) => !n.endsWith('.part')), readdirSync(dir).join(' '));
 });
 
-test('the private directory is removed when the process exits', () => {
+/** A process that downloads the big file, prints where it went, then ends as `end` says. */
+function downloadIn(end: string): string {
   const module = path.join(path.dirname(fileURLToPath(import.meta.url)), '../../src/ops/get-url-download.js');
-  const script = `import(${JSON.stringify(module)}).then(async (m) => { const { SecretRegistry } = await import(${JSON.stringify(module.replace('ops/get-url-download.js', 'core/secret.js'))}); const s = m.download(process.argv[1], 10, new SecretRegistry()); console.log(s.file); process.exit(0); });`;
-  const file = execFileSync(process.execPath, ['-e', script, `${server.base}/big.bin`], { encoding: 'utf8' }).trim();
-  assert.match(file, /fleetplan-get-url-/);
+  const secret = module.replace('ops/get-url-download.js', 'core/secret.js');
+  const script = `Promise.all([import(${JSON.stringify(module)}), import(${JSON.stringify(secret)})]).then(([m, s]) => { console.log(m.download(process.argv[1], 10, new s.SecretRegistry()).file); ${end}; });`;
+  return spawnSync(process.execPath, ['-e', script, `${server.base}/big.bin`], { encoding: 'utf8' }).stdout.trim();
+}
+
+test('the private directory is removed when the process exits; one a killed run left, by the next run that downloads', () => {
+  const file = downloadIn('process.exit(0)');
+  assert.match(file, /fleetplan-get-url-\d+-/);
   assert.equal(existsSync(path.dirname(file)), false);
+  const killed = downloadIn("process.kill(process.pid, 'SIGKILL')");
+  assert.equal(existsSync(killed), true, 'SIGKILL runs no exit handler');
+  downloadIn('process.exit(0)');
+  assert.equal(existsSync(path.dirname(killed)), false);
 });
