@@ -1,13 +1,14 @@
-// get_url's download, on the controller. A child Node process runs the (asynchronous) fetch so that
-// planning stays synchronous, and writes the body to a file in a private directory (0700, one per
+// get_url's download, on the controller. A worker thread runs the (asynchronous) fetch while planning
+// waits for it (Atomics.wait: planning stays synchronous) — a thread, not a child `node -e`, which the
+// single-file executable cannot start (its argv is fleetplan's) — and writes the body to a file in a private directory (0700, one per
 // run, removed when the process exits) — never into the controller's memory, which a 100 MB download
 // once filled (then bytes travelled in the change script). A body up to STREAM_ABOVE is read back and
 // planned like any content (an exact diff); a larger one is hashed in chunks and streamed to the host
 // over an exec's stdin like a large copy (streamed-source.ts, engine/streamed-write.ts).
-import { execFileSync } from 'node:child_process';
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
 import { processAlive } from '../core/process-alive.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { StreamedSource } from './operation.js';
@@ -23,12 +24,15 @@ export function shownUrl(url: string): string {
   return u.toString();
 }
 
-// The child: a declared or counted size over `max` stops it (the caller removes what it wrote).
-const CHILD = String.raw`
-let input = '';
-process.stdin.on('data', (d) => (input += d)).on('end', async () => {
-  const { url, timeout, max, file } = JSON.parse(input);
+// The worker, one per run: for each download asked on its port, a declared or counted size over
+// `max` stops it (the caller removes what it wrote); it answers its error or null, then wakes the
+// waiting thread.
+const WORKER = String.raw`
+const { workerData } = require('node:worker_threads');
+const { done, port } = workerData;
+port.on('message', async ({ url, timeout, max, file }) => {
   const tooLarge = () => new Error('more than ' + max / 1048576 + ' MiB: get_url downloads at most ' + max / 1048576 + ' MiB');
+  let error = null;
   try {
     const res = await fetch(url, { signal: AbortSignal.timeout(timeout * 1000), redirect: 'follow' });
     if (!res.ok) throw new Error('HTTP ' + res.status + ' ' + res.statusText);
@@ -37,8 +41,43 @@ process.stdin.on('data', (d) => (input += d)).on('end', async () => {
     const counted = async function* (src) { for await (const c of src) { size += c.length; if (size > max) throw tooLarge(); yield c; } };
     const out = require('node:fs').createWriteStream(file, { flags: 'wx', mode: 0o600 });
     await require('node:stream/promises').pipeline(require('node:stream').Readable.fromWeb(res.body), counted, out);
-  } catch (err) { process.stderr.write(String(err && err.cause ? err.message + ': ' + err.cause.message : err.message || err)); process.exit(1); }
-});`;
+  } catch (err) {
+    error = String(err && err.cause ? err.message + ': ' + err.cause.message : (err && err.message) || err);
+  }
+  port.postMessage(error);
+  Atomics.store(done, 0, 1);
+  Atomics.notify(done, 0);
+});
+`;
+
+let downloader: { worker: Worker; port: MessagePort; done: Int32Array } | undefined;
+
+/** The run's download worker (started on the first download; it keeps no run alive). */
+function theDownloader(): NonNullable<typeof downloader> {
+  if (downloader === undefined) {
+    const done = new Int32Array(new SharedArrayBuffer(4));
+    const { port1, port2 } = new MessageChannel();
+    const worker = new Worker(WORKER, { eval: true, workerData: { done, port: port2 }, transferList: [port2] });
+    worker.unref();
+    port1.unref();
+    downloader = { worker, port: port1, done };
+  }
+  return downloader;
+}
+
+/** Downloads `url` to `file` in the worker, waiting for it; the error message, if any. */
+function fetchToFile(url: string, timeout: number, max: number, file: string): string | undefined {
+  const d = theDownloader();
+  Atomics.store(d.done, 0, 0);
+  d.port.postMessage({ url, timeout, max, file });
+  if (Atomics.wait(d.done, 0, 0, (timeout + 10) * 1000) === 'timed-out') {
+    // A worker stuck past the fetch's own timeout is dropped; the next download starts another.
+    void d.worker.terminate();
+    downloader = undefined;
+    return `no answer within ${timeout + 10} s`;
+  }
+  return (receiveMessageOnPort(d.port)?.message as string | null) ?? undefined;
+}
 
 let dir: string | undefined;
 let serial = 0;
@@ -82,16 +121,10 @@ function downloadDir(): string {
 export function download(url: string, timeout: number, secrets: SecretRegistry, max = DOWNLOAD_MAX): Buffer | StreamedSource {
   const base = downloadDir();
   const part = path.join(base, `${++serial}.part`);
-  try {
-    execFileSync(process.execPath, ['-e', CHILD], {
-      input: JSON.stringify({ url, timeout, max, file: part }),
-      timeout: (timeout + 10) * 1000,
-      stdio: ['pipe', 'ignore', 'pipe'],
-    });
-  } catch (err) {
+  const error = fetchToFile(url, timeout, max, part);
+  if (error !== undefined) {
     rmSync(part, { force: true });
-    const e = err as { stderr?: Buffer; message: string };
-    throw new Error(`get_url: downloading ${shownUrl(url)} failed: ${e.stderr?.toString().trim() || e.message}`);
+    throw new Error(`get_url: downloading ${shownUrl(url)} failed: ${error}`);
   }
   if (statSync(part).size <= STREAM_ABOVE) {
     const bytes = readFileSync(part);
