@@ -66,3 +66,15 @@ test('without the key a secret large file shows neither hash; the key changed, t
   process.env[HMAC_KEY_ENV] = 'another-key';
   assert.equal(streamedSource(f, secrets).hmac_sha256, createHmac('sha256', 'another-key').update(withSecret).digest('hex'));
 });
+
+test('a secret value registered after the file was hashed (a template rendered for one host) is still found', () => {
+  const f = fileOf('later.bin', withSecret);
+  const secrets = new SecretRegistry();
+  secrets.register('some-other-secret');
+  const first = streamedSource(f, secrets);
+  assert.equal(first.secretValue, undefined);
+  secrets.register(SECRET);
+  const later = streamedSource(f, secrets);
+  assert.deepEqual([later.secretValue, later.sha256, later.size], [true, first.sha256, withSecret.length]);
+  assert.equal(streamedSource(f, new SecretRegistry()).secretValue, undefined, 'another run (registry) without it');
+});
