@@ -1,10 +1,11 @@
 // get_url's download, on the controller. A worker thread runs the (asynchronous) fetch while planning
 // waits for it (Atomics.wait: planning stays synchronous) — a thread, not a child `node -e`, which the
-// single-file executable cannot start (its argv is fleetplan's) — and writes the body to a file in a private directory (0700, one per
-// run, removed when the process exits) — never into the controller's memory, which a 100 MB download
-// once filled (then bytes travelled in the change script). A body up to STREAM_ABOVE is read back and
-// planned like any content (an exact diff); a larger one is hashed in chunks and streamed to the host
-// over an exec's stdin like a large copy (streamed-source.ts, engine/streamed-write.ts).
+// single-file executable cannot start (its argv is fleetplan's). The body goes to a file in a private
+// directory (0700, one per run, removed when the process exits), never into the controller's memory,
+// which a 100 MB download once filled (then bytes travelled in the change script). A body up to
+// STREAM_ABOVE is read back and planned like any content (an exact diff); a larger one is hashed in
+// chunks and streamed to the host over an exec's stdin like a large copy (streamed-source.ts,
+// engine/streamed-write.ts).
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';

@@ -1,5 +1,5 @@
 // An HTTP file server for get_url tests, on its own loopback address (127.0.63.N, an ephemeral port)
-// in a process of its own: get_url downloads synchronously (a child of the controller), which would
+// in a process of its own: get_url downloads synchronously (the controller's thread waits), which would
 // block a server running in the test's event loop. Serves the files of `dir` by plain name, with a
 // Content-Length (`/nolength/<name>`: without one, chunked); `/huge` declares 5 GiB and sends a byte;
 // `/__hits` answers how many file requests it served. Stopped by stop() — and with the test process
