@@ -35,6 +35,10 @@ export interface StreamedSource {
   sha256: string;
   /** It holds a private key block (found while hashing): shown as a secret. */
   privateKey: boolean;
+  /** It holds a registered secret value (found while hashing): shown as a secret. */
+  secretValue?: boolean;
+  /** Keyed hash of the content, when the verifier gave a key (ops/content-digest.ts): `--json` shows it for a secret file. */
+  hmac_sha256?: string;
 }
 
 /** A file to write atomically (temp file in the same directory, final owner/mode first, then rename). */

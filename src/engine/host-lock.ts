@@ -10,6 +10,9 @@
 import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../core/quote.js';
+import { processAlive } from '../core/process-alive.js';
+
+export { processAlive };
 
 /** Where the lock lives on every host (Linux /var/run → /run, FreeBSD /var/run): root-only, and cleared at boot. */
 export const LOCK_PARENT = '/var/run/fleetplan';
@@ -171,19 +174,6 @@ export function readLock(raw: Record<string, string>): LockState {
     }
     default:
       return { kind: 'none' };
-  }
-}
-
-/**
- * Is the process alive? kill(pid, 0) succeeds for our own processes; EPERM means it exists but
- * belongs to another user — alive. Only ESRCH says it is gone.
- */
-export function processAlive(pid: number, kill: (pid: number, sig: 0) => void = (p, s) => void process.kill(p, s)): boolean {
-  try {
-    kill(pid, 0);
-    return true;
-  } catch (e) {
-    return (e as NodeJS.ErrnoException).code !== 'ESRCH';
   }
 }
 

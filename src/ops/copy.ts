@@ -27,6 +27,6 @@ export const copy = controllerFileOperation({
     const size = statSync(file).size;
     const tooLarge = copyTooLarge(args.src, size);
     if (tooLarge) throw new Error(tooLarge);
-    return size > STREAM_ABOVE ? streamedSource(file) : readFileSync(file);
+    return size > STREAM_ABOVE ? streamedSource(file, ctx.secrets) : readFileSync(file);
   },
 });

@@ -97,6 +97,12 @@ function streamedDiff(path: string, st: FileState, source: StreamedSource, attrs
   return secret ? { ...diff, masked: 'secret' } : { ...diff, masked: 'large file', sha256: { before: st.sha256, after: source.sha256 } };
 }
 
+/** contentDigest for a streamed file: its SHA-256, or for a secret its keyed hash (computed while hashing) when a key was given. */
+function streamedDigest(source: StreamedSource, secret: boolean): { sha256?: string; hmac_sha256?: string } {
+  if (!secret) return { sha256: source.sha256 };
+  return source.hmac_sha256 ? { hmac_sha256: source.hmac_sha256 } : {};
+}
+
 /** The wanted content: bytes, or a large controller file streamed at apply time (streamed-source.ts). */
 type Body = Buffer | StreamedSource;
 
@@ -121,10 +127,11 @@ export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Bo
     content: bytes,
   };
   const predicts = [{ resource: fileResource(want.path), value: after }];
-  const secret = ctx.noLog || (bytes ? holdsSecret(ctx.secrets, bytes) : (body as StreamedSource).privateKey);
+  const streamed = Buffer.isBuffer(body) ? undefined : body;
+  const secret = ctx.noLog || (streamed ? streamed.privateKey || streamed.secretValue === true : holdsSecret(ctx.secrets, body as Buffer));
   const file: PlannedFile = {
     path: want.path,
-    ...(bytes ? contentDigest(bytes, secret) : secret ? {} : { sha256: wantSha }),
+    ...(streamed ? streamedDigest(streamed, secret) : contentDigest(body as Buffer, secret)),
     mode,
     owner: want.owner ?? (st.exists ? st.owner : undefined),
     group: want.group ?? (st.exists ? st.group : undefined),

@@ -1,19 +1,17 @@
 // get_url: a file downloaded from a URL to the host (Ansible's get_url). The download runs ON THE
-// CONTROLLER (Node's fetch) and the bytes reach the host through the same atomic write as copy: one
-// transport (the SSH connection already open), nothing needed on the host (no curl, no CA bundle, no
-// route out — many hosts have none), and the checksum is verified before a byte is sent to the host.
+// CONTROLLER (get-url-download.ts) and the bytes reach the host through the same atomic write as copy:
+// one transport (the SSH connection already open), nothing needed on the host (no curl, no CA bundle,
+// no route out — many hosts have none), and the checksum is verified before a byte is sent to the host.
+// A download over 1 MiB is streamed as a large copy is (never whole in the controller's memory).
 // With a checksum (or without force) a dest that is already right is never downloaded again.
-import { execFileSync } from 'node:child_process';
 import { z } from 'zod';
 import { lazySchema } from './lazy-schema.js';
 import { fileQuery, normalizeMode, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, fileAttrs, planFileContent, sha256 } from './file-content.js';
-import type { Operation, PlanResult } from './operation.js';
+import type { Operation, PlanResult, StreamedSource } from './operation.js';
 import { absolutePath } from './path-schema.js';
 import { checkPath } from './safe-path.js';
-
-/** The largest download: its bytes travel in the change script (binary content as octal escapes). */
-export const DOWNLOAD_MAX = 8 * 1024 * 1024;
+import { download, shownUrl } from './get-url-download.js';
 
 const schema = lazySchema(() =>
   z
@@ -21,7 +19,7 @@ const schema = lazySchema(() =>
       url: z
         .string()
         .refine((u) => URL.canParse(u) && /^https?:$/.test(new URL(u).protocol), { message: 'only http:// and https:// URLs are downloaded (an absolute URL)' })
-        .describe('http:// or https:// URL, downloaded by the controller'),
+        .describe('http:// or https:// URL, downloaded by the controller (at most 4 GiB; over 1 MiB it is streamed to the host, never whole in memory)'),
       dest: absolutePath.describe('File on the host (a file path, not a directory)'),
       checksum: z
         .string()
@@ -34,48 +32,12 @@ const schema = lazySchema(() =>
     })
     .strict()
     .describe(
-      'Dry run: downloads on the controller (nothing reaches the host) when the file is missing, has another checksum, or force is set, verifies the checksum and shows the exact diff; later tasks see the new file. No download when dest has the checksum, or exists and neither checksum nor force is given.',
+      'Dry run: downloads on the controller (nothing reaches the host) when the file is missing, has another checksum, or force is set, verifies the checksum and shows the exact diff (for a download over 1 MiB, its SHA-256 before and after); later tasks see the new file. No download when dest has the checksum, or exists and neither checksum nor force is given.',
     ),
 );
 
 type Args = z.infer<ReturnType<typeof schema>>;
-type Resolved = { args: Args; query: ReturnType<typeof fileQuery>; body?: Buffer };
-
-/** The URL without its user:password, for messages. */
-function shown(url: string): string {
-  const u = new URL(url);
-  if (u.username || u.password) [u.username, u.password] = ['***', ''];
-  return u.toString();
-}
-
-// A child Node process runs the (asynchronous) fetch, so that planning stays synchronous.
-const CHILD = String.raw`
-let input = '';
-process.stdin.on('data', (d) => (input += d)).on('end', async () => {
-  const { url, timeout, max } = JSON.parse(input);
-  try {
-    const res = await fetch(url, { signal: AbortSignal.timeout(timeout * 1000), redirect: 'follow' });
-    if (!res.ok) throw new Error('HTTP ' + res.status + ' ' + res.statusText);
-    const chunks = []; let size = 0;
-    for await (const c of res.body) { size += c.length; if (size > max) throw new Error('larger than ' + max + ' bytes'); chunks.push(c); }
-    process.stdout.write(Buffer.concat(chunks));
-  } catch (err) { process.stderr.write(String(err && err.cause ? err.message + ': ' + err.cause.message : err.message || err)); process.exit(1); }
-});`;
-
-/** Downloads `url` (once per task and host), failing on an HTTP error, a timeout or more than DOWNLOAD_MAX bytes. */
-export function download(url: string, timeout: number): Buffer {
-  try {
-    return execFileSync(process.execPath, ['-e', CHILD], {
-      input: JSON.stringify({ url, timeout, max: DOWNLOAD_MAX }),
-      maxBuffer: DOWNLOAD_MAX + 1,
-      timeout: (timeout + 10) * 1000,
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-  } catch (err) {
-    const e = err as { stderr?: Buffer; message: string };
-    throw new Error(`get_url: downloading ${shown(url)} failed: ${e.stderr?.toString().trim() || e.message}`);
-  }
-}
+type Resolved = { args: Args; query: ReturnType<typeof fileQuery>; body?: Buffer | StreamedSource };
 
 /** The dest already as wanted except perhaps its attributes: no download. */
 function keep(a: Args, st: FileState, why: string): PlanResult {
@@ -105,10 +67,9 @@ export const getUrl: Operation<Args, Resolved> = {
     const want = a.checksum?.slice('sha256:'.length).toLowerCase();
     if (st.exists && st.type === 'file' && want && st.sha256 === want) return keep(a, st, 'has the checksum; not downloaded');
     if (st.exists && st.type === 'file' && !want && !a.force) return keep(a, st, 'exists; not downloaded (force: true downloads again)');
-    const body = (r.body ??= download(a.url, a.timeout));
-    if (want && sha256(body) !== want) {
-      throw new Error(`get_url: ${shown(a.url)} has SHA-256 ${sha256(body)}, not the checksum ${want}; nothing written`);
-    }
+    const body = (r.body ??= download(a.url, a.timeout, ctx.secrets));
+    const got = Buffer.isBuffer(body) ? sha256(body) : body.sha256;
+    if (want && got !== want) throw new Error(`get_url: ${shownUrl(a.url)} has SHA-256 ${got}, not the checksum ${want}; nothing written`);
     return planFileContent({ ...a, path: a.dest, content: body }, st, ctx);
   },
 };

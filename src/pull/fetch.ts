@@ -32,11 +32,23 @@ export function httpsUrl(value: string, what: string): URL {
 export async function fetchHttps(url: URL, opts: FetchOptions, redirects = 0): Promise<Buffer> {
   // Behind a proxy (https_proxy, no_proxy: proxy.ts), the request travels in a CONNECT tunnel.
   const proxy = proxyFor(url);
-  const via = proxy ? await viaProxy(proxy, url, opts.timeoutMs) : {};
+  const via = proxy ? await viaProxy(proxy, url) : undefined;
   const res = await new Promise<import('node:http').IncomingMessage>((resolve, reject) => {
-    const req = https.get(url, { ca: opts.ca, timeout: opts.timeoutMs, headers: { 'user-agent': 'fleetplan-pull' }, ...via }, resolve);
+    let connectTimer: NodeJS.Timeout | undefined;
+    const req = https.get(url, { ca: opts.ca, timeout: opts.timeoutMs, headers: { 'user-agent': 'fleetplan-pull' }, ...(via ? { agent: via.agent, checkServerIdentity: via.checkServerIdentity } : {}) }, (r) => {
+      clearTimeout(connectTimer);
+      const refusal = via?.refusal();
+      if (refusal === undefined) return resolve(r);
+      r.resume();
+      reject(unreachable(refusal));
+    });
+    // A proxy that takes the connection and never answers CONNECT: the socket's idle timeout starts only once the tunnel is open.
+    if (via) connectTimer = setTimeout(() => req.destroy(new Error(`no answer within ${opts.timeoutMs / 1000} s`)), opts.timeoutMs);
     req.on('timeout', () => req.destroy(new Error(`no answer within ${opts.timeoutMs / 1000} s`)));
-    req.on('error', (e) => reject(unreachable(`cannot fetch ${url.href}: ${e.message}`, e)));
+    req.on('error', (e) => {
+      clearTimeout(connectTimer);
+      reject(via && !via.tunnelOpen() ? via.proxyError(e) : unreachable(`cannot fetch ${url.href}: ${e.message}`, e));
+    });
   });
   const status = res.statusCode ?? 0;
   if (status >= 300 && status < 400 && res.headers.location) {

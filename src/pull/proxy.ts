@@ -1,13 +1,13 @@
 // `fleetplan pull` behind an HTTP proxy: the https_proxy / HTTPS_PROXY environment variables (curl's
 // and git's names, the lowercase one first, as curl reads them) name an http:// proxy through which
-// each https: fetch opens a CONNECT tunnel; no_proxy / NO_PROXY lists the hosts reached directly. TLS
-// runs end to end inside the tunnel — the server's certificate is checked exactly as without a proxy,
-// so the proxy sees host names and byte counts, never the bundle. Node's own http (CONNECT) and tls:
-// no proxy library is among fleetplan's dependencies, and Node 20 reads no proxy variable itself.
-import http from 'node:http';
-import https from 'node:https';
-import { isIP, type Socket } from 'node:net';
-import tls from 'node:tls';
+// each https: fetch opens a CONNECT tunnel (https-proxy-agent); no_proxy / NO_PROXY lists the hosts
+// reached directly (proxy-from-env decides). TLS runs end to end inside the tunnel — the server's
+// certificate is checked exactly as without a proxy, so the proxy sees host names and byte counts,
+// never the bundle. Node 20 reads no proxy variable itself.
+import { isIP } from 'node:net';
+import { checkServerIdentity, type PeerCertificate } from 'node:tls';
+import type { HttpsProxyAgent } from 'https-proxy-agent';
+import { getProxyForUrl } from 'proxy-from-env';
 import { unreachable } from './errors.js';
 
 /** The proxy for `url` from the environment, or undefined (none set, or `url`'s host is in no_proxy). */
@@ -30,48 +30,76 @@ function shown(raw: string): string {
 }
 
 /**
+ * curl's no_proxy forms in proxy-from-env's: curl matches a name's subdomains too (with or without a
+ * leading dot or `*.`), proxy-from-env only with a leading dot; an IPv6 address is bracketed (as the
+ * URL's host is) so that its last group is not read as a port.
+ */
+function asProxyFromEnv(noProxy: string): string {
+  return noProxy
+    .split(/[\s,]+/)
+    .filter(Boolean)
+    .flatMap((entry) => {
+      if (entry === '*') return ['*'];
+      const unbracketed = entry.replace(/^\[|\]$/g, '');
+      if (isIP(unbracketed) === 6) return [`[${unbracketed}]`];
+      // "name:port", "[v6]:port", "name": the port stays with each form.
+      const [, name, port = ''] = /^(.*?)(:\d+)?$/.exec(entry)!;
+      const host = name!.replace(/^\*?\./, '');
+      return isIP(host.replace(/^\[|\]$/g, '')) ? [`${host}${port}`] : [`${host}${port}`, `.${host}${port}`];
+    })
+    .join(',');
+}
+
+/**
  * no_proxy as curl reads it: `*` bypasses every host; otherwise comma- or space-separated names, each
  * matching the host itself and its subdomains (a leading dot is the same), or an IP address exactly,
- * with an optional `:port` that must then match too.
+ * with an optional `:port` that must then match too. proxy-from-env reads only process.env: it is
+ * given one holding just these two variables for the call (synchronous: nothing else runs meanwhile).
  */
 export function bypassed(url: URL, noProxy: string): boolean {
-  const host = url.hostname.replace(/^\[|\]$/g, '').toLowerCase();
-  const port = url.port || '443';
-  for (let entry of noProxy.split(/[\s,]+/).filter(Boolean)) {
-    if (entry === '*') return true;
-    let wantPort: string | undefined;
-    const m = /^(.*[^:]):(\d+)$/.exec(entry);
-    if (m && !isIP(entry.replace(/^\[|\]$/g, ''))) [entry, wantPort] = [m[1]!, m[2]];
-    entry = entry.replace(/^\[|\]$/g, '').replace(/^\*?\./, '').toLowerCase();
-    if (wantPort !== undefined && wantPort !== port) continue;
-    if (host === entry || (!isIP(host) && host.endsWith(`.${entry}`))) return true;
+  const saved = process.env;
+  process.env = { no_proxy: asProxyFromEnv(noProxy), https_proxy: 'http://proxy.invalid' };
+  try {
+    return getProxyForUrl(url.href) === '';
+  } finally {
+    process.env = saved;
   }
-  return false;
 }
 
-/** A socket to `target` (host:port) through `proxy`'s CONNECT tunnel. */
-function tunnel(proxy: URL, target: URL, timeoutMs: number): Promise<Socket> {
-  const authority = `${target.hostname}:${target.port || 443}`;
-  const auth = proxy.username ? { 'proxy-authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
+/**
+ * The agent that sends a request for `url` through `proxy`'s CONNECT tunnel (TLS to the server inside
+ * it), and how to tell a failure of the proxy from one of the server: `proxyError` is the message a
+ * request error or a refused CONNECT becomes while the tunnel is not open yet.
+ */
+export async function viaProxy(proxy: URL, url: URL): Promise<{
+  agent: HttpsProxyAgent<string>;
+  checkServerIdentity: (host: string, cert: PeerCertificate) => Error | undefined;
+  tunnelOpen: () => boolean;
+  refusal: () => string | undefined;
+  proxyError: (e: Error) => Error;
+}> {
+  // Loaded only when a proxy is used: every other command starts without evaluating it (and its debug).
+  const { HttpsProxyAgent } = await import('https-proxy-agent');
+  // The credentials go in the CONNECT request's header only: the agent's URL (which its debug log
+  // prints) carries none.
+  const bare = new URL(proxy.href);
+  [bare.username, bare.password] = ['', ''];
+  const auth = proxy.username ? { 'Proxy-Authorization': `Basic ${Buffer.from(`${decodeURIComponent(proxy.username)}:${decodeURIComponent(proxy.password)}`).toString('base64')}` } : {};
+  const agent = new HttpsProxyAgent(bare.href, { headers: auth, keepAlive: false });
   const via = `the proxy ${proxy.host} (HTTPS_PROXY)`;
-  return new Promise((resolve, reject) => {
-    const req = http.request({ host: proxy.hostname.replace(/^\[|\]$/g, ''), port: proxy.port || 80, method: 'CONNECT', path: authority, headers: { host: authority, ...auth }, timeout: timeoutMs });
-    req.on('connect', (res, socket) => {
-      if (res.statusCode === 200) return resolve(socket);
-      socket.destroy();
-      reject(unreachable(`cannot fetch ${target.href}: ${via} answered CONNECT with HTTP ${res.statusCode} ${res.statusMessage ?? ''}`.trimEnd()));
-    });
-    req.on('timeout', () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
-    req.on('error', (e) => reject(unreachable(`cannot fetch ${target.href}: ${via}: ${e.message}`, e)));
-    req.end();
+  let status: number | undefined;
+  let statusText = '';
+  agent.on('proxyConnect', (connect: { statusCode: number; statusText?: string }) => {
+    status = connect.statusCode;
+    statusText = connect.statusText ?? '';
   });
-}
-
-/** The https.get options that send a request for `url` through `proxy` (TLS to the server inside the tunnel). */
-export async function viaProxy(proxy: URL, url: URL, timeoutMs: number): Promise<{ agent: https.Agent }> {
-  const socket = await tunnel(proxy, url, timeoutMs);
-  const agent = new https.Agent({ keepAlive: false });
-  // The agent's one connection is TLS over the tunnel, with the request's own TLS options (ca, servername).
-  agent.createConnection = (options: tls.ConnectionOptions) => tls.connect({ ...options, socket });
-  return { agent };
+  return {
+    agent,
+    // TLS inside the tunnel is given no host (the agent leaves it out), so for an IP address Node would
+    // check the certificate against "localhost": it is checked against the URL's host, as without a proxy.
+    checkServerIdentity: (_host, cert) => checkServerIdentity(url.hostname.replace(/^\[|\]$/g, ''), cert),
+    tunnelOpen: () => status === 200,
+    refusal: () => (status !== undefined && status !== 200 ? `cannot fetch ${url.href}: ${via} answered CONNECT with HTTP ${status} ${statusText}`.trimEnd() : undefined),
+    proxyError: (e) => unreachable(`cannot fetch ${url.href}: ${via}: ${e.message}`, e),
+  };
 }

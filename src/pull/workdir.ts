@@ -10,6 +10,7 @@
 import { closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, statSync, unlinkSync, writeSync } from 'node:fs';
 import path from 'node:path';
 import { writeAtomic } from '../core/write-atomic.js';
+import { processAlive } from '../core/process-alive.js';
 import { localFailure } from './errors.js';
 
 export const DEFAULT_PULL_DIR = '/var/lib/fleetplan/pull';
@@ -26,15 +27,6 @@ export function privateDirectory(dir: string): string {
   return abs;
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-};
-
 /** Takes the pull lock; throws when another live pull holds it. Returns its release. */
 export function takeLock(dir: string): () => void {
   const file = path.join(dir, 'pull.lock');
@@ -48,7 +40,7 @@ export function takeLock(dir: string): () => void {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw localFailure(`cannot create ${file}: ${(err as Error).message}`, err);
     }
     const pid = Number(readFileSync(file, 'utf8').trim());
-    if (Number.isInteger(pid) && pid > 0 && alive(pid)) throw localFailure(`another pull (pid ${pid}) holds ${file}: this one does nothing`);
+    if (processAlive(pid)) throw localFailure(`another pull (pid ${pid}) holds ${file}: this one does nothing`);
     unlinkSync(file); // its holder died: take it over
   }
   throw localFailure(`cannot take ${file}: another pull took it at the same time`);

@@ -1,5 +1,5 @@
-// A tiny HTTP server on 127.0.0.1 in its own process (tests only): get_url downloads synchronously (a
-// child process of the controller), which would block a server running in the test's own event loop.
+// A tiny HTTP server on 127.0.0.1 in its own process (tests only): get_url downloads synchronously (the
+// controller's thread waits for its download worker), which would block a server running in the test's own event loop.
 // Serves `files` by path, 404 otherwise, and /__hits → how many file requests it answered.
 import { spawn, type ChildProcess } from 'node:child_process';
 

@@ -268,8 +268,8 @@ test('-i: the bundle\'s own inventory, limited to this host (its group_vars appl
   assert.ok(!existsSync(path.join(target, 'greeting')));
 });
 
-/** A CONNECT proxy on 127.0.62.1 (no other test uses it): the tunnels it opened, and what it demands. */
-async function connectProxy(opts: { auth?: string }): Promise<{ url: string; tunnels: { target: string; auth?: string }[]; close: () => Promise<void> }> {
+/** A CONNECT proxy on 127.0.62.1 (no other test uses it): the tunnels it opened, and what it demands; `routeTo`: a hostile one, connecting every tunnel there. */
+async function connectProxy(opts: { auth?: string; routeTo?: string }): Promise<{ url: string; tunnels: { target: string; auth?: string }[]; close: () => Promise<void> }> {
   const tunnels: { target: string; auth?: string }[] = [];
   const sockets = new Set<import('node:net').Socket>();
   const server = http.createServer((_req, res) => res.writeHead(405).end());
@@ -279,7 +279,7 @@ async function connectProxy(opts: { auth?: string }): Promise<{ url: string; tun
     tunnels.push({ target: req.url ?? '', auth });
     if (opts.auth !== undefined && auth !== `Basic ${Buffer.from(opts.auth).toString('base64')}`) return void client.end('HTTP/1.1 407 Proxy Authentication Required\r\n\r\n');
     const [host, port] = [req.url!.slice(0, req.url!.lastIndexOf(':')), Number(req.url!.slice(req.url!.lastIndexOf(':') + 1))];
-    const upstream = net.connect(port, host, () => {
+    const upstream = net.connect(port, opts.routeTo ?? host, () => {
       client.write('HTTP/1.1 200 Connection established\r\n\r\n');
       upstream.pipe(client);
       client.pipe(upstream);
@@ -345,4 +345,24 @@ test('no_proxy matches a host, its subdomains, an address exactly, a port when g
   assert.equal(proxyFor(u('https://anything/'), { https_proxy: 'http://a:1', HTTPS_PROXY: 'http://b:2' })?.host, 'a:1');
   assert.equal(proxyFor(u('https://anything/'), { HTTPS_PROXY: 'http://a:1', NO_PROXY: 'anything' }), undefined);
   assert.throws(() => proxyFor(u('https://anything/'), { HTTPS_PROXY: 'socks5://u:pw@a:1' }), (e: Error) => /must be an http:\/\/ proxy \(not socks5:\): a:1/.test(e.message) && !/pw/.test(e.message));
+});
+
+test("through a proxy the server's certificate is checked against the URL's host: a proxy routing the tunnel to another server is refused (exit 3); DEBUG=* prints no proxy credentials", async () => {
+  const good = goodBundle('routed');
+  serve('routed.tar.gz', good);
+  // The URL names 127.0.61.3, for which the test CA made no certificate; the proxy takes it to the bundle server.
+  const elsewhere = `https://127.0.61.3:${PORT}/routed.tar.gz`;
+  const proxy = await connectProxy({ routeTo: LOCAL_BUNDLE_ADDRESS });
+  try {
+    const creds = `http://puller:s3cr%40t@${proxy.url}`;
+    const env = { FLEETPLAN_HISTORY_DIR: path.join(tmp, 'history'), https_proxy: creds, HTTPS_PROXY: creds, no_proxy: '', NO_PROXY: '', DEBUG: '*' };
+    const r = await fleetplan(['pull', '-d', work, '--no-color', '-U', elsewhere, '--sha256', sha256(good), '--ca-file', ca, '--check'], { env });
+    assert.equal(r.code, 3, r.stdout + r.stderr);
+    assert.match(r.stderr, new RegExp(`cannot fetch ${elsewhere.replaceAll('.', '\\.')}: .*IP: 127\\.0\\.61\\.3 is not in the cert's list`));
+    assert.deepEqual(proxy.tunnels.map((t) => t.target), [`127.0.61.3:${PORT}`]);
+    assert.match(r.stderr, /https-proxy-agent Creating new HttpsProxyAgent/, 'the debug output was on');
+    assert.doesNotMatch(r.stdout + r.stderr, /s3cr/);
+  } finally {
+    await proxy.close();
+  }
 });
