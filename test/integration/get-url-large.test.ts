@@ -98,8 +98,9 @@ test('a 64 MiB download: hashes in the dry run, streamed with bounded memory, no
   const rss = peakRss();
   t.diagnostic(`peak RSS of the controller's processes ${rss.toFixed(0)} MB`);
   // The download's worker thread adds ~60 MB to fleetplan's ~120 MB whatever the size (134 MB peak for
-  // 256 MiB alone); the bytes held in memory and sent in a change script took over 5× their size.
-  assert.ok(rss < 230, `peak RSS ${rss.toFixed(0)} MB for a 64 MiB download written twice`);
+  // 256 MiB alone; 170–204 MB measured here); the bytes held in memory and sent in a change script
+  // took over 5× their size (≥ 400 MB for these two), so the bound leaves room for a loaded machine's GC.
+  assert.ok(rss < 260, `peak RSS ${rss.toFixed(0)} MB for a 64 MiB download written twice`);
   assert.deepEqual(tasksWith(first.json, h, 'changed').sort(), ['directory', 'forced', 'pinned']);
   assert.deepEqual(await onHost(h), [sha1, `750:${SIZE}`, sha1, `644:${SIZE}`, '0'], 'the bytes, modes and sizes planned, no temporary directory left');
   // The run's shell, and one exec per streamed file.
