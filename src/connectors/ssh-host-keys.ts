@@ -171,8 +171,9 @@ type GlobalRequestHandler = (proto: { requestSuccess(): void }, name: string, wa
 
 /**
  * OpenSSH announces all its host keys after every login, and ssh2 answers by asking the server to
- * prove each one: the host signs with every key it has and the controller checks the signatures, a
- * round trip and a few ms of CPU on both sides for every host (at 1000 hosts on one machine, seconds).
+ * prove each one: the host signs with every key it has (a real host: ed25519, ECDSA and RSA; the test
+ * hosts have one) and the controller checks the signatures, one more exchange and CPU on both sides
+ * for every login.
  * fleetplan never records announced keys: known_hosts only gains the key a handshake verified, with
  * --accept-new-hostkeys. So the announcement is acknowledged and not proven, as OpenSSH's own client
  * does with UpdateHostKeys=no. Reaches into ssh2's message handlers (there is no option for it);
