@@ -1,21 +1,49 @@
-// dist/fleetplan.js: the CLI as one ES module (ssh2 and the test-only mail libraries stay external).
-// zod's locales are reduced to English (scripts/zod-locales.mjs).
-import { build } from 'esbuild';
+// The command line as `npm run build` ships it (docs/development.md "Build"):
+// - dist/fleetplan.cjs: the CLI as one CommonJS script (ssh2 and the test-only mail libraries stay
+//   external), zod's locales reduced to English (scripts/zod-locales.mjs);
+// - dist/fleetplan.code-cache: V8's code cache of it, made by running `validate` of the relay plan
+//   (scripts/code-cache.mjs), so the functions a command compiles lazily are in it too;
+// - dist/fleetplan.js: the bin, a small ES module that runs the script with its cache
+//   (src/cli/entry.ts, src/cli/bundle-loader.ts).
+import { execFileSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
 import { zodEnglishOnly } from './zod-locales.mjs';
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+const dist = (name) => path.join(root, 'dist', name);
+
+const cli = await build({
+  entryPoints: [dist('src/cli/main.js')],
+  bundle: true,
+  platform: 'node',
+  format: 'cjs',
+  target: 'node20',
+  external: ['ssh2', 'mailauth', 'smtp-server', 'nodemailer'],
+  logLevel: 'warning',
+  // src/core/paths.ts finds the package from its module's URL: here, the bundle's own.
+  define: { 'import.meta.url': '__fleetplan_bundle_url' },
+  // `import()` of an external package becomes a require(): in a vm.Script, Node 20 can resolve import()
+  // only behind an experimental flag or warning. The packages are CommonJS (or ship a CommonJS build).
+  supported: { 'dynamic-import': false },
+  banner: { js: 'var __fleetplan_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
+  plugins: [zodEnglishOnly],
+  write: false,
+  outfile: dist('fleetplan.cjs'),
+});
+// The script runs inside a function (Node's CommonJS wrapper), where main.ts's `#!` line cannot stand.
+writeFileSync(dist('fleetplan.cjs'), cli.outputFiles[0].text.replace(/^#!.*\n/, ''));
 
 await build({
-  entryPoints: [path.join(root, 'dist/src/cli/main.js')],
+  entryPoints: [dist('src/cli/entry.js')],
   bundle: true,
   platform: 'node',
   format: 'esm',
   target: 'node20',
-  external: ['ssh2', 'mailauth', 'smtp-server', 'nodemailer'],
   logLevel: 'warning',
-  outfile: path.join(root, 'dist/fleetplan.js'),
-  banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
-  plugins: [zodEnglishOnly],
+  outfile: dist('fleetplan.js'),
 });
+
+execFileSync(process.execPath, [path.join(root, 'scripts/code-cache.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
