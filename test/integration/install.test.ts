@@ -9,6 +9,7 @@ import path from 'node:path';
 import { after, before, test } from 'node:test';
 import { down, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
+import { codeCacheTaken } from '../code-cache-probe.js';
 import { runProcess } from '../run-process.js';
 import { repoRoot } from './cli.js';
 import { installGlobal, pack, packageVersion, prefixEnv } from './installed.js';
@@ -42,6 +43,9 @@ test('npm pack: the bundle, roles and schemas; no sources, tests or build output
   const r = await runProcess('tar', ['tzf', tarball]);
   const files = r.stdout.split('\n').filter(Boolean);
   assert.ok(files.includes('package/dist/fleetplan.js'));
+  // The bin runs the CommonJS bundle with V8's code cache made at build time (src/cli/bundle-loader.ts).
+  assert.ok(files.includes('package/dist/fleetplan.cjs'));
+  assert.ok(files.includes('package/dist/fleetplan.code-cache'));
   assert.ok(files.includes('package/package.json'));
   assert.ok(files.includes('package/roles/postfix_relay/tasks.yml'));
   assert.ok(files.includes('package/docs/schemas/plan.schema.json'));
@@ -56,6 +60,7 @@ test('npm install -g <tarball>: runtime dependencies only; --version, init and v
   const v = await run(installed, ['--version']);
   assert.equal(v.code, 0, v.output);
   assert.equal(v.stdout.trim(), packageVersion);
+  assert.equal(await codeCacheTaken(path.join(pkgDir, 'dist')), true, 'the installed bundle compiles without its code cache');
   // `fleetplan` on the PATH is the installed one.
   const which = await run('sh', ['-c', 'command -v fleetplan']);
   assert.equal(which.stdout.trim(), installed);

@@ -8,6 +8,7 @@ import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { codeCacheFile } from '../../src/cli/bundle-loader.js';
+import { codeCacheTaken } from '../code-cache-probe.js';
 import { runProcess } from '../run-process.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -24,18 +25,6 @@ function copyOfBuild(): string {
   for (const f of BUILD_FILES) copyFileSync(path.join(root, 'dist', f), path.join(dir, 'dist', f));
   for (const f of ['package.json', 'node_modules', 'roles', 'docs', 'plans']) symlinkSync(path.join(root, f), path.join(dir, f));
   return dir;
-}
-
-/** Whether the bin's loader, under the bin's V8 flags (and `nodeArgs`), takes the cache in `dir`. */
-async function cacheTaken(dir: string, nodeArgs: string[] = []): Promise<boolean> {
-  const code = [
-    `import ${JSON.stringify(path.join(root, 'dist/src/cli/v8-tuning.js'))};`,
-    `import { compileBundle } from ${JSON.stringify(path.join(root, 'dist/src/cli/bundle-loader.js'))};`,
-    `console.log(compileBundle(${JSON.stringify(path.join(dir, 'dist/fleetplan.cjs'))}, ${JSON.stringify(path.join(dir, 'dist/fleetplan.code-cache'))}).cacheUsed);`,
-  ].join('\n');
-  const r = await runProcess(process.execPath, [...nodeArgs, '--input-type=module', '-e', code]);
-  assert.equal(r.code, 0, r.output);
-  return JSON.parse(r.stdout) as boolean;
 }
 
 /** `fleetplan validate` of the relay plan with the example inventory, run by the bin in `dir`. */
@@ -66,9 +55,9 @@ function changeBundleKeepingLength(dir: string): Buffer {
 }
 
 test('the build writes a cache that the bin\'s loader takes', async () => {
-  assert.equal(await cacheTaken(root), true);
+  assert.equal(await codeCacheTaken(path.join(root, 'dist')), true);
   const dir = copyOfBuild();
-  assert.equal(await cacheTaken(dir), true);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), true);
   await assertWorks(dir);
 });
 
@@ -80,14 +69,14 @@ test('the bin runs what the cache holds: a changed bundle with a cache re-signed
   const data = readFileSync(path.join(dir, 'dist/fleetplan.code-cache')).subarray(32);
   const changed = changeBundleKeepingLength(dir);
   writeFileSync(path.join(dir, 'dist/fleetplan.code-cache'), codeCacheFile(changed, data));
-  assert.equal(await cacheTaken(dir), true);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), true);
   await assertWorks(dir, [], /plans\/relay\.yml: valid \(/);
 });
 
 test('a bundle changed after the build (same length): its cache is not used, the new code runs', async () => {
   const dir = copyOfBuild();
   changeBundleKeepingLength(dir);
-  assert.equal(await cacheTaken(dir), false);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), false);
   await assertWorks(dir, [], /plans\/relay\.yml: VALID \(1 play\(s\), \d+ task\(s\)/);
 });
 
@@ -98,7 +87,7 @@ test('a cache with one byte of its data changed is not used; the command line wo
   const at = Math.floor(bytes.length / 2);
   bytes[at] = bytes[at]! ^ 0x5a;
   writeFileSync(file, bytes);
-  assert.equal(await cacheTaken(dir), false);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), false);
   await assertWorks(dir);
 });
 
@@ -107,15 +96,15 @@ test('a cache cut short, empty or missing is not used; the command line works', 
   const file = path.join(dir, 'dist/fleetplan.code-cache');
   for (const content of [readFileSync(file).subarray(0, 1000), Buffer.alloc(0)]) {
     writeFileSync(file, content);
-    assert.equal(await cacheTaken(dir), false);
+    assert.equal(await codeCacheTaken(path.join(dir, 'dist')), false);
     await assertWorks(dir);
   }
   unlinkSync(file);
-  assert.equal(await cacheTaken(dir), false);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), false);
   await assertWorks(dir);
 });
 
 test('V8 rejects the cache under other V8 flags; the command line works', async () => {
-  assert.equal(await cacheTaken(root, ['--no-opt']), false);
+  assert.equal(await codeCacheTaken(path.join(root, 'dist'), ['--no-opt']), false);
   await assertWorks(copyOfBuild(), ['--no-opt']);
 });
