@@ -15,13 +15,28 @@ import { zodEnglishOnly } from './zod-locales.mjs';
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const dist = (name) => path.join(root, 'dist', name);
 
+// ssh2 is bundled (so its code is in the code cache too) but its native parts are not: its crypto
+// binding is required from the installed ssh2 package at run time, as ssh2 would itself, and
+// cpu-features stays a package of its own. Where neither was compiled, ssh2 uses its JavaScript.
+const ssh2NativeFromPackage = {
+  name: 'ssh2-native-from-package',
+  setup(b) {
+    b.onResolve({ filter: /\.node$/ }, (args) => {
+      const abs = path.resolve(args.resolveDir, args.path);
+      const pkg = path.join(root, 'node_modules/ssh2');
+      if (!abs.startsWith(`${pkg}/`)) return undefined;
+      return { path: `ssh2/${path.relative(pkg, abs)}`, external: true };
+    });
+  },
+};
+
 const cli = await build({
   entryPoints: [dist('src/cli/main.js')],
   bundle: true,
   platform: 'node',
   format: 'cjs',
   target: 'node20',
-  external: ['ssh2', 'mailauth', 'smtp-server', 'nodemailer'],
+  external: ['cpu-features', 'mailauth', 'smtp-server', 'nodemailer'],
   logLevel: 'warning',
   // src/core/paths.ts finds the package from its module's URL: here, the bundle's own.
   define: { 'import.meta.url': '__fleetplan_bundle_url' },
@@ -29,7 +44,7 @@ const cli = await build({
   // only behind an experimental flag or warning. The packages are CommonJS (or ship a CommonJS build).
   supported: { 'dynamic-import': false },
   banner: { js: 'var __fleetplan_bundle_url = require("node:url").pathToFileURL(__filename).href;' },
-  plugins: [zodEnglishOnly],
+  plugins: [zodEnglishOnly, ssh2NativeFromPackage],
   write: false,
   outfile: dist('fleetplan.cjs'),
 });

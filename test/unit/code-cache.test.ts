@@ -3,7 +3,7 @@
 // bundle beside it (the bundle changed with its length kept, a byte of the cache changed, no cache,
 // or V8 rejecting one made under other flags) is not used, and the command line still works.
 import assert from 'node:assert/strict';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -107,4 +107,12 @@ test('a cache cut short, empty or missing is not used; the command line works', 
 test('V8 rejects the cache under other V8 flags; the command line works', async () => {
   assert.equal(await codeCacheTaken(path.join(root, 'dist'), ['--no-opt']), false);
   await assertWorks(copyOfBuild(), ['--no-opt']);
+});
+
+test('the bundled ssh2 loads its native crypto binding from the installed ssh2 package', async (t) => {
+  const binding = path.join(root, 'node_modules/ssh2/lib/protocol/crypto/build/Release/sshcrypto.node');
+  if (!existsSync(binding)) return t.skip('ssh2\'s binding was not compiled here (ssh2 then uses its JavaScript crypto)');
+  const r = await runProcess(process.execPath, [path.join(root, 'dist/fleetplan.js'), '--version'], { env: { ...process.env, NODE_DEBUG: 'module' } });
+  assert.equal(r.code, 0, r.output);
+  assert.ok(r.stderr.includes(`load "${binding}"`), r.stderr.split('\n').filter((l) => l.includes('ssh2')).join('\n'));
 });
