@@ -1,6 +1,6 @@
 // The command line as `npm run build` ships it (docs/development.md "Build"):
-// - dist/fleetplan.cjs: the CLI as one CommonJS script (ssh2 and the test-only mail libraries stay
-//   external), zod's locales reduced to English (scripts/zod-locales.mjs);
+// - dist/fleetplan.cjs: the CLI as one CommonJS script (ssh2 included, its native parts not; the
+//   test-only mail libraries stay external), zod's locales reduced to English (scripts/zod-locales.mjs);
 // - dist/fleetplan.code-cache: V8's code cache of it, made by running `validate` of the relay plan
 //   (scripts/code-cache.mjs), so the functions a command compiles lazily are in it too;
 // - dist/fleetplan.js: the bin, a small ES module that runs the script with its cache
