@@ -58,7 +58,10 @@ export function compileBundle(bundleFile: string, cacheFile?: string): CompiledB
   const source = readFileSync(bundleFile);
   const cachedData = cacheFile === undefined ? undefined : usableCache(source, cacheFile);
   // No importModuleDynamically: the bundle has no import() (scripts/bundle.mjs makes them require()s).
-  const script = new vm.Script(WRAP_HEAD + source.toString('utf8') + WRAP_TAIL, { filename: bundleFile, cachedData });
+  // The build makes the bundle ASCII-only: a file it made (the digest matched) is read as Latin-1,
+  // which is a copy; any other file is decoded as the UTF-8 it may be.
+  const text = source.toString(cachedData === undefined ? 'utf8' : 'latin1');
+  const script = new vm.Script(WRAP_HEAD + text + WRAP_TAIL, { filename: bundleFile, cachedData });
   const run = (): void => {
     const wrapper = script.runInThisContext() as (...args: unknown[]) => void;
     const module = { exports: {} };
