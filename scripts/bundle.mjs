@@ -6,7 +6,8 @@
 // - dist/fleetplan.js: the bin, a small ES module that runs the script with its cache
 //   (src/cli/entry.ts, src/cli/bundle-loader.ts).
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -69,4 +70,12 @@ await build({
   outfile: dist('fleetplan.js'),
 });
 
-execFileSync(process.execPath, [path.join(root, 'scripts/code-cache.mjs')], { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] });
+// The cache's run sees nothing of this machine's settings: no NODE_OPTIONS (V8 takes a cache only
+// under the flags it was made with), no FLEETPLAN_* variables, no user configuration.
+const home = mkdtempSync(path.join(os.tmpdir(), 'fleetplan-code-cache-'));
+try {
+  const env = { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: home, LANG: 'C.UTF-8', NO_COLOR: '1' };
+  execFileSync(process.execPath, [path.join(root, 'scripts/code-cache.mjs')], { cwd: root, env, stdio: ['ignore', 'ignore', 'inherit'] });
+} finally {
+  rmSync(home, { recursive: true, force: true });
+}
