@@ -4,7 +4,16 @@
 // code cache only under the flags it was made with, and the build makes it under these.
 import './v8-tuning.js';
 import { fileURLToPath } from 'node:url';
-import { compileBundle } from './bundle-loader.js';
+import { ExitCode } from '../core/errors.js';
+import { compileBundle, type CompiledBundle } from './bundle-loader.js';
 
 const here = (name: string): string => fileURLToPath(new URL(name, import.meta.url));
-compileBundle(here('fleetplan.cjs'), here('fleetplan.code-cache')).run();
+let bundle: CompiledBundle;
+try {
+  bundle = compileBundle(here('fleetplan.cjs'), here('fleetplan.code-cache'));
+} catch (err) {
+  // No bundle beside the bin (an interrupted build or install): one line, not a stack trace.
+  process.stderr.write(`fleetplan: cannot load the command line (${(err as Error).message}): reinstall fleetplan, or run 'npm run build' in a checkout\n`);
+  process.exit(ExitCode.internal);
+}
+bundle.run();

@@ -116,3 +116,12 @@ test('the bundled ssh2 loads its native crypto binding from the installed ssh2 p
   assert.equal(r.code, 0, r.output);
   assert.ok(r.stderr.includes(`load "${binding}"`), r.stderr.split('\n').filter((l) => l.includes('ssh2')).join('\n'));
 });
+
+test('a bin without its bundle says so in one line and exits 70, without a stack trace', async () => {
+  const dir = copyOfBuild();
+  unlinkSync(path.join(dir, 'dist/fleetplan.cjs'));
+  const r = await runProcess(process.execPath, [path.join(dir, 'dist/fleetplan.js'), '--version']);
+  assert.equal(r.code, 70, r.output);
+  assert.equal(r.stdout, '');
+  assert.match(r.stderr, /^fleetplan: cannot load the command line \(ENOENT: .*fleetplan\.cjs'\): reinstall fleetplan, or run 'npm run build' in a checkout\n$/);
+});
