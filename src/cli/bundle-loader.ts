@@ -7,11 +7,12 @@
 // V8 checks a cache only against the source's length and its own version and flags, and in a release
 // build not against a checksum of the data: a cache of another bundle of the same length, or a cache
 // with a changed byte, would be used and run. So the file starts with the sha256 of the exact source
-// and the data together, and a cache whose digest does not match is not given to V8. Without a usable
+// and the data together, and a cache whose digest does not match, or that someone could change who
+// cannot change the bundle (another owner, or writable by more), is not given to V8. Without a usable
 // cache (none, stale, tampered, or rejected by V8: another Node or other V8 flags) the bundle compiles
 // as it would anyway: correct either way, only slower.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, type Stats } from 'node:fs';
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import vm from 'node:vm';
@@ -30,16 +31,32 @@ export function codeCacheFile(source: Buffer, data: Buffer): Buffer {
   return Buffer.concat([digest(source, data), data]);
 }
 
-/** The V8 data of `cacheFile` if the file is there and was made from exactly `source`. */
-function usableCache(source: Buffer, cacheFile: string): Buffer | undefined {
-  let file: Buffer;
+/** A file's content and who may change it, read from one open descriptor (no swap in between). */
+function readWithStat(file: string): { bytes: Buffer; stat: Stats } {
+  const fd = openSync(file, 'r');
   try {
-    file = readFileSync(cacheFile);
+    return { stat: fstatSync(fd), bytes: readFileSync(fd) };
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * The V8 data of `cacheFile` if the file is there, was made from exactly `source`, and nobody can
+ * change it who cannot change the bundle: the digest is no signature (anyone can compute it), and
+ * V8 runs the cached bytecode, so a cache more writable than the bundle would be a way to run code
+ * as the user of fleetplan (root).
+ */
+function usableCache(bundle: { bytes: Buffer; stat: Stats }, cacheFile: string): Buffer | undefined {
+  let cache: { bytes: Buffer; stat: Stats };
+  try {
+    cache = readWithStat(cacheFile);
   } catch {
     return undefined;
   }
-  const data = file.subarray(DIGEST_BYTES);
-  return data.length > 0 && digest(source, data).equals(file.subarray(0, DIGEST_BYTES)) ? data : undefined;
+  if (cache.stat.uid !== bundle.stat.uid || (cache.stat.mode & ~bundle.stat.mode & 0o022) !== 0) return undefined;
+  const data = cache.bytes.subarray(DIGEST_BYTES);
+  return data.length > 0 && digest(bundle.bytes, data).equals(cache.bytes.subarray(0, DIGEST_BYTES)) ? data : undefined;
 }
 
 export interface CompiledBundle {
@@ -55,8 +72,9 @@ export interface CompiledBundle {
 
 /** Compiles the bundle, with its cache when `cacheFile` names a usable one. */
 export function compileBundle(bundleFile: string, cacheFile?: string): CompiledBundle {
-  const source = readFileSync(bundleFile);
-  const cachedData = cacheFile === undefined ? undefined : usableCache(source, cacheFile);
+  const bundle = readWithStat(bundleFile);
+  const source = bundle.bytes;
+  const cachedData = cacheFile === undefined ? undefined : usableCache(bundle, cacheFile);
   // No importModuleDynamically: the bundle has no import() (scripts/bundle.mjs makes them require()s).
   // The build makes the bundle ASCII-only: a file it made (the digest matched) is read as Latin-1,
   // which is a copy; any other file is decoded as the UTF-8 it may be.

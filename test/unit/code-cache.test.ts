@@ -3,7 +3,7 @@
 // bundle beside it (the bundle changed with its length kept, a byte of the cache changed, no cache,
 // or V8 rejecting one made under other flags) is not used, and the command line still works.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, unlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -100,6 +100,26 @@ test('a cache cut short, empty or missing is not used; the command line works', 
     await assertWorks(dir);
   }
   unlinkSync(file);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), false);
+  await assertWorks(dir);
+});
+
+test('a cache that more users can change than the bundle (another owner, group or world write) is not used', async (t) => {
+  const dir = copyOfBuild();
+  const cache = path.join(dir, 'dist/fleetplan.code-cache');
+  chmodSync(path.join(dir, 'dist/fleetplan.cjs'), 0o644);
+  for (const mode of [0o664, 0o646]) {
+    chmodSync(cache, mode);
+    assert.equal(await codeCacheTaken(path.join(dir, 'dist')), false, mode.toString(8));
+  }
+  chmodSync(cache, 0o644);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), true);
+  // As writable as the bundle: the cache adds no way in.
+  chmodSync(path.join(dir, 'dist/fleetplan.cjs'), 0o664);
+  chmodSync(cache, 0o664);
+  assert.equal(await codeCacheTaken(path.join(dir, 'dist')), true);
+  if (process.getuid?.() !== 0) return t.skip('changing a file\'s owner needs root');
+  chownSync(cache, 65534, 65534);
   assert.equal(await codeCacheTaken(path.join(dir, 'dist')), false);
   await assertWorks(dir);
 });
