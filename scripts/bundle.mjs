@@ -24,9 +24,9 @@ const ssh2NativeFromPackage = {
   setup(b) {
     b.onResolve({ filter: /\.node$/ }, (args) => {
       const abs = path.resolve(args.resolveDir, args.path);
-      const pkg = path.join(root, 'node_modules/ssh2');
-      if (!abs.startsWith(`${pkg}/`)) return undefined;
-      return { path: `ssh2/${path.relative(pkg, abs)}`, external: true };
+      const at = abs.lastIndexOf('/node_modules/ssh2/');
+      if (at < 0) return undefined;
+      return { path: abs.slice(at + '/node_modules/'.length), external: true };
     });
   },
 };

@@ -1,6 +1,6 @@
 // Runs the command line's CommonJS bundle (dist/fleetplan.cjs) with V8's code cache of it
 // (dist/fleetplan.code-cache), so a start deserialises compiled bytecode instead of parsing and
-// compiling 2.5 MB of JavaScript. Node 20 has no code cache for ES modules (module.enableCompileCache
+// compiling 3 MB of JavaScript. Node 20 has no code cache for ES modules (module.enableCompileCache
 // came in Node 22), hence a CommonJS bundle run through vm.Script, as Node runs a CommonJS file.
 // The cache is written by the build only (scripts/code-cache.mjs), never here: fleetplan runs as root.
 //
