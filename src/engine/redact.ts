@@ -11,7 +11,8 @@ function deepRedact<T>(value: T, secrets: SecretRegistry): T {
   if (Array.isArray(value)) return value.map((v) => deepRedact(v, secrets)) as T;
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = deepRedact(v, secrets);
+    // Keys, not entries: no pair array per property (every result and event of every host comes through here).
+    for (const k of Object.keys(value)) out[k] = deepRedact((value as Record<string, unknown>)[k], secrets);
     return out as T;
   }
   return value;

@@ -158,7 +158,9 @@ export function keyOf(vars: object, refs: readonly TemplateRef[]): string | unde
  */
 function pathKey(vars: object, path: readonly string[], budget: { nodes: number }): string | undefined {
   let cur: unknown = vars;
-  for (const [i, part] of path.entries()) {
+  // An index loop: this runs for every ref of every render and task input on every host.
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i]!;
     // A constant's identity decides everything read under it (the rest of the path is in the ref).
     if (typeof cur === 'object' && cur !== null && constants.has(cur)) return `${i}c${idOf(cur)}`;
     if (cur === null || typeof cur !== 'object' || !isData(cur)) {
