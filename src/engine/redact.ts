@@ -7,15 +7,13 @@ import type { RunEvent, TaskResult } from './events.js';
 
 function deepRedact<T>(value: T, secrets: SecretRegistry): T {
   if (typeof value === 'string') return secrets.redact(value) as T;
+  if (value === null || typeof value !== 'object') return value;
   if (Buffer.isBuffer(value)) return Buffer.alloc(0) as T;
   if (Array.isArray(value)) return value.map((v) => deepRedact(v, secrets)) as T;
-  if (value && typeof value === 'object') {
-    const out: Record<string, unknown> = {};
-    // Keys, not entries: no pair array per property (every result and event of every host comes through here).
-    for (const k of Object.keys(value)) out[k] = deepRedact((value as Record<string, unknown>)[k], secrets);
-    return out as T;
-  }
-  return value;
+  const out: Record<string, unknown> = {};
+  // Keys, not entries: no pair array per property (every result and event of every host comes through here).
+  for (const k of Object.keys(value)) out[k] = deepRedact((value as Record<string, unknown>)[k], secrets);
+  return out as T;
 }
 
 function maskNoLog(c: Change): Change {

@@ -78,6 +78,8 @@ function stringRefs(v: unknown, out: TemplateRef[]): boolean {
 /** Lists and mappings copied (as a render makes them per host), everything in them as it is. */
 function freshContainers(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(freshContainers);
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, freshContainers(x)]));
-  return v;
+  if (!isPlainObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  for (const k of Object.keys(v)) out[k] = freshContainers(v[k]);
+  return out;
 }
