@@ -80,6 +80,7 @@ function freshContainers(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(freshContainers);
   if (!isPlainObject(v)) return v;
   const out: Record<string, unknown> = {};
-  for (const k of Object.keys(v)) out[k] = freshContainers(v[k]);
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) out[keys[i]!] = freshContainers(v[keys[i]!]);
   return out;
 }

@@ -76,6 +76,8 @@ export function resolveVars(vars: Vars, secrets: SecretRegistry, secret: Readonl
     return value;
   };
 
-  for (const name of Object.keys(vars)) if (!RESERVED.has(name)) visit(name, []);
+  // An index loop: no iterator result per name (≈ 70 names per scope, every scope of every host).
+  const names = Object.keys(vars);
+  for (let i = 0; i < names.length; i++) if (!RESERVED.has(names[i]!)) visit(names[i]!, []);
   return out;
 }
