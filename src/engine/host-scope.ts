@@ -169,12 +169,16 @@ export function hostScope(run: RunInputs, host: string, facts: Facts, shared = n
   shared.started(host, facts, firstPlay);
   // By play, then by role reference (one a task list imports is not among the play's roles:).
   const cache = new Map<Play, Map<RoleRef | undefined, Vars>>();
+  // The host's `hostvars` in a play, one mapping for the play's scope and each of its roles' (it reads no role's variables).
+  const hostvars = new Map<Play, Vars>();
   const scope: HostScope = (play, ref) => {
     let byRef = cache.get(play);
     if (!byRef) cache.set(play, (byRef = new Map()));
     let v = byRef.get(ref);
     if (!v) {
-      const magic = { ...shared.magic(play, host), hostvars: shared.hostvars(play, host, () => scope(play)) };
+      let own = hostvars.get(play);
+      if (!own) hostvars.set(play, (own = shared.hostvars(play, host, () => scope(play))));
+      const magic = { ...shared.magic(play, host), hostvars: own };
       byRef.set(ref, (v = resolveVars(varsFor({ inventory, host, play, roleRef: ref, extraVars, facts, magic }), secrets, secretVarNames(play))));
     }
     return v;

@@ -167,7 +167,7 @@ export function prepareTask(
     if (err instanceof InputError) throw err;
     throw new OperationError((err as Error).message, { pos: def.pos, host: ctx.host, task: def.name, cause: err });
   }
-  return { ...base, active: true, resolved, opCtx, queries };
+  return settled(base, { active: true, resolved, opCtx, queries });
 }
 
 /** Whether the task's conditions hold for these variables and, if so, its arguments as the operation takes them. */
@@ -250,12 +250,16 @@ export function readingBecome(tasks: readonly PreparedTask[]): BecomeRequest {
   return asked.length === 1 && asked[0] !== '{}' ? (JSON.parse(asked[0]!) as BecomeRequest) : true;
 }
 
-function inactive(base: Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'becomeAs' | 'ref' | 'op'>, reason: string): PreparedTask {
-  return {
-    ...base,
-    active: false,
-    skipReason: reason,
-    resolved: undefined,
-    queries: [],
-  };
+type PreparedBase = Pick<PreparedTask, 'def' | 'displayName' | 'names' | 'become' | 'becomeAs' | 'ref' | 'op'>;
+
+function inactive(base: PreparedBase, reason: string): PreparedTask {
+  return settled(base, { active: false, skipReason: reason, resolved: undefined, queries: [] });
+}
+
+/**
+ * `base` (made for this one task) completed with what was decided, in place: one object per task and
+ * host, not a copy of each (the keys in the same order as `{ ...base, ...rest }`).
+ */
+function settled(base: PreparedBase, rest: Omit<PreparedTask, keyof PreparedBase>): PreparedTask {
+  return Object.assign(base, rest);
 }

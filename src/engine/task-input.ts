@@ -78,6 +78,9 @@ function stringRefs(v: unknown, out: TemplateRef[]): boolean {
 /** Lists and mappings copied (as a render makes them per host), everything in them as it is. */
 function freshContainers(v: unknown): unknown {
   if (Array.isArray(v)) return v.map(freshContainers);
-  if (isPlainObject(v)) return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, freshContainers(x)]));
-  return v;
+  if (!isPlainObject(v)) return v;
+  const out: Record<string, unknown> = {};
+  const keys = Object.keys(v);
+  for (let i = 0; i < keys.length; i++) out[keys[i]!] = freshContainers(v[keys[i]!]);
+  return out;
 }

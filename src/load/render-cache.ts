@@ -143,7 +143,10 @@ export function keptOrComputed<T>(runs: WeakMap<SecretRegistry, RunCache<T>>, se
 export function keyOf(vars: object, refs: readonly TemplateRef[]): string | undefined {
   const parts: string[] = [];
   const budget = { nodes: MAX_KEY_NODES };
-  for (const ref of refs) {
+  // Index loops here and below: a for-of allocates an iterator result per step until V8 optimizes
+  // the function, and a short run leaves these unoptimized (profiled: a key per render and task input).
+  for (let i = 0; i < refs.length; i++) {
+    const ref = refs[i]!;
     if (ref.parts[0] === 'hostvars') return undefined;
     const value = pathKey(vars, ref.parts, budget);
     if (value === undefined) return undefined;
@@ -158,7 +161,9 @@ export function keyOf(vars: object, refs: readonly TemplateRef[]): string | unde
  */
 function pathKey(vars: object, path: readonly string[], budget: { nodes: number }): string | undefined {
   let cur: unknown = vars;
-  for (const [i, part] of path.entries()) {
+  // An index loop: this runs for every ref of every render and task input on every host.
+  for (let i = 0; i < path.length; i++) {
+    const part = path[i]!;
     // A constant's identity decides everything read under it (the rest of the path is in the ref).
     if (typeof cur === 'object' && cur !== null && constants.has(cur)) return `${i}c${idOf(cur)}`;
     if (cur === null || typeof cur !== 'object' || !isData(cur)) {
@@ -208,17 +213,19 @@ function encode(v: unknown, budget: { nodes: number }): string | undefined {
   if (constants.has(v)) return `c${idOf(v)}`;
   if (!isData(v)) return undefined;
   // Only enumerable string keys: the same names #each and a path can read (hostvars' entries hide theirs).
-  if (Object.getOwnPropertySymbols(v).length || Object.getOwnPropertyNames(v).length !== Object.keys(v).length + (Array.isArray(v) ? 1 : 0)) return undefined;
+  const keys = Object.keys(v);
+  if (Object.getOwnPropertySymbols(v).length || Object.getOwnPropertyNames(v).length !== keys.length + (Array.isArray(v) ? 1 : 0)) return undefined;
   const out: string[] = [];
   if (Array.isArray(v)) {
-    for (const x of v) {
-      const e = encode(x, budget);
+    for (let i = 0; i < v.length; i++) {
+      const e = encode(v[i], budget);
       if (e === undefined) return undefined;
       out.push(e);
     }
     return `[${out.join(',')}]`;
   }
-  for (const k of Object.keys(v)) {
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
     const e = encode((v as Record<string, unknown>)[k], budget);
     if (e === undefined) return undefined;
     out.push(`${JSON.stringify(k)}:${e}`);

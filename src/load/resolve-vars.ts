@@ -24,6 +24,14 @@ function templateFree(value: unknown[] | Record<string, unknown>): boolean {
   return isFree;
 }
 
+/** A value rendering leaves as it is: no template string anywhere in it. */
+function inert(value: unknown): boolean {
+  if (typeof value === 'string') return !value.includes('{{');
+  if (Array.isArray(value) || isPlainObject(value)) return templateFree(value);
+  // render() below returns anything else as it is (a Secret, a number, another kind of object).
+  return true;
+}
+
 /**
  * `secrets`: the run's registry (derived Secrets belong to it). `secret`: names whose values are
  * secrets however given (roles' `secret_vars:`), made Secrets here.
@@ -33,6 +41,9 @@ export function resolveVars(vars: Vars, secrets: SecretRegistry, secret: Readonl
   const state = new Map<string, 'doing' | 'done'>();
 
   const visit = (name: string, chain: string[]): void => {
+    // Most names (facts, plain defaults) hold a value with no template in it: `out` has it already,
+    // and it reads no other name, so it can be in no cycle.
+    if (!secret.has(name) && inert(vars[name])) return;
     const s = state.get(name);
     if (s === 'done') return;
     if (s === 'doing') throw new InputError(`variables reference each other in a cycle: ${[...chain, name].join(' → ')}`);
@@ -65,6 +76,8 @@ export function resolveVars(vars: Vars, secrets: SecretRegistry, secret: Readonl
     return value;
   };
 
-  for (const name of Object.keys(vars)) if (!RESERVED.has(name)) visit(name, []);
+  // An index loop: no iterator result per name (≈ 70 names per scope, every scope of every host).
+  const names = Object.keys(vars);
+  for (let i = 0; i < names.length; i++) if (!RESERVED.has(names[i]!)) visit(names[i]!, []);
   return out;
 }

@@ -86,11 +86,25 @@ function readFile(file: IncludedFile, ctx: Omit<TaskContext, 'src'>, key: string
     issues.add(file.pos, `${key}: import cycle: ${names.join(' → ')}`);
   }
   issues.throwIfAny();
-  const src = YamlSource.read(found!, ctx.secrets);
+  const src = taskFileSource(found!, ctx.secrets);
   const inner = new Issues();
   const tasks = parseTaskList(src.root, { ...ctx, issues: inner, src, chain: [...file.chain, found!] }, displayPath(found!));
   inner.throwIfAny();
   return tasks;
+}
+
+/**
+ * A task file parsed once per run (its secret registry): a file imported twice (a role's own import and
+ * the plan's `import_role: tasks_from`), or included by a templated name on every host, is one parse;
+ * each use builds its own tasks from the nodes, which nothing changes. A file that fails is not kept.
+ */
+const parsedTaskFiles = new WeakMap<SecretRegistry, Map<string, YamlSource>>();
+function taskFileSource(file: string, secrets: SecretRegistry): YamlSource {
+  let files = parsedTaskFiles.get(secrets);
+  if (!files) parsedTaskFiles.set(secrets, (files = new Map()));
+  let src = files.get(file);
+  if (!src) files.set(file, (src = YamlSource.read(file, secrets)));
+  return src;
 }
 
 /**

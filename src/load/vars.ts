@@ -80,6 +80,14 @@ function ansibleVarsOf(facts: NonNullable<VarLayers['facts']>): Record<string, u
  * wins when layered): default, <os_family>, <distribution>, <distribution>-<major>. File stems match
  * case-insensitively ("CentOS-6" matches distribution "centos", major 6).
  */
+/** A role's per-OS files by lower-cased stem, made once per role (every host scope of the role asks). */
+const lowerStems = new WeakMap<RoleDef['osVars'], Map<string, { stem: string; file: string; vars: Vars }>>();
+function osVarsByLowerStem(osVars: RoleDef['osVars']): Map<string, { stem: string; file: string; vars: Vars }> {
+  let byLower = lowerStems.get(osVars);
+  if (!byLower) lowerStems.set(osVars, (byLower = new Map(Object.entries(osVars).map(([stem, v]) => [stem.toLowerCase(), { stem, ...v }]))));
+  return byLower;
+}
+
 export function osVarsFiles(
   role: Pick<RoleDef, 'osVars'>,
   facts: Pick<Facts, 'os_family' | 'distribution' | 'distribution_major'> | undefined,
@@ -89,7 +97,7 @@ export function osVarsFiles(
     wanted.push(String(facts.os_family), String(facts.distribution));
     if (facts.distribution_major) wanted.push(`${facts.distribution}-${facts.distribution_major}`);
   }
-  const byLower = new Map(Object.entries(role.osVars).map(([stem, v]) => [stem.toLowerCase(), { stem, ...v }]));
+  const byLower = osVarsByLowerStem(role.osVars);
   const out: { stem: string; file: string; vars: Vars }[] = [];
   for (const w of wanted) {
     const hit = byLower.get(w.toLowerCase());

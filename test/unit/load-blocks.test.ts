@@ -194,3 +194,29 @@ tasks:
     hasError(errors, 'plan.yml', 5, 20, 'apply: is not supported');
   });
 });
+
+describe('a task file imported twice in one run', () => {
+  it('is parsed once, and each import still gets tasks of its own, with its own keywords and the file\'s positions', () => {
+    const plan = planOf({
+      'plan.yml': 'hosts: all\ntasks:\n  - import_tasks: common.yml\n    when: {first: true}\n  - import_tasks: common.yml\n    tags: [second]\n',
+      'common.yml': '# shared\n- name: shared step\n  command: "true"\n',
+    })();
+    const [a, b] = plan.plays[0]!.tasks.map((t) => (t.structure?.kind === 'block' ? t.structure.block[0]! : t));
+    assert.notEqual(a, b);
+    assert.deepEqual([a!.name, b!.name], ['shared step', 'shared step']);
+    assert.deepEqual(a!.when, { first: true });
+    assert.equal(b!.when, undefined);
+    assert.deepEqual([a!.tags, b!.tags], [[], ['second']]);
+    assert.deepEqual([a!.pos.line, a!.pos.col, b!.pos.line, b!.pos.col], [2, 3, 2, 3]);
+    assert.notEqual(a!.args, b!.args);
+  });
+
+  it('that is broken is reported at its own line, once (a failed parse is not kept: the second import reads it again)', () => {
+    const errors = inputErrors(planOf({
+      'plan.yml': 'hosts: all\ntasks:\n  - import_tasks: bad.yml\n  - import_tasks: bad.yml\n',
+      'bad.yml': '- name: x\n  command: [unclosed\n',
+    }));
+    assert.equal(errors.length, 1, errors.map((e) => e.describe()).join('\n'));
+    hasError(errors, 'bad.yml', 3, 1, 'YAML syntax error');
+  });
+});
