@@ -75,11 +75,6 @@ function ansibleVarsOf(facts: NonNullable<VarLayers['facts']>): Record<string, u
   return v;
 }
 
-/**
- * The per-OS vars files of a role that apply to a host, least specific first (so the most specific
- * wins when layered): default, <os_family>, <distribution>, <distribution>-<major>. File stems match
- * case-insensitively ("CentOS-6" matches distribution "centos", major 6).
- */
 /** A role's per-OS files by lower-cased stem, made once per role (every host scope of the role asks). */
 const lowerStems = new WeakMap<RoleDef['osVars'], Map<string, { stem: string; file: string; vars: Vars }>>();
 function osVarsByLowerStem(osVars: RoleDef['osVars']): Map<string, { stem: string; file: string; vars: Vars }> {
@@ -88,6 +83,11 @@ function osVarsByLowerStem(osVars: RoleDef['osVars']): Map<string, { stem: strin
   return byLower;
 }
 
+/**
+ * The per-OS vars files of a role that apply to a host, least specific first (so the most specific
+ * wins when layered): default, <os_family>, <distribution>, <distribution>-<major>. File stems match
+ * case-insensitively ("CentOS-6" matches distribution "centos", major 6).
+ */
 export function osVarsFiles(
   role: Pick<RoleDef, 'osVars'>,
   facts: Pick<Facts, 'os_family' | 'distribution' | 'distribution_major'> | undefined,
