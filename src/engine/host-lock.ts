@@ -11,6 +11,7 @@ import { hostname, userInfo } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import { shQuote } from '../core/quote.js';
 import { processAlive } from '../core/process-alive.js';
+import { POSTFIX_MARKER_VAR } from '../facts/gather.js';
 
 export { processAlive };
 
@@ -87,7 +88,8 @@ function takeOrReport(owner: LockOwner): string {
     `    done`,
     `  fi`,
     `  rm -f -- "$_fl_t"`,
-    `  if [ "$_fl_r" = acquired ]; then echo lock=acquired`,
+    // Held, in the directory checked above: the facts that follow may keep Postfix's version there (facts/gather.ts).
+    `  if [ "$_fl_r" = acquired ]; then echo lock=acquired; ${POSTFIX_MARKER_VAR}="$_fl_p"/postfix_version`,
     `  else`,
     `    _fl_o=; _fl_x=; _fl_m=`,
     `    if [ "$_fl_r" = failed ]; then echo lock=failed; _fl_m=-`,

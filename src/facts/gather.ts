@@ -45,6 +45,49 @@ if [ -r /etc/os-release ]; then
 fi
 `;
 
+/**
+ * The shell variable a script run before the facts in the same exec sets to the path of the
+ * postfix_version marker: engine/host-lock.ts sets it once it holds the run lock, in the root-only
+ * directory it has just checked (so never in a dry run, which takes no lock, nor for a login that
+ * is not root). Without it the facts run postconf as they always did.
+ */
+export const POSTFIX_MARKER_VAR = '_fl_pv';
+
+/** What a Postfix version may be (3.7.11, 2.10.1, 3.9-20231012, 3.8.0-RC1): anything else is read as "". */
+export const POSTFIX_VERSION = /^[0-9A-Za-z][0-9A-Za-z.+~-]{0,63}$/;
+
+// `postconf -dh mail_version` costs the host ≈ 3.6 ms on every run (a process, Postfix's libraries,
+// its defaults). Its answer changes only when postconf does, so a run holding the lock keeps it in a
+// marker (postconf's path, then the version) whose mtime is set to postconf's with `touch -r`: it is
+// used only when it is a root-owned regular file, not a symlink, whose mtime EQUALS postconf's
+// (package managers keep the package's mtimes, so an upgrade to an older-dated binary must miss too)
+// and which names the postconf found now, holding a version in POSTFIX_VERSION's characters. Any
+// other case runs postconf (as without the marker) and writes the marker anew: aside, then renamed
+// over a regular file or nothing (never through a symlink or into a directory). postconf is found
+// with builtins over $PATH's absolute entries; when that finds none, `command -v` decides, as before.
+export const POSTFIX_VERSION_SH = String.raw`_pc=
+if [ -n "${'$'}{${POSTFIX_MARKER_VAR}:-}" ]; then
+  _o=$IFS; IFS=:; for _d in $PATH; do case $_d in /*) [ -f "$_d/postconf" ] && [ -x "$_d/postconf" ] && { _pc=$_d/postconf; break; } ;; esac; done; IFS=$_o
+fi
+if [ -n "$_pc" ]; then
+  _m=$${POSTFIX_MARKER_VAR}; _pv=; _l=
+  if [ -f "$_m" ] && [ ! -h "$_m" ] && [ -O "$_m" ] && ! [ "$_m" -nt "$_pc" ] && ! [ "$_pc" -nt "$_m" ]; then
+    { IFS= read -r _l && IFS= read -r _pv; } 2>/dev/null < "$_m"; [ "$_l" = "$_pc" ] || _pv=
+  fi
+  case $_pv in [!0-9A-Za-z]*|*[!0-9A-Za-z.+~-]*) _pv= ;; esac; [ ${'$'}{#_pv} -le 64 ] || _pv=
+  if [ -z "$_pv" ]; then
+    _pv=$("$_pc" -dh mail_version 2>/dev/null)
+    case $_pv in ''|[!0-9A-Za-z]*|*[!0-9A-Za-z.+~-]*) ;; *)
+      if [ ${'$'}{#_pv} -le 64 ] && { [ ! -e "$_m" ] || [ -f "$_m" ]; } && [ ! -h "$_m" ]; then
+        { printf '%s\n%s\n' "$_pc" "$_pv" > "$_m.new" && touch -r "$_pc" "$_m.new" && mv -f "$_m.new" "$_m"; } 2>/dev/null
+      fi ;;
+    esac
+  fi
+  echo "postfix_version=$_pv"
+else
+  command -v postconf >/dev/null 2>&1 && echo "postfix_version=$(postconf -dh mail_version 2>/dev/null)"
+fi`;
+
 // What plans read beyond the OS identity: fqdn, addresses and routes, virtualization, local facts,
 // the Postfix version (postconf -d: the compiled-in value, readable even before main.cf exists).
 // Linux's network tables come from /proc/net with builtins (no process); FreeBSD's from ifconfig and
@@ -79,7 +122,7 @@ done
 if [ "$_sys" = FreeBSD ]; then
   echo "bsd_jailed=$(sysctl -n security.jail.jailed 2>/dev/null)"; echo "bsd_vm_guest=$(sysctl -n kern.vm_guest 2>/dev/null)"
 fi
-command -v postconf >/dev/null 2>&1 && echo "postfix_version=$(postconf -dh mail_version 2>/dev/null)"
+${POSTFIX_VERSION_SH}
 for _d in /etc/ansible/facts.d /etc/fleetplan/facts.d; do
   [ -d "$_d" ] || continue
   [ -n "$(find "$_d" -maxdepth 0 -type d -user 0 ! -perm -g+w ! -perm -o+w 2>/dev/null)" ] || continue
@@ -211,7 +254,8 @@ function extendedFacts(raw: Raw, sections: Sections, node: string): ExtendedFact
     domain: fqdn.includes('.') ? fqdn.slice(fqdn.indexOf('.') + 1) : '',
     ...net,
     ...virtualization(raw),
-    postfix_version: raw.postfix_version ?? '',
+    // A forged or garbled version (from the marker or postconf) is no version: nothing odd reaches a template.
+    postfix_version: POSTFIX_VERSION.test(raw.postfix_version ?? '') ? raw.postfix_version! : '',
     local: Object.fromEntries(Object.keys(local).sort().map((k) => [k, local[k]])),
   };
 }
