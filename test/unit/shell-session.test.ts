@@ -169,17 +169,58 @@ test('shell session: a timeout abandons the shell, and the scripts queued behind
 /** Bytes a script may hold, everything a quoting slip would show: quotes, `!`, `%`, `$`, backslashes, newlines, high bytes. */
 const TRICKY = `printf '%s\\n' "it's \\"quoted\\" 100% \\$HOME !x \`y\`"; printf 'a\\\\b\\001\\377\\n'; echo 'end'; exit 3`;
 
-test('a public first script rides in the exec request, as every login shell reads it (sh, bash, zsh, fish)', async () => {
+test('a public first script rides in the exec request, as every login shell reads it (sh, bash, zsh, fish, csh, tcsh)', async () => {
   const { inlineCommand } = await import('../../src/connectors/inline-command.js');
   const want = spawnSync('sh', ['-c', TRICKY]);
-  for (const shell of ['dash', 'bash', 'zsh', 'fish'].filter((s) => spawnSync('sh', ['-c', `command -v ${s}`]).status === 0)) {
-    // The inlined script runs first, then the shell reads stdin as `sh -s`.
-    const r = spawnSync(shell, ['-c', inlineCommand(Buffer.from(`( ${TRICKY} ); echo "rc=$?"\n`))], { input: 'echo from-stdin\n' });
-    assert.deepEqual(r.stdout, Buffer.concat([want.stdout, Buffer.from('rc=3\nfrom-stdin\n')]), `${shell}: ${r.stderr}`);
+  const shells = ['dash', 'bash', 'zsh', 'fish', 'csh', 'tcsh'].filter((s) => spawnSync('sh', ['-c', `command -v ${s}`]).status === 0);
+  for (const shell of shells) {
+    // The inlined script runs first, then the shell reads stdin as `sh -s`: from a socket (node's
+    // stdio) with `exec sh -s`, from a pipe (OpenSSH's on Linux) with `.` when sh is dash.
+    const cmd = inlineCommand(Buffer.from(`( ${TRICKY} ); echo "rc=$?"; echo "args=$#"\n`));
+    const viaSocket = spawnSync(shell, ['-c', cmd], { input: 'echo from-stdin "$#" "$1"\n' });
+    const viaPipe = spawnSync('sh', ['-c', 'cat | "$0" -c "$1"', shell, cmd], { input: 'echo from-stdin "$#" "$1"\n' });
+    for (const r of [viaSocket, viaPipe]) {
+      assert.deepEqual(r.stdout, Buffer.concat([want.stdout, Buffer.from('rc=3\nargs=1\nfrom-stdin 0 \n')]), `${shell}: ${r.stderr}`);
+    }
   }
-  const cmd = inlineCommand(Buffer.from(TRICKY));
+  const cmd = inlineCommand(Buffer.from(`-${TRICKY}`));
   const word = /^sh -c '[^']*' sh '([^']*)'$/.exec(cmd)?.[1];
-  assert.match(word ?? '', /^[A-Za-z0-9_.,:/=+@ \\]+$/, `the script's word holds letters, digits, a few marks and printf escapes only: ${cmd}`);
+  // Printable ASCII only; a backslash only as an octal escape; no `!` (csh), no `%` (printf), a leading `-` escaped.
+  assert.match(word ?? '', /^\\055(?:[ -~]|\\[0-7]{3})+$/, cmd);
+  assert.doesNotMatch((word ?? '').replace(/\\[0-7]{3}/g, ''), /[\\!%']/, cmd);
+});
+
+test('after the first script, the next scripts are read from a pipe as they arrive, whether sh is dash or bash (CentOS)', async () => {
+  const { inlineCommand } = await import('../../src/connectors/inline-command.js');
+  const { spawn } = await import('node:child_process');
+  const { symlinkSync } = await import('node:fs');
+  const dir = mkdtempSync(path.join(tmpdir(), 'fp-sh-'));
+  for (const shell of ['dash', 'bash']) {
+    // `sh` on the PATH is this shell: bash reads a sourced pipe to its end, so it must take `exec sh -s`.
+    const bin = `${dir}/${shell}`;
+    spawnSync('mkdir', [bin]);
+    symlinkSync(spawnSync('sh', ['-c', `command -v ${shell}`]).stdout.toString().trim(), `${bin}/sh`);
+    const p = spawn('sh', ['-c', 'cat | sh -c "$0"', inlineCommand(Buffer.from('echo first\n'))], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}` } });
+    let out = '';
+    const seen = (text: string) => new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${shell}: no "${text.trim()}" within 5 s (got ${JSON.stringify(out)})`)), 5000);
+      const check = () => out.includes(text) && (clearTimeout(timer), p.stdout.off('data', on), resolve());
+      const on = (d: Buffer) => ((out += d.toString()), check());
+      p.stdout.on('data', on);
+      check();
+    });
+    try {
+      await seen('first\n');
+      p.stdin.write('echo second\n');
+      await seen('second\n');
+      p.stdin.end('exit 4\n');
+      const code = await new Promise((resolve) => p.on('close', resolve));
+      assert.equal(code, 4, shell);
+    } finally {
+      p.kill();
+    }
+  }
+  rmSync(dir, { recursive: true, force: true });
 });
 
 test('ssh: a public first script costs no round trip of its own; its output, status and the scripts after it are as over stdin', async () => {
