@@ -53,10 +53,12 @@ export interface Frame {
 /**
  * Shell lines running `body` in a subshell that reads nothing (the script itself may be on stdin), framed as `label`;
  * `status`: a shell variable that keeps the body's exit status for the lines after (a batch of changes stops at a failure).
+ * `inShell`: in the script's own shell (a `{ …; }` group, one fork less) — only for a body that cannot
+ * exit, cd, set options or leave a variable another body reads (state/query.ts StateQuery.inShell).
  */
-export function framedSnippet(nonce: string, label: string, body: string, status?: string): string[] {
+export function framedSnippet(nonce: string, label: string, body: string, status?: string, inShell = false): string[] {
   const begin = `printf '${marker(nonce)} begin ${label}\\n'`;
-  const run = `( ${body}\n) </dev/null`;
+  const run = inShell ? `{ ${body}\n} </dev/null` : `( ${body}\n) </dev/null`;
   if (status === undefined) return [begin, run, `printf '\\n${endMark(nonce, label)} %d\\n' "$?"`];
   return [begin, run, `${status}=$?`, `printf '\\n${endMark(nonce, label)} %d\\n' "$${status}"`];
 }

@@ -1,4 +1,5 @@
-// Runs many state queries in ONE exec: every snippet in its own subshell, its output framed by
+// Runs many state queries in ONE exec: every snippet in its own subshell (or, when it keeps to itself,
+// in the batch's shell: StateQuery.inShell), its output framed by
 // markers carrying a random nonce (src/core/framing.ts), so a file's raw bytes can never be mistaken
 // for a frame. Queries of one name group (services, packages, files) are merged first: one process
 // reads all their names.
@@ -13,7 +14,7 @@ export type BatchFrame = Frame;
 /** The script text for a batch; the nonce frames each query's output. */
 export function batchScript(queries: readonly StateQuery[], nonce: string): string {
   const parts = [PRELUDE];
-  queries.forEach((q, i) => parts.push(...framedSnippet(nonce, String(i), q.script)));
+  queries.forEach((q, i) => parts.push(...framedSnippet(nonce, String(i), q.script, undefined, q.inShell)));
   return parts.join('\n') + '\n';
 }
 

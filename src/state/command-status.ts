@@ -10,6 +10,8 @@ export function commandStatusQuery(command: string, chdir?: string): StateQuery<
   return {
     key: `status:${chdir ?? ''}:${command}`,
     script: `${cd}${evalWord(command)} </dev/null >/dev/null 2>&1; echo "$?"`,
+    // The command runs in its own subshell ((eval …)): around it, only a cd needs one more.
+    inShell: !chdir,
     parse(out) {
       return { exitCode: Number(out.toString().trim()) };
     },

@@ -12,7 +12,7 @@ import { commandStatusQuery } from '../../src/state/command-status.js';
 import { fileQuery } from '../../src/state/file-state.js';
 import { PRELUDE } from '../../src/state/prelude.js';
 import { NO_FOLLOW, NO_FOLLOW_BSD } from '../../src/state/no-follow.js';
-import { StateView } from '../../src/state/query.js';
+import { StateView, type StateQuery } from '../../src/state/query.js';
 import { sha256 } from '../../src/ops/file-content.js';
 import type { Change } from '../../src/ops/operation.js';
 import { localHost } from './local-host.js';
@@ -67,6 +67,27 @@ test('batch: many queries, one exec, each value framed exactly (binary content t
   assert.equal(get(4).type, 'directory');
   assert.equal(get(5).exitCode, 3);
   assert.equal(get(6).exitCode, 0);
+});
+
+test('batch: a guard run in the batch\'s shell (no subshell of its own) cannot exit, cd, set or change what the next queries see', async () => {
+  const probe: StateQuery<string> = { key: 'probe', script: 'echo "$PWD|${_fp_guard-unset}|$-|$#"', parse: (out: Buffer) => out.toString().trim() };
+  const queries: StateQuery[] = [
+    commandStatusQuery('cd /; _fp_guard=set; set -e -u; set -- a b; exit 3'),
+    probe,
+    commandStatusQuery('echo -n; exit 4', '/'),
+    commandStatusQuery('false'),
+  ];
+  assert.equal(queries[0]!.inShell, true, 'a guard without chdir runs in the batch shell');
+  assert.equal(queries[2]!.inShell, false, 'a guard with chdir keeps its subshell (the cd)');
+  const plain = { ...probe, key: 'plain' };
+  const view = await readState(conn, [plain, ...queries], { become: false });
+  const get = (q: any): any => view.get(q);
+  assert.equal(get(queries[0]).exitCode, 3);
+  assert.equal(get(queries[1]), get(plain), 'the same cwd, variables, options and arguments as before the guard');
+  const [, guardVar, flags, args] = String(get(plain)).split('|');
+  assert.deepEqual([guardVar, /[eu]/.test(flags!), args], ['unset', false, '0']);
+  assert.equal(get(queries[2]).exitCode, 4);
+  assert.equal(get(queries[3]).exitCode, 1);
 });
 
 test('exec: atomic write with final mode, large and binary content, refresh in the same exec', async () => {
