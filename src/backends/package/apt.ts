@@ -19,6 +19,8 @@ export const apt: PackageBackend = {
     return {
       key: `apt:${opts.candidate ? 'c:' : ''}${names.join(',')}`,
       script: `dpkg-query -W -f='\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${list} 2>/dev/null; true${policy}`,
+      // Commands only (no variable, cd or exit): read in the batch's shell, no subshell.
+      inShell: true,
       parse(out) {
         const [status, candidates = ''] = out.toString().split('@@candidates\n');
         const result: Record<string, PackageState> = {};

@@ -20,6 +20,8 @@ export function rpmBackend(tool: 'yum' | 'dnf'): PackageBackend {
       return {
         key: `${tool}:${opts.candidate ? 'c:' : ''}${names.join(',')}`,
         script: `rpm -q --qf '%{NAME}\\t%{VERSION}-%{RELEASE}\\n' ${list} 2>/dev/null; true${updates}`,
+        // Commands only (no variable, cd or exit): read in the batch's shell, no subshell.
+        inShell: true,
         parse(out) {
           const [installed, updates = ''] = out.toString().split('@@updates\n');
           const result: Record<string, PackageState> = {};
