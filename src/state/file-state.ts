@@ -164,7 +164,7 @@ function readFiles(names: string[]): StateQuery<Record<string, FileState>> {
     ...hashable(paths.filter((p) => followed.has(p)), true),
     // The hashes are kept only when a wanted content must be compared with them here.
     compare
-      ? `_fp_sums=; if [ $# -gt 0 ]; then _fp_sums=$(_fp_sha "$@" 2>/dev/null); printf '%s\\n' "$_fp_sums"; fi`
+      ? `_fp_sums=; if [ $# -gt 0 ]; then _fp_sums=$(_fp_shx "$@" 2>/dev/null); printf '%s\\n' "$_fp_sums"; fi`
       : 'if [ $# -gt 0 ]; then _fp_sha "$@" 2>/dev/null; fi',
     ...(contents.length ? [`echo '${mark} content'`, ...contents] : []),
     ':',

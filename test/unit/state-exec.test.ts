@@ -238,6 +238,28 @@ test('file queries: BSD stat and sha256 -r output (FreeBSD) parsed as GNU output
   assert.equal(all[n2!].content.toString(), 'hello');
 });
 
+test('prelude: _fp_sha and, inside $(…), _fp_shx give the same sums with GNU sha256sum, BSD sha256 -r and openssl', () => {
+  const files = [path.join(dir, 'sha-a'), path.join(dir, 'sha b')];
+  writeFileSync(files[0]!, 'a\n');
+  writeFileSync(files[1]!, 'b\n');
+  const want = files.map((f) => `${sha256(readFileSync(f))}  ${f}`).join('\n');
+  const tools = (names: string[]) => {
+    const bin = mkdtempSync(path.join(dir, 'bin-'));
+    for (const n of names) symlinkSync(execFileSync('sh', ['-c', `command -v ${n}`]).toString().trim(), path.join(bin, n));
+    return bin;
+  };
+  // BSD's sha256 -r prints "<sum> <name>" (one space): a stand-in with that output.
+  const bsd = tools([]);
+  writeFileSync(path.join(bsd, 'sha256'), '#!/bin/sh\n[ "$1" = -r ] && [ "$2" = -- ] && shift 2 && /usr/bin/sha256sum -- "$@" | /usr/bin/sed "s/  / /"\n');
+  chmodSync(path.join(bsd, 'sha256'), 0o755);
+  for (const [label, bin, sep] of [['GNU', tools(['sha256sum']), '  '], ['BSD', bsd, ' '], ['openssl', tools(['openssl']), '  ']] as const) {
+    const script = `${PRELUDE}\nprintf '%s\\n' "$(_fp_shx "$@")"; _fp_sha "$@"`;
+    const out = execFileSync('/bin/sh', ['-c', script, 'sh', ...files], { env: { PATH: bin } }).toString();
+    const expect = want.replaceAll('  ', sep);
+    assert.equal(out, `${expect}\n${expect}\n`, label);
+  }
+});
+
 test('prelude: _fp_stat runs GNU stat once where it works, and BSD syntax where -c is refused', () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'fp-stat-'));
   try {
