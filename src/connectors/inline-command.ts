@@ -12,11 +12,11 @@ export const MAX_INLINE = 24 * 1024;
  * `sh` start (≈ 0.5 ms of the host's CPU per run). bash, zsh and the ksh family read a sourced file
  * to its end before running any of it (here: never, the session would hang), and a socket (a local
  * child's stdin, libuv's socketpair) cannot be opened as /dev/stdin on Linux: they `exec sh -s`.
- * `set --` first: the scripts that follow see no positional parameters, as under `sh -s`. The first
- * sh's command line (the first script, never secret) then stays in the process list for the session.
+ * The first sh's command line (the first script, never secret) then stays in the process list for
+ * the session.
  */
 const READ_ON =
-  'set --; if [ -p /dev/stdin ] && [ -z "${BASH_VERSION-}${ZSH_VERSION-}${KSH_VERSION-}${YASH_VERSION-}${POSH_VERSION-}" ]; then . /dev/stdin; else exec sh -s; fi';
+  'if [ -p /dev/stdin ] && [ -z "${BASH_VERSION-}${ZSH_VERSION-}${KSH_VERSION-}${YASH_VERSION-}${POSH_VERSION-}" ]; then . /dev/stdin; else exec sh -s; fi';
 
 /**
  * The command that starts a shell which first runs `first` (a framed script), then reads the next
@@ -26,7 +26,9 @@ const READ_ON =
  * (test/unit/shell-session.test.ts).
  */
 export function inlineCommand(first: Buffer): string {
-  return `sh -c 'eval "$(printf "$1")"; ${READ_ON}' sh '${printfWord(first)}'`;
+  // `set --` in the eval, after printf has read $1: the first script and those after it see no
+  // positional parameters, as every script on stdin did under `sh -s`.
+  return `sh -c 'eval "set --; $(printf "$1")"; ${READ_ON}' sh '${printfWord(first)}'`;
 }
 
 /**
