@@ -10,7 +10,7 @@ import { ensureRootfs } from './rootfs.js';
 // chromium: the HTML report test (test/integration/report.test.ts) renders a real report in it.
 // zsh and fish: the completion tests run the generated scripts in the real shells.
 // pebble, certbot (+ its RFC 2136 plugin), openssl: the ACME certificate test (test/integration/acme.test.ts).
-export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount', 'chromium', 'zsh', 'fish', 'bind9', 'bind9-utils', 'bind9-dnsutils', 'pebble', 'certbot', 'python3-certbot-dns-rfc2136', 'openssl'];
+export const DEBIAN_PACKAGES = ['debootstrap', 'systemd-container', 'socat', 'openssh-client', 'iproute2', 'util-linux', 'mount', 'chromium', 'zsh', 'fish', 'bind9', 'bind9-utils', 'bind9-dnsutils', 'pebble', 'certbot', 'python3-certbot-dns-rfc2136', 'openssl', 'csh', 'tcsh'];
 
 /** Why the fleet cannot run on this controller, or undefined if it can. Cheap; used by tests. */
 export function unsupportedReason(): string | undefined {
