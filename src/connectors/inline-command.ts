@@ -7,9 +7,9 @@ export const MAX_INLINE = 24 * 1024;
 
 /**
  * How the shell that ran the first script goes on reading the next ones from stdin, as `sh -s` does.
- * Where stdin is a pipe (OpenSSH's sessions on Linux, sudo's relay) an ash-family sh (dash, FreeBSD's
- * sh, busybox) reads it itself with `.`, which parses and runs each command as it arrives: no second
- * `sh` start (≈ 0.5 ms of the host's CPU per run). bash, zsh and the ksh family read a sourced file
+ * Where stdin is a pipe (an OpenSSH session's: its session.c makes pipes; sudo's relay) an ash-family
+ * sh (dash, FreeBSD's sh, busybox) reads it itself with `.`, which parses and runs each command as it
+ * arrives: no second `sh` start (≈ 0.5 ms of the host's CPU per run). bash, zsh and the ksh family read a sourced file
  * to its end before running any of it (here: never, the session would hang), and a socket (a local
  * child's stdin, libuv's socketpair) cannot be opened as /dev/stdin on Linux: they `exec sh -s`.
  * The first sh's command line (the first script, never secret) then stays in the process list for

@@ -175,7 +175,7 @@ test('a public first script rides in the exec request, as every login shell read
   const shells = ['dash', 'bash', 'zsh', 'fish', 'csh', 'tcsh'].filter((s) => spawnSync('sh', ['-c', `command -v ${s}`]).status === 0);
   for (const shell of shells) {
     // The inlined script runs first, then the shell reads stdin as `sh -s`: from a socket (node's
-    // stdio) with `exec sh -s`, from a pipe (OpenSSH's on Linux) with `.` when sh is dash. Neither
+    // stdio) with `exec sh -s`, from a pipe (OpenSSH's) with `.` when sh is dash. Neither
     // the first script nor the next see positional parameters (the word is not one of theirs).
     const cmd = inlineCommand(Buffer.from(`( ${TRICKY} ); echo "rc=$?"; echo "args=$#"\n`));
     const viaSocket = spawnSync(shell, ['-c', cmd], { input: 'echo from-stdin "$#" "$1"\n' });
