@@ -9,6 +9,7 @@ import { performance } from 'node:perf_hooks';
 import ssh2 from 'ssh2';
 import { startDelayProxy, type DelayProxy } from '../test/fleet/delay-proxy.js';
 import type { Fleet } from '../test/fleet/fleet.js';
+import { signLoginAtOnce } from '../src/connectors/ssh-signed-login.js';
 
 /** The bench's proxies listen here (ephemeral ports); the proxy tests use 127.0.51.1. */
 export const BENCH_PROXY_HOST = '127.0.50.1';
@@ -91,8 +92,9 @@ export interface RttFloor {
 
 /**
  * The RTT floor: on every host (through its proxy, `forks` at a time), a minimal ssh2 client
- * connects, verifies the host key, logs in with the fleet's key, runs `true` in one exec and
- * disconnects. Nothing any SSH tool could leave out.
+ * connects, verifies the host key, logs in with the fleet's key (signed at once, as OpenSSH's
+ * client and fleetplan's connector do), runs `true` in one exec and disconnects. Nothing any SSH
+ * tool could leave out.
  */
 export async function rttFloor(px: ProxiedFleet, forks: number): Promise<RttFloor> {
   const { fleet } = px;
@@ -124,6 +126,7 @@ export async function rttFloor(px: ProxiedFleet, forks: number): Promise<RttFloo
       host: h.address, port: h.port, username: 'root', hostVerifier: (k: Buffer) => Boolean(want?.equals(k)),
       authHandler: [{ type: 'publickey', username: 'root', key }] as unknown as ssh2.ConnectConfig['authHandler'],
     });
+    signLoginAtOnce(c);
   });
   await Promise.all(Array.from({ length: Math.min(forks, fleet.hosts.length) }, async () => {
     while (next < fleet.hosts.length) {

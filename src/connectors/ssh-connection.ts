@@ -226,10 +226,15 @@ export class SshConnection implements Connection {
     this.closing = true;
     if (this.lost) return;
     for (const w of this.queue.splice(0)) w.reject(new ConnectError(`connection to ${this.label} closed`, { host: this.addr.name }));
+    // Done once our end has left (the disconnect and the FIN handed to the kernel: the socket's
+    // 'finish'), not when the host's FIN comes back: that is one more round trip per host at the end
+    // of every run, and nothing is read after it. The kernel completes the TCP close on its own,
+    // also after the process exits.
     await Promise.all(
       this.chain.map(
         (c) => new Promise<void>((resolve) => {
           c.once('close', () => resolve());
+          (c as unknown as { _sock?: Duplex })._sock?.once('finish', () => resolve());
           c.end();
           setTimeout(resolve, 1000).unref(); // never hang shutdown on a dead peer
         }),

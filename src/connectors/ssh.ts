@@ -9,6 +9,7 @@ import { addressLabel, type Connection, type HostAddress } from './connection.js
 import { loginMethods } from './identity-keys.js';
 import { judgeHostKey, knowledgeOf } from './known-hosts.js';
 import { SshConnection } from './ssh-connection.js';
+import { signLoginAtOnce } from './ssh-signed-login.js';
 import {
   appendKnownHost,
   handshakeConfig,
@@ -134,6 +135,7 @@ async function handshake(addr: HostAddress, sock?: Duplex, reopen: () => Promise
     try {
       client.connect(config);
       leaveHostKeysUnproven(client);
+      signLoginAtOnce(client);
       // Every command is a few small request/reply packets; Nagle + delayed ACK would add ~40 ms to
       // each of them (measured on loopback: 44 ms → ~2 ms per no-op exec).
       client.setNoDelay(true);

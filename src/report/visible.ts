@@ -22,16 +22,46 @@ export function visible(text: string): string {
   return CONTROL.test(text) ? text.replace(CONTROL, picture) : text;
 }
 
-/** The same for every string inside a value (an engine event: plain objects, arrays, scalars). */
+/**
+ * The same for every string inside a value (an engine event: plain objects, arrays, scalars). Copies
+ * only what holds a changed string: an event with nothing to show differently (nearly all) is
+ * returned as it is, without a copy of every result, value and diff per event.
+ */
 export function visibleDeep<T>(value: T): T {
   if (typeof value === 'string') return visible(value) as T;
-  if (Array.isArray(value)) return value.map(visibleDeep) as T;
+  if (Array.isArray(value)) return visibleItems(value) as T;
   if (value !== null && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
-    const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[visible(k)] = visibleDeep(v);
-    return out as T;
+    return visibleEntries(value as Record<string, unknown>) as T;
   }
   return value;
+}
+
+function visibleItems(items: unknown[]): unknown[] {
+  let out: unknown[] | undefined;
+  for (let i = 0; i < items.length; i++) {
+    const v = items[i];
+    const shown = visibleDeep(v);
+    if (!out && shown !== v) out = items.slice(0, i);
+    out?.push(shown);
+  }
+  return out ?? items;
+}
+
+function visibleEntries(obj: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(obj);
+  let out: Record<string, unknown> | undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    const v = obj[k];
+    const key = visible(k);
+    const shown = visibleDeep(v);
+    if (!out && (key !== k || shown !== v)) {
+      out = {};
+      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
+    }
+    if (out) out[key] = shown;
+  }
+  return out ?? obj;
 }

@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
 import { after, before, describe, test } from 'node:test';
 import { ConnectError } from '../../src/core/errors.js';
 import { CommandTimeoutError, type Connection } from '../../src/connectors/connection.js';
@@ -231,6 +232,32 @@ describe('ProxyJump', () => {
     });
     assert.equal(ts.connections - before, 2, 'one to the jump host, one forwarded to the target');
     await assert.rejects(connectSsh(testAddress(ts, { proxyJump: testAddress(ts, { name: 'bastion' }, false) })), /bastion.*host key not known/s);
+  });
+});
+
+describe('closing', () => {
+  test('close() is done once our end has left, without waiting a round trip for the host\'s (delaying proxy on 127.0.51.4)', async () => {
+    const { startDelayProxy } = await import('../fleet/delay-proxy.js');
+    const rttMs = 400;
+    const px = await startDelayProxy({ target: { host: '127.0.0.1', port: ts.port }, rttMs, listen: { host: '127.0.51.4' } });
+    try {
+      const kh = join(ts.dir, 'known_hosts_closing');
+      writeFileSync(kh, `${ts.knownHostsLine().replace(`[127.0.0.1]:${ts.port}`, `[${px.host}]:${px.port}`)}\n`);
+      const addr = testAddress(ts, { host: px.host, port: px.port, knownHostsFiles: [kh] });
+      for (const over of [{}, { proxyJump: { ...addr, name: 'bastion' } }]) {
+        const c = await connectSsh({ ...addr, ...over });
+        assert.equal((await c.run('echo up')).stdout.toString(), 'up\n');
+        const t0 = performance.now();
+        await c.close();
+        const ms = performance.now() - t0;
+        // The host's FIN comes back one round trip after ours (through a jump host, later still).
+        assert.ok(ms < rttMs / 2, `close() took ${ms.toFixed(0)} ms at RTT ${rttMs} ms${'proxyJump' in over ? ' through a jump host' : ''}`);
+      }
+      // The TCP close completes meanwhile (the proxy's sockets end; closing them earlier would reset them).
+      await new Promise((r) => setTimeout(r, 2 * rttMs));
+    } finally {
+      await px.close();
+    }
   });
 });
 
