@@ -79,7 +79,11 @@ function takeOrReport(owner: LockOwner): string {
     // when the lock exists (as O_EXCL would) and a racing reader never sees a half-written record.
     // A link that fails on a file gone a moment later (its holder released it, or a stale takeover
     // removed it) is tried again; three failures with no file is a real failure (read-only, full).
+    // The record file (lock.<token>) stays while the lock is held, and the release removes both in
+    // one rm: taking the lock execs ln only. One left by this run's own take (a re-take after a
+    // reboot that kept /var/run) is removed first, so writing it never rewrites the held lock.
     `  _fl_t="$_fl_p"/lock.${owner.token}; _fl_r=failed`,
+    `  if [ -e "$_fl_t" ] || [ -h "$_fl_t" ]; then rm -f -- "$_fl_t"; fi`,
     `  if { printf '%s\\n' ${shQuote(ownerRecord(owner))} > "$_fl_t"; } 2>/dev/null; then`,
     `    for _fl_i in 1 2 3; do`,
     // Tested before each link too: ln would put the link inside a directory (or a symlink to one).
@@ -87,10 +91,11 @@ function takeOrReport(owner: LockOwner): string {
     `      if ln -- "$_fl_t" "$_fl_l" 2>/dev/null; then _fl_r=acquired; break; fi`,
     `    done`,
     `  fi`,
-    `  rm -f -- "$_fl_t"`,
     // Held, in the directory checked above: the facts that follow may keep Postfix's version there (facts/gather.ts).
     `  if [ "$_fl_r" = acquired ]; then echo lock=acquired; ${POSTFIX_MARKER_VAR}="$_fl_p"/postfix_version`,
+    // Not taken: this run's record file goes now (a run that holds no lock leaves nothing behind).
     `  else`,
+    `    rm -f -- "$_fl_t"`,
     `    _fl_o=; _fl_x=; _fl_m=`,
     `    if [ "$_fl_r" = failed ]; then echo lock=failed; _fl_m=-`,
     `    elif [ -h "$_fl_l" ] || { [ -e "$_fl_l" ] && { [ ! -f "$_fl_l" ] || [ ! -O "$_fl_l" ]; }; }; then _fl_m=1`,
@@ -126,7 +131,8 @@ export function takeoverScript(owner: LockOwner, stale: string, parent = LOCK_PA
     parentCheck(parent),
     `if [ -z "$_fl_s" ] && mkdir ${mutex} 2>/dev/null; then`,
     `  _fl_o=; { IFS= read -r _fl_o; } < "$_fl_l" 2>/dev/null`,
-    `  case "$_fl_o" in "v1 ${stale} "*) rm -f "$_fl_l" ;; esac`,
+    // The dead run's record file (lock.<token>, kept while it held the lock) goes with its lock.
+    `  case "$_fl_o" in "v1 ${stale} "*) rm -f -- "$_fl_l" "$_fl_p"/lock.${stale} ;; esac`,
     `  rmdir ${mutex}`,
     `fi`,
     takeOrReport(owner),
@@ -142,10 +148,16 @@ export function heldScript(owner: LockOwner, parent = LOCK_PARENT): string {
   return `_fl_o=; { IFS= read -r _fl_o; } 2>/dev/null < ${l}; case "$_fl_o" in ${shQuote(`v1 ${owner.token} `)}*) ;; *) exit ${NOT_HELD};; esac`;
 }
 
-/** Removes the lock only if this run still owns it. */
+/**
+ * Removes the lock only if this run still owns it, and this run's record file (lock.<token>) in any
+ * case, in one rm. The rm is exec'd in place of the script's shell (each script runs in a subshell of
+ * its own, shell-session.ts; a one-shot `sh -s` ends with it): no fork for it. Its status is the
+ * release's — a lock that could not be removed is reported.
+ */
 export function releaseScript(owner: LockOwner, parent = LOCK_PARENT): string {
   const l = shQuote(lockPath(parent));
-  return `_fl_o=; { IFS= read -r _fl_o; } 2>/dev/null < ${l}; case "$_fl_o" in ${shQuote(`v1 ${owner.token} `)}*) rm -f ${l};; esac; true`;
+  const t = shQuote(`${parent}/lock.${owner.token}`);
+  return `_fl_o=; { IFS= read -r _fl_o; } 2>/dev/null < ${l}; case "$_fl_o" in ${shQuote(`v1 ${owner.token} `)}*) exec rm -f -- ${l} ${t};; esac; exec rm -f -- ${t}`;
 }
 
 export type LockState =

@@ -109,6 +109,7 @@ export function fileQuery(path: string, opts: { wantSha?: string; withContent?: 
     get script() {
       return (alone ??= readFiles([name])).script;
     },
+    inShell: true, // as readFiles' query
     parse: (out, exitCode) => (alone ??= readFiles([name])).parse(out, exitCode)[name] as FileState,
     group: { id: FILES_GROUP, names: [name], read: readFiles, pick: (all) => all[name] },
   };
@@ -141,21 +142,25 @@ function readFiles(names: string[]): StateQuery<Record<string, FileState>> {
   const compare = specs.some((s) => s.withContent && s.wantSha !== undefined);
   const contents = specs.flatMap((s, k) => (s.withContent ? [contentScript(s, k, mark)] : []));
   const hashable = (ps: string[], follow: boolean) =>
-    ps.length ? [`for p in ${list(ps)}; do if [ -f "$p" ]${follow ? '' : ' && ! [ -L "$p" ]'}; then set -- "$@" "$p"; fi; done`] : [];
+    ps.length ? [`for _fp_p in ${list(ps)}; do if [ -f "$_fp_p" ]${follow ? '' : ' && ! [ -L "$_fp_p" ]'}; then set -- "$@" "$_fp_p"; fi; done`] : [];
   const script = [
-    `set --; _fp_nl='\n'; _fp_seen=$_fp_nl; _fp_o=$PWD`,
-    `for p in ${list(paths)}; do`,
+    // The batch's positional parameters (none) carry the stat and hash operands; OLDPWD is kept to be put back.
+    `set --; _fp_nl='\n'; _fp_seen=$_fp_nl; _fp_o=$PWD; _fp_ov=\${OLDPWD-}; _fp_os=\${OLDPWD+1}`,
+    `for _fp_p in ${list(paths)}; do`,
     `  printf '%s\\n' '${mark} P'`,
     // Symbolic links on the way, tested with builtins only: no process per path component.
-    `  l=0; q=$p; while [ -n "$q" ]; do if [ -L "$q" ]; then l=1; if [ "$q" != "$p" ]; then ${item('K', '$q')}; ${ADD(mark, '$q')}; fi; fi; case "$q" in */*) q=\${q%/*} ;; *) q= ;; esac; done`,
-    `  e=0; if [ -e "$p" ]; then e=1; fi; k=0; if [ -L "$p" ]; then k=1; fi; printf '%s\\n' "${mark} F$l$e$k"`,
+    `  _fp_l=0; _fp_w=$_fp_p; while [ -n "$_fp_w" ]; do if [ -L "$_fp_w" ]; then _fp_l=1; if [ "$_fp_w" != "$_fp_p" ]; then ${item('K', '$_fp_w')}; ${ADD(mark, '$_fp_w')}; fi; fi; case "$_fp_w" in */*) _fp_w=\${_fp_w%/*} ;; *) _fp_w= ;; esac; done`,
+    `  _fp_e=0; if [ -e "$_fp_p" ]; then _fp_e=1; fi; _fp_k=0; if [ -L "$_fp_p" ]; then _fp_k=1; fi; printf '%s\\n' "${mark} F$_fp_l$_fp_e$_fp_k"`,
     // The nearest existing directory above the path, and where it physically is.
-    `  d=$p; while :; do case "$d" in */*) d=\${d%/*}; [ -n "$d" ] || d=/ ;; *) d=. ;; esac; if [ -d "$d" ]; then break; fi; done`,
-    `  if cd -P -- "$d" 2>/dev/null; then ${item('A', '$d')}; ${item('B', '$PWD')}; _fp_q=$PWD; ${CHAIN(mark)}; fi`,
-    `  if [ $e = 1 ] || [ $k = 1 ]; then ${ADD(mark, '$p')}; fi`,
-    `  if [ $k = 1 ]; then r=$(realpath -- "$p" 2>/dev/null) || r=; ${item('T', '$r')}; if [ -n "$r" ]; then _fp_q=\${r%/*}; ${CHAIN(mark)}; if [ -e "$r" ]; then ${ADD(mark, '$r')}; fi; fi; fi`,
+    `  _fp_d=$_fp_p; while :; do case "$_fp_d" in */*) _fp_d=\${_fp_d%/*}; [ -n "$_fp_d" ] || _fp_d=/ ;; *) _fp_d=. ;; esac; if [ -d "$_fp_d" ]; then break; fi; done`,
+    `  if cd -P -- "$_fp_d" 2>/dev/null; then ${item('A', '$_fp_d')}; ${item('B', '$PWD')}; _fp_q=$PWD; ${CHAIN(mark)}; fi`,
+    `  if [ $_fp_e = 1 ] || [ $_fp_k = 1 ]; then ${ADD(mark, '$_fp_p')}; fi`,
+    `  if [ $_fp_k = 1 ]; then _fp_r=$(realpath -- "$_fp_p" 2>/dev/null) || _fp_r=; ${item('T', '$_fp_r')}; if [ -n "$_fp_r" ]; then _fp_q=\${_fp_r%/*}; ${CHAIN(mark)}; if [ -e "$_fp_r" ]; then ${ADD(mark, '$_fp_r')}; fi; fi; fi`,
     `  cd -P -- "$_fp_o"`,
     'done',
+    // Back where the batch's shell was, as it named it, with its OLDPWD: the queries after this one see
+    // that shell. (bash starts with OLDPWD exported and unset; dash and FreeBSD's sh without it.)
+    `cd -- "$_fp_o"; if [ -n "$_fp_os" ]; then OLDPWD=$_fp_ov; else unset OLDPWD; if [ -n "\${BASH_VERSION-}" ]; then export OLDPWD; fi; fi`,
     `echo '${mark} stat'`,
     'if [ $# -gt 0 ]; then _fp_stat "$@" 2>/dev/null; fi',
     `echo '${mark} sha'`,
@@ -167,11 +172,14 @@ function readFiles(names: string[]): StateQuery<Record<string, FileState>> {
       ? `_fp_sums=; if [ $# -gt 0 ]; then _fp_sums=$(_fp_shx "$@" 2>/dev/null); printf '%s\\n' "$_fp_sums"; fi`
       : 'if [ $# -gt 0 ]; then _fp_sha "$@" 2>/dev/null; fi',
     ...(contents.length ? [`echo '${mark} content'`, ...contents] : []),
+    'set --',
     ':',
   ].join('\n');
   return {
     key: `files:${names.join('\n')}`,
     script,
+    // `_fp_*` variables only, no arguments left, cwd and OLDPWD put back (test/unit/state-in-shell.test.ts).
+    inShell: true,
     parse(out) {
       return parseFiles(out, specs, names, paths, mark);
     },

@@ -15,8 +15,10 @@ export interface StateQuery<T = unknown> {
   readonly script: string;
   /**
    * Run in the batch's own shell instead of a subshell (a fork less, ≈ 0.3 ms of the host's CPU): only
-   * for a script that sets no variable, never exits, cd's or sets options — whatever a user's command
-   * does must run in a subshell of its own inside it (commandStatusQuery's `(eval …)`).
+   * for a script that sets no variable but `_fp_*` ones (each set before it is read), never exits or
+   * sets options, and leaves the positional parameters empty and the cwd (with OLDPWD) as it found
+   * them — whatever a user's command does must run in a subshell of its own inside it
+   * (commandStatusQuery's `(eval …)`).
    */
   readonly inShell?: boolean;
   /** Pure: raw stdout bytes and exit status of the snippet → value. */

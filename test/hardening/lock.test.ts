@@ -18,6 +18,7 @@ import {
   ownerRecord,
   processAlive,
   readLock,
+  releaseScript,
   staleToken,
   takeoverScript,
   type LockOwner,
@@ -66,13 +67,14 @@ describe('run lock, on this controller with the lock in a temp root', () => {
       ]);
       const winners = racers.filter((_, i) => results[i]!.lock === 'acquired');
       assert.equal(winners.length, 1, `round ${round}: ${JSON.stringify(results)}`);
-      // The file holds the winner's record, every loser was told who holds it, no mutex is left.
+      // The file holds the winner's record, every loser was told who holds it, no mutex is left, and
+      // of the record files only the holder's (the lock's second name, kept until its release).
       assert.equal(readFileSync(lockPath(parent), 'utf8'), `${ownerRecord(winners[0]!)}\n`);
       for (const r of results.filter((x) => x.lock !== 'acquired')) {
         assert.equal(r.lock, 'held');
         assert.equal(readLock(r).kind, 'held');
       }
-      assert.deepEqual(readdirSync(parent), ['lock']);
+      assert.deepEqual(readdirSync(parent).sort(), ['lock', `lock.${winners[0]!.token}`]);
     }
   });
 
@@ -133,6 +135,51 @@ describe('run lock, on this controller with the lock in a temp root', () => {
     spawnSync('ln', ['-s', '/etc/passwd', file]);
     assert.equal((await sh(acquireScript(newOwner(), false, parent))).lock, 'malformed');
     assert.equal(readFileSync('/etc/passwd', 'utf8').includes(owner.token), false, 'nothing was written through the link');
+  });
+
+  it('stops: a run\'s record file (lock.<token>) left behind — kept with the held lock, removed by the release, by a take that does not end held, by the stale takeover; another run\'s never', async () => {
+    const names = () => readdirSync(parent).sort();
+    const aside = (o: LockOwner) => `lock.${o.token}`;
+    const release = (o: LockOwner) => spawnSync('sh', ['-c', releaseScript(o, parent)], { encoding: 'utf8' });
+    rmSync(parent, { recursive: true, force: true });
+    // Held: the record file is the lock's second name (one file), until the release removes both.
+    const a = newOwner();
+    assert.equal((await sh(acquireScript(a, false, parent))).lock, 'acquired');
+    assert.deepEqual(names(), ['lock', aside(a)]);
+    const [l, t] = [statSync(lockPath(parent)), statSync(path.join(parent, aside(a)))];
+    assert.deepEqual([l.ino, l.nlink, t.ino], [t.ino, 2, l.ino]);
+    // Refused (held by a), and a takeover of a token that no longer holds it: theirs gone, a's kept.
+    const b = newOwner();
+    assert.equal((await sh(acquireScript(b, false, parent))).lock, 'held');
+    assert.equal((await sh(takeoverScript(b, 'dead000000000000', parent))).lock, 'held');
+    assert.deepEqual(names(), ['lock', aside(a)]);
+    // A release of a run that does not hold the lock removes its own record file only.
+    assert.equal(release(b).status, 0);
+    assert.deepEqual(names(), ['lock', aside(a)]);
+    // Taken again by its own run (a reboot that kept /var/run): held by it, the lock unchanged.
+    const again = await sh(acquireScript(a, false, parent));
+    assert.deepEqual([again.lock, again.lock_owner], ['held', ownerRecord(a)]);
+    assert.equal(readFileSync(lockPath(parent), 'utf8'), `${ownerRecord(a)}\n`);
+    const r = release(a);
+    assert.deepEqual([r.status, r.stderr, names()], [0, '', []]);
+    // Malformed: refused, nothing of this run's left.
+    writeFileSync(lockPath(parent), 'not a record\n');
+    assert.equal(readLock(await sh(acquireScript(b, false, parent))).kind, 'malformed');
+    assert.deepEqual(names(), ['lock']);
+    rmSync(lockPath(parent));
+    // A run killed before its release leaves both; the stale takeover removes the dead run's record file with its lock.
+    const dead: LockOwner = { ...newOwner(), pid: 4194305 };
+    assert.equal((await sh(acquireScript(dead, false, parent))).lock, 'acquired');
+    assert.equal((await sh(takeoverScript(b, dead.token, parent))).lock, 'acquired');
+    assert.deepEqual(names(), ['lock', aside(b)]);
+    // --break-lock: whatever lock and record files are there go, this run's is the one kept.
+    const c = newOwner();
+    assert.equal((await sh(acquireScript(c, true, parent))).lock, 'acquired');
+    assert.deepEqual(names(), ['lock', aside(c)]);
+    assert.equal(release(b).status, 0);
+    assert.deepEqual(names(), ['lock', aside(c)], 'a broken run\'s release leaves the new holder\'s lock');
+    assert.equal(release(c).status, 0);
+    assert.deepEqual(names(), []);
   });
 
   it('stops: a lock directory that is a symlink, not root\'s, or writable by group or others', async () => {
@@ -201,7 +248,7 @@ describe('run lock, on real hosts with a host user planting', { skip }, () => {
       const r = await apply(h);
       assert.equal(r.code, 0, `${h}: ${r.stderr}${r.stdout}`);
       const seen = (await fleet.exec(h, 'cat /root/lock-seen')).stdout;
-      assert.match(seen, /^-\S+ 1 0 0 .*\/var\/run\/fleetplan\/lock\nv1 [0-9a-f]{16} \S+@\S+ pid \d+\n$/, `${h}: the lock was root's under /var/run`);
+      assert.match(seen, /^-\S+ 2 0 0 .*\/var\/run\/fleetplan\/lock\nv1 [0-9a-f]{16} \S+@\S+ pid \d+\n$/, `${h}: the lock was root's under /var/run`);
       assert.equal((await fleet.exec(h, 'test -e /var/run/fleetplan/lock && echo left')).stdout, '', `${h}: released`);
     }
     // The planted things are untouched (nothing followed the link, nothing removed the dir).
@@ -263,7 +310,7 @@ describe('run lock, on real hosts with a host user planting', { skip }, () => {
     await reset(SYSV);
     const r = await apply(SYSV, '-e', 'ssh_user=fleet', '-e', 'become=true');
     assert.equal(r.code, 0, r.stderr + r.stdout);
-    assert.match((await fleet.exec(SYSV, 'cat /root/lock-seen')).stdout, /^-rw\S+ 1 0 0 /, 'the lock file is root\'s');
+    assert.match((await fleet.exec(SYSV, 'cat /root/lock-seen')).stdout, /^-rw\S+ 2 0 0 /, 'the lock file is root\'s');
     assert.equal((await fleet.exec(SYSV, 'stat -c "%U %a" /var/run/fleetplan; test -e /var/run/fleetplan/lock && echo left')).stdout, 'root 700\n');
   });
 

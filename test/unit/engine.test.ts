@@ -457,6 +457,40 @@ test('host lock: a lock left by a dead run of this controller is taken over with
   }
 });
 
+test('host lock: no record file (lock.<token>) is left — after a run, a refused (held) lock, --break-lock, a dead run\'s lock taken over', async () => {
+  const { lockPath, newOwner } = await import('../../src/engine/host-lock.js');
+  const { linkSync, mkdirSync, readdirSync } = await import('node:fs');
+  const lock = lockPath(lockDir);
+  const names = () => readdirSync(lockDir).filter((n) => n.startsWith('lock')).sort();
+  const plan = 'hosts: all\ntasks:\n  - name: t\n    command: "true"\n';
+  const ok = async (breakLock = false) => {
+    const file = path.join(dir, 'lock-aside-plan.yml');
+    writeFileSync(file, plan);
+    const s = await runPlan(loadPlan(file, { rolesPath: [], secrets: testSecrets }), loadInventory(inventoryFile, testSecrets), { check: false, forks: 1, tags: [], skipTags: [], secrets: testSecrets, extraVars: {}, breakLock, lockDir }, () => undefined);
+    assert.equal(s.hosts.me!.failed, 0);
+  };
+  rmSync(lockDir, { recursive: true, force: true });
+  try {
+    await ok();
+    assert.deepEqual(names(), [], 'after a run');
+    mkdirSync(lockDir, { recursive: true, mode: 0o700 });
+    writeFileSync(lock, 'v1 abc1230000000000 bob@ops-2 pid 77\n');
+    const held = await run(plan);
+    assert.ok(held.events.some((e) => e.type === 'host-failed'));
+    assert.deepEqual(names(), ['lock'], 'after a refused lock');
+    await ok(true);
+    assert.deepEqual(names(), [], 'after --break-lock');
+    // A run of this controller killed before its release: its lock and its record file (one file, two names).
+    const me = newOwner();
+    writeFileSync(lock, `v1 dead000000000000 ${me.user}@${me.host} pid 4194305\n`);
+    linkSync(lock, path.join(lockDir, 'lock.dead000000000000'));
+    await ok();
+    assert.deepEqual(names(), [], 'after a dead run\'s lock was taken over');
+  } finally {
+    rmSync(lockDir, { recursive: true, force: true });
+  }
+});
+
 test('follow-ups: systemd enables skip their own daemon-reload; ONE reload runs after the play, also after a failure, and a dry run shows it', async () => {
   // A fake systemctl on PATH: `show` answers from marker files, every call is logged.
   const sd = path.join(dir, 'sd');

@@ -12,8 +12,8 @@ import { checkName, INIT_SCRIPT, quotedName } from '../names.js';
 const SPECIAL: Record<string, { enabled: string; enable: string; disable: string }> = {
   sendmail: {
     enabled:
-      'for k in sendmail_enable sendmail_submit_enable sendmail_outbound_enable sendmail_msp_queue_enable; do ' +
-      'case "$(sysrc -n $k 2>/dev/null)" in [Yy][Ee][Ss]) echo 1; break;; esac; done',
+      'for _fp_k in sendmail_enable sendmail_submit_enable sendmail_outbound_enable sendmail_msp_queue_enable; do ' +
+      'case "$(sysrc -n $_fp_k 2>/dev/null)" in [Yy][Ee][Ss]) echo 1; break;; esac; done',
     enable: 'sysrc sendmail_enable=YES sendmail_submit_enable=YES sendmail_outbound_enable=YES sendmail_msp_queue_enable=YES',
     disable: 'sysrc sendmail_enable=NONE sendmail_submit_enable=NO sendmail_outbound_enable=NO sendmail_msp_queue_enable=NO',
   },

@@ -9,7 +9,11 @@ export interface ScriptProbe {
   exists: (quoted: string) => string;
   /** sh command whose exit status is 0 when the service runs (LSB / rc.subr status). */
   status: (quoted: string) => string;
-  /** sh printing "1" when the service starts at boot (run in the query's shell: it may set variables); gets the raw name for per-service rules. */
+  /**
+   * sh printing "1" when the service starts at boot; gets the raw name for per-service rules. It runs
+   * in the state read's own shell (no subshell): it may set `_fp_*` variables only, and never `set
+   * --`, cd, exit or change options — the queries after it (a guard's command) see that shell.
+   */
   enabled: (raw: string, quoted: string) => string;
 }
 
@@ -19,10 +23,10 @@ export function scriptServiceQuery(prefix: string, names: string[], probe: Scrip
       const s = shQuote(raw);
       return [
         `if ${probe.exists(s)}; then`,
-        `  ${probe.status(s)} >/dev/null 2>&1; rc=$?`,
+        `  ${probe.status(s)} >/dev/null 2>&1; _fp_rc=$?`,
         // The enabled test runs in this shell, not in $(…): one fork less per service. Its own
         // newline, if any, only adds a blank line.
-        `  printf '%s\\t1\\t%s\\t' ${s} "$rc"; { ${probe.enabled(raw, s)}
+        `  printf '%s\\t1\\t%s\\t' ${s} "$_fp_rc"; { ${probe.enabled(raw, s)}
   }; echo`,
         `else printf '%s\\t0\\t\\t\\n' ${s}; fi`,
       ].join('\n');
@@ -31,6 +35,9 @@ export function scriptServiceQuery(prefix: string, names: string[], probe: Scrip
   return {
     key: `${prefix}:${names.join(',')}`,
     script,
+    // Commands, and `_fp_*` variables each block sets before reading: read in the batch's shell, no
+    // subshell (a fork less; test/unit/state-in-shell.test.ts runs every backend's query between probes).
+    inShell: true,
     parse(out) {
       const result: Record<string, ServiceState> = {};
       for (const line of out.toString().split('\n')) {

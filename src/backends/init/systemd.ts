@@ -13,6 +13,7 @@ const MARK = '@@is-enabled';
 
 // Reads show's blocks (separated by empty lines) with builtins only, and asks is-enabled where needed.
 const FALLBACK = String.raw`
+_fp_id= _fp_l= _fp_f=
 while IFS= read -r _fp_x; do
   case "$_fp_x" in
     Id=*) _fp_id=${'$'}{_fp_x#Id=} ;;
@@ -64,6 +65,8 @@ export function systemdBackend(sync?: SysvLinkSync): InitBackend {
           `printf '%s\\n${MARK}\\n' "$_fp_o"`,
           FALLBACK,
         ].join('\n'),
+        // `_fp_*` variables only, each set before it is read: read in the batch's shell, no subshell.
+        inShell: true,
         parse(out) {
           const [shown = '', fallback = ''] = out.toString().split(`\n${MARK}\n`);
           const isEnabled = new Map<string, string>();

@@ -8,7 +8,7 @@ import { checkName, INIT_SCRIPT, quotedName } from '../names.js';
 /** The distribution's tool for boot-time links: update-rc.d (Debian) or chkconfig (RedHat). */
 export interface LinkManager {
   name: string;
-  /** sh printing "1" when the service starts at boot in a multi-user runlevel. */
+  /** sh printing "1" when the service starts at boot in a multi-user runlevel (run in the state read's shell: see ScriptProbe.enabled). */
   isEnabled(service: string): string;
   enable(service: string): string;
   disable(service: string): string;
@@ -16,8 +16,9 @@ export interface LinkManager {
 
 export const updateRcD: LinkManager = {
   name: 'update-rc.d',
-  // Start links in runlevels 2, 3 and 5, tested by globbing in the shell: no process per test.
-  isEnabled: (s) => `e=1; for l in 2 3 5; do set -- /etc/rc$l.d/S??${s}; [ -e "$1" ] || e=; done; echo $e`,
+  // Start links in runlevels 2, 3 and 5, tested by globbing in the shell: no process per test. It
+  // runs in the state read's shell (script-query.ts): `_fp_` variables only, no `set --`.
+  isEnabled: (s) => `_fp_e=1; for _fp_lv in 2 3 5; do for _fp_g in /etc/rc$_fp_lv.d/S??${s}; do [ -e "$_fp_g" ] || _fp_e=; break; done; done; echo $_fp_e`,
   // `defaults` creates links when the package never did; `enable` turns K links back into S links.
   enable: (s) => `update-rc.d ${s} defaults >/dev/null && update-rc.d ${s} enable`,
   disable: (s) => `update-rc.d ${s} disable`,
