@@ -9,6 +9,12 @@
 // 0.46 s. One process repeating the relay run 12 times (× 4): the same CPU per run once warm (what
 // stays hot is still optimised, only later). Set before any command's code runs: main.ts imports
 // this module first.
+// Not set, measured (2026-12-05, bench/README.md "GC and V8's young generation"): the young
+// generation's size (--max-semi-space-size, --min-semi-space-size) is fixed when the isolate is
+// created, so setting it here changes nothing (new space stays at 2 × 16 MB); given on node's command
+// line it did not lower the CPU either (32 MB: +20 ms, +28 MB RSS). --semi-space-growth-factor does act
+// here (18 → 11 scavenges per run) but saved no CPU; --no-parallel-scavenge neither. Threading flags
+// such as --single-threaded-gc must not be changed at run time: V8 aborts at the next full GC.
 import { setFlagsFromString } from 'node:v8';
 
 setFlagsFromString('--interrupt-budget=1081344');

@@ -1,21 +1,35 @@
 // Events leave the engine redacted: every secret value replaced, file contents dropped (reporters
 // show diffs, never raw bytes), no_log tasks reduced to what ran. Subscribers cannot leak what they
 // never receive.
+import { mapEntries, mapItems } from '../core/copy-on-change.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { Change } from '../ops/operation.js';
 import type { RunEvent, TaskResult } from './events.js';
 
-function deepRedact<T>(value: T, secrets: SecretRegistry): T {
-  if (typeof value === 'string') return secrets.redact(value) as T;
-  if (value === null || typeof value !== 'object') return value;
-  if (Buffer.isBuffer(value)) return Buffer.alloc(0) as T;
-  if (Array.isArray(value)) return value.map((v) => deepRedact(v, secrets)) as T;
-  const out: Record<string, unknown> = {};
-  // Keys by index, not entries: no pair array, no iterator result per property (every result and
-  // event of every host comes through here, in code V8 has not optimized in a short run).
-  const keys = Object.keys(value);
-  for (let i = 0; i < keys.length; i++) out[keys[i]!] = deepRedact((value as Record<string, unknown>)[keys[i]!], secrets);
-  return out as T;
+// Copies only along the path to a string that held a secret (or to a Buffer, emptied): an event with
+// no secret in it, nearly every one, leaves as the very same object (see core/copy-on-change.ts).
+// Anything but a plain object or array (a class instance, a Date) still leaves as a plain copy of its
+// own entries, as before.
+const redactors = new WeakMap<SecretRegistry, (value: unknown) => unknown>();
+
+function redactor(secrets: SecretRegistry): (value: unknown) => unknown {
+  let redact = redactors.get(secrets);
+  if (redact) return redact;
+  redact = (value: unknown): unknown => {
+    if (typeof value === 'string') return secrets.redact(value);
+    if (value === null || typeof value !== 'object') return value;
+    if (Buffer.isBuffer(value)) return Buffer.alloc(0);
+    if (Array.isArray(value)) return mapItems(value, redact!);
+    const proto = Object.getPrototypeOf(value);
+    return mapEntries(value as Record<string, unknown>, redact!, undefined, proto !== Object.prototype && proto !== null);
+  };
+  redactors.set(secrets, redact);
+  return redact;
+}
+
+/** `value` with every known secret replaced and file contents dropped; unchanged parts shared, not copied. */
+export function deepRedact<T>(value: T, secrets: SecretRegistry): T {
+  return redactor(secrets)(value) as T;
 }
 
 function maskNoLog(c: Change): Change {

@@ -6,6 +6,8 @@
 // and bidirectional overrides as <U+XXXX>. Newline and tab stay as they are. The JSON output keeps
 // exact strings (JSON escapes controls itself); the HTML report escapes markup and shows text only.
 
+import { mapEntries, mapItems } from '../core/copy-on-change.js';
+
 // eslint-disable-next-line no-control-regex
 const CONTROL = /[\x00-\x08\x0b-\x1f\x7f\x80-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
@@ -29,39 +31,11 @@ export function visible(text: string): string {
  */
 export function visibleDeep<T>(value: T): T {
   if (typeof value === 'string') return visible(value) as T;
-  if (Array.isArray(value)) return visibleItems(value) as T;
+  if (Array.isArray(value)) return mapItems(value, visibleDeep) as T;
   if (value !== null && typeof value === 'object') {
     const proto = Object.getPrototypeOf(value);
     if (proto !== Object.prototype && proto !== null) return value;
-    return visibleEntries(value as Record<string, unknown>) as T;
+    return mapEntries(value as Record<string, unknown>, visibleDeep, visible) as T;
   }
   return value;
-}
-
-function visibleItems(items: unknown[]): unknown[] {
-  let out: unknown[] | undefined;
-  for (let i = 0; i < items.length; i++) {
-    const v = items[i];
-    const shown = visibleDeep(v);
-    if (!out && shown !== v) out = items.slice(0, i);
-    out?.push(shown);
-  }
-  return out ?? items;
-}
-
-function visibleEntries(obj: Record<string, unknown>): Record<string, unknown> {
-  const keys = Object.keys(obj);
-  let out: Record<string, unknown> | undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const k = keys[i]!;
-    const v = obj[k];
-    const key = visible(k);
-    const shown = visibleDeep(v);
-    if (!out && (key !== k || shown !== v)) {
-      out = {};
-      for (let j = 0; j < i; j++) out[keys[j]!] = obj[keys[j]!];
-    }
-    if (out) out[key] = shown;
-  }
-  return out ?? obj;
 }
