@@ -19,6 +19,8 @@ export { processAlive };
 export const LOCK_PARENT = '/var/run/fleetplan';
 
 export const lockPath = (parent = LOCK_PARENT) => `${parent}/lock`;
+/** The run's record file: the lock's second name while this run holds it (takeOrReport). */
+export const recordPath = (owner: LockOwner, parent = LOCK_PARENT) => `${parent}/lock.${owner.token}`;
 
 export interface LockOwner {
   /** Unique per run: only the run that took the lock removes it. */
@@ -156,7 +158,7 @@ export function heldScript(owner: LockOwner, parent = LOCK_PARENT): string {
  */
 export function releaseScript(owner: LockOwner, parent = LOCK_PARENT): string {
   const l = shQuote(lockPath(parent));
-  const t = shQuote(`${parent}/lock.${owner.token}`);
+  const t = shQuote(recordPath(owner, parent));
   return `_fl_o=; { IFS= read -r _fl_o; } 2>/dev/null < ${l}; case "$_fl_o" in ${shQuote(`v1 ${owner.token} `)}*) exec rm -f -- ${l} ${t};; esac; exec rm -f -- ${t}`;
 }
 

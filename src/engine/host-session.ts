@@ -11,7 +11,7 @@ import type { Emit, HostStats } from './events.js';
 import { startHost, type HostContext } from './host-context.js';
 import { hostScope, type RunVars } from './host-scope.js';
 import { dropHostResults, hostResults, setHostVars } from './host-results.js';
-import { lockPath, releaseScript, type LockOwner } from './host-lock.js';
+import { lockPath, recordPath, releaseScript, type LockOwner } from './host-lock.js';
 import { runPlay, type PlayAhead } from './host-run.js';
 import { FactsCache } from './facts-cache.js';
 import { alongFacts, type FactsGuess } from './first-read.js';
@@ -187,7 +187,7 @@ export class HostSession implements Lender {
       const [release] = await Promise.allSettled([released, closed]);
       this.stats.execs = this.conn.execCount;
       const why = release.status === 'rejected' ? describe(release.reason) : release.value && release.value.exitCode !== 0 ? `exit ${release.value.exitCode}: ${release.value.stderr.trim()}` : undefined;
-      if (l && why) this.run.emit({ type: 'host-note', host: this.host, note: `the run lock ${lockPath(l.parent)} was not released (${why}): once this run has ended, remove it on the host or re-run with --break-lock` });
+      if (l && why) this.run.emit({ type: 'host-note', host: this.host, note: `the run lock ${lockPath(l.parent)} was not released (${why}): once this run has ended, remove it and ${recordPath(l.owner, l.parent)} on the host, or re-run with --break-lock` });
     }
     await this.remembering;
     this.done();

@@ -48,5 +48,6 @@ test('a release that failed is reported: host and lock named', async () => {
   assert.ok(note && note.type === 'host-note', JSON.stringify(events));
   assert.equal(note.host, 'web1');
   assert.match(note.note, /run lock \/var\/run\/fleetplan\/lock was not released \(.*connection to web1 lost.*\)/);
+  assert.match(note.note, /remove it and \/var\/run\/fleetplan\/lock\.[0-9a-f]{16} on the host, or re-run with --break-lock/, 'the record file (the lock\'s second name) is named too');
   assert.ok(events.some((e) => e.type === 'host-done'), 'the host still ends');
 });
