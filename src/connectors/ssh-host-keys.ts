@@ -4,12 +4,10 @@ import { appendFileSync, mkdirSync, readFileSync } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig } from 'ssh2';
 import type { HostAddress } from './connection.js';
 import { hostString, judgeHostKey, parseKnownHosts, type HostKeyVerdict, type HostKnowledge, type KnownHostEntry } from './known-hosts.js';
-
-const { Client } = ssh2;
+import { Client } from './ssh2-parts.js';
 
 /**
  * curve25519 first; never diffie-hellman-group-exchange: ssh2 asks for huge groups there and the

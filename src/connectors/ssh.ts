@@ -2,13 +2,13 @@
 // known_hosts before any credential is sent (src/connectors/ssh-host-keys.ts); the connection then runs
 // one exec channel per command and one long-lived channel for the scripts (src/connectors/ssh-connection.ts).
 import type { Duplex } from 'node:stream';
-import ssh2 from 'ssh2';
 import type { Client as ClientType, ConnectConfig } from 'ssh2';
 import { ConnectError } from '../core/errors.js';
 import { addressLabel, type Connection, type HostAddress } from './connection.js';
 import { loginMethods } from './identity-keys.js';
 import { judgeHostKey, knowledgeOf } from './known-hosts.js';
 import { SshConnection } from './ssh-connection.js';
+import { Client } from './ssh2-parts.js';
 import { signLoginAtOnce } from './ssh-signed-login.js';
 import {
   appendKnownHost,
@@ -20,8 +20,6 @@ import {
   readKnownHosts,
   refusedKnownTypes,
 } from './ssh-host-keys.js';
-
-const { Client } = ssh2;
 
 export async function connectSsh(addr: HostAddress): Promise<Connection> {
   const chain = await openClient(addr);
