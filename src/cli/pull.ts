@@ -7,8 +7,7 @@ import { Command, InvalidArgumentError } from 'commander';
 import { ExitCode } from '../core/errors.js';
 import { PullError } from '../pull/errors.js';
 import { choosePlan, insideBundle, localHostName, writeLocalInventory } from '../pull/local-host.js';
-import { obtainBundle, type SourceOptions } from '../pull/source.js';
-import { SHA256_HEX } from '../pull/digest.js';
+import type { SourceOptions } from '../pull/source.js';
 import { DEFAULT_PULL_DIR, lastApplied, privateDirectory, recordApplied, takeLock } from '../pull/workdir.js';
 import { setVaultPasswordFile } from '../vault/passphrase.js';
 import { applyRun, registerApply, type ApplyOpts } from './apply.js';
@@ -32,6 +31,8 @@ interface PullOpts extends SourceOptions {
   color: boolean;
   vaultPasswordFile?: string;
 }
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 const sha256Option = (value: string): string => {
   if (!SHA256_HEX.test(value.toLowerCase())) throw new InvalidArgumentError('Expected 64 hexadecimal digits (sha256sum of the bundle).');
@@ -94,6 +95,9 @@ async function pullAndApply(planArg: string | undefined, opts: PullOpts): Promis
     const dir = privateDirectory(opts.directory);
     release = takeLock(dir);
     const last = lastApplied(dir);
+    // Loaded here, not with the command line: fetching and unpacking (https, tls, tar) is this
+    // command's alone, and every other command's start would load it for nothing.
+    const { obtainBundle } = await import('../pull/source.js');
     const bundle = await obtainBundle(opts, dir, (digest) => opts.onlyIfChanged && last?.digest === digest && last.exitCode === ExitCode.ok);
     if ('unchanged' in bundle) {
       human.write(`pull: ${opts.url}: ${bundle.unchanged} applied already (${last!.at}, exit 0); --only-if-changed: nothing to do\n`);

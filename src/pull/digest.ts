@@ -7,8 +7,6 @@ import path from 'node:path';
 import { refused } from './errors.js';
 import { fetchHttps, httpsUrl, type FetchOptions } from './fetch.js';
 
-export const SHA256_HEX = /^[0-9a-f]{64}$/;
-
 export type DigestSource = { pinned: string } | { url: URL };
 
 export const sha256Hex = (data: Buffer) => createHash('sha256').update(data).digest('hex');
