@@ -122,7 +122,7 @@ export class YamlSource {
       const deep = yamlLimitProblem(doc);
       if (deep) throw src.error(deep.node, deep.message);
     }
-    const dups = duplicateKeys(src);
+    const { duplicates: dups, merges } = keyProblems(src);
     const errors = [...doc.errors, ...doc.warnings].filter((e) => !(e.code === 'DUPLICATE_KEY' && dups.length)).map((e) => {
       return new InputError(yamlMessage(e.code, e.message), { pos: src.posAt(e.pos[0]) });
     });
@@ -133,6 +133,8 @@ export class YamlSource {
     // Only a document proven small and acyclic (aliases expanded) is walked by anything else.
     const limit = yamlLimitProblem(doc);
     if (limit) throw src.error(limit.node, limit.message);
+    if (merges.length === 1) throw merges[0];
+    if (merges.length > 1) throw new InputErrors(merges);
     return src;
   }
 
@@ -241,23 +243,45 @@ export class YamlSource {
   }
 }
 
-/** The yaml package reports a duplicate key at the end of the previous entry; find the key itself. */
-function duplicateKeys(src: YamlSource): InputError[] {
-  const out: InputError[] = [];
+/**
+ * What is wrong with the keys of the document's mappings, in one walk: duplicates (the yaml package
+ * reports one at the end of the previous entry; these are at the key itself), and merges of what is
+ * no mapping (badMerge).
+ */
+function keyProblems(src: YamlSource): { duplicates: InputError[]; merges: InputError[] } {
+  const duplicates: InputError[] = [];
+  const merges: InputError[] = [];
   visit(src.doc, {
     Map(_, map) {
       const seen = new Map<string, Node>();
       for (const pair of map.items) {
         const key = pair.key as Node | null;
         if (!key || !isScalar(key)) continue;
+        const merge = badMerge(src, key, pair.value as Node | null);
+        if (merge) merges.push(merge);
         const name = String(key.value);
         const first = seen.get(name);
-        if (first) out.push(src.error(key, `YAML: duplicate key '${name}' (first at line ${src.pos(first).line})`));
+        if (first) duplicates.push(src.error(key, `YAML: duplicate key '${name}' (first at line ${src.pos(first).line})`));
         else seen.set(name, key);
       }
     },
   });
-  return out;
+  return { duplicates, merges };
+}
+
+/**
+ * `<<: 5`: a merge key whose value is not a mapping, an alias of one, or a list of those. The yaml
+ * package finds this only when it converts the mapping to JavaScript, and throws a plain Error then;
+ * the loader reads mappings entry by entry too (entries(), which skips such a merge), so it is an
+ * input error here, at the value, judged as the package judges it (merge.js: one alias step a source).
+ */
+function badMerge(src: YamlSource, key: Scalar, value: Node | null): InputError | undefined {
+  if (typeof key.value !== 'symbol' || key.value.description !== '<<') return undefined;
+  const resolve = (n: unknown) => (isAlias(n) ? (n.resolve(src.doc) as unknown) : n);
+  const target = resolve(value);
+  const sources = isSeq(target) ? target.items : [target];
+  if (sources.every((s) => isMap(resolve(s)))) return undefined;
+  return src.error(value, 'YAML: a merge (<<) takes a mapping, an alias of one, or a list of those', key);
 }
 
 /** The kind of a node in words, for "expected a mapping, got list". */

@@ -31,6 +31,19 @@ describe('yaml', () => {
     assert.deepEqual(src.entries(src.nodeAt(src.root, ['x'])).map((e) => [e.key, src.value(e.value)]), [['a', 1], ['b', 3]]);
   });
 
+  it('a merge of anything but mappings (or aliases of them, or a list of those) is an error at its value', () => {
+    const ok = 'm: &m {a: 1}\nl: &l [*m, {b: 2}]\nx: {<<: *m}\ny: {<<: [*m, {c: 3}]}\nz: {<<: *l}\n';
+    assert.deepEqual(errorsOf(ok), []);
+    const describe = (text: string) => errorsOf(text).map((e) => e.describe());
+    const message = 'YAML: a merge (<<) takes a mapping, an alias of one, or a list of those';
+    assert.deepEqual(describe('tasks:\n  - name: x\n    <<: 5\n'), [`x.yml:3:9: ${message}`]);
+    assert.deepEqual(describe('s: &s 5\nx:\n  <<: [{a: 1}, *s]\n'), [`x.yml:3:7: ${message}`]);
+    // No value: where it would be. Two at once: both.
+    assert.deepEqual(describe('x:\n  <<:\ny:\n  <<: [1]\n'), [`x.yml:2:6: ${message}`, `x.yml:4:7: ${message}`]);
+    // A quoted '<<' is a plain key to the yaml package, not a merge.
+    assert.deepEqual(errorsOf('x: {"<<": 5}\n'), []);
+  });
+
   it('!secret wraps scalars; only scalars; unknown tags and duplicate keys are errors', () => {
     const src = YamlSource.parse('pw: !secret "p@ss w0rd"\n', 'x.yml', testSecrets);
     const pw = (src.value(src.root) as { pw: Secret }).pw;
