@@ -9,7 +9,8 @@
 import { lstatSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { MessageChannel, receiveMessageOnPort, Worker, type MessagePort } from 'node:worker_threads';
+import { createRequire } from 'node:module';
+import type { MessagePort, Worker } from 'node:worker_threads';
 import { processAlive } from '../core/process-alive.js';
 import type { SecretRegistry } from '../core/secret.js';
 import type { StreamedSource } from './operation.js';
@@ -53,10 +54,16 @@ port.on('message', async ({ url, timeout, max, file }) => {
 
 let downloader: { worker: Worker; port: MessagePort; done: Int32Array } | undefined;
 
+type WorkerThreads = typeof import('node:worker_threads');
+let threads: WorkerThreads | undefined;
+/** node:worker_threads, loaded with the first download: every command's start loaded it for nothing (≈ 1.5 ms). */
+const workerThreads = (): WorkerThreads => (threads ??= createRequire(import.meta.url)('node:worker_threads') as WorkerThreads);
+
 /** The run's download worker (started on the first download; it keeps no run alive). */
 function theDownloader(): NonNullable<typeof downloader> {
   if (downloader === undefined) {
     const done = new Int32Array(new SharedArrayBuffer(4));
+    const { MessageChannel, Worker } = workerThreads();
     const { port1, port2 } = new MessageChannel();
     const worker = new Worker(WORKER, { eval: true, workerData: { done, port: port2 }, transferList: [port2] });
     worker.unref();
@@ -77,7 +84,7 @@ function fetchToFile(url: string, timeout: number, max: number, file: string): s
     downloader = undefined;
     return `no answer within ${timeout + 10} s`;
   }
-  return (receiveMessageOnPort(d.port)?.message as string | null) ?? undefined;
+  return (workerThreads().receiveMessageOnPort(d.port)?.message as string | null) ?? undefined;
 }
 
 let dir: string | undefined;
