@@ -4,7 +4,7 @@
 // succeeds, nothing said). The plan, diff and --json file record do not show it; the load refuses a value
 // outside 0-60 at its file:line:col.
 import assert from 'node:assert/strict';
-import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -18,6 +18,8 @@ import { loadPlan } from '../../src/load/plan.js';
 import { operations } from '../../src/ops/registry.js';
 import { hasError, inputErrors } from './load-helpers.js';
 import { localHost } from './local-host.js';
+import { parse } from 'yaml';
+import { packageRoot } from '../../src/core/paths.js';
 
 let host: Awaited<ReturnType<typeof localHost>>;
 before(async () => (host = await localHost()));
@@ -147,5 +149,27 @@ describe('the load', () => {
     hasError(errors, 'site.yml', 9, 17, 'a whole number of seconds from 0 to 60');
     hasError(errors, 'site.yml', 10, 50, "argument 'backdate' of 'file': expected number");
     assert.equal(errors.length, 4, errors.map((e) => e.describe()).join('\n'));
+  });
+});
+
+describe('the roles', () => {
+  /** Every task of a tasks file, block, rescue and always included. */
+  const tasksIn = (list: any[]): any[] => list.flatMap((t) => [t, ...tasksIn([...(t.block ?? []), ...(t.rescue ?? []), ...(t.always ?? [])])]);
+  const roles = path.join(packageRoot(), 'roles');
+
+  it('every task writing {{postfix_dir}}/main.cf backdates it by the role default postfix_main_cf_backdate (2)', () => {
+    let found = 0;
+    for (const role of readdirSync(roles)) {
+      const file = path.join(roles, role, 'tasks.yml');
+      if (!existsSync(file)) continue;
+      for (const task of tasksIn(parse(readFileSync(file, 'utf8')) ?? [])) {
+        const args = Object.values(task).find((v: any) => v && typeof v === 'object' && !Array.isArray(v) && (v.path ?? v.dest) === '{{postfix_dir}}/main.cf') as any;
+        if (!args) continue;
+        found++;
+        assert.equal(args.backdate, '{{postfix_main_cf_backdate}}', `${role}: '${task.name}'`);
+        assert.equal(parse(readFileSync(path.join(roles, role, 'defaults.yml'), 'utf8')).postfix_main_cf_backdate, 2, `${role}/defaults.yml`);
+      }
+    }
+    assert.equal(found, 10, 'postfix_relay: 5 settings, 2 replace, 1 template; mailhost_base: 2 line');
   });
 });
