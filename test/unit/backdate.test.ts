@@ -2,7 +2,7 @@
 // host's clock, just before the rename, on a real sh with real files — with GNU touch (`-d @EPOCH`), with a
 // FreeBSD-like touch (no `@`, only `-A -SS`), and with a touch that can do neither (the write still
 // succeeds, nothing said). The plan, diff and --json file record do not show it; the load refuses a value
-// outside 0-60 at its file:line:col.
+// outside 0-60 at its file:line:col; every bundled role's task writing main.cf carries it.
 import assert from 'node:assert/strict';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
