@@ -58,6 +58,8 @@ export interface WriteSpec {
   backup?: boolean;
   /** A command run against the temp file (`%s` = temp path) before the rename; failing keeps the old file. */
   validate?: string;
+  /** Seconds the new file's mtime is set before the host's clock, just before the rename (engine/backdate.ts). */
+  backdate?: number;
 }
 
 /**

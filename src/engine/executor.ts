@@ -10,6 +10,7 @@ import { SHA_FUNCTION } from '../state/prelude.js';
 import type { StateQuery } from '../state/query.js';
 import { NO_FOLLOW } from '../state/no-follow.js';
 import { enterScript, placeOf } from '../ops/safe-path.js';
+import { backdateScript } from './backdate.js';
 
 /** Quotes content for `printf '%s'` (a builtin: no argument size limit) or, for bytes sh cannot hold, octal escapes. */
 function printfContent(content: Buffer): string {
@@ -51,6 +52,7 @@ export function writeScript(w: WriteSpec): string {
     `sync new 2>/dev/null || true`,
     validate ? `${validate} </dev/null || { echo ${shQuote(`validation failed: ${w.validate}`)} >&2; _fp_abort; }` : '',
     w.backup ? step(`ln -P -- ${n} ${n}.$(date +%Y%m%d%H%M%S)~`) : '',
+    w.backdate ? backdateScript(w.backdate) : '',
     step(`_fp_mv new ${n}`),
     `cd .. && rmdir -- "$_fp_p"`,
   ];

@@ -27,6 +27,25 @@ export const followArg = {
     ),
 };
 
+/** The most `backdate` takes: a program's wait for a fresh file is a few seconds (Postfix's: 2). */
+export const BACKDATE_MAX = 60;
+
+/**
+ * `backdate`: programs that re-read a file modified in the last seconds until it settles (Postfix, for
+ * main.cf: every postconf, postfix or postmulti waits up to 2 s) read a backdated file at once. The
+ * write is atomic (a rename), so the half-written file they guard against cannot occur.
+ */
+const BACKDATE_RANGE = `a whole number of seconds from 0 to ${BACKDATE_MAX}`;
+const backdateSchema = z
+  .number()
+  .int()
+  .min(0, BACKDATE_RANGE)
+  .max(BACKDATE_MAX, BACKDATE_RANGE)
+  .optional()
+  .describe(
+    `When the task writes the file's content: its modification time is set this many seconds (0-${BACKDATE_MAX}) before the host's clock, just before it replaces the old file, so a program that waits for a freshly modified file to settle (Postfix re-reads main.cf for up to 2 s; 2 is enough) reads it at once. Not compared by later runs (no change when only the time differs); skipped where the host's touch can set no time.`,
+  );
+
 /** Arguments every file-writing operation accepts. */
 export const fileAttrs = {
   owner: ownerName.optional().describe('Owner user name'),
@@ -36,6 +55,7 @@ export const fileAttrs = {
   validate: commandString
     .optional()
     .describe('Command run on the new content before it replaces the file; %s is the temporary file. A failure keeps the old file.'),
+  backdate: backdateSchema,
   ...followArg,
 };
 
@@ -156,6 +176,7 @@ export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Bo
       mode,
       backup: want.backup && st.exists,
       validate: want.validate,
+      ...(want.backdate ? { backdate: want.backdate } : {}),
     },
     diff: bytes ? diffOf(want.path, st, bytes, shownAttrs, ctx) : streamedDiff(want.path, st, body as StreamedSource, shownAttrs, secret),
     file,

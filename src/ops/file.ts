@@ -30,7 +30,10 @@ const schema = lazySchema(() =>
       if (a.state === 'hard' && a.src !== undefined && !a.src.startsWith('/')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a hard link needs an absolute src' });
       if (a.state === 'hard' && (a.owner || a.group)) ctx.addIssue({ code: 'custom', path: [a.owner ? 'owner' : 'group'], message: "a hard link has src's owner and group; set them on src" });
       if (a.src?.includes('\0')) ctx.addIssue({ code: 'custom', path: ['src'], message: 'a path must not contain a NUL byte' });
-      if (linking && (a.content !== undefined || a.mode !== undefined)) ctx.addIssue({ code: 'custom', path: [a.content !== undefined ? 'content' : 'mode'], message: `state ${a.state} makes a link: no content or mode` });
+      if (linking && (a.content !== undefined || a.mode !== undefined || a.backdate !== undefined)) {
+        const key = a.content !== undefined ? 'content' : a.mode !== undefined ? 'mode' : 'backdate';
+        ctx.addIssue({ code: 'custom', path: [key], message: `state ${a.state} makes a link: no content, mode or backdate` });
+      }
     }),
 );
 

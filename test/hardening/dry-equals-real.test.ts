@@ -3,8 +3,10 @@
 // are exactly what is on the host after the apply. The relay tests compare which tasks change; this
 // compares what they write. Secret files (the SASL password map) carry no plain hash in the JSON,
 // only an HMAC keyed by this test (FLEETPLAN_CONTENT_HMAC_KEY), so they are checked too.
-// Fleets: one fresh host per personality for relay.yml then sample.yml, and fresh CentOS 6/7 and
-// FreeBSD hosts for the seed plans (relay-centos.yml, relay-freebsd.yml), as the relay tests do.
+// Fleets: one fresh host per personality for relay.yml then sample.yml, one more per personality
+// for sample.yml alone (it installs what it configures: its check, apply and no-change re-run must
+// hold on a fresh host too), and fresh CentOS 6/7 and FreeBSD hosts for the seed plans
+// (relay-centos.yml, relay-freebsd.yml), as the relay tests do.
 import assert from 'node:assert/strict';
 import { createHash, createHmac, randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -12,7 +14,7 @@ import path from 'node:path';
 import { after, describe, it } from 'node:test';
 import { down, PERSONALITIES, up, type Fleet } from '../fleet/fleet.js';
 import { skipOrFail, unsupportedReason } from '../fleet/prereqs.js';
-import { fleetplan, repoRoot } from '../integration/cli.js';
+import { assertPredicted, fleetplan, repoRoot, tasksWith } from '../integration/cli.js';
 import { writeRelayInventory } from '../integration/relay-inventory.js';
 
 const reason = unsupportedReason();
@@ -108,7 +110,7 @@ async function dryEqualsReal(fleet: Fleet, plan: string, inventory: string, host
       if (want.group !== undefined && got.group !== want.group) mismatches.push(`${where}: group ${got.group}, dry run promised ${want.group}`);
     }
   }
-  return { mismatches, compared, secret };
+  return { mismatches, compared, secret, check: check.json, applied: applied.json };
 }
 
 describe('hardening: dry run equals real run, byte for byte', { skip }, () => {
@@ -133,6 +135,24 @@ describe('hardening: dry run equals real run, byte for byte', { skip }, () => {
       if (plan === 'relay.yml') assert.ok(r.secret >= fleet.hosts.length, `relay.yml: each host's password map checked (${r.secret})`);
     }
     console.log(`# dry-equals-real: ${counts.join(", ")}; relay.yml + sample.yml on ${fleet.hosts.length} personalities in ${Math.round((Date.now() - started) / 1000)} s`);
+  });
+
+  it('stops: sample.yml alone on a fresh host of every personality — a dry run that mispredicts, an apply that fails, a re-run that changes', async () => {
+    const started = Date.now();
+    const dir = path.join(out, 'sample');
+    fleets.push(dir);
+    const fleet = await up({ os: [...PERSONALITIES], count: 1, out: dir });
+    const r = await dryEqualsReal(fleet, 'sample.yml', fleet.inventoryPath, fleet.hosts);
+    assert.deepEqual(r.mismatches, [], 'sample.yml alone: dry run and real run differ');
+    assert.ok(r.compared >= fleet.hosts.length, `sample.yml alone: ${r.compared} files compared`);
+    for (const h of fleet.hosts) assertPredicted(r.check, r.applied, h.name);
+    // The Debian images carry Postfix and OpenDKIM; the others are fresh of them (the role's install ran).
+    const installed = fleet.hosts.filter((h) => tasksWith(r.applied, h.name, 'changed').includes('postfix and opendkim installed')).map((h) => h.os);
+    assert.deepEqual(installed.sort(), ['centos6', 'centos7', 'freebsd']);
+    const again = await fleetplan(['apply', path.join(repoRoot, 'plans/sample.yml'), '-i', fleet.inventoryPath, '--json'], { timeoutMs: 600_000 });
+    assert.equal(again.code, 0, again.stderr);
+    for (const h of fleet.hosts) assert.deepEqual(tasksWith(again.json, h.name, 'changed'), [], `${h.os} (${h.name}): the re-run changes nothing`);
+    console.log(`# dry-equals-real: sample.yml alone ${r.compared} files on ${fleet.hosts.length} fresh personalities in ${Math.round((Date.now() - started) / 1000)} s`);
   });
 
   it('stops: the same for the seed plans relay-centos.yml and relay-freebsd.yml on fresh CentOS 6/7 and FreeBSD hosts', async () => {
