@@ -10,7 +10,8 @@ import { commandString } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { contentDigest } from './content-digest.js';
 import type { Change, FileDiff, OpContext, PlanResult, PlannedFile, StreamedSource, WriteSpec } from './operation.js';
-import { attrScript, checkPath, placeOf } from './safe-path.js';
+import type { StateView } from '../state/query.js';
+import { attrScript, checkPath, placeOf, refuseMissingParent } from './safe-path.js';
 
 export const modeSchema = z
   .string()
@@ -126,8 +127,10 @@ function streamedDigest(source: StreamedSource, secret: boolean): { sha256?: str
 /** The wanted content: bytes, or a large controller file streamed at apply time (streamed-source.ts). */
 type Body = Buffer | StreamedSource;
 
-export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext): PlanResult {
+/** `view`: the play's state, where an earlier task of a dry run or batch may have made the missing parent directory. */
+export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext, view: StateView): PlanResult {
   checkPath(want.path, st, want.follow);
+  refuseMissingParent(want.path, st, view);
   if (st.exists && st.type !== 'file') {
     throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
   }

@@ -45,7 +45,7 @@ export function planRepoFile(
     if (!st.exists) return { changes: [], reason: `${want.path} does not exist` };
     planned = planRemoval(want.path, st, false, `remove ${want.path}`);
   } else {
-    planned = planFileContent({ path: want.path, content: Buffer.from(want.content), mode: '0644' }, st, ctx);
+    planned = planFileContent({ path: want.path, content: Buffer.from(want.content), mode: '0644' }, st, ctx, state);
   }
   if (!want.updateCache || planned.changes.length === 0) return planned;
   const cache = cacheWanted(ctx.backends.package, { update_cache: true });
