@@ -130,7 +130,6 @@ type Body = Buffer | StreamedSource;
 /** `view`: the play's state, where an earlier task of a dry run or batch may have made the missing parent directory. */
 export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext, view: StateView): PlanResult {
   checkPath(want.path, st, want.follow);
-  refuseMissingParent(want.path, st, view);
   if (st.exists && st.type !== 'file') {
     throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
   }
@@ -184,5 +183,5 @@ export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Bo
     diff: bytes ? diffOf(want.path, st, bytes, shownAttrs, ctx) : streamedDiff(want.path, st, body as StreamedSource, shownAttrs, secret),
     file,
   };
-  return { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } };
+  return refuseMissingParent(want.path, st, view, { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } });
 }

@@ -125,11 +125,13 @@ function obstacle(path: string, st: FileState, view: StateView, mkdirs: boolean)
  * Refuses a new `path` whose parent directory is not there: said at planning, so a dry run fails as the
  * real run would. copy, template, file and link make no parent directory (as Ansible's copy: "Destination
  * directory … does not exist"); the change would find no directory to enter. Unresolved: after a command
- * or a package install a dry run cannot tell, and reports the task as depending on it.
+ * or a package install a dry run cannot tell, and reports the task as depending on it — with `planned`,
+ * what it would then do (its diff, its prediction). Returns `planned` when nothing is missing.
  */
-export function refuseMissingParent(path: string, st: FileState, view: StateView): void {
+export function refuseMissingParent<T extends PlanResult | undefined>(path: string, st: FileState, view: StateView, planned?: T): T {
   const o = obstacle(path, st, view, false);
-  if (o) throw new Unresolved(`${path}: ${o.why}`, o.missing ? 'create it first: a directory task makes it, parents included' : undefined);
+  if (o) throw new Unresolved(`${path}: ${o.why}`, o.missing ? 'create it first: a directory task makes it, parents included' : undefined, planned);
+  return planned as T;
 }
 
 /** A directory task's path below an entry that is no directory: mkdir -p would fail, so the dry run does too. */

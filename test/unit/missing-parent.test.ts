@@ -79,12 +79,12 @@ function plan(op: string, args: Record<string, unknown>, st: FileState, predicte
 }
 
 /** The Unresolved a plan throws: its message and hint. */
-function refusal(fn: () => unknown): { message: string; hint?: string } {
+function refusal(fn: () => unknown): { message: string; hint?: string; planned?: PlanResult } {
   try {
     fn();
   } catch (err) {
     assert.ok(err instanceof Unresolved, String(err));
-    return { message: err.message, hint: err.hint };
+    return { message: err.message, hint: err.hint, planned: err.planned };
   }
   assert.fail('planned, not refused');
 }
@@ -97,6 +97,10 @@ describe('planning: a new path whose parent is not there is refused, as the real
     const r = refusal(() => plan('file', { path: '/srv/a/b/f', content: 'x\n' }, missingBelowSrv));
     assert.equal(r.message, '/srv/a/b/f: destination directory /srv/a/b does not exist');
     assert.match(r.hint!, /a directory task makes it, parents included/);
+    // What it would write once an earlier change (a package install) makes the directory: for the dry run's report.
+    const planned = r.planned!;
+    assert.ok(planned.changes[0]?.kind === 'write' && planned.changes[0].write.content.toString() === 'x\n');
+    assert.deepEqual(planned.effects?.predicts?.map((x) => x.resource), [fileResource('/srv/a/b/f')]);
     assert.equal(refusal(() => plan('link', { src: '/etc/hostname', dest: '/srv/a/l' }, missingBelowSrv)).message, '/srv/a/l: destination directory /srv/a does not exist');
   });
   it('an entry on the way that is no directory, as read or as an earlier task leaves it', () => {
