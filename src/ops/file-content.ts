@@ -127,8 +127,11 @@ function streamedDigest(source: StreamedSource, secret: boolean): { sha256?: str
 /** The wanted content: bytes, or a large controller file streamed at apply time (streamed-source.ts). */
 type Body = Buffer | StreamedSource;
 
-/** `view`: the play's state, where an earlier task of a dry run or batch may have made the missing parent directory. */
-export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext, view: StateView): PlanResult {
+/**
+ * `view`: the play's state, where an earlier task of a dry run or batch may have made the missing parent
+ * directory; undefined where the task makes the parent itself, in a change before the write (pkg_repository).
+ */
+export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext, view: StateView | undefined): PlanResult {
   checkPath(want.path, st, want.follow);
   if (st.exists && st.type !== 'file') {
     throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
@@ -183,5 +186,6 @@ export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Bo
     diff: bytes ? diffOf(want.path, st, bytes, shownAttrs, ctx) : streamedDiff(want.path, st, body as StreamedSource, shownAttrs, secret),
     file,
   };
-  return refuseMissingParent(want.path, st, view, { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } });
+  const planned: PlanResult = { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } };
+  return view ? refuseMissingParent(want.path, st, view, planned) : planned;
 }

@@ -4,7 +4,9 @@
 // who may write the directories on the way; a change enters that directory with `cd -P`, checks that it
 // is still the same physical path, and from there names only entries of it: a parent swapped for a link
 // since the read makes the change fail instead of acting elsewhere. Entries a user may swap are acted on
-// through the opened file or without following (the NO_FOLLOW helpers), or replaced by rename.
+// through the opened file or without following (the NO_FOLLOW helpers), or replaced by rename. What is
+// not there (a missing parent, an entry that is no directory) is said as such, never as a swap: refused
+// when planning (as a dry run does), and told apart by the change script when it is gone by then.
 import { shQuote } from '../core/quote.js';
 import type { Place } from '../core/change.js';
 import { fileResource, linkRefusal, type FileState } from '../state/file-state.js';
