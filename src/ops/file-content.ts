@@ -3,7 +3,6 @@
 // predicts the resulting state for later tasks in check mode.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { shQuote } from '../core/quote.js';
 import type { SecretRegistry } from '../core/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { commandString } from './path-schema.js';

@@ -7,7 +7,6 @@ import { z } from 'zod';
 import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
-import type { StateView } from '../state/query.js';
 import { statOrPredicted, statQuery, type StatState } from '../state/stat-state.js';
 import { ownerName } from './name-schema.js';
 import { Unresolved, type Change, type Operation, type PlanResult } from './operation.js';
