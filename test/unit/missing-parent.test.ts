@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync, chmodSync }
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { DryRun } from '../../src/engine/dry-run.js';
 import { changeScript } from '../../src/engine/executor.js';
 import { mkdirScript, NOT_ENTERED } from '../../src/ops/safe-path.js';
 import { operations } from '../../src/ops/registry.js';
@@ -146,6 +147,20 @@ describe('user: a new account gets a home directory no prediction names', () => 
     assert.equal(planUser({ name: 'bob' }).effects?.unpredictable, 'other-changes');
     assert.equal(planUser({ name: 'svc', system: true }).effects?.unpredictable, undefined);
     assert.equal(planUser({ name: 'bob' }, true).effects?.unpredictable, undefined);
+  });
+});
+
+describe('dry run: what a task cannot be planned against depends on a change made elsewhere', () => {
+  it("a delegate's dry run asks the delegating host's (a run_once change it adopted), after its own", () => {
+    const host = new DryRun(new StateView());
+    const delegate = new DryRun(new StateView(), {}, host);
+    const missing = new Unresolved('/c/d/f: destination directory /c/d does not exist');
+    assert.equal(delegate.dependsOn(missing), undefined, 'nothing changed anywhere: the task fails, as the real run would');
+    host.changing("certbot's directory", { changes: [], effects: { unpredictable: 'other-changes' } });
+    assert.equal(delegate.dependsOn(missing), "certbot's directory");
+    delegate.changing('own command', { changes: [], effects: { unpredictable: 'may-create-anything' } });
+    assert.equal(delegate.dependsOn(missing), 'own command');
+    assert.equal(delegate.dependsOn(new Error('not Unresolved')), undefined);
   });
 });
 
