@@ -95,7 +95,7 @@ async function delegatePlay(pc: PlayContext, d: DelegateHost, dctx: HostContext,
     ctx: dctx,
     play: pc.play,
     state,
-    dryRun: pc.dryRun ? new DryRun(state.view) : undefined,
+    dryRun: pc.dryRun ? new DryRun(state.view, {}, pc.dryRun) : undefined,
     notifications: pc.notifications,
     followUps: new FollowUps(),
   };

@@ -25,6 +25,11 @@ export class DryRun {
     private readonly view: StateView,
     /** What the host's earlier plays would change (a new play reads the host afresh). */
     private readonly changes: { last?: string } = {},
+    /**
+     * A delegate's dry run: the delegating host's, whose changes it cannot see either (a run_once
+     * task another host ran there, adopted by this host).
+     */
+    private readonly delegating?: DryRun,
   ) {}
 
   /**
@@ -32,7 +37,7 @@ export class DryRun {
    * the dry run cannot simulate, that change (the task is reported as depending on it).
    */
   dependsOn(err: unknown): string | undefined {
-    return err instanceof Unresolved ? this.lastUnpredictable : undefined;
+    return err instanceof Unresolved ? (this.lastUnpredictable ?? this.delegating?.dependsOn(err)) : undefined;
   }
 
   /** A task is reported as a change (or as one depending on an earlier change). */

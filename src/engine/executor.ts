@@ -9,7 +9,7 @@ import { batchScript, parseFrames, planBatch, type BatchFrame, type BatchPlan } 
 import { SHA_FUNCTION } from '../state/prelude.js';
 import type { StateQuery } from '../state/query.js';
 import { NO_FOLLOW } from '../state/no-follow.js';
-import { enterScript, placeOf } from '../ops/safe-path.js';
+import { enterScript, NOT_ENTERED, placeOf } from '../ops/safe-path.js';
 import { backdateScript } from './backdate.js';
 
 /** Quotes content for `printf '%s'` (a builtin: no argument size limit) or, for bytes sh cannot hold, octal escapes. */
@@ -83,7 +83,9 @@ function receiveScript(w: WriteSpec, step: (cmd: string) => string): string[] {
  */
 export function changeScript(changes: readonly Change[]): string {
   const steps = changes.map((c) => (c.kind === 'write' ? `(\n${writeScript(c.write)}\n) || exit $?` : `${evalWord(c.command)} || exit $?`));
-  return [NO_FOLLOW, ...steps].join('\n');
+  // The helper that says why a directory cannot be entered, only where a change enters one (safe-path.ts).
+  const enters = changes.some((c) => c.kind === 'write' || c.command.includes('_fp_nodir '));
+  return [NO_FOLLOW, enters ? NOT_ENTERED : '', ...steps].filter(Boolean).join('\n');
 }
 
 export interface ExecPlan {

@@ -62,8 +62,13 @@ export async function runOnce(pc: PlayContext, batch: PlayBatch, items: Prepared
   const theirs = await batch.until(() => slot.results[k] ?? (slot.done || batch.hasLeft(runner) ? null : undefined));
   const builder = new ResultBuilder(pc.ctx, pc.play, p.def, false, p.displayName);
   if (theirs === null) return builder.skipped(`run once on ${runner}, which ${slot.done ? 'had no such item' : 'stopped before it'}`);
-  // A change there notifies this host's handlers too, as Ansible copies the result to every host.
-  if (theirs.status === 'changed') pc.notifications.changed(p.displayName, p.def.notify);
+  // A change there notifies this host's handlers too, as Ansible copies the result to every host. What it
+  // changed (a delegated directory, a shared file) this host's dry run did not predict: a later task that
+  // cannot be planned here (a write into that directory) depends on it instead of failing.
+  if (theirs.status === 'changed') {
+    pc.notifications.changed(p.displayName, p.def.notify);
+    pc.dryRun?.changing(p.displayName, { changes: [], effects: { unpredictable: 'other-changes' } });
+  }
   return adopt(host, theirs, runner);
 }
 

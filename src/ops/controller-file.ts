@@ -42,6 +42,6 @@ export function controllerFileOperation(spec: {
     },
     queries: (r) => [r.query],
     registerFields: (r, state) => ({ ...fileRegisterFields(r.args.dest, r.query, state), dest: r.args.dest }),
-    plan: ({ args, content, query }, state, ctx) => planFileContent({ ...args, path: args.dest, content }, state.get(query), ctx),
+    plan: ({ args, content, query }, state, ctx) => planFileContent({ ...args, path: args.dest, content }, state.get(query), ctx, state),
   };
 }

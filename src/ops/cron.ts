@@ -159,6 +159,6 @@ export const cron: Operation<Args, Resolved> = {
     const after = editTable(r.args, before, r.entry);
     // The last entry gone: the file goes too (an empty file in /etc/cron.d is clutter).
     if (after === '' && st.exists) return planRemoval(path, st, false, `remove ${path} (its last entry ${r.args.name})`);
-    return planFileContent({ path, content: Buffer.from(after), mode: '0644' }, st, ctx);
+    return planFileContent({ path, content: Buffer.from(after), mode: '0644' }, st, ctx, state);
   },
 };

@@ -6,7 +6,7 @@ import { z } from 'zod';
 import { lazySchema } from './lazy-schema.js';
 import { fileQuery, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { attrChanges, attrCommand, followArg, modeSchema } from './file-content.js';
-import { checkPath, mkdirScript, planRemoval } from './safe-path.js';
+import { checkPath, mkdirScript, planRemoval, refuseBlocked } from './safe-path.js';
 import type { Operation } from './operation.js';
 
 const schema = lazySchema(() =>
@@ -41,6 +41,7 @@ export const directory: Operation<Args, { args: Args; query: ReturnType<typeof f
       return planRemoval(a.path, st, true, `remove directory ${a.path}`);
     }
     checkPath(a.path, st, a.follow);
+    refuseBlocked(a.path, st, state);
     if (st.exists && st.type !== 'directory') throw new Error(`${a.path} exists and is a ${st.type}, not a directory`);
     const after: FileState = {
       exists: true,

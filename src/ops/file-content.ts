@@ -3,14 +3,14 @@
 // predicts the resulting state for later tasks in check mode.
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { shQuote } from '../core/quote.js';
 import type { SecretRegistry } from '../core/secret.js';
 import { DIFF_CONTENT_LIMIT, fileResource, normalizeMode, type FileState } from '../state/file-state.js';
 import { commandString } from './path-schema.js';
 import { ownerName } from './name-schema.js';
 import { contentDigest } from './content-digest.js';
 import type { Change, FileDiff, OpContext, PlanResult, PlannedFile, StreamedSource, WriteSpec } from './operation.js';
-import { attrScript, checkPath, placeOf } from './safe-path.js';
+import type { StateView } from '../state/query.js';
+import { attrScript, checkPath, placeOf, refuseMissingParent } from './safe-path.js';
 
 export const modeSchema = z
   .string()
@@ -126,7 +126,11 @@ function streamedDigest(source: StreamedSource, secret: boolean): { sha256?: str
 /** The wanted content: bytes, or a large controller file streamed at apply time (streamed-source.ts). */
 type Body = Buffer | StreamedSource;
 
-export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext): PlanResult {
+/**
+ * `view`: the play's state, where an earlier task of a dry run or batch may have made the missing parent
+ * directory; undefined where the task makes the parent itself, in a change before the write (pkg_repository).
+ */
+export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Body; follow?: boolean }, st: FileState, ctx: OpContext, view: StateView | undefined): PlanResult {
   checkPath(want.path, st, want.follow);
   if (st.exists && st.type !== 'file') {
     throw new Error(`${want.path} exists and is a ${st.type}, not a regular file`);
@@ -181,5 +185,6 @@ export function planFileContent(want: Omit<WriteSpec, 'content'> & { content: Bo
     diff: bytes ? diffOf(want.path, st, bytes, shownAttrs, ctx) : streamedDiff(want.path, st, body as StreamedSource, shownAttrs, secret),
     file,
   };
-  return { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } };
+  const planned: PlanResult = { changes: [change], effects: { predicts, creates: st.exists ? undefined : [fileResource(want.path)] } };
+  return view ? refuseMissingParent(want.path, st, view, planned) : planned;
 }

@@ -38,7 +38,7 @@ export function fileEditOperation<A extends EditArgs>(spec: {
       if (st.exists && st.content === undefined) throw new Error(`${a.path} is too large or not a regular file to ${spec.what ?? 'edit'}`);
       // Bytes in, bytes out: whatever the file's encoding, what the edit does not touch stays as it was.
       const after = spec.edit(st.content ?? Buffer.alloc(0), a);
-      return planFileContent({ ...a, content: after }, st, ctx);
+      return planFileContent({ ...a, content: after }, st, ctx, state);
     },
   };
 }

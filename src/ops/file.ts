@@ -68,7 +68,7 @@ export const file: Operation<Args, Resolved> = {
       return planRemoval(a.path, st, false, `remove ${a.path}`);
     }
     // Without content a new file is created empty; an existing one keeps its content.
-    if (content !== undefined || !st.exists) return planFileContent({ ...a, content: content ?? Buffer.alloc(0) }, st, ctx);
+    if (content !== undefined || !st.exists) return planFileContent({ ...a, content: content ?? Buffer.alloc(0) }, st, ctx, state);
     checkPath(a.path, st, a.follow);
     const attrs = attrChanges(a, st);
     if (attrs.length === 0) return { changes: [], reason: `${a.path} has the wanted attributes` };

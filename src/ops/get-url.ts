@@ -70,6 +70,6 @@ export const getUrl: Operation<Args, Resolved> = {
     const body = (r.body ??= download(a.url, a.timeout, ctx.secrets));
     const got = Buffer.isBuffer(body) ? sha256(body) : body.sha256;
     if (want && got !== want) throw new Error(`get_url: ${shownUrl(a.url)} has SHA-256 ${got}, not the checksum ${want}; nothing written`);
-    return planFileContent({ ...a, path: a.dest, content: body }, st, ctx);
+    return planFileContent({ ...a, path: a.dest, content: body }, st, ctx, state);
   },
 };

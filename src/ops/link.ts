@@ -7,12 +7,11 @@ import { z } from 'zod';
 import { lazySchema } from './lazy-schema.js';
 import { shQuote } from '../core/quote.js';
 import { fileQuery, fileResource, type FileState } from '../state/file-state.js';
-import type { StateView } from '../state/query.js';
 import { statOrPredicted, statQuery, type StatState } from '../state/stat-state.js';
 import { ownerName } from './name-schema.js';
 import { Unresolved, type Change, type Operation, type PlanResult } from './operation.js';
 import { absolutePath } from './path-schema.js';
-import { checkPath, dirnameOf, enterScript, placeOf } from './safe-path.js';
+import { checkPath, dirnameOf, enterScript, placeOf, refuseMissingParent } from './safe-path.js';
 
 const schema = lazySchema(() =>
   z
@@ -75,12 +74,6 @@ function replaced(a: Args, d: StatState, same: boolean): string | undefined {
   return d.type;
 }
 
-function parentMissing(a: Args, st: FileState, state: StateView): boolean {
-  const parent = dirnameOf(a.dest);
-  if (!st.anchor || st.anchor.logical === parent) return false;
-  return state.prediction<FileState>(fileResource(parent))?.type !== 'directory';
-}
-
 export const link: Operation<Args, Resolved> = {
   name: 'link',
   summary: 'A symbolic link (or hard link) at dest pointing to src; an existing link there is replaced, never followed',
@@ -99,7 +92,7 @@ export const link: Operation<Args, Resolved> = {
     const s = statOrPredicted(state.get(r.srcStat));
     // The link itself is what this task manages: replaced, never followed; a user's link above it is refused.
     checkPath(a.dest, { ...st, link: undefined, nlink: undefined }, false);
-    if (parentMissing(a, st, state)) throw new Unresolved(`${dirnameOf(a.dest)} does not exist`, 'create the directory first');
+    refuseMissingParent(a.dest, st, state);
     const same = a.state === 'hard' ? s.exists && d.exists && s.inode !== undefined && s.inode === d.inode && s.dev === d.dev : d.type === 'link' && d.linkTarget === a.src;
     const predicts = [{ resource: fileResource(a.dest), value: linkState(a, r.srcPath) }];
     if (a.state === 'hard') {

@@ -74,9 +74,15 @@ export interface PlanResult {
 export class Unresolved extends Error {
   /** Advice shown only when this really fails (not when an earlier change explains it). */
   readonly hint?: string;
-  constructor(message: string, hint?: string) {
+  /**
+   * What the task does once the state it needs is there (a write into the directory a package install
+   * makes): a dry run that reports it as depending on that change still shows its diff and predicts it.
+   */
+  readonly planned?: PlanResult;
+  constructor(message: string, hint?: string, planned?: PlanResult) {
     super(message);
     this.hint = hint;
+    this.planned = planned;
   }
 }
 

@@ -32,10 +32,11 @@ export function requirePkgMgr(op: string, wanted: readonly string[], ctx: OpCont
 
 /**
  * The definition file at `path` holding `content` (null: removed, as when its last entry went), then,
- * with `updateCache`, the host's package indexes refreshed — only when the file changes.
+ * with `updateCache`, the host's package indexes refreshed — only when the file changes. `makesParent`:
+ * the caller's own change makes the directory first (pkg_repository), so a missing one is not refused.
  */
 export function planRepoFile(
-  want: { path: string; content: string | null; updateCache: boolean },
+  want: { path: string; content: string | null; updateCache: boolean; makesParent?: boolean },
   st: FileState,
   state: StateView,
   ctx: OpContext,
@@ -45,7 +46,7 @@ export function planRepoFile(
     if (!st.exists) return { changes: [], reason: `${want.path} does not exist` };
     planned = planRemoval(want.path, st, false, `remove ${want.path}`);
   } else {
-    planned = planFileContent({ path: want.path, content: Buffer.from(want.content), mode: '0644' }, st, ctx);
+    planned = planFileContent({ path: want.path, content: Buffer.from(want.content), mode: '0644' }, st, ctx, want.makesParent ? undefined : state);
   }
   if (!want.updateCache || planned.changes.length === 0) return planned;
   const cache = cacheWanted(ctx.backends.package, { update_cache: true });

@@ -4,11 +4,14 @@
 // who may write the directories on the way; a change enters that directory with `cd -P`, checks that it
 // is still the same physical path, and from there names only entries of it: a parent swapped for a link
 // since the read makes the change fail instead of acting elsewhere. Entries a user may swap are acted on
-// through the opened file or without following (the NO_FOLLOW helpers), or replaced by rename.
+// through the opened file or without following (the NO_FOLLOW helpers), or replaced by rename. What is
+// not there (a missing parent, an entry that is no directory) is said as such, never as a swap: refused
+// when planning (as a dry run does), and told apart by the change script when it is gone by then.
 import { shQuote } from '../core/quote.js';
 import type { Place } from '../core/change.js';
 import { fileResource, linkRefusal, type FileState } from '../state/file-state.js';
-import type { PlanResult } from './operation.js';
+import type { StateView } from '../state/query.js';
+import { Unresolved, type PlanResult } from './operation.js';
 
 export type { Place } from '../core/change.js';
 
@@ -65,10 +68,78 @@ function fail(message: string): string {
   return `{ printf '%s\\n' ${shQuote(message)} >&2; exit 1; }`;
 }
 
-/** `cd -P` into the directory, then the check that it is still the physical directory the read found. */
+/**
+ * `cd -P` into the directory, then the check that it is still the physical directory the read found. A
+ * directory that cannot be entered at all is not a swap: NOT_ENTERED says what it is (missing, no
+ * directory, no permission); the `exit` after it holds even where that helper is not defined.
+ */
 export function enterScript(dir: Place['dir'], what: string): string {
   const moved = `${what}: ${dir.logical} no longer leads to ${dir.physical} (changed since it was read: a symbolic link swapped in?); nothing done`;
-  return `cd -P -- ${shQuote(dir.logical)} && [ "$PWD" = ${shQuote(dir.physical)} ] || ${fail(moved)}`;
+  const d = shQuote(dir.logical);
+  return `if cd -P -- ${d} 2>/dev/null; then [ "$PWD" = ${shQuote(dir.physical)} ] || ${fail(moved)}; else _fp_nodir ${shQuote(what)} ${d}; exit 1; fi`;
+}
+
+/**
+ * `_fp_nodir WHAT DIR`: why `cd -P DIR` failed, said as what it is, then exit 1. Climbs from DIR to the
+ * nearest existing entry with builtins (tests only, nothing followed into or changed): DIR missing below
+ * a directory one may search; an entry on the way that is no directory (or a link leading to none); a
+ * directory one may not search (not root: permission denied). A physical path that changed since the
+ * read is enterScript's own message, never this one.
+ */
+export const NOT_ENTERED = String.raw`
+_fp_nodir() {
+  _fp_w=$2
+  until [ -e "$_fp_w" ] || [ -L "$_fp_w" ]; do case "$_fp_w" in */*) _fp_w=${'$'}{_fp_w%/*}; [ -n "$_fp_w" ] || _fp_w=/ ;; *) _fp_w=. ;; esac; done
+  if [ -d "$_fp_w" ] && [ "$_fp_w" != "$2" ] && [ -x "$_fp_w" ]; then _fp_c="directory $2 does not exist"
+  elif [ -d "$_fp_w" ]; then _fp_c="directory $_fp_w cannot be entered (permission denied)"
+  elif [ -L "$_fp_w" ]; then _fp_c="$_fp_w is a symbolic link that leads to no directory"
+  else _fp_c="$_fp_w is not a directory"; fi
+  printf '%s: %s; nothing done\n' "$1" "$_fp_c" >&2
+  exit 1
+}
+`;
+
+/**
+ * What stops a new `path` from being made, or undefined: an entry on the way that is no directory, or —
+ * unless `mkdirs` (a directory task makes the missing ones) — a missing parent. Goes by what the read
+ * found (`anchor`, the nearest directory there, and `notDirectory`, the entry below it), except where an
+ * earlier task of a dry run or batch predicts a directory on the way, from the parent up to the anchor.
+ */
+function obstacle(path: string, st: FileState, view: StateView, mkdirs: boolean): { why: string; missing?: boolean } | undefined {
+  if (st.exists || st.followed || !st.anchor) return undefined;
+  const parent = dirnameOf(path.replace(/(.)\/+$/, '$1'));
+  const missing = { why: `destination directory ${parent} does not exist`, missing: true };
+  const notDirectory = (q: string, link: boolean) => ({ why: link ? `${q} is a symbolic link that leads to no directory` : `${q} is not a directory` });
+  for (let q = parent; ; q = dirnameOf(q)) {
+    const p = view.prediction<FileState>(fileResource(q));
+    if (p?.exists && p.type !== 'directory') return notDirectory(q, p.type === 'link');
+    // A directory predicted there: what lies between it and the path is missing.
+    if (p?.exists) return mkdirs || q === parent ? undefined : missing;
+    if (p) return mkdirs ? undefined : missing; // predicted absent: mkdir -p makes it again, nothing else does
+    if (q === st.anchor.logical && q === parent) return undefined;
+    if (q === st.anchor.logical || q === '/' || q === '.') break;
+  }
+  if (st.notDirectory) return notDirectory(st.notDirectory.path, st.notDirectory.link);
+  return mkdirs ? undefined : missing;
+}
+
+/**
+ * Refuses a new `path` whose parent directory is not there: said at planning, so a dry run fails as the
+ * real run would. copy, template, file and link make no parent directory (as Ansible's copy: "Destination
+ * directory … does not exist"); the change would find no directory to enter. Unresolved: after a command
+ * or a package install a dry run cannot tell, and reports the task as depending on it — with `planned`,
+ * what it would then do (its diff, its prediction). Returns `planned` when nothing is missing.
+ */
+export function refuseMissingParent<T extends PlanResult | undefined>(path: string, st: FileState, view: StateView, planned?: T): T {
+  const o = obstacle(path, st, view, false);
+  if (o) throw new Unresolved(`${path}: ${o.why}`, o.missing ? 'create it first: a directory task makes it, parents included' : undefined, planned);
+  return planned as T;
+}
+
+/** A directory task's path below an entry that is no directory: mkdir -p would fail, so the dry run does too. */
+export function refuseBlocked(path: string, st: FileState, view: StateView): void {
+  const o = obstacle(path, st, view, true);
+  if (o) throw new Unresolved(`${path}: ${o.why}`);
 }
 
 /** `chown -h`/`chmod` words for what differs; empty when nothing does. */
@@ -115,7 +186,9 @@ export function mkdirScript(path: string, anchor: Place['dir'], userWritable: bo
     .map((c) => {
       physical = joinPath(physical, c);
       const q = shQuote(c);
-      return `{ [ -d ${q} ] || mkdir -- ${q}; } && cd -P -- ${q} && [ "$PWD" = ${shQuote(physical)} ] || ${fail(`${path}: ${physical} is not the directory created (a symbolic link swapped in?)`)}`;
+      // mkdir's own message says why it failed (an entry there that is no directory, permission).
+      const make = `{ [ -d ${q} ] || mkdir -- ${q} || ${fail(`${path}: cannot create directory ${physical}; nothing more done`)}; }`;
+      return `${make} && cd -P -- ${q} && [ "$PWD" = ${shQuote(physical)} ] || ${fail(`${path}: ${physical} is not the directory created (a symbolic link swapped in?)`)}`;
     });
   return [enterScript(anchor, path), ...steps, attrWords(owner, mode, '.').join(' && ')].filter(Boolean).join('\n');
 }

@@ -73,6 +73,6 @@ export const settings: Operation<Args, { args: Args; query: ReturnType<typeof fi
     if (st.exists && st.content === undefined) throw new Error(`${a.path} is too large or not a regular file to edit`);
     // Bytes in, bytes out: whatever the file's encoding, the lines not set stay as they were.
     const after = applySettings(st.content ?? Buffer.alloc(0), a);
-    return planFileContent({ ...a, content: after }, st, ctx);
+    return planFileContent({ ...a, content: after }, st, ctx, state);
   },
 };

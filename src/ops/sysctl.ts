@@ -81,7 +81,7 @@ export const sysctl: Operation<Args, Resolved> = {
     const edit = { path: file, key: a.name, value: want, separator: backend.separator, state: a.state, continuation: false, create: true };
     const wanted = editLines(st.content ?? Buffer.alloc(0), edit);
     const persisted: PlanResult =
-      !st.exists && a.state === 'absent' ? { changes: [], reason: `${file} does not exist` } : planFileContent({ path: file, content: wanted }, st, ctx);
+      !st.exists && a.state === 'absent' ? { changes: [], reason: `${file} does not exist` } : planFileContent({ path: file, content: wanted }, st, ctx, state);
     const changes: Change[] = [...persisted.changes];
     const predicts = [...(persisted.effects?.predicts ?? [])];
     if (a.state === 'present' && a.reload) {

@@ -77,6 +77,9 @@ export const user: Operation<Args, Resolved> = {
     const groups = [primary, ...new Set([...[...have].filter((g) => !toLeave.includes(g)), ...toAdd])];
     const predicts = [{ resource: userResource(a.name), value: { exists: true, uid: cur.uid ?? a.uid, primaryGroup: primary, groups } }];
     if (changes.length === 0) return { changes, reason: `user ${a.name} exists${wanted.length ? ` in ${wanted.join(', ')}` : ''}`, effects: { predicts } };
-    return { changes, effects: { predicts, creates: cur.exists ? undefined : [userResource(a.name)] } };
+    // A new account that is not a system one gets its home directory made (useradd -m, pw useradd -m):
+    // beyond the account, which a dry run cannot predict; a write below it then depends on this task.
+    const home = !cur.exists && !a.system ? { unpredictable: 'other-changes' as const } : {};
+    return { changes, effects: { predicts, creates: cur.exists ? undefined : [userResource(a.name)], ...home } };
   },
 };

@@ -154,8 +154,8 @@ export const pkgRepository: Operation<PkgArgs, Resolved<PkgArgs> & { dir: Return
   queries: (r) => [r.file, r.dir],
   plan(r, state, ctx) {
     const content = r.args.state === 'absent' ? null : pkgRepoConf(r.args);
-    const planned = planRepoFile({ path: r.path, content, updateCache: r.args.update_cache }, state.get(r.file), state, ctx);
     const dir = state.get(r.dir);
+    const planned = planRepoFile({ path: r.path, content, updateCache: r.args.update_cache, makesParent: !dir.exists }, state.get(r.file), state, ctx);
     if (dir.exists || planned.changes.length === 0) return planned;
     // FreeBSD ships without the directory: made first (root's, 0755), as an operator's mkdir -p would.
     const mkdir = mkdirScript(PKG_REPOS, dir.anchor ?? { logical: '/', physical: '/' }, dir.userWritable !== undefined, '', '0755');

@@ -4,6 +4,7 @@ import { marker, newNonce } from '../core/framing.js';
 import { shQuote } from '../core/quote.js';
 import type { StateQuery } from './query.js';
 import type { ResourceId } from './resource.js';
+import { parseHashes } from './hash-lines.js';
 
 export interface FileState {
   exists: boolean;
@@ -28,6 +29,11 @@ export interface FileState {
    * names it, and as it physically is (links resolved). A change enters it with `cd -P` and checks it again.
    */
   anchor?: { logical: string; physical: string };
+  /**
+   * Only when a parent is missing: the entry on the way to the path, just below `anchor`, that exists but is
+   * no directory (a file, or a symbolic link leading to none: `link`), so nothing can be created below it.
+   */
+  notDirectory?: { path: string; link: boolean };
   /** A directory on the physical way to the path that a user other than root may write, and its owner. */
   userWritable?: { path: string; owner: string };
   /** A symbolic link among the parent directories owned by another user than root: never followed. */
@@ -151,8 +157,10 @@ function readFiles(names: string[]): StateQuery<Record<string, FileState>> {
     // Symbolic links on the way, tested with builtins only: no process per path component.
     `  _fp_l=0; _fp_w=$_fp_p; while [ -n "$_fp_w" ]; do if [ -L "$_fp_w" ]; then _fp_l=1; if [ "$_fp_w" != "$_fp_p" ]; then ${item('K', '$_fp_w')}; ${ADD(mark, '$_fp_w')}; fi; fi; case "$_fp_w" in */*) _fp_w=\${_fp_w%/*} ;; *) _fp_w= ;; esac; done`,
     `  _fp_e=0; if [ -e "$_fp_p" ]; then _fp_e=1; fi; _fp_k=0; if [ -L "$_fp_p" ]; then _fp_k=1; fi; printf '%s\\n' "${mark} F$_fp_l$_fp_e$_fp_k"`,
-    // The nearest existing directory above the path, and where it physically is.
-    `  _fp_d=$_fp_p; while :; do case "$_fp_d" in */*) _fp_d=\${_fp_d%/*}; [ -n "$_fp_d" ] || _fp_d=/ ;; *) _fp_d=. ;; esac; if [ -d "$_fp_d" ]; then break; fi; done`,
+    // The nearest existing directory above the path, and where it physically is; the entry below it on
+    // the way ($_fp_m) is reported when it is neither the path nor missing: it exists, but is no directory.
+    `  _fp_d=$_fp_p; while :; do _fp_m=$_fp_d; case "$_fp_d" in */*) _fp_d=\${_fp_d%/*}; [ -n "$_fp_d" ] || _fp_d=/ ;; *) _fp_d=. ;; esac; if [ -d "$_fp_d" ]; then break; fi; done`,
+    `  if [ "$_fp_m" != "$_fp_p" ]; then if [ -L "$_fp_m" ]; then ${item('M1', '$_fp_m')}; elif [ -e "$_fp_m" ]; then ${item('M0', '$_fp_m')}; fi; fi`,
     `  if cd -P -- "$_fp_d" 2>/dev/null; then ${item('A', '$_fp_d')}; ${item('B', '$PWD')}; _fp_q=$PWD; ${CHAIN(mark)}; fi`,
     `  if [ $_fp_e = 1 ] || [ $_fp_k = 1 ]; then ${ADD(mark, '$_fp_p')}; fi`,
     `  if [ $_fp_k = 1 ]; then _fp_r=$(realpath -- "$_fp_p" 2>/dev/null) || _fp_r=; ${item('T', '$_fp_r')}; if [ -n "$_fp_r" ]; then _fp_q=\${_fp_r%/*}; ${CHAIN(mark)}; if [ -e "$_fp_r" ]; then ${ADD(mark, '$_fp_r')}; fi; fi; fi`,
@@ -204,33 +212,6 @@ function contentScript(s: FileSpec, k: number, mark: string): string {
   return `case "$_fp_nl$_fp_sums$_fp_nl" in ${line('  ')}|${line(' ')}) ;; *) ${read} ;; esac`;
 }
 
-const HASH_LINE = /(\\?)([0-9a-f]{64})( \*|  | )/y;
-const HASH_START = /^\\?[0-9a-f]{64} /;
-
-/** `sha256sum` / `sha256 -r` lines → hash by name (GNU escapes names holding a backslash or newline). */
-function parseHashes(sec: string): Map<string, string> {
-  const byName = new Map<string, string>();
-  let i = 0;
-  while (i < sec.length) {
-    if (sec[i] === '\n') {
-      i++;
-      continue;
-    }
-    HASH_LINE.lastIndex = i;
-    const m = HASH_LINE.exec(sec);
-    if (!m) throw new Error(`unexpected hash output '${sec.slice(i, i + 80)}'`);
-    const from = i + m[0].length;
-    // A name ends at a newline followed by the end, a blank line or the next hash line.
-    let e = sec.indexOf('\n', from);
-    while (e >= 0 && e + 1 < sec.length && sec[e + 1] !== '\n' && !HASH_START.test(sec.slice(e + 1, e + 67))) e = sec.indexOf('\n', e + 1);
-    if (e < 0) e = sec.length;
-    const raw = sec.slice(from, e);
-    byName.set(m[1] ? raw.replace(/\\(\\|n)/g, (_, c: string) => (c === 'n' ? '\n' : '\\')) : raw, m[2]!);
-    i = e + 1;
-  }
-  return byName;
-}
-
 /** One `stat` record: what the parse needs of a path, a parent directory or a link. */
 interface StatRecord {
   type: NonNullable<FileState['type']>;
@@ -251,6 +232,7 @@ interface PathItems {
   parentLinks: string[];
   anchor?: { logical: string; physical: string };
   target?: string;
+  notDirectory?: { path: string; link: boolean };
 }
 
 /** Splits the item section: `<mark> TAG\nvalue\n` items, values as raw (latin1) strings. */
@@ -270,6 +252,7 @@ function parseItems(sec: string, mark: string, count: number): { perPath: PathIt
     else if (tag === 'A') cur.anchor = { logical: value, physical: '' };
     else if (tag === 'B' && cur.anchor) cur.anchor.physical = value;
     else if (tag === 'T') cur.target = value;
+    else if (tag === 'M0' || tag === 'M1') cur.notDirectory = { path: value, link: tag === 'M1' };
     else if (tag === 'N') statted.push(value);
     else throw new Error(`file read output has an unknown item '${tag.slice(0, 20)}'`);
   }
@@ -350,6 +333,7 @@ function pathState(path: string, it: PathItems, records: Map<string, StatRecord>
   }
   const foreign = it.parentLinks.map((q) => [q, records.get(q)] as const).find(([, r]) => r && r.uid !== 0);
   if (foreign) extra.foreignLink = { path: utf8(foreign[0]), owner: foreign[1]!.owner };
+  if (it.notDirectory) extra.notDirectory = { path: utf8(it.notDirectory.path), link: it.notDirectory.link };
   if (!isLink) {
     if (!exists) return { exists: false, ...extra };
     const r = records.get(name);

@@ -231,12 +231,19 @@ describe('hardening: symlinks and paths a host user controls', { skip }, () => {
       `  - file: { path: ${HOME}/site/conf, mode: "${n % 2 ? '0640' : '0644'}" }\n` +
       `  - directory: { path: ${HOME}/site, owner: ${U}, mode: "${n % 2 ? '0755' : '0775'}" }\n`;
     const statuses: string[] = [];
-    for (let n = 0; n < 10; n++) statuses.push(...(await apply(DEB, tasks(n))).tasks.map((t) => t.status));
+    const errors: string[] = [];
+    for (let n = 0; n < 10; n++) {
+      const run = (await apply(DEB, tasks(n))).tasks;
+      statuses.push(...run.map((t) => t.status));
+      errors.push(...run.flatMap((t) => (t.error ? [t.error] : [])));
+    }
     await asUser(DEB, 'touch ~/stop');
     await flipper;
     assert.equal(await fingerprint(DEB, '/root/race/conf'), before, 'the root-only file never changed');
     assert.equal(await root(DEB, "stat -c '%U %a' /root/race; ls -A /root/race"), 'root 700\nconf\n', 'nothing written into, chowned or chmodded in the root-only directory');
     assert.ok(statuses.includes('failed'), `the swaps were met and refused: ${statuses.join(' ')}`);
+    // Refused as links (at the read, or by the change's physical-path check), not only as the name missing mid-flip.
+    assert.ok(errors.some((e) => /symbolic link|no longer leads to/.test(e)), `a swap was refused as one: ${errors.join(' | ')}`);
   });
 
   it('stops: a regular file swapped for a symlink in a loop (race) gets a root-only file chmodded or disclosed', async () => {

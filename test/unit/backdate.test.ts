@@ -13,6 +13,7 @@ import { backdateScript } from '../../src/engine/backdate.js';
 import { planFileContent } from '../../src/ops/file-content.js';
 import type { Change, OpContext, WriteSpec } from '../../src/ops/operation.js';
 import type { FileState } from '../../src/state/file-state.js';
+import { StateView } from '../../src/state/query.js';
 import { SecretRegistry } from '../../src/core/secret.js';
 import { loadPlan } from '../../src/load/plan.js';
 import { operations } from '../../src/ops/registry.js';
@@ -108,8 +109,8 @@ const missing: FileState = { exists: false };
 describe('planning', () => {
   it('the write carries backdate; its diff, description and --json file record are those of a plain write', () => {
     const want = { path: '/etc/postfix/main.cf', content: Buffer.from('a = b\n'), mode: '0644' };
-    const plain = planFileContent(want, missing, ctx).changes[0]!;
-    const dated = planFileContent({ ...want, backdate: 2 }, missing, ctx).changes[0]!;
+    const plain = planFileContent(want, missing, ctx, new StateView()).changes[0]!;
+    const dated = planFileContent({ ...want, backdate: 2 }, missing, ctx, new StateView()).changes[0]!;
     assert.ok(plain.kind === 'write' && dated.kind === 'write');
     assert.equal(dated.write.backdate, 2);
     assert.equal(plain.write.backdate, undefined);

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, afterEach, test } from 'node:test';
 import { streamedSource } from '../../src/ops/streamed-source.js';
+import { StateView } from '../../src/state/query.js';
 import { planFileContent } from '../../src/ops/file-content.js';
 import { contentDigest, HMAC_KEY_ENV } from '../../src/ops/content-digest.js';
 import { SecretRegistry } from '../../src/core/secret.js';
@@ -47,21 +48,21 @@ test('--json files: a secret large file has the keyed hash a small one with the 
   const ctx = debianOpContext({ secrets });
   const source = streamedSource(fileOf('secret2.bin', withSecret), secrets);
   assert.equal(source.hmac_sha256, createHmac('sha256', 'verifier-key').update(withSecret).digest('hex'));
-  const c = planFileContent({ path: '/etc/big-secret', content: source }, { exists: false }, ctx).changes[0]!;
+  const c = planFileContent({ path: '/etc/big-secret', content: source }, { exists: false }, ctx, new StateView()).changes[0]!;
   assert.deepEqual(c.file && [c.file.hmac_sha256, c.file.sha256], [contentDigest(withSecret, true).hmac_sha256, undefined]);
   assert.equal(c.diff?.masked, 'secret');
   // A plain large file: its SHA-256, no keyed hash, even with the key given.
-  const p = planFileContent({ path: '/opt/plain', content: streamedSource(fileOf('plain2.bin', plain), secrets) }, { exists: false }, ctx).changes[0]!;
+  const p = planFileContent({ path: '/opt/plain', content: streamedSource(fileOf('plain2.bin', plain), secrets) }, { exists: false }, ctx, new StateView()).changes[0]!;
   assert.deepEqual(p.file && [p.file.hmac_sha256, p.file.sha256], [undefined, contentDigest(plain, false).sha256]);
   // no_log makes a plain file secret: its keyed hash, computed in the same pass.
-  const n = planFileContent({ path: '/opt/nolog', content: streamedSource(fileOf('plain2.bin', plain), secrets) }, { exists: false }, debianOpContext({ secrets, noLog: true })).changes[0]!;
+  const n = planFileContent({ path: '/opt/nolog', content: streamedSource(fileOf('plain2.bin', plain), secrets) }, { exists: false }, debianOpContext({ secrets, noLog: true }), new StateView()).changes[0]!;
   assert.deepEqual(n.file && [n.file.hmac_sha256, n.file.sha256], [contentDigest(plain, true).hmac_sha256, undefined]);
 });
 
 test('without the key a secret large file shows neither hash; the key changed, the hash follows', () => {
   const secrets = registry();
   const f = fileOf('secret3.bin', withSecret);
-  const c = planFileContent({ path: '/etc/s', content: streamedSource(f, secrets) }, { exists: false }, debianOpContext({ secrets })).changes[0]!;
+  const c = planFileContent({ path: '/etc/s', content: streamedSource(f, secrets) }, { exists: false }, debianOpContext({ secrets }), new StateView()).changes[0]!;
   assert.deepEqual(c.file && [c.file.hmac_sha256, c.file.sha256], [undefined, undefined]);
   process.env[HMAC_KEY_ENV] = 'another-key';
   assert.equal(streamedSource(f, secrets).hmac_sha256, createHmac('sha256', 'another-key').update(withSecret).digest('hex'));

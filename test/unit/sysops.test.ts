@@ -225,7 +225,9 @@ test('yum_repository: EPEL as a section; other sections kept; the file removed w
 });
 
 test('pkg_repository: the repos directory made when missing, the UCL block, pkg update with update_cache', () => {
-  const answer: Answer = (k) => (k.includes('update') ? { age: 5 } : missing);
+  // As read on a fresh FreeBSD host: /usr/local/etc/pkg does not exist; the task makes it, so its write is not refused.
+  const below = { exists: false, anchor: { logical: '/usr/local/etc', physical: '/usr/local/etc' } };
+  const answer: Answer = (k) => (k.includes('update') ? { age: 5 } : k.startsWith('file:') ? below : missing);
   const { first, second } = planTwice('pkg_repository', { name: 'FreeBSD', enabled: false, update_cache: true }, answer, context(freebsd));
   assert.deepEqual(commands(first).slice(0, 2), ['mkdir -p -- /usr/local/etc/pkg/repos && chmod -- 0755 /usr/local/etc/pkg/repos', 'write /usr/local/etc/pkg/repos/FreeBSD.conf']);
   assert.match(commands(first)[2]!, /pkg update -q/);
