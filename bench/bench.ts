@@ -16,12 +16,14 @@ import { down, up, type Fleet, type MailFlavour, type SshdFlavour } from '../tes
 import { writeRelayInventory } from '../test/integration/relay-inventory.js';
 import { cleanStaleCgroups, measure, settle, stopRunning, type Measurement } from './measure.js';
 import { floorCommand } from './floor.js';
+import { bareScript } from './apply-floor.js';
 import { proxyFleet, rttFloor, spread, type ProxiedFleet, type RttFloor } from './rtt.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const repo = path.resolve(here, '../..'); // dist/bench → repo
 const cli = path.join(repo, 'dist/fleetplan.js');
 const floorJs = path.join(repo, 'dist/bench/floor.js');
+const applyFloorJs = path.join(repo, 'dist/bench/apply-floor.js');
 const ansibleDir = path.join(repo, 'bench/ansible');
 const RELAY_PASSWORD = 'Bench-relay-Pa55word';
 
@@ -246,6 +248,8 @@ interface ToolRun {
   tool: Tool; hosts: number; personality: string; upS: number; phases: PhaseResult[]; digests?: Record<string, string>;
   /** bench/floor.ts on the same fleet right after fleetplan's no-change run: logins + the status reads any tool runs. */
   floor?: Measurement;
+  /** bench/apply-floor.ts on a fresh fleet after fleetplan's: the bare commands of a first apply, and on how many hosts it reached fleetplan's end state. */
+  applyFloor?: Measurement & { sameState: number };
   /** With --rtt: the proxies' RTT (ms) and the RTT floor measured on this fleet (bench/rtt.ts). */
   rttMs?: number;
   rttFloor?: RttFloor;
@@ -287,6 +291,7 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
   const upS = (Date.now() - t0) / 1000;
   const run: ToolRun = { tool, hosts: n, personality, upS, phases: [], rttMs };
   let px: ProxiedFleet | undefined;
+  let bareScripts: string | undefined;
   try {
     // With --rtt the tools see the proxies (inventory, known_hosts); fleet.exec stays nsenter.
     if (rttMs !== undefined) px = await proxyFleet(fleet, rttMs, work);
@@ -346,12 +351,48 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
     }
     run.digests = await digests(fleet);
     writeFileSync(path.join(logDir, `${tool}-${n}-state.txt`), Object.entries(run.digests).map(([h, d]) => `== ${h}\n${d}\n`).join(''));
+    if (tool === 'fleetplan' && !o.scale && floorCommand(personality)) {
+      bareScripts = path.join(work, 'apply-floor');
+      mkdirSync(bareScripts, { recursive: true });
+      for (const h of fleet.hosts) writeFileSync(path.join(bareScripts, `${h.name}.sh`), bareScript(h.rootDir, personality));
+    }
   } finally {
     if (o.keep && last) { activeFleets.delete(fleetDir); log(`--keep: fleet left up in ${fleetDir} (inventory ${path.join(work, tool === 'fleetplan' ? 'inventory.yml' : 'inventory.ini')}); tear down with: npm run fleet -- down --out ${fleetDir}`); }
     else { log(`${tool}: tearing the fleet down`); await down(fleetDir); activeFleets.delete(fleetDir); }
     await px?.close();
   }
+  if (bareScripts) run.applyFloor = await measureApplyFloor(n, personality, o, logDir, rttMs, bareScripts, run.digests!);
   return run;
+}
+
+/**
+ * The floor under the first apply (bench/apply-floor.ts), measured like a phase on a fresh fleet of
+ * its own behind the same kind of proxies, and its end state compared with fleetplan's host by host.
+ */
+async function measureApplyFloor(n: number, personality: string, o: Opts, logDir: string, rttMs: number | undefined,
+  scripts: string, converged: Record<string, string>): Promise<Measurement & { sameState: number }> {
+  const tag = `${n}${rttMs === undefined ? '' : `-rtt${rttMs}`}`;
+  const work = path.join(o.out, `apply-floor-${tag}`);
+  const fleetDir = path.join(work, 'fleet');
+  activeFleets.add(fleetDir);
+  const fleet = await up({ os: personality, count: n, out: fleetDir, sshd: o.sshd, mail: o.mail, log: (m) => log(`fleet: ${m}`) });
+  let px: ProxiedFleet | undefined;
+  try {
+    if (rttMs !== undefined) px = await proxyFleet(fleet, rttMs, work);
+    const inv = writeRelayInventory(px?.fleet ?? fleet, path.join(work, 'inventory.yml'), { relayPassword: RELAY_PASSWORD });
+    await settle(undefined, o.settleMaxS);
+    const logFile = path.join(logDir, `apply-floor-${tag}.log`);
+    const m = await measure(process.execPath, [applyFloorJs, inv, scripts, String(o.forks)], { cwd: repo, env: process.env, logFile });
+    const state = await digests(fleet);
+    const sameState = fleet.hosts.filter((h) => state[h.name] === converged[h.name]).length;
+    log(`apply floor ${n}: the bare commands only: ${m.wallS.toFixed(1)} s wall; end state as fleetplan's on ${sameState}/${n} hosts` +
+      `${m.code ? ` — FAILED (see ${logFile})` : ''}`);
+    return { ...m, sameState };
+  } finally {
+    await down(fleetDir);
+    activeFleets.delete(fleetDir);
+    await px?.close();
+  }
 }
 
 /** The floor under the no-change run, measured like a phase (bench/floor.ts), over the same inventory. */
@@ -397,6 +438,7 @@ function comparisonTable(runs: ToolRun[]): string {
     'hosts CPU: busy CPU of the whole machine during the phase minus the tool\'s: the test hosts\' sshd + commands (they share',
     'this machine\'s cores with the controller) and any unrelated load; max proc: largest single process (GNU time %M); sessions/conns: "Starting session" / "Accepted publickey" lines each host\'s sshd logged.');
   if (withRt) out.push(RT_NOTE);
+  out.push(APPLY_FLOOR_NOTE);
   return out.join('\n');
 }
 
@@ -414,6 +456,10 @@ function rttLines(r: ToolRun): string[] {
     `${f.ms.avg.toFixed(0)} ms/host${f.failed ? `, ${f.failed} FAILED` : ''}${r.tool === 'fleetplan' ? over : ''}`];
 }
 
+const APPLY_FLOOR_NOTE = 'floor (no-change, check+diff): log in to each host and run only the status reads and package query any tool needs;\n' +
+  'apply floor: a fresh fleet, one exec per host with only the commands a first apply cannot skip (write the files fleetplan wrote,\n' +
+  'postmap, opendkim-genkey, start and enable both services): no reads, checks, backups or restarts (bench/apply-floor.ts).';
+
 const LOAD_NOTE = 'load: the machine\'s 1-minute load average as the phase started (after settling): anything above ≈ 0.5 on this\n' +
   '2-core machine is other work sharing its CPUs with the controller and the hosts, and lengthens the wall time.';
 
@@ -427,6 +473,31 @@ function overFloor(r: ToolRun): string[] {
   const d = re.wallS - r.floor.wallS;
   return [`     no-change ${f1(re.wallS)} s = floor ${f1(r.floor.wallS)} s + ${f1(d)} s of fleetplan (${(d * 1000 / r.hosts).toFixed(1)} ms/host); ` +
     `machine CPU ${(re.machineCpuS * 1000 / r.hosts).toFixed(0)} vs ${(r.floor.machineCpuS * 1000 / r.hosts).toFixed(0)} ms/host`];
+}
+
+/**
+ * The first apply above its floor, and the floors as ceilings: on these shared cores no tool can be
+ * faster than its floor, so Ansible's time over the floor is the highest ratio this machine can show.
+ */
+function ceilings(fp: ToolRun, an: ToolRun | undefined): string[] {
+  const lines: string[] = [];
+  const apply = fp.phases.find((p) => p.phase === 'apply');
+  const af = fp.applyFloor;
+  if (apply && af && af.code === 0) {
+    const d = apply.wallS - af.wallS;
+    lines.push(`     first apply ${f1(apply.wallS)} s = apply floor ${f1(af.wallS)} s + ${f1(d)} s of fleetplan (${(d * 1000 / fp.hosts).toFixed(0)} ms/host); ` +
+      `machine CPU ${(apply.machineCpuS * 1000 / fp.hosts).toFixed(0)} vs ${(af.machineCpuS * 1000 / fp.hosts).toFixed(0)} ms/host; ` +
+      `the floor's end state is fleetplan's on ${af.sameState}/${fp.hosts} hosts`);
+  }
+  if (!an) return lines;
+  const wall = (id: PhaseId) => an.phases.find((p) => p.phase === id)?.wallS;
+  const cells: string[] = [];
+  const floorOk = fp.floor && fp.floor.code === 0 ? fp.floor.wallS : undefined;
+  const a = { rerun: wall('rerun'), check: wall('check'), apply: wall('apply') };
+  if (floorOk && a.rerun && a.check) cells.push(`no-change ${ratio(a.rerun, floorOk)}, check+diff ${ratio(a.check, floorOk)} (floor ${f1(floorOk)} s)`);
+  if (af && af.code === 0 && a.apply) cells.push(`first apply ${ratio(a.apply, af.wallS)} (apply floor ${f1(af.wallS)} s)`);
+  if (cells.length) lines.push(`     ceiling on this machine, Ansible / floor (a tool costing nothing beyond the floor): ${cells.join('; ')}`);
+  return lines;
 }
 
 /** The issue's 200-host targets for a no-change run: wall, controller peak RSS, sessions per host. */
@@ -454,7 +525,7 @@ function targets(runs: ToolRun[], n: number): string {
   // `--hosts 200 --only fleetplan` is the issue's scale command: its no-change targets apply.
   if (re && n >= 200) lines.push(`  ${scaleTargets(re)}`);
   else if (re) lines.push(`  ${mark(re.sessions.max <= 3)} no-change run: ≤ 3 exec sessions per host (max ${re.sessions.max}, avg ${f1(re.sessions.avg)})`);
-  if (fp) lines.push(...overFloor(fp).map((l) => `  ${l}`));
+  if (fp) lines.push(...overFloor(fp).map((l) => `  ${l}`), ...ceilings(fp, an).map((l) => `  ${l}`));
   for (const r of runs) lines.push(...rttLines(r).map((l) => `  ${l}`));
   return lines.join('\n');
 }

@@ -5,6 +5,7 @@
 // the same fleet, so "fleetplan − floor" is what fleetplan's planning costs at that hour's machine speed.
 //   node dist/bench/floor.js <inventory.yml> <personality> <forks>
 // Hosts are reached exactly as fleetplan reaches them: the inventory's vars through connectHost.
+import path from 'node:path';
 import { connectHost } from '../src/engine/connect-host.js';
 import { loadInventory } from '../src/load/inventory.js';
 import { SecretRegistry } from '../src/core/secret.js';
@@ -26,10 +27,11 @@ export function floorCommand(personality: string): string | undefined {
   return undefined;
 }
 
-async function main(): Promise<void> {
-  const [inventoryFile, personality, forks] = process.argv.slice(2);
-  const command = floorCommand(personality ?? '');
-  if (!inventoryFile || !command) throw new Error('usage: floor.js <inventory.yml> <debian-sysv|debian-systemd> <forks>');
+/**
+ * Logs in to every host of the inventory (fleetplan's SSH connector, `forks` at a time) and runs the
+ * host's one script in one exec; resolves to how many hosts there were and how many failed (each said on stderr).
+ */
+export async function onEveryHost(inventoryFile: string, forks: number, scriptFor: (host: string) => string): Promise<{ hosts: number; failed: number }> {
   const inventory = loadInventory(inventoryFile, testSecrets);
   const hosts = [...inventory.hosts.keys()];
   let next = 0;
@@ -40,7 +42,7 @@ async function main(): Promise<void> {
       try {
         const conn = await connectHost(inventory, host, {}, {});
         try {
-          const r = await conn.script(command);
+          const r = await conn.script(scriptFor(host));
           if (r.exitCode !== 0) throw new Error(`exit ${r.exitCode}: ${r.stderr}`);
         } finally {
           await conn.close();
@@ -51,9 +53,18 @@ async function main(): Promise<void> {
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(Number(forks), hosts.length) }, worker));
-  process.stdout.write(`floor: ${hosts.length - failed}/${hosts.length} hosts\n`);
+  await Promise.all(Array.from({ length: Math.min(forks, hosts.length) }, worker));
+  return { hosts: hosts.length, failed };
+}
+
+async function main(): Promise<void> {
+  const [inventoryFile, personality, forks] = process.argv.slice(2);
+  const command = floorCommand(personality ?? '');
+  if (!inventoryFile || !command) throw new Error('usage: floor.js <inventory.yml> <debian-sysv|debian-systemd> <forks>');
+  const { hosts, failed } = await onEveryHost(inventoryFile, Number(forks), () => command);
+  process.stdout.write(`floor: ${hosts - failed}/${hosts} hosts\n`);
   process.exitCode = failed ? 1 : 0;
 }
 
-if (process.argv[1]?.endsWith('floor.js')) await main();
+// apply-floor.js imports this file: only a run of floor.js itself is this main.
+if (path.basename(process.argv[1] ?? '') === 'floor.js') await main();
