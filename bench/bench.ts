@@ -354,7 +354,8 @@ async function runTool(tool: Tool, n: number, personality: string, o: Opts, logD
     if (tool === 'fleetplan' && !o.scale && floorCommand(personality)) {
       bareScripts = path.join(work, 'apply-floor');
       mkdirSync(bareScripts, { recursive: true });
-      for (const h of fleet.hosts) writeFileSync(path.join(bareScripts, `${h.name}.sh`), bareScript(h.rootDir, personality));
+      // Root's alone: each script carries the host's sasl_passwd (the bench's relay password).
+      for (const h of fleet.hosts) writeFileSync(path.join(bareScripts, `${h.name}.sh`), bareScript(h.rootDir, personality), { mode: 0o600 });
     }
   } finally {
     if (o.keep && last) { activeFleets.delete(fleetDir); log(`--keep: fleet left up in ${fleetDir} (inventory ${path.join(work, tool === 'fleetplan' ? 'inventory.yml' : 'inventory.ini')}); tear down with: npm run fleet -- down --out ${fleetDir}`); }
@@ -496,9 +497,9 @@ function ceilings(fp: ToolRun, an: ToolRun | undefined): string[] {
   if (!an) return lines;
   const wall = (id: PhaseId) => an.phases.find((p) => p.phase === id)?.wallS;
   const cells: string[] = [];
-  const floorOk = fp.floor && fp.floor.code === 0 ? fp.floor.wallS : undefined;
+  const floorS = fp.floor && fp.floor.code === 0 ? fp.floor.wallS : undefined;
   const a = { rerun: wall('rerun'), check: wall('check'), apply: wall('apply') };
-  if (floorOk && a.rerun && a.check) cells.push(`no-change ${ratio(a.rerun, floorOk)}, check+diff ${ratio(a.check, floorOk)} (floor ${f1(floorOk)} s)`);
+  if (floorS && a.rerun && a.check) cells.push(`no-change ${ratio(a.rerun, floorS)}, check+diff ${ratio(a.check, floorS)} (floor ${f1(floorS)} s)`);
   if (af && af.code === 0 && a.apply) cells.push(`first apply ${ratio(a.apply, af.wallS)} (apply floor ${f1(af.wallS)} s)`);
   if (cells.length) lines.push(`     ceiling on this machine, Ansible / floor (a tool costing nothing beyond the floor): ${cells.join('; ')}`);
   return lines;
